@@ -1,0 +1,89 @@
+#pragma once
+// A job definition as loaded from its YAML file: structure and values checked, SQL not yet bound.
+// Immutable once loaded; shared freely between threads.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "format/json.hpp"
+
+namespace sluice::config {
+
+// Where a YAML value sits in its file.
+struct Mark {
+  uint32_t line = 0;  // 1-based
+  uint32_t column = 0;
+};
+
+// One error in a job file: `file:line:col: key.path: message` when printed.
+struct ConfigIssue {
+  std::string file;
+  Mark mark;
+  std::string key_path;  // e.g. "source.schema.price"; empty for the document itself
+  std::string message;
+  std::string to_string() const;
+};
+
+// Thrown when a file has one or more errors; `what()` holds every issue, one per line.
+class ConfigError : public Error {
+ public:
+  explicit ConfigError(std::vector<ConfigIssue> issues);
+  const std::vector<ConfigIssue>& issues() const { return issues_; }
+
+ private:
+  std::vector<ConfigIssue> issues_;
+};
+
+enum class OnError { kDeadLetter, kSkip, kFail };
+
+struct SinkConfig {
+  std::string type;  // "file" | "stdout" (later "kafka")
+  std::string path;  // file
+  std::string format = "json";
+  format::TimestampOutput timestamp_format = format::TimestampOutput::kIso8601;
+  Mark mark;
+};
+
+struct SourceConfig {
+  std::string name;  // what FROM refers to; default: the file's stem
+  std::string type;  // "file" (later "kafka")
+  std::string path;
+  std::string format = "json";
+  format::TimestampInput timestamp_input = format::TimestampInput::kAuto;
+  std::vector<format::Column> schema;  // in file order
+  std::vector<Mark> schema_marks;      // mark of each column's type value
+  Mark mark;
+};
+
+// Maps positions inside the `sql:` value to positions in the YAML file.
+struct SqlOrigin {
+  Mark first_char;               // file position of the SQL text's first character
+  bool block = false;            // literal/folded block scalar (`|`, `>`): lines keep indentation
+  uint32_t block_indent = 0;     // columns of indentation stripped from every block line
+};
+
+struct JobConfig {
+  std::string file;  // path as given
+  std::string name;
+  std::string sql;
+  SqlOrigin sql_origin;
+  SourceConfig source;
+  SinkConfig sink;
+  std::optional<SinkConfig> dead_letter;
+  OnError on_error = OnError::kSkip;  // kDeadLetter by default when dead_letter is set
+
+  // File position of a location inside `sql` (as reported by the SQL parser/binder).
+  Mark sql_to_file(Location sql_location) const;
+};
+
+// Reads and checks a job file. Relative paths in it (source.path, sink.path) are resolved against
+// the job file's directory. Reports every problem at once: unknown keys, missing required keys,
+// wrong value shapes, unknown types in the schema. Throws ConfigError (or Error kIo when the file
+// cannot be read).
+JobConfig load_job_file(const std::string& path);
+// Same, from text; `file` is used in messages and to resolve relative paths.
+JobConfig load_job_text(const std::string& text, const std::string& file);
+
+}  // namespace sluice::config

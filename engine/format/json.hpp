@@ -1,0 +1,74 @@
+#pragma once
+// JSON records <-> engine rows. Decoding uses simdjson on-demand and writes straight into the row
+// (no DOM, no per-field allocation); encoding appends to a reused std::string.
+// A decoder/encoder object is owned by one pipeline (one strand); not thread-safe.
+
+#include <simdjson.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/arena.hpp"
+#include "common/error.hpp"
+#include "types/value.hpp"
+
+namespace sluice::format {
+
+struct Column {
+  std::string name;
+  types::DataType type;
+};
+
+// How TIMESTAMP columns are read from JSON.
+enum class TimestampInput {
+  kAuto,          // number = epoch milliseconds, string = ISO-8601
+  kEpochMillis,   // number (or numeric string) = epoch milliseconds
+  kEpochSeconds,  // number = epoch seconds (fractions allowed)
+  kIso8601,       // string only
+};
+
+// How TIMESTAMP values are written.
+enum class TimestampOutput { kIso8601, kEpochMillis };
+
+class JsonDecoder {
+ public:
+  explicit JsonDecoder(std::vector<Column> schema, TimestampInput ts = TimestampInput::kAuto);
+
+  // Decodes one JSON object into row[0 .. schema.size()). Fields not in the schema are ignored;
+  // missing fields and JSON null become NULL. Column names match exactly, then case-insensitively.
+  // Strings are copied into `arena`. Numbers for DECIMAL are parsed from their exact text.
+  // BIGINT accepts integral numbers only (and integral strings); DOUBLE accepts any number;
+  // BOOLEAN accepts true/false; STRING accepts strings (numbers/booleans are taken as their text).
+  // Returns false and fills `err` (kDecode, message naming the column and why) on failure.
+  // `bytes` need not be padded; the decoder copies into its own padded buffer when needed.
+  bool decode(std::string_view bytes, types::Value* row, Arena& arena, RecordError* err);
+
+  const std::vector<Column>& schema() const { return schema_; }
+
+ private:
+  std::vector<Column> schema_;
+  TimestampInput ts_;
+  simdjson::ondemand::parser parser_;
+  std::string padded_;
+};
+
+class JsonEncoder {
+ public:
+  JsonEncoder(std::vector<Column> columns, TimestampOutput ts = TimestampOutput::kIso8601);
+
+  // Appends one JSON object, keys in column order, no trailing newline. DECIMAL written exactly
+  // as a JSON number with its scale ("123.4500"); DOUBLE shortest round-trip (non-finite -> null);
+  // TIMESTAMP per TimestampOutput; INTERVAL as milliseconds; NULL as null.
+  void encode(const types::Value* row, std::string& out) const;
+
+ private:
+  std::vector<Column> columns_;
+  std::vector<std::string> keys_;  // pre-escaped `"name":`
+  TimestampOutput ts_;
+};
+
+// Appends `s` as a JSON string literal (with quotes), escaping as RFC 8259 requires.
+void append_json_string(std::string_view s, std::string& out);
+
+}  // namespace sluice::format

@@ -1,0 +1,96 @@
+#pragma once
+// Abstract syntax tree of one streaming SELECT, as written. Produced by `parse_select`
+// (sql/parser.hpp), consumed by the binder (plan/binder.hpp). Every node keeps its position:
+// `loc` (line:column of its first character) and `span` (byte offsets in the query text), so errors
+// can point at the text and quote it.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace sluice::sql {
+
+struct Span {
+  uint32_t begin = 0;  // byte offset of the first character
+  uint32_t end = 0;    // byte offset one past the last character
+};
+
+enum class ExprKind {
+  kLiteral,     // literal_kind + text
+  kColumnRef,   // qualifier (may be empty) + name
+  kUnary,       // op ("-", "+", "NOT") + args[0]
+  kBinary,      // op + args[0], args[1]; ops: + - * / % || = <> < <= > >= AND OR
+  kFunction,    // name (upper-case) + args; distinct for F(DISTINCT x); star for COUNT(*)
+  kCase,        // args: [operand if has_operand] then WHEN,THEN pairs, then ELSE if has_else
+  kCast,        // args[0] + type_name (as written, e.g. "DECIMAL(18,4)")
+  kBetween,     // args: x, low, high; negated for NOT BETWEEN
+  kInList,      // args: x, item... ; negated for NOT IN
+  kLike,        // args: x, pattern[, escape]; negated for NOT LIKE
+  kIsNull,      // args[0]; negated for IS NOT NULL
+  kExtract,     // EXTRACT(field FROM args[0]); field upper-case in `name`
+  kInterval,    // INTERVAL '5' MINUTE: text = "5", name = unit upper-case singular ("MINUTE")
+};
+
+enum class LiteralKind {
+  kNull,
+  kBoolean,  // text "TRUE" / "FALSE"
+  kInteger,  // text: digits
+  kDecimal,  // text: digits with a point, e.g. "0.10"
+  kDouble,   // text: with exponent, e.g. "1e3"
+  kString,   // text: the value, quotes removed and '' unescaped
+};
+
+struct Expr;
+using ExprPtr = std::unique_ptr<Expr>;
+
+struct Expr {
+  ExprKind kind = ExprKind::kLiteral;
+  Location loc;
+  Span span;
+
+  LiteralKind literal_kind = LiteralKind::kNull;
+  std::string text;       // literal text, interval quantity
+  std::string qualifier;  // column ref qualifier: `t` in t.col
+  std::string name;       // column name (case as written), function name / EXTRACT field / unit
+  std::string op;         // operator, upper-case for keywords
+  std::string type_name;  // CAST target
+  std::vector<ExprPtr> args;
+  bool distinct = false;
+  bool star = false;
+  bool negated = false;
+  bool has_operand = false;  // CASE x WHEN ...
+  bool has_else = false;
+};
+
+struct SelectItem {
+  ExprPtr expr;        // null when star
+  bool star = false;   // `*` (or `t.*`)
+  std::string alias;   // empty when none
+  Location loc;
+  Span span;
+};
+
+struct TableRef {
+  std::string name;
+  std::string alias;
+  Location loc;
+  Span span;
+};
+
+enum class EmitMode { kDefault, kChanges, kFinal };
+
+struct SelectStatement {
+  bool distinct = false;
+  std::vector<SelectItem> items;
+  TableRef from;
+  ExprPtr where;                  // may be null
+  std::vector<ExprPtr> group_by;  // empty when none
+  ExprPtr having;                 // may be null
+  EmitMode emit = EmitMode::kDefault;
+  Location emit_loc;
+};
+
+}  // namespace sluice::sql

@@ -1,0 +1,57 @@
+#pragma once
+// SQL data types. DECIMAL(p,s) is an exact scaled integer (p <= 38); TIMESTAMP is milliseconds since
+// the Unix epoch (UTC); INTERVAL is a day-time duration in milliseconds.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sluice::types {
+
+enum class TypeId : uint8_t {
+  kNull,  // type of the literal NULL before the binder gives it one
+  kBoolean,
+  kBigInt,
+  kDouble,
+  kDecimal,
+  kString,
+  kTimestamp,
+  kInterval,
+};
+
+inline constexpr uint8_t kMaxDecimalPrecision = 38;
+
+struct DataType {
+  TypeId id = TypeId::kNull;
+  uint8_t precision = 0;  // DECIMAL only
+  uint8_t scale = 0;      // DECIMAL only
+
+  static constexpr DataType null() { return {TypeId::kNull, 0, 0}; }
+  static constexpr DataType boolean() { return {TypeId::kBoolean, 0, 0}; }
+  static constexpr DataType bigint() { return {TypeId::kBigInt, 0, 0}; }
+  static constexpr DataType float64() { return {TypeId::kDouble, 0, 0}; }
+  static constexpr DataType decimal(uint8_t p, uint8_t s) { return {TypeId::kDecimal, p, s}; }
+  static constexpr DataType string() { return {TypeId::kString, 0, 0}; }
+  static constexpr DataType timestamp() { return {TypeId::kTimestamp, 0, 0}; }
+  static constexpr DataType interval() { return {TypeId::kInterval, 0, 0}; }
+
+  bool is_numeric() const {
+    return id == TypeId::kBigInt || id == TypeId::kDouble || id == TypeId::kDecimal;
+  }
+  // "BIGINT", "DECIMAL(18,4)", ...
+  std::string to_string() const;
+  friend bool operator==(const DataType&, const DataType&) = default;
+};
+
+// Parses a type name as written in schemas and CAST: BOOLEAN/BOOL, BIGINT/INT/INTEGER/SMALLINT/
+// TINYINT/LONG, DOUBLE/FLOAT/REAL, DECIMAL(p,s)/NUMERIC(p,s)/DECIMAL(p)/DECIMAL, STRING/VARCHAR/
+// VARCHAR(n)/TEXT/CHAR(n), TIMESTAMP/TIMESTAMP(3), INTERVAL. Case-insensitive, spaces tolerated.
+// Returns nullopt and sets `error` when the text names no type.
+std::optional<DataType> parse_type_name(std::string_view text, std::string* error = nullptr);
+
+// The type both sides are converted to before a comparison or arithmetic, or nullopt when the two
+// cannot meet (e.g. STRING vs BIGINT). NULL meets everything.
+std::optional<DataType> common_super_type(DataType a, DataType b);
+
+}  // namespace sluice::types

@@ -1,0 +1,89 @@
+#pragma once
+// One SQL value: a tag, a NULL flag and an 16-byte payload. Strings are not owned: they point into
+// the Arena of the batch or state that holds the row. Rows are contiguous arrays of Value.
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "types/data_type.hpp"
+
+namespace sluice::types {
+
+using int128 = __int128;
+
+struct StringRef {
+  const char* data;
+  uint32_t size;
+};
+
+struct Value {
+  TypeId type = TypeId::kNull;
+  bool null = true;
+  uint8_t scale = 0;  // DECIMAL only: digits after the point
+  union {
+    bool b;
+    int64_t i;  // BIGINT, TIMESTAMP (ms), INTERVAL (ms)
+    double d;
+    int128 dec;  // DECIMAL unscaled value
+    StringRef s;
+  };
+
+  Value() : dec(0) {}
+
+  static Value make_null(TypeId t = TypeId::kNull) {
+    Value v;
+    v.type = t;
+    return v;
+  }
+  static Value boolean(bool x) {
+    Value v = of(TypeId::kBoolean);
+    v.b = x;
+    return v;
+  }
+  static Value bigint(int64_t x) {
+    Value v = of(TypeId::kBigInt);
+    v.i = x;
+    return v;
+  }
+  static Value float64(double x) {
+    Value v = of(TypeId::kDouble);
+    v.d = x;
+    return v;
+  }
+  static Value decimal(int128 unscaled, uint8_t scale) {
+    Value v = of(TypeId::kDecimal);
+    v.dec = unscaled;
+    v.scale = scale;
+    return v;
+  }
+  // Does not copy: `x` must outlive the value (copy into an Arena first when needed).
+  static Value string(std::string_view x) {
+    Value v = of(TypeId::kString);
+    v.s = {x.data(), static_cast<uint32_t>(x.size())};
+    return v;
+  }
+  static Value timestamp(int64_t ms) {
+    Value v = of(TypeId::kTimestamp);
+    v.i = ms;
+    return v;
+  }
+  static Value interval(int64_t ms) {
+    Value v = of(TypeId::kInterval);
+    v.i = ms;
+    return v;
+  }
+
+  std::string_view str() const { return {s.data, s.size}; }
+  bool is_null() const { return null; }
+
+ private:
+  static Value of(TypeId t) {
+    Value v;
+    v.type = t;
+    v.null = false;
+    return v;
+  }
+};
+
+}  // namespace sluice::types
