@@ -2,12 +2,12 @@
 // A job definition as loaded from its YAML file: structure and values checked, SQL not yet bound.
 // Immutable once loaded; shared freely between threads.
 
+#include "common/error.hpp"
+#include "format/json.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "common/error.hpp"
-#include "format/json.hpp"
 
 namespace sluice::config {
 
@@ -57,11 +57,19 @@ struct SourceConfig {
   Mark mark;
 };
 
+// A run of the SQL text that appears verbatim on one line of the file.
+struct SqlSpan {
+  uint32_t sql_offset = 0;  // byte offset in JobConfig::sql
+  uint32_t length = 0;
+  Mark file;  // file position of sql[sql_offset]
+};
+
 // Maps positions inside the `sql:` value to positions in the YAML file.
 struct SqlOrigin {
-  Mark first_char;               // file position of the SQL text's first character
-  bool block = false;            // literal/folded block scalar (`|`, `>`): lines keep indentation
-  uint32_t block_indent = 0;     // columns of indentation stripped from every block line
+  Mark first_char;             // file position of the SQL text's first character
+  bool block = false;          // literal/folded block scalar (`|`, `>`): lines keep indentation
+  uint32_t block_indent = 0;   // columns of indentation stripped from every block line
+  std::vector<SqlSpan> spans;  // in SQL order; exact for block and plain scalars, see README
 };
 
 struct JobConfig {

@@ -7,23 +7,42 @@ namespace sluice {
 
 std::string_view error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInternal: return "INTERNAL";
-    case ErrorCode::kUsage: return "USAGE";
-    case ErrorCode::kIo: return "IO";
-    case ErrorCode::kConfig: return "CONFIG";
-    case ErrorCode::kSqlSyntax: return "SQL_SYNTAX";
-    case ErrorCode::kSqlUnknownSource: return "SQL_UNKNOWN_SOURCE";
-    case ErrorCode::kSqlUnknownColumn: return "SQL_UNKNOWN_COLUMN";
-    case ErrorCode::kSqlUnknownFunction: return "SQL_UNKNOWN_FUNCTION";
-    case ErrorCode::kSqlType: return "SQL_TYPE";
-    case ErrorCode::kSqlAggregate: return "SQL_AGGREGATE";
-    case ErrorCode::kSqlUnsupported: return "SQL_UNSUPPORTED";
-    case ErrorCode::kDecode: return "DECODE";
-    case ErrorCode::kDivisionByZero: return "DIVISION_BY_ZERO";
-    case ErrorCode::kCast: return "CAST";
-    case ErrorCode::kOverflow: return "OVERFLOW";
-    case ErrorCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case ErrorCode::kLate: return "LATE";
+    case ErrorCode::kInternal:
+      return "INTERNAL";
+    case ErrorCode::kUsage:
+      return "USAGE";
+    case ErrorCode::kIo:
+      return "IO";
+    case ErrorCode::kConfig:
+      return "CONFIG";
+    case ErrorCode::kSqlSyntax:
+      return "SQL_SYNTAX";
+    case ErrorCode::kSqlUnknownSource:
+      return "SQL_UNKNOWN_SOURCE";
+    case ErrorCode::kSqlUnknownColumn:
+      return "SQL_UNKNOWN_COLUMN";
+    case ErrorCode::kSqlUnknownFunction:
+      return "SQL_UNKNOWN_FUNCTION";
+    case ErrorCode::kSqlType:
+      return "SQL_TYPE";
+    case ErrorCode::kSqlAggregate:
+      return "SQL_AGGREGATE";
+    case ErrorCode::kSqlUnsupported:
+      return "SQL_UNSUPPORTED";
+    case ErrorCode::kSqlDuplicateName:
+      return "SQL_DUPLICATE_NAME";
+    case ErrorCode::kDecode:
+      return "DECODE";
+    case ErrorCode::kDivisionByZero:
+      return "DIVISION_BY_ZERO";
+    case ErrorCode::kCast:
+      return "CAST";
+    case ErrorCode::kOverflow:
+      return "OVERFLOW";
+    case ErrorCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case ErrorCode::kLate:
+      return "LATE";
   }
   return "UNKNOWN";
 }

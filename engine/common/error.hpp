@@ -13,23 +13,24 @@ namespace sluice {
 enum class ErrorCode : uint16_t {
   // Control plane
   kInternal = 1,
-  kUsage,           // bad command line
-  kIo,              // file cannot be opened / read / written
-  kConfig,          // YAML job or server file invalid
-  kSqlSyntax,       // lexer / parser
+  kUsage,      // bad command line
+  kIo,         // file cannot be opened / read / written
+  kConfig,     // YAML job or server file invalid
+  kSqlSyntax,  // lexer / parser
   kSqlUnknownSource,
   kSqlUnknownColumn,
   kSqlUnknownFunction,
-  kSqlType,         // type mismatch, bad argument types
-  kSqlAggregate,    // misuse of aggregates / GROUP BY
-  kSqlUnsupported,  // valid SQL that sluice does not run
+  kSqlType,           // type mismatch, bad argument types
+  kSqlAggregate,      // misuse of aggregates / GROUP BY
+  kSqlUnsupported,    // valid SQL that sluice does not run
+  kSqlDuplicateName,  // two output columns with one name
   // Data plane (per record)
-  kDecode = 100,    // input bytes are not valid for the format / schema
+  kDecode = 100,  // input bytes are not valid for the format / schema
   kDivisionByZero,
-  kCast,            // a value cannot be converted
-  kOverflow,        // numeric overflow
-  kInvalidArgument, // a function got a value it cannot use
-  kLate,            // record arrived after its window closed
+  kCast,             // a value cannot be converted
+  kOverflow,         // numeric overflow
+  kInvalidArgument,  // a function got a value it cannot use
+  kLate,             // record arrived after its window closed
 };
 
 std::string_view error_code_name(ErrorCode code);
@@ -64,9 +65,9 @@ struct RecordError {
 }  // namespace sluice
 
 // For bugs only: never reachable from user input.
-#define SLUICE_ASSERT(cond)                                                \
-  do {                                                                     \
-    if (!(cond)) ::sluice::assertion_failed(#cond, __FILE__, __LINE__);    \
+#define SLUICE_ASSERT(cond)                                             \
+  do {                                                                  \
+    if (!(cond)) ::sluice::assertion_failed(#cond, __FILE__, __LINE__); \
   } while (0)
 
 namespace sluice {

@@ -3,11 +3,11 @@
 // that owns their string bytes, plus per-row provenance (source position) so a rejected record can
 // be traced back. Reused across polls: `clear()` keeps capacity, so steady state allocates nothing.
 
-#include <cstdint>
-#include <vector>
-
 #include "common/arena.hpp"
 #include "types/value.hpp"
+
+#include <cstdint>
+#include <vector>
 
 namespace sluice::exec {
 

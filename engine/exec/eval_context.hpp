@@ -3,10 +3,10 @@
 // calls `fail` and returns NULL; the operator then rejects the record with `error`.
 // Owned by one partition pipeline (one strand); never shared between threads.
 
-#include <string>
-
 #include "common/arena.hpp"
 #include "common/error.hpp"
+
+#include <string>
 
 namespace sluice::exec {
 

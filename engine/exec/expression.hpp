@@ -2,11 +2,11 @@
 // Bound, typed, physical expressions. Immutable after binding and shared by every partition's
 // pipeline: `eval` must not modify the expression. `row` points at the input row's values.
 
-#include <memory>
-#include <vector>
-
 #include "exec/eval_context.hpp"
 #include "types/value.hpp"
+
+#include <memory>
+#include <vector>
 
 namespace sluice::exec {
 
@@ -19,6 +19,8 @@ class Expression {
   virtual ~Expression() = default;
   virtual Value eval(const Value* row, EvalContext& ctx) const = 0;
   DataType type() const { return type_; }
+  // The value when this expression is a constant (after folding), else nullptr.
+  virtual const Value* constant_value() const { return nullptr; }
 
  private:
   DataType type_;

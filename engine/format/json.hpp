@@ -3,15 +3,15 @@
 // (no DOM, no per-field allocation); encoding appends to a reused std::string.
 // A decoder/encoder object is owned by one pipeline (one strand); not thread-safe.
 
+#include "common/arena.hpp"
+#include "common/error.hpp"
+#include "types/value.hpp"
+
 #include <simdjson.h>
 
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "common/arena.hpp"
-#include "common/error.hpp"
-#include "types/value.hpp"
 
 namespace sluice::format {
 
@@ -42,15 +42,29 @@ class JsonDecoder {
   // BOOLEAN accepts true/false; STRING accepts strings (numbers/booleans are taken as their text).
   // Returns false and fills `err` (kDecode, message naming the column and why) on failure.
   // `bytes` need not be padded; the decoder copies into its own padded buffer when needed.
+  // A key that appears twice: the last occurrence wins. Content after the object is an error.
+  // Case-insensitive matching folds ASCII letters only. TIMESTAMP numbers may have fractions (time
+  // below a millisecond is floored); with kAuto a numeric string is epoch milliseconds too.
+  // Nested objects and arrays are accepted for STRING columns only, as their raw JSON text.
+  // On failure the row holds NULLs and the fields decoded so far.
   bool decode(std::string_view bytes, types::Value* row, Arena& arena, RecordError* err);
 
   const std::vector<Column>& schema() const { return schema_; }
 
  private:
+  // Open-addressing table over case-folded column names.
+  struct KeySlot {
+    uint32_t hash = 0;
+    int32_t column = -1;
+  };
+  int find_column(std::string_view key, size_t hint) const;
+
   std::vector<Column> schema_;
   TimestampInput ts_;
   simdjson::ondemand::parser parser_;
   std::string padded_;
+  std::vector<types::Value> null_row_;  // typed NULLs every decode starts from
+  std::vector<KeySlot> slots_;          // size is a power of two, at least twice the columns
 };
 
 class JsonEncoder {

@@ -3,15 +3,15 @@
 // per aggregate; functions work on raw state pointers so a group's states sit in one allocation.
 // Bound aggregates are immutable and shared by all pipelines; states belong to one pipeline.
 
+#include "common/arena.hpp"
+#include "exec/eval_context.hpp"
+#include "types/value.hpp"
+
 #include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "common/arena.hpp"
-#include "exec/eval_context.hpp"
-#include "types/value.hpp"
 
 namespace sluice::functions {
 
@@ -20,7 +20,7 @@ using types::Value;
 
 struct BoundAggregate {
   DataType result;
-  DataType arg_type;        // the binder casts the argument to this type (unused for COUNT(*))
+  DataType arg_type;  // the binder casts the argument to this type (unused for COUNT(*))
   size_t state_size = 0;
   size_t state_align = alignof(std::max_align_t);
   // Called once when the group is created.

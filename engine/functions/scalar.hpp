@@ -3,15 +3,15 @@
 // evaluation then calls a plain function pointer per row.
 // Registry and bound functions are immutable and shared by all pipelines.
 
+#include "exec/eval_context.hpp"
+#include "types/value.hpp"
+
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "exec/eval_context.hpp"
-#include "types/value.hpp"
 
 namespace sluice::functions {
 
@@ -24,10 +24,10 @@ using ScalarFn = Value (*)(const Value* args, size_t n, exec::EvalContext& ctx, 
 
 struct BoundScalar {
   DataType result;
-  std::vector<DataType> arg_types;     // the binder casts argument i to arg_types[i] first
+  std::vector<DataType> arg_types;  // the binder casts argument i to arg_types[i] first
   ScalarFn fn = nullptr;
-  std::shared_ptr<const void> state;   // per call site, e.g. a compiled regex or date pattern
-  bool null_if_any_null = true;        // when true, NULL in any argument gives NULL without fn
+  std::shared_ptr<const void> state;  // per call site, e.g. a compiled regex or date pattern
+  bool null_if_any_null = true;       // when true, NULL in any argument gives NULL without fn
 };
 
 // Binds NAME (any case) to argument types. `constants[i]` holds argument i's value when it is a

@@ -4,12 +4,12 @@
 // `loc` (line:column of its first character) and `span` (byte offsets in the query text), so errors
 // can point at the text and quote it.
 
+#include "common/error.hpp"
+
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "common/error.hpp"
 
 namespace sluice::sql {
 
@@ -19,19 +19,19 @@ struct Span {
 };
 
 enum class ExprKind {
-  kLiteral,     // literal_kind + text
-  kColumnRef,   // qualifier (may be empty) + name
-  kUnary,       // op ("-", "+", "NOT") + args[0]
-  kBinary,      // op + args[0], args[1]; ops: + - * / % || = <> < <= > >= AND OR
-  kFunction,    // name (upper-case) + args; distinct for F(DISTINCT x); star for COUNT(*)
-  kCase,        // args: [operand if has_operand] then WHEN,THEN pairs, then ELSE if has_else
-  kCast,        // args[0] + type_name (as written, e.g. "DECIMAL(18,4)")
-  kBetween,     // args: x, low, high; negated for NOT BETWEEN
-  kInList,      // args: x, item... ; negated for NOT IN
-  kLike,        // args: x, pattern[, escape]; negated for NOT LIKE
-  kIsNull,      // args[0]; negated for IS NOT NULL
-  kExtract,     // EXTRACT(field FROM args[0]); field upper-case in `name`
-  kInterval,    // INTERVAL '5' MINUTE: text = "5", name = unit upper-case singular ("MINUTE")
+  kLiteral,    // literal_kind + text
+  kColumnRef,  // qualifier (may be empty) + name
+  kUnary,      // op ("-", "+", "NOT") + args[0]
+  kBinary,     // op + args[0], args[1]; ops: + - * / % || = <> < <= > >= AND OR
+  kFunction,   // name (upper-case) + args; distinct for F(DISTINCT x); star for COUNT(*)
+  kCase,       // args: [operand if has_operand] then WHEN,THEN pairs, then ELSE if has_else
+  kCast,       // args[0] + type_name (as written, e.g. "DECIMAL(18,4)")
+  kBetween,    // args: x, low, high; negated for NOT BETWEEN
+  kInList,     // args: x, item... ; negated for NOT IN
+  kLike,       // args: x, pattern[, escape]; negated for NOT LIKE
+  kIsNull,     // args[0]; negated for IS NOT NULL
+  kExtract,    // EXTRACT(field FROM args[0]); field upper-case in `name`
+  kInterval,   // INTERVAL '5' MINUTE: text = "5", name = unit upper-case singular ("MINUTE")
 };
 
 enum class LiteralKind {
@@ -66,9 +66,10 @@ struct Expr {
 };
 
 struct SelectItem {
-  ExprPtr expr;        // null when star
-  bool star = false;   // `*` (or `t.*`)
-  std::string alias;   // empty when none
+  ExprPtr expr;           // null when star
+  bool star = false;      // `*` (or `t.*`)
+  std::string qualifier;  // `t` in `t.*`; empty otherwise
+  std::string alias;      // empty when none
   Location loc;
   Span span;
 };

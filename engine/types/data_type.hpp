@@ -1,6 +1,6 @@
 #pragma once
-// SQL data types. DECIMAL(p,s) is an exact scaled integer (p <= 38); TIMESTAMP is milliseconds since
-// the Unix epoch (UTC); INTERVAL is a day-time duration in milliseconds.
+// SQL data types. DECIMAL(p,s) is an exact scaled integer (p <= 38); TIMESTAMP is milliseconds
+// since the Unix epoch (UTC); INTERVAL is a day-time duration in milliseconds.
 
 #include <cstdint>
 #include <optional>

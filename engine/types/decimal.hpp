@@ -2,12 +2,12 @@
 // Exact decimal arithmetic on scaled 128-bit integers. No binary floating point on any path here
 // except the explicit conversions to/from double. Every operation that can overflow returns false.
 
+#include "types/value.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "types/value.hpp"
 
 namespace sluice::types::decimal {
 
@@ -21,6 +21,12 @@ bool fits(int128 v, uint8_t precision);
 // `scale` digits after the point, rounding half away from zero when the text has more digits.
 // False on bad syntax or when the result does not fit `precision`.
 bool parse(std::string_view text, uint8_t precision, uint8_t scale, int128* out);
+
+// Like parse, but says why it failed. `exact` (optional) is set to false when nonzero digits were
+// rounded away (e.g. "1.5" at scale 0), true otherwise.
+enum class ParseStatus : uint8_t { kOk, kSyntax, kOverflow };
+ParseStatus parse_status(std::string_view text, uint8_t precision, uint8_t scale, int128* out,
+                         bool* exact = nullptr);
 
 // Writes v / 10^scale as plain text with exactly `scale` fractional digits ("123.4500", "-0.05",
 // "7"). `buf` must hold 48 bytes. Returns the length.

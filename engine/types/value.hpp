@@ -2,11 +2,11 @@
 // One SQL value: a tag, a NULL flag and an 16-byte payload. Strings are not owned: they point into
 // the Arena of the batch or state that holds the row. Rows are contiguous arrays of Value.
 
+#include "types/data_type.hpp"
+
 #include <cstdint>
 #include <cstring>
 #include <string_view>
-
-#include "types/data_type.hpp"
 
 namespace sluice::types {
 

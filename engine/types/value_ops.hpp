@@ -1,12 +1,12 @@
 #pragma once
 // Operations on Values used by every operator: comparison, hashing, casting, text form.
 
-#include <cstdint>
-#include <string>
-
 #include "common/arena.hpp"
 #include "common/error.hpp"
 #include "types/value.hpp"
+
+#include <cstdint>
+#include <string>
 
 namespace sluice::types {
 
@@ -24,6 +24,9 @@ uint64_t hash(const Value& v, uint64_t seed = 0);
 // BIGINT -> TIMESTAMP is epoch millis; DOUBLE -> BIGINT truncates toward zero (range checked);
 // DECIMAL -> BIGINT rounds half away from zero.
 bool cast(const Value& v, DataType target, Arena& arena, Value* out, RecordError* err);
+// True when CAST(from AS to) is defined (it may still fail for some values); false means it fails
+// for every non-NULL value, so the binder can reject it up front.
+bool can_cast(DataType from, DataType to);
 
 // Text form: CAST(x AS STRING), CONCAT, messages. NULL -> "NULL". TIMESTAMP -> ISO-8601 with ms.
 // DOUBLE -> shortest round-trip. DECIMAL -> exact with its scale. INTERVAL -> milliseconds.

@@ -1,0 +1,50 @@
+#pragma once
+// Factories for the physical expression nodes the binder builds. Operands arrive already cast to
+// the types the node expects (the binder inserts casts); nodes follow SQL NULL semantics and report
+// data-plane errors through EvalContext. All nodes are immutable and thread-compatible.
+
+#include "exec/expression.hpp"
+#include "functions/scalar.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sluice::exec {
+
+ExpressionPtr make_column(size_t index, DataType type);
+// A constant; the node keeps its own copy of string bytes.
+ExpressionPtr make_constant(const Value& value, DataType type);
+ExpressionPtr make_cast(ExpressionPtr input, DataType target);
+
+enum class ArithOp { kAdd, kSub, kMul, kDiv, kMod };
+// Numeric: both operands of the result's type class (BIGINT, DOUBLE or DECIMAL of any scale).
+// Temporal: TIMESTAMP±INTERVAL, TIMESTAMP-TIMESTAMP, INTERVAL±INTERVAL, INTERVAL*BIGINT,
+// INTERVAL/BIGINT (the binder checks which combinations are legal).
+ExpressionPtr make_arithmetic(ArithOp op, ExpressionPtr left, ExpressionPtr right, DataType result);
+ExpressionPtr make_negate(ExpressionPtr input);
+
+enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };
+// Both operands of one type (DECIMAL scales may differ).
+ExpressionPtr make_compare(CompareOp op, ExpressionPtr left, ExpressionPtr right);
+
+ExpressionPtr make_and(ExpressionPtr left, ExpressionPtr right);
+ExpressionPtr make_or(ExpressionPtr left, ExpressionPtr right);
+ExpressionPtr make_not(ExpressionPtr input);
+ExpressionPtr make_is_null(ExpressionPtr input, bool negated);
+// `input IN (items)`; items of input's type.
+ExpressionPtr make_in_list(ExpressionPtr input, std::vector<ExpressionPtr> items, bool negated);
+// SQL LIKE with % and _ (UTF-8 aware); `escape` 0 when none.
+ExpressionPtr make_like(ExpressionPtr input, ExpressionPtr pattern, char escape, bool negated);
+// Searched CASE: the first WHEN that is TRUE gives its THEN; else `otherwise` (may be null ->
+// NULL).
+ExpressionPtr make_case(std::vector<std::pair<ExpressionPtr, ExpressionPtr>> branches,
+                        ExpressionPtr otherwise, DataType result);
+ExpressionPtr make_function(functions::BoundScalar fn, std::vector<ExpressionPtr> args);
+// `a || b`: both STRING; NULL if either is NULL.
+ExpressionPtr make_concat(ExpressionPtr left, ExpressionPtr right);
+
+// SQL LIKE matching, exposed for tests.
+bool like_match(std::string_view text, std::string_view pattern, char escape);
+
+}  // namespace sluice::exec

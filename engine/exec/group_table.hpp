@@ -1,0 +1,54 @@
+#pragma once
+// Hash table from group key (a tuple of Values) to a group number, with an optional fixed-size
+// aggregate state block per group. Open addressing with linear probing over a power-of-two slot
+// array that stores each group's hash, so a probe compares keys only on a hash hit. Key strings
+// are copied into the table's own Arena. Groups keep their insertion order (EMIT FINAL order).
+// Belongs to one pipeline; not thread-safe.
+
+#include "common/arena.hpp"
+#include "types/value.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace sluice::exec {
+
+class GroupTable {
+ public:
+  // `state_size` bytes per group (0 for none), aligned to `state_align`.
+  GroupTable(size_t key_width, size_t state_size, size_t state_align);
+  GroupTable(const GroupTable&) = delete;
+  GroupTable& operator=(const GroupTable&) = delete;
+
+  // Hashes a key tuple.
+  uint64_t hash_key(const types::Value* key) const;
+  // Returns the group of `key`, creating it (and setting *inserted) when new.
+  uint32_t find_or_insert(const types::Value* key, uint64_t hash, bool* inserted);
+
+  size_t size() const { return hashes_.size(); }
+  const types::Value* key(uint32_t group) const { return keys_.data() + group * key_width_; }
+  char* state(uint32_t group) {
+    return state_blocks_[group / kGroupsPerBlock] + (group % kGroupsPerBlock) * state_stride_;
+  }
+  size_t memory_bytes() const;
+
+ private:
+  static constexpr uint32_t kGroupsPerBlock = 1024;
+  bool key_equals(uint32_t group, const types::Value* key) const;
+  void grow();
+
+  size_t key_width_;
+  size_t state_size_;
+  size_t state_align_;
+  size_t state_stride_;
+  std::vector<uint32_t> slots_;  // group + 1; 0 = empty
+  uint64_t mask_ = 0;
+  std::vector<uint64_t> hashes_;
+  std::vector<types::Value> keys_;
+  std::vector<char*> state_blocks_;
+  std::vector<std::unique_ptr<char[]>> state_storage_;
+  Arena strings_;
+};
+
+}  // namespace sluice::exec

@@ -1,0 +1,59 @@
+#pragma once
+// Physical operators. An Operator is immutable and shared by every partition pipeline of a job;
+// whatever it remembers between batches lives in the OperatorState it creates (`make_state`), which
+// belongs to one pipeline and is only touched on that pipeline's strand.
+// Lifecycle: process(batch)* [on_close at end of a bounded input]. Watermarks come with windows.
+
+#include "exec/batch.hpp"
+#include "exec/eval_context.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace sluice::exec {
+
+// A record the data plane rejected: where it came from and why.
+struct Rejection {
+  RecordPosition position;
+  RecordError error;
+};
+
+// What happened to the input records of one batch; filled by the operators, read by the pipeline.
+struct ExecContext {
+  EvalContext eval;
+  uint64_t filtered = 0;        // dropped by WHERE
+  uint64_t having_dropped = 0;  // aggregate rows not emitted because of HAVING
+  std::vector<Rejection> rejections;
+
+  // Rejects the row whose evaluation failed (eval.failed) and resets the evaluation context.
+  void reject(RecordPosition pos) {
+    rejections.push_back({pos, std::move(eval.error)});
+    eval.clear();
+  }
+};
+
+class OperatorState {
+ public:
+  virtual ~OperatorState() = default;
+};
+
+class Operator {
+ public:
+  explicit Operator(size_t output_width) : output_width_(output_width) {}
+  virtual ~Operator() = default;
+
+  virtual std::unique_ptr<OperatorState> make_state() const { return nullptr; }
+  // Reads the rows of `in`, appends its output rows to `out` (width output_width()). Output rows
+  // may point at string bytes owned by `in`, `out` or the state.
+  virtual void process(OperatorState* state, Batch& in, Batch& out, ExecContext& ctx) const = 0;
+  // End of a bounded input: emits whatever is still held.
+  virtual void on_close(OperatorState*, Batch&, ExecContext&) const {}
+  size_t output_width() const { return output_width_; }
+
+ private:
+  size_t output_width_;
+};
+
+using OperatorPtr = std::unique_ptr<const Operator>;
+
+}  // namespace sluice::exec

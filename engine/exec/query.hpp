@@ -1,0 +1,50 @@
+#pragma once
+// A compiled query: the chain of physical operators between decoded input rows and output rows.
+// Immutable and shared by every partition pipeline of a job; each pipeline creates its own
+// QueryState (operator states + reusable stage batches) with `make_state`.
+
+#include "exec/operator.hpp"
+#include "types/data_type.hpp"
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sluice::exec {
+
+struct OutputColumn {
+  std::string name;
+  types::DataType type;
+};
+
+class QueryState {
+ public:
+  std::vector<std::unique_ptr<OperatorState>> states;
+  std::vector<Batch> stages;  // stages[i] is operator i's output
+  std::deque<Batch> closing;  // close()'s batches; kept until the state goes
+};
+
+class Query {
+ public:
+  Query(size_t input_width, std::vector<OperatorPtr> ops, std::vector<OutputColumn> output);
+
+  std::unique_ptr<QueryState> make_state() const;
+  // Runs one input batch through the chain. The returned batch (owned by `state`) holds the output
+  // rows and stays valid until the next call with the same state.
+  Batch& process(QueryState& state, Batch& input, ExecContext& ctx) const;
+  // End of a bounded input: flushes every operator in order.
+  Batch& close(QueryState& state, ExecContext& ctx) const;
+
+  size_t input_width() const { return input_width_; }
+  const std::vector<OutputColumn>& output_columns() const { return output_; }
+
+ private:
+  Batch& run_from(size_t first, QueryState& state, Batch& input, ExecContext& ctx) const;
+
+  size_t input_width_;
+  std::vector<OperatorPtr> ops_;
+  std::vector<OutputColumn> output_;
+};
+
+}  // namespace sluice::exec

@@ -1,0 +1,120 @@
+#include "format/json.hpp"
+#include "format/json_fields.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sluice::format {
+
+namespace {
+
+namespace ondemand = simdjson::ondemand;
+
+char fold(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Hash over the length and the first and last 8 bytes with bit 5 set, which folds ASCII case
+// (and may merge other bytes: equality is checked after). Much cheaper than hashing every byte.
+uint32_t folded_hash(std::string_view s) {
+  constexpr uint64_t kCaseBits = 0x2020202020202020ULL;
+  uint64_t head = 0, tail = 0;
+  size_t n = std::min<size_t>(s.size(), 8);
+  std::memcpy(&head, s.data(), n);
+  std::memcpy(&tail, s.data() + s.size() - n, n);
+  uint64_t h = (head | kCaseBits) * 0x9E3779B97F4A7C15ULL;
+  h ^= ((tail | kCaseBits) + s.size()) * 0xC2B2AE3D27D4EB4FULL;
+  return static_cast<uint32_t>(h >> 32);
+}
+
+bool equals_folded(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (fold(a[i]) != fold(b[i])) return false;
+  }
+  return true;
+}
+
+bool decode_error(RecordError* err, std::string message) {
+  if (err) {
+    err->code = ErrorCode::kDecode;
+    err->message = std::move(message);
+  }
+  return false;
+}
+
+}  // namespace
+
+JsonDecoder::JsonDecoder(std::vector<Column> schema, TimestampInput ts)
+    : schema_(std::move(schema)), ts_(ts) {
+  null_row_.reserve(schema_.size());
+  for (const Column& c : schema_) {
+    types::Value v = types::Value::make_null(c.type.id);
+    if (c.type.id == types::TypeId::kDecimal) v.scale = c.type.scale;
+    null_row_.push_back(v);
+  }
+  size_t size = 8;
+  while (size < schema_.size() * 2)
+    size *= 2;
+  slots_.resize(size);
+  for (size_t i = 0; i < schema_.size(); ++i) {
+    uint32_t h = folded_hash(schema_[i].name);
+    size_t slot = h & (size - 1);
+    while (slots_[slot].column >= 0)
+      slot = (slot + 1) & (size - 1);
+    slots_[slot] = {h, static_cast<int32_t>(i)};
+  }
+}
+
+int JsonDecoder::find_column(std::string_view key, size_t hint) const {
+  // Producers usually write fields in schema order: try the column after the last match first.
+  if (hint < schema_.size() && schema_[hint].name == key) return static_cast<int>(hint);
+  uint32_t h = folded_hash(key);
+  size_t mask = slots_.size() - 1;
+  int folded_match = -1;
+  for (size_t slot = h & mask; slots_[slot].column >= 0; slot = (slot + 1) & mask) {
+    if (slots_[slot].hash != h) continue;
+    const std::string& name = schema_[static_cast<size_t>(slots_[slot].column)].name;
+    if (name == key) return slots_[slot].column;
+    if (folded_match < 0 && equals_folded(name, key)) folded_match = slots_[slot].column;
+  }
+  return folded_match;
+}
+
+bool JsonDecoder::decode(std::string_view bytes, types::Value* row, Arena& arena,
+                         RecordError* err) {
+  std::copy(null_row_.begin(), null_row_.end(), row);
+  size_t needed = bytes.size() + simdjson::SIMDJSON_PADDING;
+  if (padded_.size() < needed) padded_.resize(needed);
+  if (!bytes.empty()) std::memcpy(padded_.data(), bytes.data(), bytes.size());
+  std::memset(padded_.data() + bytes.size(), 0, simdjson::SIMDJSON_PADDING);
+
+  ondemand::document doc;
+  if (auto e = parser_.iterate(padded_.data(), bytes.size(), padded_.size()).get(doc))
+    return detail::invalid_json(err, e);
+  ondemand::object obj;
+  if (auto e = doc.get_object().get(obj)) {
+    return e == simdjson::INCORRECT_TYPE ? decode_error(err, "not a JSON object")
+                                         : detail::invalid_json(err, e);
+  }
+  size_t hint = 0;
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return detail::invalid_json(err, e);
+    int column = find_column(key, hint);
+    if (column < 0) continue;  // not in the schema: simdjson skips the value
+    auto index = static_cast<size_t>(column);
+    hint = index + 1;
+    ondemand::value json;
+    if (auto e = field.value().get(json)) return detail::invalid_json(err, e);
+    row[index] = null_row_[index];  // a repeated key replaces the earlier value
+    detail::FieldContext ctx{schema_[index], ts_, arena, err};
+    if (!detail::decode_field(json, ctx, &row[index])) return false;
+  }
+  const char* rest = nullptr;
+  if (!doc.current_location().get(rest))
+    return decode_error(err, "invalid JSON: unexpected content after the object");
+  return true;
+}
+
+}  // namespace sluice::format

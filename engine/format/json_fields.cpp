@@ -1,0 +1,340 @@
+#include "format/json_fields.hpp"
+
+#include "types/decimal.hpp"
+#include "types/number_text.hpp"
+#include "types/time.hpp"
+
+#include <limits>
+
+namespace sluice::format::detail {
+
+namespace {
+
+namespace ondemand = simdjson::ondemand;
+using ondemand::json_type;
+using types::DataType;
+using types::int128;
+using types::NumberStatus;
+using types::TypeId;
+using types::Value;
+
+constexpr size_t kMaxShownBytes = 48;
+constexpr size_t kMaxNesting = 1024;
+
+bool fail(const FieldContext& ctx, std::string message) {
+  if (ctx.err) {
+    ctx.err->code = ErrorCode::kDecode;
+    ctx.err->message = "column '" + ctx.column.name + "': " + message;
+  }
+  return false;
+}
+
+// The value's JSON text (strings keep their quotes); raw tokens may carry trailing whitespace.
+std::string_view token(ondemand::value& json) {
+  return types::trim_spaces(json.raw_json_token());
+}
+
+// Shortened for messages, cut at a UTF-8 boundary.
+std::string clip(std::string_view s) {
+  if (s.size() <= kMaxShownBytes) return std::string(s);
+  size_t cut = kMaxShownBytes - 3;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
+    --cut;
+  return std::string(s.substr(0, cut)) + "...";
+}
+
+std::string found(ondemand::value& json, json_type type) {
+  switch (type) {
+    case json_type::string:
+      return "string " + clip(token(json));
+    case json_type::number:
+      return "number " + clip(token(json));
+    case json_type::boolean:
+      return clip(token(json));
+    case json_type::object:
+      return "object";
+    case json_type::array:
+      return "array";
+    case json_type::null:
+      return "null";
+  }
+  return "unknown value";
+}
+
+bool expected(const FieldContext& ctx, ondemand::value& json, json_type type,
+              std::string_view what) {
+  return fail(ctx, "expected " + std::string(what) + " for " + ctx.column.type.to_string() +
+                       ", found " + found(json, type));
+}
+
+bool string_of(ondemand::value& json, const FieldContext& ctx, std::string_view* out) {
+  if (auto e = json.get_string().get(*out)) return invalid_json(ctx.err, e);
+  return true;
+}
+
+// The exact text of a JSON number. simdjson's first stage only delimits scalars, so the grammar
+// is checked here ("01", "1.", "1.2.3" are not JSON).
+bool number_of(ondemand::value& json, const FieldContext& ctx, std::string_view* out) {
+  *out = token(json);
+  if (!types::is_json_number(*out)) return fail(ctx, "invalid JSON number " + clip(*out));
+  return true;
+}
+
+// Text of a number, or of a string holding one (spaces around it tolerated). False + err when the
+// value is neither.
+bool numeric_text(ondemand::value& json, json_type type, const FieldContext& ctx,
+                  std::string_view what, std::string_view* text) {
+  if (type == json_type::number) return number_of(json, ctx, text);
+  if (type != json_type::string) return expected(ctx, json, type, what);
+  if (!string_of(json, ctx, text)) return false;
+  *text = types::trim_spaces(*text);
+  return true;
+}
+
+bool decode_boolean(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
+  bool b = false;
+  if (type == json_type::boolean) {
+    if (json.get_bool().get(b)) return fail(ctx, "invalid JSON value " + clip(token(json)));
+  } else if (type == json_type::string) {
+    std::string_view s;
+    if (!string_of(json, ctx, &s)) return false;
+    if (s != "true" && s != "false" && s != "TRUE" && s != "FALSE" && s != "True" && s != "False")
+      return expected(ctx, json, type, "true or false");
+    b = s[0] == 't' || s[0] == 'T';
+  } else {
+    return expected(ctx, json, type, "true or false");
+  }
+  *out = Value::boolean(b);
+  return true;
+}
+
+// BIGINT and INTERVAL (milliseconds): integral numbers or strings holding one.
+bool decode_integer(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
+  std::string_view text;
+  if (!numeric_text(json, type, ctx, "a number", &text)) return false;
+  int64_t i = 0;
+  switch (types::parse_int64(text, &i)) {
+    case NumberStatus::kOk:
+      break;
+    case NumberStatus::kSyntax:
+      return expected(ctx, json, type, "a number");
+    case NumberStatus::kNotInteger:
+      return fail(ctx, clip(token(json)) + " is not an integer");
+    case NumberStatus::kOverflow:
+      return fail(ctx, clip(token(json)) + " does not fit " + ctx.column.type.to_string());
+  }
+  *out = ctx.column.type.id == TypeId::kInterval ? Value::interval(i) : Value::bigint(i);
+  return true;
+}
+
+bool decode_double(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
+  std::string_view text;
+  if (!numeric_text(json, type, ctx, "a number", &text)) return false;
+  double d = 0;
+  switch (types::parse_double(text, &d)) {
+    case NumberStatus::kOk:
+      break;
+    case NumberStatus::kOverflow:
+      return fail(ctx, clip(token(json)) + " does not fit DOUBLE");
+    default:
+      return expected(ctx, json, type, "a number");
+  }
+  *out = Value::float64(d);
+  return true;
+}
+
+bool decode_decimal(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
+  const DataType t = ctx.column.type;
+  std::string_view text;
+  if (!numeric_text(json, type, ctx, "a number", &text)) return false;
+  int128 v = 0;
+  switch (types::decimal::parse_status(text, t.precision, t.scale, &v)) {
+    case types::decimal::ParseStatus::kOk:
+      break;
+    case types::decimal::ParseStatus::kSyntax:
+      return expected(ctx, json, type, "a number");
+    case types::decimal::ParseStatus::kOverflow:
+      return fail(ctx, clip(token(json)) + " does not fit " + t.to_string());
+  }
+  *out = Value::decimal(v, t.scale);
+  return true;
+}
+
+// Brackets of a nested value balance (simdjson skips nested values without checking that).
+bool balanced(std::string_view raw) {
+  char closers[kMaxNesting];
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (depth == kMaxNesting) return false;
+      closers[depth++] = c == '{' ? '}' : ']';
+    } else if (c == '}' || c == ']') {
+      if (depth == 0 || closers[--depth] != c) return false;
+      if (depth == 0 && i + 1 != raw.size()) return false;
+    }
+  }
+  return depth == 0 && !in_string;
+}
+
+bool nested_text(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
+  std::string_view raw;
+  simdjson::error_code e;
+  if (type == json_type::object) {
+    ondemand::object obj;
+    e = json.get_object().get(obj);
+    if (!e) e = obj.raw_json().get(raw);
+  } else {
+    ondemand::array arr;
+    e = json.get_array().get(arr);
+    if (!e) e = arr.raw_json().get(raw);
+  }
+  if (e) return invalid_json(ctx.err, e);
+  raw = types::trim_spaces(raw);
+  if (!balanced(raw)) return fail(ctx, "invalid nested JSON " + clip(raw));
+  *out = Value::string(ctx.arena.copy(raw));
+  return true;
+}
+
+bool decode_string(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
+  std::string_view text;
+  switch (type) {
+    case json_type::string:
+      if (!string_of(json, ctx, &text)) return false;
+      break;
+    case json_type::number:
+      if (!number_of(json, ctx, &text)) return false;
+      break;
+    case json_type::boolean: {
+      bool b = false;
+      if (json.get_bool().get(b)) return fail(ctx, "invalid JSON value " + clip(token(json)));
+      *out = Value::string(b ? "true" : "false");  // static storage: no copy needed
+      return true;
+    }
+    case json_type::object:
+    case json_type::array:
+      return nested_text(json, type, ctx, out);
+    case json_type::null:
+      return true;
+  }
+  *out = Value::string(ctx.arena.copy(text));
+  return true;
+}
+
+// Epoch number text -> ms, flooring below the millisecond. Parsed exactly (as a decimal of
+// microseconds) so large epochs do not lose digits through a double.
+NumberStatus epoch_to_ms(std::string_view text, bool seconds, int64_t* ms) {
+  int128 micros = 0;
+  auto status =
+      types::decimal::parse_status(text, types::kMaxDecimalPrecision, seconds ? 6 : 3, &micros);
+  if (status == types::decimal::ParseStatus::kSyntax) return NumberStatus::kSyntax;
+  if (status == types::decimal::ParseStatus::kOverflow) return NumberStatus::kOverflow;
+  int128 q = micros / 1000;
+  if (micros % 1000 < 0) --q;
+  if (q > std::numeric_limits<int64_t>::max() || q < std::numeric_limits<int64_t>::min())
+    return NumberStatus::kOverflow;
+  *ms = static_cast<int64_t>(q);
+  return NumberStatus::kOk;
+}
+
+// `text` is the number's text (or the string's content, already unescaped: on-demand strings
+// must not be unescaped twice).
+bool epoch_value(ondemand::value& json, json_type type, const FieldContext& ctx,
+                 std::string_view text, Value* out) {
+  bool seconds = ctx.timestamps == TimestampInput::kEpochSeconds;
+  int64_t ms = 0;
+  switch (epoch_to_ms(text, seconds, &ms)) {
+    case NumberStatus::kOk:
+      break;
+    case NumberStatus::kOverflow:
+      return fail(ctx, clip(token(json)) + " is out of range for TIMESTAMP");
+    default:
+      return expected(ctx, json, type, seconds ? "epoch seconds" : "epoch milliseconds");
+  }
+  *out = Value::timestamp(ms);
+  return true;
+}
+
+bool decode_epoch(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
+  bool seconds = ctx.timestamps == TimestampInput::kEpochSeconds;
+  std::string_view text;
+  if (!numeric_text(json, type, ctx, seconds ? "epoch seconds" : "epoch milliseconds", &text))
+    return false;
+  return epoch_value(json, type, ctx, text, out);
+}
+
+bool decode_timestamp(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
+  TimestampInput mode = ctx.timestamps;
+  bool epoch_mode = mode == TimestampInput::kEpochMillis || mode == TimestampInput::kEpochSeconds;
+  if (epoch_mode || (mode == TimestampInput::kAuto && type == json_type::number))
+    return decode_epoch(json, type, ctx, out);
+  if (type != json_type::string) {
+    return expected(ctx, json, type,
+                    mode == TimestampInput::kAuto ? "epoch milliseconds or an ISO-8601 string"
+                                                  : "an ISO-8601 string");
+  }
+  std::string_view text;
+  if (!string_of(json, ctx, &text)) return false;
+  text = types::trim_spaces(text);
+  int64_t ms = 0;
+  if (types::time::parse_timestamp(text, &ms)) {
+    *out = Value::timestamp(ms);
+    return true;
+  }
+  // kAuto: a numeric string cannot be ISO-8601, so it is read as epoch milliseconds.
+  if (mode == TimestampInput::kAuto && types::is_json_number(text))
+    return epoch_value(json, type, ctx, text, out);
+  return fail(ctx, "cannot parse " + clip(token(json)) + " as TIMESTAMP");
+}
+
+}  // namespace
+
+bool invalid_json(RecordError* err, simdjson::error_code code) {
+  if (err) {
+    err->code = ErrorCode::kDecode;
+    err->message = std::string("invalid JSON: ") + simdjson::error_message(code);
+  }
+  return false;
+}
+
+bool decode_field(ondemand::value& json, const FieldContext& ctx, Value* out) {
+  json_type type;
+  if (auto e = json.type().get(type)) return invalid_json(ctx.err, e);
+  if (type == json_type::null) {
+    bool is_null = false;
+    if (json.is_null().get(is_null) || !is_null)
+      return fail(ctx, "invalid JSON value " + clip(token(json)));
+    return true;
+  }
+  switch (ctx.column.type.id) {
+    case TypeId::kNull:
+      return true;
+    case TypeId::kBoolean:
+      return decode_boolean(json, type, ctx, out);
+    case TypeId::kBigInt:
+    case TypeId::kInterval:
+      return decode_integer(json, type, ctx, out);
+    case TypeId::kDouble:
+      return decode_double(json, type, ctx, out);
+    case TypeId::kDecimal:
+      return decode_decimal(json, type, ctx, out);
+    case TypeId::kString:
+      return decode_string(json, type, ctx, out);
+    case TypeId::kTimestamp:
+      return decode_timestamp(json, type, ctx, out);
+  }
+  return true;
+}
+
+}  // namespace sluice::format::detail

@@ -1,0 +1,228 @@
+// Aggregate registry: binds a name and argument type to a state type from aggregate_impl.hpp.
+
+#include "functions/aggregate_impl.hpp"
+#include "functions/registry_impl.hpp"
+#include "types/decimal.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace sluice::functions {
+
+namespace agg {
+
+bool DistinctSet::insert(const Value& v) {
+  if (seen_.contains(v)) return false;
+  Value key = v;
+  if (v.type == TypeId::kString && v.s.size > 0) {
+    if (!strings_) strings_ = std::make_unique<Arena>(4096);
+    key = Value::string(strings_->copy(v.str()));
+  }
+  seen_.insert(key);
+  return true;
+}
+
+template <TypeId kType>
+Value SumInt<kType>::finalize(Arena&, exec::EvalContext& ctx) const {
+  if (!has) return Value::make_null(kType);
+  if (sum > INT64_MAX || sum < INT64_MIN) {
+    ctx.fail(ErrorCode::kOverflow, fmt::format("SUM: result overflows {}",
+                                               kType == TypeId::kBigInt ? "BIGINT" : "INTERVAL"));
+    return Value::make_null(kType);
+  }
+  Value out = Value::bigint(static_cast<int64_t>(sum));
+  out.type = kType;
+  return out;
+}
+
+namespace {
+
+Value decimal_overflow(exec::EvalContext& ctx, std::string_view fn) {
+  ctx.fail(ErrorCode::kOverflow, fmt::format("{}: result overflows DECIMAL(38)", fn));
+  return Value::make_null(TypeId::kDecimal);
+}
+
+uint8_t avg_scale(uint8_t scale) {
+  return std::max<uint8_t>(scale, 6);
+}
+
+}  // namespace
+
+Value SumDecimal::finalize(Arena&, exec::EvalContext& ctx) const {
+  if (!has) return Value::make_null(TypeId::kDecimal);
+  if (overflow || !types::decimal::fits(sum, types::kMaxDecimalPrecision)) {
+    return decimal_overflow(ctx, "SUM");
+  }
+  return Value::decimal(sum, scale);
+}
+
+Value AvgDecimal::finalize(Arena&, exec::EvalContext& ctx) const {
+  if (n == 0) return Value::make_null(TypeId::kDecimal);
+  uint8_t out_scale = avg_scale(sum.scale);
+  int128 out = 0;
+  if (sum.overflow || !types::decimal::div(sum.sum, sum.scale, n, 0, out_scale, &out) ||
+      !types::decimal::fits(out, types::kMaxDecimalPrecision)) {
+    return decimal_overflow(ctx, "AVG");
+  }
+  return Value::decimal(out, out_scale);
+}
+
+}  // namespace agg
+
+namespace {
+
+using types::TypeId;
+
+template <class S>
+BoundAggregate make(DataType result, DataType arg, bool distinct) {
+  return distinct ? agg::make_aggregate<agg::Distinct<S>>(result, arg)
+                  : agg::make_aggregate<S>(result, arg);
+}
+
+// Instantiates S<type> for the argument's type; the result has the argument's type.
+template <template <TypeId> class S>
+BoundAggregate by_type(DataType arg, bool distinct) {
+  DataType t = detail::concrete(arg, DataType::bigint());
+  switch (t.id) {
+    case TypeId::kBoolean:
+      return make<S<TypeId::kBoolean>>(t, t, distinct);
+    case TypeId::kBigInt:
+      return make<S<TypeId::kBigInt>>(t, t, distinct);
+    case TypeId::kDouble:
+      return make<S<TypeId::kDouble>>(t, t, distinct);
+    case TypeId::kDecimal:
+      return make<S<TypeId::kDecimal>>(t, t, distinct);
+    case TypeId::kString:
+      return make<S<TypeId::kString>>(t, t, distinct);
+    case TypeId::kTimestamp:
+      return make<S<TypeId::kTimestamp>>(t, t, distinct);
+    case TypeId::kInterval:
+      return make<S<TypeId::kInterval>>(t, t, distinct);
+    case TypeId::kNull:
+      break;
+  }
+  return make<S<TypeId::kBigInt>>(t, t, distinct);
+}
+
+using AggBinder = std::optional<BoundAggregate> (*)(DataType arg, bool distinct);
+
+std::optional<BoundAggregate> bind_count(DataType arg, bool distinct) {
+  return make<agg::Count>(DataType::bigint(), detail::concrete(arg, DataType::bigint()), distinct);
+}
+
+std::optional<BoundAggregate> bind_sum(DataType arg, bool distinct) {
+  DataType t = detail::concrete(arg, DataType::bigint());
+  switch (t.id) {
+    case TypeId::kBigInt:
+      return make<agg::SumInt<TypeId::kBigInt>>(t, t, distinct);
+    case TypeId::kInterval:
+      return make<agg::SumInt<TypeId::kInterval>>(t, t, distinct);
+    case TypeId::kDouble:
+      return make<agg::SumDouble>(t, t, distinct);
+    case TypeId::kDecimal:
+      return make<agg::SumDecimal>(DataType::decimal(types::kMaxDecimalPrecision, t.scale), t,
+                                   distinct);
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<BoundAggregate> bind_avg(DataType arg, bool distinct) {
+  DataType t = detail::concrete(arg, DataType::bigint());
+  switch (t.id) {
+    case TypeId::kBigInt:
+      return make<agg::AvgInt>(DataType::float64(), t, distinct);
+    case TypeId::kDouble:
+      return make<agg::AvgDouble>(t, t, distinct);
+    case TypeId::kDecimal:
+      return make<agg::AvgDecimal>(
+          DataType::decimal(types::kMaxDecimalPrecision, agg::avg_scale(t.scale)), t, distinct);
+    default:
+      return std::nullopt;
+  }
+}
+
+// MIN/MAX of a set equal those of the bag, so DISTINCT is ignored.
+template <template <TypeId> class S>
+std::optional<BoundAggregate> bind_any_type(DataType arg, bool distinct) {
+  return by_type<S>(arg, distinct);
+}
+template <template <TypeId> class S>
+std::optional<BoundAggregate> bind_extreme(DataType arg, bool) {
+  return by_type<S>(arg, false);
+}
+
+template <agg::Spread kKind>
+std::optional<BoundAggregate> bind_spread(DataType arg, bool distinct) {
+  if (!detail::is_number(arg.id)) return std::nullopt;
+  return make<agg::Variance<kKind>>(DataType::float64(), DataType::float64(), distinct);
+}
+
+struct AggregateDef {
+  std::string_view name;
+  std::string_view signature;
+  AggBinder bind;
+};
+
+constexpr std::string_view kNumber = "(number)";
+constexpr std::string_view kValue = "(value)";
+using agg::Spread;
+
+const AggregateDef kAggregates[] = {
+    {"AVG", kNumber, bind_avg},
+    {"COUNT", "(*) or (value)", bind_count},
+    {"FIRST_VALUE", kValue, bind_any_type<agg::FirstValue>},
+    {"LAST_VALUE", kValue, bind_any_type<agg::LastValue>},
+    {"MAX", kValue, bind_extreme<agg::Max>},
+    {"MIN", kValue, bind_extreme<agg::Min>},
+    {"STDDEV", kNumber, bind_spread<Spread::kStddevSamp>},
+    {"STDDEV_POP", kNumber, bind_spread<Spread::kStddevPop>},
+    {"STDDEV_SAMP", kNumber, bind_spread<Spread::kStddevSamp>},
+    {"SUM", kNumber, bind_sum},
+    {"VARIANCE", kNumber, bind_spread<Spread::kVarSamp>},
+    {"VAR_POP", kNumber, bind_spread<Spread::kVarPop>},
+    {"VAR_SAMP", kNumber, bind_spread<Spread::kVarSamp>},
+};
+
+const AggregateDef* find_aggregate(std::string_view upper) {
+  for (const AggregateDef& d : kAggregates) {
+    if (d.name == upper) return &d;
+  }
+  return nullptr;
+}
+
+[[noreturn]] void type_error(const AggregateDef& def, std::string got) {
+  throw Error(ErrorCode::kSqlType,
+              fmt::format("{} takes {}, got {}", def.name, def.signature, got));
+}
+
+}  // namespace
+
+BoundAggregate bind_aggregate(std::string_view name, std::span<const DataType> args, bool distinct,
+                              bool star) {
+  const AggregateDef* def = find_aggregate(detail::to_upper_ascii(name));
+  if (def == nullptr) detail::throw_unknown_function(name);
+  if (star) {
+    if (def->name != "COUNT" || !args.empty()) type_error(*def, "(*)");
+    if (distinct) throw Error(ErrorCode::kSqlType, "COUNT(DISTINCT *) is not valid");
+    return make<agg::Count>(DataType::bigint(), DataType::null(), false);
+  }
+  if (args.size() != 1) type_error(*def, detail::type_list(args));
+  std::optional<BoundAggregate> b = def->bind(args[0], distinct);
+  if (!b) type_error(*def, detail::type_list(args));
+  return std::move(*b);
+}
+
+bool is_aggregate_function(std::string_view name) {
+  return find_aggregate(detail::to_upper_ascii(name)) != nullptr;
+}
+
+std::vector<std::string> aggregate_function_names() {
+  std::vector<std::string> out;
+  for (const AggregateDef& d : kAggregates)
+    out.emplace_back(d.name);
+  return out;
+}
+
+}  // namespace sluice::functions

@@ -1,0 +1,243 @@
+// DATE_TRUNC, TIMESTAMPADD and the EXTRACT fields (extract.hpp): calendar arithmetic in UTC.
+
+#include "functions/extract.hpp"
+#include "functions/registry_impl.hpp"
+#include "functions/time_impl.hpp"
+
+#include <fmt/format.h>
+
+namespace sluice::functions {
+
+namespace {
+
+using timeutil::floor_div;
+using timeutil::floor_mod;
+using timeutil::kMsPerDay;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 32);
+    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+struct FieldName {
+  std::string_view name;
+  ExtractField field;
+};
+constexpr FieldName kFields[] = {
+    {"YEAR", ExtractField::kYear},     {"QUARTER", ExtractField::kQuarter},
+    {"MONTH", ExtractField::kMonth},   {"WEEK", ExtractField::kWeek},
+    {"DAY", ExtractField::kDay},       {"DAYOFMONTH", ExtractField::kDay},
+    {"DOW", ExtractField::kDow},       {"ISODOW", ExtractField::kDow},
+    {"DOY", ExtractField::kDoy},       {"DAYOFYEAR", ExtractField::kDoy},
+    {"HOUR", ExtractField::kHour},     {"MINUTE", ExtractField::kMinute},
+    {"SECOND", ExtractField::kSecond}, {"MILLISECOND", ExtractField::kMillisecond},
+    {"EPOCH", ExtractField::kEpoch},
+};
+
+}  // namespace
+
+std::optional<ExtractField> parse_extract_field(std::string_view field) {
+  for (const FieldName& f : kFields) {
+    if (iequals(f.name, field)) return f.field;
+  }
+  return std::nullopt;
+}
+
+bool is_extract_field(std::string_view field) {
+  return parse_extract_field(field).has_value();
+}
+
+int64_t extract(ExtractField field, int64_t ms) {
+  int64_t in_day = floor_mod(ms, kMsPerDay);
+  switch (field) {
+    case ExtractField::kHour:
+      return in_day / 3600000;
+    case ExtractField::kMinute:
+      return in_day / 60000 % 60;
+    case ExtractField::kSecond:
+      return in_day / 1000 % 60;
+    case ExtractField::kMillisecond:
+      return in_day % 1000;
+    case ExtractField::kEpoch:
+      return floor_div(ms, 1000);
+    default:
+      break;
+  }
+  types::time::CivilTime c = types::time::to_civil(ms);
+  switch (field) {
+    case ExtractField::kYear:
+      return c.year;
+    case ExtractField::kQuarter:
+      return (c.month - 1) / 3 + 1;
+    case ExtractField::kMonth:
+      return c.month;
+    case ExtractField::kWeek:
+      return timeutil::iso_week(c);
+    case ExtractField::kDay:
+      return c.day;
+    case ExtractField::kDow:
+      return c.day_of_week;
+    case ExtractField::kDoy:
+      return c.day_of_year;
+    default:
+      return 0;
+  }
+}
+
+types::Value extract_field(std::string_view field, int64_t ms, exec::EvalContext& ctx) {
+  std::optional<ExtractField> f = parse_extract_field(field);
+  if (!f) {
+    ctx.fail(ErrorCode::kInvalidArgument, fmt::format("EXTRACT: unknown field '{}'", field));
+    return types::Value::make_null(types::TypeId::kBigInt);
+  }
+  return types::Value::bigint(extract(*f, ms));
+}
+
+namespace detail {
+
+namespace {
+
+enum class Unit : uint8_t {
+  kMillisecond,
+  kSecond,
+  kMinute,
+  kHour,
+  kDay,
+  kWeek,
+  kMonth,
+  kQuarter,
+  kYear
+};
+
+struct UnitName {
+  std::string_view name;
+  Unit unit;
+  int64_t ms;  // length of fixed units; months for calendar units
+};
+constexpr UnitName kUnits[] = {
+    {"MILLISECOND", Unit::kMillisecond, 1},
+    {"SECOND", Unit::kSecond, 1000},
+    {"MINUTE", Unit::kMinute, 60000},
+    {"HOUR", Unit::kHour, 3600000},
+    {"DAY", Unit::kDay, kMsPerDay},
+    {"WEEK", Unit::kWeek, 7 * kMsPerDay},
+    {"MONTH", Unit::kMonth, 1},
+    {"QUARTER", Unit::kQuarter, 3},
+    {"YEAR", Unit::kYear, 12},
+};
+constexpr std::string_view kUnitList =
+    "millisecond, second, minute, hour, day, week, month, quarter, year";
+
+// Unit by name, any case, singular or plural.
+const UnitName* find_unit(std::string_view name) {
+  if (name.size() > 1 && (name.back() == 's' || name.back() == 'S')) {
+    if (const UnitName* u = find_unit(name.substr(0, name.size() - 1))) return u;
+  }
+  for (const UnitName& u : kUnits) {
+    if (iequals(u.name, name)) return &u;
+  }
+  return nullptr;
+}
+
+std::string unknown_unit(std::string_view fn, std::string_view unit) {
+  return fmt::format("{}: unknown unit '{}'; expected one of {}", fn, unit, kUnitList);
+}
+
+// The unit of argument 0: bound at bind time when constant, else looked up on the row.
+const UnitName* unit_of(const Value* a, const void* state, exec::EvalContext& ctx,
+                        std::string_view fn) {
+  if (state != nullptr) return static_cast<const UnitName*>(state);
+  const UnitName* u = find_unit(a[0].str());
+  if (u == nullptr) ctx.fail(ErrorCode::kInvalidArgument, unknown_unit(fn, a[0].str()));
+  return u;
+}
+
+Value out_of_range(exec::EvalContext& ctx, std::string_view fn) {
+  ctx.fail(ErrorCode::kOverflow, fmt::format("{}: result is out of the TIMESTAMP range", fn));
+  return Value::make_null(TypeId::kTimestamp);
+}
+
+bool truncate(const UnitName& u, int64_t ms, int64_t* out) {
+  if (u.unit == Unit::kWeek) {  // ISO weeks start on Monday; 1970-01-01 was a Thursday
+    int64_t day = floor_div(ms, kMsPerDay);
+    return !__builtin_mul_overflow(day - floor_mod(day + 3, 7), kMsPerDay, out);
+  }
+  if (u.unit <= Unit::kDay) return !__builtin_sub_overflow(ms, floor_mod(ms, u.ms), out);
+  types::time::CivilTime c = types::time::to_civil(ms);
+  int month = u.unit == Unit::kYear      ? 1
+              : u.unit == Unit::kQuarter ? (c.month - 1) / 3 * 3 + 1
+                                         : c.month;
+  *out = types::time::from_civil(c.year, month, 1, 0, 0, 0, 0);
+  return true;
+}
+
+Value date_trunc_fn(const Value* a, size_t, exec::EvalContext& ctx, const void* state) {
+  const UnitName* u = unit_of(a, state, ctx, "DATE_TRUNC");
+  int64_t out = 0;
+  if (u == nullptr) return Value::make_null(TypeId::kTimestamp);
+  if (!truncate(*u, a[1].i, &out)) return out_of_range(ctx, "DATE_TRUNC");
+  return Value::timestamp(out);
+}
+
+constexpr int64_t kMaxYear = 200000000;  // well inside the int64 millisecond range
+
+bool add_months(int64_t ms, int64_t months, int64_t* out) {
+  types::time::CivilTime c = types::time::to_civil(ms);
+  int64_t total = 0;
+  if (__builtin_add_overflow(c.year * 12 + (c.month - 1), months, &total)) return false;
+  int64_t year = floor_div(total, 12);
+  if (year > kMaxYear || year < -kMaxYear) return false;
+  int month = static_cast<int>(floor_mod(total, 12)) + 1;
+  int day = std::min(c.day, timeutil::days_in_month(year, month));
+  *out = types::time::from_civil(year, month, day, c.hour, c.minute, c.second, c.millisecond);
+  return true;
+}
+
+// TIMESTAMPADD(unit, n, ts): calendar units keep the time of day and clamp the day to the end of
+// the month (Jan 31 + 1 month = Feb 28/29).
+Value timestampadd_fn(const Value* a, size_t, exec::EvalContext& ctx, const void* state) {
+  const UnitName* u = unit_of(a, state, ctx, "TIMESTAMPADD");
+  if (u == nullptr) return Value::make_null(TypeId::kTimestamp);
+  int64_t delta = 0, out = 0;
+  bool ok = !__builtin_mul_overflow(a[1].i, u->ms, &delta);
+  if (u->unit >= Unit::kMonth) {
+    ok = ok && add_months(a[2].i, delta, &out);
+  } else {
+    ok = ok && !__builtin_add_overflow(a[2].i, delta, &out);
+  }
+  return ok ? Value::timestamp(out) : out_of_range(ctx, "TIMESTAMPADD");
+}
+
+template <ScalarFn kFn, Param... kParams>
+std::optional<BoundScalar> bind_unit_fn(const CallSite& c) {
+  auto b = bind_simple<kFn, TypeId::kTimestamp, sizeof...(kParams), kParams...>(c);
+  if (!b) return b;
+  if (const Value* unit = c.constant(0)) {
+    const UnitName* u = find_unit(unit->str());
+    if (u == nullptr) throw Error(ErrorCode::kSqlType, unknown_unit(c.name, unit->str()));
+    b->state = std::shared_ptr<const void>(u, [](const void*) {});  // static table entry
+  }
+  return b;
+}
+
+const ScalarDef kDefs[] = {
+    {"DATE_TRUNC", "(unit, timestamp)", bind_unit_fn<date_trunc_fn, Param::kText, Param::kTime>},
+    {"TIMESTAMPADD", "(unit, integer, timestamp)",
+     bind_unit_fn<timestampadd_fn, Param::kText, Param::kInt, Param::kTime>},
+};
+
+}  // namespace
+
+std::span<const ScalarDef> calendar_functions() {
+  return kDefs;
+}
+
+}  // namespace detail
+
+}  // namespace sluice::functions

@@ -1,0 +1,203 @@
+// Statement binding: FROM, WHERE, GROUP BY, aggregates, HAVING, the select list and EMIT.
+
+#include "functions/aggregate.hpp"
+#include "plan/binder_impl.hpp"
+#include "sql/parser.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+namespace sluice::plan {
+
+using exec::ExpressionPtr;
+using sql::Expr;
+using sql::ExprKind;
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool contains_aggregate(const Expr& e) {
+  if (e.kind == ExprKind::kFunction && functions::is_aggregate_function(e.name)) return true;
+  return std::any_of(e.args.begin(), e.args.end(),
+                     [](const sql::ExprPtr& a) { return a && contains_aggregate(*a); });
+}
+
+}  // namespace
+
+std::string canonical_text(const Expr& e) {
+  std::string s;
+  switch (e.kind) {
+    case ExprKind::kLiteral:
+      s = fmt::format("lit{}:{}", static_cast<int>(e.literal_kind), e.text);
+      break;
+    case ExprKind::kColumnRef:
+      s = "col:" + lower(e.name);
+      break;
+    default:
+      s = fmt::format("{}:{}:{}:{}:{}{}{}", static_cast<int>(e.kind), e.name, e.op, e.type_name,
+                      e.text, e.distinct ? "D" : "", e.star ? "*" : "");
+      s += e.negated ? "!" : "";
+      s += e.has_operand ? "o" : "";
+      s += e.has_else ? "e" : "";
+  }
+  if (e.kind != ExprKind::kColumnRef && e.kind != ExprKind::kLiteral) {
+    s += '(';
+    for (const auto& a : e.args)
+      s += canonical_text(*a) + ",";
+    s += ')';
+  }
+  return s;
+}
+
+std::string Binder::output_name(const sql::SelectItem& item) const {
+  if (!item.alias.empty()) return item.alias;
+  if (item.expr->kind == ExprKind::kColumnRef) return item.expr->name;
+  std::string q = quote(*item.expr);
+  return q.substr(1, q.size() - 2);
+}
+
+const Expr* Binder::resolve_group_alias(const Expr& e, const sql::SelectStatement& stmt) const {
+  // GROUP BY 2 (ordinal) and GROUP BY alias name a select-list expression.
+  if (e.kind == ExprKind::kLiteral && e.literal_kind == sql::LiteralKind::kInteger) {
+    size_t n = std::strtoull(e.text.c_str(), nullptr, 10);
+    if (n < 1 || n > stmt.items.size() || stmt.items[n - 1].star) {
+      fail(ErrorCode::kSqlAggregate,
+           fmt::format("GROUP BY position {} is not in the select list (1..{})", e.text,
+                       stmt.items.size()),
+           e.loc);
+    }
+    return stmt.items[n - 1].expr.get();
+  }
+  if (e.kind != ExprKind::kColumnRef || !e.qualifier.empty()) return &e;
+  for (const auto& c : source_.columns) {
+    if (lower(c.name) == lower(e.name)) return &e;  // a real column wins over an alias
+  }
+  for (const auto& item : stmt.items) {
+    if (!item.star && !item.alias.empty() && lower(item.alias) == lower(e.name)) {
+      return item.expr.get();
+    }
+  }
+  return &e;
+}
+
+void Binder::bind_grouping(const sql::SelectStatement& stmt, LogicalPlan& plan) {
+  Scope row{Scope::Kind::kRow, "GROUP BY"};
+  for (const auto& g : stmt.group_by) {
+    const Expr& target = *resolve_group_alias(*g, stmt);
+    if (contains_aggregate(target)) {
+      fail(ErrorCode::kSqlAggregate,
+           fmt::format("aggregate functions are not allowed in GROUP BY: {}", quote(target)),
+           target.loc);
+    }
+    plan.group_keys.push_back(bind_expr(target, row));
+    group_texts_.push_back(canonical_text(target));
+    group_types_.push_back(plan.group_keys.back()->type());
+  }
+}
+
+void Binder::bind_select_list(const sql::SelectStatement& stmt, LogicalPlan& plan,
+                              const Scope& scope) {
+  std::set<std::string> names;
+  auto add = [&](ExpressionPtr e, std::string name, Location loc) {
+    if (!names.insert(lower(name)).second) {
+      fail(ErrorCode::kSqlDuplicateName,
+           fmt::format("output column '{}' appears twice; give one of them another name with AS",
+                       name),
+           loc);
+    }
+    plan.output.push_back({std::move(name), e->type()});
+    plan.projections.push_back(std::move(e));
+  };
+  for (const auto& item : stmt.items) {
+    if (!item.star) {
+      add(bind_expr(*item.expr, scope), output_name(item), item.loc);
+      continue;
+    }
+    check_qualifier(item.qualifier, item.loc, text(item.span));
+    if (scope.kind == Scope::Kind::kGrouped) {
+      fail(ErrorCode::kSqlAggregate,
+           "SELECT * cannot be used with GROUP BY or aggregates; list "
+           "the grouped columns and aggregates",
+           item.loc);
+    }
+    for (size_t i = 0; i < source_.columns.size(); ++i) {
+      add(exec::make_column(i, source_.columns[i].type), source_.columns[i].name, item.loc);
+    }
+  }
+}
+
+LogicalPlan Binder::bind(const sql::SelectStatement& stmt) {
+  if (lower(stmt.from.name) != lower(source_.name)) {
+    fail(ErrorCode::kSqlUnknownSource,
+         fmt::format("unknown source '{}' in FROM (this job's source is '{}')", stmt.from.name,
+                     source_.name),
+         stmt.from.loc);
+  }
+  source_alias_ = stmt.from.alias;
+  LogicalPlan plan;
+  plan.input_width = input_width(source_);
+  plan.distinct = stmt.distinct;
+  if (stmt.where) {
+    if (contains_aggregate(*stmt.where)) {
+      Scope where{Scope::Kind::kRow, "WHERE"};
+      bind_expr(*stmt.where, where);  // reports the aggregate at its position
+    }
+    plan.where = bind_boolean(*stmt.where, {Scope::Kind::kRow, "WHERE condition"});
+  }
+  bool has_aggregates = std::any_of(stmt.items.begin(), stmt.items.end(), [](const auto& i) {
+    return !i.star && contains_aggregate(*i.expr);
+  });
+  plan.aggregate = !stmt.group_by.empty() || has_aggregates || stmt.having;
+  if (!plan.aggregate) {
+    if (stmt.emit == sql::EmitMode::kFinal) {
+      fail(ErrorCode::kSqlUnsupported,
+           "EMIT FINAL needs GROUP BY or aggregates: a query without them emits each row as it "
+           "arrives",
+           stmt.emit_loc);
+    }
+    bind_select_list(stmt, plan, {Scope::Kind::kRow, "SELECT"});
+    return plan;
+  }
+  plan.emit_changes = stmt.emit != sql::EmitMode::kFinal;
+  bind_grouping(stmt, plan);
+  aggregates_ = &plan.aggregates;
+  Scope grouped{Scope::Kind::kGrouped, "SELECT"};
+  bind_select_list(stmt, plan, grouped);
+  if (stmt.having) plan.having = bind_boolean(*stmt.having, {Scope::Kind::kGrouped, "HAVING"});
+  return plan;
+}
+
+LogicalPlan bind(const sql::SelectStatement& stmt, std::string_view sql,
+                 const SourceSchema& source) {
+  Binder binder(sql, source);
+  return binder.bind(stmt);
+}
+
+std::shared_ptr<const exec::Query> build_query(LogicalPlan plan) {
+  std::vector<exec::OperatorPtr> ops;
+  size_t width = plan.input_width;
+  if (plan.where) ops.push_back(exec::make_filter(plan.where, width, false));
+  if (plan.aggregate) {
+    width = plan.group_keys.size() + plan.aggregates.size();
+    ops.push_back(exec::make_aggregate(plan.group_keys, plan.aggregates, plan.emit_changes));
+    if (plan.having) ops.push_back(exec::make_filter(plan.having, width, true));
+  }
+  ops.push_back(exec::make_project(plan.projections));
+  if (plan.distinct) ops.push_back(exec::make_distinct(plan.projections.size()));
+  return std::make_shared<exec::Query>(plan.input_width, std::move(ops), std::move(plan.output));
+}
+
+std::shared_ptr<const exec::Query> compile_query(std::string_view sql, const SourceSchema& source) {
+  sql::SelectStatement stmt = sql::parse_select(sql);
+  return build_query(bind(stmt, sql, source));
+}
+
+}  // namespace sluice::plan

@@ -1,0 +1,95 @@
+#pragma once
+// Binder internals (private to plan/): resolves names against the source, types expressions,
+// inserts casts, folds constants and collects aggregates.
+
+#include "exec/expressions.hpp"
+#include "plan/compile.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::plan {
+
+// Where an expression is being bound.
+struct Scope {
+  enum class Kind { kRow, kGrouped };
+  Kind kind = Kind::kRow;
+  const char* clause = "SELECT";  // for messages: "WHERE", "GROUP BY", ...
+};
+
+class Binder {
+ public:
+  Binder(std::string_view sql, const SourceSchema& source) : sql_(sql), source_(source) {}
+
+  LogicalPlan bind(const sql::SelectStatement& stmt);
+
+  // Expression binding (binder_expr.cpp).
+  exec::ExpressionPtr bind_expr(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_boolean(const sql::Expr& e, const Scope& scope);
+
+ private:
+  exec::ExpressionPtr bind_grouped_ref(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_column(const sql::Expr& e);
+  // Throws unless `qualifier` (of `q.col` or `q.*`) names the source or its alias.
+  void check_qualifier(const std::string& qualifier, Location loc, std::string_view what) const;
+  exec::ExpressionPtr bind_literal(const sql::Expr& e);
+  exec::ExpressionPtr bind_interval(const sql::Expr& e);
+  exec::ExpressionPtr bind_unary(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_binary(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_arithmetic(const sql::Expr& e, exec::ExpressionPtr l,
+                                      exec::ExpressionPtr r);
+  exec::ExpressionPtr bind_comparison(const sql::Expr& e, exec::CompareOp op, exec::ExpressionPtr l,
+                                      exec::ExpressionPtr r);
+  exec::ExpressionPtr bind_function(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_aggregate(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_case(const sql::Expr& e, const Scope& scope);
+  // COALESCE, IFNULL and IF are CASE expressions (SQL:2016 6.12): later arguments are evaluated
+  // only when needed, so `COALESCE(x, 1 / x)` does not fail on a non-NULL x. Null when not one.
+  exec::ExpressionPtr bind_conditional(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_cast(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_between(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_in(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_like(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_extract(const sql::Expr& e, const Scope& scope);
+
+  // Casts both sides to their common type, or throws naming `what` and the operands' types.
+  std::pair<exec::ExpressionPtr, exec::ExpressionPtr> unify(const sql::Expr& at,
+                                                            exec::ExpressionPtr l,
+                                                            exec::ExpressionPtr r);
+  types::DataType common_type(const sql::Expr& at, const std::vector<exec::ExpressionPtr>& items,
+                              const char* what);
+  exec::ExpressionPtr coerce(const sql::Expr& at, exec::ExpressionPtr e, types::DataType target);
+
+  // Text of a node as written, and errors pointing at it.
+  std::string_view text(const sql::Span& span) const;
+  std::string quote(const sql::Expr& e) const;
+  [[noreturn]] void fail(ErrorCode code, const std::string& message, Location loc) const;
+
+  // Statement helpers (binder.cpp).
+  void bind_grouping(const sql::SelectStatement& stmt, LogicalPlan& plan);
+  const sql::Expr* resolve_group_alias(const sql::Expr& e, const sql::SelectStatement& stmt) const;
+  void bind_select_list(const sql::SelectStatement& stmt, LogicalPlan& plan, const Scope& scope);
+  std::string output_name(const sql::SelectItem& item) const;
+
+  std::string_view sql_;
+  const SourceSchema& source_;
+  std::string source_alias_;  // `x` in FROM trades AS x
+
+  // Grouped binding: canonical text of each GROUP BY expression, and the aggregates found so far.
+  std::vector<std::string> group_texts_;
+  std::vector<types::DataType> group_types_;
+  std::vector<std::string> aggregate_texts_;
+  std::vector<exec::AggregateCall>* aggregates_ = nullptr;
+};
+
+// Canonical text of an expression, for matching SELECT expressions against GROUP BY ones and for
+// sharing identical aggregate calls: case and spacing normalised.
+std::string canonical_text(const sql::Expr& e);
+
+// Evaluates `e` once when it is constant (every input constant); returns it unchanged otherwise.
+exec::ExpressionPtr fold_constant(exec::ExpressionPtr e,
+                                  const std::vector<exec::ExpressionPtr>& inputs);
+
+}  // namespace sluice::plan

@@ -1,0 +1,187 @@
+#include "types/data_type.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace sluice::types {
+
+std::string DataType::to_string() const {
+  switch (id) {
+    case TypeId::kNull:
+      return "NULL";
+    case TypeId::kBoolean:
+      return "BOOLEAN";
+    case TypeId::kBigInt:
+      return "BIGINT";
+    case TypeId::kDouble:
+      return "DOUBLE";
+    case TypeId::kDecimal:
+      return "DECIMAL(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
+    case TypeId::kString:
+      return "STRING";
+    case TypeId::kTimestamp:
+      return "TIMESTAMP";
+    case TypeId::kInterval:
+      return "INTERVAL";
+  }
+  return "UNKNOWN";
+}
+
+namespace {
+
+// Small cursor over the type text; every token skips leading spaces.
+struct TypeLexer {
+  std::string_view text;
+  size_t pos = 0;
+
+  void skip_spaces() {
+    while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos])))
+      ++pos;
+  }
+  std::string word() {
+    skip_spaces();
+    std::string out;
+    while (pos < text.size() &&
+           (std::isalpha(static_cast<unsigned char>(text[pos])) || text[pos] == '_')) {
+      out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(text[pos]))));
+      ++pos;
+    }
+    return out;
+  }
+  bool accept(char c) {
+    skip_spaces();
+    if (pos < text.size() && text[pos] == c) {
+      ++pos;
+      return true;
+    }
+    return false;
+  }
+  // Digits only; values above 1e6 are clamped (they are rejected by range checks anyway).
+  bool number(int* out) {
+    skip_spaces();
+    size_t start = pos;
+    long v = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      v = std::min(v * 10 + (text[pos] - '0'), 1000000L);
+      ++pos;
+    }
+    *out = static_cast<int>(v);
+    return pos > start;
+  }
+  bool at_end() {
+    skip_spaces();
+    return pos == text.size();
+  }
+};
+
+std::optional<DataType> fail(std::string* error, std::string message) {
+  if (error) *error = std::move(message);
+  return std::nullopt;
+}
+
+std::optional<DataType> base_type(const std::string& name) {
+  if (name == "BOOLEAN" || name == "BOOL") return DataType::boolean();
+  if (name == "BIGINT" || name == "INT" || name == "INTEGER" || name == "SMALLINT" ||
+      name == "TINYINT" || name == "LONG")
+    return DataType::bigint();
+  if (name == "DOUBLE" || name == "FLOAT" || name == "REAL") return DataType::float64();
+  if (name == "DECIMAL" || name == "NUMERIC") return DataType::decimal(18, 0);
+  if (name == "STRING" || name == "VARCHAR" || name == "TEXT" || name == "CHAR")
+    return DataType::string();
+  if (name == "TIMESTAMP") return DataType::timestamp();
+  if (name == "INTERVAL") return DataType::interval();
+  return std::nullopt;
+}
+
+// Reads "(p[,s])" after a type name; `args` gets the count read (0 when there is no '(').
+bool type_args(TypeLexer& lex, int* args, int* a, int* b, std::string* error,
+               const std::string& name) {
+  *args = 0;
+  if (!lex.accept('(')) return true;
+  if (!lex.number(a)) {
+    if (error) *error = "expected a number after '" + name + "('";
+    return false;
+  }
+  *args = 1;
+  if (lex.accept(',')) {
+    if (!lex.number(b)) {
+      if (error) *error = "expected a number after ',' in " + name + " arguments";
+      return false;
+    }
+    *args = 2;
+  }
+  if (!lex.accept(')')) {
+    if (error) *error = "expected ')' after " + name + " arguments";
+    return false;
+  }
+  return true;
+}
+
+std::optional<DataType> decimal_type(int args, int p, int s, std::string* error) {
+  if (args == 0) return DataType::decimal(18, 0);
+  if (p < 1 || p > kMaxDecimalPrecision)
+    return fail(error, "DECIMAL precision must be between 1 and 38, got " + std::to_string(p));
+  if (args == 1) s = 0;
+  if (s > p) {
+    return fail(error,
+                "DECIMAL scale " + std::to_string(s) + " exceeds precision " + std::to_string(p));
+  }
+  return DataType::decimal(static_cast<uint8_t>(p), static_cast<uint8_t>(s));
+}
+
+}  // namespace
+
+std::optional<DataType> parse_type_name(std::string_view text, std::string* error) {
+  TypeLexer lex{text};
+  std::string name = lex.word();
+  if (name == "DOUBLE") {
+    size_t save = lex.pos;
+    if (lex.word() != "PRECISION") lex.pos = save;
+  }
+  std::optional<DataType> type = base_type(name);
+  if (!type) {
+    return fail(error, name.empty() ? "expected a type name, got '" + std::string(text) + "'"
+                                    : "unknown type '" + std::string(text) + "'");
+  }
+  int args = 0, a = 0, b = 0;
+  if (!type_args(lex, &args, &a, &b, error, name)) return std::nullopt;
+  if (!lex.at_end()) return fail(error, "unexpected text in type '" + std::string(text) + "'");
+  if (type->id == TypeId::kDecimal) return decimal_type(args, a, b, error);
+  bool sized = name == "VARCHAR" || name == "CHAR" || name == "TIMESTAMP";
+  if (args > (sized ? 1 : 0)) {
+    return fail(error,
+                "type " + name + " does not take " + (args == 1 ? "an argument" : "arguments"));
+  }
+  if (name == "TIMESTAMP" && args == 1 && a > 9)
+    return fail(error, "TIMESTAMP precision must be between 0 and 9, got " + std::to_string(a));
+  if ((name == "VARCHAR" || name == "CHAR") && args == 1 && a < 1)
+    return fail(error, name + " length must be at least 1");
+  return type;
+}
+
+namespace {
+
+// BIGINT widened to the DECIMAL that holds every int64.
+DataType as_decimal(DataType t) {
+  return t.id == TypeId::kBigInt ? DataType::decimal(19, 0) : t;
+}
+
+DataType combine_decimals(DataType a, DataType b) {
+  int integer_digits = std::max(a.precision - a.scale, b.precision - b.scale);
+  int scale = std::max(a.scale, b.scale);
+  int precision = std::min<int>(integer_digits + scale, kMaxDecimalPrecision);
+  return DataType::decimal(static_cast<uint8_t>(precision), static_cast<uint8_t>(scale));
+}
+
+}  // namespace
+
+std::optional<DataType> common_super_type(DataType a, DataType b) {
+  if (a.id == TypeId::kNull) return b;
+  if (b.id == TypeId::kNull) return a;
+  if (a.id == b.id) return a.id == TypeId::kDecimal ? combine_decimals(a, b) : a;
+  if (!a.is_numeric() || !b.is_numeric()) return std::nullopt;
+  if (a.id == TypeId::kDouble || b.id == TypeId::kDouble) return DataType::float64();
+  return combine_decimals(as_decimal(a), as_decimal(b));
+}
+
+}  // namespace sluice::types

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what sluice needs from Debian bookworm's archive. One list, used by the README's quick
+# start, CI (.ci/run) and the Dockerfile.
+#   scripts/install-deps.sh            build + test dependencies
+#   scripts/install-deps.sh --runtime  only the shared libraries the sluice binary loads
+set -euo pipefail
+
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  librdkafka-dev libboost-dev libspdlog-dev libyaml-cpp-dev prometheus-cpp-dev catch2
+  libsimdjson-dev
+  # tests: the differential test's reference engine, format check
+  sqlite3 python3 clang-format
+)
+RUNTIME_PACKAGES=(
+  librdkafka1 libspdlog1.10 libfmt9 libyaml-cpp0.7 libsimdjson14
+  libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 ca-certificates
+)
+
+packages=("${BUILD_PACKAGES[@]}")
+if [[ "${1:-}" == "--runtime" ]]; then packages=("${RUNTIME_PACKAGES[@]}"); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

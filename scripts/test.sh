@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds sluice and runs the whole test suite: format check, release build + ctest, then the same
+# suite under AddressSanitizer + UndefinedBehaviorSanitizer. This is the README's test command and
+# what CI runs. SLUICE_SKIP_SANITIZE=1 skips the sanitizer pass (quicker local runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+echo "== format check (.clang-format)"
+mapfile -t sources < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find engine config server tests perf -name '*.[ch]pp')
+clang-format --dry-run --Werror "${sources[@]}"
+
+jobs=$(nproc)
+run_preset() {
+  local preset=$1
+  echo "== build ($preset)"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  echo "== test ($preset)"
+  ctest --preset "$preset" -j "$jobs"
+}
+
+run_preset release
+if [[ "${SLUICE_SKIP_SANITIZE:-0}" != "1" ]]; then
+  run_preset debug
+fi
+echo "== all tests passed"
