@@ -13,13 +13,10 @@ namespace sluice::functions {
 namespace agg {
 
 bool DistinctSet::insert(const Value& v) {
+  if (v.type != TypeId::kString || v.s.size == 0) return seen_.insert(v).second;
   if (seen_.contains(v)) return false;
-  Value key = v;
-  if (v.type == TypeId::kString && v.s.size > 0) {
-    if (!strings_) strings_ = std::make_unique<Arena>(4096);
-    key = Value::string(strings_->copy(v.str()));
-  }
-  seen_.insert(key);
+  if (!strings_) strings_ = std::make_unique<Arena>(4096);
+  seen_.insert(Value::string(strings_->copy(v.str())));  // the set must own what it keeps
   return true;
 }
 

@@ -1,5 +1,6 @@
 // COALESCE, IFNULL, NULLIF, IF, LEAST, GREATEST. Arguments are cast to their common super type,
-// and NULLs are handled here (null_if_any_null = false).
+// and NULLs are handled here (null_if_any_null = false). COALESCE, IFNULL and IF are only typed
+// here: the binder evaluates them lazily as CASE (see Conditional in scalar.hpp).
 
 #include "functions/registry_impl.hpp"
 #include "types/value_ops.hpp"
@@ -8,21 +9,9 @@ namespace sluice::functions::detail {
 
 namespace {
 
-// First non-NULL argument; when all are NULL the last one (already a NULL of the result type).
-Value coalesce_fn(const Value* a, size_t n, exec::EvalContext&, const void*) {
-  for (size_t i = 0; i + 1 < n; ++i) {
-    if (!a[i].null) return a[i];
-  }
-  return a[n - 1];
-}
-
 Value nullif_fn(const Value* a, size_t, exec::EvalContext&, const void*) {
   if (a[0].null || a[1].null) return a[0];
   return types::compare(a[0], a[1]) == 0 ? Value::make_null(a[0].type) : a[0];
-}
-
-Value if_fn(const Value* a, size_t, exec::EvalContext&, const void*) {
-  return !a[0].null && a[0].b ? a[1] : a[2];
 }
 
 // Postgres semantics: NULLs are skipped; NULL only when every argument is NULL.
@@ -53,18 +42,23 @@ std::optional<BoundScalar> bind_common(const CallSite& c, size_t first, size_t m
   return make_bound(*t, std::move(at), fn, false);
 }
 
+std::optional<BoundScalar> lazy(std::optional<BoundScalar> b, Conditional kind) {
+  if (b) b->conditional = kind;
+  return b;
+}
+
 std::optional<BoundScalar> bind_coalesce(const CallSite& c) {
-  return bind_common(c, 0, 1, SIZE_MAX, coalesce_fn);
+  return lazy(bind_common(c, 0, 1, SIZE_MAX, nullptr), Conditional::kCoalesce);
 }
 std::optional<BoundScalar> bind_ifnull(const CallSite& c) {
-  return bind_common(c, 0, 2, 2, coalesce_fn);
+  return lazy(bind_common(c, 0, 2, 2, nullptr), Conditional::kCoalesce);
 }
 std::optional<BoundScalar> bind_nullif(const CallSite& c) {
   return bind_common(c, 0, 2, 2, nullif_fn);
 }
 std::optional<BoundScalar> bind_if(const CallSite& c) {
   if (c.size() != 3 || !is_bool(c.id(0))) return std::nullopt;
-  return bind_common(c, 1, 3, 3, if_fn);
+  return lazy(bind_common(c, 1, 3, 3, nullptr), Conditional::kIf);
 }
 template <bool kGreatest>
 std::optional<BoundScalar> bind_extreme(const CallSite& c) {

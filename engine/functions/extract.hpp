@@ -6,9 +6,6 @@
 // second), EPOCH (whole seconds since 1970-01-01, rounded down). Every field gives a BIGINT.
 // Stateless and thread-safe.
 
-#include "exec/eval_context.hpp"
-#include "types/value.hpp"
-
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -30,14 +27,9 @@ enum class ExtractField : uint8_t {
   kEpoch,
 };
 
-bool is_extract_field(std::string_view field);
 std::optional<ExtractField> parse_extract_field(std::string_view field);
 
 // The field of `ms` (fast path for a field resolved at bind time).
 int64_t extract(ExtractField field, int64_t ms);
-
-// BIGINT value of `field`; an unknown field fails `ctx` with kInvalidArgument and gives NULL
-// (the binder should have rejected it with is_extract_field).
-types::Value extract_field(std::string_view field, int64_t ms, exec::EvalContext& ctx);
 
 }  // namespace sluice::functions

@@ -28,8 +28,6 @@ struct CallSite {
   TypeId id(size_t i) const { return args[i].id; }
   // Argument i's value when it is a non-NULL constant, else nullptr.
   const Value* constant(size_t i) const;
-  // True when argument i is a constant NULL (or NULL-typed).
-  bool constant_null(size_t i) const;
 };
 
 // Returns nullopt when the argument types do not fit; the registry then throws kSqlType with

@@ -22,12 +22,21 @@ using types::Value;
 // `state` is BoundScalar::state.get(). Never throws: report errors with ctx.fail and return NULL.
 using ScalarFn = Value (*)(const Value* args, size_t n, exec::EvalContext& ctx, const void* state);
 
+// Functions whose later arguments must only be evaluated when needed (SQL:2016 defines them as
+// CASE): the binder builds a lazy CASE from the bound types instead of calling `fn` (null).
+enum class Conditional : uint8_t {
+  kNone,
+  kCoalesce,  // COALESCE(a, b, ...), IFNULL(a, b): the first non-NULL argument
+  kIf,        // IF(condition, then, else); a NULL condition takes `else`
+};
+
 struct BoundScalar {
   DataType result;
   std::vector<DataType> arg_types;  // the binder casts argument i to arg_types[i] first
   ScalarFn fn = nullptr;
   std::shared_ptr<const void> state;  // per call site, e.g. a compiled regex or date pattern
   bool null_if_any_null = true;       // when true, NULL in any argument gives NULL without fn
+  Conditional conditional = Conditional::kNone;
 };
 
 // Binds NAME (any case) to argument types. `constants[i]` holds argument i's value when it is a

@@ -14,11 +14,6 @@ const Value* CallSite::constant(size_t i) const {
   return &*constants[i];
 }
 
-bool CallSite::constant_null(size_t i) const {
-  if (is_null_type(args[i].id)) return true;
-  return i < constants.size() && constants[i] && constants[i]->null;
-}
-
 BoundScalar make_bound(DataType result, std::vector<DataType> arg_types, ScalarFn fn,
                        bool null_if_any_null) {
   BoundScalar b;

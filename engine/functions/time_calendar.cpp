@@ -49,10 +49,6 @@ std::optional<ExtractField> parse_extract_field(std::string_view field) {
   return std::nullopt;
 }
 
-bool is_extract_field(std::string_view field) {
-  return parse_extract_field(field).has_value();
-}
-
 int64_t extract(ExtractField field, int64_t ms) {
   int64_t in_day = floor_mod(ms, kMsPerDay);
   switch (field) {
@@ -88,15 +84,6 @@ int64_t extract(ExtractField field, int64_t ms) {
     default:
       return 0;
   }
-}
-
-types::Value extract_field(std::string_view field, int64_t ms, exec::EvalContext& ctx) {
-  std::optional<ExtractField> f = parse_extract_field(field);
-  if (!f) {
-    ctx.fail(ErrorCode::kInvalidArgument, fmt::format("EXTRACT: unknown field '{}'", field));
-    return types::Value::make_null(types::TypeId::kBigInt);
-  }
-  return types::Value::bigint(extract(*f, ms));
 }
 
 namespace detail {
@@ -174,7 +161,7 @@ bool truncate(const UnitName& u, int64_t ms, int64_t* out) {
               : u.unit == Unit::kQuarter ? (c.month - 1) / 3 * 3 + 1
                                          : c.month;
   *out = types::time::from_civil(c.year, month, 1, 0, 0, 0, 0);
-  return true;
+  return *out <= ms;  // else the start of the period is before the TIMESTAMP range
 }
 
 Value date_trunc_fn(const Value* a, size_t, exec::EvalContext& ctx, const void* state) {

@@ -22,16 +22,16 @@ namespace {
 
 class Extract final : public exec::Expression {
  public:
-  Extract(std::string field, ExpressionPtr in)
-      : Expression(DataType::bigint()), field_(std::move(field)), in_(std::move(in)) {}
+  Extract(functions::ExtractField field, ExpressionPtr in)
+      : Expression(DataType::bigint()), field_(field), in_(std::move(in)) {}
   Value eval(const Value* row, exec::EvalContext& ctx) const override {
     Value v = in_->eval(row, ctx);
     if (v.null) return Value::make_null(TypeId::kBigInt);
-    return functions::extract_field(field_, v.i, ctx);
+    return Value::bigint(functions::extract(field_, v.i));
   }
 
  private:
-  std::string field_;
+  functions::ExtractField field_;
   ExpressionPtr in_;
 };
 
@@ -97,7 +97,6 @@ ExpressionPtr Binder::bind_function(const Expr& e, const Scope& scope) {
                      e.star ? "'*'" : "DISTINCT", quote(e)),
          e.loc);
   }
-  if (ExpressionPtr conditional = bind_conditional(e, scope)) return conditional;
   std::vector<ExpressionPtr> args;
   std::vector<DataType> types;
   std::vector<std::optional<Value>> constants;
@@ -116,39 +115,25 @@ ExpressionPtr Binder::bind_function(const Expr& e, const Scope& scope) {
   for (size_t i = 0; i < args.size() && i < fn.arg_types.size(); ++i) {
     args[i] = coerce(*e.args[i], args[i], fn.arg_types[i]);
   }
+  if (fn.conditional != functions::Conditional::kNone) {
+    return bind_conditional(fn, std::move(args));
+  }
   auto call = exec::make_function(std::move(fn), args);
   // Functions without arguments (NOW(), UNIX_TIMESTAMP()) are evaluated per row, never folded.
   return args.empty() ? call : fold_constant(call, args);
 }
 
-ExpressionPtr Binder::bind_conditional(const Expr& e, const Scope& scope) {
-  const bool is_if = e.name == "IF";
-  if (e.name != "COALESCE" && e.name != "IFNULL" && !is_if) return nullptr;
-  size_t n = e.args.size();
-  if ((e.name == "COALESCE" && n == 0) || (e.name == "IFNULL" && n != 2) || (is_if && n != 3)) {
-    const char* takes = is_if                ? "(condition, then, else)"
-                        : e.name == "IFNULL" ? "(value, fallback)"
-                                             : "(value, ...)";
-    fail(ErrorCode::kSqlType, fmt::format("{} takes {} in {}", e.name, takes, quote(e)), e.loc);
-  }
-  std::vector<ExpressionPtr> values;
-  for (size_t i = is_if ? 1 : 0; i < n; ++i)
-    values.push_back(bind_expr(*e.args[i], scope));
-  DataType t =
-      common_type(e, values, fmt::format("{} arguments have incompatible types", e.name).c_str());
-  for (auto& v : values)
-    v = coerce(e, v, t);
+ExpressionPtr Binder::bind_conditional(const functions::BoundScalar& fn,
+                                       std::vector<ExpressionPtr> args) {
   std::vector<std::pair<ExpressionPtr, ExpressionPtr>> branches;
-  if (is_if) {
-    Scope cond_scope = scope;
-    cond_scope.clause = "IF condition";
-    branches.emplace_back(bind_boolean(*e.args[0], cond_scope), values[0]);
+  if (fn.conditional == functions::Conditional::kIf) {
+    branches.emplace_back(args[0], args[1]);
   } else {
-    for (size_t i = 0; i + 1 < values.size(); ++i) {
-      branches.emplace_back(exec::make_is_null(values[i], true), values[i]);
+    for (size_t i = 0; i + 1 < args.size(); ++i) {
+      branches.emplace_back(exec::make_is_null(args[i], true), args[i]);
     }
   }
-  return exec::make_case(std::move(branches), values.back(), t);
+  return exec::make_case(std::move(branches), args.back(), fn.result);
 }
 
 ExpressionPtr Binder::bind_case(const Expr& e, const Scope& scope) {
@@ -261,12 +246,13 @@ ExpressionPtr Binder::bind_extract(const Expr& e, const Scope& scope) {
          fmt::format("EXTRACT needs a TIMESTAMP, found {} in {}", in->type().to_string(), quote(e)),
          e.loc);
   }
-  if (!functions::is_extract_field(e.name)) {
+  std::optional<functions::ExtractField> field = functions::parse_extract_field(e.name);
+  if (!field) {
     fail(ErrorCode::kSqlType, fmt::format("unknown EXTRACT field {} in {}", e.name, quote(e)),
          e.loc);
   }
   in = coerce(e, in, DataType::timestamp());
-  auto node = std::make_shared<Extract>(e.name, in);
+  auto node = std::make_shared<Extract>(*field, in);
   return fold_constant(node, {in});
 }
 

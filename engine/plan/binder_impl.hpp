@@ -45,9 +45,10 @@ class Binder {
   exec::ExpressionPtr bind_function(const sql::Expr& e, const Scope& scope);
   exec::ExpressionPtr bind_aggregate(const sql::Expr& e, const Scope& scope);
   exec::ExpressionPtr bind_case(const sql::Expr& e, const Scope& scope);
-  // COALESCE, IFNULL and IF are CASE expressions (SQL:2016 6.12): later arguments are evaluated
-  // only when needed, so `COALESCE(x, 1 / x)` does not fail on a non-NULL x. Null when not one.
-  exec::ExpressionPtr bind_conditional(const sql::Expr& e, const Scope& scope);
+  // COALESCE, IFNULL and IF as CASE (SQL:2016 6.12): later arguments are evaluated only when
+  // needed, so `COALESCE(x, 1 / x)` does not fail on a non-NULL x. `args` are already cast.
+  exec::ExpressionPtr bind_conditional(const functions::BoundScalar& fn,
+                                       std::vector<exec::ExpressionPtr> args);
   exec::ExpressionPtr bind_cast(const sql::Expr& e, const Scope& scope);
   exec::ExpressionPtr bind_between(const sql::Expr& e, const Scope& scope);
   exec::ExpressionPtr bind_in(const sql::Expr& e, const Scope& scope);

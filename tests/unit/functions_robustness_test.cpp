@@ -30,7 +30,9 @@ std::vector<Arg> samples(DataType t) {
               str("(a|b"), str("yyyy-MM-dd"), str("day"),    str("2024-01-01 10:00:00"),
               str("$1\\"), str("a{999}b"),    str(long_text)};
     case TypeId::kTimestamp:
-      return {ts(0), ts(-1), ts(1705314645123), ts(-62135596800000), ts(253402300799999)};
+      return {
+          ts(0),         ts(-1),       ts(1705314645123), ts(-62135596800000), ts(253402300799999),
+          ts(INT64_MIN), ts(INT64_MAX)};
     case TypeId::kBoolean:
       return {boolean(true), boolean(false)};
     default:
@@ -57,6 +59,11 @@ void try_call(Evaluator& ev, const std::string& name, const std::vector<DataType
         fn = ev.bind(name, args, constant);
       } catch (const Error& e) {
         CHECK((e.code() == ErrorCode::kSqlType || e.code() == ErrorCode::kSqlUnknownFunction));
+        continue;
+      }
+      // COALESCE, IFNULL and IF are evaluated by the binder's CASE, not by a function pointer.
+      if (fn.conditional != Conditional::kNone) {
+        CHECK(fn.fn == nullptr);
         continue;
       }
       Result r = ev.call(name, args, constant);

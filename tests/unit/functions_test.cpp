@@ -240,26 +240,35 @@ TEST_CASE("LEAST and GREATEST skip NULLs", "[functions]") {
   CHECK(ev.text("LEAST", {i64(9)}) == "9");
 }
 
-TEST_CASE("COALESCE, IFNULL, NULLIF, IF", "[functions]") {
-  Evaluator ev;
-  CHECK(ev.text("COALESCE", {null_lit(), null_of(DataType::bigint()), i64(3), i64(4)}) == "3");
-  CHECK(ev.call("COALESCE", {null_of(DataType::string()), null_lit()}).is_null());
-  Result r = ev.call("COALESCE", {null_of(DataType::bigint()), dec("1.5")});
-  CHECK(r.text() == "1.5");
-  CHECK(r.type.id == TypeId::kDecimal);
-  CHECK(ev.text("IFNULL", {null_of(DataType::string()), str("x")}) == "x");
-  CHECK(ev.text("IFNULL", {str("a"), str("x")}) == "a");
+TEST_CASE("COALESCE, IFNULL and IF are typed here and marked for lazy evaluation", "[functions]") {
+  // Their evaluation is a CASE built by the binder (tests/sql/errors_data.test checks laziness).
+  std::vector<std::optional<Value>> none(3);
+  auto coalesce = bind_scalar("COALESCE", std::vector{DataType::bigint(), DataType::decimal(2, 1)},
+                              std::span(none).first(2));
+  CHECK(coalesce.conditional == Conditional::kCoalesce);
+  CHECK(coalesce.fn == nullptr);
+  CHECK(coalesce.result.id == TypeId::kDecimal);
+  CHECK(coalesce.arg_types == std::vector<DataType>(2, coalesce.result));
+  auto ifnull = bind_scalar("IFNULL", std::vector{DataType::string(), DataType::string()},
+                            std::span(none).first(2));
+  CHECK(ifnull.conditional == Conditional::kCoalesce);
+  auto iff =
+      bind_scalar("IF", std::vector{DataType::boolean(), DataType::bigint(), DataType::float64()},
+                  std::span(none).first(3));
+  CHECK(iff.conditional == Conditional::kIf);
+  CHECK(iff.result == DataType::float64());
+  CHECK(iff.arg_types ==
+        std::vector{DataType::boolean(), DataType::float64(), DataType::float64()});
   CHECK(bind_error("IFNULL", {DataType::string()}) ==
         "SQL_TYPE: IFNULL takes (value, value) of one common type, got (STRING)");
+}
+
+TEST_CASE("NULLIF", "[functions]") {
+  Evaluator ev;
   CHECK(ev.call("NULLIF", {i64(1), i64(1)}).is_null());
   CHECK(ev.text("NULLIF", {i64(1), i64(2)}) == "1");
   CHECK(ev.text("NULLIF", {i64(1), null_lit()}) == "1");
   CHECK(ev.call("NULLIF", {dec("1.0"), dec("1.00")}).is_null());
-  CHECK(ev.text("IF", {boolean(true), str("y"), str("n")}) == "y");
-  CHECK(ev.text("IF", {boolean(false), str("y"), str("n")}) == "n");
-  CHECK(ev.text("IF", {null_of(DataType::boolean()), str("y"), str("n")}) == "n");
-  CHECK(ev.text("IF", {boolean(true), i64(1), f64(2.5)}) == "1");
-  CHECK(ev.call("IF", {boolean(true), i64(1), f64(2.5)}).type == DataType::float64());
 }
 
 }  // namespace
