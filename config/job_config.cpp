@@ -132,8 +132,14 @@ void read_column(MapReader& schema, const MapReader::Entry& entry, SourceConfig&
       source.schema_marks.push_back(mark);
       return;
     }
+    const std::string& text = entry.value.Scalar();
+    // In a flow map `{price: DECIMAL(18,4)}` YAML splits at the comma.
+    bool split = text.find('(') != std::string::npos && text.find(')') == std::string::npos;
     issues.add(mark, path,
-               "unknown type '" + entry.value.Scalar() + "'" + (error.empty() ? "" : ": " + error));
+               "unknown type '" + text + "'" + (error.empty() ? "" : ": " + error) +
+                   (split ? " (inside { } a comma separates entries: quote the type, as in "
+                            "'DECIMAL(18,4)')"
+                          : ""));
   }
 }
 

@@ -394,3 +394,19 @@ TEST_CASE("sql_to_file maps plain and quoted SQL to the file", "[config]") {
   CHECK(file_pos(escaped, 1, 3) == "2:9");
   CHECK(file_pos(escaped, 2, 1) == "3:1");
 }
+
+TEST_CASE("a type split by a flow map's comma gets a quoting hint", "[config]") {
+  const std::string yaml =
+      "name: j\n"
+      "sql: SELECT a FROM s\n"
+      "source: {name: s, type: file, path: in.jsonl, schema: {a: DECIMAL(18,4)}}\n"
+      "sink: {type: stdout}\n";
+  try {
+    sluice::config::load_job_text(yaml, "job.yaml");
+    FAIL("expected a ConfigError");
+  } catch (const sluice::config::ConfigError& e) {
+    std::string what = e.what();
+    CHECK(what.find("source.schema.a: unknown type 'DECIMAL(18'") != std::string::npos);
+    CHECK(what.find("quote the type, as in 'DECIMAL(18,4)'") != std::string::npos);
+  }
+}
