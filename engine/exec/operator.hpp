@@ -46,6 +46,10 @@ class Operator {
   // Reads the rows of `in`, appends its output rows to `out` (width output_width()). Output rows
   // may point at string bytes owned by `in`, `out` or the state.
   virtual void process(OperatorState* state, Batch& in, Batch& out, ExecContext& ctx) const = 0;
+  // The pipeline's event-time watermark advanced to `watermark` (epoch ms): no record with an
+  // earlier event time is expected any more. Emits what that completes (closed windows).
+  virtual void on_watermark(OperatorState*, int64_t /*watermark*/, Batch& /*out*/,
+                            ExecContext&) const {}
   // End of a bounded input: emits whatever is still held.
   virtual void on_close(OperatorState*, Batch&, ExecContext&) const {}
   size_t output_width() const { return output_width_; }

@@ -33,16 +33,33 @@ Batch& Query::process(QueryState& st, Batch& input, ExecContext& ctx) const {
   return run_from(0, st, input, ctx);
 }
 
-Batch& Query::close(QueryState& st, ExecContext& ctx) const {
-  // Operator i's final rows flow through operators i+1.. before those close in turn.
+template <typename Flush>
+Batch& Query::flush_all(QueryState& st, std::deque<Batch>& batches, ExecContext& ctx,
+                        Flush flush) const {
+  // Operator i's rows flow through operators i+1.. before those flush in turn.
+  while (batches.size() < ops_.size())
+    batches.emplace_back(0);
   Batch* pending = nullptr;
   for (size_t i = 0; i < ops_.size(); ++i) {
-    Batch& out = st.closing.emplace_back(ops_[i]->output_width());
+    Batch& out = batches[i];
+    out.reset(ops_[i]->output_width());
     if (pending != nullptr) ops_[i]->process(st.states[i].get(), *pending, out, ctx);
-    ops_[i]->on_close(st.states[i].get(), out, ctx);
+    flush(*ops_[i], st.states[i].get(), out);
     pending = &out;
   }
   return *pending;
+}
+
+Batch& Query::on_watermark(QueryState& st, int64_t watermark, ExecContext& ctx) const {
+  return flush_all(st, st.flushing, ctx, [&](const Operator& op, OperatorState* s, Batch& out) {
+    op.on_watermark(s, watermark, out, ctx);
+  });
+}
+
+Batch& Query::close(QueryState& st, ExecContext& ctx) const {
+  return flush_all(st, st.closing, ctx, [&](const Operator& op, OperatorState* s, Batch& out) {
+    op.on_close(s, out, ctx);
+  });
 }
 
 }  // namespace sluice::exec

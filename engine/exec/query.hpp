@@ -21,8 +21,9 @@ struct OutputColumn {
 class QueryState {
  public:
   std::vector<std::unique_ptr<OperatorState>> states;
-  std::vector<Batch> stages;  // stages[i] is operator i's output
-  std::deque<Batch> closing;  // close()'s batches; kept until the state goes
+  std::vector<Batch> stages;   // stages[i] is operator i's output
+  std::deque<Batch> closing;   // close()'s batches; kept until the state goes
+  std::deque<Batch> flushing;  // on_watermark()'s batches; reused, valid until the next call
 };
 
 class Query {
@@ -33,6 +34,9 @@ class Query {
   // Runs one input batch through the chain. The returned batch (owned by `state`) holds the output
   // rows and stays valid until the next call with the same state.
   Batch& process(QueryState& state, Batch& input, ExecContext& ctx) const;
+  // The watermark advanced (the runtime merges it over the pipeline's inputs): every operator
+  // in order sees it, and what one emits flows through the operators after it.
+  Batch& on_watermark(QueryState& state, int64_t watermark, ExecContext& ctx) const;
   // End of a bounded input: flushes every operator in order.
   Batch& close(QueryState& state, ExecContext& ctx) const;
 
@@ -41,6 +45,10 @@ class Query {
 
  private:
   Batch& run_from(size_t first, QueryState& state, Batch& input, ExecContext& ctx) const;
+  // Runs `flush` on each operator after feeding it the rows the operators before it emitted.
+  template <typename Flush>
+  Batch& flush_all(QueryState& state, std::deque<Batch>& batches, ExecContext& ctx,
+                   Flush flush) const;
 
   size_t input_width_;
   std::vector<OperatorPtr> ops_;
