@@ -114,36 +114,6 @@ Value decimal_op(ArithOp op, const Value& a, const Value& b, EvalContext& ctx, D
   return Value::decimal(r, t.scale);
 }
 
-// TIMESTAMP and INTERVAL are both int64 milliseconds; the binder allowed only legal pairs.
-Value temporal_op(ArithOp op, const Value& a, const Value& b, EvalContext& ctx, DataType t) {
-  int64_t r = 0;
-  bool ovf = false;
-  switch (op) {
-    case ArithOp::kAdd:
-      ovf = __builtin_add_overflow(a.i, b.i, &r);
-      break;
-    case ArithOp::kSub:
-      ovf = __builtin_sub_overflow(a.i, b.i, &r);
-      break;
-    case ArithOp::kMul:
-      ovf = __builtin_mul_overflow(a.i, b.i, &r);
-      break;
-    case ArithOp::kDiv:
-    case ArithOp::kMod:
-      if (b.i == 0) return div_zero(ctx, a, op, t);
-      if (b.i == -1 && op == ArithOp::kDiv) {
-        ovf = __builtin_sub_overflow(int64_t{0}, a.i, &r);
-        break;
-      }
-      r = op == ArithOp::kDiv ? a.i / b.i : a.i % b.i;
-      break;
-  }
-  if (ovf) return overflow(ctx, op, a, b, t);
-  Value v = Value::bigint(r);
-  v.type = t.id;
-  return v;
-}
-
 class Arithmetic final : public Expression {
  public:
   Arithmetic(ArithOp op, ExpressionPtr l, ExpressionPtr r, DataType t)
@@ -160,8 +130,12 @@ class Arithmetic final : public Expression {
         return double_op(op_, a, b, ctx, type());
       case TypeId::kDecimal:
         return decimal_op(op_, a, b, ctx, type());
-      default:
-        return temporal_op(op_, a, b, ctx, type());
+      default: {
+        // TIMESTAMP and INTERVAL are int64 milliseconds; the binder allowed only legal pairs.
+        Value v = bigint_op(op_, a, b, ctx, type());
+        v.type = type().id;
+        return v;
+      }
     }
   }
 
