@@ -1,6 +1,7 @@
 #include "config/job_config.hpp"
 
 #include "config/sql_origin_impl.hpp"
+#include "config/time_config_impl.hpp"
 #include "config/yaml_reader_impl.hpp"
 #include "plan/source_schema.hpp"
 #include "types/data_type.hpp"
@@ -162,6 +163,7 @@ SourceConfig read_source(MapReader map, const std::string& job_file) {
   map.choice("format", "a format", kFormats, &source.format);
   map.choice("timestamp_format", "a timestamp format", kTimestampInputs, &source.timestamp_input);
   read_schema(map.map("schema", Need::kRequired), source);
+  read_time_settings(map, source);
   map.finish();
   if (has_name && source.name.empty()) {
     map.issues().add(mark_of(map.value("name")), map.key_path("name"), "must not be empty");
@@ -192,6 +194,10 @@ void read_job(MapReader& job, JobConfig& config, std::string_view text) {
   config.sink = read_sink(job.map("sink", Need::kRequired), config.file);
   bool has_dead_letter = job.value("dead_letter").IsDefined();
   if (has_dead_letter) config.dead_letter = read_sink(job.map("dead_letter"), config.file);
+  if (config.source.late_records == exec::LatePolicy::kDeadLetter && !has_dead_letter) {
+    job.issues().add(config.source.late_records_mark, "source.late_records",
+                     "'dead_letter' needs a dead_letter section");
+  }
   job.finish();
   if (!has_on_error) {
     config.on_error = has_dead_letter ? OnError::kDeadLetter : OnError::kSkip;

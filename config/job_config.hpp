@@ -3,6 +3,7 @@
 // Immutable once loaded; shared freely between threads.
 
 #include "common/error.hpp"
+#include "exec/event_time.hpp"
 #include "format/json.hpp"
 
 #include <optional>
@@ -55,6 +56,16 @@ struct SourceConfig {
   std::vector<format::Column> schema;  // in file order
   std::vector<Mark> schema_marks;      // mark of each column's type value
   Mark mark;
+  // Event time (config/time_config.cpp): the column windows read (empty: the record timestamp),
+  // how that column is read, the watermark settings and the late-record policy.
+  std::string event_time;
+  format::TimestampInput event_time_input = format::TimestampInput::kAuto;
+  int64_t max_out_of_orderness_ms = 0;  // watermark = max event time seen - this
+  int64_t allowed_lateness_ms = 0;      // windows stay open this long past their end
+  int64_t idle_timeout_ms = 0;          // an input silent this long stops holding the watermark
+                                        // back; 0: never
+  exec::LatePolicy late_records = exec::LatePolicy::kDrop;
+  Mark late_records_mark;  // where `late_records` was given; line 0 when absent
 };
 
 // A run of the SQL text that appears verbatim on one line of the file.

@@ -6,6 +6,7 @@
 #include "common/arena.hpp"
 #include "types/value.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -28,7 +29,6 @@ class Batch {
     clear();
   }
   void clear() {
-    values_.clear();
     positions_.clear();
     rows_ = 0;
     arena_.reset();
@@ -36,14 +36,18 @@ class Batch {
 
   // Appends a row of NULLs and returns it.
   Value* append_row(RecordPosition pos = {}) {
-    values_.resize(values_.size() + width_);
-    positions_.push_back(pos);
-    ++rows_;
-    return values_.data() + (rows_ - 1) * width_;
+    Value* row = grow_row(pos);
+    std::fill_n(row, width_, Value());
+    return row;
+  }
+  // Appends a copy of the `width()` values at `src` and returns it.
+  Value* append_row_copy(const Value* src, RecordPosition pos = {}) {
+    Value* row = grow_row(pos);
+    std::copy_n(src, width_, row);
+    return row;
   }
   // Drops the last row (e.g. it failed to decode).
   void pop_row() {
-    values_.resize(values_.size() - width_);
     positions_.pop_back();
     --rows_;
   }
@@ -57,6 +61,15 @@ class Batch {
   Arena& arena() { return arena_; }
 
  private:
+  // values_ only grows (rows past rows_ are stale), so steady state neither allocates nor
+  // value-initialises a row twice.
+  Value* grow_row(RecordPosition pos) {
+    size_t end = (rows_ + 1) * width_;
+    if (end > values_.size()) values_.resize(std::max(end, values_.size() * 2));
+    positions_.push_back(pos);
+    return values_.data() + rows_++ * width_;
+  }
+
   size_t width_;
   size_t rows_ = 0;
   std::vector<Value> values_;

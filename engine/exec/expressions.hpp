@@ -13,6 +13,9 @@
 namespace sluice::exec {
 
 ExpressionPtr make_column(size_t index, DataType type);
+// The row index `e` reads when it is a plain column reference (from make_column), else -1.
+// Operators use it to copy or compare such columns without a virtual call.
+int64_t column_index_of(const Expression& e);
 // A constant; the node keeps its own copy of string bytes.
 ExpressionPtr make_constant(const Value& value, DataType type);
 ExpressionPtr make_cast(ExpressionPtr input, DataType target);

@@ -89,11 +89,20 @@ Value double_op(ArithOp op, const Value& a, const Value& b, EvalContext& ctx, Da
   return Value::make_null(t.id);
 }
 
-Value decimal_op(ArithOp op, const Value& a, const Value& b, EvalContext& ctx, DataType t) {
+// `limit` is 10^t.precision: results must stay strictly inside (-limit, limit).
+Value decimal_op(ArithOp op, const Value& a, const Value& b, EvalContext& ctx, DataType t,
+                 int128 limit) {
   int128 r = 0;
   bool ok = true;
   if (op == ArithOp::kMul) {
-    ok = decimal::mul(a.dec, b.dec, &r);
+    // Most products (price * quantity) have 64-bit factors: multiply those without the 128-bit
+    // routine; anything larger or overflowing takes decimal::mul.
+    int64_t x = static_cast<int64_t>(a.dec), y = static_cast<int64_t>(b.dec), p = 0;
+    if (x == a.dec && y == b.dec && !__builtin_mul_overflow(x, y, &p)) {
+      r = p;
+    } else {
+      ok = decimal::mul(a.dec, b.dec, &r);
+    }
     if (ok && a.scale + b.scale != t.scale)
       ok = decimal::rescale(r, a.scale + b.scale, t.scale, &r);
   } else if (op == ArithOp::kDiv) {
@@ -110,18 +119,25 @@ Value decimal_op(ArithOp op, const Value& a, const Value& b, EvalContext& ctx, D
       r = x % y;
     }
   }
-  if (!ok || !decimal::fits(r, t.precision)) return overflow(ctx, op, a, b, t);
+  if (!ok || r >= limit || r <= -limit) return overflow(ctx, op, a, b, t);
   return Value::decimal(r, t.scale);
 }
 
 class Arithmetic final : public Expression {
  public:
   Arithmetic(ArithOp op, ExpressionPtr l, ExpressionPtr r, DataType t)
-      : Expression(t), op_(op), left_(std::move(l)), right_(std::move(r)) {}
+      : Expression(t),
+        op_(op),
+        left_(std::move(l)),
+        right_(std::move(r)),
+        left_column_(column_index_of(*left_)),
+        right_column_(column_index_of(*right_)),
+        limit_(t.id == TypeId::kDecimal ? decimal::pow10(t.precision) : 0) {}
 
   Value eval(const Value* row, EvalContext& ctx) const override {
-    Value a = left_->eval(row, ctx);
-    Value b = right_->eval(row, ctx);
+    // Column operands (price * quantity) are read from the row without a virtual call.
+    Value a = left_column_ >= 0 ? row[left_column_] : left_->eval(row, ctx);
+    Value b = right_column_ >= 0 ? row[right_column_] : right_->eval(row, ctx);
     if (a.null || b.null) return Value::make_null(type().id);
     switch (type().id) {
       case TypeId::kBigInt:
@@ -129,7 +145,7 @@ class Arithmetic final : public Expression {
       case TypeId::kDouble:
         return double_op(op_, a, b, ctx, type());
       case TypeId::kDecimal:
-        return decimal_op(op_, a, b, ctx, type());
+        return decimal_op(op_, a, b, ctx, type(), limit_);
       default: {
         // TIMESTAMP and INTERVAL are int64 milliseconds; the binder allowed only legal pairs.
         Value v = bigint_op(op_, a, b, ctx, type());
@@ -142,6 +158,8 @@ class Arithmetic final : public Expression {
  private:
   ArithOp op_;
   ExpressionPtr left_, right_;
+  int64_t left_column_, right_column_;  // column_index_of each operand
+  int128 limit_;                        // 10^precision of a DECIMAL result
 };
 
 class Negate final : public Expression {

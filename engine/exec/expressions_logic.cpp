@@ -46,6 +46,88 @@ class Compare final : public Expression {
   ExpressionPtr left_, right_;
 };
 
+bool holds(CompareOp op, int c) {
+  switch (op) {
+    case CompareOp::kEq:
+      return c == 0;
+    case CompareOp::kNe:
+      return c != 0;
+    case CompareOp::kLt:
+      return c < 0;
+    case CompareOp::kLe:
+      return c <= 0;
+    case CompareOp::kGt:
+      return c > 0;
+    case CompareOp::kGe:
+      return c >= 0;
+  }
+  return false;
+}
+
+CompareOp mirrored(CompareOp op) {
+  switch (op) {
+    case CompareOp::kLt:
+      return CompareOp::kGt;
+    case CompareOp::kLe:
+      return CompareOp::kGe;
+    case CompareOp::kGt:
+      return CompareOp::kLt;
+    case CompareOp::kGe:
+      return CompareOp::kLe;
+    default:
+      return op;
+  }
+}
+
+template <typename T>
+int three_way(T a, T b) {
+  return a < b ? -1 : (a > b ? 1 : 0);
+}
+
+// `x op constant` (the common WHERE shape): the constant is held unboxed, a column operand is read
+// from the row without a virtual call, and BIGINT-like values or DECIMALs of the constant's scale
+// compare as plain integers. Other values take types::compare, so results are the same.
+class CompareConstant final : public Expression {
+ public:
+  CompareConstant(CompareOp op, ExpressionPtr input, const Value& constant, ExpressionPtr owner)
+      : Expression(DataType::boolean()),
+        op_(op),
+        input_(std::move(input)),
+        column_(column_index_of(*input_)),
+        k_(constant),
+        constant_(std::move(owner)) {}
+
+  Value eval(const Value* row, EvalContext& ctx) const override {
+    Value a = column_ >= 0 ? row[column_] : input_->eval(row, ctx);
+    if (a.null) return null_bool();
+    return Value::boolean(holds(op_, compare_to_constant(a)));
+  }
+
+ private:
+  int compare_to_constant(const Value& a) const {
+    if (a.type == k_.type) {
+      switch (a.type) {
+        case TypeId::kBigInt:
+        case TypeId::kTimestamp:
+        case TypeId::kInterval:
+          return three_way(a.i, k_.i);
+        case TypeId::kDecimal:
+          if (a.scale == k_.scale) return three_way(a.dec, k_.dec);
+          break;
+        default:
+          break;
+      }
+    }
+    return types::compare(a, k_);
+  }
+
+  CompareOp op_;
+  ExpressionPtr input_;
+  int64_t column_;
+  Value k_;  // not NULL; string bytes stay owned by the constant node
+  ExpressionPtr constant_;
+};
+
 // AND: FALSE wins over NULL; OR: TRUE wins over NULL. The right side is skipped when the left
 // decides, which also keeps its errors from rejecting a row whose result is already known.
 class Logic final : public Expression {
@@ -209,6 +291,13 @@ bool like_match(std::string_view text, std::string_view pat, char escape) {
 }
 
 ExpressionPtr make_compare(CompareOp op, ExpressionPtr left, ExpressionPtr right) {
+  // A NULL constant keeps the generic node (its result is always NULL).
+  const Value* k = right->constant_value();
+  if (k != nullptr && !k->null && left->constant_value() == nullptr)
+    return std::make_shared<CompareConstant>(op, std::move(left), *k, std::move(right));
+  k = left->constant_value();
+  if (k != nullptr && !k->null && right->constant_value() == nullptr)
+    return std::make_shared<CompareConstant>(mirrored(op), std::move(right), *k, std::move(left));
   return std::make_shared<Compare>(op, std::move(left), std::move(right));
 }
 ExpressionPtr make_and(ExpressionPtr left, ExpressionPtr right) {

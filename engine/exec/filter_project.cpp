@@ -1,5 +1,6 @@
 // Stateless operators: filter and project.
 
+#include "exec/expressions.hpp"
 #include "exec/operators.hpp"
 
 #include <algorithm>
@@ -13,7 +14,6 @@ class Filter final : public Operator {
       : Operator(width), predicate_(std::move(predicate)), is_having_(is_having) {}
 
   void process(OperatorState*, Batch& in, Batch& out, ExecContext& ctx) const override {
-    const size_t width = in.width();
     ctx.eval.arena = &out.arena();
     for (size_t r = 0; r < in.size(); ++r) {
       const Value* row = in.row(r);
@@ -26,7 +26,7 @@ class Filter final : public Operator {
         ++(is_having_ ? ctx.having_dropped : ctx.filtered);
         continue;
       }
-      std::copy(row, row + width, out.append_row(in.position(r)));
+      out.append_row_copy(row, in.position(r));
     }
   }
 
@@ -38,15 +38,28 @@ class Filter final : public Operator {
 class Project final : public Operator {
  public:
   explicit Project(std::vector<ExpressionPtr> columns)
-      : Operator(columns.size()), columns_(std::move(columns)) {}
+      : Operator(columns.size()), columns_(std::move(columns)) {
+    for (const auto& c : columns_) {
+      identity_ = identity_ && column_index_of(*c) == static_cast<int64_t>(sources_.size());
+      sources_.push_back(column_index_of(*c));
+    }
+  }
 
   void process(OperatorState*, Batch& in, Batch& out, ExecContext& ctx) const override {
     ctx.eval.arena = &out.arena();
+    if (identity_ && in.width() == columns_.size()) {
+      // The whole row, in order (e.g. the projection after an aggregate): copy rows as they are.
+      for (size_t r = 0; r < in.size(); ++r)
+        out.append_row_copy(in.row(r), in.position(r));
+      return;
+    }
     for (size_t r = 0; r < in.size(); ++r) {
       const Value* row = in.row(r);
       Value* dst = out.append_row(in.position(r));
-      for (size_t c = 0; c < columns_.size(); ++c)
-        dst[c] = columns_[c]->eval(row, ctx.eval);
+      for (size_t c = 0; c < columns_.size(); ++c) {
+        // Plain column references (most select lists) are copied without a virtual call.
+        dst[c] = sources_[c] >= 0 ? row[sources_[c]] : columns_[c]->eval(row, ctx.eval);
+      }
       if (ctx.eval.failed) {
         out.pop_row();
         ctx.reject(in.position(r));
@@ -56,6 +69,8 @@ class Project final : public Operator {
 
  private:
   std::vector<ExpressionPtr> columns_;
+  std::vector<int64_t> sources_;  // column_index_of each column: -1 when it must be evaluated
+  bool identity_ = true;          // column c is input column c, for every c
 };
 
 }  // namespace

@@ -2,7 +2,71 @@
 
 #include "types/value_ops.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
 namespace sluice::exec {
+namespace {
+
+using types::TypeId;
+using types::Value;
+
+constexpr uint64_t kMix0 = 0xa0761d6478bd642fULL;
+constexpr uint64_t kMix1 = 0xe7037ed1a0b428dbULL;
+constexpr uint64_t kMix2 = 0x8ebc6af09c88c6e3ULL;
+
+// 64x64->128 multiply folded to 64 bits (wyhash's mum).
+uint64_t mum(uint64_t a, uint64_t b) {
+  unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+uint64_t read64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+uint64_t read32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Two words holding every byte of a string of n <= 16 bytes, read without a loop or a memcpy call
+// (overlapping reads, as wyhash does): for one n, different strings give different words.
+std::pair<uint64_t, uint64_t> short_words(const char* p, size_t n) {
+  if (n >= 8) return {read64(p), read64(p + n - 8)};
+  if (n >= 4) return {read32(p), read32(p + n - 4)};
+  if (n == 0) return {0, 0};
+  auto byte = [&](size_t i) { return static_cast<uint64_t>(static_cast<unsigned char>(p[i])); };
+  return {byte(0) << 16 | byte(n >> 1) << 8 | byte(n - 1), 0};
+}
+
+// Group keys are hashed per row, so the common key types get an inlined hash (two multiplies);
+// the rest use types::hash. The table only compares hashes it made itself, and equal keys (same
+// type, same bytes) always take the same branch, so this stays consistent with key equality.
+uint64_t hash_value(const Value& v, uint64_t seed) {
+  if (!v.null) {
+    switch (v.type) {
+      case TypeId::kBigInt:
+      case TypeId::kTimestamp:
+      case TypeId::kInterval:
+        return mum(mum(static_cast<uint64_t>(v.i) ^ kMix1, seed ^ kMix2), kMix0);
+      case TypeId::kString:
+        if (v.s.size <= 16) {
+          auto [lo, hi] = short_words(v.s.data, v.s.size);
+          return mum(lo ^ kMix1 ^ v.s.size, mum(hi ^ kMix2, seed ^ kMix0));
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return types::hash(v, seed);
+}
+
+}  // namespace
 
 GroupTable::GroupTable(size_t key_width, size_t state_size, size_t state_align)
     : key_width_(key_width),
@@ -10,12 +74,18 @@ GroupTable::GroupTable(size_t key_width, size_t state_size, size_t state_align)
       state_align_(state_align == 0 ? 1 : state_align),
       state_stride_((state_size + state_align_ - 1) / state_align_ * state_align_),
       slots_(64, 0),
-      mask_(63) {}
+      mask_(63),
+      strings_(kStringBlock) {
+  // Window operators create a table per window: start small, but without regrowing from one.
+  hashes_.reserve(kInitialGroups);
+  keys_.reserve(kInitialGroups * key_width_);
+  if (state_size_ > 0) states_.reserve(kInitialGroups);
+}
 
 uint64_t GroupTable::hash_key(const types::Value* key) const {
   uint64_t h = 0x9E3779B97F4A7C15ull;
   for (size_t i = 0; i < key_width_; ++i)
-    h = types::hash(key[i], h);
+    h = hash_value(key[i], h);
   return h;
 }
 
@@ -42,22 +112,30 @@ uint32_t GroupTable::find_or_insert(const types::Value* key, uint64_t hash, bool
   auto group = static_cast<uint32_t>(hashes_.size());
   hashes_.push_back(hash);
   for (size_t i = 0; i < key_width_; ++i) {
-    types::Value v = key[i];
-    if (!v.null && v.type == types::TypeId::kString)
-      v = types::Value::string(strings_.copy(v.str()));
-    keys_.push_back(v);
+    // Copied as it is, then only a string's pointer is redirected to the table's own bytes
+    // (rebuilding the Value on the stack made the CPU stall on store forwarding).
+    types::Value& v = keys_.emplace_back(key[i]);
+    if (!v.null && v.type == types::TypeId::kString) v.s.data = strings_.copy(v.str()).data();
   }
-  if (state_size_ > 0 && group % kGroupsPerBlock == 0) {
-    // Over-allocate by the alignment so the block start can be aligned.
-    state_storage_.emplace_back(new char[state_stride_ * kGroupsPerBlock + state_align_]);
-    auto raw = reinterpret_cast<uintptr_t>(state_storage_.back().get());
-    uintptr_t aligned = (raw + state_align_ - 1) / state_align_ * state_align_;
-    state_blocks_.push_back(reinterpret_cast<char*>(aligned));
-  }
+  if (state_size_ > 0) add_state_slot(group);
   slots_[pos] = group + 1;
   *inserted = true;
   if (hashes_.size() * 2 > slots_.size()) grow();
   return group;
+}
+
+void GroupTable::add_state_slot(uint32_t group) {
+  if (group == 0 || (group >= kFirstBlockGroups && (group & (group - 1)) == 0)) {
+    // A new block of `group` groups (32 for the first); over-allocated by the alignment so its
+    // start can be aligned.
+    size_t bytes = state_stride_ * std::max<size_t>(group, kFirstBlockGroups) + state_align_;
+    state_bytes_ += bytes;
+    state_storage_.emplace_back(new char[bytes]);
+    auto raw = reinterpret_cast<uintptr_t>(state_storage_.back().get());
+    next_state_ = reinterpret_cast<char*>((raw + state_align_ - 1) / state_align_ * state_align_);
+  }
+  states_.push_back(next_state_);
+  next_state_ += state_stride_;
 }
 
 void GroupTable::grow() {
@@ -75,9 +153,7 @@ void GroupTable::grow() {
 
 size_t GroupTable::memory_bytes() const {
   return slots_.capacity() * sizeof(uint32_t) + hashes_.capacity() * sizeof(uint64_t) +
-         keys_.capacity() * sizeof(types::Value) +
-         state_storage_.size() * (state_stride_ * kGroupsPerBlock + state_align_) +
-         strings_.bytes_reserved();
+         keys_.capacity() * sizeof(types::Value) + state_bytes_ + strings_.bytes_reserved();
 }
 
 }  // namespace sluice::exec

@@ -28,15 +28,18 @@ class GroupTable {
 
   size_t size() const { return hashes_.size(); }
   const types::Value* key(uint32_t group) const { return keys_.data() + group * key_width_; }
-  char* state(uint32_t group) {
-    return state_blocks_[group / kGroupsPerBlock] + (group % kGroupsPerBlock) * state_stride_;
-  }
+  // State blocks grow geometrically (32, 32, 64, 128, ... groups) and never move.
+  char* state(uint32_t group) { return states_[group]; }
   size_t memory_bytes() const;
 
  private:
-  static constexpr uint32_t kGroupsPerBlock = 1024;
+  // Small first blocks: window operators create a table per window, often with few groups.
+  static constexpr uint32_t kFirstBlockGroups = 32;
+  static constexpr size_t kInitialGroups = 32;
+  static constexpr size_t kStringBlock = 4096;  // key bytes; the arena adds blocks as needed
   bool key_equals(uint32_t group, const types::Value* key) const;
   void grow();
+  void add_state_slot(uint32_t group);
 
   size_t key_width_;
   size_t state_size_;
@@ -46,8 +49,10 @@ class GroupTable {
   uint64_t mask_ = 0;
   std::vector<uint64_t> hashes_;
   std::vector<types::Value> keys_;
-  std::vector<char*> state_blocks_;
+  std::vector<char*> states_;  // each group's state slot
   std::vector<std::unique_ptr<char[]>> state_storage_;
+  size_t state_bytes_ = 0;      // allocated for state blocks
+  char* next_state_ = nullptr;  // the next free slot of the last block
   Arena strings_;
 };
 

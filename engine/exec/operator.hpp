@@ -23,6 +23,7 @@ struct ExecContext {
   EvalContext eval;
   uint64_t filtered = 0;        // dropped by WHERE
   uint64_t having_dropped = 0;  // aggregate rows not emitted because of HAVING
+  uint64_t late = 0;  // input records that arrived after their window closed (any late policy)
   std::vector<Rejection> rejections;
 
   // Rejects the row whose evaluation failed (eval.failed) and resets the evaluation context.

@@ -3,6 +3,7 @@
 // Immutable and shared by every partition pipeline of a job; each pipeline creates its own
 // QueryState (operator states + reusable stage batches) with `make_state`.
 
+#include "exec/expression.hpp"
 #include "exec/operator.hpp"
 #include "types/data_type.hpp"
 
@@ -41,6 +42,10 @@ class Query {
   Batch& close(QueryState& state, ExecContext& ctx) const;
 
   size_t input_width() const { return input_width_; }
+  // The event time of an input row for windowed queries (null otherwise); the runtime reads it to
+  // track the watermark. Set once by the planner, before the query is shared.
+  void set_event_time(ExpressionPtr time) { event_time_ = std::move(time); }
+  const ExpressionPtr& event_time() const { return event_time_; }
   const std::vector<OutputColumn>& output_columns() const { return output_; }
 
  private:
@@ -53,6 +58,7 @@ class Query {
   size_t input_width_;
   std::vector<OperatorPtr> ops_;
   std::vector<OutputColumn> output_;
+  ExpressionPtr event_time_;
 };
 
 }  // namespace sluice::exec

@@ -50,6 +50,9 @@ class JsonDecoder {
   bool decode(std::string_view bytes, types::Value* row, Arena& arena, RecordError* err);
 
   const std::vector<Column>& schema() const { return schema_; }
+  // Reads TIMESTAMP column `column` with `ts` instead of the decoder-wide setting (the event-time
+  // column's own source.event_time_format).
+  void set_timestamp_input(size_t column, TimestampInput ts) { column_ts_.at(column) = ts; }
 
  private:
   // Open-addressing table over case-folded column names.
@@ -61,6 +64,7 @@ class JsonDecoder {
 
   std::vector<Column> schema_;
   TimestampInput ts_;
+  std::vector<TimestampInput> column_ts_;  // per column; ts_ unless set_timestamp_input
   simdjson::ondemand::parser parser_;
   std::string padded_;
   std::vector<types::Value> null_row_;  // typed NULLs every decode starts from
@@ -77,8 +81,11 @@ class JsonEncoder {
   void encode(const types::Value* row, std::string& out) const;
 
  private:
+  char* write_value(const types::Value& v, char* p) const;
+
   std::vector<Column> columns_;
   std::vector<std::string> keys_;  // pre-escaped `"name":`
+  size_t keys_bytes_ = 2;          // the braces, the keys and the commas of one row
   TimestampOutput ts_;
 };
 

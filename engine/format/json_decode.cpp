@@ -46,7 +46,7 @@ bool decode_error(RecordError* err, std::string message) {
 }  // namespace
 
 JsonDecoder::JsonDecoder(std::vector<Column> schema, TimestampInput ts)
-    : schema_(std::move(schema)), ts_(ts) {
+    : schema_(std::move(schema)), ts_(ts), column_ts_(schema_.size(), ts) {
   null_row_.reserve(schema_.size());
   for (const Column& c : schema_) {
     types::Value v = types::Value::make_null(c.type.id);
@@ -108,7 +108,7 @@ bool JsonDecoder::decode(std::string_view bytes, types::Value* row, Arena& arena
     ondemand::value json;
     if (auto e = field.value().get(json)) return detail::invalid_json(err, e);
     row[index] = null_row_[index];  // a repeated key replaces the earlier value
-    detail::FieldContext ctx{schema_[index], ts_, arena, err};
+    detail::FieldContext ctx{schema_[index], column_ts_[index], arena, err};
     if (!detail::decode_field(json, ctx, &row[index])) return false;
   }
   const char* rest = nullptr;

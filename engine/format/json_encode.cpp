@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace sluice::format {
 
@@ -34,47 +35,54 @@ size_t utf8_sequence(std::string_view s, size_t i) {
   return 0;
 }
 
-void append_escape(unsigned char c, std::string& out) {
+// Writes the escape of an ASCII control character, quote or backslash; returns the end.
+char* write_escape(unsigned char c, char* p) {
+  char short_form = 0;
   switch (c) {
     case '"':
-      out.append("\\\"");
-      return;
+      short_form = '"';
+      break;
     case '\\':
-      out.append("\\\\");
-      return;
+      short_form = '\\';
+      break;
     case '\b':
-      out.append("\\b");
-      return;
+      short_form = 'b';
+      break;
     case '\f':
-      out.append("\\f");
-      return;
+      short_form = 'f';
+      break;
     case '\n':
-      out.append("\\n");
-      return;
+      short_form = 'n';
+      break;
     case '\r':
-      out.append("\\r");
-      return;
+      short_form = 'r';
+      break;
     case '\t':
-      out.append("\\t");
-      return;
+      short_form = 't';
+      break;
     default:
       break;
   }
+  *p++ = '\\';
+  if (short_form != 0) {
+    *p++ = short_form;
+    return p;
+  }
   static constexpr char kHex[] = "0123456789abcdef";
-  char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-  out.append(buf, sizeof(buf));
+  const char tail[5] = {'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+  std::memcpy(p, tail, sizeof(tail));
+  return p + sizeof(tail);
 }
 
-template <typename T>
-void append_number(T v, std::string& out) {
-  char buf[32];
-  out.append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof(buf), v).ptr - buf));
+// Bytes write_json_string may write for `s`: quotes plus at most 6 per input byte.
+size_t json_string_bound(std::string_view s) {
+  return 2 + 6 * s.size();
 }
 
-}  // namespace
-
-void append_json_string(std::string_view s, std::string& out) {
-  out.push_back('"');
+// Writes `s` as a JSON string literal at `p` (json_string_bound(s) bytes available); returns the
+// end. Valid UTF-8 is copied as it is; an invalid byte becomes U+FFFD.
+char* write_json_string(std::string_view s, char* p) {
+  *p++ = '"';
   size_t run = 0;  // start of the bytes copied as they are
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
@@ -86,16 +94,48 @@ void append_json_string(std::string_view s, std::string& out) {
         continue;
       }
     }
-    out.append(s.data() + run, i - run);
+    std::memcpy(p, s.data() + run, i - run);
+    p += i - run;
     if (c >= 0x80) {
-      out.append("\\ufffd");  // invalid UTF-8 byte: JSON text must be valid UTF-8
+      std::memcpy(p, "\\ufffd", 6);  // invalid UTF-8 byte: JSON text must be valid UTF-8
+      p += 6;
     } else {
-      append_escape(c, out);
+      p = write_escape(c, p);
     }
     run = i + 1;
   }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
+  if (s.size() > run) std::memcpy(p, s.data() + run, s.size() - run);
+  p += s.size() - run;
+  *p++ = '"';
+  return p;
+}
+
+// DECIMAL text exactly as decimal::format writes it ("-0.05", "123.4500", "7"). Values below 2^63
+// with scale <= 18 (nearly all) take two 64-bit to_chars calls instead of a digit loop.
+char* write_decimal(types::int128 v, uint8_t scale, char* p) {
+  constexpr types::int128 kLimit = types::int128{1} << 63;
+  if (v >= kLimit || v <= -kLimit || scale > 18) return p + types::decimal::format(v, scale, p);
+  uint64_t mag = static_cast<uint64_t>(v < 0 ? -v : v);
+  if (v < 0) *p++ = '-';
+  p = std::to_chars(p, p + 20, mag / types::decimal::kPow10U64[scale]).ptr;
+  if (scale == 0) return p;
+  *p++ = '.';
+  char frac[20];
+  char* frac_end =
+      std::to_chars(frac, frac + sizeof(frac), mag % types::decimal::kPow10U64[scale]).ptr;
+  auto len = static_cast<size_t>(frac_end - frac);
+  std::memset(p, '0', scale - len);  // leading zeros of the fraction
+  std::memcpy(p + (scale - len), frac, len);
+  return p + scale;
+}
+
+}  // namespace
+
+void append_json_string(std::string_view s, std::string& out) {
+  size_t start = out.size();
+  out.resize(start + json_string_bound(s));
+  char* end = write_json_string(s, out.data() + start);
+  out.resize(static_cast<size_t>(end - out.data()));
 }
 
 JsonEncoder::JsonEncoder(std::vector<Column> columns, TimestampOutput ts)
@@ -105,60 +145,70 @@ JsonEncoder::JsonEncoder(std::vector<Column> columns, TimestampOutput ts)
     std::string key;
     append_json_string(c.name, key);
     key.push_back(':');
+    keys_bytes_ += key.size() + 1;  // the key and a comma
     keys_.push_back(std::move(key));
   }
 }
 
+// Bytes value `v` may take: JSON text of any non-string scalar fits 48 (DECIMAL needs 42).
+size_t value_bound(const Value& v) {
+  constexpr size_t kMaxScalar = 48;
+  return !v.null && v.type == TypeId::kString ? json_string_bound(v.str()) : kMaxScalar;
+}
+
+// Encoding runs once per output row: the row's size is bounded first, the string grown once, and
+// every field written through a pointer rather than by many small appends.
 void JsonEncoder::encode(const Value* row, std::string& out) const {
-  out.push_back('{');
+  size_t bound = keys_bytes_;
+  for (size_t i = 0; i < columns_.size(); ++i)
+    bound += value_bound(row[i]);
+  size_t start = out.size();
+  out.resize(start + bound);
+  char* p = out.data() + start;
+  *p++ = '{';
   for (size_t i = 0; i < columns_.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.append(keys_[i]);
-    const Value& v = row[i];
-    if (v.null) {
-      out.append("null");
-      continue;
-    }
-    switch (v.type) {
-      case TypeId::kNull:
-        out.append("null");
-        break;
-      case TypeId::kBoolean:
-        out.append(v.b ? "true" : "false");
-        break;
-      case TypeId::kBigInt:
-      case TypeId::kInterval:
-        append_number(v.i, out);
-        break;
-      case TypeId::kDouble:
-        if (std::isfinite(v.d)) {
-          append_number(v.d, out);
-        } else {
-          out.append("null");
-        }
-        break;
-      case TypeId::kDecimal: {
-        char buf[48];
-        out.append(buf, types::decimal::format(v.dec, v.scale, buf));
-        break;
-      }
-      case TypeId::kString:
-        append_json_string(v.str(), out);
-        break;
-      case TypeId::kTimestamp:
-        if (ts_ == TimestampOutput::kEpochMillis) {
-          append_number(v.i, out);
-        } else {
-          char buf[34];
-          buf[0] = '"';
-          size_t n = types::time::format_timestamp(v.i, buf + 1);
-          buf[n + 1] = '"';
-          out.append(buf, n + 2);
-        }
-        break;
-    }
+    if (i > 0) *p++ = ',';
+    std::memcpy(p, keys_[i].data(), keys_[i].size());
+    p = write_value(row[i], p + keys_[i].size());
   }
-  out.push_back('}');
+  *p++ = '}';
+  out.resize(static_cast<size_t>(p - out.data()));
+}
+
+char* JsonEncoder::write_value(const Value& v, char* p) const {
+  constexpr size_t kRoom = 48;
+  if (v.null) {
+    std::memcpy(p, "null", 4);
+    return p + 4;
+  }
+  switch (v.type) {
+    case TypeId::kNull:
+      std::memcpy(p, "null", 4);
+      return p + 4;
+    case TypeId::kBoolean:
+      std::memcpy(p, v.b ? "true" : "false", v.b ? 4 : 5);
+      return p + (v.b ? 4 : 5);
+    case TypeId::kBigInt:
+    case TypeId::kInterval:
+      return std::to_chars(p, p + kRoom, v.i).ptr;
+    case TypeId::kDouble:
+      if (!std::isfinite(v.d)) {
+        std::memcpy(p, "null", 4);
+        return p + 4;
+      }
+      return std::to_chars(p, p + kRoom, v.d).ptr;
+    case TypeId::kDecimal:
+      return write_decimal(v.dec, v.scale, p);
+    case TypeId::kString:
+      return write_json_string(v.str(), p);
+    case TypeId::kTimestamp:
+      if (ts_ == TimestampOutput::kEpochMillis) return std::to_chars(p, p + kRoom, v.i).ptr;
+      *p = '"';
+      p += 1 + types::time::format_timestamp(v.i, p + 1);
+      *p = '"';
+      return p + 1;
+  }
+  return p;
 }
 
 }  // namespace sluice::format

@@ -44,6 +44,14 @@ uint8_t avg_scale(uint8_t scale) {
   return std::max<uint8_t>(scale, 6);
 }
 
+// |v| * 10^e into *out when that fits 64 bits (0 <= e <= 19).
+bool small_scaled(int128 v, int e, uint64_t* out) {
+  if (e < 0 || e > 19) return false;
+  int128 mag = v < 0 ? -v : v;
+  if (mag > static_cast<int128>(UINT64_MAX)) return false;
+  return !__builtin_mul_overflow(static_cast<uint64_t>(mag), types::decimal::kPow10U64[e], out);
+}
+
 }  // namespace
 
 Value SumDecimal::finalize(Arena&, exec::EvalContext& ctx) const {
@@ -58,6 +66,16 @@ Value AvgDecimal::finalize(Arena&, exec::EvalContext& ctx) const {
   if (n == 0) return Value::make_null(TypeId::kDecimal);
   uint8_t out_scale = avg_scale(sum.scale);
   int128 out = 0;
+  // EMIT CHANGES finalizes per row: when sum * 10^(out_scale - scale) fits 64 bits, divide in 64
+  // bits (128-bit division is a slow library call), rounding half away from zero as decimal::div.
+  uint64_t scaled = 0;
+  if (!sum.overflow && small_scaled(sum.sum, out_scale - sum.scale, &scaled)) {
+    auto d = static_cast<uint64_t>(n);
+    uint64_t q = scaled / d, r = scaled % d;
+    q += r >= d - r ? 1 : 0;
+    out = sum.sum < 0 ? -static_cast<int128>(q) : static_cast<int128>(q);
+    return Value::decimal(out, out_scale);
+  }
   if (sum.overflow || !types::decimal::div(sum.sum, sum.scale, n, 0, out_scale, &out) ||
       !types::decimal::fits(out, types::kMaxDecimalPrecision)) {
     return decimal_overflow(ctx, "AVG");

@@ -93,6 +93,9 @@ int compare_as(const Value& a, const Value& b) {
     return a.i < b.i ? -1 : (a.i > b.i ? 1 : 0);
   } else if constexpr (kType == TypeId::kString) {
     return a.str().compare(b.str());
+  } else if constexpr (kType == TypeId::kDecimal) {
+    if (a.scale == b.scale) return a.dec < b.dec ? -1 : (a.dec > b.dec ? 1 : 0);
+    return types::compare(a, b);  // scales differ: compare by value
   } else {
     return types::compare(a, b);
   }

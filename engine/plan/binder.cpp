@@ -25,7 +25,9 @@ std::string lower(std::string_view s) {
 }
 
 bool contains_aggregate(const Expr& e) {
-  if (e.kind == ExprKind::kFunction && functions::is_aggregate_function(e.name)) return true;
+  if (e.kind == ExprKind::kFunction && !e.over && functions::is_aggregate_function(e.name)) {
+    return true;
+  }
   return std::any_of(e.args.begin(), e.args.end(),
                      [](const sql::ExprPtr& a) { return a && contains_aggregate(*a); });
 }
@@ -142,6 +144,7 @@ LogicalPlan Binder::bind(const sql::SelectStatement& stmt) {
          stmt.from.loc);
   }
   source_alias_ = stmt.from.alias;
+  windowed_ = stmt.window != nullptr;
   LogicalPlan plan;
   plan.input_width = input_width(source_);
   plan.distinct = stmt.distinct;
@@ -152,10 +155,12 @@ LogicalPlan Binder::bind(const sql::SelectStatement& stmt) {
     }
     plan.where = bind_boolean(*stmt.where, {Scope::Kind::kRow, "WHERE condition"});
   }
+  if (bind_analytics(stmt, plan)) return plan;
   bool has_aggregates = std::any_of(stmt.items.begin(), stmt.items.end(), [](const auto& i) {
     return !i.star && contains_aggregate(*i.expr);
   });
   plan.aggregate = !stmt.group_by.empty() || has_aggregates || stmt.having;
+  if (stmt.window) bind_window(stmt, plan);
   if (!plan.aggregate) {
     if (stmt.emit == sql::EmitMode::kFinal) {
       fail(ErrorCode::kSqlUnsupported,
@@ -168,6 +173,7 @@ LogicalPlan Binder::bind(const sql::SelectStatement& stmt) {
   }
   plan.emit_changes = stmt.emit != sql::EmitMode::kFinal;
   bind_grouping(stmt, plan);
+  if (plan.window) add_window_columns(plan);
   aggregates_ = &plan.aggregates;
   Scope grouped{Scope::Kind::kGrouped, "SELECT"};
   bind_select_list(stmt, plan, grouped);
@@ -175,9 +181,9 @@ LogicalPlan Binder::bind(const sql::SelectStatement& stmt) {
   return plan;
 }
 
-LogicalPlan bind(const sql::SelectStatement& stmt, std::string_view sql,
-                 const SourceSchema& source) {
-  Binder binder(sql, source);
+LogicalPlan bind(const sql::SelectStatement& stmt, std::string_view sql, const SourceSchema& source,
+                 const exec::EventTimeSettings& time) {
+  Binder binder(sql, source, time);
   return binder.bind(stmt);
 }
 
@@ -185,19 +191,31 @@ std::shared_ptr<const exec::Query> build_query(LogicalPlan plan) {
   std::vector<exec::OperatorPtr> ops;
   size_t width = plan.input_width;
   if (plan.where) ops.push_back(exec::make_filter(plan.where, width, false));
-  if (plan.aggregate) {
+  if (plan.analytic) ops.push_back(exec::make_analytic(*plan.analytic, width));
+  if (plan.window) {
+    width = plan.group_keys.size() + 2 + plan.aggregates.size();
+    ops.push_back(exec::make_window_aggregate(*plan.window, plan.group_keys, plan.aggregates));
+    if (plan.having) ops.push_back(exec::make_filter(plan.having, width, true));
+  } else if (plan.aggregate) {
     width = plan.group_keys.size() + plan.aggregates.size();
     ops.push_back(exec::make_aggregate(plan.group_keys, plan.aggregates, plan.emit_changes));
     if (plan.having) ops.push_back(exec::make_filter(plan.having, width, true));
   }
   ops.push_back(exec::make_project(plan.projections));
   if (plan.distinct) ops.push_back(exec::make_distinct(plan.projections.size()));
-  return std::make_shared<exec::Query>(plan.input_width, std::move(ops), std::move(plan.output));
+  auto query =
+      std::make_shared<exec::Query>(plan.input_width, std::move(ops), std::move(plan.output));
+  if (plan.window) query->set_event_time(plan.window->time);
+  if (plan.analytic && plan.analytic->watermark_time) {
+    query->set_event_time(plan.analytic->watermark_time);
+  }
+  return query;
 }
 
-std::shared_ptr<const exec::Query> compile_query(std::string_view sql, const SourceSchema& source) {
+std::shared_ptr<const exec::Query> compile_query(std::string_view sql, const SourceSchema& source,
+                                                 const exec::EventTimeSettings& time) {
   sql::SelectStatement stmt = sql::parse_select(sql);
-  return build_query(bind(stmt, sql, source));
+  return build_query(bind(stmt, sql, source, time));
 }
 
 }  // namespace sluice::plan

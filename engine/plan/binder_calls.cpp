@@ -83,6 +83,7 @@ ExpressionPtr Binder::bind_aggregate(const Expr& e, const Scope&) {
 }
 
 ExpressionPtr Binder::bind_function(const Expr& e, const Scope& scope) {
+  if (e.over) return bind_over_call(e, scope);
   if (functions::is_aggregate_function(e.name)) {
     if (scope.kind == Scope::Kind::kGrouped) return bind_aggregate(e, scope);
     std::string where =

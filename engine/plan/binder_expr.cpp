@@ -140,6 +140,7 @@ ExpressionPtr Binder::bind_boolean(const Expr& e, const Scope& scope) {
 }
 
 ExpressionPtr Binder::bind_expr(const Expr& e, const Scope& scope) {
+  if (ExpressionPtr w = bind_window_ref(e, scope)) return w;
   if (scope.kind == Scope::Kind::kGrouped) {
     if (ExpressionPtr g = bind_grouped_ref(e, scope)) return g;
   }

@@ -21,7 +21,8 @@ struct Scope {
 
 class Binder {
  public:
-  Binder(std::string_view sql, const SourceSchema& source) : sql_(sql), source_(source) {}
+  Binder(std::string_view sql, const SourceSchema& source, const exec::EventTimeSettings& time = {})
+      : sql_(sql), source_(source), time_(time) {}
 
   LogicalPlan bind(const sql::SelectStatement& stmt);
 
@@ -74,8 +75,28 @@ class Binder {
   void bind_select_list(const sql::SelectStatement& stmt, LogicalPlan& plan, const Scope& scope);
   std::string output_name(const sql::SelectItem& item) const;
 
+  // Time windows (binder_window.cpp): the WINDOW clause into plan.window (before the select list
+  // is bound), the window bounds as two pseudo group columns after the keys, and the references
+  // to them (_window_start, TUMBLE_START(), ...); null when `e` is none of those.
+  void bind_window(const sql::SelectStatement& stmt, LogicalPlan& plan);
+  void add_window_columns(LogicalPlan& plan);
+  exec::ExpressionPtr bind_window_ref(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_window_time(const sql::WindowClause& w);
+  int64_t bind_window_duration(const sql::Expr& e, const char* what);
+
+  // OVER analytics (binder_over.cpp): binds the whole statement when its select list has OVER
+  // calls (false when it has none); each call becomes a column after the input row's.
+  bool bind_analytics(const sql::SelectStatement& stmt, LogicalPlan& plan);
+  exec::ExpressionPtr bind_over_call(const sql::Expr& e, const Scope& scope);
+  const sql::OverClause& resolve_over(const sql::Expr& e) const;
+  void bind_over_window(const sql::OverClause& w, const sql::Expr& call);
+  exec::AnalyticCall bind_analytic_function(const sql::Expr& e, const sql::OverClause& w);
+  void bind_lag_lead(const sql::Expr& e, exec::AnalyticCall& call);
+  int over_input(const sql::Expr& arg, exec::ExpressionPtr bound);
+
   std::string_view sql_;
   const SourceSchema& source_;
+  exec::EventTimeSettings time_;
   std::string source_alias_;  // `x` in FROM trades AS x
 
   // Grouped binding: canonical text of each GROUP BY expression, and the aggregates found so far.
@@ -83,6 +104,9 @@ class Binder {
   std::vector<types::DataType> group_types_;
   std::vector<std::string> aggregate_texts_;
   std::vector<exec::AggregateCall>* aggregates_ = nullptr;
+  bool windowed_ = false;     // the query has a time window
+  size_t window_column_ = 0;  // grouped-row index of the window start (the end follows)
+  std::shared_ptr<struct OverBinding> over_;  // while binding an OVER query
 };
 
 // Canonical text of an expression, for matching SELECT expressions against GROUP BY ones and for

@@ -2,6 +2,7 @@
 // SQL text -> executable query: parse, bind against the source, plan operators.
 // Throws sluice::Error with a location inside `sql` and the offending text quoted.
 
+#include "exec/event_time.hpp"
 #include "exec/query.hpp"
 #include "plan/logical_plan.hpp"
 #include "plan/source_schema.hpp"
@@ -11,9 +12,12 @@
 
 namespace sluice::plan {
 
-LogicalPlan bind(const sql::SelectStatement& stmt, std::string_view sql,
-                 const SourceSchema& source);
+// `time`: the source's event-time settings, used by windowed queries (source.event_time,
+// allowed lateness, late-record policy).
+LogicalPlan bind(const sql::SelectStatement& stmt, std::string_view sql, const SourceSchema& source,
+                 const exec::EventTimeSettings& time = {});
 std::shared_ptr<const exec::Query> build_query(LogicalPlan plan);
-std::shared_ptr<const exec::Query> compile_query(std::string_view sql, const SourceSchema& source);
+std::shared_ptr<const exec::Query> compile_query(std::string_view sql, const SourceSchema& source,
+                                                 const exec::EventTimeSettings& time = {});
 
 }  // namespace sluice::plan

@@ -3,10 +3,13 @@
 //   source -> [filter] -> [aggregate -> [having]] -> project -> [distinct]
 // Expressions are already physical (exec::Expression); the planner only arranges operators.
 
+#include "exec/analytic.hpp"
 #include "exec/operators.hpp"
 #include "exec/query.hpp"
+#include "exec/window_aggregate.hpp"
 #include "sql/ast.hpp"
 
+#include <optional>
 #include <vector>
 
 namespace sluice::plan {
@@ -24,6 +27,11 @@ struct LogicalPlan {
   std::vector<exec::OutputColumn> output;
   bool distinct = false;
   bool emit_changes = true;  // aggregates: EMIT CHANGES (default) or EMIT FINAL
+  // A time window: the aggregate is windowed, its rows are [keys..., window_start, window_end,
+  // aggregates...] and HAVING / projections read them so.
+  std::optional<exec::WindowSpec> window;
+  // OVER analytics: [filter] -> analytic -> project; projections read [input..., calls...].
+  std::shared_ptr<exec::AnalyticSpec> analytic;
 };
 
 }  // namespace sluice::plan

@@ -45,6 +45,7 @@ enum class LiteralKind {
 
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
+struct OverClause;
 
 struct Expr {
   ExprKind kind = ExprKind::kLiteral;
@@ -63,6 +64,26 @@ struct Expr {
   bool negated = false;
   bool has_operand = false;  // CASE x WHEN ...
   bool has_else = false;
+  std::shared_ptr<OverClause> over;  // kFunction with OVER: an analytic call; null otherwise
+};
+
+// `f(...) OVER (...)` or `f(...) OVER w` (parser_over.cpp). With no ROWS frame the frame is
+// ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW; every frame ends at the current row.
+struct OverClause {
+  std::string window_name;            // `OVER w`: a WINDOW w AS (...); nothing else is set
+  std::vector<ExprPtr> partition_by;  // may be empty
+  ExprPtr order_by;                   // the event order; may be null
+  bool has_frame = false;             // ROWS ... or ROWS WINDOW BUFFER n ROWS was written
+  bool unbounded = false;             // ROWS [BETWEEN] UNBOUNDED PRECEDING [AND CURRENT ROW]
+  int64_t preceding = 0;              // ROWS [BETWEEN] n PRECEDING: n rows plus the current one
+  ExprPtr expire_after;               // EXPIRE AFTER <interval> INACTIVITY; may be null
+  Location loc;                       // of OVER, or of the name in WINDOW name AS (...)
+  Span span;
+};
+
+struct NamedWindow {  // WINDOW name AS (...)
+  std::string name;
+  OverClause spec;
 };
 
 struct SelectItem {
@@ -83,6 +104,21 @@ struct TableRef {
 
 enum class EmitMode { kDefault, kChanges, kFinal };
 
+enum class WindowKind { kTumbling, kHopping, kSession };
+
+// `WINDOW TUMBLING(size)`, `HOPPING(size, advance)` (alias SLIDING), `SESSION(gap)`, each with an
+// optional time column first, or ksqlDB's `TUMBLING (SIZE 30 SECONDS, GRACE PERIOD 5 SECONDS)`
+// (parser_window.cpp). Durations are kInterval nodes (`1m` is parsed as INTERVAL '1' MINUTE).
+struct WindowClause {
+  WindowKind kind = WindowKind::kTumbling;
+  ExprPtr time_column;  // may be null: the source's event time
+  ExprPtr size;         // tumbling/hopping size, session gap
+  ExprPtr advance;      // hopping only
+  ExprPtr grace;        // GRACE PERIOD; may be null
+  Location loc;         // of the kind word (TUMBLING, ...)
+  Span span;
+};
+
 struct SelectStatement {
   bool distinct = false;
   std::vector<SelectItem> items;
@@ -92,6 +128,8 @@ struct SelectStatement {
   ExprPtr having;                 // may be null
   EmitMode emit = EmitMode::kDefault;
   Location emit_loc;
+  std::unique_ptr<WindowClause> window;    // WINDOW TUMBLING(...) etc.; may be null
+  std::vector<NamedWindow> named_windows;  // WINDOW w AS (...), referenced by OVER w
 };
 
 }  // namespace sluice::sql

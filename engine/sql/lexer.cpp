@@ -126,7 +126,8 @@ class Lexer {
     t.end = pos_;
     t.raw = text_.substr(t.begin, t.end - t.begin);
     if (t.kind == TokenKind::kIdentifier || t.kind == TokenKind::kInteger ||
-        t.kind == TokenKind::kDecimal || t.kind == TokenKind::kDouble) {
+        t.kind == TokenKind::kDecimal || t.kind == TokenKind::kDouble ||
+        t.kind == TokenKind::kDuration) {
       t.value = std::string(t.raw);
     }
     return t;
@@ -158,8 +159,24 @@ class Lexer {
       if (!is_digit(peek())) bad_number(t, "expected digits after the exponent");
       skip_digits();
     }
+    if (t.kind == TokenKind::kInteger && lex_duration_suffix()) {
+      t.kind = TokenKind::kDuration;
+      return;
+    }
     // `123abc` or `1.2.3` is a typo, not a number followed by an alias.
     if (is_ident_char(peek()) || peek() == '.') bad_number(t, "");
+  }
+
+  // `ms`, `s`, `m`, `h` or `d` (any case) right after an integer and ending the word: consumed.
+  bool lex_duration_suffix() {
+    size_t n = 0;
+    while (is_ident_char(peek(n)))
+      ++n;
+    std::string unit = to_upper(text_.substr(pos_, n));
+    if (unit != "MS" && unit != "S" && unit != "M" && unit != "H" && unit != "D") return false;
+    for (size_t i = 0; i < n; ++i)
+      advance();
+    return true;
   }
 
   [[noreturn]] void bad_number(const Token& t, std::string_view why) {

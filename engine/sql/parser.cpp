@@ -165,9 +165,7 @@ void Parser::check_unsupported_clause(const Token& t) const {
   for (std::string_view kw : {"JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL"}) {
     if (t.is_keyword(kw)) unsupported(t, "JOIN is not supported");
   }
-  if (t.is_keyword("WINDOW") || t.is_keyword("OVER")) {
-    unsupported(t, "windows are not supported yet");
-  }
+  if (t.is_keyword("OVER")) unsupported(t, "windows are not supported yet");
   if (t.is_keyword("ORDER")) unsupported(t, "ORDER BY is not supported");
   for (std::string_view kw :
        {"LIMIT", "OFFSET", "FETCH", "UNION", "INTERSECT", "EXCEPT", "QUALIFY"}) {
@@ -191,10 +189,12 @@ SelectStatement Parser::parse_statement() {
   parse_select_list(stmt);
   parse_from(stmt);
   size_t done = 0;
+  if (peek().is_keyword("WINDOW")) parse_window_clause(stmt, true);  // ksqlDB: before WHERE
   if (accept_keyword("WHERE")) {
     stmt.where = parse_expr();
     done = 1;
   }
+  if (peek().is_keyword("WINDOW")) parse_window_clause(stmt, true);
   if (peek().is_keyword("GROUP")) {
     parse_group_by(stmt);
     done = 2;
@@ -203,6 +203,7 @@ SelectStatement Parser::parse_statement() {
     stmt.having = parse_expr();
     done = 3;
   }
+  if (peek().is_keyword("WINDOW")) parse_window_clause(stmt, false);  // named windows only
   if (peek().is_keyword("EMIT")) {
     parse_emit(stmt);
     done = 4;
@@ -310,12 +311,7 @@ void Parser::parse_group_by(SelectStatement& stmt) {
   do {
     stmt.group_by.push_back(parse_expr());
   } while (accept_symbol(","));
-  if (peek().is_keyword("WINDOW")) parse_window_clause();
-}
-
-// The WINDOW clause (after GROUP BY) is the next feature; its parsing goes here.
-void Parser::parse_window_clause() {
-  unsupported(peek(), "windows are not supported yet");
+  if (peek().is_keyword("WINDOW")) parse_window_clause(stmt, true);
 }
 
 void Parser::parse_emit(SelectStatement& stmt) {

@@ -259,6 +259,9 @@ ExprPtr Parser::parse_primary() {
         return e;
       }
       break;
+    case TokenKind::kDuration:
+      fail(t, "a duration such as '" + t.value +
+                  "' is only allowed in WINDOW arguments; write INTERVAL '5' SECOND");
     case TokenKind::kEnd:
       break;
   }

@@ -80,11 +80,6 @@ void Parser::parse_call_args(Expr& fn) {
   expect_close(open);
 }
 
-// `f(...) OVER (...)` is the next feature; its parsing goes here.
-void Parser::parse_over(Expr& /*fn*/) {
-  unsupported(peek(), "windows are not supported yet");
-}
-
 // TRIM([BOTH|LEADING|TRAILING] [chars] FROM s) -> TRIM/LTRIM/RTRIM(s[, chars]); TRIM(s[, chars]).
 ExprPtr Parser::parse_trim(const Token& name) {
   ExprPtr fn = node(ExprKind::kFunction, name);

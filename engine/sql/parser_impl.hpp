@@ -62,7 +62,14 @@ class Parser {
   std::string parse_alias();
   void parse_from(SelectStatement& stmt);
   void parse_group_by(SelectStatement& stmt);
-  void parse_window_clause();
+  // --- time windows (parser_window.cpp)
+  // After WINDOW (not yet consumed): a time window into stmt.window, or, when the words after
+  // WINDOW are `name AS`, the named windows of OVER (parse_named_window). `time_window_allowed`
+  // is false after HAVING, where only named windows may stand.
+  void parse_window_clause(SelectStatement& stmt, bool time_window_allowed);
+  void parse_time_window(SelectStatement& stmt, const Token& kind);
+  void parse_ksql_window_args(WindowClause& w, const Token& open);
+  ExprPtr parse_window_duration(std::string_view what);
   void parse_emit(SelectStatement& stmt);
   void parse_end(size_t clauses_done);
 
@@ -87,6 +94,16 @@ class Parser {
   ExprPtr parse_function(const Token& name);
   void parse_call_args(Expr& fn);
   void parse_over(Expr& fn);
+
+  // --- OVER analytics and named windows (parser_over.cpp)
+  void parse_over_spec(OverClause& over, const Token& open);
+  void parse_rows_frame(OverClause& over);
+  void parse_window_buffer(OverClause& over);
+  int64_t parse_row_count(std::string_view what);
+  // True when the tokens after a consumed WINDOW are `name AS`: a named window, not TUMBLING(...).
+  bool is_named_window_start() const;
+  // After WINDOW: `name AS (spec)[, name AS (spec)]...` into stmt.named_windows.
+  void parse_named_window(SelectStatement& stmt);
   ExprPtr parse_case();
   ExprPtr parse_cast();
   std::string parse_type_name();

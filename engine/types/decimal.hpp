@@ -14,6 +14,28 @@ namespace sluice::types::decimal {
 // 10^n for 0 <= n <= 38.
 int128 pow10(int n);
 
+// 10^n for 0 <= n <= 19, for the 64-bit fast paths.
+inline constexpr uint64_t kPow10U64[20] = {1ULL,
+                                           10ULL,
+                                           100ULL,
+                                           1000ULL,
+                                           10000ULL,
+                                           100000ULL,
+                                           1000000ULL,
+                                           10000000ULL,
+                                           100000000ULL,
+                                           1000000000ULL,
+                                           10000000000ULL,
+                                           100000000000ULL,
+                                           1000000000000ULL,
+                                           10000000000000ULL,
+                                           100000000000000ULL,
+                                           1000000000000000ULL,
+                                           10000000000000000ULL,
+                                           100000000000000000ULL,
+                                           1000000000000000000ULL,
+                                           10000000000000000000ULL};
+
 // True when |v| < 10^precision.
 bool fits(int128 v, uint8_t precision);
 

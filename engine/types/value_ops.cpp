@@ -145,26 +145,6 @@ int compare(const Value& a, const Value& b) {
   return 0;
 }
 
-bool group_equal(const Value& a, const Value& b) {
-  if (a.null || b.null) return a.null == b.null;
-  if (a.type == b.type) {
-    switch (a.type) {
-      case TypeId::kBoolean:
-        return a.b == b.b;
-      case TypeId::kBigInt:
-      case TypeId::kTimestamp:
-      case TypeId::kInterval:
-        return a.i == b.i;
-      case TypeId::kString:
-        return a.s.size == b.s.size &&
-               (a.s.size == 0 || std::memcmp(a.s.data, b.s.data, a.s.size) == 0);
-      default:
-        break;
-    }
-  }
-  return compare(a, b) == 0;
-}
-
 uint64_t hash(const Value& v, uint64_t seed) {
   if (v.null) return hash_word(0x6e756c6c6e756c6cULL, seed);
   switch (v.type) {

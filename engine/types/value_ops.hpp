@@ -6,6 +6,7 @@
 #include "types/value.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace sluice::types {
@@ -13,8 +14,26 @@ namespace sluice::types {
 // Total order of two non-NULL values of the same TypeId (DECIMALs of any scales compare by value;
 // DOUBLE NaN sorts after all numbers). Returns <0, 0, >0.
 int compare(const Value& a, const Value& b);
-// NULL equals NULL here (grouping semantics, not SQL `=`).
-bool group_equal(const Value& a, const Value& b);
+// NULL equals NULL here (grouping semantics, not SQL `=`). Inline: group lookups call it per key.
+inline bool group_equal(const Value& a, const Value& b) {
+  if (a.null || b.null) return a.null == b.null;
+  if (a.type == b.type) {
+    switch (a.type) {
+      case TypeId::kBoolean:
+        return a.b == b.b;
+      case TypeId::kBigInt:
+      case TypeId::kTimestamp:
+      case TypeId::kInterval:
+        return a.i == b.i;
+      case TypeId::kString:
+        return a.s.size == b.s.size &&
+               (a.s.size == 0 || std::memcmp(a.s.data, b.s.data, a.s.size) == 0);
+      default:
+        break;
+    }
+  }
+  return compare(a, b) == 0;
+}
 // Consistent with group_equal. DECIMAL hashes by unscaled value (group keys share one scale).
 uint64_t hash(const Value& v, uint64_t seed = 0);
 

@@ -75,11 +75,14 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     RunStats s = run_job(*job, out);
     double rate = s.seconds > 0 ? static_cast<double>(s.records_in) / s.seconds : 0;
     double cpu_rate = s.cpu_seconds > 0 ? static_cast<double>(s.records_in) / s.cpu_seconds : 0;
+    // Late records (windowed jobs) are shown when there are any; in = accepted + filtered +
+    // rejected + late.
+    std::string late = s.late > 0 ? fmt::format(", {} late", s.late) : std::string();
     err << fmt::format(
-        "sluice: job '{}': {} in, {} out, {} filtered, {} rejected ({} dead-lettered) in {:.3f} s "
-        "({:.0f} records/s wall, {:.0f} records/s per CPU second)\n",
-        job->name, s.records_in, s.records_out, s.filtered, s.rejected, s.dead_lettered, s.seconds,
-        rate, cpu_rate);
+        "sluice: job '{}': {} in, {} out, {} filtered, {} rejected ({} dead-lettered){} in {:.3f} "
+        "s ({:.0f} records/s wall, {:.0f} records/s per CPU second)\n",
+        job->name, s.records_in, s.records_out, s.filtered, s.rejected, s.dead_lettered, late,
+        s.seconds, rate, cpu_rate);
     return 0;
   } catch (const Error& e) {
     report(job ? &*job : nullptr, file, e, err);

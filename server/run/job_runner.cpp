@@ -1,6 +1,7 @@
 #include "server/run/job_runner.hpp"
 
 #include "exec/query.hpp"
+#include "exec/watermark.hpp"
 #include "plan/compile.hpp"
 #include "server/run/dead_letter.hpp"
 #include "server/run/line_io.hpp"
@@ -14,8 +15,6 @@
 namespace sluice::server {
 namespace {
 
-constexpr size_t kBatchRows = 1024;
-
 double cpu_now() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -24,6 +23,21 @@ double cpu_now() {
 
 plan::SourceSchema schema_of(const config::JobConfig& job) {
   return {job.source.name, job.source.schema};
+}
+
+exec::EventTimeSettings time_settings(const config::JobConfig& job) {
+  exec::EventTimeSettings t;
+  t.column = job.source.event_time;
+  t.has_record_timestamp = job.source.type != "file";
+  t.allowed_lateness_ms = job.source.allowed_lateness_ms;
+  t.late = job.source.late_records;
+  return t;
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 std::unique_ptr<LineSink> open_sink(const config::SinkConfig& sink, std::ostream& out) {
@@ -41,22 +55,29 @@ std::vector<format::Column> output_columns(const exec::Query& q) {
 // One bounded run: owns the stages and the counters.
 class FileRun {
  public:
-  FileRun(const config::JobConfig& job, std::ostream& out)
+  FileRun(const config::JobConfig& job, std::ostream& out, const RunOptions& options)
       : job_(job),
-        query_(plan::compile_query(job.sql, schema_of(job))),
+        options_(options),
+        query_(plan::compile_query(job.sql, schema_of(job), time_settings(job))),
         state_(query_->make_state()),
         decoder_(job.source.schema, job.source.timestamp_input),
         encoder_(output_columns(*query_), job.sink.timestamp_format),
         sink_(open_sink(job.sink, out)),
         dead_letter_(make_dead_letter(job, out)),
-        input_(query_->input_width()) {}
+        input_(query_->input_width()),
+        watermarks_(1, job.source.max_out_of_orderness_ms, job.source.idle_timeout_ms, now_ms()) {
+    for (size_t c = 0; c < job.source.schema.size(); ++c) {
+      if (job.source.schema[c].name == job.source.event_time)
+        decoder_.set_timestamp_input(c, job.source.event_time_input);
+    }
+  }
 
   RunStats run() {
     auto wall0 = std::chrono::steady_clock::now();
     double cpu0 = cpu_now();
     LineReader reader(job_.source.path);
     std::vector<std::string_view> lines;
-    while (reader.next(lines, kBatchRows))
+    while (reader.next(lines, std::max<size_t>(1, options_.batch_rows)))
       process_lines(lines);
     batch_lines_ = nullptr;  // what close() emits comes from state, not from one input line
     exec::ExecContext ctx;
@@ -64,7 +85,7 @@ class FileRun {
     settle(ctx);
     sink_->flush();
     if (dead_letter_) dead_letter_->flush();
-    stats_.accepted = stats_.records_in - stats_.filtered - stats_.rejected;
+    stats_.accepted = stats_.records_in - stats_.filtered - stats_.rejected - stats_.late;
     stats_.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     stats_.cpu_seconds = cpu_now() - cpu0;
@@ -74,6 +95,7 @@ class FileRun {
  private:
   void process_lines(const std::vector<std::string_view>& lines) {
     input_.clear();
+    batch_now_ = now_ms();
     batch_lines_ = &lines;
     batch_first_offset_ = next_offset_;
     for (std::string_view line : lines) {
@@ -84,12 +106,17 @@ class FileRun {
     }
     exec::ExecContext ctx;
     write_output(query_->process(*state_, input_, ctx));
+    if (query_->event_time()) {
+      if (auto wm = watermarks_.advance(batch_now_))
+        write_output(query_->on_watermark(*state_, *wm, ctx));
+    }
     settle(ctx);
   }
 
   // Rejections of one batch in input order: decode failures and evaluation failures interleaved.
   void settle(exec::ExecContext& ctx) {
     stats_.filtered += ctx.filtered;
+    stats_.late += ctx.late;
     auto& all = decode_failures_;
     all.insert(all.end(), std::make_move_iterator(ctx.rejections.begin()),
                std::make_move_iterator(ctx.rejections.end()));
@@ -116,6 +143,21 @@ class FileRun {
     row[sys + 1] = types::Value::make_null(types::TypeId::kTimestamp);
     row[sys + 2] = types::Value::bigint(0);
     row[sys + 3] = types::Value::bigint(offset);
+    if (query_->event_time()) track_event_time(row, pos);
+  }
+
+  // Feeds the record's event time to the watermark; a record without one is rejected (DECODE):
+  // it cannot be placed in any window.
+  void track_event_time(const types::Value* row, exec::RecordPosition pos) {
+    exec::EvalContext ev;
+    types::Value t = query_->event_time()->eval(row, ev);
+    if (t.null) {
+      input_.pop_row();
+      decode_failures_.push_back(
+          {pos, {ErrorCode::kDecode, "the event time (the window's time column) is NULL"}});
+      return;
+    }
+    watermarks_.observe(0, t.i, batch_now_);
   }
 
   void write_output(exec::Batch& out) {
@@ -134,6 +176,12 @@ class FileRun {
   }
 
   void reject(exec::Rejection rej) {
+    if (rej.error.code == ErrorCode::kLate) {  // late_records: dead_letter; counted as late
+      if (!dead_letter_) return;
+      dead_letter_->write(rej, original(rej.position.offset));
+      ++stats_.dead_lettered;
+      return;
+    }
     ++stats_.rejected;
     if (job_.on_error == config::OnError::kFail) {
       throw Error(rej.error.code, fmt::format("job '{}' failed on record {} of '{}': {} ({})",
@@ -146,6 +194,7 @@ class FileRun {
   }
 
   const config::JobConfig& job_;
+  RunOptions options_;
   std::shared_ptr<const exec::Query> query_;
   std::unique_ptr<exec::QueryState> state_;
   format::JsonDecoder decoder_;
@@ -158,18 +207,21 @@ class FileRun {
   int64_t batch_first_offset_ = 0;
   int64_t next_offset_ = 0;
   std::vector<exec::Rejection> decode_failures_;  // of the batch being decoded
+  exec::WatermarkTracker watermarks_;             // one input: the file
+  int64_t batch_now_ = 0;                         // processing time of the current batch
   RunStats stats_;
 };
 
 }  // namespace
 
-RunStats run_job(const config::JobConfig& job, std::ostream& stdout_sink) {
-  FileRun run(job, stdout_sink);
+RunStats run_job(const config::JobConfig& job, std::ostream& stdout_sink,
+                 const RunOptions& options) {
+  FileRun run(job, stdout_sink, options);
   return run.run();
 }
 
 void check_job(const config::JobConfig& job) {
-  plan::compile_query(job.sql, schema_of(job));
+  plan::compile_query(job.sql, schema_of(job), time_settings(job));
 }
 
 }  // namespace sluice::server

@@ -18,14 +18,23 @@ struct RunStats {
   uint64_t rejected = 0;       // input records that failed to decode or evaluate
   uint64_t dead_lettered = 0;  // rejected records written to the dead-letter sink
   uint64_t accepted = 0;       // input records that reached projection / aggregation
+  uint64_t late = 0;           // input records that arrived after their window closed
   double seconds = 0;          // wall time of the run
   double cpu_seconds = 0;      // CPU time of the process during the run
+};
+
+struct RunOptions {
+  // Records per batch. The watermark advances after each batch, so tests use 1 to make it move
+  // record by record.
+  size_t batch_rows = 1024;
 };
 
 // Binds the job's SQL against its source (throws sluice::Error with SQL-relative locations on a bad
 // query) and runs it. With on_error=fail the first rejected record throws sluice::Error naming the
 // record. `stdout_sink` receives output when the sink type is stdout.
-RunStats run_job(const config::JobConfig& job, std::ostream& stdout_sink);
+// Every input record is counted once: in = accepted + filtered + rejected + late.
+RunStats run_job(const config::JobConfig& job, std::ostream& stdout_sink,
+                 const RunOptions& options = {});
 
 // Binds the job's SQL against its source without running it (sluice validate).
 void check_job(const config::JobConfig& job);

@@ -29,11 +29,12 @@ from compare import compare_results  # noqa: E402
 from dlq_check import check_dead_letters  # noqa: E402
 from fuzz import fuzz_queries  # noqa: E402
 from queries import QUERIES  # noqa: E402
+from window_queries import WINDOW_QUERIES  # noqa: E402
 
 RUN_TIMEOUT_S = 20
 
 
-def job_yaml(name, sql, data_path, out_path):
+def job_yaml(name, sql, data_path, out_path, source_extra=()):
     """A job file for one query; JSON strings are valid YAML double-quoted scalars."""
     lines = [
         "name: " + json.dumps("diff-" + name),
@@ -46,6 +47,7 @@ def job_yaml(name, sql, data_path, out_path):
         "  schema:",
     ]
     lines += ["    %s: %s" % (json.dumps(col), json.dumps(typ)) for col, typ, _ in SCHEMA]
+    lines += ["  " + line for line in source_extra]
     lines += [
         "sink:",
         "  type: file",
@@ -57,12 +59,12 @@ def job_yaml(name, sql, data_path, out_path):
     return "\n".join(lines) + "\n"
 
 
-def run_sluice(binary, work, name, sql, data_path):
+def run_sluice(binary, work, name, sql, data_path, source_extra=()):
     """Runs one query; returns (rows as lists in output-key order, error text or None)."""
     out_path = os.path.join(work, name + ".out.jsonl")
     job_path = os.path.join(work, name + ".yaml")
     with open(job_path, "w") as f:
-        f.write(job_yaml(name, sql, data_path, out_path))
+        f.write(job_yaml(name, sql, data_path, out_path, source_extra))
     try:
         proc = subprocess.run([binary, "run", job_path], capture_output=True, text=True,
                               timeout=RUN_TIMEOUT_S, stdin=subprocess.DEVNULL)
@@ -78,8 +80,9 @@ def run_sluice(binary, work, name, sql, data_path):
     return rows, None
 
 
-def run_query(args, work, data_path, db, q):
-    got, err = run_sluice(args.sluice, work, q["name"], q["sluice"], data_path)
+def run_query(args, work, data_paths, db, q):
+    data_path = data_paths[q.get("data", "all")]
+    got, err = run_sluice(args.sluice, work, q["name"], q["sluice"], data_path, q.get("source", ()))
     if err:
         return [err]
     want = [list(r) for r in db.execute(q["sqlite"]).fetchall()]
@@ -116,14 +119,21 @@ def main():
     rows = generate_rows(args.seed, args.rows)
     data_path = os.path.join(work, "t.jsonl")
     write_jsonl(rows, data_path)
+    # Windowed queries need an event time on every record (window_queries.py).
+    timed = [r for r in rows if r["ts"] is not None]
+    data_paths = {"all": data_path,
+                  "windows_shuffled": os.path.join(work, "timed.jsonl"),
+                  "windows_sorted": os.path.join(work, "timed_sorted.jsonl")}
+    write_jsonl(timed, data_paths["windows_shuffled"])
+    write_jsonl(sorted(timed, key=lambda r: r["ts"]), data_paths["windows_sorted"])
     db = sqlite3.connect(":memory:")
     load_sqlite(db, rows)
 
     passed = failed = 0
-    for q in QUERIES + fuzz_queries(args.seed, args.fuzz, args.fuzz // 3):
+    for q in QUERIES + WINDOW_QUERIES + fuzz_queries(args.seed, args.fuzz, args.fuzz // 3):
         if args.only and args.only not in q["name"]:
             continue
-        problems = run_query(args, work, data_path, db, q)
+        problems = run_query(args, work, data_paths, db, q)
         if problems:
             failed += 1
             print("FAIL %s\n  sluice: %s\n  sqlite: %s" % (q["name"], q["sluice"], q["sqlite"]))

@@ -104,6 +104,7 @@ void check_counts(const ExpectedCounts& want, const server::RunStats& got, Repor
   one("rejected", want.rejected, got.rejected);
   one("dead", want.dead, got.dead_lettered);
   one("accepted", want.accepted, got.accepted);
+  one("late", want.late, got.late);
 }
 
 std::string location_text(Location l) {
@@ -134,12 +135,14 @@ void check_error(const ExpectedError& want, const Outcome& got, Report& r) {
 }
 
 // Loads and runs the job; any exception becomes the outcome's error.
-Outcome execute(const std::string& yaml, const std::string& yaml_path) {
+Outcome execute(const std::string& yaml, const std::string& yaml_path, uint32_t batch_rows) {
   Outcome got;
   try {
     config::JobConfig job = config::load_job_text(yaml, yaml_path);
     std::ostringstream stdout_sink;
-    got.stats = server::run_job(job, stdout_sink);
+    server::RunOptions options;
+    if (batch_rows > 0) options.batch_rows = batch_rows;
+    got.stats = server::run_job(job, stdout_sink, options);
   } catch (const Error& e) {
     got.code = std::string(error_code_name(e.code()));
     got.location = e.location();
@@ -198,7 +201,7 @@ CaseResult CaseRunner::run(const TestCase& tc, int index) {
     return {false, r.finish(tc)};
   }
   const std::string yaml = job_yaml(tc, index);
-  Outcome got = execute(yaml, path_for(index, ".yaml"));
+  Outcome got = execute(yaml, path_for(index, ".yaml"), tc.batch_rows);
   if (tc.error) {
     check_error(*tc.error, got, r);
   } else if (got.code) {

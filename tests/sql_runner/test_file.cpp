@@ -28,9 +28,9 @@ bool is_blank(const std::string& s) {
 // A line that starts a section or sets a key. Verbatim sections (input, query, expect) end at the
 // first such line, so they must never appear inside them.
 bool is_keyword_line(const std::string& s) {
-  static const char* kPrefixes[] = {
-      "=== ",    "schema:",      "input:",     "query:",  "expect:", "error:",
-      "counts:", "dead_letter:", "known_bug:", "source.", "sink.",   "job."};
+  static const char* kPrefixes[] = {"=== ",   "schema:", "input:",       "query:",     "expect:",
+                                    "error:", "counts:", "dead_letter:", "known_bug:", "source.",
+                                    "sink.",  "job.",    "batch:"};
   for (const char* p : kPrefixes) {
     if (!starts_with(s, p)) continue;
     // source./sink./job. lines must look like `prefix.key: value`.
@@ -133,6 +133,9 @@ class Parser {
       counts_line(rest);
     } else if (key == "dead_letter") {
       dead_letter_line(rest);
+    } else if (key == "batch") {
+      if (!parse_uint(rest, &cur_.tc.batch_rows) || cur_.tc.batch_rows == 0)
+        problem("batch: needs a positive number of records");
     } else if (key == "known_bug") {
       if (rest.empty()) problem("known_bug: needs a description of the bug");
       cur_.tc.known_bug = rest;
@@ -210,6 +213,8 @@ class Parser {
         c.dead = v;
       else if (k == "accepted")
         c.accepted = v;
+      else if (k == "late")
+        c.late = v;
       else
         problem("unknown count '" + k + "'");
     }

@@ -12,7 +12,7 @@ namespace sluice::sqltest {
 
 // Expected RunStats fields; unset ones are not checked.
 struct ExpectedCounts {
-  std::optional<uint64_t> in, out, filtered, rejected, dead, accepted;
+  std::optional<uint64_t> in, out, filtered, rejected, dead, accepted, late;
 };
 
 // How an expected error's location is checked.
@@ -44,7 +44,8 @@ struct TestCase {
   std::vector<std::string> expected;   // output lines (when no error)
   ExpectedCounts counts;
   std::optional<std::vector<std::string>> dead_letters;  // error codes, in order
-  std::string known_bug;  // non-empty: expected to fail until the engine bug it names is fixed
+  std::string known_bug;    // non-empty: expected to fail until the engine bug it names is fixed
+  uint32_t batch_rows = 0;  // `batch: N`: records per batch (the watermark moves per batch)
 };
 
 // Parses one .test file. Format problems are returned in `problems` ("file:line: message"); the

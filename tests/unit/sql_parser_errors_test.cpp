@@ -154,15 +154,6 @@ TEST_CASE("unsupported constructs", "[sql]") {
   CHECK(e("INSERT INTO t VALUES (1)") == "SQL_UNSUPPORTED 1:1: only SELECT queries are supported");
   CHECK(e("SELECT a FROM t WHERE a ILIKE 'x'") ==
         "SQL_UNSUPPORTED 1:25: ILIKE is not supported; use LOWER(x) LIKE 'pattern'");
-  // Windows come next; for now each place one can start says so.
-  CHECK(e("SELECT SUM(x) OVER (PARTITION BY k) FROM t") ==
-        "SQL_UNSUPPORTED 1:15: windows are not supported yet");
-  CHECK(e("SELECT a, COUNT(*) FROM t GROUP BY a WINDOW TUMBLING (SIZE 5 MINUTES)") ==
-        "SQL_UNSUPPORTED 1:38: windows are not supported yet");
-  CHECK(e("SELECT a FROM t WINDOW TUMBLING (SIZE 5 MINUTES)") ==
-        "SQL_UNSUPPORTED 1:17: windows are not supported yet");
-  CHECK(e("SELECT a FROM t WHERE b WINDOW w AS (x)") ==
-        "SQL_UNSUPPORTED 1:25: windows are not supported yet");
 }
 
 TEST_CASE("nesting limits", "[sql]") {

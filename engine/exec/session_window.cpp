@@ -1,0 +1,223 @@
+// Session windows: per group, a list of sessions sorted by start. Aggregates have no merge
+// function, so a session also keeps the arguments of its records (in arrival order, with their
+// strings); when a record bridges two sessions, the merged session's state is rebuilt by
+// replaying both argument lists in arrival order. Closed sessions are freed, and the key table is
+// rebuilt when most of its groups have no session left, so memory follows the open sessions.
+
+#include "exec/window_impl.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace sluice::exec {
+namespace {
+
+struct Session {
+  int64_t start = 0;  // first record's event time
+  int64_t end = 0;    // last record's event time
+  bool fired = false;
+  std::unique_ptr<char[]> storage;  // the aggregate state block, aligned inside
+  char* block = nullptr;
+  std::vector<Value> args;    // one Value per aggregate per record
+  std::vector<uint64_t> seq;  // arrival number of each record
+  std::vector<std::unique_ptr<Arena>> strings;
+};
+
+class SessionState final : public OperatorState {
+ public:
+  explicit SessionState(const AggregateSet& set)
+      : set_(set),
+        keys(std::make_unique<GroupTable>(set.key_count(), 0, 1)),
+        scratch(set.scratch_width()) {}
+  ~SessionState() override {
+    for (auto& list : sessions) {
+      for (auto& s : list)
+        if (s.block != nullptr) set_.destroy(s.block);
+    }
+  }
+
+  const AggregateSet& set_;
+  std::unique_ptr<GroupTable> keys;            // group key -> group number
+  std::vector<std::vector<Session>> sessions;  // per group, sorted by start
+  size_t empty_groups = 0;
+  int64_t watermark = kNoWatermark;
+  uint64_t next_seq = 0;
+  std::vector<Value> scratch;
+};
+
+class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionState> {
+ public:
+  using WindowOperatorShell::WindowOperatorShell;
+
+ private:
+  friend class WindowOperatorShell<SessionWindow, SessionState>;
+
+  int64_t close_at(const Session& s) const {
+    return add_clamped(add_clamped(s.end, spec_.size_ms), spec_.lateness_ms);
+  }
+
+  uint32_t group_of(SessionState& st) const {
+    bool inserted = false;
+    const Value* key = st.scratch.data();
+    uint32_t g = st.keys->find_or_insert(key, st.keys->hash_key(key), &inserted);
+    if (inserted) {
+      st.sessions.emplace_back();
+    } else if (st.sessions[g].empty()) {
+      --st.empty_groups;  // counted again below if the record is late
+    }
+    return g;
+  }
+
+  void assign(SessionState& st, int64_t t, Batch& out, RecordPosition pos, ExecContext& ctx) const {
+    uint32_t g = group_of(st);
+    auto& list = st.sessions[g];
+    // Sessions of one group are at least `gap` apart, so a record touches at most two.
+    size_t first = 0;
+    while (first < list.size() && list[first].end + spec_.size_ms <= t)
+      ++first;
+    size_t n = 0;
+    while (first + n < list.size() && list[first + n].start - spec_.size_ms < t)
+      ++n;
+    bool open = std::any_of(list.begin() + static_cast<std::ptrdiff_t>(first),
+                            list.begin() + static_cast<std::ptrdiff_t>(first + n),
+                            [](const Session& s) { return !s.fired; });
+    if (n == 0 &&
+        !closed(add_clamped(add_clamped(t, spec_.size_ms), spec_.lateness_ms), st.watermark)) {
+      list.insert(list.begin() + static_cast<std::ptrdiff_t>(first), new_session(t));
+      n = 1;
+      open = true;
+    }
+    if (n == 0) {
+      if (list.empty()) ++st.empty_groups;
+      on_late(pos, t, st.watermark, ctx);
+      return;
+    }
+    if (!open) ++ctx.late;  // `update`: a kept, closed session takes it and re-emits
+    if (n == 2) merge(list, first);
+    add(st, list[first], t, out, st.keys->key(g), pos, ctx);
+  }
+
+  Session new_session(int64_t t) const {
+    Session s;
+    s.start = s.end = t;
+    if (set_.aggregate_count() > 0) {
+      size_t align = set_.state_align();
+      s.storage.reset(new char[set_.state_size() + align]);
+      auto raw = reinterpret_cast<uintptr_t>(s.storage.get());
+      s.block = reinterpret_cast<char*>((raw + align - 1) / align * align);
+      set_.init(s.block);
+    }
+    return s;
+  }
+
+  void add(SessionState& st, Session& s, int64_t t, Batch& out, const Value* key,
+           RecordPosition pos, ExecContext& ctx) const {
+    s.start = std::min(s.start, t);
+    s.end = std::max(s.end, t);
+    const Value* args = st.scratch.data() + set_.key_count();
+    if (s.block != nullptr) {
+      set_.update(s.block, args);
+      size_t at = s.args.size();
+      s.args.insert(s.args.end(), args, args + set_.aggregate_count());
+      if (s.strings.empty()) s.strings.push_back(std::make_unique<Arena>(1024));
+      set_.keep_args(s.args.data() + at, *s.strings.back());
+    }
+    s.seq.push_back(st.next_seq++);
+    if (spec_.emit_changes || s.fired) emit(key, s.start, s.end, s.block, out, pos, ctx);
+  }
+
+  // Merges list[i + 1] into list[i], replaying both sessions' records in arrival order.
+  void merge(std::vector<Session>& list, size_t i) const {
+    Session& a = list[i];
+    Session& b = list[i + 1];
+    size_t width = set_.aggregate_count();
+    std::vector<Value> args;
+    std::vector<uint64_t> seq;
+    size_t x = 0, y = 0;
+    while (x < a.seq.size() || y < b.seq.size()) {
+      bool from_a = y == b.seq.size() || (x < a.seq.size() && a.seq[x] < b.seq[y]);
+      Session& s = from_a ? a : b;
+      size_t& k = from_a ? x : y;
+      seq.push_back(s.seq[k]);
+      if (width > 0)
+        args.insert(args.end(), s.args.begin() + k * width, s.args.begin() + (k + 1) * width);
+      ++k;
+    }
+    if (a.block != nullptr) {
+      set_.destroy(a.block);
+      set_.destroy(b.block);
+      set_.init(a.block);
+      for (size_t r = 0; r < seq.size(); ++r)
+        set_.update(a.block, args.data() + r * width);
+      b.block = nullptr;
+    }
+    a.args = std::move(args);
+    a.seq = std::move(seq);
+    for (auto& arena : b.strings)
+      a.strings.push_back(std::move(arena));
+    a.start = std::min(a.start, b.start);
+    a.end = std::max(a.end, b.end);
+    a.fired = a.fired && b.fired;
+    list.erase(list.begin() + static_cast<std::ptrdiff_t>(i + 1));
+  }
+
+  // Emits (EMIT FINAL) the sessions the watermark closed, by end, then first-seen group order,
+  // then start; frees those no longer kept.
+  void fire(SessionState& st, int64_t watermark, Batch& out, ExecContext& ctx) const {
+    std::vector<std::tuple<int64_t, uint32_t, int64_t>> due;  // end, group, start
+    for (uint32_t g = 0; g < st.sessions.size(); ++g) {
+      for (const Session& s : st.sessions[g]) {
+        if (!s.fired && closed(close_at(s), watermark)) due.emplace_back(s.end, g, s.start);
+      }
+    }
+    std::sort(due.begin(), due.end());
+    for (const auto& [end, g, start] : due) {
+      auto& list = st.sessions[g];
+      auto it = std::find_if(list.begin(), list.end(),
+                             [start = start](const Session& s) { return s.start == start; });
+      if (!spec_.emit_changes)
+        emit(st.keys->key(g), it->start, it->end, it->block, out, {}, ctx, true);
+      it->fired = true;
+    }
+    free_closed(st, watermark);
+  }
+
+  void free_closed(SessionState& st, int64_t watermark) const {
+    for (auto& list : st.sessions) {
+      if (list.empty()) continue;
+      auto gone = [&](Session& s) {
+        if (!s.fired || kept(close_at(s), watermark)) return false;
+        if (s.block != nullptr) set_.destroy(s.block);
+        return true;
+      };
+      list.erase(std::remove_if(list.begin(), list.end(), gone), list.end());
+      if (list.empty()) ++st.empty_groups;
+    }
+    if (st.empty_groups > 1024 && st.empty_groups * 2 > st.sessions.size()) compact(st);
+  }
+
+  // Rebuilds the key table with the groups that still have sessions (first-seen order kept).
+  void compact(SessionState& st) const {
+    auto keys = std::make_unique<GroupTable>(set_.key_count(), 0, 1);
+    std::vector<std::vector<Session>> kept_sessions;
+    for (uint32_t g = 0; g < st.sessions.size(); ++g) {
+      if (st.sessions[g].empty()) continue;
+      bool inserted = false;
+      const Value* key = st.keys->key(g);
+      keys->find_or_insert(key, keys->hash_key(key), &inserted);
+      kept_sessions.push_back(std::move(st.sessions[g]));
+    }
+    st.keys = std::move(keys);
+    st.sessions = std::move(kept_sessions);
+    st.empty_groups = 0;
+  }
+};
+
+}  // namespace
+
+OperatorPtr make_session_window(WindowSpec spec, std::vector<ExpressionPtr> keys,
+                                std::vector<AggregateCall> aggregates) {
+  return std::make_unique<SessionWindow>(std::move(spec), std::move(keys), std::move(aggregates));
+}
+
+}  // namespace sluice::exec

@@ -1,0 +1,167 @@
+// Tumbling and hopping windows (a tumbling window is a hopping one whose advance is its size),
+// and the helpers every window operator shares (exec/window_impl.hpp).
+
+#include "exec/window_impl.hpp"
+#include "types/time.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace sluice::exec {
+
+bool WindowOperator::read_row(const Batch& in, size_t r, Value* scratch, int64_t* time,
+                              ExecContext& ctx) const {
+  const Value* row = in.row(r);
+  Value t = spec_.time->eval(row, ctx.eval);
+  if (!ctx.eval.failed && t.null) ctx.eval.fail(ErrorCode::kDecode, "the event time is NULL");
+  if (!ctx.eval.failed) set_.evaluate(row, scratch, ctx.eval);
+  if (ctx.eval.failed) {
+    ctx.reject(in.position(r));
+    return false;
+  }
+  *time = t.i;
+  return true;
+}
+
+void WindowOperator::emit(const Value* key, int64_t start, int64_t end, const char* block,
+                          Batch& out, RecordPosition pos, ExecContext& ctx, bool owned_keys) const {
+  Value* dst = out.append_row(pos);
+  size_t keys = set_.key_count();
+  std::copy(key, key + keys, dst);
+  for (size_t k = 0; owned_keys && k < keys; ++k) {
+    if (!dst[k].null && dst[k].type == types::TypeId::kString)
+      dst[k] = Value::string(out.arena().copy(dst[k].str()));
+  }
+  dst[keys] = Value::timestamp(start);
+  dst[keys + 1] = Value::timestamp(end);
+  if (set_.aggregate_count() > 0) set_.finalize(block, dst + keys + 2, out.arena(), ctx.eval);
+  if (ctx.eval.failed) {
+    out.pop_row();
+    ctx.reject(pos);
+  }
+}
+
+void WindowOperator::on_late(RecordPosition pos, int64_t time, int64_t watermark,
+                             ExecContext& ctx) const {
+  ++ctx.late;
+  if (spec_.late != LatePolicy::kDeadLetter) return;
+  ctx.eval.fail(ErrorCode::kLate,
+                fmt::format("late record: event time {} is in a window that closed (watermark {}, "
+                            "allowed lateness {} ms)",
+                            types::time::timestamp_to_string(time),
+                            types::time::timestamp_to_string(watermark), spec_.lateness_ms));
+  ctx.reject(pos);
+}
+
+namespace {
+
+struct TimeWindow {
+  std::unique_ptr<GroupTable> table;
+  bool fired = false;  // its EMIT FINAL rows are out (kept only for `update`)
+};
+
+class TimeWindowState final : public OperatorState {
+ public:
+  explicit TimeWindowState(const AggregateSet& set) : set_(set), scratch(set.scratch_width()) {}
+  ~TimeWindowState() override {
+    for (auto& [start, w] : windows)
+      set_.destroy_all(*w.table);
+  }
+
+  const AggregateSet& set_;
+  std::map<int64_t, TimeWindow> windows;  // by start; every window has the same size
+  // The window the last record went to: in-order input mostly hits it again. Reset when windows
+  // are erased.
+  int64_t last_start = 0;
+  TimeWindow* last = nullptr;
+  int64_t watermark = kNoWatermark;
+  std::vector<Value> scratch;
+};
+
+class HoppingWindow final : public WindowOperatorShell<HoppingWindow, TimeWindowState> {
+ public:
+  using WindowOperatorShell::WindowOperatorShell;
+
+ private:
+  friend class WindowOperatorShell<HoppingWindow, TimeWindowState>;
+
+  // Adds the row to every window [s, s + size) holding `t`, s a multiple of the advance.
+  void assign(TimeWindowState& st, int64_t t, Batch& out, RecordPosition pos,
+              ExecContext& ctx) const {
+    int64_t adv = spec_.advance_ms;
+    int64_t last = floor_div(t, adv) * adv;
+    int64_t first = (floor_div(t - spec_.size_ms, adv) + 1) * adv;
+    bool open = false;
+    for (int64_t s = first; s <= last; s += adv) {
+      int64_t close_at = add_clamped(s + spec_.size_ms, spec_.lateness_ms);
+      if (!closed(close_at, st.watermark)) {
+        open = true;
+        add(st, s, window(st, s), out, pos, ctx);
+      } else if (auto it = st.windows.find(s); it != st.windows.end()) {
+        add(st, s, it->second, out, pos, ctx);  // kept for `update`: re-emits
+      }
+    }
+    if (!open) on_late(pos, t, st.watermark, ctx);
+  }
+
+  TimeWindow& window(TimeWindowState& st, int64_t start) const {
+    if (st.last != nullptr && st.last_start == start) return *st.last;
+    TimeWindow& w = st.windows[start];
+    st.last = &w;
+    st.last_start = start;
+    if (!w.table) {
+      w.table =
+          std::make_unique<GroupTable>(set_.key_count(), set_.state_size(), set_.state_align());
+    }
+    return w;
+  }
+
+  void add(TimeWindowState& st, int64_t start, TimeWindow& w, Batch& out, RecordPosition pos,
+           ExecContext& ctx) const {
+    uint32_t g = set_.find_group(*w.table, st.scratch.data());
+    char* block = set_.aggregate_count() > 0 ? w.table->state(g) : nullptr;
+    if (block != nullptr) set_.update(block, st.scratch.data() + set_.key_count());
+    if (spec_.emit_changes || w.fired) {
+      emit(w.table->key(g), start, start + spec_.size_ms, block, out, pos, ctx);
+    }
+  }
+
+  // Emits (EMIT FINAL) and frees the windows the watermark closed, in order of window end.
+  void fire(TimeWindowState& st, int64_t watermark, Batch& out, ExecContext& ctx) const {
+    for (auto it = st.windows.begin(); it != st.windows.end();) {
+      int64_t end = it->first + spec_.size_ms;
+      int64_t close_at = add_clamped(end, spec_.lateness_ms);
+      if (!closed(close_at, watermark)) break;
+      TimeWindow& w = it->second;
+      if (!w.fired && !spec_.emit_changes) {
+        for (uint32_t g = 0; g < w.table->size(); ++g) {
+          const char* block = set_.aggregate_count() > 0 ? w.table->state(g) : nullptr;
+          emit(w.table->key(g), it->first, end, block, out, {}, ctx, true);
+        }
+      }
+      w.fired = true;
+      if (kept(close_at, watermark)) {
+        ++it;
+        continue;
+      }
+      set_.destroy_all(*w.table);
+      if (st.last == &w) st.last = nullptr;
+      it = st.windows.erase(it);
+    }
+  }
+};
+
+}  // namespace
+
+OperatorPtr make_window_aggregate(WindowSpec spec, std::vector<ExpressionPtr> keys,
+                                  std::vector<AggregateCall> aggregates) {
+  if (spec.kind == WindowKind::kSession) {
+    return make_session_window(std::move(spec), std::move(keys), std::move(aggregates));
+  }
+  if (spec.kind == WindowKind::kTumbling) spec.advance_ms = spec.size_ms;
+  return std::make_unique<HoppingWindow>(std::move(spec), std::move(keys), std::move(aggregates));
+}
+
+}  // namespace sluice::exec

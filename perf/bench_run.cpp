@@ -1,0 +1,256 @@
+// Timed loops of the benchmark. Timing uses CLOCK_THREAD_CPUTIME_ID and CLOCK_MONOTONIC around the
+// processing of each chunk (16 batches), so generation cost stays out and timer calls are rare.
+
+#include "perf/bench_run.hpp"
+
+#include "exec/query.hpp"
+#include "plan/compile.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::perf {
+namespace {
+
+constexpr size_t kBatchRows = 1024;
+constexpr size_t kChunkBatches = 16;
+
+double now(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+long minor_faults() {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  return ru.ru_minflt;
+}
+
+// Accumulates CPU time, wall time and minor page faults of the regions between start() and stop().
+class Stopwatch {
+ public:
+  void start() {
+    faults0_ = minor_faults();
+    cpu0_ = now(CLOCK_THREAD_CPUTIME_ID);
+    wall0_ = now(CLOCK_MONOTONIC);
+  }
+  void stop(Measurement& m) {
+    m.cpu_seconds += now(CLOCK_THREAD_CPUTIME_ID) - cpu0_;
+    m.wall_seconds += now(CLOCK_MONOTONIC) - wall0_;
+    m.minor_faults += static_cast<uint64_t>(minor_faults() - faults0_);
+  }
+
+ private:
+  double cpu0_ = 0, wall0_ = 0;
+  long faults0_ = 0;
+};
+
+// System columns of a generated record: no key, no record timestamp, partition 0, offset i.
+void set_system_columns(types::Value* row, size_t first, int64_t i) {
+  row[first] = types::Value::make_null(types::TypeId::kString);
+  row[first + 1] = types::Value::make_null(types::TypeId::kTimestamp);
+  row[first + 2] = types::Value::bigint(0);
+  row[first + 3] = types::Value::bigint(i);
+}
+
+plan::SourceSchema schema_of(const Scenario& s) {
+  plan::SourceSchema schema;
+  schema.name = s.source;
+  schema.columns = s.columns;
+  return schema;
+}
+
+// The query plus what a pipeline keeps around it; shared by both modes.
+class Pipeline {
+ public:
+  Pipeline(const Scenario& s, Measurement& m)
+      : m_(m), query_(plan::compile_query(s.sql, schema_of(s))), state_(query_->make_state()) {}
+
+  const exec::Query& query() const { return *query_; }
+  size_t input_width() const { return query_->input_width(); }
+
+  // Runs one input batch; `sink` sees every output batch. A windowed query exposes its event time
+  // (Query::event_time); as `sluice run` does, the watermark (max event time seen, no
+  // out-of-orderness allowance) then advances after each batch.
+  template <typename Sink>
+  void process(exec::Batch& in, Sink&& sink) {
+    exec::ExecContext ctx;
+    sink(query_->process(*state_, in, ctx));
+    if (const auto& time = query_->event_time(); time && !in.empty()) {
+      for (size_t r = 0; r < in.size(); ++r) {
+        types::Value t = time->eval(in.row(r), ctx.eval);
+        if (!t.null) max_event_time_ = std::max(max_event_time_, t.i);
+      }
+      if (max_event_time_ > watermark_) {
+        watermark_ = max_event_time_;
+        sink(query_->on_watermark(*state_, watermark_, ctx));
+      }
+    }
+    m_.rejected += ctx.rejections.size();
+  }
+  template <typename Sink>
+  void close(Sink&& sink) {
+    exec::ExecContext ctx;
+    sink(query_->close(*state_, ctx));
+    m_.rejected += ctx.rejections.size();
+  }
+
+ private:
+  Measurement& m_;
+  std::shared_ptr<const exec::Query> query_;
+  std::unique_ptr<exec::QueryState> state_;
+  int64_t max_event_time_ = INT64_MIN;
+  int64_t watermark_ = INT64_MIN;
+};
+
+Measurement run_engine(const Scenario& s, int64_t n) {
+  Measurement m;
+  Pipeline p(s, m);
+  std::vector<exec::Batch> chunk;
+  for (size_t k = 0; k < kChunkBatches; ++k)
+    chunk.emplace_back(p.input_width());
+  auto count = [&](exec::Batch& out) { m.rows_out += out.size(); };
+  Stopwatch sw;
+  for (int64_t i = 0; i < n;) {
+    size_t used = 0;
+    for (; used < kChunkBatches && i < n; ++used) {
+      exec::Batch& b = chunk[used];
+      b.clear();
+      for (size_t r = 0; r < kBatchRows && i < n; ++r, ++i) {
+        types::Value* row = b.append_row({0, i});
+        s.fill_row(i, row, b.arena());
+        set_system_columns(row, s.columns.size(), i);
+      }
+    }
+    if (m.rss_before_kb == 0) m.rss_before_kb = current_rss_kb();  // input buffers now filled
+    sw.start();
+    for (size_t k = 0; k < used; ++k)
+      p.process(chunk[k], count);
+    sw.stop(m);
+  }
+  sw.start();
+  p.close(count);
+  sw.stop(m);
+  m.rows_in = static_cast<uint64_t>(n);
+  return m;
+}
+
+// Decodes a batch of JSON lines, runs it and encodes the output, as `sluice run` does per poll.
+class FullPath {
+ public:
+  FullPath(const Scenario& s, Measurement& m)
+      : s_(s),
+        m_(m),
+        p_(s, m),
+        decoder_(s.columns),
+        encoder_(output_columns(p_.query())),
+        input_(p_.input_width()) {}
+
+  void run_batch(const std::vector<std::string_view>& lines, int64_t first_offset) {
+    input_.clear();
+    int64_t offset = first_offset;
+    for (std::string_view line : lines) {
+      types::Value* row = input_.append_row({0, offset});
+      RecordError err;
+      if (!decoder_.decode(line, row, input_.arena(), &err)) {
+        input_.pop_row();
+        ++m_.rejected;
+      } else {
+        set_system_columns(row, s_.columns.size(), offset);
+      }
+      ++offset;
+    }
+    p_.process(input_, [&](exec::Batch& out) { encode(out); });
+  }
+  void close() {
+    p_.close([&](exec::Batch& out) { encode(out); });
+  }
+
+ private:
+  static std::vector<format::Column> output_columns(const exec::Query& q) {
+    std::vector<format::Column> cols;
+    for (const auto& c : q.output_columns())
+      cols.push_back({c.name, c.type});
+    return cols;
+  }
+  // Output bytes go to a reused buffer, as they would to a producer's batch.
+  void encode(exec::Batch& out) {
+    bytes_.clear();
+    for (size_t r = 0; r < out.size(); ++r) {
+      encoder_.encode(out.row(r), bytes_);
+      bytes_.push_back('\n');
+    }
+    m_.rows_out += out.size();
+    m_.bytes_out += bytes_.size();
+  }
+
+  const Scenario& s_;
+  Measurement& m_;
+  Pipeline p_;
+  format::JsonDecoder decoder_;
+  format::JsonEncoder encoder_;
+  exec::Batch input_;
+  std::string bytes_;
+};
+
+Measurement run_full(const Scenario& s, int64_t n) {
+  Measurement m;
+  FullPath full(s, m);
+  std::string text;
+  std::vector<size_t> ends;
+  std::vector<std::string_view> lines;
+  Stopwatch sw;
+  for (int64_t i = 0; i < n;) {
+    text.clear();
+    ends.clear();
+    int64_t chunk_first = i;
+    for (size_t k = 0; k < kChunkBatches * kBatchRows && i < n; ++k, ++i) {
+      s.append_json(i, text);
+      text.push_back('\n');
+      ends.push_back(text.size());
+    }
+    m.bytes_in += text.size();
+    if (m.rss_before_kb == 0) m.rss_before_kb = current_rss_kb();  // input buffers now filled
+    sw.start();
+    for (size_t b = 0; b * kBatchRows < ends.size(); ++b) {
+      lines.clear();
+      size_t last = std::min(ends.size(), (b + 1) * kBatchRows);
+      for (size_t k = b * kBatchRows; k < last; ++k) {
+        size_t start = k == 0 ? 0 : ends[k - 1];
+        lines.emplace_back(text.data() + start, ends[k] - start - 1);  // without '\n'
+      }
+      full.run_batch(lines, chunk_first + static_cast<int64_t>(b * kBatchRows));
+    }
+    sw.stop(m);
+  }
+  sw.start();
+  full.close();
+  sw.stop(m);
+  m.rows_in = static_cast<uint64_t>(n);
+  return m;
+}
+
+}  // namespace
+
+long current_rss_kb() {
+  long pages_total = 0, pages_resident = 0;
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  if (std::fscanf(f, "%ld %ld", &pages_total, &pages_resident) != 2) pages_resident = 0;
+  std::fclose(f);
+  return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+Measurement run_scenario(const Scenario& s, Mode mode, int64_t n) {
+  return mode == Mode::kEngine ? run_engine(s, n) : run_full(s, n);
+}
+
+}  // namespace sluice::perf
