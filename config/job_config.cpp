@@ -1,5 +1,7 @@
 #include "config/job_config.hpp"
 
+#include "config/env_subst_impl.hpp"
+#include "config/kafka_config_impl.hpp"
 #include "config/sql_origin_impl.hpp"
 #include "config/time_config_impl.hpp"
 #include "config/yaml_reader_impl.hpp"
@@ -39,9 +41,9 @@ namespace {
 
 using types::DataType;
 
-constexpr Option<std::string_view> kSourceTypes[] = {{"file", "file"}, {"kafka", "kafka", false}};
+constexpr Option<std::string_view> kSourceTypes[] = {{"file", "file"}, {"kafka", "kafka"}};
 constexpr Option<std::string_view> kSinkTypes[] = {
-    {"file", "file"}, {"stdout", "stdout"}, {"kafka", "kafka", false}};
+    {"file", "file"}, {"stdout", "stdout"}, {"kafka", "kafka"}};
 constexpr Option<std::string_view> kFormats[] = {{"json", "json"}, {"avro", "avro", false}};
 constexpr Option<format::TimestampInput> kTimestampInputs[] = {
     {"auto", format::TimestampInput::kAuto},
@@ -93,11 +95,14 @@ void read_endpoint_path(MapReader& map, const std::string& type, const std::stri
   *out = resolve_path(job_file, *out);
 }
 
-SinkConfig read_sink(MapReader map, const std::string& job_file) {
+// `dead_letter` has the sink's shape except `key`: dead-lettered records keep their original key.
+SinkConfig read_sink(MapReader map, const std::string& job_file, bool dead_letter = false) {
   SinkConfig sink;
   sink.mark = map.mark();
   map.choice("type", "a sink type", kSinkTypes, &sink.type, Need::kRequired);
   read_endpoint_path(map, sink.type, job_file, &sink.path);
+  read_topic(map, sink.type, &sink.topic);
+  if (!dead_letter) read_column_list(map, "key", sink.type, &sink.key, &sink.key_marks);
   map.choice("format", "a format", kFormats, &sink.format);
   map.choice("timestamp_format", "a timestamp format", kTimestampOutputs, &sink.timestamp_format);
   map.finish();
@@ -154,21 +159,46 @@ void read_schema(MapReader schema, SourceConfig& source) {
   }
 }
 
+// partitioned_by must name schema columns (checked when the schema itself is valid: against a
+// schema with errors the check would mislead).
+void read_partitioned_by(MapReader& map, SourceConfig& source, bool schema_ok) {
+  std::vector<Mark> marks;
+  if (!read_column_list(map, "partitioned_by", source.type, &source.partitioned_by, &marks)) return;
+  if (!schema_ok) return;
+  std::vector<std::string> names;
+  for (const auto& c : source.schema)
+    names.push_back(c.name);
+  for (std::size_t i = 0; i < source.partitioned_by.size(); ++i) {
+    const std::string& col = source.partitioned_by[i];
+    if (std::find(names.begin(), names.end(), col) != names.end()) continue;
+    std::string message = "'" + col + "' is not a column of source.schema";
+    if (auto hint = closest_match(col, names)) message += " (did you mean " + *hint + "?)";
+    map.issues().add(marks[i], map.key_path("partitioned_by"), message);
+  }
+}
+
 SourceConfig read_source(MapReader map, const std::string& job_file) {
   SourceConfig source;
   source.mark = map.mark();
   bool has_name = map.string("name", &source.name);
   map.choice("type", "a source type", kSourceTypes, &source.type, Need::kRequired);
   read_endpoint_path(map, source.type, job_file, &source.path);
+  read_topic(map, source.type, &source.topic);
   map.choice("format", "a format", kFormats, &source.format);
   map.choice("timestamp_format", "a timestamp format", kTimestampInputs, &source.timestamp_input);
-  read_schema(map.map("schema", Need::kRequired), source);
+  MapReader schema = map.map("schema", Need::kRequired);
+  read_schema(schema, source);
   read_time_settings(map, source);
+  read_partitioned_by(map, source,
+                      schema.is_map() && source.schema.size() == schema.entries().size());
   map.finish();
   if (has_name && source.name.empty()) {
     map.issues().add(mark_of(map.value("name")), map.key_path("name"), "must not be empty");
   }
-  if (!has_name) source.name = std::filesystem::path(source.path).stem().string();
+  if (!has_name) {
+    source.name =
+        source.type == "kafka" ? source.topic : std::filesystem::path(source.path).stem().string();
+  }
   return source;
 }
 
@@ -187,13 +217,38 @@ void read_name_and_sql(MapReader& job, JobConfig& config, std::string_view text)
   config.sql_origin = make_sql_origin(text, mark, config.sql);
 }
 
+void read_group_id(MapReader& job, JobConfig& config) {
+  config.group_id = config.name;
+  if (job.string("group_id", &config.group_id) && config.group_id.empty()) {
+    job.issues().add(mark_of(job.value("group_id")), "group_id",
+                     "must not be empty (leave it out to use the job name)");
+  }
+}
+
+// A job that writes to the topic it reads would consume its own output forever.
+void check_topics_differ(MapReader& job, const JobConfig& config) {
+  if (config.source.type != "kafka" || config.source.topic.empty()) return;
+  auto check = [&](const SinkConfig& sink, const char* section) {
+    if (sink.type != "kafka" || sink.topic != config.source.topic) return;
+    const YAML::Node node = job.value(section);
+    job.issues().add(
+        mark_of(node["topic"]), std::string(section) + ".topic",
+        "'" + sink.topic + "' is also source.topic: the job would read its own output");
+  };
+  check(config.sink, "sink");
+  if (config.dead_letter) check(*config.dead_letter, "dead_letter");
+}
+
 void read_job(MapReader& job, JobConfig& config, std::string_view text) {
   read_name_and_sql(job, config, text);
   bool has_on_error = job.choice("on_error", "an on_error policy", kOnError, &config.on_error);
   config.source = read_source(job.map("source", Need::kRequired), config.file);
   config.sink = read_sink(job.map("sink", Need::kRequired), config.file);
   bool has_dead_letter = job.value("dead_letter").IsDefined();
-  if (has_dead_letter) config.dead_letter = read_sink(job.map("dead_letter"), config.file);
+  if (has_dead_letter) config.dead_letter = read_sink(job.map("dead_letter"), config.file, true);
+  read_kafka_properties(job.map("kafka"), "set the job's group_id key", &config.kafka);
+  read_group_id(job, config);
+  check_topics_differ(job, config);
   if (config.source.late_records == exec::LatePolicy::kDeadLetter && !has_dead_letter) {
     job.issues().add(config.source.late_records_mark, "source.late_records",
                      "'dead_letter' needs a dead_letter section");
@@ -207,22 +262,20 @@ void read_job(MapReader& job, JobConfig& config, std::string_view text) {
   }
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-[[noreturn]] void throw_read_error(const std::string& path, int error) {
-  throw Error(ErrorCode::kIo,
-              "cannot read job file '" + path + "': " + std::string(std::strerror(error)));
-}
-
 }  // namespace
 
-JobConfig load_job_text(const std::string& text, const std::string& file) {
+bool JobConfig::uses_kafka() const {
+  return source.type == "kafka" || sink.type == "kafka" ||
+         (dead_letter && dead_letter->type == "kafka");
+}
+
+JobConfig load_job_text(const std::string& text, const std::string& file, const EnvLookup& env) {
   IssueList issues(file);
   JobConfig config;
   config.file = file;
   std::optional<YAML::Node> document = parse_document(text, issues);
+  // Not the SQL: its text and the positions of its errors stay as written.
+  if (document) substitute_document(*document, text, env, {"sql"}, issues);
   if (document && document->IsNull() && is_blank_document(text)) {
     issues.add({1, 1}, "", "the file is empty (expected a map with name, sql, source and sink)");
   } else if (document) {
@@ -233,16 +286,8 @@ JobConfig load_job_text(const std::string& text, const std::string& file) {
   return config;
 }
 
-JobConfig load_job_file(const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) throw_read_error(path, errno);
-  std::string text;
-  char buffer[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0)
-    text.append(buffer, n);
-  if (std::ferror(file.get())) throw_read_error(path, errno);
-  return load_job_text(text, path);
+JobConfig load_job_file(const std::string& path, const EnvLookup& env) {
+  return load_job_text(read_config_file(path, "job file"), path, env);
 }
 
 }  // namespace sluice::config

@@ -3,11 +3,13 @@
 // Immutable once loaded; shared freely between threads.
 
 #include "common/error.hpp"
+#include "config/env_subst.hpp"
 #include "exec/event_time.hpp"
 #include "format/json.hpp"
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sluice::config {
@@ -39,17 +41,26 @@ class ConfigError : public Error {
 
 enum class OnError { kDeadLetter, kSkip, kFail };
 
+// librdkafka properties (name -> value, as text), in file order.
+using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
+
 struct SinkConfig {
-  std::string type;  // "file" | "stdout" (later "kafka")
+  std::string type;  // "file" | "stdout" | "kafka"
   std::string path;  // file
   std::string format = "json";
   format::TimestampOutput timestamp_format = format::TimestampOutput::kIso8601;
   Mark mark;
+  // kafka (config/kafka_config.cpp): the topic, and the output columns that make the record key
+  // (empty: the daemon's default). Key names are checked against the query's output columns when
+  // the SQL is bound (server::check_job), not here.
+  std::string topic;
+  std::vector<std::string> key;
+  std::vector<Mark> key_marks;  // of each key column
 };
 
 struct SourceConfig {
   std::string name;  // what FROM refers to; default: the file's stem
-  std::string type;  // "file" (later "kafka")
+  std::string type;  // "file" | "kafka"
   std::string path;
   std::string format = "json";
   format::TimestampInput timestamp_input = format::TimestampInput::kAuto;
@@ -66,6 +77,10 @@ struct SourceConfig {
                                         // back; 0: never
   exec::LatePolicy late_records = exec::LatePolicy::kDrop;
   Mark late_records_mark;  // where `late_records` was given; line 0 when absent
+  // kafka: the topic, and the schema columns the topic is already partitioned by (so GROUP BY on
+  // them needs no repartitioning); both checked here.
+  std::string topic;
+  std::vector<std::string> partitioned_by;
 };
 
 // A run of the SQL text that appears verbatim on one line of the file.
@@ -92,17 +107,24 @@ struct JobConfig {
   SinkConfig sink;
   std::optional<SinkConfig> dead_letter;
   OnError on_error = OnError::kSkip;  // kDeadLetter by default when dead_letter is set
+  KafkaProperties kafka;              // extra librdkafka properties of this job
+  std::string group_id;               // consumer group; default: the job's name
+
+  // True when the source, the sink or the dead-letter sink is a Kafka topic.
+  bool uses_kafka() const;
 
   // File position of a location inside `sql` (as reported by the SQL parser/binder).
   Mark sql_to_file(Location sql_location) const;
 };
 
 // Reads and checks a job file. Relative paths in it (source.path, sink.path) are resolved against
-// the job file's directory. Reports every problem at once: unknown keys, missing required keys,
-// wrong value shapes, unknown types in the schema. Throws ConfigError (or Error kIo when the file
-// cannot be read).
-JobConfig load_job_file(const std::string& path);
+// the job file's directory. `${VAR}`, `${VAR:-default}` and `$$` are substituted in every string
+// value except `sql` (config/env_subst.hpp), looked up in `env` (default: the process environment).
+// Reports every problem at once: unknown keys, missing required keys, wrong value shapes, unknown
+// types in the schema. Throws ConfigError (or Error kIo when the file cannot be read).
+JobConfig load_job_file(const std::string& path, const EnvLookup& env = process_env);
 // Same, from text; `file` is used in messages and to resolve relative paths.
-JobConfig load_job_text(const std::string& text, const std::string& file);
+JobConfig load_job_text(const std::string& text, const std::string& file,
+                        const EnvLookup& env = process_env);
 
 }  // namespace sluice::config

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
 #include <sstream>
 
 namespace sluice::config {
@@ -137,6 +141,11 @@ bool is_blank_document(std::string_view text) {
 }
 
 void IssueList::add(Mark mark, std::string key_path, std::string message) {
+  for (const std::string& muted : muted_) {
+    bool below = key_path.size() > muted.size() && key_path.compare(0, muted.size(), muted) == 0 &&
+                 key_path[muted.size()] == '.';
+    if (key_path == muted || below) return;
+  }
   issues_.push_back({file_, mark, std::move(key_path), std::move(message)});
 }
 
@@ -246,6 +255,23 @@ void MapReader::finish() {
     }
     issues_->add(mark_of(entry.key_node), path_, std::move(message));
   }
+}
+
+std::string read_config_file(const std::string& path, std::string_view what) {
+  auto fail = [&](int error) {
+    throw Error(ErrorCode::kIo,
+                "cannot read " + std::string(what) + " '" + path + "': " + std::strerror(error));
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (!file) fail(errno);
+  std::string text;
+  char buffer[1 << 16];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0)
+    text.append(buffer, n);
+  if (std::ferror(file.get())) fail(errno);
+  return text;
 }
 
 }  // namespace sluice::config

@@ -1,5 +1,5 @@
 #pragma once
-// Building blocks for checking YAML config files (job files now, the server file later):
+// Building blocks for checking YAML config files (job files and the server file):
 // `IssueList` collects every problem of one file, `MapReader` reads one YAML map key by key and
 // reports unknown, duplicate and missing keys and values of the wrong shape.
 // Both live for one load on one thread; not thread-safe.
@@ -34,6 +34,9 @@ class IssueList {
  public:
   explicit IssueList(std::string file) : file_(std::move(file)) {}
   void add(Mark mark, std::string key_path, std::string message);
+  // Drops issues added later for `key_path` or below it: its value was already reported as
+  // wrong (an unset ${VAR}), and checking the unsubstituted text would only add noise.
+  void mute(std::string key_path) { muted_.push_back(std::move(key_path)); }
   bool empty() const { return issues_.empty(); }
   // Throws ConfigError with every issue, in file order, if there is any.
   void throw_if_any();
@@ -41,11 +44,15 @@ class IssueList {
  private:
   std::string file_;
   std::vector<ConfigIssue> issues_;
+  std::vector<std::string> muted_;
 };
 
 // Parses the one YAML document of `text`; a null node when the text holds none. Syntax errors
 // (then nullopt) and a second document are reported to `issues`.
 std::optional<YAML::Node> parse_document(const std::string& text, IssueList& issues);
+
+// The whole file as text; throws Error(kIo) "cannot read <what> '<path>': <reason>".
+std::string read_config_file(const std::string& path, std::string_view what);
 
 // True when `text` holds nothing but blank lines, comments and document markers.
 bool is_blank_document(std::string_view text);
@@ -53,7 +60,7 @@ bool is_blank_document(std::string_view text);
 enum class Need { kOptional, kRequired };
 
 // One allowed value of a `MapReader::choice` key. `supported = false` names a value a later
-// version accepts (e.g. type `kafka`): the message then says so instead of "unknown".
+// version accepts (e.g. format `avro`): the message then says so instead of "unknown".
 template <class T>
 struct Option {
   std::string_view name;

@@ -2,6 +2,7 @@
 
 #include "common/version.hpp"
 #include "config/job_config.hpp"
+#include "server/cli/broker_command.hpp"
 #include "server/run/job_runner.hpp"
 
 #include <fmt/format.h>
@@ -20,6 +21,9 @@ Commands:
   run JOB.yaml          run a job over its bounded (file) source to the end, then exit;
                         prints a summary (records in/out/filtered/rejected, rate) to stderr
   validate FILE...      check job files (YAML, SQL, types) without running them
+  broker [--brokers N] [--topic NAME:PARTITIONS ...]
+                        run a Kafka-protocol test broker on 127.0.0.1 until SIGTERM/Ctrl-C;
+                        first stdout line: bootstrap: HOST:PORT[,...] (sluice broker --help)
 Options:
   -h, --help            show this help
   -V, --version         show the version
@@ -122,6 +126,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return 0;
   }
   std::vector<std::string> rest(args.begin() + 1, args.end());
+  // broker parses its own options (and its own --help).
+  if (cmd == "broker") return run_broker_command(rest, out, err);
   for (const auto& a : rest) {
     if (a == "-h" || a == "--help") {
       out << kUsage;

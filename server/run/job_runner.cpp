@@ -7,6 +7,7 @@
 #include "server/run/line_io.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -50,6 +51,22 @@ std::vector<format::Column> output_columns(const exec::Query& q) {
   for (const auto& c : q.output_columns())
     cols.push_back({c.name, c.type});
   return cols;
+}
+
+// sink.key must name output columns of the bound query.
+void check_sink_key(const config::JobConfig& job, const exec::Query& query) {
+  std::vector<std::string> names;
+  for (const auto& c : query.output_columns())
+    names.push_back(c.name);
+  std::vector<config::ConfigIssue> issues;
+  for (size_t i = 0; i < job.sink.key.size(); ++i) {
+    const std::string& col = job.sink.key[i];
+    if (std::find(names.begin(), names.end(), col) != names.end()) continue;
+    issues.push_back({job.file, job.sink.key_marks[i], "sink.key",
+                      fmt::format("'{}' is not an output column of the query (columns: {})", col,
+                                  fmt::join(names, ", "))});
+  }
+  if (!issues.empty()) throw config::ConfigError(std::move(issues));
 }
 
 // One bounded run: owns the stages and the counters.
@@ -216,12 +233,18 @@ class FileRun {
 
 RunStats run_job(const config::JobConfig& job, std::ostream& stdout_sink,
                  const RunOptions& options) {
+  if (job.uses_kafka()) {
+    throw Error(ErrorCode::kConfig,
+                "sluice run reads bounded file sources; jobs with a kafka source or sink run under "
+                "the daemon (sluice serve), which is not available yet");
+  }
   FileRun run(job, stdout_sink, options);
   return run.run();
 }
 
 void check_job(const config::JobConfig& job) {
-  plan::compile_query(job.sql, schema_of(job), time_settings(job));
+  auto query = plan::compile_query(job.sql, schema_of(job), time_settings(job));
+  check_sink_key(job, *query);
 }
 
 }  // namespace sluice::server

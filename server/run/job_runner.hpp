@@ -31,12 +31,14 @@ struct RunOptions {
 
 // Binds the job's SQL against its source (throws sluice::Error with SQL-relative locations on a bad
 // query) and runs it. With on_error=fail the first rejected record throws sluice::Error naming the
-// record. `stdout_sink` receives output when the sink type is stdout.
+// record. `stdout_sink` receives output when the sink type is stdout. A job with a kafka source or
+// sink is refused (Error kConfig): those run under the daemon.
 // Every input record is counted once: in = accepted + filtered + rejected + late.
 RunStats run_job(const config::JobConfig& job, std::ostream& stdout_sink,
                  const RunOptions& options = {});
 
-// Binds the job's SQL against its source without running it (sluice validate).
+// Binds the job's SQL against its source without running it (sluice validate), and checks that
+// `sink.key` names output columns (ConfigError at the key's position).
 void check_job(const config::JobConfig& job);
 
 }  // namespace sluice::server

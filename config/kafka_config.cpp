@@ -1,0 +1,124 @@
+#include "config/kafka_config_impl.hpp"
+
+#include <algorithm>
+
+namespace sluice::config {
+
+namespace {
+
+constexpr std::size_t kMaxTopicLength = 249;
+
+bool is_topic_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+// Properties whose value the daemon decides: setting them would break its delivery guarantees.
+struct Reserved {
+  std::string_view name;
+  std::string_view reason;
+};
+constexpr Reserved kReserved[] = {
+    {"enable.auto.commit",
+     "sluice commits offsets itself, only once the output they cover is acknowledged"},
+    {"enable.auto.offset.store",
+     "sluice commits offsets itself, only once the output they cover is acknowledged"},
+};
+
+}  // namespace
+
+bool is_valid_topic_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxTopicLength || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), is_topic_char);
+}
+
+void read_topic(MapReader& map, const std::string& type, std::string* out) {
+  YAML::Node node = map.value("topic");
+  if (!node.IsDefined()) {
+    if (type == "kafka") map.issues().add(map.mark(), map.path(), "missing required key 'topic'");
+    return;
+  }
+  if (!type.empty() && type != "kafka") {
+    map.issues().add(mark_of(node), map.key_path("topic"),
+                     "not allowed when type is '" + type + "'");
+    return;
+  }
+  if (!map.string("topic", out)) return;
+  if (!is_valid_topic_name(*out)) {
+    map.issues().add(mark_of(node), map.key_path("topic"),
+                     "'" + *out +
+                         "' is not a valid Kafka topic name (use letters, digits, '.', '_' and "
+                         "'-'; at most 249 characters; not '.' or '..')");
+  }
+}
+
+bool read_column_list(MapReader& map, std::string_view key, const std::string& type,
+                      std::vector<std::string>* out, std::vector<Mark>* marks) {
+  YAML::Node node = map.value(key);
+  if (!node.IsDefined()) return false;
+  IssueList& issues = map.issues();
+  std::string path = map.key_path(key);
+  if (!type.empty() && type != "kafka") {
+    issues.add(mark_of(node), path, "not allowed when type is '" + type + "'");
+    return false;
+  }
+  if (!node.IsSequence() || node.size() == 0) {
+    issues.add(mark_of(node), path,
+               "expected a non-empty list of column names, found " +
+                   (node.IsSequence() ? std::string("an empty list") : describe(node)));
+    return false;
+  }
+  bool ok = true;
+  for (const YAML::Node& item : node) {
+    Mark mark = mark_of(item).line != 0 ? mark_of(item) : mark_of(node);
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      issues.add(mark, path, "expected a column name, found " + describe(item));
+      ok = false;
+    } else if (std::find(out->begin(), out->end(), item.Scalar()) != out->end()) {
+      issues.add(mark, path, "column '" + item.Scalar() + "' is listed twice");
+      ok = false;
+    } else {
+      out->push_back(item.Scalar());
+      marks->push_back(mark);
+    }
+  }
+  return ok;
+}
+
+void read_kafka_properties(MapReader map, std::string_view group_id_hint, KafkaProperties* out) {
+  if (!map.is_map()) return;
+  for (const MapReader::Entry& entry : map.entries()) {
+    map.value(entry.key);  // every key is allowed
+    std::string path = map.key_path(entry.key);
+    Mark mark = MapReader::value_mark(entry);
+    if (entry.key.empty()) {
+      map.issues().add(mark_of(entry.key_node), map.path(), "a property needs a name");
+      continue;
+    }
+    if (entry.key == "group.id") {
+      map.issues().add(
+          mark_of(entry.key_node), path,
+          "the consumer group is not a librdkafka property here; " + std::string(group_id_hint));
+      continue;
+    }
+    auto reserved = std::find_if(std::begin(kReserved), std::end(kReserved),
+                                 [&](const Reserved& r) { return r.name == entry.key; });
+    if (reserved != std::end(kReserved)) {
+      map.issues().add(mark_of(entry.key_node), path,
+                       "cannot be set: " + std::string(reserved->reason));
+      continue;
+    }
+    if (!entry.value.IsScalar()) {
+      std::string hint = entry.value.IsMap() ? " (properties are flat: write '" + entry.key +
+                                                   ".name: value', not a nested map)"
+                                             : "";
+      map.issues().add(mark, path,
+                       "expected a property value, found " + describe(entry.value) + hint);
+      continue;
+    }
+    out->emplace_back(entry.key, entry.value.Scalar());
+  }
+  map.finish();
+}
+
+}  // namespace sluice::config

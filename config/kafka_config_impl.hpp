@@ -1,0 +1,29 @@
+#pragma once
+// Internal to config/: the Kafka keys of job files and the server file — topic names, key and
+// partitioning column lists, and librdkafka property maps. Used while loading, on one thread.
+
+#include "config/yaml_reader_impl.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::config {
+
+// Kafka's topic name rules: 1..249 of [a-zA-Z0-9._-], and not "." or "..".
+bool is_valid_topic_name(std::string_view name);
+
+// `topic` of a source or sink: required for type kafka, not allowed for the others.
+void read_topic(MapReader& map, const std::string& type, std::string* out);
+
+// A list of column names (`key`, `partitioned_by`): a non-empty sequence of distinct, non-empty
+// names. Allowed only when `type` is kafka. Returns false when absent or invalid.
+bool read_column_list(MapReader& map, std::string_view key, const std::string& type,
+                      std::vector<std::string>* out, std::vector<Mark>* marks);
+
+// A flat map of librdkafka properties (name -> scalar value). Properties the daemon manages
+// itself (group.id, enable.auto.commit, enable.auto.offset.store) are rejected with the reason;
+// `group_id_hint` says where the group id is set instead.
+void read_kafka_properties(MapReader map, std::string_view group_id_hint, KafkaProperties* out);
+
+}  // namespace sluice::config

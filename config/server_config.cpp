@@ -1,0 +1,148 @@
+#include "config/server_config.hpp"
+
+#include "config/env_subst_impl.hpp"
+#include "config/kafka_config_impl.hpp"
+#include "config/yaml_reader_impl.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+namespace sluice::config {
+namespace {
+
+// More threads than this is a typo, not a machine.
+constexpr unsigned kMaxThreads = 1024;
+constexpr std::size_t kMaxHostLength = 253;
+
+std::string resolve_dir(const std::string& config_file, const std::string& dir) {
+  std::filesystem::path p(dir);
+  if (p.is_absolute()) return p.lexically_normal().string();
+  return (std::filesystem::path(config_file).parent_path() / p).lexically_normal().string();
+}
+
+void read_dir(MapReader& map, std::string_view key, const std::string& file, std::string* out) {
+  if (map.string(key, out) && out->empty()) {
+    map.issues().add(mark_of(map.value(key)), map.key_path(key), "must not be empty");
+  }
+  *out = resolve_dir(file, *out);
+}
+
+bool parse_port(std::string_view text, uint16_t* port) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 65535)
+    return false;
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+bool is_host_name(std::string_view host) {
+  return !host.empty() && host.size() <= kMaxHostLength &&
+         std::all_of(host.begin(), host.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '-';
+         });
+}
+
+bool is_ipv6(std::string_view host) {
+  return !host.empty() && host.find(':') != std::string_view::npos &&
+         std::all_of(host.begin(), host.end(), [](char c) {
+           return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+         });
+}
+
+// host:port, or [ipv6]:port. The empty string on success, else what is wrong.
+std::string parse_listen(std::string_view text, HttpListen* out) {
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return "expected host:port, such as 127.0.0.1:9464";
+  std::string_view host = text.substr(0, colon);
+  std::string_view port = text.substr(colon + 1);
+  if (!host.empty() && host.front() == '[') {
+    if (host.size() < 2 || host.back() != ']' || !is_ipv6(host.substr(1, host.size() - 2)))
+      return "'" + std::string(host) + "' is not a bracketed IPv6 address, such as [::1]";
+    host = host.substr(1, host.size() - 2);
+  } else if (host.empty()) {
+    return "the host is missing (use 0.0.0.0 to listen on every interface)";
+  } else if (host.find(':') != std::string_view::npos) {
+    return "an IPv6 address needs brackets, as in [::1]:9464";
+  } else if (!is_host_name(host)) {
+    return "'" + std::string(host) + "' is not a host name or IP address";
+  }
+  if (!parse_port(port, &out->port))
+    return "the port must be a number from 1 to 65535, found '" + std::string(port) + "'";
+  out->host = std::string(host);
+  return {};
+}
+
+void read_http(MapReader map, HttpListen* http) {
+  std::string listen;
+  if (map.string("listen", &listen)) {
+    http->mark = mark_of(map.value("listen"));
+    std::string error = parse_listen(listen, http);
+    if (!error.empty()) map.issues().add(http->mark, map.key_path("listen"), error);
+  }
+  map.finish();
+}
+
+void read_threads(MapReader& map, unsigned* threads) {
+  std::string text;
+  if (!map.string("threads", &text)) return;
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+      value > kMaxThreads) {
+    map.issues().add(mark_of(map.value("threads")), "threads",
+                     "expected a whole number from 0 (one thread per core) to " +
+                         std::to_string(kMaxThreads) + ", found '" + text + "'");
+    return;
+  }
+  *threads = value;
+}
+
+void read_server(MapReader& root, ServerConfig& config) {
+  read_kafka_properties(root.map("kafka"),
+                        "each job's consumer group is its group_id key (default: the job name)",
+                        &config.kafka);
+  config.jobs_dir = "jobs";
+  read_dir(root, "jobs_dir", config.file, &config.jobs_dir);
+  read_http(root.map("http"), &config.http);
+  read_threads(root, &config.threads);
+  config.state_dir = "state";
+  read_dir(root, "state_dir", config.file, &config.state_dir);
+  root.finish();
+}
+
+}  // namespace
+
+unsigned ServerConfig::effective_threads() const {
+  if (threads != 0) return threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+ServerConfig load_server_text(const std::string& text, const std::string& file,
+                              const EnvLookup& env) {
+  IssueList issues(file);
+  ServerConfig config;
+  config.file = file;
+  std::optional<YAML::Node> document = parse_document(text, issues);
+  if (document) substitute_document(*document, text, env, {}, issues);
+  // An empty file is a valid config: every key has a default.
+  YAML::Node root = document && !document->IsNull() ? *document : YAML::Node(YAML::NodeType::Map);
+  MapReader reader(root, "", issues);
+  if (document && reader.is_map()) read_server(reader, config);
+  issues.throw_if_any();
+  return config;
+}
+
+ServerConfig load_server_file(const std::string& path, const EnvLookup& env) {
+  return load_server_text(read_config_file(path, "server config file"), path, env);
+}
+
+}  // namespace sluice::config
