@@ -4,8 +4,12 @@
 
 namespace sluice::exec {
 
-Query::Query(size_t input_width, std::vector<OperatorPtr> ops, std::vector<OutputColumn> output)
-    : input_width_(input_width), ops_(std::move(ops)), output_(std::move(output)) {
+Query::Query(size_t input_width, std::vector<OperatorPtr> ops, std::vector<OutputColumn> output,
+             ExpressionPtr event_time)
+    : input_width_(input_width),
+      ops_(std::move(ops)),
+      output_(std::move(output)),
+      event_time_(std::move(event_time)) {
   SLUICE_ASSERT(!ops_.empty());
 }
 

@@ -29,7 +29,9 @@ class QueryState {
 
 class Query {
  public:
-  Query(size_t input_width, std::vector<OperatorPtr> ops, std::vector<OutputColumn> output);
+  // `event_time` (may be null): the event time of an input row, for queries that use watermarks.
+  Query(size_t input_width, std::vector<OperatorPtr> ops, std::vector<OutputColumn> output,
+        ExpressionPtr event_time = nullptr);
 
   std::unique_ptr<QueryState> make_state() const;
   // Runs one input batch through the chain. The returned batch (owned by `state`) holds the output
@@ -42,9 +44,8 @@ class Query {
   Batch& close(QueryState& state, ExecContext& ctx) const;
 
   size_t input_width() const { return input_width_; }
-  // The event time of an input row for windowed queries (null otherwise); the runtime reads it to
-  // track the watermark. Set once by the planner, before the query is shared.
-  void set_event_time(ExpressionPtr time) { event_time_ = std::move(time); }
+  // The event time of an input row for windowed and expiring OVER queries (null otherwise); the
+  // runtime reads it to track the watermark.
   const ExpressionPtr& event_time() const { return event_time_; }
   const std::vector<OutputColumn>& output_columns() const { return output_; }
 

@@ -203,13 +203,11 @@ std::shared_ptr<const exec::Query> build_query(LogicalPlan plan) {
   }
   ops.push_back(exec::make_project(plan.projections));
   if (plan.distinct) ops.push_back(exec::make_distinct(plan.projections.size()));
-  auto query =
-      std::make_shared<exec::Query>(plan.input_width, std::move(ops), std::move(plan.output));
-  if (plan.window) query->set_event_time(plan.window->time);
-  if (plan.analytic && plan.analytic->watermark_time) {
-    query->set_event_time(plan.analytic->watermark_time);
-  }
-  return query;
+  exec::ExpressionPtr event_time;
+  if (plan.window) event_time = plan.window->time;
+  if (plan.analytic && plan.analytic->watermark_time) event_time = plan.analytic->watermark_time;
+  return std::make_shared<exec::Query>(plan.input_width, std::move(ops), std::move(plan.output),
+                                       std::move(event_time));
 }
 
 std::shared_ptr<const exec::Query> compile_query(std::string_view sql, const SourceSchema& source,
