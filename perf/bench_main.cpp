@@ -3,6 +3,7 @@
 // and one JSON line per scenario, mode and N. Usage: sluice_bench --help.
 
 #include "common/error.hpp"
+#include "server/demo/scenarios.hpp"
 
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -16,10 +17,11 @@
 #include <vector>
 
 #include "perf/bench_run.hpp"
-#include "perf/scenarios.hpp"
 
 namespace sluice::perf {
 namespace {
+
+using server::demo::all_scenarios;
 
 constexpr const char* kUsage =
     "usage: sluice_bench [--scenarios S0,S1,S2,S3a,S3b] [--n 5000,1000000] [--modes engine,full]\n"

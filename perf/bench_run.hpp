@@ -5,11 +5,14 @@
 // and decode -> query -> encode (to an in-memory buffer) is timed. In both, input is generated a
 // chunk of 16 batches at a time outside the timed region, so the input never sits in memory whole.
 
+#include "server/demo/scenarios.hpp"
+
 #include <cstdint>
 
-#include "perf/scenarios.hpp"
-
 namespace sluice::perf {
+
+// The scenarios live in server/demo/ (one copy, shared with `sluice gen` and the demo).
+using Scenario = server::demo::Scenario;
 
 enum class Mode { kEngine, kFull };
 

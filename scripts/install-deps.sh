@@ -11,6 +11,8 @@ BUILD_PACKAGES=(
   libsimdjson-dev
   # tests: the differential test's reference engine, format check
   sqlite3 python3 clang-format
+  # tests: the end-to-end harness's independent Kafka client (kafka-python, /usr/bin/python3)
+  python3-kafka
 )
 RUNTIME_PACKAGES=(
   librdkafka1 libspdlog1.10 libfmt9 libyaml-cpp0.7 libsimdjson14

@@ -7,7 +7,10 @@
 #include "exec/batch.hpp"
 #include "exec/eval_context.hpp"
 
+#include <cstdint>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace sluice::exec {
@@ -24,7 +27,15 @@ struct ExecContext {
   uint64_t filtered = 0;        // dropped by WHERE
   uint64_t having_dropped = 0;  // aggregate rows not emitted because of HAVING
   uint64_t late = 0;  // input records that arrived after their window closed (any late policy)
+  // Replay after a restart: a record whose window already closed and whose offset is below
+  // `replay_before` was processed (and its window emitted) before the restart. It is counted in
+  // `replayed` instead of `late` and never rejected. Set by the pipeline; INT64_MIN: no replay.
+  int64_t replay_before = std::numeric_limits<int64_t>::min();
+  uint64_t replayed = 0;
   std::vector<Rejection> rejections;
+
+  // True when the record at `pos` is being re-read after a restart (see replay_before).
+  bool replaying(RecordPosition pos) const { return pos.offset < replay_before; }
 
   // Rejects the row whose evaluation failed (eval.failed) and resets the evaluation context.
   void reject(RecordPosition pos) {
@@ -36,6 +47,11 @@ struct ExecContext {
 class OperatorState {
  public:
   virtual ~OperatorState() = default;
+  // The smallest input offset of any record whose effect this state still holds in a window that
+  // can change or emit again (open windows, and closed ones kept for late_records: update);
+  // nullopt when it holds none. Re-reading the input from there rebuilds the state. May scan the
+  // open windows: meant to be called about once a second, not per record.
+  virtual std::optional<int64_t> retained_offset() const { return std::nullopt; }
 };
 
 class Operator {

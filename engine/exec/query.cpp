@@ -5,11 +5,12 @@
 namespace sluice::exec {
 
 Query::Query(size_t input_width, std::vector<OperatorPtr> ops, std::vector<OutputColumn> output,
-             ExpressionPtr event_time)
+             ExpressionPtr event_time, QueryKeys keys)
     : input_width_(input_width),
       ops_(std::move(ops)),
       output_(std::move(output)),
-      event_time_(std::move(event_time)) {
+      event_time_(std::move(event_time)),
+      keys_(std::move(keys)) {
   SLUICE_ASSERT(!ops_.empty());
 }
 
@@ -20,6 +21,16 @@ std::unique_ptr<QueryState> Query::make_state() const {
     st->stages.emplace_back(op->output_width());
   }
   return st;
+}
+
+std::optional<int64_t> Query::retained_offset(const QueryState& st) const {
+  std::optional<int64_t> min;
+  for (const auto& s : st.states) {
+    if (s == nullptr) continue;
+    std::optional<int64_t> o = s->retained_offset();
+    if (o && (!min || *o < *min)) min = o;
+  }
+  return min;
 }
 
 Batch& Query::run_from(size_t first, QueryState& st, Batch& input, ExecContext& ctx) const {

@@ -9,6 +9,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,20 @@ namespace sluice::exec {
 struct OutputColumn {
   std::string name;
   types::DataType type;
+};
+
+// What the planner knows about a query's state and keys, for the runtime (commit-after-ack,
+// partitioning checks, output message keys). Set once at compile time.
+struct QueryKeys {
+  // Output columns that pass the GROUP BY keys through unchanged, one per key in GROUP BY order;
+  // empty when the query does not aggregate or some key is not selected as a plain column.
+  std::vector<size_t> key_output_columns;
+  // The input columns (schema positions) the state is keyed by: GROUP BY keys of an aggregate or
+  // windowed query, PARTITION BY of OVER, the selected columns of DISTINCT. Empty for a stateless
+  // query; nullopt when some key is an expression or the state has no key (one global group).
+  std::optional<std::vector<size_t>> partition_key_inputs = std::vector<size_t>{};
+  // State that never closes: a non-windowed aggregate, DISTINCT, OVER analytics.
+  bool unbounded_state = false;
 };
 
 class QueryState {
@@ -31,7 +46,7 @@ class Query {
  public:
   // `event_time` (may be null): the event time of an input row, for queries that use watermarks.
   Query(size_t input_width, std::vector<OperatorPtr> ops, std::vector<OutputColumn> output,
-        ExpressionPtr event_time = nullptr);
+        ExpressionPtr event_time = nullptr, QueryKeys keys = {});
 
   std::unique_ptr<QueryState> make_state() const;
   // Runs one input batch through the chain. The returned batch (owned by `state`) holds the output
@@ -49,6 +64,20 @@ class Query {
   const ExpressionPtr& event_time() const { return event_time_; }
   const std::vector<OutputColumn>& output_columns() const { return output_; }
 
+  // The smallest input offset whose record is still held in open window state of `state`
+  // (including closed windows kept for late_records: update); nullopt when no window holds a
+  // record. Committing past it would lose those records on restart. Scans the open windows: call
+  // it about once a second, not per record.
+  std::optional<int64_t> retained_offset(const QueryState& state) const;
+  // True when the query holds state that never closes (non-windowed GROUP BY aggregate, DISTINCT,
+  // OVER analytics): re-reading from a committed offset does not rebuild it.
+  bool unbounded_state() const { return keys_.unbounded_state; }
+  // See QueryKeys.
+  const std::vector<size_t>& key_output_columns() const { return keys_.key_output_columns; }
+  const std::optional<std::vector<size_t>>& partition_key_inputs() const {
+    return keys_.partition_key_inputs;
+  }
+
  private:
   Batch& run_from(size_t first, QueryState& state, Batch& input, ExecContext& ctx) const;
   // Runs `flush` on each operator after feeding it the rows the operators before it emitted.
@@ -60,6 +89,7 @@ class Query {
   std::vector<OperatorPtr> ops_;
   std::vector<OutputColumn> output_;
   ExpressionPtr event_time_;
+  QueryKeys keys_;
 };
 
 }  // namespace sluice::exec

@@ -7,6 +7,8 @@
 #include "exec/window_impl.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 #include <tuple>
 
 namespace sluice::exec {
@@ -16,6 +18,7 @@ struct Session {
   int64_t start = 0;  // first record's event time
   int64_t end = 0;    // last record's event time
   bool fired = false;
+  int64_t min_offset = std::numeric_limits<int64_t>::max();  // of the records it holds
   std::unique_ptr<char[]> storage;  // the aggregate state block, aligned inside
   char* block = nullptr;
   std::vector<Value> args;    // one Value per aggregate per record
@@ -43,6 +46,15 @@ class SessionState final : public OperatorState {
   int64_t watermark = kNoWatermark;
   uint64_t next_seq = 0;
   std::vector<Value> scratch;
+
+  std::optional<int64_t> retained_offset() const override {
+    std::optional<int64_t> min;
+    for (const auto& list : sessions) {
+      for (const Session& s : list)
+        if (!min || s.min_offset < *min) min = s.min_offset;
+    }
+    return min;
+  }
 };
 
 class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionState> {
@@ -92,9 +104,11 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
       on_late(pos, t, st.watermark, ctx);
       return;
     }
-    if (!open) ++ctx.late;  // `update`: a kept, closed session takes it and re-emits
+    // `update`: a kept, closed session takes it and re-emits, unless the record is replayed.
+    bool replayed = !open && ctx.replaying(pos);
+    if (!open) ++(replayed ? ctx.replayed : ctx.late);
     if (n == 2) merge(list, first);
-    add(st, list[first], t, out, st.keys->key(g), pos, ctx);
+    add(st, list[first], t, out, st.keys->key(g), pos, ctx, !replayed);
   }
 
   Session new_session(int64_t t) const {
@@ -111,8 +125,9 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
   }
 
   void add(SessionState& st, Session& s, int64_t t, Batch& out, const Value* key,
-           RecordPosition pos, ExecContext& ctx) const {
+           RecordPosition pos, ExecContext& ctx, bool may_emit) const {
     s.start = std::min(s.start, t);
+    s.min_offset = std::min(s.min_offset, pos.offset);
     s.end = std::max(s.end, t);
     const Value* args = st.scratch.data() + set_.key_count();
     if (s.block != nullptr) {
@@ -123,7 +138,9 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
       set_.keep_args(s.args.data() + at, *s.strings.back());
     }
     s.seq.push_back(st.next_seq++);
-    if (spec_.emit_changes || s.fired) emit(key, s.start, s.end, s.block, out, pos, ctx);
+    if (may_emit && (spec_.emit_changes || s.fired)) {
+      emit(key, s.start, s.end, s.block, out, pos, ctx);
+    }
   }
 
   // Merges list[i + 1] into list[i], replaying both sessions' records in arrival order.
@@ -158,6 +175,7 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
     a.start = std::min(a.start, b.start);
     a.end = std::max(a.end, b.end);
     a.fired = a.fired && b.fired;
+    a.min_offset = std::min(a.min_offset, b.min_offset);
     list.erase(list.begin() + static_cast<std::ptrdiff_t>(i + 1));
   }
 

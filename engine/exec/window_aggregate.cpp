@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
+#include <optional>
 
 namespace sluice::exec {
 
@@ -45,6 +47,10 @@ void WindowOperator::emit(const Value* key, int64_t start, int64_t end, const ch
 
 void WindowOperator::on_late(RecordPosition pos, int64_t time, int64_t watermark,
                              ExecContext& ctx) const {
+  if (ctx.replaying(pos)) {
+    ++ctx.replayed;  // its window was emitted before the restart
+    return;
+  }
   ++ctx.late;
   if (spec_.late != LatePolicy::kDeadLetter) return;
   ctx.eval.fail(ErrorCode::kLate,
@@ -60,6 +66,7 @@ namespace {
 struct TimeWindow {
   std::unique_ptr<GroupTable> table;
   bool fired = false;  // its EMIT FINAL rows are out (kept only for `update`)
+  int64_t min_offset = std::numeric_limits<int64_t>::max();  // of the records it holds
 };
 
 class TimeWindowState final : public OperatorState {
@@ -78,6 +85,14 @@ class TimeWindowState final : public OperatorState {
   TimeWindow* last = nullptr;
   int64_t watermark = kNoWatermark;
   std::vector<Value> scratch;
+
+  std::optional<int64_t> retained_offset() const override {
+    std::optional<int64_t> min;
+    for (const auto& [start, w] : windows) {
+      if (w.table->size() > 0 && (!min || w.min_offset < *min)) min = w.min_offset;
+    }
+    return min;
+  }
 };
 
 class HoppingWindow final : public WindowOperatorShell<HoppingWindow, TimeWindowState> {
@@ -98,12 +113,24 @@ class HoppingWindow final : public WindowOperatorShell<HoppingWindow, TimeWindow
       int64_t close_at = add_clamped(s + spec_.size_ms, spec_.lateness_ms);
       if (!closed(close_at, st.watermark)) {
         open = true;
-        add(st, s, window(st, s), out, pos, ctx);
+        add(st, s, window(st, s), out, pos, ctx, true);
       } else if (auto it = st.windows.find(s); it != st.windows.end()) {
-        add(st, s, it->second, out, pos, ctx);  // kept for `update`: re-emits
+        // Kept for `update`: re-emits, unless the record is replayed (its row went out before).
+        add(st, s, it->second, out, pos, ctx, !ctx.replaying(pos));
+      } else if (ctx.replaying(pos) && kept(close_at, st.watermark)) {
+        rebuild(st, s, out, pos, ctx);
       }
     }
     if (!open) on_late(pos, t, st.watermark, ctx);
+  }
+
+  // A replayed record of a window that closed and was emitted before the restart but is still
+  // kept for `update`: rebuilds that window's state silently, so a later late record updates it.
+  void rebuild(TimeWindowState& st, int64_t start, Batch& out, RecordPosition pos,
+               ExecContext& ctx) const {
+    TimeWindow& w = window(st, start);
+    w.fired = true;
+    add(st, start, w, out, pos, ctx, false);
   }
 
   TimeWindow& window(TimeWindowState& st, int64_t start) const {
@@ -119,11 +146,12 @@ class HoppingWindow final : public WindowOperatorShell<HoppingWindow, TimeWindow
   }
 
   void add(TimeWindowState& st, int64_t start, TimeWindow& w, Batch& out, RecordPosition pos,
-           ExecContext& ctx) const {
+           ExecContext& ctx, bool may_emit) const {
     uint32_t g = set_.find_group(*w.table, st.scratch.data());
     char* block = set_.aggregate_count() > 0 ? w.table->state(g) : nullptr;
     if (block != nullptr) set_.update(block, st.scratch.data() + set_.key_count());
-    if (spec_.emit_changes || w.fired) {
+    w.min_offset = std::min(w.min_offset, pos.offset);
+    if (may_emit && (spec_.emit_changes || w.fired)) {
       emit(w.table->key(g), start, start + spec_.size_ms, block, out, pos, ctx);
     }
   }

@@ -15,6 +15,9 @@
 // kept (until the watermark reaches end + 2 x lateness) and that window's row re-emitted. A
 // hopping record whose earlier windows closed but a later one is open is accepted; the closed
 // windows ignore it (with `update`, kept ones take it and re-emit).
+// Replay (ExecContext::replay_before): a late record re-read after a restart is counted as
+// replayed, never rejected; with `update` it rebuilds a kept time window without re-emitting.
+// Each window remembers the smallest input offset it holds (OperatorState::retained_offset).
 // Sessions: two records of a group are in one session when less than `gap` apart; a record that
 // bridges two sessions merges them. A session [first record, last record] closes when the
 // watermark reaches last + gap + lateness; its window_start/window_end are its first and last

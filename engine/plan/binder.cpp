@@ -2,6 +2,7 @@
 
 #include "functions/aggregate.hpp"
 #include "plan/binder_impl.hpp"
+#include "plan/query_keys.hpp"
 #include "sql/parser.hpp"
 
 #include <fmt/format.h>
@@ -206,8 +207,9 @@ std::shared_ptr<const exec::Query> build_query(LogicalPlan plan) {
   exec::ExpressionPtr event_time;
   if (plan.window) event_time = plan.window->time;
   if (plan.analytic && plan.analytic->watermark_time) event_time = plan.analytic->watermark_time;
+  exec::QueryKeys keys = query_keys(plan);
   return std::make_shared<exec::Query>(plan.input_width, std::move(ops), std::move(plan.output),
-                                       std::move(event_time));
+                                       std::move(event_time), std::move(keys));
 }
 
 std::shared_ptr<const exec::Query> compile_query(std::string_view sql, const SourceSchema& source,

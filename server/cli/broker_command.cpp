@@ -1,10 +1,12 @@
 #include "server/cli/broker_command.hpp"
 
 #include "common/error.hpp"
+#include "server/cli/broker_control.hpp"
 #include "server/kafka/mock_broker.hpp"
 
 #include <fmt/format.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <csignal>
@@ -16,7 +18,7 @@ namespace sluice::server {
 namespace {
 
 constexpr std::string_view kBrokerUsage =
-    R"(usage: sluice broker [--brokers N] [--topic NAME:PARTITIONS ...]
+    R"(usage: sluice broker [--brokers N] [--topic NAME:PARTITIONS ...] [--control stdin]
 
 Runs a Kafka-protocol test broker (librdkafka's mock cluster) on 127.0.0.1 until SIGTERM or
 Ctrl-C. The first line of stdout is `bootstrap: HOST:PORT[,HOST:PORT...]`.
@@ -25,6 +27,12 @@ Options:
   --brokers N               number of brokers, 1..64 (default 1)
   --topic NAME:PARTITIONS   create a topic with that many partitions (repeatable); other topics
                             are created on first use
+  --control stdin           read fault-injection commands from stdin, one a line, each answered
+                            on stdout by `ok` or `error: <why>` (EOF ends the reading only):
+                              down BROKER_ID | up BROKER_ID
+                              errors API_KEY_NAME COUNT ERROR_NAME  (e.g. Produce 5 NOT_LEADER_OR_FOLLOWER)
+                              leader TOPIC PARTITION BROKER_ID
+                              create TOPIC PARTITIONS
   -h, --help                show this help
 
 Exit codes: 0 stopped by a signal, 1 the broker could not start, 2 usage error.
@@ -33,6 +41,7 @@ Exit codes: 0 stopped by a signal, 1 the broker could not start, 2 usage error.
 struct BrokerOptions {
   int brokers = 1;
   std::vector<kafka::TopicSpec> topics;
+  bool control_stdin = false;
   bool help = false;
 };
 
@@ -72,7 +81,7 @@ BrokerOptions parse_args(const std::vector<std::string>& args) {
       opts.help = true;
       continue;
     }
-    if (name != "--brokers" && name != "--topic")
+    if (name != "--brokers" && name != "--topic" && name != "--control")
       throw usage(name.starts_with("-") ? fmt::format("unknown option '{}'", name)
                                         : fmt::format("unexpected argument '{}'", name));
     if (!value) {
@@ -81,6 +90,12 @@ BrokerOptions parse_args(const std::vector<std::string>& args) {
     }
     if (name == "--topic") {
       opts.topics.push_back(parse_topic(*value));
+      continue;
+    }
+    if (name == "--control") {
+      if (*value != "stdin")
+        throw usage(fmt::format("--control '{}': the only control channel is 'stdin'", *value));
+      opts.control_stdin = true;
       continue;
     }
     auto brokers = parse_positive(*value);
@@ -138,7 +153,11 @@ int run_broker_command(const std::vector<std::string>& args, std::ostream& out, 
     err << "sluice broker: " << e.what() << "\n";
     return e.code() == ErrorCode::kUsage ? 2 : 1;
   }
+  // Started after the mask is set, so the reader thread never takes the stop signals either.
+  std::optional<ControlReader> control;
+  if (opts.control_stdin) control.emplace(broker, STDIN_FILENO, out);
   int sig = signals.wait();
+  if (control) control->stop();
   broker.stop();
   err << fmt::format("sluice broker: stopped by {}\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   return 0;

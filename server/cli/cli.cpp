@@ -3,6 +3,10 @@
 #include "common/version.hpp"
 #include "config/job_config.hpp"
 #include "server/cli/broker_command.hpp"
+#include "server/cli/demo_command.hpp"
+#include "server/cli/gen_command.hpp"
+#include "server/cli/serve_command.hpp"
+#include "server/run/job_error.hpp"
 #include "server/run/job_runner.hpp"
 
 #include <fmt/format.h>
@@ -21,9 +25,18 @@ Commands:
   run JOB.yaml          run a job over its bounded (file) source to the end, then exit;
                         prints a summary (records in/out/filtered/rejected, rate) to stderr
   validate FILE...      check job files (YAML, SQL, types) without running them
+  demo [--scenarios S0,S2] [--rate R] [--duration S]
+                        the live demo: embedded broker, generated trades, the scenario jobs
+                        and a status line per job every second, until Ctrl-C
+  serve --config FILE [--embedded-kafka] [--status-interval S]
+                        run the jobs of the config's jobs_dir against Kafka until SIGTERM
+                        (sluice serve --help)
   broker [--brokers N] [--topic NAME:PARTITIONS ...]
                         run a Kafka-protocol test broker on 127.0.0.1 until SIGTERM/Ctrl-C;
                         first stdout line: bootstrap: HOST:PORT[,...] (sluice broker --help)
+  gen --scenario ID --records N (--out FILE | --bootstrap HOST:PORT[,...] [--topic NAME])
+                        write a benchmark scenario's records (S0..S3b) as JSON Lines or produce
+                        them to Kafka; --print-job prints its Kafka job file (sluice gen --help)
 Options:
   -h, --help            show this help
   -V, --version         show the version
@@ -36,38 +49,10 @@ int usage_error(std::ostream& err, const std::string& message) {
   return 2;
 }
 
-// The SQL line an error points at, with a caret under the column.
-std::string caret_excerpt(const std::string& sql, Location loc) {
-  size_t line_start = 0;
-  for (uint32_t l = 1; l < loc.line && line_start != std::string::npos; ++l) {
-    line_start = sql.find('\n', line_start);
-    if (line_start != std::string::npos) ++line_start;
-  }
-  if (line_start == std::string::npos) return {};
-  std::string line = sql.substr(line_start, sql.find('\n', line_start) - line_start);
-  std::string pad;
-  for (uint32_t c = 1; c < loc.column && c - 1 < line.size(); ++c)
-    pad += line[c - 1] == '\t' ? '\t' : ' ';
-  return fmt::format("    {}\n    {}^\n", line, pad);
-}
-
 // Prints an error from a job file as file:line:col: key: message.
 void report(const config::JobConfig* job, const std::string& file, const Error& e,
             std::ostream& err) {
-  if (const auto* ce = dynamic_cast<const config::ConfigError*>(&e)) {
-    for (const auto& issue : ce->issues())
-      err << issue.to_string() << "\n";
-    return;
-  }
-  bool sql_error = e.location().known() && job != nullptr;
-  if (!sql_error) {
-    err << file << ": " << e.what() << "\n";
-    return;
-  }
-  config::Mark m = job->sql_to_file(e.location());
-  err << fmt::format("{}:{}:{}: sql: {} [{}]\n", file, m.line, m.column, e.detail(),
-                     error_code_name(e.code()));
-  err << caret_excerpt(job->sql, e.location());
+  err << describe_job_error(job, file, e);
 }
 
 int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -128,6 +113,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   std::vector<std::string> rest(args.begin() + 1, args.end());
   // broker parses its own options (and its own --help).
   if (cmd == "broker") return run_broker_command(rest, out, err);
+  if (cmd == "gen") return run_gen_command(rest, out, err);
+  if (cmd == "serve") return run_serve_command(rest, out, err);
+  if (cmd == "demo") return run_demo_command(rest, out, err);
   for (const auto& a : rest) {
     if (a == "-h" || a == "--help") {
       out << kUsage;

@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <set>
+#include <string_view>
+#include <vector>
 
 namespace sluice::server::kafka {
 
@@ -69,6 +72,65 @@ rd_kafka_t* new_host_handle() {
   return rk;
 }
 
+struct ApiKeyName {
+  std::string_view name;
+  int16_t key;
+};
+
+// Kafka API keys (the protocol's numbers; librdkafka's own constants are private headers).
+constexpr std::array<ApiKeyName, 12> kApiKeys{{{"Produce", 0},
+                                               {"Fetch", 1},
+                                               {"ListOffsets", 2},
+                                               {"Metadata", 3},
+                                               {"OffsetCommit", 8},
+                                               {"OffsetFetch", 9},
+                                               {"FindCoordinator", 10},
+                                               {"JoinGroup", 11},
+                                               {"Heartbeat", 12},
+                                               {"LeaveGroup", 13},
+                                               {"SyncGroup", 14},
+                                               {"InitProducerId", 22}}};
+
+struct ErrorName {
+  std::string_view name;
+  rd_kafka_resp_err_t err;
+};
+
+// Kafka's current names, plus the older NOT_LEADER_FOR_PARTITION alias librdkafka still uses.
+constexpr std::array<ErrorName, 14> kErrors{{
+    {"UNKNOWN_TOPIC_OR_PARTITION", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART},
+    {"LEADER_NOT_AVAILABLE", RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE},
+    {"NOT_LEADER_OR_FOLLOWER", RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION},
+    {"NOT_LEADER_FOR_PARTITION", RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION},
+    {"REQUEST_TIMED_OUT", RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT},
+    {"NETWORK_EXCEPTION", RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION},
+    {"COORDINATOR_LOAD_IN_PROGRESS", RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS},
+    {"COORDINATOR_NOT_AVAILABLE", RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE},
+    {"NOT_COORDINATOR", RD_KAFKA_RESP_ERR_NOT_COORDINATOR},
+    {"NOT_ENOUGH_REPLICAS", RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS},
+    {"ILLEGAL_GENERATION", RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION},
+    {"UNKNOWN_MEMBER_ID", RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID},
+    {"REBALANCE_IN_PROGRESS", RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS},
+    {"KAFKA_STORAGE_ERROR", RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR},
+}};
+
+constexpr int kMaxPushedErrors = 100000;
+
+template <typename Table>
+std::string names_of(const Table& table) {
+  std::string out;
+  for (const auto& entry : table) {
+    if (!out.empty()) out += ", ";
+    out += entry.name;
+  }
+  return out;
+}
+
+void check_result(rd_kafka_resp_err_t err, const std::string& what) {
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw Error(ErrorCode::kIo, fmt::format("kafka mock: {}: {}", what, rd_kafka_err2str(err)));
+}
+
 }  // namespace
 
 MockBroker::MockBroker() = default;
@@ -99,12 +161,81 @@ std::string MockBroker::start(int brokers, const std::vector<TopicSpec>& topics)
   }
   bootstrap_ = rd_kafka_mock_cluster_bootstraps(handles->cluster);
   handles_ = std::move(handles);
+  brokers_ = brokers;
   return bootstrap_;
 }
 
 void MockBroker::stop() {
   handles_.reset();
   bootstrap_.clear();
+  brokers_ = 0;
+}
+
+MockBroker::Handles& MockBroker::live() const {
+  if (handles_ == nullptr) throw Error(ErrorCode::kUsage, "kafka mock: the broker is not running");
+  return *handles_;
+}
+
+void MockBroker::check_broker_id(int broker_id) const {
+  if (broker_id < 1 || broker_id > brokers_)
+    throw Error(ErrorCode::kUsage,
+                fmt::format("no broker {}: broker ids are 1..{}", broker_id, brokers_));
+}
+
+void MockBroker::set_broker_down(int broker_id) {
+  auto& h = live();
+  check_broker_id(broker_id);
+  check_result(rd_kafka_mock_broker_set_down(h.cluster, broker_id),
+               fmt::format("broker {} down", broker_id));
+}
+
+void MockBroker::set_broker_up(int broker_id) {
+  auto& h = live();
+  check_broker_id(broker_id);
+  check_result(rd_kafka_mock_broker_set_up(h.cluster, broker_id),
+               fmt::format("broker {} up", broker_id));
+}
+
+void MockBroker::push_request_errors(const std::string& api, int count, const std::string& error) {
+  auto& h = live();
+  const auto* key = std::find_if(kApiKeys.begin(), kApiKeys.end(),
+                                 [&](const ApiKeyName& k) { return k.name == api; });
+  if (key == kApiKeys.end())
+    throw Error(ErrorCode::kUsage,
+                fmt::format("unknown API '{}': expected one of {}", api, api_key_names()));
+  const auto* code = std::find_if(kErrors.begin(), kErrors.end(),
+                                  [&](const ErrorName& e) { return e.name == error; });
+  if (code == kErrors.end())
+    throw Error(ErrorCode::kUsage, fmt::format("unknown error '{}': expected one of {}", error,
+                                               request_error_names()));
+  if (count < 1 || count > kMaxPushedErrors)
+    throw Error(ErrorCode::kUsage,
+                fmt::format("error count must be 1..{}, got {}", kMaxPushedErrors, count));
+  std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(count), code->err);
+  rd_kafka_mock_push_request_errors_array(h.cluster, key->key, errors.size(), errors.data());
+}
+
+void MockBroker::set_partition_leader(const std::string& topic, int partition, int broker_id) {
+  auto& h = live();
+  check_broker_id(broker_id);
+  check_result(rd_kafka_mock_partition_set_leader(h.cluster, topic.c_str(), partition, broker_id),
+               fmt::format("leader of {} [{}]", topic, partition));
+}
+
+void MockBroker::create_topic(const std::string& topic, int partitions) {
+  auto& h = live();
+  check_topics({{topic, partitions}});
+  check_result(
+      rd_kafka_mock_topic_create(h.cluster, topic.c_str(), partitions, std::min(brokers_, 3)),
+      fmt::format("cannot create topic '{}'", topic));
+}
+
+std::string MockBroker::api_key_names() {
+  return names_of(kApiKeys);
+}
+
+std::string MockBroker::request_error_names() {
+  return names_of(kErrors);
 }
 
 }  // namespace sluice::server::kafka

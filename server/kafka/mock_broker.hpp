@@ -7,8 +7,12 @@
 // the bootstrap list), then destroy (or `stop()`): the cluster's listeners and threads are gone
 // when `stop()` or the destructor returns. Not copyable or movable.
 //
-// Threading: the cluster runs on librdkafka's own threads. `start`, `stop` and `bootstrap` must be
-// called from one thread (or be externally synchronised). librdkafka types stay in the .cpp.
+// Fault injection (tests): `set_broker_down`/`set_broker_up`, `push_request_errors`,
+// `set_partition_leader` and `create_topic` act on a started cluster; they throw Error kUsage for
+// a bad argument (unknown broker id, api or error name) and kIo when the cluster refuses.
+//
+// Threading: the cluster runs on librdkafka's own threads. All methods must be called from one
+// thread at a time (or be externally synchronised). librdkafka types stay in the .cpp.
 
 #include <memory>
 #include <string>
@@ -41,10 +45,32 @@ class MockBroker {
   // Destroys the cluster and its client handle; idempotent.
   void stop();
 
+  // Takes broker `broker_id` (1..brokers) down: its connections close and new ones are refused.
+  void set_broker_down(int broker_id);
+  // Brings broker `broker_id` back up.
+  void set_broker_up(int broker_id);
+  // The next `count` requests of API `api` (a Kafka API key name, e.g. "Produce") fail with the
+  // Kafka error `error` (e.g. "NOT_LEADER_OR_FOLLOWER"); see request_error_names() for the lists.
+  void push_request_errors(const std::string& api, int count, const std::string& error);
+  // Makes `broker_id` the leader of `topic` [`partition`] (an existing partition).
+  void set_partition_leader(const std::string& topic, int partition, int broker_id);
+  // Creates `topic` with `partitions` partitions (replication min(brokers, 3)).
+  void create_topic(const std::string& topic, int partitions);
+
+  // The API key names and error names `push_request_errors` accepts, comma-separated.
+  static std::string api_key_names();
+  static std::string request_error_names();
+
  private:
   struct Handles;
+  // The handles of a started cluster, for the fault-injection methods; throws kUsage before
+  // `start`.
+  Handles& live() const;
+  void check_broker_id(int broker_id) const;
+
   std::unique_ptr<Handles> handles_;
   std::string bootstrap_;
+  int brokers_ = 0;
 };
 
 }  // namespace sluice::server::kafka

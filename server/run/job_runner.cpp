@@ -1,9 +1,9 @@
 #include "server/run/job_runner.hpp"
 
 #include "exec/query.hpp"
-#include "exec/watermark.hpp"
 #include "plan/compile.hpp"
 #include "server/run/dead_letter.hpp"
+#include "server/run/input_stage.hpp"
 #include "server/run/line_io.hpp"
 
 #include <fmt/format.h>
@@ -46,13 +46,6 @@ std::unique_ptr<LineSink> open_sink(const config::SinkConfig& sink, std::ostream
   return open_file_sink(sink.path);
 }
 
-std::vector<format::Column> output_columns(const exec::Query& q) {
-  std::vector<format::Column> cols;
-  for (const auto& c : q.output_columns())
-    cols.push_back({c.name, c.type});
-  return cols;
-}
-
 // sink.key must name output columns of the bound query.
 void check_sink_key(const config::JobConfig& job, const exec::Query& query) {
   std::vector<std::string> names;
@@ -69,6 +62,19 @@ void check_sink_key(const config::JobConfig& job, const exec::Query& query) {
   if (!issues.empty()) throw config::ConfigError(std::move(issues));
 }
 
+// Each Kafka partition runs its own pipeline with its own state, so a query that keeps state per
+// key needs all records of a key on one partition. Keys that are expressions, or state with no key
+// at all (a global aggregate), cannot be repartitioned by input columns: refused.
+void check_partitioning(const config::JobConfig& job, const exec::Query& query) {
+  if (query.partition_key_inputs()) return;
+  throw config::ConfigError(
+      {{job.file, job.source.mark, "source",
+        fmt::format("the query keeps state that is not keyed by plain input columns (a global "
+                    "aggregate, or a key computed by an expression), but records of '{}' are "
+                    "processed per partition: group by plain input columns",
+                    job.source.topic)}});
+}
+
 // One bounded run: owns the stages and the counters.
 class FileRun {
  public:
@@ -76,18 +82,10 @@ class FileRun {
       : job_(job),
         options_(options),
         query_(plan::compile_query(job.sql, schema_of(job), time_settings(job))),
-        state_(query_->make_state()),
-        decoder_(job.source.schema, job.source.timestamp_input),
+        input_(job, *query_, now_ms()),
         encoder_(output_columns(*query_), job.sink.timestamp_format),
         sink_(open_sink(job.sink, out)),
-        dead_letter_(make_dead_letter(job, out)),
-        input_(query_->input_width()),
-        watermarks_(1, job.source.max_out_of_orderness_ms, job.source.idle_timeout_ms, now_ms()) {
-    for (size_t c = 0; c < job.source.schema.size(); ++c) {
-      if (job.source.schema[c].name == job.source.event_time)
-        decoder_.set_timestamp_input(c, job.source.event_time_input);
-    }
-  }
+        dead_letter_(make_dead_letter(job, out)) {}
 
   RunStats run() {
     auto wall0 = std::chrono::steady_clock::now();
@@ -98,7 +96,7 @@ class FileRun {
       process_lines(lines);
     batch_lines_ = nullptr;  // what close() emits comes from state, not from one input line
     exec::ExecContext ctx;
-    write_output(query_->close(*state_, ctx));
+    input_.close(ctx, [&](exec::Batch& out) { write_output(out); });
     settle(ctx);
     sink_->flush();
     if (dead_letter_) dead_letter_->flush();
@@ -111,70 +109,27 @@ class FileRun {
 
  private:
   void process_lines(const std::vector<std::string_view>& lines) {
-    input_.clear();
-    batch_now_ = now_ms();
+    input_.begin(now_ms());
     batch_lines_ = &lines;
     batch_first_offset_ = next_offset_;
     for (std::string_view line : lines) {
       int64_t offset = next_offset_++;
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank line
       ++stats_.records_in;
-      decode(line, offset);
+      // A file record: no key, no record timestamp, partition 0, its line number as offset.
+      input_.add(line, {std::nullopt, std::nullopt, {0, offset}});
     }
     exec::ExecContext ctx;
-    write_output(query_->process(*state_, input_, ctx));
-    if (query_->event_time()) {
-      if (auto wm = watermarks_.advance(batch_now_))
-        write_output(query_->on_watermark(*state_, *wm, ctx));
-    }
+    input_.run(ctx, [&](exec::Batch& out) { write_output(out); });
     settle(ctx);
   }
 
-  // Rejections of one batch in input order: decode failures and evaluation failures interleaved.
-  void settle(exec::ExecContext& ctx) {
+  // The batch's rejections, in input order.
+  void settle(const exec::ExecContext& ctx) {
     stats_.filtered += ctx.filtered;
     stats_.late += ctx.late;
-    auto& all = decode_failures_;
-    all.insert(all.end(), std::make_move_iterator(ctx.rejections.begin()),
-               std::make_move_iterator(ctx.rejections.end()));
-    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-      return a.position.offset < b.position.offset;
-    });
-    for (auto& rej : all)
+    for (auto& rej : input_.rejections())
       reject(std::move(rej));
-    all.clear();
-  }
-
-  void decode(std::string_view line, int64_t offset) {
-    exec::RecordPosition pos{0, offset};
-    types::Value* row = input_.append_row(pos);
-    RecordError err;
-    if (!decoder_.decode(line, row, input_.arena(), &err)) {
-      input_.pop_row();
-      decode_failures_.push_back({pos, std::move(err)});
-      return;
-    }
-    // System columns of a file record: no key, no record timestamp, partition 0, line number.
-    size_t sys = job_.source.schema.size();
-    row[sys] = types::Value::make_null(types::TypeId::kString);
-    row[sys + 1] = types::Value::make_null(types::TypeId::kTimestamp);
-    row[sys + 2] = types::Value::bigint(0);
-    row[sys + 3] = types::Value::bigint(offset);
-    if (query_->event_time()) track_event_time(row, pos);
-  }
-
-  // Feeds the record's event time to the watermark; a record without one is rejected (DECODE):
-  // it cannot be placed in any window.
-  void track_event_time(const types::Value* row, exec::RecordPosition pos) {
-    exec::EvalContext ev;
-    types::Value t = query_->event_time()->eval(row, ev);
-    if (t.null) {
-      input_.pop_row();
-      decode_failures_.push_back(
-          {pos, {ErrorCode::kDecode, "the event time (the window's time column) is NULL"}});
-      return;
-    }
-    watermarks_.observe(0, t.i, batch_now_);
   }
 
   void write_output(exec::Batch& out) {
@@ -213,19 +168,14 @@ class FileRun {
   const config::JobConfig& job_;
   RunOptions options_;
   std::shared_ptr<const exec::Query> query_;
-  std::unique_ptr<exec::QueryState> state_;
-  format::JsonDecoder decoder_;
+  InputStage input_;
   format::JsonEncoder encoder_;
   std::unique_ptr<LineSink> sink_;
   std::unique_ptr<DeadLetterWriter> dead_letter_;
-  exec::Batch input_;
   std::string line_;
   const std::vector<std::string_view>* batch_lines_ = nullptr;
   int64_t batch_first_offset_ = 0;
   int64_t next_offset_ = 0;
-  std::vector<exec::Rejection> decode_failures_;  // of the batch being decoded
-  exec::WatermarkTracker watermarks_;             // one input: the file
-  int64_t batch_now_ = 0;                         // processing time of the current batch
   RunStats stats_;
 };
 
@@ -243,8 +193,49 @@ RunStats run_job(const config::JobConfig& job, std::ostream& stdout_sink,
 }
 
 void check_job(const config::JobConfig& job) {
+  compile_job(job);
+}
+
+std::shared_ptr<const exec::Query> compile_job(const config::JobConfig& job) {
   auto query = plan::compile_query(job.sql, schema_of(job), time_settings(job));
   check_sink_key(job, *query);
+  if (job.source.type == "kafka") check_partitioning(job, *query);
+  return query;
+}
+
+bool needs_repartition(const config::JobConfig& job, const exec::Query& query) {
+  if (job.source.type != "kafka") return false;
+  const auto& keys = query.partition_key_inputs();
+  if (!keys || keys->empty()) return false;
+  const auto& declared = job.source.partitioned_by;
+  if (declared.empty()) return true;
+  // Partitioned by a subset of the key columns: all records of a key share a partition.
+  return !std::all_of(declared.begin(), declared.end(), [&](const std::string& col) {
+    return std::any_of(keys->begin(), keys->end(), [&](size_t c) {
+      return c < job.source.schema.size() && job.source.schema[c].name == col;
+    });
+  });
+}
+
+std::string repartition_topic(const config::JobConfig& job) {
+  return job.name + "-repartition";
+}
+
+std::vector<std::string> job_topics(const config::JobConfig& job) {
+  auto query = compile_job(job);
+  std::vector<std::string> topics;
+  if (job.source.type == "kafka") topics.push_back(job.source.topic);
+  if (job.sink.type == "kafka") topics.push_back(job.sink.topic);
+  if (job.dead_letter && job.dead_letter->type == "kafka") topics.push_back(job.dead_letter->topic);
+  if (needs_repartition(job, *query)) topics.push_back(repartition_topic(job));
+  return topics;
+}
+
+std::vector<format::Column> output_columns(const exec::Query& q) {
+  std::vector<format::Column> cols;
+  for (const auto& c : q.output_columns())
+    cols.push_back({c.name, c.type});
+  return cols;
 }
 
 }  // namespace sluice::server

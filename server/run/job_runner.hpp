@@ -5,6 +5,8 @@
 // Runs on the calling thread.
 
 #include "config/job_config.hpp"
+#include "exec/query.hpp"
+#include "format/json.hpp"
 
 #include <cstdint>
 #include <ostream>
@@ -40,5 +42,22 @@ RunStats run_job(const config::JobConfig& job, std::ostream& stdout_sink,
 // Binds the job's SQL against its source without running it (sluice validate), and checks that
 // `sink.key` names output columns (ConfigError at the key's position).
 void check_job(const config::JobConfig& job);
+
+// What check_job checks, returning the bound query (the daemon's jobs share it between their
+// partition pipelines).
+std::shared_ptr<const exec::Query> compile_job(const config::JobConfig& job);
+
+// A Kafka job whose query keeps state per key (GROUP BY, PARTITION BY, DISTINCT on plain input
+// columns) while the source is not declared partitioned by (a subset of) those columns: its
+// records are first re-keyed through the internal topic `repartition_topic(job)`.
+bool needs_repartition(const config::JobConfig& job, const exec::Query& query);
+std::string repartition_topic(const config::JobConfig& job);
+
+// Every Kafka topic the job reads or writes: source, sink, dead letters, repartition topic.
+// Compiles the query (throws like compile_job).
+std::vector<std::string> job_topics(const config::JobConfig& job);
+
+// The query's output columns, for the JSON encoder.
+std::vector<format::Column> output_columns(const exec::Query& q);
 
 }  // namespace sluice::server

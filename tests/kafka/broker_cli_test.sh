@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `sluice broker` as a real process: usage errors exit 2; a running broker prints
 # `bootstrap: 127.0.0.1:PORT[,...]` first, listens on loopback only, accepts TCP connections, and
-# exits 0 on SIGTERM / SIGINT within a bounded wait.
+# exits 0 on SIGTERM / SIGINT within a bounded wait; `--control stdin` answers fault-injection
+# commands and keeps messages across a leader's down/up (checked with kafka-python).
 # usage: broker_cli_test.sh PATH/TO/sluice
 set -euo pipefail
 sluice=$1
@@ -101,4 +102,120 @@ run_broker() {
 
 run_broker TERM 1 --topic t:3
 run_broker INT 3 --brokers 3 --topic a:2 --topic=b:1
+
+# --control stdin: each command answers one line; EOF on stdin does not stop the broker.
+expect_code 2 broker --control tcp
+grep -q "only control channel is 'stdin'" "$tmp/err" || fail "no --control message: $(cat "$tmp/err")"
+cat >"$tmp/commands" <<'COMMANDS'
+down 1
+up 1
+down 3
+up 0
+errors Produce 5 NOT_LEADER_OR_FOLLOWER
+errors Fetch 2 NOT_LEADER_FOR_PARTITION
+errors OffsetCommit 1 COORDINATOR_NOT_AVAILABLE
+errors JoinGroup 1 NOT_COORDINATOR
+errors Heartbeat 1 REQUEST_TIMED_OUT
+errors Frobnicate 1 REQUEST_TIMED_OUT
+errors Produce 1 NO_SUCH_ERROR
+errors Produce 0 REQUEST_TIMED_OUT
+leader t 1 2
+leader t 7 1
+leader t 0 9
+create u 2
+create u 2
+create bad/name 1
+create v 0
+
+frobnicate
+down
+COMMANDS
+cat >"$tmp/want" <<'WANT'
+ok
+ok
+error: no broker 3: broker ids are 1..2
+error: broker id '0': expected an integer >= 1
+ok
+ok
+ok
+ok
+ok
+error: unknown API 'Frobnicate'
+error: unknown error 'NO_SUCH_ERROR'
+error: count '0': expected an integer >= 1
+ok
+error: kafka mock: leader of t [7]
+error: no broker 9: broker ids are 1..2
+ok
+error: kafka mock: cannot create topic 'u'
+error: invalid topic name 'bad/name'
+error: partitions '0': expected an integer >= 1
+error: unknown command 'frobnicate'
+error: down takes 1 argument
+WANT
+: >"$tmp/broker.out"
+"$sluice" broker --brokers 2 --topic t:3 --control stdin <"$tmp/commands" >"$tmp/broker.out" \
+  2>"$tmp/broker.err" &
+pid=$!
+want_lines=$(($(wc -l <"$tmp/want") + 1))
+for ((i = 0; i < 150; i++)); do  # up to 15 s for every answer (`up` takes about a second)
+  [[ $(wc -l <"$tmp/broker.out") -ge $want_lines ]] && break
+  kill -0 "$pid" 2>/dev/null || fail "broker exited at EOF on stdin: $(cat "$tmp/broker.err")"
+  sleep 0.1
+done
+tail -n +2 "$tmp/broker.out" >"$tmp/got"
+paste -d '\n' "$tmp/want" "$tmp/got" | while IFS= read -r want && IFS= read -r got; do
+  [[ $got == "$want"* ]] || { echo "FAIL: control answer '$got', want '$want...'" >&2; exit 1; }
+done || fail "wrong control answers; all: $(cat "$tmp/got")"
+[[ $(wc -l <"$tmp/got") == $(wc -l <"$tmp/want") ]] || fail "answer count: $(cat "$tmp/got")"
+sleep 0.5
+kill -0 "$pid" 2>/dev/null || fail "broker stopped after EOF on stdin"
+kill -TERM "$pid"
+for ((i = 0; i < 100; i++)); do
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -0 "$pid" 2>/dev/null && fail "broker (stdin at EOF) still running 10 s after SIGTERM"
+code=0
+wait "$pid" || code=$?
+pid=""
+[[ $code == 0 ]] || fail "broker exited $code: $(cat "$tmp/broker.err")"
+
+# With a real client (kafka-python, see harness.py): a message survives its leader going down and
+# up, and a leader move; the broker stops promptly on SIGTERM while its stdin is still open.
+PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 - "$sluice" "$tmp" "$(dirname "$0")" <<'PY' || fail "kafka-python round trip"
+import sys, time
+sys.path.insert(0, sys.argv[3])
+import harness as h
+
+sluice, tmp = sys.argv[1], sys.argv[2]
+b = h.Broker(sluice, tmp, brokers=3)
+b.start()
+try:
+    b.create_topic("ft", 1)
+    b.control("leader ft 0 2")
+    with open(f"{tmp}/m1.jsonl", "w") as f:
+        f.write('{"n":1}\n')
+    with open(f"{tmp}/m2.jsonl", "w") as f:
+        f.write('{"n":2}\n')
+    assert h.produce_jsonl(b.bootstrap, "ft", f"{tmp}/m1.jsonl", key_field="n") == 1
+    b.control("down 2")
+    time.sleep(1)
+    b.control("up 2")
+    b.control("errors Produce 2 NOT_LEADER_OR_FOLLOWER")
+    assert h.produce_jsonl(b.bootstrap, "ft", f"{tmp}/m2.jsonl", key_field="n") == 1
+    got = [(r.key, r.value) for r in h.consume_topic(b.bootstrap, "ft", idle=1, max_seconds=20,
+                                                     min_records=2)]
+    assert got == [("1", {"n": 1}), ("2", {"n": 2})], got
+    b.control("down 2")
+    b.control("leader ft 0 3")
+    got = [r.value for r in h.consume_topic(b.bootstrap, "ft", idle=1, max_seconds=20,
+                                            min_records=2)]
+    assert got == [{"n": 1}, {"n": 2}], got
+finally:
+    t = time.monotonic()
+    code = b.stop(timeout=10)
+assert code == 0, f"broker exited {code}"
+assert time.monotonic() - t < 10
+PY
 echo "broker_cli_test: ok"

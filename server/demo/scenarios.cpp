@@ -1,12 +1,12 @@
 // The scenarios' SQL, schemas and generators. Money columns are DECIMAL(12,2) (sluice's exact
 // type for prices), counts and ids BIGINT, names STRING, trade_time TIMESTAMP (epoch ms).
 
-#include "perf/scenarios.hpp"
+#include "server/demo/scenarios.hpp"
 
 #include <algorithm>
 #include <charconv>
 
-namespace sluice::perf {
+namespace sluice::server::demo {
 namespace {
 
 using types::DataType;
@@ -134,6 +134,17 @@ void s3_json(int64_t i, std::string& out) {
       .num("trade_time", kBaseTime + i * 1000);
 }
 
+// Keys: the key column's text, as the JSON value holds it.
+std::string_view s1_key(int64_t i) {
+  return sym(i % 10);
+}
+std::string_view s2_key(int64_t i) {
+  return sym(i % 200);
+}
+std::string_view s3_key(int64_t i) {
+  return trader(i % 20);
+}
+
 uint64_t one_per_record(int64_t n) {
   return static_cast<uint64_t>(n);
 }
@@ -167,7 +178,7 @@ std::vector<Scenario> make_all() {
                      {"customer_id", DataType::bigint()},
                      {"order_date", DataType::string()},
                      {"total_amount", money()}}),
-               20e6, 3e6, s0_row, s0_json, one_per_record});
+               20e6, 3e6, s0_row, s0_json, one_per_record, "", nullptr});
   const std::string frame =
       " OVER (PARTITION BY symbol ORDER BY trade_time "
       "ROWS BETWEEN 99 PRECEDING AND CURRENT ROW)";
@@ -177,13 +188,13 @@ std::vector<Scenario> make_all() {
                cols({{"symbol", DataType::string()},
                      {"price", money()},
                      {"trade_time", DataType::timestamp()}}),
-               5e6, 0, s1_row, s1_json, one_per_record});
+               5e6, 0, s1_row, s1_json, one_per_record, "symbol", s1_key});
   v.push_back(
       {"S2", "GROUP BY, EMIT CHANGES", "market_data",
        "SELECT symbol, COUNT(*), AVG(price), MIN(price), MAX(price), SUM(quantity) "
        "FROM market_data GROUP BY symbol",
        cols({{"symbol", DataType::string()}, {"price", money()}, {"quantity", DataType::bigint()}}),
-       10e6, 2e6, s2_row, s2_json, one_per_record});
+       10e6, 2e6, s2_row, s2_json, one_per_record, "symbol", s2_key});
   const std::string s3 =
       "SELECT trader_id, symbol, COUNT(*), AVG(price), SUM(quantity), SUM(price * quantity) "
       "FROM market_data GROUP BY trader_id, symbol "
@@ -194,9 +205,9 @@ std::vector<Scenario> make_all() {
                        {"quantity", DataType::bigint()},
                        {"trade_time", DataType::timestamp()}});
   v.push_back({"S3a", "TUMBLING 1 min, EMIT FINAL", "market_data", s3 + " EMIT FINAL", s3_cols,
-               10e6, 0, s3_row, s3_json, s3a_rows});
+               10e6, 0, s3_row, s3_json, s3a_rows, "trader_id", s3_key});
   v.push_back({"S3b", "TUMBLING 1 min, EMIT CHANGES", "market_data", s3 + " EMIT CHANGES", s3_cols,
-               5e6, 0, s3_row, s3_json, one_per_record});
+               5e6, 0, s3_row, s3_json, one_per_record, "trader_id", s3_key});
   return v;
 }
 
@@ -207,4 +218,10 @@ const std::vector<Scenario>& all_scenarios() {
   return all;
 }
 
-}  // namespace sluice::perf
+const Scenario* find_scenario(std::string_view id) {
+  for (const auto& s : all_scenarios())
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+}  // namespace sluice::server::demo

@@ -1,0 +1,208 @@
+#include "server/daemon/daemon.hpp"
+
+#include "server/daemon/job_manager.hpp"
+#include "server/kafka/mock_broker.hpp"
+#include "server/run/job_runner.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <ostream>
+#include <thread>
+
+namespace sluice::server {
+namespace {
+
+namespace asio = boost::asio;
+
+std::string rate_text(double v) {
+  if (v >= 1e6) return fmt::format("{:.2f}M", v / 1e6);
+  if (v >= 1e3) return fmt::format("{:.1f}K", v / 1e3);
+  return fmt::format("{:.0f}", v);
+}
+
+std::string seconds_text(double s) {
+  if (s < 0) return "-";
+  if (s < 1e-3) return fmt::format("{:.0f}us", s * 1e6);
+  if (s < 1) return fmt::format("{:.1f}ms", s * 1e3);
+  return fmt::format("{:.2f}s", s);
+}
+
+// Prints one line per job every interval: state, input and output rate since the last line,
+// p50/p99 of the end-to-end latency over the interval, total lag, rejected and late records.
+class StatusPrinter {
+ public:
+  StatusPrinter(asio::io_context& io, const JobManager& jobs, double interval_s, std::ostream& out)
+      : timer_(io), jobs_(jobs), interval_(interval_s), out_(out) {}
+
+  void start() { arm(); }
+  void stop() { timer_.cancel(); }
+
+ private:
+  struct Last {
+    JobCounts counts;
+    LatencyHistogram::Snapshot latency{};
+  };
+
+  void arm() {
+    timer_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(interval_ * 1000)));
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      print();
+      arm();
+    });
+  }
+
+  void print() {
+    for (const auto& s : jobs_.status()) {
+      Last& last = last_[s.name];
+      if (s.state == JobState::kInvalid) {
+        out_ << fmt::format("{:<20} invalid (see the log)\n", s.name);
+        continue;
+      }
+      double in = static_cast<double>(s.counts.records_in - last.counts.records_in) / interval_;
+      double out = static_cast<double>(s.counts.records_out - last.counts.records_out) / interval_;
+      LatencyHistogram::Snapshot window{};
+      for (size_t i = 0; i < window.size(); ++i)
+        window[i] = s.latency[i] - last.latency[i];
+      int64_t lag = 0;
+      for (const auto& p : s.partitions)
+        lag += std::max<int64_t>(0, p.lag);
+      out_ << fmt::format(
+          "{:<20} {:<8} in {:>7}/s  out {:>7}/s  p50 {:>7}  p99 {:>7}  lag {:>8}  partitions {}  "
+          "rejected {}  late {}\n",
+          s.name, job_state_name(s.state), rate_text(in), rate_text(out),
+          seconds_text(LatencyHistogram::quantile(window, 0.5)),
+          seconds_text(LatencyHistogram::quantile(window, 0.99)), lag, s.partitions.size(),
+          s.counts.rejected, s.counts.late);
+      last.counts = s.counts;
+      last.latency = s.latency;
+    }
+    out_.flush();
+  }
+
+  asio::steady_timer timer_;
+  const JobManager& jobs_;
+  double interval_;
+  std::ostream& out_;
+  std::map<std::string, Last> last_;
+};
+
+}  // namespace
+
+int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::ostream& out) {
+  kafka::MockBroker broker;
+  JobManagerOptions jm;
+  if (options.embedded_kafka) {
+    std::string bootstrap = broker.start(1, {});
+    out << "bootstrap: " << bootstrap << std::endl;
+    spdlog::info("embedded kafka broker on {}", bootstrap);
+    std::erase_if(server.kafka, [](const auto& p) { return p.first == "bootstrap.servers"; });
+    server.kafka.emplace(server.kafka.begin(), "bootstrap.servers", bootstrap);
+    // The test broker answers a fetch only after fetch.wait.max.ms (default 500 ms), even when it
+    // has data: wait less, or every record waits for it.
+    if (std::none_of(server.kafka.begin(), server.kafka.end(),
+                     [](const auto& p) { return p.first == "fetch.wait.max.ms"; }))
+      server.kafka.emplace_back("fetch.wait.max.ms", "10");
+    int partitions = options.embedded_partitions;
+    jm.prepare_topics = [&broker, partitions](const config::JobConfig& job) {
+      for (const auto& topic : job_topics(job)) {
+        try {
+          broker.create_topic(topic, partitions);
+        } catch (const Error&) {
+          // it exists already
+        }
+      }
+    };
+  }
+  unsigned threads = options.threads ? *options.threads : server.effective_threads();
+  if (threads == 0) threads = 1;
+
+  asio::io_context io(static_cast<int>(threads));
+  auto work = asio::make_work_guard(io);
+  JobManager jobs(io, server, jm);
+  StatusPrinter status(io, jobs, options.status_interval_s, out);
+  asio::steady_timer deadline(io);
+  int exit_code = 0;
+  bool stopping = false;
+  std::chrono::steady_clock::time_point first_signal;
+
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  asio::steady_timer run_for(io);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+          jobs.rescan();
+          signals.async_wait(on_signal);
+          return;
+        }
+        run_for.cancel();
+        auto now = std::chrono::steady_clock::now();
+        if (stopping) {
+          // A second SIGTERM/SIGINT stops waiting for the drain; one within a second of the first
+          // is the same request delivered twice (e.g. to the process and to its group).
+          if (now - first_signal < std::chrono::seconds(1)) {
+            signals.async_wait(on_signal);
+            return;
+          }
+          spdlog::warn("second signal: exiting without waiting for the jobs to drain");
+          exit_code = 1;
+          io.stop();
+          return;
+        }
+        stopping = true;
+        first_signal = now;
+        spdlog::info("{}: stopping every job (drain, commit)", sig == SIGINT    ? "SIGINT"
+                                                               : sig == SIGTERM ? "SIGTERM"
+                                                                                : "time is up");
+        if (options.stopping) options.stopping();
+        status.stop();
+        deadline.expires_after(std::chrono::milliseconds(options.shutdown_timeout_ms));
+        deadline.async_wait([&](const boost::system::error_code& e) {
+          if (e) return;
+          spdlog::error("jobs did not stop within {} ms", options.shutdown_timeout_ms);
+          exit_code = 1;
+          io.stop();
+        });
+        jobs.shutdown([&] {
+          deadline.cancel();
+          signals.cancel();
+          work.reset();
+          spdlog::info("all jobs stopped");
+        });
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
+
+  spdlog::info("sluice serve: {} threads, config {}", threads, server.file);
+  if (options.embedded_kafka && options.broker_ready) options.broker_ready(broker.bootstrap());
+  jobs.start();
+  if (options.status_interval_s > 0) status.start();
+  if (options.run_for_s > 0) {
+    run_for.expires_after(
+        std::chrono::milliseconds(static_cast<int64_t>(options.run_for_s * 1000)));
+    run_for.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) on_signal(ec, 0);  // as SIGTERM
+    });
+  }
+
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i)
+    pool.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : pool)
+    t.join();
+  if (options.stopped) options.stopped();
+  if (exit_code != 0) std::_Exit(exit_code);  // jobs still running: do not wait for them
+  return 0;
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,34 @@
+#pragma once
+// The daemon (`sluice serve`): loads the server config, optionally starts an embedded test broker,
+// runs the job manager on one io_context with N threads, and handles signals: SIGHUP rescans the
+// jobs directory, SIGTERM/SIGINT stop every job (drain, commit) and return 0 — or 1 when the jobs
+// did not stop within `shutdown_timeout_ms`. Blocks the calling thread until then.
+
+#include "config/server_config.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+namespace sluice::server {
+
+struct DaemonOptions {
+  bool embedded_kafka = false;   // start a mock broker and use it for every job
+  int embedded_partitions = 4;   // partitions of the topics the embedded broker creates
+  double status_interval_s = 0;  // print a status line per job this often on `out`; 0: never
+  int64_t shutdown_timeout_ms = 60000;
+  std::optional<unsigned> threads;  // overrides the config's `threads`
+  double run_for_s = 0;             // stop by itself after this long, as on SIGTERM; 0: never
+  // Hooks for the live demo (sluice demo): after the embedded broker started; when the stop
+  // begins (on an io thread: must not block); after the jobs stopped, before the embedded broker
+  // goes (may block briefly).
+  std::function<void(const std::string& bootstrap)> broker_ready;
+  std::function<void()> stopping;
+  std::function<void()> stopped;
+};
+
+int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::ostream& out);
+
+}  // namespace sluice::server

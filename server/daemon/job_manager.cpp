@@ -1,0 +1,249 @@
+#include "server/daemon/job_manager.hpp"
+
+#include "server/run/job_error.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace sluice::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+// The job files of `dir` and their contents; unreadable files are skipped (and seen next scan).
+std::map<std::string, std::string> read_job_files(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const auto& path = entry.path();
+    auto ext = path.extension().string();
+    if ((ext != ".yaml" && ext != ".yml") || !entry.is_regular_file(ec)) continue;
+    if (path.filename().string().starts_with(".")) continue;  // editors' temporary files
+    std::ifstream in(path, std::ios::binary);
+    if (!in) continue;
+    std::ostringstream text;
+    text << in.rdbuf();
+    files[path.string()] = text.str();
+  }
+  return files;
+}
+
+// Jobs under the daemon read from and write to Kafka.
+void check_endpoints(const config::JobConfig& job) {
+  std::vector<config::ConfigIssue> issues;
+  if (job.source.type != "kafka")
+    issues.push_back({job.file, job.source.mark, "source.type",
+                      fmt::format("sluice serve runs jobs that read a kafka topic; this source is "
+                                  "'{}' (run bounded jobs with `sluice run`)",
+                                  job.source.type)});
+  if (job.sink.type != "kafka")
+    issues.push_back(
+        {job.file, job.sink.mark, "sink.type",
+         fmt::format("sluice serve writes to kafka topics; this sink is '{}'", job.sink.type)});
+  if (job.dead_letter && job.dead_letter->type != "kafka")
+    issues.push_back({job.file, job.dead_letter->mark, "dead_letter.type",
+                      fmt::format("sluice serve writes dead letters to a kafka topic; this one is "
+                                  "'{}'",
+                                  job.dead_letter->type)});
+  if (!issues.empty()) throw config::ConfigError(std::move(issues));
+}
+
+}  // namespace
+
+JobManager::JobManager(asio::io_context& io, const config::ServerConfig& server,
+                       JobManagerOptions options)
+    : io_(io),
+      strand_(asio::make_strand(io)),
+      timer_(strand_),
+      server_(server),
+      options_(std::move(options)) {}
+
+JobManager::~JobManager() = default;
+
+void JobManager::start() {
+  spdlog::info("watching {} for job files (*.yaml)", server_.jobs_dir);
+  asio::post(strand_, [this] { scan(); });
+}
+
+void JobManager::rescan() {
+  asio::post(strand_, [this] {
+    spdlog::info("rescanning {}", server_.jobs_dir);
+    scan();
+  });
+}
+
+void JobManager::schedule_scan() {
+  if (shutting_down_) return;
+  timer_.expires_after(std::chrono::milliseconds(options_.scan_interval_ms));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) scan();
+  });
+}
+
+void JobManager::scan() {
+  if (shutting_down_) return;
+  auto files = read_job_files(server_.jobs_dir);
+  std::vector<std::string> gone;
+  for (auto& [file, e] : entries_) {
+    if (!files.count(file) && !e.removed) gone.push_back(file);
+  }
+  for (const auto& file : gone) {
+    spdlog::info("job {}: file {} removed", entries_[file].name, file);
+    entries_[file].removed = true;
+    stop_entry(file);
+  }
+  for (auto& [file, content] : files) {
+    auto it = entries_.find(file);
+    if (it == entries_.end()) {
+      Entry e;
+      e.file = file;
+      e.content = content;
+      {
+        std::lock_guard lock(mu_);
+        it = entries_.emplace(file, std::move(e)).first;
+      }
+      start_entry(it->second);
+      continue;
+    }
+    Entry& e = it->second;
+    if (e.content == content && !e.removed) continue;
+    if (e.removed) e.removed = false;  // it came back
+    if (e.content == content && e.job) continue;
+    spdlog::info("job {}: file {} changed", e.name, file);
+    {
+      std::lock_guard lock(mu_);
+      e.content = content;
+    }
+    if (e.job) {
+      e.reload = true;
+      stop_entry(file);
+    } else {
+      start_entry(e);
+    }
+  }
+  schedule_scan();
+}
+
+void JobManager::start_entry(Entry& e) {
+  uint64_t generation = ++generation_;
+  std::string name = fs::path(e.file).stem().string();
+  std::shared_ptr<config::JobConfig> cfg;
+  std::shared_ptr<kafka::KafkaJob> job;
+  try {
+    cfg = std::make_shared<config::JobConfig>(config::load_job_text(e.content, e.file));
+    name = cfg->name;
+    check_endpoints(*cfg);
+    for (const auto& [file, other] : entries_) {
+      if (file != e.file && other.job && other.name == name)
+        throw Error(ErrorCode::kConfig,
+                    fmt::format("job name '{}' is already used by {}", name, file));
+    }
+    if (options_.prepare_topics) options_.prepare_topics(*cfg);
+    job = std::make_shared<kafka::KafkaJob>(io_, cfg, server_.kafka, generation, options_.job);
+  } catch (const Error& err) {
+    std::string message = describe_job_error(cfg.get(), e.file, err);
+    while (!message.empty() && message.back() == '\n')
+      message.pop_back();
+    spdlog::error("job {}: invalid: {}", name, message);
+    std::lock_guard lock(mu_);
+    e.name = name;
+    e.generation = generation;
+    e.job.reset();
+    e.invalid = JobStatus{};
+    e.invalid.name = name;
+    e.invalid.file = e.file;
+    e.invalid.state = JobState::kInvalid;
+    e.invalid.error = message;
+    e.invalid.generation = generation;
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    e.name = name;
+    e.generation = generation;
+    e.job = job;
+  }
+  job->start();
+}
+
+void JobManager::stop_entry(const std::string& file) {
+  Entry& e = entries_[file];
+  if (!e.job) {
+    if (e.removed) {
+      std::lock_guard lock(mu_);
+      entries_.erase(file);
+    }
+    maybe_finish_shutdown();
+    return;
+  }
+  if (e.stopping) return;
+  e.stopping = true;
+  e.job->stop([this, file] { asio::post(strand_, [this, file] { on_stopped(file); }); });
+}
+
+void JobManager::on_stopped(const std::string& file) {
+  auto it = entries_.find(file);
+  if (it == entries_.end()) return;
+  Entry& e = it->second;
+  std::shared_ptr<kafka::KafkaJob> old;
+  {
+    std::lock_guard lock(mu_);
+    old = std::move(e.job);
+    e.stopping = false;
+  }
+  old.reset();  // joins its (finished) control thread
+  if (e.removed || shutting_down_) {
+    std::lock_guard lock(mu_);
+    entries_.erase(it);
+  } else if (e.reload) {
+    e.reload = false;
+    start_entry(e);
+  }
+  maybe_finish_shutdown();
+}
+
+void JobManager::shutdown(std::function<void()> done) {
+  asio::post(strand_, [this, done = std::move(done)]() mutable {
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    shutdown_done_ = std::move(done);
+    timer_.cancel();
+    std::vector<std::string> files;
+    for (const auto& [file, e] : entries_)
+      files.push_back(file);
+    for (const auto& file : files) {
+      entries_[file].removed = true;
+      stop_entry(file);
+    }
+    maybe_finish_shutdown();
+  });
+}
+
+void JobManager::maybe_finish_shutdown() {
+  if (!shutting_down_ || !shutdown_done_) return;
+  for (const auto& [file, e] : entries_) {
+    if (e.job) return;
+  }
+  auto done = std::move(shutdown_done_);
+  shutdown_done_ = nullptr;
+  done();
+}
+
+std::vector<JobStatus> JobManager::status() const {
+  std::vector<JobStatus> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [file, e] : entries_) {
+    if (e.job)
+      out.push_back(e.job->status());
+    else if (e.invalid.state == JobState::kInvalid)
+      out.push_back(e.invalid);
+  }
+  return out;
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,83 @@
+#pragma once
+// JobManager: keeps the running jobs in step with the jobs directory. Every `*.yaml` / `*.yml`
+// file in it is a job: a new file starts a job, a removed file stops it, a changed file restarts
+// it (the old version drains and commits before the new one starts). An invalid file (YAML, SQL,
+// a property librdkafka rejects, a job name already taken) is reported in the log and in the
+// status, and never affects the other jobs. The directory is scanned every `scan_interval_ms`
+// and on `rescan()` (SIGHUP).
+//
+// Lifecycle: construct, `start()`, then `shutdown(done)` stops every job (drain, commit) and
+// posts `done` when all have stopped. Threading: everything runs on the manager's strand of the
+// daemon's io_context; `status()` and `rescan()` may be called from any thread.
+
+#include "config/server_config.hpp"
+#include "server/daemon/job_status.hpp"
+#include "server/kafka/kafka_job.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace sluice::server {
+
+struct JobManagerOptions {
+  int64_t scan_interval_ms = 1000;
+  kafka::KafkaJobOptions job;
+  // Called before a job starts with its topics (source, sink, dead letter); the daemon's embedded
+  // broker creates them. May be empty.
+  std::function<void(const config::JobConfig&)> prepare_topics;
+};
+
+class JobManager {
+ public:
+  JobManager(boost::asio::io_context& io, const config::ServerConfig& server,
+             JobManagerOptions options);
+  ~JobManager();
+
+  void start();
+  void rescan();
+  void shutdown(std::function<void()> done);
+  // Every job file's status, by file name.
+  std::vector<JobStatus> status() const;
+
+ private:
+  struct Entry {
+    std::string file;
+    std::string content;  // as last loaded
+    uint64_t generation = 0;
+    std::string name;                      // the job's name (the file stem when it did not load)
+    JobStatus invalid;                     // when the file is invalid
+    std::shared_ptr<kafka::KafkaJob> job;  // running (or stopping) version
+    bool stopping = false;
+    bool removed = false;  // the file is gone: drop the entry once stopped
+    bool reload = false;   // the file changed while stopping: start the new content afterwards
+  };
+
+  void scan();
+  void schedule_scan();
+  void start_entry(Entry& e);
+  void stop_entry(const std::string& file);
+  void on_stopped(const std::string& file);
+  void maybe_finish_shutdown();
+
+  boost::asio::io_context& io_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::steady_timer timer_;
+  const config::ServerConfig& server_;
+  JobManagerOptions options_;
+  uint64_t generation_ = 0;
+  bool shutting_down_ = false;
+  std::function<void()> shutdown_done_;
+
+  mutable std::mutex mu_;  // guards entries_ for status(); the strand is the only writer
+  std::map<std::string, Entry> entries_;
+};
+
+}  // namespace sluice::server

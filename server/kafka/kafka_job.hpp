@@ -1,0 +1,77 @@
+#pragma once
+// KafkaJob: one job running against Kafka in this daemon. It owns the job's consumer (in the
+// job's consumer group) and its idempotent producer. For every partition the group assigns to it,
+// it runs one PartitionPipeline (read -> decode -> execute -> encode -> produce) on its own strand
+// of the daemon's io_context, with its own engine state; the compiled query is shared.
+//
+// Delivery: at least once, nothing lost. A partition's offset is committed only when every
+// output and dead-letter record derived from the records before it has been acknowledged by the
+// broker, and no record before it is still held in an open window (so re-reading from the
+// committed offset rebuilds the windows). The committed offset carries the event-time watermark
+// and the acknowledged position as metadata, so after a restart records of windows that were
+// already emitted are recognised as replayed. Non-windowed aggregates and OVER keep their state in
+// memory only: after a restart or a partition move it starts empty.
+//
+// Partitioning: every partition has its own state, so a query that keeps state per key needs all
+// records of a key on one partition. When the source is not declared `partitioned_by` (a subset
+// of) the key columns, the job first re-keys its input through `<job>-repartition` (see Stage).
+//
+// Lifecycle: construct (creates the Kafka clients; throws Error kConfig naming a bad property),
+// `start()`, then `stop()` (async: stop reading, drain in-flight output, commit, leave the group;
+// `done` runs on an io_context thread when it has stopped). A job that fails (on_error: fail, or
+// output that cannot be delivered) stops itself the same way and reports `failed`.
+//
+// Threading: the consumer is served by the job's own control thread (rebalances, commits; it may
+// block on Kafka requests, pool threads never do). Pipelines run on their strands; delivery
+// reports are served on a producer strand. `status()` is safe from any thread.
+
+#include "config/job_config.hpp"
+#include "server/daemon/job_status.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace sluice::server::kafka {
+
+struct KafkaJobOptions {
+  size_t batch_records = 1024;        // records read from a partition per batch
+  int64_t commit_interval_ms = 1000;  // how often acknowledged positions are committed
+  uint64_t max_in_flight = 50000;     // unacknowledged output per partition before it pauses
+  int64_t drain_timeout_ms = 30000;   // stop/revoke: wait this long for acknowledgements
+};
+
+class KafkaJob {
+ public:
+  // `defaults`: the server config's kafka properties; the job's own `kafka:` map wins.
+  KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::JobConfig> job,
+           const config::KafkaProperties& defaults, uint64_t generation,
+           const KafkaJobOptions& options = {});
+  ~KafkaJob();  // stops (blocking, bounded) if still running
+  KafkaJob(const KafkaJob&) = delete;
+  KafkaJob& operator=(const KafkaJob&) = delete;
+
+  void start();
+  // Asks the job to stop; returns at once. `done` is posted to the io_context once the job has
+  // drained, committed and closed its clients. Calling it again has no effect.
+  void stop(std::function<void()> done);
+
+  JobStatus status() const;
+  const config::JobConfig& config() const;
+
+  // A repartitioned job runs in two stages, each with its own consumer group and producer:
+  // kRouter reads the source and re-keys each record by the group key into the internal topic
+  // `<job>-repartition` (group `<group>`); kQuery runs the query on that topic (group
+  // `<group>-repartition`). Any other job is one kQuery stage on the source.
+  enum class Stage { kQuery, kRouter };
+  struct Impl;
+
+ private:
+  std::vector<std::shared_ptr<Impl>> stages_;  // router first, when there is one
+  std::shared_ptr<const config::JobConfig> job_;
+};
+
+}  // namespace sluice::server::kafka

@@ -1,0 +1,616 @@
+#!/usr/bin/python3
+"""End-to-end tests of `sluice serve` against `sluice broker`, with kafka-python as the independent
+client (Debian's python3-kafka: run with /usr/bin/python3).
+
+usage: e2e_test.py SLUICE WORKDIR [test_name ...]
+
+Runs every case (or the named ones), prints `PASS name: detail` or `FAIL name: reason` per case,
+and exits 1 if any failed. Each case gets WORKDIR/<name>/ with the broker's and daemons' logs.
+Environment: E2E_RECORDS (records per scenario, default 3000).
+"""
+
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+RECORDS = int(os.environ.get("E2E_RECORDS", "3000"))
+KAFKA_JOB_PROPERTIES = {"auto.offset.reset": "earliest", "session.timeout.ms": "6000"}
+
+# The benchmark scenarios (perf/README.md). S3a/S3b also select the window bounds so that rows
+# can be identified by (keys, window).
+_MARKET = {"symbol": "STRING", "price": "DECIMAL(12,2)"}
+_S3_SCHEMA = {"trader_id": "STRING", "symbol": "STRING", "price": "DECIMAL(12,2)",
+              "quantity": "BIGINT", "trade_time": "TIMESTAMP"}
+_S3_SQL = ("SELECT trader_id, symbol, _window_start, _window_end, COUNT(*), AVG(price), "
+           "SUM(quantity), SUM(price * quantity) FROM market_data GROUP BY trader_id, symbol "
+           "WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE) EMIT {emit}")
+_S1_W = "(PARTITION BY symbol ORDER BY trade_time ROWS BETWEEN 99 PRECEDING AND CURRENT ROW)"
+SCENARIOS = {
+    "S0": dict(table="orders",
+               sql="SELECT order_id, customer_id, order_date, total_amount FROM orders "
+                   "WHERE total_amount > 100",
+               schema={"order_id": "BIGINT", "customer_id": "BIGINT", "order_date": "STRING",
+                       "total_amount": "DECIMAL(12,2)"},
+               key="customer_id", partitioned_by=None, sink_key=None, event_time=None),
+    "S1": dict(table="market_data",
+               sql=f"SELECT symbol, price, AVG(price) OVER {_S1_W} AS avg_price, "
+                   f"MIN(price) OVER {_S1_W} AS min_price, MAX(price) OVER {_S1_W} AS max_price "
+                   "FROM market_data",
+               schema=dict(_MARKET, trade_time="TIMESTAMP"),
+               key="symbol", partitioned_by=["symbol"], sink_key=["symbol"],
+               event_time="trade_time"),
+    "S2": dict(table="market_data",
+               sql="SELECT symbol, COUNT(*), AVG(price), MIN(price), MAX(price), SUM(quantity) "
+                   "FROM market_data GROUP BY symbol",
+               schema=dict(_MARKET, quantity="BIGINT"),
+               key="symbol", partitioned_by=["symbol"], sink_key=["symbol"], event_time=None),
+    "S3a": dict(table="market_data", sql=_S3_SQL.format(emit="FINAL"), schema=_S3_SCHEMA,
+                key="trader_id", partitioned_by=["trader_id"], sink_key=["trader_id"],
+                event_time="trade_time"),
+    "S3b": dict(table="market_data", sql=_S3_SQL.format(emit="CHANGES"), schema=_S3_SCHEMA,
+                key="trader_id", partitioned_by=["trader_id"], sink_key=["trader_id"],
+                event_time="trade_time"),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Data and job files
+
+
+def python_generate(scenario, first, n):
+    """perf/README.md's generator table, for when `sluice gen` is not available."""
+    for i in range(first, first + n):
+        t = 1700000000000 + i * 1000
+        if scenario == "S0":
+            yield {"order_id": i, "customer_id": i % 1000, "order_date": "2024-01-15",
+                   "total_amount": float(150 + i % 100)}
+        elif scenario == "S1":
+            yield {"symbol": f"SYM{i % 10}", "price": float(100 + i % 50), "trade_time": t}
+        elif scenario == "S2":
+            yield {"symbol": f"SYM{i % 200}", "price": float(100 + i % 100), "quantity": i % 1000}
+        else:
+            yield {"trader_id": f"TRADER{i % 20}", "symbol": f"SYM{i % 10}",
+                   "price": float(100 + i % 50), "quantity": 100 + i % 1000, "trade_time": t}
+
+
+def generate(ctx, scenario, n, first=0, name=None):
+    """Writes records first..first+n-1 of `scenario` as JSON Lines; returns the path."""
+    path = os.path.join(ctx.dir, name or f"{scenario}-{first}-{n}.jsonl")
+    r = subprocess.run([ctx.sluice, "gen", "--scenario", scenario, "--records", str(n), "--first",
+                        str(first), "--out", path], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        with open(path, "w") as f:
+            for row in python_generate(scenario, first, n):
+                f.write(json.dumps(row, separators=(",", ":")) + "\n")
+    return path
+
+
+def _yaml_list(items):
+    return "[" + ", ".join(items) + "]"
+
+
+def job_yaml(name, sc, source, sink, sql=None):
+    """A job file: `source`/`sink` are the endpoint lines (already indented)."""
+    lines = [f"name: {name}", "sql: |", f"  {sql or sc['sql']}", "source:",
+             f"  name: {sc['table']}", *source, "  format: json", "  schema:"]
+    lines += [f"    {col}: '{typ}'" for col, typ in sc["schema"].items()]
+    if sc["event_time"]:
+        lines.append(f"  event_time: {sc['event_time']}")
+    kafka_source = any(line.strip() == "type: kafka" for line in source)
+    if sc["partitioned_by"] and kafka_source:
+        lines.append(f"  partitioned_by: {_yaml_list(sc['partitioned_by'])}")
+    lines += ["sink:", *sink, "  format: json"]
+    if sc["sink_key"] and kafka_source:
+        lines.append(f"  key: {_yaml_list(sc['sink_key'])}")
+    if kafka_source:
+        lines.append("kafka:")
+        lines += [f"  {k}: {v}" for k, v in KAFKA_JOB_PROPERTIES.items()]
+    return "\n".join(lines) + "\n"
+
+
+def kafka_job(name, sc, in_topic, out_topic, sql=None):
+    return job_yaml(name, sc, ["  type: kafka", f"  topic: {in_topic}"],
+                    ["  type: kafka", f"  topic: {out_topic}"], sql)
+
+
+def expected_output(ctx, scenario, data_path, sql=None):
+    """Runs the same query with `sluice run` over the file; returns the output rows."""
+    sc = SCENARIOS[scenario]
+    out = data_path + f".{scenario}.expected.jsonl"
+    job = data_path + f".{scenario}.run.yaml"
+    with open(job, "w") as f:
+        f.write(job_yaml(f"run-{scenario.lower()}", sc, ["  type: file", f"  path: {data_path}"],
+                         ["  type: file", f"  path: {out}"], sql))
+    h.run_job(ctx.sluice, job)
+    return h.read_jsonl(out)
+
+
+def split_lines(path, parts):
+    """Splits a JSON Lines file into `parts` consecutive files; returns their paths."""
+    with open(path) as f:
+        lines = f.readlines()
+    size = (len(lines) + parts - 1) // parts
+    paths = []
+    for k in range(parts):
+        p = f"{path}.part{k}"
+        with open(p, "w") as f:
+            f.writelines(lines[k * size:(k + 1) * size])
+        paths.append(p)
+    return paths
+
+
+# --------------------------------------------------------------------------------------------
+# Per-case context
+
+
+class Ctx:
+    def __init__(self, sluice, workdir, name):
+        self.sluice = sluice
+        self.dir = os.path.join(workdir, name)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        self.jobs_dir = os.path.join(self.dir, "jobs")
+        os.makedirs(self.jobs_dir)
+        self.broker = None
+        self.daemons = []
+
+    def start_broker(self, brokers=1, topics=()):
+        self.broker = h.Broker(self.sluice, self.dir, brokers=brokers)
+        self.broker.start()
+        for name, partitions in topics:
+            self.broker.create_topic(name, partitions)
+        return self.broker
+
+    def start_daemon(self, label="d1", threads=2):
+        """Starts `sluice serve` on this case's jobs dir (all daemons share it, so they join the
+        same consumer groups); its log is DIR/<label>.log (appended across restarts)."""
+        config = h.write_server_config(os.path.join(self.dir, f"{label}.yaml"),
+                                       self.broker.bootstrap, self.jobs_dir, threads=threads,
+                                       state_dir=os.path.join(self.dir, f"state-{label}"))
+        d = h.Daemon(self.sluice, config, os.path.join(self.dir, f"{label}.log")).start()
+        self.daemons.append(d)
+        return d
+
+    def write_job(self, file_name, text):
+        """Writes a job file atomically (a reloading daemon never sees half a file)."""
+        tmp = os.path.join(self.dir, file_name + ".tmp")
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(self.jobs_dir, file_name))
+
+    def consume(self, topic, min_records=0, idle=2.0, max_seconds=60.0):
+        return h.consume_topic(self.broker.bootstrap, topic, idle=idle, max_seconds=max_seconds,
+                               min_records=min_records)
+
+    def produce(self, topic, path, key_field=None):
+        return h.produce_jsonl(self.broker.bootstrap, topic, path, key_field=key_field)
+
+    def cleanup(self):
+        for d in self.daemons:
+            if d.alive():
+                d.stop(timeout=15)
+        if self.broker is not None:
+            self.broker.stop()
+
+
+def check(ok_reason, what=""):
+    ok, reason = ok_reason
+    if not ok:
+        raise AssertionError(f"{what}: {reason}" if what else reason)
+    return reason
+
+
+def stop_cleanly(daemon, what="daemon"):
+    code = daemon.stop(timeout=30)
+    if code != 0:
+        raise AssertionError(f"{what} exited {code} on SIGTERM (want 0); log tail:\n"
+                             f"{h.tail(daemon.log())}")
+
+
+def wait_assigned(daemon, job, topic, timeout=40, since=0):
+    m = daemon.wait_for_log(h.log_regex("assigned", job, topic), timeout=timeout, since=since)
+    return h.parse_partitions(m.group(1))
+
+
+def latest_assignment(daemon, job, topic, since=0):
+    """The partitions of the last `assigned` line (after `since`), or None; a later `revoked`
+    line empties it."""
+    assigned = re.compile(h.log_regex("assigned", job, topic))
+    revoked = re.compile(h.log_regex("revoked", job))
+    current = None
+    for line in daemon.log()[since:].splitlines():
+        m = assigned.search(line)
+        if m:
+            current = h.parse_partitions(m.group(1))
+        elif revoked.search(line):
+            current = []
+    return current
+
+
+def epoch_ms(value):
+    """A TIMESTAMP as the engine writes it (ISO 8601 text, or epoch ms) -> epoch ms."""
+    if isinstance(value, (int, float)):
+        return int(value)
+    return int(datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def values(records):
+    return [r.value for r in records]
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario cases: the daemon's output equals `sluice run` on the same data.
+
+
+def scenario_case(ctx, scenario, partitions=3):
+    sc = SCENARIOS[scenario]
+    data = generate(ctx, scenario, RECORDS)
+    expected = expected_output(ctx, scenario, data)
+    job = scenario.lower()
+    in_topic, out_topic = f"{job}-in", f"{job}-out"
+    ctx.start_broker(topics=[(in_topic, partitions), (out_topic, partitions)])
+    ctx.write_job(f"{job}.yaml", kafka_job(job, sc, in_topic, out_topic))
+    d = ctx.start_daemon()
+    d.wait_for_log(h.log_regex("started", job), timeout=30)
+    got = wait_assigned(d, job, in_topic)
+    if got != list(range(partitions)):
+        raise AssertionError(f"one daemon got partitions {got}, want all {partitions}")
+    ctx.produce(in_topic, data, key_field=sc["key"])
+
+    if scenario == "S3a":
+        # Only windows the watermark has closed must be out; the last minute may still be open.
+        last = max(json.loads(line)["trade_time"] for line in open(data))
+        required = (lambda r: epoch_ms(r["_window_end"]) <= last - 60000)
+        need = sum(1 for r in expected if required(r))
+        out = ctx.consume(out_topic, min_records=need, idle=3)
+        detail = check(h.final_windows_equal(expected, values(out), ["trader_id", "symbol"],
+                                             required=required))
+    else:
+        out = ctx.consume(out_topic, min_records=len(expected), idle=3)
+        if scenario in ("S0", "S1"):
+            detail = check(h.multiset_equal(expected, values(out)))
+        elif scenario == "S2":
+            detail = check(h.changes_equal(expected, values(out), ["symbol"]))
+        else:
+            detail = check(h.changes_equal(expected, values(out),
+                                           ["trader_id", "symbol", "_window_start"]))
+    if sc["sink_key"]:
+        col = sc["sink_key"][0]
+        bad = [r for r in out if r.key is None or str(r.value[col]) not in r.key]
+        if bad:
+            raise AssertionError(f"{len(bad)} output records without key {col}, e.g. {bad[0]}")
+    stop_cleanly(d)
+    return detail
+
+
+def test_s0(ctx):
+    return scenario_case(ctx, "S0")
+
+
+def test_s1(ctx):
+    return scenario_case(ctx, "S1")
+
+
+def test_s2(ctx):
+    return scenario_case(ctx, "S2")
+
+
+def test_s3a(ctx):
+    return scenario_case(ctx, "S3a")
+
+
+def test_s3b(ctx):
+    return scenario_case(ctx, "S3b")
+
+
+def test_repartition(ctx):
+    """GROUP BY a column the topic is not keyed by: the job re-keys its input through
+    <job>-repartition, so two daemons sharing the work still produce one correct count per key."""
+    sc = dict(SCENARIOS["S3a"], sql="SELECT symbol, COUNT(*) AS n, SUM(quantity) AS q, "
+              "MAX(price) AS top FROM market_data GROUP BY symbol",
+              partitioned_by=None, sink_key=["symbol"], event_time=None)
+    data = generate(ctx, "S3a", RECORDS)
+    job_path = data + ".run.yaml"
+    out_path = data + ".expected.jsonl"
+    with open(job_path, "w") as f:
+        f.write(job_yaml("run-bysym", sc, ["  type: file", f"  path: {data}"],
+                         ["  type: file", f"  path: {out_path}"]))
+    h.run_job(ctx.sluice, job_path)
+    expected = h.read_jsonl(out_path)
+    ctx.start_broker(topics=[("trades", 4), ("by-symbol", 4), ("bysym-repartition", 4)])
+    ctx.write_job("bysym.yaml", kafka_job("bysym", sc, "trades", "by-symbol"))
+    a = ctx.start_daemon("a")
+    b = ctx.start_daemon("b")
+    for d in (a, b):
+        wait_assigned(d, "bysym", "trades")
+        wait_assigned(d, "bysym", "bysym-repartition")
+    # The input is keyed by trader_id, not by the GROUP BY column.
+    ctx.produce("trades", data, key_field="trader_id")
+    out = ctx.consume("by-symbol", min_records=len(expected), idle=3)
+    # Records of one symbol reach its pipeline in an order the source partitions interleave, so
+    # the running values between differ from `sluice run`'s; the final row per symbol may not,
+    # and each symbol must show every count 1..N (one update per input record).
+    last_e = {r["symbol"]: r for r in expected}
+    last_a = {}
+    counts = {}
+    for r in values(out):
+        last_a[r["symbol"]] = r
+        counts.setdefault(r["symbol"], set()).add(r["n"])
+    if last_a != last_e:
+        bad = [k for k in last_e if last_a.get(k) != last_e[k]]
+        raise AssertionError(f"{len(bad)} symbols end differently, e.g. {bad[:1]}: "
+                             f"want {last_e[bad[0]]} got {last_a.get(bad[0])}")
+    for sym, r in last_e.items():
+        if counts[sym] != set(range(1, r["n"] + 1)):
+            raise AssertionError(f"{sym}: updates do not count 1..{r['n']}")
+    detail = f"{len(out)} updates, last row equal for {len(last_e)} symbols"
+    bad = [r for r in out if r.key != r.value["symbol"]]
+    if bad:
+        raise AssertionError(f"{len(bad)} output records not keyed by symbol, e.g. {bad[0]}")
+    routed = ctx.consume("bysym-repartition", min_records=RECORDS, idle=2)
+    if len(routed) < RECORDS:
+        raise AssertionError(f"{len(routed)} records in the repartition topic, want {RECORDS}")
+    stop_cleanly(a, "daemon a")
+    stop_cleanly(b, "daemon b")
+    return f"through bysym-repartition ({len(routed)} records), two daemons; {detail}"
+
+
+# --------------------------------------------------------------------------------------------
+# Groups, restarts, faults
+
+
+def _s0_setup(ctx, partitions, brokers=1, parts=2):
+    sc = SCENARIOS["S0"]
+    data = generate(ctx, "S0", RECORDS)
+    expected = expected_output(ctx, "S0", data)
+    ctx.start_broker(brokers=brokers, topics=[("orders", partitions), ("orders-out", partitions)])
+    ctx.write_job("s0.yaml", kafka_job("s0", sc, "orders", "orders-out"))
+    return sc, split_lines(data, parts), expected
+
+
+def test_group_split(ctx):
+    """Two daemons in one group split the partitions; stopping one hands its partitions to the
+    other, and the output is complete."""
+    sc, (part1, part2), expected = _s0_setup(ctx, partitions=4)
+    a = ctx.start_daemon("a")
+    wait_assigned(a, "s0", "orders")
+    b = ctx.start_daemon("b")
+    wait_assigned(b, "s0", "orders")
+    deadline = time.monotonic() + 40
+    while True:
+        pa, pb = latest_assignment(a, "s0", "orders"), latest_assignment(b, "s0", "orders")
+        if pa and pb and sorted(pa + pb) == [0, 1, 2, 3]:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"partitions not split between two daemons: a={pa} b={pb}")
+        time.sleep(0.2)
+    ctx.produce("orders", part1, key_field=sc["key"])
+    half = len(h.read_jsonl(part1))
+    ctx.consume("orders-out", min_records=half, idle=2)
+    mark = b.log_size()
+    stop_cleanly(a, "daemon a")
+    deadline = time.monotonic() + 40
+    while latest_assignment(b, "s0", "orders", since=mark) != [0, 1, 2, 3]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"daemon b did not take all partitions after a stopped: "
+                                 f"{latest_assignment(b, 's0', 'orders', since=mark)}")
+        time.sleep(0.2)
+    ctx.produce("orders", part2, key_field=sc["key"])
+    out = ctx.consume("orders-out", min_records=len(expected), idle=3)
+    detail = check(h.multiset_superset(expected, values(out)))
+    stop_cleanly(b, "daemon b")
+    return f"split {pa}/{pb}; {detail}"
+
+
+def test_restart_resume(ctx):
+    """A restarted daemon resumes from the committed offsets: nothing lost, and not everything
+    read again."""
+    sc, (part1, part2), expected = _s0_setup(ctx, partitions=3)
+    d = ctx.start_daemon()
+    wait_assigned(d, "s0", "orders")
+    ctx.produce("orders", part1, key_field=sc["key"])
+    n1 = len(h.read_jsonl(part1))
+    first = ctx.consume("orders-out", min_records=n1, idle=2)
+    if len(first) < n1:
+        raise AssertionError(f"only {len(first)} of {n1} outputs before the restart")
+    stop_cleanly(d)
+    ctx.produce("orders", part2, key_field=sc["key"])
+    mark = d.log_size()
+    d2 = ctx.start_daemon()  # same config and log file
+    wait_assigned(d2, "s0", "orders", since=mark)
+    out = ctx.consume("orders-out", min_records=len(expected), idle=3)
+    detail = check(h.multiset_superset(expected, values(out)))
+    dups = len(out) - len(expected)
+    if dups >= n1:
+        raise AssertionError(f"{dups} duplicates: the restart re-read from the beginning")
+    stop_cleanly(d2)
+    return detail
+
+
+def test_broker_faults(ctx):
+    """Broker down/up, a leader move and injected request errors lose nothing."""
+    sc, parts, expected = _s0_setup(ctx, partitions=3, brokers=3, parts=3)
+    d = ctx.start_daemon()
+    wait_assigned(d, "s0", "orders")
+    br = ctx.broker
+    ctx.produce("orders", parts[0], key_field=sc["key"])
+    n0 = len(h.read_jsonl(parts[0]))
+    ctx.consume("orders-out", min_records=n0, idle=1, max_seconds=30)
+
+    br.control("down 2")
+    time.sleep(3)
+    br.control("up 2")
+    br.control("leader orders 1 3")
+    br.control("leader orders-out 0 2")
+    ctx.produce("orders", parts[1], key_field=sc["key"])
+
+    for cmd in ("errors Produce 5 NOT_LEADER_OR_FOLLOWER", "errors Fetch 5 NOT_LEADER_OR_FOLLOWER",
+                "errors Fetch 3 REQUEST_TIMED_OUT", "errors OffsetCommit 3 COORDINATOR_NOT_AVAILABLE",
+                "errors Heartbeat 3 NOT_COORDINATOR", "errors Produce 3 REQUEST_TIMED_OUT"):
+        br.control(cmd)
+    ctx.produce("orders", parts[2], key_field=sc["key"])
+    out = ctx.consume("orders-out", min_records=len(expected), idle=3, max_seconds=90)
+    detail = check(h.multiset_superset(expected, values(out)))
+    if not d.alive():
+        raise AssertionError(f"daemon died: {h.tail(d.log())}")
+    stop_cleanly(d)
+    return detail
+
+
+# --------------------------------------------------------------------------------------------
+# Jobs directory
+
+
+def test_hot_reload(ctx):
+    """Adding a job file starts it, changing one restarts it with the new SQL (resuming from its
+    committed offsets), removing one stops it; other jobs keep running."""
+    sc = SCENARIOS["S0"]
+    data = generate(ctx, "S0", RECORDS)
+    parts = split_lines(data, 3)
+    rows = [h.read_jsonl(p) for p in parts]
+    ctx.start_broker(topics=[("orders", 3), ("a-out", 3), ("a-out2", 3), ("b-out", 3)])
+    ctx.write_job("a.yaml", kafka_job("a", sc, "orders", "a-out"))
+    d = ctx.start_daemon()
+    wait_assigned(d, "a", "orders")
+    ctx.produce("orders", parts[0], key_field=sc["key"])
+    check(h.multiset_equal(rows[0], values(ctx.consume("a-out", min_records=len(rows[0])))),
+          "job a before the changes")
+
+    # Add b: it reads the topic from the beginning.
+    b_sql = "SELECT order_id, customer_id FROM orders WHERE customer_id < 100"
+    b_rows = lambda rs: [{"order_id": r["order_id"], "customer_id": r["customer_id"]}  # noqa: E731
+                         for r in rs if r["customer_id"] < 100]
+    mark = d.log_size()
+    ctx.write_job("b.yaml", kafka_job("b", sc, "orders", "b-out", sql=b_sql))
+    d.wait_for_log(h.log_regex("started", "b"), since=mark)
+    want_b = b_rows(rows[0])
+    check(h.multiset_equal(want_b, values(ctx.consume("b-out", min_records=len(want_b)))),
+          "added job b")
+
+    # Change a: new SQL and sink; it resumes after what it already committed.
+    a2_sql = "SELECT order_id, total_amount FROM orders WHERE total_amount > 200"
+    a2_rows = lambda rs: [{"order_id": r["order_id"], "total_amount": r["total_amount"]}  # noqa
+                          for r in rs if r["total_amount"] > 200]
+    mark = d.log_size()
+    ctx.write_job("a.yaml", kafka_job("a", sc, "orders", "a-out2", sql=a2_sql))
+    d.wait_for_log(h.log_regex("stopped", "a"), since=mark)
+    d.wait_for_log(h.log_regex("started", "a"), since=mark)
+    wait_assigned(d, "a", "orders", since=mark)
+    ctx.produce("orders", parts[1], key_field=sc["key"])
+    want_a2 = a2_rows(rows[1])
+    out_a2 = values(ctx.consume("a-out2", min_records=len(want_a2)))
+    check(h.multiset_superset(want_a2, [r for r in out_a2 if r in want_a2]), "changed job a")
+    stray = [r for r in out_a2 if r not in a2_rows(rows[0] + rows[1])]
+    if stray:
+        raise AssertionError(f"changed job a wrote rows its new SQL cannot produce: {stray[:2]}")
+    if len(out_a2) - len(want_a2) >= len(a2_rows(rows[0])) > 0:
+        raise AssertionError("changed job a re-read the topic from the beginning")
+    want_b = b_rows(rows[0] + rows[1])
+    check(h.multiset_superset(want_b, values(ctx.consume("b-out", min_records=len(want_b)))),
+          "job b while a changed")
+
+    # Remove b: it stops; a goes on.
+    mark = d.log_size()
+    os.remove(os.path.join(ctx.jobs_dir, "b.yaml"))
+    d.wait_for_log(h.log_regex("stopped", "b"), since=mark)
+    ctx.produce("orders", parts[2], key_field=sc["key"])
+    want_a2 = a2_rows(rows[1] + rows[2])
+    out_a2 = values(ctx.consume("a-out2", min_records=len(want_a2)))
+    check(h.multiset_superset(want_a2, [r for r in out_a2 if r in want_a2]), "job a after b left")
+    late_ids = {r["order_id"] for r in rows[2]}
+    late_b = [r for r in values(ctx.consume("b-out", idle=1)) if r["order_id"] in late_ids]
+    if late_b:
+        raise AssertionError(f"removed job b still wrote {len(late_b)} rows")
+    unaffected = h.log_regex("stopped", "a")
+    if any(re.search(unaffected, line) for line in d.log()[mark:].splitlines()):
+        raise AssertionError("removing b stopped a")
+    stop_cleanly(d)
+    return "add, change, remove ok"
+
+
+def test_invalid_job(ctx):
+    """An invalid job file is reported and does not affect the other jobs, at start and when
+    added while running."""
+    sc = SCENARIOS["S0"]
+    data = generate(ctx, "S0", RECORDS)
+    part1, part2 = split_lines(data, 2)
+    rows1, rows2 = h.read_jsonl(part1), h.read_jsonl(part2)
+    ctx.start_broker(topics=[("orders", 3), ("good-out", 3)])
+    ctx.write_job("good.yaml", kafka_job("good", sc, "orders", "good-out"))
+    ctx.write_job("bad.yaml", kafka_job("bad", sc, "orders", "bad-out",
+                                        sql="SELECT no_such_column FROM orders"))
+    d = ctx.start_daemon()
+    d.wait_for_log(h.log_regex("invalid", "bad"))
+    wait_assigned(d, "good", "orders")
+    ctx.produce("orders", part1, key_field=sc["key"])
+    check(h.multiset_equal(rows1, values(ctx.consume("good-out", min_records=len(rows1)))),
+          "good job next to an invalid one")
+
+    mark = d.log_size()
+    with open(os.path.join(ctx.jobs_dir, "broken.yaml"), "w") as f:
+        f.write("name: broken\nsql: [unclosed\nsource: {type: kafka\n")
+    d.wait_for_log(h.log_regex("invalid", "broken"), since=mark)
+    ctx.produce("orders", part2, key_field=sc["key"])
+    check(h.multiset_equal(rows1 + rows2,
+                           values(ctx.consume("good-out", min_records=len(rows1) + len(rows2)))),
+          "good job after an invalid file was added")
+    for event in ("stopped", "revoked", "failed"):
+        if any(re.search(h.log_regex(event, "good"), line)
+               for line in d.log()[mark:].splitlines()):
+            raise AssertionError(f"the invalid file made job good log '{event}'")
+    if not d.alive():
+        raise AssertionError("daemon exited")
+    stop_cleanly(d)
+    return "invalid files reported, good job complete"
+
+
+# --------------------------------------------------------------------------------------------
+
+
+CASES = {name[len("test_"):]: fn for name, fn in globals().items()
+         if name.startswith("test_") and callable(fn)}
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    sluice, workdir = os.path.abspath(argv[1]), os.path.abspath(argv[2])
+    names = argv[3:] or list(CASES)
+    unknown = [n for n in names if n.removeprefix("test_") not in CASES]
+    if unknown:
+        print(f"unknown test(s) {unknown}; known: {', '.join(CASES)}", file=sys.stderr)
+        return 2
+    failed = []
+    for name in names:
+        name = name.removeprefix("test_")
+        ctx = Ctx(sluice, workdir, name)
+        start = time.monotonic()
+        try:
+            detail = CASES[name](ctx)
+            print(f"PASS {name} ({time.monotonic() - start:.1f} s): {detail}", flush=True)
+        except (AssertionError, h.HarnessError, subprocess.SubprocessError, OSError) as e:
+            failed.append(name)
+            print(f"FAIL {name} ({time.monotonic() - start:.1f} s): {e}", flush=True)
+        except Exception:  # a bug in the test itself: show where
+            failed.append(name)
+            print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
+        finally:
+            ctx.cleanup()
+    print(f"{len(names) - len(failed)} passed, {len(failed)} failed"
+          + (f": {' '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,427 @@
+"""End-to-end test harness: drives `sluice broker`, `sluice serve` and `sluice run` as processes,
+with Debian's kafka-python (`python3-kafka`, importable from /usr/bin/python3 only) as the
+independent Kafka client.
+
+Everything is bounded: every wait has a timeout, every process is stopped by its own PID (SIGTERM,
+then SIGKILL after the timeout). Network only on 127.0.0.1 (the broker listens there).
+
+The daemon's log lines the tests look for are in LOG_PATTERNS, the one place to adjust them.
+"""
+
+import collections
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import time
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+
+# One log line per event on the daemon's stderr. `{job}` and `{topic}` are filled in (escaped)
+# by log_regex(); the `assigned` pattern captures the partition list "0,1,2".
+LOG_PATTERNS = {
+    "started": r"job {job}: started",
+    "assigned": r"job {job}: assigned {topic} \[([0-9, ]*)\]",
+    "revoked": r"job {job}: revoked",
+    "stopped": r"job {job}: stopped",
+    "invalid": r"job {job}: invalid:",
+    "failed": r"job {job}: failed:",
+}
+
+
+def log_regex(event, job, topic=r"\S+"):
+    """The regex for `event` (a LOG_PATTERNS key) of job `job`; `topic` is a literal name."""
+    if topic != r"\S+":
+        topic = re.escape(topic)
+    return LOG_PATTERNS[event].format(job=re.escape(job), topic=topic)
+
+
+def parse_partitions(text):
+    """"0,1, 2" -> [0, 1, 2]."""
+    return sorted(int(p) for p in re.split(r"[,\s]+", text.strip()) if p)
+
+
+class HarnessError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------------
+# Processes
+
+
+class _LineReader:
+    """Reads lines from a pipe with a timeout (select + os.read, no blocking readline)."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = b""
+        self.eof = False
+
+    def readline(self, timeout):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            if self.eof:
+                raise HarnessError("unexpected end of output")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise HarnessError(f"no line within {timeout} s")
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                chunk = os.read(self.fd, 4096)
+                if not chunk:
+                    self.eof = True
+                self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode()
+
+
+def _stop_process(proc, timeout):
+    """SIGTERM to proc's PID, wait up to `timeout` s, then SIGKILL. Returns (exit code, timed_out)."""
+    if proc.poll() is not None:
+        return proc.returncode, False
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        return proc.wait(timeout=timeout), False
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        return proc.wait(timeout=10), True
+
+
+class Broker:
+    """`sluice broker --control stdin`: start(), control(cmd), stop()."""
+
+    def __init__(self, sluice, workdir, brokers=1, topics=()):
+        self.sluice = sluice
+        self.log_path = os.path.join(workdir, "broker.log")
+        self.brokers = brokers
+        self.topics = list(topics)
+        self.proc = None
+        self.bootstrap = None
+        self._out = None
+
+    def start(self, timeout=15):
+        args = [self.sluice, "broker", "--brokers", str(self.brokers), "--control", "stdin"]
+        for name, partitions in self.topics:
+            args += ["--topic", f"{name}:{partitions}"]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=log)
+        self._out = _LineReader(self.proc.stdout.fileno())
+        line = self._out.readline(timeout)
+        m = re.fullmatch(r"bootstrap: (\S+)", line)
+        if not m:
+            self.stop()
+            raise HarnessError(f"broker's first line is {line!r}")
+        self.bootstrap = m.group(1)
+        return self.bootstrap
+
+    def control(self, command, check=True, timeout=15):
+        """Sends one control command; returns its answer line ("ok" or "error: ...")."""
+        self.proc.stdin.write((command + "\n").encode())
+        self.proc.stdin.flush()
+        answer = self._out.readline(timeout)
+        if check and answer != "ok":
+            raise HarnessError(f"broker control '{command}': {answer}")
+        return answer
+
+    def create_topic(self, name, partitions):
+        self.control(f"create {name} {partitions}")
+
+    def stop(self, timeout=15):
+        """SIGTERM; returns the exit code (stdin stays open on purpose: EOF must not matter)."""
+        if self.proc is None:
+            return None
+        code, timed_out = _stop_process(self.proc, timeout)
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        if timed_out:
+            raise HarnessError(f"broker did not exit within {timeout} s of SIGTERM")
+        return code
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Daemon:
+    """`sluice serve --config FILE` with stderr to a log file."""
+
+    def __init__(self, sluice, config_path, log_path):
+        self.sluice = sluice
+        self.config_path = config_path
+        self.log_path = log_path
+        self.proc = None
+
+    def start(self):
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([self.sluice, "serve", "--config", self.config_path],
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=30):
+        """SIGTERM, wait; returns the exit code (-9 when it had to be killed)."""
+        if self.proc is None:
+            return None
+        code, timed_out = _stop_process(self.proc, timeout)
+        return -9 if timed_out else code
+
+    def log(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def log_size(self):
+        return len(self.log())
+
+    def wait_for_log(self, regex, timeout=30, since=0):
+        """Waits until a line matching `regex` appears after character offset `since`; returns the
+        match. Raises HarnessError on timeout or if the daemon exits first."""
+        deadline = time.monotonic() + timeout
+        pattern = re.compile(regex)
+        while True:
+            text = self.log()[since:]
+            for line in text.splitlines():
+                m = pattern.search(line)
+                if m:
+                    return m
+            if not self.alive():
+                raise HarnessError(f"daemon exited ({self.proc.returncode}) before /{regex}/; "
+                                   f"log tail:\n{tail(text)}")
+            if time.monotonic() > deadline:
+                raise HarnessError(f"no /{regex}/ in the daemon log within {timeout} s; "
+                                   f"log tail:\n{tail(text)}")
+            time.sleep(0.1)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def tail(text, lines=15):
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_server_config(path, bootstrap, jobs_dir, threads=2, http_port=None, state_dir=None):
+    """Writes a `sluice serve` config (YAML) and returns its path."""
+    http_port = http_port or free_port()
+    state_dir = state_dir or os.path.join(os.path.dirname(path), "state")
+    os.makedirs(jobs_dir, exist_ok=True)
+    with open(path, "w") as f:
+        f.write(f"kafka:\n  bootstrap.servers: {bootstrap}\n"
+                f"jobs_dir: {jobs_dir}\n"
+                f"http:\n  listen: 127.0.0.1:{http_port}\n"
+                f"threads: {threads}\n"
+                f"state_dir: {state_dir}\n")
+    return path
+
+
+def run_job(sluice, job_path, timeout=120):
+    """`sluice run JOB`; raises HarnessError unless it exits 0."""
+    r = subprocess.run([sluice, "run", job_path], capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise HarnessError(f"sluice run {job_path} exited {r.returncode}: {r.stderr.strip()}")
+    return r
+
+
+# --------------------------------------------------------------------------------------------
+# Kafka client side (kafka-python)
+
+
+def produce_jsonl(bootstrap, topic, path, key_field=None, timeout=60):
+    """Produces every line of a JSON Lines file to `topic` (value: the line as is; key: the JSON
+    value of `key_field` as text, or none). acks=all, with batching. Returns the count."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
+                             batch_size=64 * 1024, retries=20, retry_backoff_ms=200,
+                             max_in_flight_requests_per_connection=1, request_timeout_ms=15000)
+    count = 0
+    futures = []
+    try:
+        with open(path, "rb") as f:
+            for line in f:
+                line = line.rstrip(b"\n")
+                if not line:
+                    continue
+                key = None
+                if key_field is not None:
+                    v = json.loads(line)[key_field]
+                    key = (v if isinstance(v, str) else json.dumps(v)).encode()
+                futures.append(producer.send(topic, value=line, key=key))
+                count += 1
+        producer.flush(timeout=timeout)
+        for fut in futures:
+            fut.get(timeout=timeout)  # raises on a failed delivery
+    finally:
+        producer.close(timeout=10)
+    return count
+
+
+Record = collections.namedtuple("Record", "key value partition offset headers")
+
+
+def consume_topic(bootstrap, topic, idle=3.0, max_seconds=60.0, min_records=0):
+    """Reads `topic` from the beginning of every partition (no group, nothing committed) until no
+    new record came for `idle` s and at least `min_records` were read, or `max_seconds` passed.
+    Returns Records sorted by (partition, offset); value is the parsed JSON (or raw bytes when
+    not JSON), key the decoded text or None."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                             enable_auto_commit=False, auto_offset_reset="earliest")
+    start = time.monotonic()
+    records = []
+    try:
+        partitions = None
+        while partitions is None:
+            partitions = consumer.partitions_for_topic(topic)
+            if partitions is None:
+                if time.monotonic() - start > max_seconds:
+                    return []
+                time.sleep(0.2)
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        last_new = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now - start > max_seconds:
+                break
+            if now - last_new > idle and len(records) >= min_records:
+                break
+            try:
+                batch = consumer.poll(timeout_ms=200)
+            except KafkaError:  # e.g. an error injected with `errors Fetch ...`: poll again
+                time.sleep(0.2)
+                continue
+            for msgs in batch.values():
+                for m in msgs:
+                    records.append(Record(_text(m.key), _json(m.value), m.partition, m.offset,
+                                          list(m.headers or [])))
+                    last_new = time.monotonic()
+    finally:
+        consumer.close()
+    records.sort(key=lambda r: (r.partition, r.offset))
+    return records
+
+
+def _text(b):
+    return None if b is None else b.decode(errors="replace")
+
+
+def _json(b):
+    try:
+        return json.loads(b)
+    except (ValueError, TypeError):
+        return b
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison helpers: each returns (ok, reason); reason names the first differences.
+
+
+def canon(row):
+    return json.dumps(row, sort_keys=True, separators=(",", ":"))
+
+
+def _diff_text(missing, extra, limit=3):
+    parts = []
+    if missing:
+        parts.append(f"{sum(missing.values())} missing, e.g. {list(missing)[:limit]}")
+    if extra:
+        parts.append(f"{sum(extra.values())} unexpected, e.g. {list(extra)[:limit]}")
+    return "; ".join(parts)
+
+
+def multiset_equal(expected, actual):
+    """Per-record outputs: the same rows, the same number of times, any order."""
+    e = collections.Counter(canon(r) for r in expected)
+    a = collections.Counter(canon(r) for r in actual)
+    if e == a:
+        return True, f"{len(actual)} rows equal"
+    return False, _diff_text(e - a, a - e)
+
+
+def multiset_superset(expected, actual):
+    """At-least-once: every expected row is there (as often as expected); duplicates allowed,
+    rows that are not expected at all are not."""
+    e = collections.Counter(canon(r) for r in expected)
+    a = collections.Counter(canon(r) for r in actual)
+    missing = e - a
+    unknown = collections.Counter({k: v for k, v in a.items() if k not in e})
+    if not missing and not unknown:
+        dups = sum((a - e).values())
+        return True, f"{len(actual)} rows cover {len(expected)} expected ({dups} duplicates)"
+    return False, _diff_text(missing, unknown)
+
+
+def _key_of(row, key_cols):
+    return tuple(json.dumps(row.get(c), sort_keys=True) for c in key_cols)
+
+
+def changes_equal(expected, actual, key_cols, exact=True):
+    """EMIT CHANGES aggregates: per key (of `key_cols`) the last row is equal (rows in output
+    order), and the multiset of rows is equal (exact) or a superset (exact=False)."""
+    ok, reason = (multiset_equal if exact else multiset_superset)(expected, actual)
+    if not ok:
+        return False, reason
+    last_e = {_key_of(r, key_cols): canon(r) for r in expected}
+    last_a = {_key_of(r, key_cols): canon(r) for r in actual}
+    if last_e.keys() != last_a.keys():
+        return False, f"keys differ: {sorted(set(last_e) ^ set(last_a))[:3]}"
+    bad = [k for k in last_e if last_e[k] != last_a[k]]
+    if bad:
+        k = bad[0]
+        return False, f"{len(bad)} keys end differently, e.g. {k}: want {last_e[k]} got {last_a[k]}"
+    return True, f"{reason}; last row equal for {len(last_e)} keys"
+
+
+def final_windows_equal(expected, actual, key_cols, window_cols=("_window_start", "_window_end"),
+                        required=None):
+    """EMIT FINAL windows: the rows, identified by (keys, window), are the same set and each row
+    appears once. `required(row)` (optional) limits which expected rows must be present (e.g. only
+    windows the watermark has closed); the actual rows must still all be expected ones."""
+    cols = list(key_cols) + list(window_cols)
+    exp = {_key_of(r, cols): canon(r) for r in expected}
+    act = collections.Counter(_key_of(r, cols) for r in actual)
+    act_rows = {_key_of(r, cols): canon(r) for r in actual}
+    dup = [k for k, n in act.items() if n > 1]
+    if dup:
+        return False, f"{len(dup)} windows emitted more than once, e.g. {dup[0]}"
+    extra = [k for k in act_rows if k not in exp]
+    if extra:
+        return False, f"{len(extra)} unexpected windows, e.g. {act_rows[extra[0]]}"
+    wrong = [k for k in act_rows if act_rows[k] != exp[k]]
+    if wrong:
+        k = wrong[0]
+        return False, f"{len(wrong)} windows differ, e.g. want {exp[k]} got {act_rows[k]}"
+    need = [k for k, r in ((_key_of(r, cols), r) for r in expected) if required is None or
+            required(r)]
+    missing = [k for k in need if k not in act_rows]
+    if missing:
+        return False, f"{len(missing)} of {len(need)} windows missing, e.g. {exp[missing[0]]}"
+    return True, f"{len(act_rows)} windows equal ({len(need)} required)"

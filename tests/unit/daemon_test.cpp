@@ -1,0 +1,298 @@
+// The daemon's pieces: the latency histogram, record keys, the partitioning rules, and one
+// KafkaJob end to end against the in-process mock broker (output, dead letters with headers,
+// counts, commits).
+
+#include "config/job_config.hpp"
+#include "server/daemon/job_status.hpp"
+#include "server/kafka/kafka_job.hpp"
+#include "server/kafka/mock_broker.hpp"
+#include "server/run/job_runner.hpp"
+#include "server/run/record_key.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "kafka_test_util.hpp"
+
+using namespace sluice;
+using server::LatencyHistogram;
+
+namespace {
+
+config::JobConfig job_from(const std::string& yaml) {
+  return config::load_job_text(yaml, "test.yaml");
+}
+
+std::string kafka_job_yaml(const std::string& sql, const std::string& extra_source = "") {
+  return "name: t\nsql: " + sql +
+         "\nsource:\n  type: kafka\n  topic: in\n  name: trades\n  schema: {trader_id: STRING, "
+         "symbol: STRING, price: 'DECIMAL(12,2)', quantity: BIGINT}\n" +
+         extra_source + "sink: {type: kafka, topic: out}\n";
+}
+
+}  // namespace
+
+TEST_CASE("latency histogram buckets bound every value and quantiles land in the right bucket",
+          "[daemon]") {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 100000; ++i) {
+    uint64_t v = rng() >> (rng() % 64);
+    v %= uint64_t{1} << 40;
+    size_t b = LatencyHistogram::bucket(v);
+    REQUIRE(LatencyHistogram::lower(b) <= v);
+    if (b + 1 < LatencyHistogram::kBuckets) REQUIRE(v < LatencyHistogram::lower(b + 1));
+  }
+  for (size_t b = 1; b < LatencyHistogram::kBuckets; ++b)
+    REQUIRE(LatencyHistogram::lower(b) > LatencyHistogram::lower(b - 1));
+
+  LatencyHistogram h;
+  LatencyHistogram::Snapshot empty{};
+  CHECK(LatencyHistogram::quantile(empty, 0.5) < 0);
+  for (int i = 1; i <= 1000; ++i)
+    h.add(i * 1000);  // 1 ms .. 1 s, uniform
+  LatencyHistogram::Snapshot s{};
+  h.add_to(s);
+  // Buckets are at most 25% wide, so the estimates are within 25% of the true quantiles.
+  CHECK(LatencyHistogram::quantile(s, 0.5) == Approx(0.5).epsilon(0.25));
+  CHECK(LatencyHistogram::quantile(s, 0.99) == Approx(0.99).epsilon(0.25));
+  CHECK(LatencyHistogram::quantile(s, 0.5) < LatencyHistogram::quantile(s, 0.99));
+}
+
+TEST_CASE("record keys: one string column as bytes, anything else as a JSON object", "[daemon]") {
+  using types::DataType;
+  using types::Value;
+  std::vector<format::Column> schema = {
+      {"symbol", DataType::string()}, {"id", DataType::bigint()}, {"trader", DataType::string()}};
+  Arena arena;
+  Value row[3] = {Value::string(arena.copy("SYM1")), Value::bigint(42),
+                  Value::string(arena.copy("T\"1"))};
+  std::string out;
+
+  server::RecordKey one({0}, schema);
+  REQUIRE(one.encode(row, out));
+  CHECK(out == "SYM1");
+  Value null_row[3] = {Value::make_null(types::TypeId::kString), Value::bigint(1), row[2]};
+  CHECK_FALSE(one.encode(null_row, out));
+
+  server::RecordKey number({1}, schema);
+  REQUIRE(number.encode(row, out));
+  CHECK(out == R"({"id":42})");
+
+  server::RecordKey two({2, 0}, schema);
+  REQUIRE(two.encode(row, out));
+  CHECK(out == R"({"trader":"T\"1","symbol":"SYM1"})");
+
+  server::RecordKey none;
+  CHECK(none.empty());
+  CHECK_FALSE(none.encode(row, out));
+}
+
+TEST_CASE("a keyed query repartitions unless the source is partitioned by a subset of its keys",
+          "[daemon]") {
+  auto needs = [](const std::string& sql, const std::string& extra) {
+    auto job = job_from(kafka_job_yaml(sql, extra));
+    return server::needs_repartition(job, *server::compile_job(job));
+  };
+  const std::string by_symbol = "SELECT symbol, COUNT(*) FROM trades GROUP BY symbol";
+  CHECK(needs(by_symbol, ""));
+  CHECK_FALSE(needs(by_symbol, "  partitioned_by: [symbol]\n"));
+  CHECK(needs(by_symbol, "  partitioned_by: [trader_id]\n"));
+  const std::string by_both =
+      "SELECT trader_id, symbol, SUM(quantity) FROM trades GROUP BY trader_id, symbol";
+  CHECK_FALSE(needs(by_both, "  partitioned_by: [trader_id]\n"));
+  CHECK_FALSE(needs(by_both, "  partitioned_by: [symbol, trader_id]\n"));
+  CHECK(needs(by_both, "  partitioned_by: [trader_id, price]\n"));
+  // Stateless queries never do.
+  CHECK_FALSE(needs("SELECT symbol, price FROM trades WHERE quantity > 0", ""));
+
+  auto topics = server::job_topics(job_from(kafka_job_yaml(by_symbol)));
+  CHECK(topics == std::vector<std::string>{"in", "out", "t-repartition"});
+
+  // State without a plain-column key cannot be partitioned: refused with a clear error.
+  auto global = job_from(kafka_job_yaml("SELECT COUNT(*) FROM trades"));
+  REQUIRE_THROWS_AS(server::compile_job(global), config::ConfigError);
+  try {
+    server::compile_job(global);
+  } catch (const config::ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("not keyed by plain input columns"));
+    CHECK_THAT(e.what(), Catch::Contains("test.yaml:"));
+  }
+  // The same query over a file is fine: one input, one state.
+  auto file_job = job_from(
+      "name: f\nsql: SELECT COUNT(*) FROM trades\nsource: {type: file, path: x.jsonl, name: "
+      "trades, schema: {symbol: STRING}}\nsink: {type: stdout}\n");
+  CHECK_NOTHROW(server::compile_job(file_job));
+}
+
+namespace {
+
+struct Consumed {
+  std::string key;
+  std::string value;
+  std::map<std::string, std::string> headers;
+};
+
+// Reads every record of `topic` (partitions 0..n-1 from the beginning) until `expected` arrived
+// or `timeout` passed, with headers.
+std::vector<Consumed> read_topic(const std::string& bootstrap, const std::string& topic,
+                                 int partitions, size_t expected,
+                                 std::chrono::milliseconds timeout) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  kafka_testing::set(conf, "bootstrap.servers", bootstrap);
+  kafka_testing::set(conf, "group.id", "reader-" + topic);
+  auto rk = kafka_testing::make_handle(RD_KAFKA_CONSUMER, conf);
+  rd_kafka_poll_set_consumer(rk.get());
+  auto* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk.get(), list);
+  rd_kafka_topic_partition_list_destroy(list);
+  std::vector<Consumed> got;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (got.size() < expected && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk.get(), 100);
+    if (m == nullptr) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Consumed c;
+      if (m->key) c.key.assign(static_cast<const char*>(m->key), m->key_len);
+      if (m->payload) c.value.assign(static_cast<const char*>(m->payload), m->len);
+      rd_kafka_headers_t* h = nullptr;
+      if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name = nullptr;
+        const void* v = nullptr;
+        size_t size = 0;
+        for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &v, &size) == 0; ++i)
+          c.headers[name] = std::string(static_cast<const char*>(v), size);
+      }
+      got.push_back(std::move(c));
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk.get());
+  return got;
+}
+
+}  // namespace
+
+TEST_CASE("a Kafka job writes output and dead letters with headers, counts, and commits",
+          "[kafka][daemon]") {
+  server::kafka::MockBroker broker;
+  std::string bootstrap = broker.start(1, {{"in", 2}, {"out", 2}, {"out.dlq", 1}});
+
+  // 100 records over 2 partitions: 3 do not decode, 2 divide by zero.
+  kafka_testing::Producer producer(bootstrap);
+  std::map<std::string, std::string> bad;  // value -> expected error code
+  for (int i = 0; i < 100; ++i) {
+    std::string value =
+        "{\"id\":" + std::to_string(i) + ",\"d\":" + std::to_string(i % 7 + 1) + "}";
+    if (i == 10 || i == 50 || i == 90) {
+      value = "{\"id\":" + std::to_string(i) + ",\"d\":";  // truncated
+      bad[value] = "DECODE";
+    } else if (i == 20 || i == 60) {
+      value = "{\"id\":" + std::to_string(i) + ",\"d\":0}";
+      bad[value] = "DIVISION_BY_ZERO";
+    }
+    producer.produce("in", "k" + std::to_string(i % 5), value);
+  }
+  producer.flush(std::chrono::seconds(10));
+
+  auto job = std::make_shared<config::JobConfig>(config::load_job_text(
+      "name: divide\n"
+      "sql: SELECT id, 100 / d AS q FROM nums\n"
+      "source: {type: kafka, topic: in, name: nums, schema: {id: BIGINT, d: BIGINT}}\n"
+      "sink: {type: kafka, topic: out}\n"
+      "dead_letter: {type: kafka, topic: out.dlq}\n"
+      "kafka: {auto.offset.reset: earliest, session.timeout.ms: 6000, fetch.wait.max.ms: 10}\n",
+      "divide.yaml"));
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i)
+    threads.emplace_back([&io] { io.run(); });
+
+  auto k = std::make_unique<server::kafka::KafkaJob>(
+      io, job, config::KafkaProperties{{"bootstrap.servers", bootstrap}}, 1);
+  k->start();
+  server::JobStatus st;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    st = k->status();
+    if (st.counts.records_out + st.counts.dead_lettered == 100) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(st.state == server::JobState::kRunning);
+  CHECK(st.counts.records_in == 100);
+  CHECK(st.counts.records_out == 95);
+  CHECK(st.counts.rejected == 5);
+  CHECK(st.counts.dead_lettered == 5);
+  CHECK(st.partitions.size() == 2);
+
+  std::atomic<bool> stopped{false};
+  k->stop([&] { stopped = true; });
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!stopped && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(stopped);
+  st = k->status();
+  CHECK(st.state == server::JobState::kStopped);
+  CHECK(st.commits >= 1);
+  CHECK(st.commit_failures == 0);
+  k.reset();
+  work.reset();
+  for (auto& t : threads)
+    t.join();
+
+  // Output: one record per good input, keyed by the input record's key.
+  auto out = read_topic(bootstrap, "out", 2, 95, std::chrono::seconds(15));
+  REQUIRE(out.size() == 95);
+  std::set<std::string> ids;
+  for (const auto& r : out) {
+    CHECK(r.key.size() == 2);
+    CHECK(r.key[0] == 'k');
+    ids.insert(r.value.substr(0, r.value.find(',')));
+  }
+  CHECK(ids.size() == 95);
+
+  // Dead letters: original key and bytes, and headers saying why and where from.
+  auto dlq = read_topic(bootstrap, "out.dlq", 1, 5, std::chrono::seconds(15));
+  REQUIRE(dlq.size() == 5);
+  for (const auto& r : dlq) {
+    REQUIRE(bad.count(r.value) == 1);
+    CHECK(r.headers.at("sluice.error.code") == bad[r.value]);
+    CHECK_FALSE(r.headers.at("sluice.error.message").empty());
+    CHECK(r.headers.at("sluice.source.topic") == "in");
+    CHECK(r.headers.at("sluice.job") == "divide");
+    CHECK((r.headers.at("sluice.source.partition") == "0" ||
+           r.headers.at("sluice.source.partition") == "1"));
+    CHECK_FALSE(r.headers.at("sluice.source.offset").empty());
+    CHECK(r.key.size() == 2);
+  }
+
+  // The committed offsets cover everything: a new member of the group starts at the end.
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  kafka_testing::set(conf, "bootstrap.servers", bootstrap);
+  kafka_testing::set(conf, "group.id", "divide");
+  auto rk = kafka_testing::make_handle(RD_KAFKA_CONSUMER, conf);
+  auto* parts = rd_kafka_topic_partition_list_new(2);
+  rd_kafka_topic_partition_list_add(parts, "in", 0);
+  rd_kafka_topic_partition_list_add(parts, "in", 1);
+  REQUIRE(rd_kafka_committed(rk.get(), parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  int64_t committed = 0;
+  for (int i = 0; i < parts->cnt; ++i) {
+    committed += parts->elems[i].offset;
+    std::string md(static_cast<const char*>(parts->elems[i].metadata),
+                   parts->elems[i].metadata_size);
+    CHECK_THAT(md, Catch::StartsWith("sluice1 wm="));
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  CHECK(committed == 100);
+}
