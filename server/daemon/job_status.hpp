@@ -98,6 +98,7 @@ struct PartitionStatus {
   int64_t lag = -1;               // high_watermark - position
   int64_t watermark = INT64_MIN;  // event-time watermark (none: INT64_MIN)
   bool paused = false;            // backpressure
+  uint64_t pauses = 0;            // times backpressure paused it
   uint64_t in_flight = 0;         // output records not yet acknowledged
   JobCounts counts;
 };

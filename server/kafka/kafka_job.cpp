@@ -262,6 +262,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
     s.position = static_cast<int64_t>(position_.get());
     s.watermark = static_cast<int64_t>(watermark_.get());
     s.paused = paused_flag_.load();
+    s.pauses = pauses_.get();
     s.in_flight = in_flight_messages_.get();
     s.counts = counters_.get();
     return s;
@@ -502,6 +503,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
                   partition_, in_flight_messages_.get());
     paused_ = true;
     paused_flag_ = true;
+    pauses_.add(1);
     set_paused(true);
   }
   void set_paused(bool pause) {
@@ -551,7 +553,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   // Makes the acknowledged position (held back to the oldest record in an open window) visible
   // to the control thread's commits.
   void publish() {
-    if (acked_offset_ < 0 || blocked_) return;
+    if (acked_offset_ < 0) return;  // (once blocked, acked_offset_ stays before the failure)
     CommitPoint p;
     p.offset = acked_offset_;
     if (auto retained = input_.query().retained_offset(input_.state()))
@@ -619,7 +621,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
 
   // Read from other threads.
   PipelineCounters counters_;
-  Counter position_, watermark_, in_flight_messages_;
+  Counter position_, watermark_, in_flight_messages_, pauses_;
   std::atomic<bool> paused_flag_{false};
   std::atomic<bool> drained_{false};
   LatencyHistogram latency_;

@@ -181,6 +181,85 @@ std::vector<Consumed> read_topic(const std::string& bootstrap, const std::string
   return got;
 }
 
+// A KafkaJob running on its own io_context with two threads; stops and joins on destruction.
+class RunningJob {
+ public:
+  RunningJob(const std::string& yaml, const std::string& bootstrap,
+             server::kafka::KafkaJobOptions options = {})
+      : work_(boost::asio::make_work_guard(io_)) {
+    auto job = std::make_shared<config::JobConfig>(config::load_job_text(yaml, "job.yaml"));
+    for (int i = 0; i < 2; ++i)
+      threads_.emplace_back([this] { io_.run(); });
+    job_ = std::make_unique<server::kafka::KafkaJob>(
+        io_, job, config::KafkaProperties{{"bootstrap.servers", bootstrap}}, 1, options);
+    job_->start();
+  }
+  ~RunningJob() {
+    if (job_) stop();
+    work_.reset();
+    for (auto& t : threads_)
+      t.join();
+  }
+
+  // Polls the status until `done(status)` or `timeout`; returns the last status.
+  template <typename Pred>
+  server::JobStatus wait_for(Pred done, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    server::JobStatus st;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+      st = job_->status();
+      if (done(st)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return st;
+  }
+
+  // Stops the job (drain, commit) and returns its final status; false in `stopped` on timeout.
+  server::JobStatus stop(bool* stopped = nullptr) {
+    std::atomic<bool> done{false};
+    job_->stop([&] { done = true; });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!done && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (stopped != nullptr) *stopped = done;
+    server::JobStatus st = job_->status();
+    job_.reset();
+    return st;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+  std::unique_ptr<server::kafka::KafkaJob> job_;
+};
+
+// The committed offsets of `group` for partitions 0..n-1 of `topic`, with their metadata.
+std::vector<std::pair<int64_t, std::string>> committed(const std::string& bootstrap,
+                                                       const std::string& group,
+                                                       const std::string& topic, int n) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  kafka_testing::set(conf, "bootstrap.servers", bootstrap);
+  kafka_testing::set(conf, "group.id", group);
+  auto rk = kafka_testing::make_handle(RD_KAFKA_CONSUMER, conf);
+  auto* parts = rd_kafka_topic_partition_list_new(n);
+  for (int p = 0; p < n; ++p)
+    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p);
+  std::vector<std::pair<int64_t, std::string>> out;
+  if (rd_kafka_committed(rk.get(), parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < parts->cnt; ++i) {
+      const auto& e = parts->elems[i];
+      out.emplace_back(e.offset, std::string(static_cast<const char*>(e.metadata),
+                                             e.metadata != nullptr ? e.metadata_size : 0));
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  return out;
+}
+
+const char* kTestKafka =
+    "kafka: {auto.offset.reset: earliest, session.timeout.ms: 6000, fetch.wait.max.ms: 10}\n";
+
 }  // namespace
 
 TEST_CASE("a Kafka job writes output and dead letters with headers, counts, and commits",
@@ -205,30 +284,16 @@ TEST_CASE("a Kafka job writes output and dead letters with headers, counts, and 
   }
   producer.flush(std::chrono::seconds(10));
 
-  auto job = std::make_shared<config::JobConfig>(config::load_job_text(
-      "name: divide\n"
-      "sql: SELECT id, 100 / d AS q FROM nums\n"
-      "source: {type: kafka, topic: in, name: nums, schema: {id: BIGINT, d: BIGINT}}\n"
-      "sink: {type: kafka, topic: out}\n"
-      "dead_letter: {type: kafka, topic: out.dlq}\n"
-      "kafka: {auto.offset.reset: earliest, session.timeout.ms: 6000, fetch.wait.max.ms: 10}\n",
-      "divide.yaml"));
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 2; ++i)
-    threads.emplace_back([&io] { io.run(); });
-
-  auto k = std::make_unique<server::kafka::KafkaJob>(
-      io, job, config::KafkaProperties{{"bootstrap.servers", bootstrap}}, 1);
-  k->start();
-  server::JobStatus st;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    st = k->status();
-    if (st.counts.records_out + st.counts.dead_lettered == 100) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  RunningJob job(std::string("name: divide\n"
+                             "sql: SELECT id, 100 / d AS q FROM nums\n"
+                             "source: {type: kafka, topic: in, name: nums, schema: {id: BIGINT, "
+                             "d: BIGINT}}\n"
+                             "sink: {type: kafka, topic: out}\n"
+                             "dead_letter: {type: kafka, topic: out.dlq}\n") +
+                     kTestKafka,
+                 bootstrap);
+  server::JobStatus st = job.wait_for(
+      [](const auto& s) { return s.counts.records_out + s.counts.dead_lettered == 100; });
   CHECK(st.state == server::JobState::kRunning);
   CHECK(st.counts.records_in == 100);
   CHECK(st.counts.records_out == 95);
@@ -236,20 +301,12 @@ TEST_CASE("a Kafka job writes output and dead letters with headers, counts, and 
   CHECK(st.counts.dead_lettered == 5);
   CHECK(st.partitions.size() == 2);
 
-  std::atomic<bool> stopped{false};
-  k->stop([&] { stopped = true; });
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!stopped && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  bool stopped = false;
+  st = job.stop(&stopped);
   REQUIRE(stopped);
-  st = k->status();
   CHECK(st.state == server::JobState::kStopped);
   CHECK(st.commits >= 1);
   CHECK(st.commit_failures == 0);
-  k.reset();
-  work.reset();
-  for (auto& t : threads)
-    t.join();
 
   // Output: one record per good input, keyed by the input record's key.
   auto out = read_topic(bootstrap, "out", 2, 95, std::chrono::seconds(15));
@@ -277,22 +334,76 @@ TEST_CASE("a Kafka job writes output and dead letters with headers, counts, and 
     CHECK(r.key.size() == 2);
   }
 
-  // The committed offsets cover everything: a new member of the group starts at the end.
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  kafka_testing::set(conf, "bootstrap.servers", bootstrap);
-  kafka_testing::set(conf, "group.id", "divide");
-  auto rk = kafka_testing::make_handle(RD_KAFKA_CONSUMER, conf);
-  auto* parts = rd_kafka_topic_partition_list_new(2);
-  rd_kafka_topic_partition_list_add(parts, "in", 0);
-  rd_kafka_topic_partition_list_add(parts, "in", 1);
-  REQUIRE(rd_kafka_committed(rk.get(), parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
-  int64_t committed = 0;
-  for (int i = 0; i < parts->cnt; ++i) {
-    committed += parts->elems[i].offset;
-    std::string md(static_cast<const char*>(parts->elems[i].metadata),
-                   parts->elems[i].metadata_size);
+  // The committed offsets cover everything, with the pipeline's metadata.
+  auto offsets = committed(bootstrap, "divide", "in", 2);
+  REQUIRE(offsets.size() == 2);
+  CHECK(offsets[0].first + offsets[1].first == 100);
+  for (const auto& [offset, md] : offsets)
     CHECK_THAT(md, Catch::StartsWith("sluice1 wm="));
+}
+
+TEST_CASE("on_error: fail stops the job and never commits past the failing record",
+          "[kafka][daemon]") {
+  server::kafka::MockBroker broker;
+  std::string bootstrap = broker.start(1, {{"in", 1}, {"out", 1}});
+  kafka_testing::Producer producer(bootstrap);
+  for (int i = 0; i < 40; ++i)
+    producer.produce("in", "k", i == 25 ? "not json" : "{\"id\":" + std::to_string(i) + "}");
+  producer.flush(std::chrono::seconds(10));
+
+  server::kafka::KafkaJobOptions options;
+  options.batch_records = 10;  // records 20..29 are one batch: the failing one
+  RunningJob job(std::string("name: strict\nsql: SELECT id FROM t\non_error: fail\n"
+                             "source: {type: kafka, topic: in, name: t, schema: {id: BIGINT}}\n"
+                             "sink: {type: kafka, topic: out}\n") +
+                     kTestKafka,
+                 bootstrap, options);
+  server::JobStatus st = job.wait_for([](const auto& s) {
+    return s.state == server::JobState::kFailed || s.state == server::JobState::kStopped;
+  });
+  CHECK(st.state == server::JobState::kFailed);
+  CHECK_THAT(st.error, Catch::Contains("offset 25"));
+  CHECK_THAT(st.error, Catch::Contains("DECODE"));
+  job.stop();
+  // Committed: at most up to the batch before the failing record, so it is read again.
+  auto offsets = committed(bootstrap, "strict", "in", 1);
+  REQUIRE(offsets.size() == 1);
+  CHECK(offsets[0].first <= 25);
+  CHECK(offsets[0].first >= 0);
+}
+
+TEST_CASE("backpressure pauses a partition and loses nothing", "[kafka][daemon]") {
+  server::kafka::MockBroker broker;
+  std::string bootstrap = broker.start(1, {{"in", 2}, {"out", 2}});
+  kafka_testing::Producer producer(bootstrap);
+  const int n = 6000;
+  for (int i = 0; i < n; ++i)
+    producer.produce("in", "k" + std::to_string(i % 13), "{\"id\":" + std::to_string(i) + "}");
+  producer.flush(std::chrono::seconds(20));
+
+  server::kafka::KafkaJobOptions options;
+  options.max_in_flight = 200;  // far below what one read of the backlog produces
+  options.batch_records = 256;
+  RunningJob job(std::string("name: bp\nsql: SELECT id, id * 2 AS twice FROM t\n"
+                             "source: {type: kafka, topic: in, name: t, schema: {id: BIGINT}}\n"
+                             "sink: {type: kafka, topic: out}\n") +
+                     kTestKafka,
+                 bootstrap, options);
+  server::JobStatus st =
+      job.wait_for([&](const auto& s) { return s.counts.records_out == uint64_t(n); });
+  CHECK(st.counts.records_in == uint64_t(n));
+  CHECK(st.counts.records_out == uint64_t(n));
+  uint64_t pauses = 0;
+  for (const auto& p : st.partitions) {
+    pauses += p.pauses;
+    CHECK(p.in_flight == 0);
   }
-  rd_kafka_topic_partition_list_destroy(parts);
-  CHECK(committed == 100);
+  CHECK(pauses > 0);
+  job.stop();
+  auto out = read_topic(bootstrap, "out", 2, n, std::chrono::seconds(20));
+  CHECK(out.size() == size_t(n));
+  std::set<std::string> distinct;
+  for (const auto& r : out)
+    distinct.insert(r.value);
+  CHECK(distinct.size() == size_t(n));
 }
