@@ -13,6 +13,8 @@ BUILD_PACKAGES=(
   sqlite3 python3 clang-format
   # tests: the end-to-end harness's independent Kafka client (kafka-python, /usr/bin/python3)
   python3-kafka
+  # tests: the admin API and metrics test (curl; promtool from prometheus)
+  curl prometheus
 )
 RUNTIME_PACKAGES=(
   librdkafka1 libspdlog1.10 libfmt9 libyaml-cpp0.7 libsimdjson14

@@ -2,6 +2,7 @@
 
 #include "config/server_config.hpp"
 #include "server/cli/gen_command.hpp"
+#include "server/cli/listen_option.hpp"
 #include "server/cli/serve_command.hpp"
 #include "server/daemon/daemon.hpp"
 #include "server/demo/scenarios.hpp"
@@ -23,11 +24,13 @@ namespace {
 
 constexpr const char* kDemoUsage =
     R"(usage: sluice demo [--scenarios S0,S1,S2,S3a,S3b] [--rate R] [--duration SECONDS]
-                   [--threads N] [--log-level LEVEL]
+                   [--threads N] [--http-listen HOST:PORT] [--log-level LEVEL]
 
 The live demo: an embedded Kafka-protocol broker, a generator producing each scenario's trade
 data at R records/s (default 20000), the scenario jobs running in the daemon, and a status line
-per job every second, until Ctrl-C (or --duration seconds).
+per job every second, until Ctrl-C (or --duration seconds). The admin API and Prometheus metrics
+are served on --http-listen (default 127.0.0.1:9464, or a free port when that one is taken: the
+log line `http: listening on HOST:PORT` names it).
 )";
 
 std::string lower(std::string s) {
@@ -70,6 +73,7 @@ int run_demo_command(const std::vector<std::string>& args, std::ostream& out, st
   DaemonOptions options;
   options.embedded_kafka = true;
   options.status_interval_s = 1;
+  options.http_fallback_to_free_port = true;
   auto usage = [&](const std::string& msg) {
     err << "sluice demo: " << msg << "\n\n" << kDemoUsage;
     return 2;
@@ -81,7 +85,7 @@ int run_demo_command(const std::vector<std::string>& args, std::ostream& out, st
       return 0;
     }
     if (a != "--scenarios" && a != "--rate" && a != "--duration" && a != "--threads" &&
-        a != "--log-level")
+        a != "--log-level" && a != "--http-listen")
       return usage(fmt::format("unknown option '{}'", a));
     if (i + 1 >= args.size()) return usage(fmt::format("{} needs a value", a));
     const std::string& v = args[++i];
@@ -107,6 +111,11 @@ int run_demo_command(const std::vector<std::string>& args, std::ostream& out, st
       if (!parse_number(v, n) || n == 0 || n > 1024)
         return usage(fmt::format("--threads '{}': expected 1..1024", v));
       options.threads = n;
+    } else if (a == "--http-listen") {
+      std::string error;
+      options.http_listen = parse_listen_option(v, &error);
+      if (!options.http_listen) return usage("--http-listen " + error);
+      options.http_fallback_to_free_port = false;  // an address asked for is not replaced
     } else {
       log_level = v;
     }

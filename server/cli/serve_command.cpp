@@ -1,6 +1,7 @@
 #include "server/cli/serve_command.hpp"
 
 #include "config/server_config.hpp"
+#include "server/cli/listen_option.hpp"
 #include "server/daemon/daemon.hpp"
 
 #include <fmt/format.h>
@@ -15,7 +16,8 @@ namespace {
 
 constexpr const char* kServeUsage =
     R"(usage: sluice serve --config FILE [--embedded-kafka] [--status-interval SECONDS]
-                    [--threads N] [--log-level trace|debug|info|warn|error]
+                    [--threads N] [--http-listen HOST:PORT]
+                    [--log-level trace|debug|info|warn|error]
 
 Runs every job file in the config's jobs_dir against Kafka until SIGTERM/SIGINT (then drains,
 commits and exits 0). SIGHUP rescans the jobs directory; it is also rescanned every second.
@@ -24,6 +26,9 @@ commits and exits 0). SIGHUP rescans the jobs directory; it is also rescanned ev
                            every job; prints `bootstrap: HOST:PORT` as the first stdout line
   --status-interval S      print a status line per job every S seconds on stdout
   --threads N              overrides the config's `threads`
+  --http-listen HOST:PORT  the admin API and /metrics (overrides the config's http.listen,
+                           default 127.0.0.1:9464); port 0 takes a free port, which the log line
+                           `http: listening on HOST:PORT` names
   --log-level LEVEL        default info; logs go to stderr
 )";
 
@@ -58,7 +63,8 @@ int run_serve_command(const std::vector<std::string>& args, std::ostream& out, s
       options.embedded_kafka = true;
       continue;
     }
-    if (a != "--config" && a != "--status-interval" && a != "--threads" && a != "--log-level")
+    if (a != "--config" && a != "--status-interval" && a != "--threads" && a != "--log-level" &&
+        a != "--http-listen")
       return usage(fmt::format("unknown option '{}'", a));
     if (i + 1 >= args.size()) return usage(fmt::format("{} needs a value", a));
     const std::string& v = args[++i];
@@ -66,6 +72,10 @@ int run_serve_command(const std::vector<std::string>& args, std::ostream& out, s
       config_file = v;
     } else if (a == "--log-level") {
       log_level = v;
+    } else if (a == "--http-listen") {
+      std::string error;
+      options.http_listen = parse_listen_option(v, &error);
+      if (!options.http_listen) return usage("--http-listen " + error);
     } else if (a == "--status-interval") {
       double s = 0;
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), s);

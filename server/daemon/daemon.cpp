@@ -1,6 +1,8 @@
 #include "server/daemon/daemon.hpp"
 
 #include "server/daemon/job_manager.hpp"
+#include "server/http/admin_api.hpp"
+#include "server/http/http_server.hpp"
 #include "server/kafka/mock_broker.hpp"
 #include "server/run/job_runner.hpp"
 
@@ -95,6 +97,21 @@ class StatusPrinter {
   std::map<std::string, Last> last_;
 };
 
+// Binds the admin API and metrics server; a port in use is an Error (the daemon exits 1) unless
+// `fallback`, which takes a free port instead.
+void start_http(http::HttpServer& server, const config::HttpListen& listen, bool fallback) {
+  try {
+    server.listen(listen.host, listen.port);
+  } catch (const Error& e) {
+    if (!fallback || listen.port == 0) throw;
+    spdlog::warn("{}; listening on a free port instead", e.what());
+    server.listen(listen.host, 0);
+  }
+  bool v6 = listen.host.find(':') != std::string::npos;
+  spdlog::info("http: listening on {}{}{}:{}", v6 ? "[" : "", listen.host, v6 ? "]" : "",
+               server.port());
+}
+
 }  // namespace
 
 int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::ostream& out) {
@@ -128,6 +145,10 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
   asio::io_context io(static_cast<int>(threads));
   auto work = asio::make_work_guard(io);
   JobManager jobs(io, server, jm);
+  http::HttpServer http_server(io);
+  http::add_admin_routes(http_server, [&jobs] { return jobs.status(); });
+  start_http(http_server, options.http_listen ? *options.http_listen : server.http,
+             options.http_fallback_to_free_port);
   StatusPrinter status(io, jobs, options.status_interval_s, out);
   asio::steady_timer deadline(io);
   int exit_code = 0;
@@ -175,6 +196,7 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
         jobs.shutdown([&] {
           deadline.cancel();
           signals.cancel();
+          http_server.stop();  // served through the drain; its handlers must leave the io_context
           work.reset();
           spdlog::info("all jobs stopped");
         });

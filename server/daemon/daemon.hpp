@@ -21,6 +21,11 @@ struct DaemonOptions {
   int64_t shutdown_timeout_ms = 60000;
   std::optional<unsigned> threads;  // overrides the config's `threads`
   double run_for_s = 0;             // stop by itself after this long, as on SIGTERM; 0: never
+  // Overrides the config's `http` listen address (--http-listen); port 0: any free port. The
+  // admin API and /metrics serve there while the daemon runs; the line
+  // `http: listening on HOST:PORT` in the log names the port actually bound.
+  std::optional<config::HttpListen> http_listen;
+  bool http_fallback_to_free_port = false;  // port taken: warn and bind a free one (sluice demo)
   // Hooks for the live demo (sluice demo): after the embedded broker started; when the stop
   // begins (on an io thread: must not block); after the jobs stopped, before the embedded broker
   // goes (may block briefly).

@@ -1,0 +1,419 @@
+#include "server/http/http_server.hpp"
+
+#include "common/error.hpp"
+#include "format/json.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/optional.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <set>
+
+namespace sluice::server::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 1;  // after the leading '/'
+  while (i <= path.size()) {
+    size_t slash = std::min(path.find('/', i), path.size());
+    out.push_back(path.substr(i, slash - i));
+    i = slash + 1;
+  }
+  return out;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes one path segment; nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  std::vector<std::string> segments;  // "{name}" segments capture
+  Handler handler;
+};
+
+}  // namespace
+
+const std::string* Request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (iequals(k, name)) return &v;
+  }
+  return nullptr;
+}
+
+Response Response::json(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::error(int status, std::string_view message) {
+  std::string body = "{\"error\": ";
+  format::append_json_string(message, body);
+  body += "}\n";
+  return json(status, std::move(body));
+}
+
+class Connection;
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& io, HttpServerOptions o)
+      : io(io), options(o), strand(asio::make_strand(io)), acceptor(strand), retry(strand) {}
+
+  void accept();
+  void on_accept(const boost::system::error_code& ec, tcp::socket socket);
+  Response dispatch(Request& request) const;
+
+  asio::io_context& io;
+  HttpServerOptions options;
+  std::vector<Route> routes;
+  asio::strand<asio::io_context::executor_type> strand;  // the accept loop's
+  tcp::acceptor acceptor;
+  asio::steady_timer retry;  // after an accept error (e.g. out of file descriptors)
+  std::atomic<uint16_t> port{0};
+  std::atomic<bool> stopped{false};
+
+  std::mutex mu;  // guards connections
+  std::set<std::shared_ptr<Connection>> connections;
+};
+
+// One client connection, on its own strand. Reads a request (bounded, with a deadline), answers
+// it, and reads the next while the client keeps the connection alive.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket)
+      : server_(std::move(server)), stream_(std::move(socket)) {}
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+  // Any thread.
+  void close() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->finish(); });
+  }
+
+ private:
+  void read() {
+    if (closed_) return;
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
+    parser_->body_limit(static_cast<uint64_t>(server_->options.max_body_bytes));
+    stream_.expires_after(server_->options.io_timeout);
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (closed_) return;
+    if (ec == bhttp::error::header_limit) {
+      return respond(Response::error(431, fmt::format("request headers larger than {} bytes",
+                                                      server_->options.max_header_bytes)),
+                     false);
+    }
+    if (ec == bhttp::error::body_limit) {
+      return respond(Response::error(413, fmt::format("request body larger than {} bytes",
+                                                      server_->options.max_body_bytes)),
+                     false);
+    }
+    if (ec == beast::error::timeout) {
+      spdlog::debug("http: closing a connection that sent no complete request within {} ms",
+                    server_->options.io_timeout.count());
+      return finish();
+    }
+    if (ec) {
+      // A request Beast cannot parse gets a 400; a closed or reset connection, or one closed in
+      // the middle of a request, just ends.
+      bool parse_error =
+          ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+      if (parse_error)
+        return respond(Response::error(400, fmt::format("bad request: {}", ec.message())), false);
+      return finish();
+    }
+    auto& msg = parser_->get();
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    for (const auto& f : msg)
+      req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    req.body = std::move(msg.body());
+    respond(server_->dispatch(req), msg.keep_alive());
+  }
+
+  void respond(Response r, bool keep_alive) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(r.status));
+    res->set(bhttp::field::server, "sluice");
+    res->set(bhttp::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers)
+      res->set(k, v);
+    res->body() = std::move(r.body);
+    res->keep_alive(keep_alive);
+    res->prepare_payload();
+    stream_.expires_after(server_->options.io_timeout);
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                         if (ec) return self->finish();
+                         if (!keep_alive) return self->linger();
+                         self->read();
+                       });
+  }
+
+  // Half-closes, then reads and discards what the client still sends (at most 1 MiB, for at most
+  // a second) before closing: closing a socket with unread data resets the connection, and the
+  // client could lose the response (an error answered before the whole request was read).
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(1));
+    discard_.resize(16 * 1024);
+    drain();
+  }
+
+  void drain() {
+    if (closed_) return;
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > 1024 * 1024) return self->finish();
+                              self->drain();
+                            });
+  }
+
+  void finish() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+    std::lock_guard lock(server_->mu);
+    server_->connections.erase(shared_from_this());
+  }
+
+  std::shared_ptr<HttpServer::Impl> server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::vector<char> discard_;  // linger(): what the client sends after the answer
+  size_t drained_ = 0;
+  bool closed_ = false;
+};
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept(
+      asio::make_strand(io),
+      [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
+        self->on_accept(ec, std::move(socket));
+      });
+}
+
+void HttpServer::Impl::on_accept(const boost::system::error_code& ec, tcp::socket socket) {
+  if (stopped.load() || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    spdlog::warn("http: accept failed: {}; retrying in 100 ms", ec.message());
+    retry.expires_after(std::chrono::milliseconds(100));
+    retry.async_wait([self = shared_from_this()](const boost::system::error_code& e) {
+      if (!e && !self->stopped.load()) self->accept();
+    });
+    return;
+  }
+  std::shared_ptr<Connection> conn;
+  {
+    std::lock_guard lock(mu);
+    if (stopped.load()) return;
+    if (connections.size() < options.max_connections) {
+      conn = std::make_shared<Connection>(shared_from_this(), std::move(socket));
+      connections.insert(conn);
+    }
+  }
+  if (conn) {
+    conn->start();
+  } else {
+    spdlog::warn("http: {} connections open; refusing one more", options.max_connections);
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  }
+  accept();
+}
+
+Response HttpServer::Impl::dispatch(Request& req) const {
+  auto q = req.target.find('?');
+  std::string_view raw = std::string_view(req.target).substr(0, q);
+  if (q != std::string::npos) req.query = req.target.substr(q + 1);
+  if (raw.empty() || raw[0] != '/')
+    return Response::error(400, "bad request target: expected an absolute path");
+  auto raw_segments = split_path(raw);
+  std::vector<std::string> segments;
+  req.path.clear();
+  for (auto s : raw_segments) {
+    auto d = percent_decode(s);
+    if (!d) return Response::error(400, "bad request target: malformed percent-encoding");
+    req.path += '/';
+    req.path += *d;
+    segments.push_back(std::move(*d));
+  }
+  std::vector<std::string> allowed;
+  for (const auto& route : routes) {
+    if (route.segments.size() != segments.size()) continue;
+    std::map<std::string, std::string> params;
+    bool match = true;
+    for (size_t i = 0; i < segments.size() && match; ++i) {
+      const auto& p = route.segments[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+        if (segments[i].empty()) match = false;
+        params[p.substr(1, p.size() - 2)] = segments[i];
+      } else {
+        match = p == segments[i];
+      }
+    }
+    if (!match) continue;
+    if (route.method != req.method) {
+      allowed.push_back(route.method);
+      continue;
+    }
+    req.params = std::move(params);
+    try {
+      return route.handler(req);
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} {}: {}", req.method, req.path, e.what());
+      return Response::error(500, fmt::format("internal error: {}", e.what()));
+    }
+  }
+  if (allowed.empty()) return Response::error(404, fmt::format("no such path '{}'", req.path));
+  std::string allow;
+  for (const auto& m : allowed)
+    allow += (allow.empty() ? "" : ", ") + m;
+  auto r = Response::error(405, fmt::format("method {} is not allowed on '{}' (allowed: {})",
+                                            req.method, req.path, allow));
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options)
+    : impl_(std::make_shared<Impl>(io, options)) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+void HttpServer::handle(std::string method, std::string pattern, Handler handler) {
+  SLUICE_ASSERT(!pattern.empty() && pattern[0] == '/');
+  Route r{std::move(method), std::move(pattern), {}, std::move(handler)};
+  for (auto s : split_path(r.pattern))
+    r.segments.emplace_back(s);
+  impl_->routes.push_back(std::move(r));
+}
+
+void HttpServer::listen(const std::string& host, uint16_t port) {
+  auto fail = [&](const std::string& why) {
+    return Error(
+        ErrorCode::kIo,
+        fmt::format("http: cannot listen on {}:{}: {}",
+                    host.find(':') != std::string::npos ? "[" + host + "]" : host, port, why));
+  };
+  boost::system::error_code ec;
+  tcp::endpoint endpoint;
+  auto address = asio::ip::make_address(host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, port);
+  } else {
+    tcp::resolver resolver(impl_->io);
+    auto results = resolver.resolve(host, std::to_string(port), ec);
+    if (ec || results.empty()) throw fail(ec ? ec.message() : "no address");
+    endpoint = results.begin()->endpoint();
+  }
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) throw fail(ec.message());
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  acceptor.bind(endpoint, ec);
+  if (ec) {
+    acceptor.close();
+    throw fail(ec.message());
+  }
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    acceptor.close();
+    throw fail(ec.message());
+  }
+  impl_->port = acceptor.local_endpoint().port();
+  asio::dispatch(impl_->strand, [impl = impl_] { impl->accept(); });
+}
+
+uint16_t HttpServer::port() const {
+  return impl_->port.load();
+}
+
+void HttpServer::stop() {
+  // Under the mutex, so that no connection is accepted after the copy below.
+  std::set<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopped.exchange(true)) return;
+    open = impl_->connections;
+  }
+  asio::post(impl_->strand, [impl = impl_] {
+    boost::system::error_code ignored;
+    impl->acceptor.close(ignored);
+    impl->retry.cancel();
+  });
+  for (const auto& c : open)
+    c->close();
+}
+
+Response HttpServer::dispatch(Request& request) const {
+  return impl_->dispatch(request);
+}
+
+}  // namespace sluice::server::http

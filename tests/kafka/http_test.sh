@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# The admin API and /metrics of a running daemon: `sluice serve --embedded-kafka --http-listen
+# 127.0.0.1:0` with the S2 scenario job (plus one invalid job file) and generated records. Checks
+# every endpoint with curl (/healthz, /readyz, /jobs, /jobs/s2, an unknown job, an unknown path, a
+# wrong method), that `promtool check metrics` accepts the exposition, that records and latency
+# are counted, that a second daemon on the same port exits 1 with a clear error, and a clean stop.
+set -euo pipefail
+SLUICE=$1
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "--- stdout"; tail -20 "$work/out" 2>/dev/null || true
+  echo "--- stderr"; grep -v ' kafka: ' "$work/err" 2>/dev/null | tail -30 || true
+  exit 1
+}
+# wait_for SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+mkdir -p "$work/jobs"
+cat >"$work/sluice.yaml" <<EOF
+jobs_dir: $work/jobs
+threads: 2
+kafka:
+  session.timeout.ms: 6000
+EOF
+"$SLUICE" gen --scenario S2 --print-job >"$work/jobs/s2.yaml"
+printf 'name: broken\nsql: SELEC nothing\n' >"$work/jobs/broken.yaml"
+
+"$SLUICE" serve --config "$work/sluice.yaml" --embedded-kafka --http-listen 127.0.0.1:0 \
+  >"$work/out" 2>"$work/err" &
+pid=$!
+wait_for 20 grep -q '^bootstrap: ' "$work/out" || fail "no bootstrap line"
+wait_for 20 grep -q 'http: listening on 127\.0\.0\.1:[0-9]' "$work/err" || fail "no http line"
+bootstrap=$(sed -n 's/^bootstrap: //p' "$work/out" | head -1)
+port=$(sed -n 's/.*http: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/err" | head -1)
+[[ "$port" =~ ^[0-9]+$ && "$port" -gt 0 ]] || fail "bad port '$port'"
+base="http://127.0.0.1:$port"
+
+# curl_check PATH STATUS [METHOD]: body in $work/body, headers in $work/head.
+curl_check() {
+  local code
+  code=$(curl -sS -X "${3:-GET}" -o "$work/body" -D "$work/head" -w '%{http_code}' \
+    --max-time 10 "$base$1") || fail "curl $1 failed"
+  [[ "$code" == "$2" ]] || fail "${3:-GET} $1: status $code, expected $2: $(cat "$work/body")"
+}
+
+curl_check /healthz 200
+grep -qx '{"status": "ok"}' "$work/body" || fail "healthz body: $(cat "$work/body")"
+grep -qi '^content-type: application/json' "$work/head" || fail "healthz content type"
+
+ready() { [[ $(curl -s -o /dev/null -w '%{http_code}' "$base/readyz") == 200 ]]; }
+wait_for 30 ready || fail "readyz never 200: $(curl -s "$base/readyz")"
+
+"$SLUICE" gen --scenario S2 --records 20000 --bootstrap "$bootstrap" 2>"$work/gen" ||
+  fail "gen failed: $(cat "$work/gen")"
+
+curl_check /jobs/nope 404
+grep -qx "{\"error\": \"no job named 'nope'\"}" "$work/body" || fail "404 body: $(cat "$work/body")"
+curl_check /nope 404
+grep -q '"error": ' "$work/body" || fail "404 body not JSON"
+curl_check /jobs 405 POST
+grep -qi '^allow: GET' "$work/head" || fail "405 without Allow"
+
+# Records flow: wait until the counters show them in and out, with a latency.
+scrape() { curl -sS --max-time 10 -o "$work/metrics" -D "$work/mhead" "$base/metrics"; }
+series_sum() { # series_sum REGEX: the sum of the values of the matching series
+  awk -v re="$1" '$0 !~ /^#/ && $1 ~ re { s += $NF } END { print s + 0 }' "$work/metrics"
+}
+flowing() {
+  scrape || return 1
+  local in out count
+  in=$(series_sum '^sluice_records_total\{job_name="s2",.*outcome="in"\}$')
+  out=$(series_sum '^sluice_records_total\{job_name="s2",.*outcome="out"\}$')
+  count=$(series_sum '^sluice_end_to_end_latency_seconds_count\{job_name="s2"\}$')
+  [[ "$in" -ge 20000 && "$out" -gt 0 && "$count" -gt 0 ]]
+}
+wait_for 60 flowing || fail "records never counted: $(grep 'job_name="s2"' "$work/metrics" | head)"
+grep -qi '^content-type: text/plain; version=0.0.4' "$work/mhead" || fail "metrics content type"
+curl_check /jobs 200
+grep -q '"name": "s2", "file": "[^"]*s2.yaml", "state": "running"' "$work/body" ||
+  fail "/jobs lacks s2 running: $(head -c 400 "$work/body")"
+grep -q '"name": "broken", [^}]*"state": "invalid", "error": "[^"]*broken.yaml:' "$work/body" ||
+  fail "/jobs lacks the invalid job with its error: $(head -c 2000 "$work/body")"
+
+curl_check /jobs/s2 200
+for key in '"partitions": \[{"topic": "s2-in", "partition": ' '"position": ' '"committed": ' \
+  '"high_watermark": ' '"lag": ' '"watermark": ' '"paused": ' '"in_flight": ' '"p99": ' \
+  '"generation": [1-9]' '"rebalances": [1-9]'; do
+  grep -q "$key" "$work/body" || fail "/jobs/s2 lacks $key: $(head -c 600 "$work/body")"
+done
+
+promtool check metrics <"$work/metrics" >"$work/promtool" 2>&1 ||
+  fail "promtool check metrics: $(cat "$work/promtool")"
+[[ ! -s "$work/promtool" ]] || fail "promtool warnings: $(cat "$work/promtool")"
+for series in 'sluice_bytes_total\{job_name="s2",topic="s2-in",partition="0",direction="in"\}' \
+  'sluice_consumer_lag\{job_name="s2",topic="s2-in",partition="0"\}' \
+  'sluice_pipeline_paused\{job_name="s2",topic="s2-in",partition="0"\} 0' \
+  'sluice_in_flight_records\{job_name="s2"' \
+  'sluice_end_to_end_latency_seconds_bucket\{job_name="s2",le="0.0001"\}' \
+  'sluice_end_to_end_latency_seconds_bucket\{job_name="s2",le="60"\}' \
+  'sluice_end_to_end_latency_quantile_seconds\{job_name="s2",quantile="0.99"\} [0-9]' \
+  'sluice_commits_total\{job_name="s2"\}' 'sluice_rebalances_total\{job_name="s2"\} [1-9]' \
+  'sluice_job_state\{job_name="s2",state="running"\} 1' \
+  'sluice_job_state\{job_name="broken",state="invalid"\} 1' \
+  'sluice_job_config_generation\{job_name="s2"\} [1-9]' 'sluice_process_cpu_seconds_total [0-9]' \
+  'sluice_process_resident_memory_bytes [1-9]'; do
+  grep -Eq "^$series" "$work/metrics" || fail "no series $series"
+done
+if grep -q '[{,]job="' "$work/metrics"; then fail "a series is labelled job="; fi
+
+# A second daemon on the same port: a clear startup error, exit 1.
+rc=0
+timeout 30 "$SLUICE" serve --config "$work/sluice.yaml" --http-listen "127.0.0.1:$port" \
+  >"$work/out2" 2>"$work/err2" || rc=$?
+[[ $rc -eq 1 ]] || fail "a second daemon on port $port exited $rc: $(cat "$work/err2")"
+grep -q "http: cannot listen on 127.0.0.1:$port: Address already in use" "$work/err2" ||
+  fail "no clear error for the port in use: $(cat "$work/err2")"
+rc=0
+"$SLUICE" serve --config "$work/sluice.yaml" --http-listen nonsense >/dev/null 2>"$work/err3" ||
+  rc=$?
+[[ $rc -eq 2 ]] && grep -q -- "--http-listen 'nonsense'" "$work/err3" ||
+  fail "bad --http-listen: exit $rc: $(cat "$work/err3")"
+
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=""
+[[ $rc -eq 0 ]] || fail "sluice serve exited $rc after SIGTERM"
+grep -q "all jobs stopped" "$work/err" || fail "no clean stop in the log"
+echo "PASS: admin API, /metrics (promtool ok, records and latency counted), port-in-use error"
