@@ -81,7 +81,8 @@ std::string parse_listen(std::string_view text, HttpListen* out) {
   return {};
 }
 
-void read_http(MapReader map, HttpListen* http) {
+void read_http(MapReader map, HttpListen* http, std::string* token) {
+  map.string("token", token);
   std::string listen;
   if (map.string("listen", &listen)) {
     http->mark = mark_of(map.value("listen"));
@@ -112,7 +113,7 @@ void read_server(MapReader& root, ServerConfig& config) {
                         &config.kafka);
   config.jobs_dir = "jobs";
   read_dir(root, "jobs_dir", config.file, &config.jobs_dir);
-  read_http(root.map("http"), &config.http);
+  read_http(root.map("http"), &config.http, &config.http_token);
   read_threads(root, &config.threads);
   config.state_dir = "state";
   read_dir(root, "state_dir", config.file, &config.state_dir);

@@ -24,6 +24,9 @@ struct ServerConfig {
   KafkaProperties kafka;  // librdkafka defaults for every job (a job's own `kafka:` wins)
   std::string jobs_dir;   // every *.yaml in it is a job; default "jobs" next to the config file
   HttpListen http;        // admin API and metrics; default 127.0.0.1:9464
+  // http.token: the bearer token the admin API's mutating calls require (empty: none; then they
+  // are allowed on a loopback address only). A secret: never logged or shown.
+  std::string http_token;
   unsigned threads = 0;   // 0: one per core (see effective_threads)
   std::string state_dir;  // default "state" next to the config file
 

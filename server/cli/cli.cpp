@@ -6,6 +6,7 @@
 #include "server/cli/demo_command.hpp"
 #include "server/cli/gen_command.hpp"
 #include "server/cli/serve_command.hpp"
+#include "server/cli/status_command.hpp"
 #include "server/run/job_error.hpp"
 #include "server/run/job_runner.hpp"
 
@@ -31,6 +32,8 @@ Commands:
   serve --config FILE [--embedded-kafka] [--status-interval S]
                         run the jobs of the config's jobs_dir against Kafka until SIGTERM
                         (sluice serve --help)
+  status [--url http://127.0.0.1:9464] [--watch [SECONDS]]
+                        the jobs of a running daemon as a table (sluice status --help)
   broker [--brokers N] [--topic NAME:PARTITIONS ...]
                         run a Kafka-protocol test broker on 127.0.0.1 until SIGTERM/Ctrl-C;
                         first stdout line: bootstrap: HOST:PORT[,...] (sluice broker --help)
@@ -115,6 +118,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   if (cmd == "broker") return run_broker_command(rest, out, err);
   if (cmd == "gen") return run_gen_command(rest, out, err);
   if (cmd == "serve") return run_serve_command(rest, out, err);
+  if (cmd == "status") return run_status_command(rest, out, err);
   if (cmd == "demo") return run_demo_command(rest, out, err);
   for (const auto& a : rest) {
     if (a == "-h" || a == "--help") {

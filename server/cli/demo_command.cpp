@@ -25,12 +25,14 @@ namespace {
 constexpr const char* kDemoUsage =
     R"(usage: sluice demo [--scenarios S0,S1,S2,S3a,S3b] [--rate R] [--duration SECONDS]
                    [--threads N] [--http-listen HOST:PORT] [--log-level LEVEL]
+                   [--log-format text|json]
 
 The live demo: an embedded Kafka-protocol broker, a generator producing each scenario's trade
 data at R records/s (default 20000), the scenario jobs running in the daemon, and a status line
 per job every second, until Ctrl-C (or --duration seconds). The admin API and Prometheus metrics
 are served on --http-listen (default 127.0.0.1:9464, or a free port when that one is taken: the
-log line `http: listening on HOST:PORT` names it).
+log line `http: listening on HOST:PORT` names it). Logs go to stderr as text, or one JSON
+object per line with --log-format json.
 )";
 
 std::string lower(std::string s) {
@@ -70,6 +72,7 @@ int run_demo_command(const std::vector<std::string>& args, std::ostream& out, st
   std::vector<std::string> ids = {"S0", "S1", "S2", "S3a", "S3b"};
   double rate = 20000;
   std::string log_level = "info";
+  LogFormat log_format = LogFormat::kText;
   DaemonOptions options;
   options.embedded_kafka = true;
   options.status_interval_s = 1;
@@ -85,7 +88,7 @@ int run_demo_command(const std::vector<std::string>& args, std::ostream& out, st
       return 0;
     }
     if (a != "--scenarios" && a != "--rate" && a != "--duration" && a != "--threads" &&
-        a != "--log-level" && a != "--http-listen")
+        a != "--log-level" && a != "--http-listen" && a != "--log-format")
       return usage(fmt::format("unknown option '{}'", a));
     if (i + 1 >= args.size()) return usage(fmt::format("{} needs a value", a));
     const std::string& v = args[++i];
@@ -116,11 +119,16 @@ int run_demo_command(const std::vector<std::string>& args, std::ostream& out, st
       options.http_listen = parse_listen_option(v, &error);
       if (!options.http_listen) return usage("--http-listen " + error);
       options.http_fallback_to_free_port = false;  // an address asked for is not replaced
+    } else if (a == "--log-format") {
+      auto f = parse_log_format(v);
+      if (!f) return usage(fmt::format("--log-format '{}': expected text or json", v));
+      log_format = *f;
     } else {
       log_level = v;
     }
   }
-  if (!setup_logging(log_level)) return usage(fmt::format("unknown log level '{}'", log_level));
+  if (!setup_logging(log_level, log_format))
+    return usage(fmt::format("unknown log level '{}'", log_level));
 
   // The jobs directory: one job file per scenario, in a fresh temporary directory.
   namespace fs = std::filesystem;

@@ -17,7 +17,7 @@ namespace {
 constexpr const char* kServeUsage =
     R"(usage: sluice serve --config FILE [--embedded-kafka] [--status-interval SECONDS]
                     [--threads N] [--http-listen HOST:PORT]
-                    [--log-level trace|debug|info|warn|error]
+                    [--log-level trace|debug|info|warn|error] [--log-format text|json]
 
 Runs every job file in the config's jobs_dir against Kafka until SIGTERM/SIGINT (then drains,
 commits and exits 0). SIGHUP rescans the jobs directory; it is also rescanned every second.
@@ -30,16 +30,22 @@ commits and exits 0). SIGHUP rescans the jobs directory; it is also rescanned ev
                            default 127.0.0.1:9464); port 0 takes a free port, which the log line
                            `http: listening on HOST:PORT` names
   --log-level LEVEL        default info; logs go to stderr
+  --log-format text|json   text (default) or one JSON object per line: time, level, message,
+                           and job / partition on the lines about one
 )";
 
 }  // namespace
 
-bool setup_logging(const std::string& level) {
+bool setup_logging(const std::string& level, LogFormat format) {
   auto lvl = spdlog::level::from_str(level);
   if (lvl == spdlog::level::off && level != "off") return false;
   auto logger = spdlog::stderr_logger_mt("sluice");
   spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  if (format == LogFormat::kJson) {
+    spdlog::set_formatter(make_json_log_formatter());
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  }
   spdlog::set_level(lvl);
   spdlog::flush_on(spdlog::level::trace);
   return true;
@@ -48,6 +54,7 @@ bool setup_logging(const std::string& level) {
 int run_serve_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::string config_file;
   std::string log_level = "info";
+  LogFormat log_format = LogFormat::kText;
   DaemonOptions options;
   auto usage = [&](const std::string& msg) {
     err << "sluice serve: " << msg << "\n\n" << kServeUsage;
@@ -64,7 +71,7 @@ int run_serve_command(const std::vector<std::string>& args, std::ostream& out, s
       continue;
     }
     if (a != "--config" && a != "--status-interval" && a != "--threads" && a != "--log-level" &&
-        a != "--http-listen")
+        a != "--http-listen" && a != "--log-format")
       return usage(fmt::format("unknown option '{}'", a));
     if (i + 1 >= args.size()) return usage(fmt::format("{} needs a value", a));
     const std::string& v = args[++i];
@@ -72,6 +79,10 @@ int run_serve_command(const std::vector<std::string>& args, std::ostream& out, s
       config_file = v;
     } else if (a == "--log-level") {
       log_level = v;
+    } else if (a == "--log-format") {
+      auto f = parse_log_format(v);
+      if (!f) return usage(fmt::format("--log-format '{}': expected text or json", v));
+      log_format = *f;
     } else if (a == "--http-listen") {
       std::string error;
       options.http_listen = parse_listen_option(v, &error);
@@ -92,7 +103,8 @@ int run_serve_command(const std::vector<std::string>& args, std::ostream& out, s
     }
   }
   if (config_file.empty()) return usage("--config is required");
-  if (!setup_logging(log_level)) return usage(fmt::format("unknown log level '{}'", log_level));
+  if (!setup_logging(log_level, log_format))
+    return usage(fmt::format("unknown log level '{}'", log_level));
   config::ServerConfig server;
   try {
     server = config::load_server_file(config_file);

@@ -1,8 +1,10 @@
 #pragma once
 // `sluice serve --config sluice.yaml [--embedded-kafka] [--status-interval SECONDS]
-// [--threads N] [--log-level LEVEL]`: parses its options, loads the server config and runs the
-// daemon (server/daemon/daemon.hpp) until SIGTERM/SIGINT. Logs go to stderr; stdout carries the
-// embedded broker's `bootstrap:` line and the status lines.
+// [--threads N] [--log-level LEVEL] [--log-format text|json]`: parses its options, loads the server
+// config and runs the daemon (server/daemon/daemon.hpp) until SIGTERM/SIGINT. Logs go to stderr;
+// stdout carries the embedded broker's `bootstrap:` line and the status lines.
+
+#include "server/cli/log_format.hpp"
 
 #include <iosfwd>
 #include <string>
@@ -14,8 +16,9 @@ namespace sluice::server {
 // config is invalid or the jobs did not stop in time, 2 for a usage error.
 int run_serve_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
-// Logs to stderr, one line per event: time, level, message. `level`: trace, debug, info, warn,
-// error. Returns false for an unknown level.
-bool setup_logging(const std::string& level);
+// Logs to stderr, one line per event: time, level, message as text, or a JSON object per line
+// (server/cli/log_format.hpp). `level`: trace, debug, info, warn, error. Returns false for an
+// unknown level.
+bool setup_logging(const std::string& level, LogFormat format = LogFormat::kText);
 
 }  // namespace sluice::server

@@ -1,8 +1,10 @@
 #include "server/daemon/daemon.hpp"
 
 #include "server/daemon/job_manager.hpp"
+#include "server/daemon/latency_window.hpp"
 #include "server/http/admin_api.hpp"
 #include "server/http/http_server.hpp"
+#include "server/http/job_admin.hpp"
 #include "server/kafka/mock_broker.hpp"
 #include "server/run/job_runner.hpp"
 
@@ -80,8 +82,8 @@ class StatusPrinter {
       out_ << fmt::format(
           "{:<20} {:<8} in {:>7}/s  out {:>7}/s  p50 {:>7}  p99 {:>7}  lag {:>8}  partitions {}  "
           "rejected {}  late {}\n",
-          s.name, job_state_name(s.state), rate_text(in), rate_text(out),
-          seconds_text(LatencyHistogram::quantile(window, 0.5)),
+          s.name, s.paused && s.state == JobState::kRunning ? "paused" : job_state_name(s.state),
+          rate_text(in), rate_text(out), seconds_text(LatencyHistogram::quantile(window, 0.5)),
           seconds_text(LatencyHistogram::quantile(window, 0.99)), lag, s.partitions.size(),
           s.counts.rejected, s.counts.late);
       last.counts = s.counts;
@@ -115,6 +117,8 @@ void start_http(http::HttpServer& server, const config::HttpListen& listen, bool
 }  // namespace
 
 int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::ostream& out) {
+  const config::HttpListen http_listen = options.http_listen ? *options.http_listen : server.http;
+  http::check_listen_security(http_listen.host, server.http_token);  // before anything starts
   kafka::MockBroker broker;
   JobManagerOptions jm;
   if (options.embedded_kafka) {
@@ -146,7 +150,16 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
   auto work = asio::make_work_guard(io);
   JobManager jobs(io, server, jm);
   http::HttpServer http_server(io);
-  http::add_admin_routes(http_server, [&jobs] { return jobs.status(); });
+  // p50/p90/p99 in /metrics and /jobs cover the last minute: snapshots every 5 s.
+  LatencyWindows latency_windows;
+  LatencySampler latency_sampler(io, latency_windows, [&jobs] { return jobs.status(); });
+  http::add_admin_routes(http_server, [&jobs, &latency_windows] {
+    auto status = jobs.status();
+    latency_windows.apply(LatencyWindows::Clock::now(), status);
+    return status;
+  });
+  http::add_job_admin_routes(http_server, jobs,
+                             {server.http_token, http::is_loopback_host(http_listen.host)});
   start_http(http_server, options.http_listen ? *options.http_listen : server.http,
              options.http_fallback_to_free_port);
   StatusPrinter status(io, jobs, options.status_interval_s, out);
@@ -186,6 +199,7 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
                                                                                 : "time is up");
         if (options.stopping) options.stopping();
         status.stop();
+        latency_sampler.stop();
         deadline.expires_after(std::chrono::milliseconds(options.shutdown_timeout_ms));
         deadline.async_wait([&](const boost::system::error_code& e) {
           if (e) return;
@@ -207,6 +221,7 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
   spdlog::info("sluice serve: {} threads, config {}", threads, server.file);
   if (options.embedded_kafka && options.broker_ready) options.broker_ready(broker.bootstrap());
   jobs.start();
+  latency_sampler.start();
   if (options.status_interval_s > 0) status.start();
   if (options.run_for_s > 0) {
     run_for.expires_after(

@@ -1,6 +1,7 @@
 #include "server/daemon/job_manager.hpp"
 
 #include "server/run/job_error.hpp"
+#include "server/run/job_runner.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -167,6 +168,7 @@ void JobManager::start_entry(Entry& e) {
     e.name = name;
     e.generation = generation;
     e.job = job;
+    if (e.paused) job->pause(true);
   }
   job->start();
 }
@@ -232,6 +234,38 @@ void JobManager::maybe_finish_shutdown() {
   auto done = std::move(shutdown_done_);
   shutdown_done_ = nullptr;
   done();
+}
+
+void JobManager::check_job_text(const std::string& text, const std::string& file,
+                                std::shared_ptr<config::JobConfig>& job) {
+  job = std::make_shared<config::JobConfig>(config::load_job_text(text, file));
+  check_endpoints(*job);
+  compile_job(*job);
+}
+
+std::optional<std::string> JobManager::file_of(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  std::optional<std::string> found;
+  for (const auto& [file, e] : entries_) {
+    if (e.name != name) continue;
+    if (e.job) return file;  // the running one wins over an invalid file claiming its name
+    found = file;
+  }
+  return found;
+}
+
+JobManager::PauseResult JobManager::pause(const std::string& name, bool paused) {
+  std::lock_guard lock(mu_);
+  bool known = false;
+  for (auto& [file, e] : entries_) {
+    if (e.name != name) continue;
+    known = true;
+    if (!e.job) continue;
+    e.paused = paused;
+    e.job->pause(paused);
+    return PauseResult::kDone;
+  }
+  return known ? PauseResult::kNotRunning : PauseResult::kUnknown;
 }
 
 std::vector<JobStatus> JobManager::status() const {

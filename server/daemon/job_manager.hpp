@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,21 @@ class JobManager {
   // Every job file's status, by file name.
   std::vector<JobStatus> status() const;
 
+  // The admin API (server/http/admin_api.hpp); any thread.
+  // Loads and checks a job file's text as the daemon does before starting it: YAML, the daemon's
+  // endpoint rules (Kafka source and sinks) and the SQL (compile_job). Throws Error (ConfigError
+  // with every issue); `file` names the text in messages. `job` holds the loaded job once the
+  // YAML loaded (describe_job_error needs it to place an SQL error in the text).
+  static void check_job_text(const std::string& text, const std::string& file,
+                             std::shared_ptr<config::JobConfig>& job);
+  const std::string& jobs_dir() const { return server_.jobs_dir; }
+  // The file of the job called `name` (running, stopping or invalid), if any.
+  std::optional<std::string> file_of(const std::string& name) const;
+  enum class PauseResult { kDone, kUnknown, kNotRunning };
+  // Pauses or resumes every partition of a running job (KafkaJob::pause); the job stays paused
+  // when its file changes and it restarts. kNotRunning: the job's file is invalid.
+  PauseResult pause(const std::string& name, bool paused);
+
  private:
   struct Entry {
     std::string file;
@@ -58,6 +74,7 @@ class JobManager {
     bool stopping = false;
     bool removed = false;  // the file is gone: drop the entry once stopped
     bool reload = false;   // the file changed while stopping: start the new content afterwards
+    bool paused = false;   // paused through the admin API (guarded by mu_)
   };
 
   void scan();

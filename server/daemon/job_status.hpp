@@ -7,6 +7,7 @@
 #include <atomic>
 #include <bit>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,7 @@ struct JobStatus {
   JobState state = JobState::kStarting;
   std::string error;        // why it is invalid or failed
   uint64_t generation = 0;  // config generation: bumped when its file changes
+  bool paused = false;      // paused through the admin API (POST /jobs/{name}/pause)
   JobCounts counts;
   uint64_t commits = 0;
   uint64_t commit_failures = 0;
@@ -117,6 +119,9 @@ struct JobStatus {
   uint64_t routed = 0;  // records re-keyed into the repartition topic (repartitioned jobs)
   std::vector<PartitionStatus> partitions;
   LatencyHistogram::Snapshot latency{};  // record timestamp -> output acknowledged, µs
+  // The same over the last minute or so (LatencyWindows::apply, server/daemon/latency_window.hpp);
+  // absent when nobody filled it in: quantiles then fall back to `latency`.
+  std::optional<LatencyHistogram::Snapshot> latency_window;
 };
 
 }  // namespace sluice::server

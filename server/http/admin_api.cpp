@@ -126,13 +126,15 @@ std::string job_json(const JobStatus& job, int64_t now) {
   }
   out += ", ";
   field(out, "generation", job.generation);
+  key(out, "paused");
+  out += job.paused ? "true, " : "false, ";
   counts_json(out, job.counts);
   field(out, "routed", job.routed);
   field(out, "commits", job.commits);
   field(out, "commit_failures", job.commit_failures);
   field(out, "rebalances", job.rebalances);
   field(out, "delivery_errors", job.delivery_errors);
-  latency_json(out, job.latency);
+  latency_json(out, job.latency_window ? *job.latency_window : job.latency);  // last 60 s
   key(out, "partitions");
   out += '[';
   for (size_t i = 0; i < job.partitions.size(); ++i) {

@@ -104,13 +104,16 @@ struct Families {
              MetricType::Gauge);
   MetricFamily latency = family(
       "sluice_end_to_end_latency_seconds",
-      "Record timestamp to broker acknowledgement of its output, per job. _sum is estimated from "
-      "the midpoints of sluice's log-linear buckets (4 per power of two).",
+      "Record timestamp to broker acknowledgement of its output, per job, cumulative since the "
+      "job started (use rate() for a window). _sum is estimated from the midpoints of sluice's "
+      "log-linear buckets (4 per power of two).",
       MetricType::Histogram);
   MetricFamily quantiles = family(
       "sluice_end_to_end_latency_quantile_seconds",
-      "Quantiles of the end-to-end latency since the job started (not a sliding window), per job, "
-      "interpolated in sluice's log-linear buckets; NaN before the first record.",
+      "Quantiles of the end-to-end latency over the last 60 s (sliding, sampled every 5 s: 60 to "
+      "65 s; since the start for a younger job), per job, interpolated in sluice's log-linear "
+      "buckets; NaN when no record was acknowledged in the window. _count and _sum are since the "
+      "start, as for the histogram.",
       MetricType::Summary);
   MetricFamily commits =
       family("sluice_commits_total", "Offset commits that succeeded.", MetricType::Counter);
@@ -199,8 +202,9 @@ void add_job(Families& f, const JobStatus& job, int64_t now_ms) {
   q.label = base;
   q.summary.sample_count = h.count;
   q.summary.sample_sum = h.sum;
+  const LatencyHistogram::Snapshot& window = job.latency_window ? *job.latency_window : job.latency;
   for (double quantile : {0.5, 0.9, 0.99}) {
-    double v = LatencyHistogram::quantile(job.latency, quantile);
+    double v = LatencyHistogram::quantile(window, quantile);
     q.summary.quantile.push_back({quantile, v < 0 ? std::numeric_limits<double>::quiet_NaN() : v});
   }
   f.quantiles.metric.push_back(std::move(q));

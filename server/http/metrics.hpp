@@ -7,7 +7,8 @@
 // Series (labels `job_name`, and `topic` + `partition` for per-pipeline series; never `job`):
 //   sluice_records_total{job_name,topic,partition,outcome}, sluice_bytes_total{...,direction},
 //   sluice_end_to_end_latency_seconds (histogram, per job),
-//   sluice_end_to_end_latency_quantile_seconds{job_name,quantile} (a summary, since start),
+//   sluice_end_to_end_latency_quantile_seconds{job_name,quantile} (a summary over the job's
+//   `latency_window`, the last 60 s, when set; else since the start),
 //   sluice_consumer_lag, sluice_watermark_lag_seconds, sluice_pipeline_paused,
 //   sluice_in_flight_records, sluice_backpressure_pauses_total (per partition),
 //   sluice_commits_total, sluice_commit_failures_total, sluice_rebalances_total,

@@ -183,6 +183,7 @@ struct KafkaJob::Impl : std::enable_shared_from_this<Impl> {
   std::function<void()> on_stopped;
   bool stopped = false;
   std::map<int32_t, int64_t> committed;  // last committed offset per partition
+  bool user_paused = false;              // KafkaJob::pause: new pipelines start paused
 
   Counter commits, commit_failures, rebalances, delivery_errors;
   std::map<int32_t, CommitPoint> last_commit;  // control thread only
@@ -225,10 +226,32 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
     queue_ = nullptr;
   }
 
-  // Enables wake-ups from the partition queue and reads what is already there.
+  // Before start (under the job's mutex): the pipeline starts paused by the admin API.
+  void init_paused(bool paused) { user_paused_ = paused; }
+
+  // Enables wake-ups from the partition queue and reads what is already there (or, when it
+  // starts paused, pauses its partition in Kafka).
   void start(Waker* waker) {
     rd_kafka_queue_cb_event_enable(queue_, on_partition_queue_event, waker);
-    schedule_read();
+    asio::post(strand_, [self = shared_from_this()] {
+      if (self->stopping_) return;
+      if (self->user_paused_)
+        self->set_paused(true);
+      else
+        self->read();
+    });
+  }
+
+  // The admin API's pause/resume, kept apart from backpressure (`paused_`): Kafka is resumed
+  // only when neither holds. A stopping pipeline only records it (its consumer may be closing).
+  void user_pause(bool pause) {
+    asio::post(strand_, [self = shared_from_this(), pause] {
+      if (self->user_paused_ == pause) return;
+      self->user_paused_ = pause;
+      if (self->stopping_ || self->drained_.load() || self->paused_) return;
+      self->set_paused(pause);
+      if (!pause) self->read();
+    });
   }
 
   void schedule_read() {
@@ -282,7 +305,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
 
   // Reads and processes one batch from the partition queue (strand).
   void read() {
-    if (stopping_ || paused_ || job_->failed.load()) return;
+    if (stopping_ || paused_ || user_paused_ || job_->failed.load()) return;
     ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, messages_.data(), messages_.size());
     if (n <= 0) return;
     process(static_cast<size_t>(n));
@@ -504,7 +527,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
     paused_ = true;
     paused_flag_ = true;
     pauses_.add(1);
-    set_paused(true);
+    if (!user_paused_) set_paused(true);  // else Kafka is paused already
   }
   void set_paused(bool pause) {
     rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
@@ -544,8 +567,10 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
       spdlog::debug("job {}: partition {}: resumed", job_->job->name, partition_);
       paused_ = false;
       paused_flag_ = false;
-      set_paused(false);
-      schedule_read();
+      if (!user_paused_) {
+        set_paused(false);
+        schedule_read();
+      }
     }
     if (stopping_ && in_flight_.empty()) finish_stop();
   }
@@ -614,7 +639,8 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   int64_t acked_offset_ = -1;  // everything before it is acknowledged
   int64_t replay_before_ = -1;
   bool stopping_ = false;
-  bool paused_ = false;
+  bool paused_ = false;       // backpressure
+  bool user_paused_ = false;  // the admin API
   bool blocked_ = false;
   int64_t last_skip_log_ms_ = -100000;
   uint64_t skips_unlogged_ = 0;
@@ -750,6 +776,11 @@ void KafkaJob::Impl::create_clients(const config::KafkaProperties& defaults) {
   c.set("enable.auto.commit", "false");
   c.set("enable.auto.offset.store", "false");
   c.set_default(props, "auto.offset.reset", "earliest");
+  // librdkafka 2.0 stops fetching a partition for up to a second once queued.min.messages
+  // (default 100,000) records are queued locally, which stalls a pipeline catching up on a
+  // backlog. Bound the prefetch by size instead: 16 MiB per partition.
+  c.set_default(props, "queued.min.messages", "10000000");
+  c.set_default(props, "queued.max.messages.kbytes", "16384");
   rd_kafka_conf_set_opaque(c.get(), this);
   rd_kafka_conf_set_rebalance_cb(c.get(), kafka::on_rebalance);
   rd_kafka_conf_set_offset_commit_cb(c.get(), on_commit);
@@ -913,6 +944,7 @@ void KafkaJob::Impl::assign(rd_kafka_topic_partition_list_t* parts) {
     p.offset = restored.offset >= 0 ? restored.offset : RD_KAFKA_OFFSET_INVALID;
     ids.push_back(p.partition);
     std::lock_guard lock(mu);
+    pipeline->init_paused(user_paused);
     pipelines[p.partition] = pipeline;
     if (restored.offset >= 0) committed[p.partition] = restored.offset;
     wakers.push_back(std::move(waker));
@@ -1087,6 +1119,18 @@ void KafkaJob::stop(std::function<void()> done) {
   }
 }
 
+void KafkaJob::pause(bool paused) {
+  size_t partitions = 0;
+  for (auto& s : stages_) {
+    std::lock_guard lock(s->mu);
+    s->user_paused = paused;
+    for (auto& [id, p] : s->pipelines)
+      p->user_pause(paused);
+    partitions += s->pipelines.size();
+  }
+  spdlog::info("job {}: {} ({} partitions)", job_->name, paused ? "paused" : "resumed", partitions);
+}
+
 const config::JobConfig& KafkaJob::config() const {
   return *job_;
 }
@@ -1105,6 +1149,7 @@ JobStatus KafkaJob::status() const {
     s.rebalances += j.rebalances.get();
     s.delivery_errors += j.delivery_errors.get();
     std::lock_guard lock(j.mu);
+    s.paused = s.paused || j.user_paused;
     JobState state = j.failed.load() && j.state != JobState::kStopped ? JobState::kFailed : j.state;
     // The job's state is its least advanced stage's; failed wins.
     if (first || state == JobState::kFailed ||

@@ -59,6 +59,12 @@ class KafkaJob {
   // drained, committed and closed its clients. Calling it again has no effect.
   void stop(std::function<void()> done);
 
+  // Pauses (true) or resumes (false) every partition of the job, and the partitions assigned
+  // later while it is paused: each pipeline stops reading and pauses its partition in Kafka,
+  // keeping its state and in-flight output (which still drains and commits). Independent of the
+  // backpressure pause: Kafka resumes only when neither holds. Any thread; returns at once.
+  void pause(bool paused);
+
   JobStatus status() const;
   const config::JobConfig& config() const;
 

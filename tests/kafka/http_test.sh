@@ -6,6 +6,8 @@
 # are counted, that a second daemon on the same port exits 1 with a clear error, and a clean stop.
 set -euo pipefail
 SLUICE=$1
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 work=$(mktemp -d)
 pid=""
 cleanup() {
@@ -18,15 +20,6 @@ fail() {
   echo "--- stdout"; tail -20 "$work/out" 2>/dev/null || true
   echo "--- stderr"; grep -v ' kafka: ' "$work/err" 2>/dev/null | tail -30 || true
   exit 1
-}
-# wait_for SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
 }
 
 mkdir -p "$work/jobs"
@@ -43,9 +36,8 @@ printf 'name: broken\nsql: SELEC nothing\n' >"$work/jobs/broken.yaml"
   >"$work/out" 2>"$work/err" &
 pid=$!
 wait_for 20 grep -q '^bootstrap: ' "$work/out" || fail "no bootstrap line"
-wait_for 20 grep -q 'http: listening on 127\.0\.0\.1:[0-9]' "$work/err" || fail "no http line"
+port=$(wait_http_port 20 "$work/err") || fail "no http line"
 bootstrap=$(sed -n 's/^bootstrap: //p' "$work/out" | head -1)
-port=$(sed -n 's/.*http: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/err" | head -1)
 [[ "$port" =~ ^[0-9]+$ && "$port" -gt 0 ]] || fail "bad port '$port'"
 base="http://127.0.0.1:$port"
 
@@ -71,7 +63,7 @@ curl_check /jobs/nope 404
 grep -qx "{\"error\": \"no job named 'nope'\"}" "$work/body" || fail "404 body: $(cat "$work/body")"
 curl_check /nope 404
 grep -q '"error": ' "$work/body" || fail "404 body not JSON"
-curl_check /jobs 405 POST
+curl_check /jobs 405 PUT
 grep -qi '^allow: GET' "$work/head" || fail "405 without Allow"
 
 # Records flow: wait until the counters show them in and out, with a latency.

@@ -1,0 +1,506 @@
+// The daemon benchmark's two measurements. librdkafka is used directly here only for the raw
+// ceiling and for reading topic offsets; the daemon side goes through server::kafka::KafkaJob.
+
+#include "perf/daemon_bench_run.hpp"
+
+#include "common/error.hpp"
+#include "config/job_config.hpp"
+#include "server/cli/gen_command.hpp"
+#include "server/daemon/job_status.hpp"
+#include "server/kafka/generator.hpp"
+#include "server/kafka/kafka_job.hpp"
+#include "server/kafka/mock_broker.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <dirent.h>
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+namespace sluice::perf {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace kafka = server::kafka;
+
+constexpr auto kPoll = std::chrono::milliseconds(5);
+constexpr auto kJoinTimeout = std::chrono::seconds(60);
+constexpr auto kRunTimeout = std::chrono::seconds(300);
+constexpr size_t kBatch = 1024;  // as KafkaJobOptions::batch_records
+
+// The window geometry of S3a/S3b's generator (server/demo/scenarios.cpp): record i has
+// trade_time = kBaseTime + i * 1000 and windows are 1 minute, aligned to the epoch.
+constexpr int64_t kBaseTime = 1700000000000;
+constexpr int64_t kWindowMs = 60000;
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+std::string lower(std::string s) {
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+double process_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return tv(ru.ru_utime) + tv(ru.ru_stime);
+}
+
+// CPU ticks of every thread of this process, by thread id, with the thread's name (digits
+// dropped, so "rdk:broker1" and "rdk:broker2" add up as "rdk:broker").
+struct ThreadCpu {
+  std::string name;
+  uint64_t ticks = 0;
+};
+using ThreadCpuSnapshot = std::map<int, ThreadCpu>;
+
+ThreadCpuSnapshot thread_cpu() {
+  ThreadCpuSnapshot out;
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return out;
+  while (dirent* e = readdir(dir)) {
+    if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
+    std::ifstream f(fmt::format("/proc/self/task/{}/stat", e->d_name));
+    std::string line;
+    if (!std::getline(f, line)) continue;
+    auto open = line.find('(');
+    auto close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::string name;
+    for (char c : line.substr(open + 1, close - open - 1))
+      if (!std::isdigit(static_cast<unsigned char>(c))) name += c;
+    // After ") ": state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+    // utime(14) stime(15).
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    uint64_t utime = 0;
+    uint64_t stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stoull(field);
+      if (i == 15) stime = std::stoull(field);
+    }
+    out[std::stoi(e->d_name)] = {name, utime + stime};
+  }
+  closedir(dir);
+  return out;
+}
+
+std::map<std::string, double> cpu_by_name(const ThreadCpuSnapshot& before,
+                                          const ThreadCpuSnapshot& after) {
+  static const double kTick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::map<std::string, double> out;
+  for (const auto& [tid, t] : after) {
+    auto b = before.find(tid);
+    uint64_t base = b != before.end() ? b->second.ticks : 0;
+    out[t.name] += static_cast<double>(t.ticks - base) / kTick;
+  }
+  for (auto it = out.begin(); it != out.end();)
+    it = it->second == 0 ? out.erase(it) : std::next(it);
+  return out;
+}
+
+// CPU counters at one instant.
+struct CpuMark {
+  Clock::time_point at;
+  double process = 0;
+  ThreadCpuSnapshot threads;
+  static CpuMark now() { return {Clock::now(), process_cpu_seconds(), thread_cpu()}; }
+};
+
+void set_timing(DaemonBenchResult& r, const CpuMark& start, const CpuMark& end) {
+  r.seconds = seconds_between(start.at, end.at);
+  r.cpu_seconds = end.process - start.process;
+  r.cpu_by_thread = cpu_by_name(start.threads, end.threads);
+}
+
+struct HandleDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+using Handle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+
+Handle make_client(rd_kafka_type_t type,
+                   const std::vector<std::pair<std::string, std::string>>& props,
+                   void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*) = nullptr,
+                   void* opaque = nullptr) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::array<char, 512> err{};
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err.data(), err.size()) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw Error(ErrorCode::kConfig, fmt::format("{}={}: {}", k, v, err.data()));
+    }
+  }
+  if (on_delivery != nullptr) rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_opaque(conf, opaque);
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err.data(), err.size());
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    throw Error(ErrorCode::kIo, fmt::format("rd_kafka_new: {}", err.data()));
+  }
+  return Handle(rk);
+}
+
+// Low and high watermark of every partition of `topic`.
+std::vector<std::pair<int64_t, int64_t>> topic_offsets(const std::string& bootstrap,
+                                                       const std::string& topic, int partitions) {
+  Handle h = make_client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstrap}});
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (int p = 0; p < partitions; ++p) {
+    int64_t lo = -1;
+    int64_t hi = -1;
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(h.get(), topic.c_str(), p, &lo, &hi, 10000);
+    if (err)
+      throw Error(ErrorCode::kIo,
+                  fmt::format("offsets of {} [{}]: {}", topic, p, rd_kafka_err2str(err)));
+    out.emplace_back(lo, hi);
+  }
+  return out;
+}
+
+// A fresh broker with the input and output topics (P partitions each) and the scenario's N
+// records preloaded (lz4) into the input; checks that the broker kept every one of them.
+struct Preloaded {
+  kafka::MockBroker broker;
+  std::string bootstrap;
+  std::string input;
+  std::string output;
+};
+
+void preload(Preloaded& pre, const DaemonBenchSetup& s, const std::string& output,
+             DaemonBenchResult& r) {
+  const std::string id = lower(s.scenario->id);
+  pre.input = id + "-in";
+  pre.output = output;
+  pre.bootstrap = pre.broker.start(1, {{pre.input, s.partitions}, {output, s.partitions}});
+  kafka::ProducerProperties props = {{"compression.type", "lz4"}};
+  props.insert(props.end(), s.preload_properties.begin(), s.preload_properties.end());
+  kafka::TopicGenerator gen(*s.scenario, pre.bootstrap, pre.input, props);
+  gen.check_reachable(std::chrono::seconds(10));
+  std::atomic<bool> stop{false};
+  kafka::GenerateStats g = gen.produce(0, s.n, 0, stop);
+  if (!g.ok())
+    throw Error(ErrorCode::kIo, fmt::format("preload: {} of {} delivered: {}", g.delivered,
+                                            g.produced, g.first_error));
+  int64_t total = 0;
+  for (auto [lo, hi] : topic_offsets(pre.bootstrap, pre.input, s.partitions)) {
+    if (lo != 0)
+      throw Error(ErrorCode::kIo, fmt::format("preload: the broker dropped the first {} records "
+                                              "of a partition (over its ~5 MiB): lower --n",
+                                              lo));
+    r.input_per_partition.push_back(hi);
+    total += hi;
+  }
+  if (total != s.n)
+    throw Error(ErrorCode::kIo,
+                fmt::format("preload: {} records in the topic, not {}", total, s.n));
+  std::string line;
+  for (int64_t i = 0; i < std::min<int64_t>(s.n, 1000); ++i) {
+    line.clear();
+    s.scenario->append_json(i, line);
+    r.input_topic_bytes += line.size();
+  }
+  r.input_topic_bytes = r.input_topic_bytes * static_cast<uint64_t>(s.n) /
+                        static_cast<uint64_t>(std::min<int64_t>(s.n, 1000));
+}
+
+// Checks the output topic afterwards: nothing dropped by the broker, as many records as
+// acknowledged, as many as expected.
+void check_output(const Preloaded& pre, int partitions, DaemonBenchResult& r) {
+  uint64_t total = 0;
+  bool trimmed = false;
+  for (auto [lo, hi] : topic_offsets(pre.bootstrap, pre.output, partitions)) {
+    trimmed = trimmed || lo != 0;
+    total += static_cast<uint64_t>(hi);
+  }
+  r.output_in_topic = total;
+  std::string why;
+  if (r.records_out != r.expected_out)
+    why = fmt::format("{} output records acknowledged, {} expected", r.records_out, r.expected_out);
+  else if (total != r.expected_out)
+    why = fmt::format("{} records in the output topic, {} expected", total, r.expected_out);
+  else if (trimmed)
+    why = "the broker dropped output records (partition over ~5 MiB): lower --n";
+  if (!why.empty()) {
+    r.wrong = true;
+    r.error = why;
+  }
+}
+
+struct RawReports {
+  std::atomic<uint64_t> acked{0};
+  std::atomic<uint64_t> failed{0};
+  Clock::time_point last_ack;
+};
+
+void on_raw_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* r = static_cast<RawReports*>(opaque);
+  if (m->err)
+    ++r->failed;
+  else
+    ++r->acked;
+  r->last_ack = Clock::now();
+}
+
+const std::vector<std::pair<std::string, std::string>> kProducerProps = {
+    {"enable.idempotence", "true"},
+    {"linger.ms", "5"},
+    {"compression.type", "lz4"},
+    {"queue.buffering.max.messages", "1000000"}};
+
+void copy_records(const Preloaded& pre, const DaemonBenchSetup& s, DaemonBenchResult& r) {
+  RawReports reports;
+  auto pprops = kProducerProps;
+  pprops.emplace_back("bootstrap.servers", pre.bootstrap);
+  Handle producer = make_client(RD_KAFKA_PRODUCER, pprops, on_raw_delivery, &reports);
+  std::vector<std::pair<std::string, std::string>> cprops = {{"bootstrap.servers", pre.bootstrap},
+                                                             {"group.id", "sluice-bench-raw"},
+                                                             {"enable.auto.commit", "false"},
+                                                             {"auto.offset.reset", "earliest"}};
+  if (!s.queued_min_messages.empty())
+    cprops.emplace_back("queued.min.messages", s.queued_min_messages);
+  Handle consumer = make_client(RD_KAFKA_CONSUMER, cprops);
+  rd_kafka_poll_set_consumer(consumer.get());
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(s.partitions);
+  for (int p = 0; p < s.partitions; ++p)
+    rd_kafka_topic_partition_list_add(parts, pre.input.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(consumer.get(), parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer.get());
+  rd_kafka_topic_t* out = rd_kafka_topic_new(producer.get(), pre.output.c_str(), nullptr);
+
+  const auto n = static_cast<uint64_t>(s.n);
+  std::vector<rd_kafka_message_t*> batch(kBatch);
+  CpuMark start;  // valid when `started`
+  bool started = false;
+  auto deadline = Clock::now() + kRunTimeout;
+  while (r.records_in < n && Clock::now() < deadline) {
+    // It waits until the batch is full (or the timeout): ask for no more than what is left.
+    size_t want = std::min<uint64_t>(batch.size(), n - r.records_in);
+    ssize_t got = rd_kafka_consume_batch_queue(queue, 100, batch.data(), want);
+    if (got > 0 && !started) {
+      start = CpuMark::now();
+      started = true;
+    }
+    for (ssize_t i = 0; i < got; ++i) {
+      rd_kafka_message_t* m = batch[static_cast<size_t>(i)];
+      if (!m->err) {
+        ++r.records_in;
+        while (rd_kafka_produce(out, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, m->payload, m->len,
+                                m->key, m->key_len, nullptr) != 0) {
+          if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            throw Error(ErrorCode::kIo,
+                        fmt::format("raw produce: {}", rd_kafka_err2str(rd_kafka_last_error())));
+          rd_kafka_poll(producer.get(), 5);
+        }
+      }
+      rd_kafka_message_destroy(m);
+    }
+    rd_kafka_poll(producer.get(), 0);
+  }
+  while (reports.acked + reports.failed < r.records_in && Clock::now() < deadline)
+    rd_kafka_poll(producer.get(), 5);
+  CpuMark end = CpuMark::now();
+  end.at = reports.last_ack;
+  rd_kafka_topic_destroy(out);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_consumer_close(consumer.get());
+  r.records_out = reports.acked;
+  if (!started || r.records_in < n || reports.acked + reports.failed < r.records_in) {
+    r.error = fmt::format("raw copy timed out: {} read, {} acknowledged", r.records_in,
+                          reports.acked.load());
+    return;
+  }
+  set_timing(r, start, end);
+  r.ok = true;
+}
+
+// The scenario's job file, as `sluice gen --print-job` prints it, with the benchmark's extra
+// kafka properties (the file ends inside its `kafka:` map).
+std::shared_ptr<const config::JobConfig> scenario_job(const DaemonBenchSetup& s,
+                                                      const std::string& bootstrap) {
+  std::string yaml = server::scenario_job_yaml(s.scenario->id, "", bootstrap);
+  yaml += "  session.timeout.ms: 6000\n  compression.type: lz4\n";
+  if (!s.queued_min_messages.empty())
+    yaml += fmt::format("  queued.min.messages: {}\n", s.queued_min_messages);
+  return std::make_shared<const config::JobConfig>(
+      config::load_job_text(yaml, lower(s.scenario->id) + ".yaml"));
+}
+
+uint64_t in_flight(const server::JobStatus& st) {
+  uint64_t sum = 0;
+  for (const auto& p : st.partitions)
+    sum += p.in_flight;
+  return sum;
+}
+
+void trace(Clock::duration since_start, const server::JobStatus& st) {
+  uint64_t paused = 0;
+  for (const auto& p : st.partitions)
+    paused += p.paused ? 1 : 0;
+  std::fprintf(stderr, "  %7.3f s: in %llu out %llu in-flight %llu paused %llu\n",
+               std::chrono::duration<double>(since_start).count(),
+               static_cast<unsigned long long>(st.counts.records_in),
+               static_cast<unsigned long long>(st.counts.records_out),
+               static_cast<unsigned long long>(in_flight(st)),
+               static_cast<unsigned long long>(paused));
+}
+
+// Polls the job every 5 ms; returns false (with r.error) on failure or timeout.
+bool time_job(const kafka::KafkaJob& job, const DaemonBenchSetup& s, DaemonBenchResult& r) {
+  const auto n = static_cast<uint64_t>(s.n);
+  auto failed = [&](const server::JobStatus& st) {
+    if (st.state != server::JobState::kFailed) return false;
+    r.error = "job failed: " + st.error;
+    return true;
+  };
+  CpuMark before = CpuMark::now();
+  auto join_deadline = Clock::now() + kJoinTimeout;
+  for (;;) {
+    server::JobStatus st = job.status();
+    if (failed(st)) return false;
+    if (st.counts.records_in > 0) break;
+    if (Clock::now() > join_deadline) {
+      r.error = "no record read within 60 s (group join?)";
+      return false;
+    }
+    before = CpuMark::now();
+    std::this_thread::sleep_for(kPoll);
+  }
+  auto deadline = Clock::now() + kRunTimeout;
+  CpuMark done_at;  // valid when `done_seen`
+  bool done_seen = false;
+  uint64_t polls = 0;
+  uint64_t done_out = 0;
+  server::JobStatus st;
+  for (;;) {
+    CpuMark now = CpuMark::now();
+    st = job.status();
+    if (failed(st)) return false;
+    bool done = st.counts.records_in == n && in_flight(st) == 0;
+    if (s.trace && ++polls % 10 == 0) trace(now.at - before.at, st);
+    if (done && done_seen && st.counts.records_out == done_out) break;
+    done_seen = done;
+    if (done) {
+      done_at = std::move(now);
+      done_out = st.counts.records_out;
+    }
+    if (Clock::now() > deadline) {
+      r.error = fmt::format("not done after {} s: {} read, {} acknowledged, {} in flight",
+                            std::chrono::duration_cast<std::chrono::seconds>(kRunTimeout).count(),
+                            st.counts.records_in, st.counts.records_out, in_flight(st));
+      r.records_in = st.counts.records_in;
+      r.records_out = st.counts.records_out;
+      return false;
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+  set_timing(r, before, done_at);
+  r.records_in = st.counts.records_in;
+  r.records_out = st.counts.records_out;
+  r.p50 = server::LatencyHistogram::quantile(st.latency, 0.5);
+  r.p99 = server::LatencyHistogram::quantile(st.latency, 0.99);
+  return true;
+}
+
+// An io_context run by `n` threads named "sluice-io" until destroyed (then stopped and joined).
+struct IoThreads {
+  explicit IoThreads(int n) {
+    for (int i = 0; i < n; ++i)
+      pool.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "sluice-io");
+        context.run();
+      });
+  }
+  ~IoThreads() {
+    work.reset();
+    context.stop();
+    for (auto& t : pool)
+      t.join();
+  }
+  IoThreads(const IoThreads&) = delete;
+  IoThreads& operator=(const IoThreads&) = delete;
+
+  boost::asio::io_context context;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{
+      context.get_executor()};
+  std::vector<std::thread> pool;
+};
+
+// Runs `body` with the errors of setup and teardown reported in the result.
+template <typename F>
+DaemonBenchResult guarded(F&& body) {
+  DaemonBenchResult r;
+  try {
+    body(r);
+  } catch (const std::exception& e) {
+    r.ok = false;
+    r.error = e.what();
+  }
+  return r;
+}
+
+}  // namespace
+
+uint64_t daemon_expected_rows(const server::demo::Scenario& s, int64_t n) {
+  if (s.id != "S3a" || n == 0) return s.expected_rows(n);
+  // Rows of every window before the one holding record n-1: that one stays open.
+  int64_t t_last = kBaseTime + (n - 1) * 1000;
+  int64_t window_start = t_last - t_last % kWindowMs;
+  int64_t first_in_window = (window_start - kBaseTime + 999) / 1000;
+  return s.expected_rows(std::max<int64_t>(first_in_window, 0));
+}
+
+DaemonBenchResult run_raw_copy(const DaemonBenchSetup& s) {
+  return guarded([&](DaemonBenchResult& r) {
+    Preloaded pre;
+    preload(pre, s, lower(s.scenario->id) + "-raw", r);
+    r.expected_out = static_cast<uint64_t>(s.n);
+    copy_records(pre, s, r);
+    if (r.ok) check_output(pre, s.partitions, r);
+  });
+}
+
+DaemonBenchResult run_daemon(const DaemonBenchSetup& s, int threads) {
+  return guarded([&](DaemonBenchResult& r) {
+    Preloaded pre;
+    preload(pre, s, lower(s.scenario->id) + "-out", r);
+    r.expected_out = daemon_expected_rows(*s.scenario, s.n);
+    auto job_config = scenario_job(s, pre.bootstrap);
+    if (job_config->sink.topic != pre.output)
+      throw Error(ErrorCode::kUsage, "the job writes to " + job_config->sink.topic);
+    IoThreads io(threads);
+    {
+      kafka::KafkaJob job(io.context, job_config, {}, 1);
+      job.start();
+      r.ok = time_job(job, s, r);
+      auto stopped = std::make_shared<std::atomic<bool>>(false);
+      job.stop([stopped] { *stopped = true; });
+      auto deadline = Clock::now() + std::chrono::seconds(60);
+      while (!*stopped && Clock::now() < deadline)
+        std::this_thread::sleep_for(kPoll);
+    }
+    if (r.ok) check_output(pre, s.partitions, r);
+  });
+}
+
+}  // namespace sluice::perf

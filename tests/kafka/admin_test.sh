@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# The mutating admin API and `sluice status` against a running `sluice serve --embedded-kafka
+# --http-listen 127.0.0.1:0`, with curl: POST /jobs (invalid YAML, SQL error, a non-Kafka source,
+# created 201, replaced 200), pause (no record read while paused) and resume (every record
+# delivered), 404s, DELETE (the job stops and leaves /jobs), a job's `sasl.password` never in a
+# response or the log, `sluice status` (table, paused state, unreachable daemon), SIGTERM with a
+# paused job (clean stop). A second daemon with http.token: 401 without the token, 403 with a
+# wrong one, accepted with it, the token never logged. A non-loopback address without a token
+# refuses to start.
+set -euo pipefail
+SLUICE=$1
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+work=$(mktemp -d)
+pid=""
+pid2=""
+cleanup() {
+  for p in "$pid" "$pid2"; do
+    if [[ -n "$p" ]] && kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "--- stderr"; grep -v ' kafka: ' "$work/err" 2>/dev/null | tail -30 || true
+  exit 1
+}
+# start_daemon CONFIG OUT ERR: starts `sluice serve` in the background (PID in $started), waits for
+# its http line and sets $base.
+start_daemon() {
+  "$SLUICE" serve --config "$1" --embedded-kafka --http-listen 127.0.0.1:0 >"$2" 2>"$3" &
+  started=$!
+  local port
+  port=$(wait_http_port 20 "$3") || fail "no http line in $3"
+  base="http://127.0.0.1:$port"
+}
+# call METHOD PATH STATUS [curl args...]: body in $work/body.
+call() {
+  local method=$1 path=$2 want=$3 code
+  shift 3
+  code=$(curl -sS -X "$method" -o "$work/body" -w '%{http_code}' --max-time 10 "$@" \
+    "$base$path") || fail "curl $method $path failed"
+  [[ "$code" == "$want" ]] || fail "$method $path: status $code, expected $want: $(cat "$work/body")"
+}
+body_has() { grep -q -- "$1" "$work/body" || fail "${2:-body} lacks $1: $(head -c 1500 "$work/body")"; }
+# count FIELD: the value of "FIELD": N for job pt in GET /jobs/pt.
+count() {
+  curl -s --max-time 10 "$base/jobs/pt" | grep -o "\"$1\": [0-9]*" | head -1 | sed 's/.*: //'
+}
+
+mkdir -p "$work/jobs" "$work/jobs2"
+cat >"$work/sluice.yaml" <<EOF
+jobs_dir: $work/jobs
+threads: 2
+kafka:
+  session.timeout.ms: 6000
+EOF
+start_daemon "$work/sluice.yaml" "$work/out" "$work/err"
+pid=$started
+bootstrap=$(sed -n 's/^bootstrap: //p' "$work/out" | head -1)
+[[ -n "$bootstrap" ]] || fail "no bootstrap line"
+
+"$SLUICE" status --url "$base" >"$work/status" || fail "sluice status failed"
+grep -q '(no jobs)' "$work/status" || fail "status without jobs: $(cat "$work/status")"
+
+# Invalid jobs: 400 with one issue per problem, file:line:col.
+printf 'name: bad\nsql: [unclosed\n' >"$work/bad.yaml"
+call POST /jobs 400 --data-binary "@$work/bad.yaml"
+body_has '"error": "invalid job' && body_has '"issues": \["request:[0-9]*:[0-9]*: '
+cat >"$work/sqlerr.yaml" <<EOF
+name: sqlerr
+sql: SELECT nope FROM orders
+source: {type: kafka, topic: x-in, name: orders, schema: {id: BIGINT}}
+sink: {type: kafka, topic: x-out}
+EOF
+call POST /jobs 400 --data-binary "@$work/sqlerr.yaml"
+body_has '"issues": \["request:2:13: sql: ' && body_has 'nope'
+cat >"$work/filejob.yaml" <<EOF
+name: filejob
+sql: SELECT id FROM t
+source: {type: file, path: x.jsonl, name: t, schema: {id: BIGINT}}
+sink: {type: kafka, topic: x-out}
+EOF
+call POST /jobs 400 --data-binary "@$work/filejob.yaml"
+body_has 'request:3:[0-9]*: source.type: sluice serve runs jobs that read a kafka topic'
+[[ -z "$(ls "$work/jobs")" ]] || fail "an invalid job was written: $(ls "$work/jobs")"
+
+# A valid job: 201, written as pt.yaml, running; posting it again replaces it: 200.
+cat >"$work/pt.yaml" <<EOF
+name: pt
+sql: SELECT order_id, total_amount FROM orders
+source:
+  type: kafka
+  topic: pt-in
+  name: orders
+  schema: {order_id: BIGINT, customer_id: BIGINT, order_date: STRING, total_amount: 'DECIMAL(12,2)'}
+sink: {type: kafka, topic: pt-out}
+kafka:
+  auto.offset.reset: earliest
+  sasl.password: hunter2-secret
+EOF
+call POST /jobs 201 --data-binary "@$work/pt.yaml"
+body_has '"name": "pt", "file": "[^"]*/jobs/pt.yaml", "state": "starting"'
+cmp -s "$work/pt.yaml" "$work/jobs/pt.yaml" || fail "jobs/pt.yaml differs from the posted body"
+running() { curl -s "$base/jobs/pt" | grep -q '"state": "running", .*"paused": false'; }
+wait_for 30 running || fail "pt never running: $(curl -s "$base/jobs/pt")"
+call POST /jobs 200 --data-binary "@$work/pt.yaml"
+ls "$work/jobs" | grep -q '^\.' && fail "a temporary file was left: $(ls -a "$work/jobs")"
+
+"$SLUICE" gen --scenario S0 --records 2000 --topic pt-in --bootstrap "$bootstrap" 2>"$work/gen" ||
+  fail "gen: $(cat "$work/gen")"
+out_is() { [[ "$(count records_out)" == "$1" ]]; }
+wait_for 60 out_is 2000 || fail "records_out $(count records_out), expected 2000"
+
+# Pause: nothing more is read; resume: everything arrives.
+call POST /jobs/pt/pause 200
+body_has '{"name": "pt", "paused": true}'
+call GET /jobs/pt 200
+body_has '"state": "running", "error": null, "generation": [0-9]*, "paused": true'
+"$SLUICE" status --url "$base" >"$work/status" || fail "sluice status failed"
+grep -Eq '^pt +paused +2000 +2000 ' "$work/status" || fail "status while paused: $(cat "$work/status")"
+"$SLUICE" gen --scenario S0 --records 3000 --first 2000 --topic pt-in --bootstrap "$bootstrap" \
+  2>"$work/gen" || fail "gen: $(cat "$work/gen")"
+sleep 2
+[[ "$(count records_in)" == 2000 ]] || fail "records read while paused: $(count records_in)"
+call POST /jobs/pt/resume 200
+body_has '"paused": false'
+wait_for 60 out_is 5000 || fail "after resume: records_out $(count records_out), expected 5000"
+[[ "$(count records_in)" == 5000 ]] || fail "records_in $(count records_in), expected 5000"
+
+# Unknown jobs and wrong methods.
+call POST /jobs/nope/pause 404
+body_has "no job named 'nope'"
+call POST /jobs/nope/resume 404
+call DELETE /jobs/nope 404
+call PUT /jobs/pt 405
+
+# No secret in a response or the log.
+call GET /jobs 200
+if grep -q 'hunter2' "$work/body"; then fail "GET /jobs shows the job's sasl.password"; fi
+if grep -q 'hunter2' "$work/err" "$work/out"; then fail "the log shows the job's sasl.password"; fi
+
+# DELETE: the job stops and leaves /jobs; its file is gone.
+sed 's/^name: pt/name: gone/; s/pt-in/gone-in/; s/pt-out/gone-out/' "$work/pt.yaml" >"$work/gone.yaml"
+call POST /jobs 201 --data-binary "@$work/gone.yaml"
+gone_running() { curl -s "$base/jobs/gone" | grep -q '"state": "running"'; }
+wait_for 30 gone_running || fail "job gone never running"
+call DELETE /jobs/gone 202
+body_has '{"status": "stopping"}'
+[[ ! -e "$work/jobs/gone.yaml" ]] || fail "jobs/gone.yaml still there"
+gone_gone() { [[ $(curl -s -o /dev/null -w '%{http_code}' "$base/jobs/gone") == 404 ]]; }
+wait_for 30 gone_gone || fail "job gone still listed: $(curl -s "$base/jobs/gone")"
+grep -q 'job gone: stopped' "$work/err" || fail "no stop line for job gone"
+
+# sluice status --watch prints rates; an unreachable daemon is exit 1 with a clear message.
+timeout -s INT 3 "$SLUICE" status --url "$base" --watch 1 >"$work/watch" || true
+grep -q 'IN/S' "$work/watch" && grep -Eq '^pt +running ' "$work/watch" ||
+  fail "status --watch: $(cat "$work/watch")"
+rc=0
+"$SLUICE" status --url http://127.0.0.1:1 >"$work/status" 2>"$work/status_err" || rc=$?
+[[ $rc -eq 1 ]] && grep -q 'cannot reach http://127.0.0.1:1' "$work/status_err" ||
+  fail "status against nothing: exit $rc: $(cat "$work/status_err")"
+
+# Listening beyond loopback without a token: refuses to start.
+rc=0
+timeout 20 "$SLUICE" serve --config "$work/sluice.yaml" --http-listen 0.0.0.0:0 \
+  >/dev/null 2>"$work/err_open" || rc=$?
+[[ $rc -eq 1 ]] && grep -q 'not a loopback address) needs a bearer token' "$work/err_open" ||
+  fail "non-loopback without a token: exit $rc: $(cat "$work/err_open")"
+
+# A daemon with http.token: 401 without it, 403 with a wrong one, accepted with it.
+cat >"$work/sluice2.yaml" <<EOF
+jobs_dir: $work/jobs2
+threads: 2
+http:
+  token: \${SLUICE_TOKEN}
+EOF
+main_base=$base
+SLUICE_TOKEN=tok-3f9a7c start_daemon "$work/sluice2.yaml" "$work/out2" "$work/err2"
+pid2=$started
+call POST /jobs 401 --data-binary "@$work/pt.yaml"
+body_has 'Authorization: Bearer'
+call DELETE /jobs/pt 401
+call POST /jobs/pt/pause 403 -H 'Authorization: Bearer wrong'
+call POST /jobs/nope/pause 404 -H 'Authorization: Bearer tok-3f9a7c'
+call POST /jobs 400 -H 'Authorization: Bearer tok-3f9a7c' --data-binary "@$work/bad.yaml"
+call GET /jobs 200
+if grep -q 'tok-3f9a7c' "$work/err2" "$work/out2" "$work/body"; then fail "the token was shown"; fi
+kill -TERM "$pid2"
+wait "$pid2" || fail "the token daemon exited $?"
+pid2=""
+base=$main_base
+
+# SIGTERM with a paused job: it drains and stops.
+call POST /jobs/pt/pause 200
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=""
+[[ $rc -eq 0 ]] || fail "sluice serve exited $rc after SIGTERM"
+grep -q "all jobs stopped" "$work/err" || fail "no clean stop in the log"
+echo "PASS: POST/DELETE/pause/resume, tokens 401/403, no secrets shown, sluice status"

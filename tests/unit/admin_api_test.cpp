@@ -1,0 +1,468 @@
+// The mutating admin API (server/http/job_admin.*): authorization (401/403, loopback), refusing a
+// non-loopback address without a token, http.token in the server config, POST /jobs validation
+// and its atomic write, 404/409, DELETE through a running JobManager; KafkaJob::pause against the
+// mock broker (nothing read while paused, everything delivered after resume, pipelines assigned
+// while paused start paused); `sluice status`'s URL parsing and table.
+
+#include "common/error.hpp"
+#include "config/server_config.hpp"
+#include "server/cli/status_command.hpp"
+#include "server/daemon/job_manager.hpp"
+#include "server/http/http_client.hpp"
+#include "server/http/http_server.hpp"
+#include "server/http/job_admin.hpp"
+#include "server/kafka/kafka_job.hpp"
+#include "server/kafka/mock_broker.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "kafka_test_util.hpp"
+
+using namespace sluice;
+using namespace sluice::server;
+namespace fs = std::filesystem;
+
+namespace {
+
+http::Request request(std::string method, std::string target, std::string body = {},
+                      std::string authorization = {}) {
+  http::Request r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  r.body = std::move(body);
+  if (!authorization.empty()) r.headers.emplace_back("authorization", authorization);
+  return r;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A fresh directory under the temp dir, removed on destruction.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() /
+           ("sluice-admin-" + std::to_string(getpid()) + "-" + std::to_string(counter()++));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  static std::atomic<int>& counter() {
+    static std::atomic<int> c{0};
+    return c;
+  }
+};
+
+const char* kValidJob =
+    "name: good\n"
+    "sql: SELECT id FROM t\n"
+    "source: {type: kafka, topic: g-in, name: t, schema: {id: BIGINT}}\n"
+    "sink: {type: kafka, topic: g-out}\n"
+    "kafka: {sasl.password: hunter2}\n";
+
+}  // namespace
+
+TEST_CASE("admin auth: loopback without a token is open; a token is always required", "[admin]") {
+  auto post = [](std::string auth) { return request("POST", "/jobs", "", std::move(auth)); };
+  CHECK_FALSE(http::authorize(post(""), {"", true}));
+
+  auto r = http::authorize(post(""), {"", false});
+  REQUIRE(r);
+  CHECK(r->status == 401);
+
+  http::AdminAuth with_token{"s3cret", true};
+  r = http::authorize(post(""), with_token);
+  REQUIRE(r);
+  CHECK(r->status == 401);
+  CHECK(contains(r->body, "Authorization: Bearer <token>"));
+  REQUIRE(r->headers.size() == 1);
+  CHECK(r->headers[0] == std::pair<std::string, std::string>{"WWW-Authenticate", "Bearer"});
+  r = http::authorize(post("Basic czNjcmV0"), with_token);
+  REQUIRE(r);
+  CHECK(r->status == 401);
+  for (const char* wrong : {"Bearer s3cre", "Bearer s3cret2", "Bearer S3CRET", "Bearer x"}) {
+    r = http::authorize(post(wrong), with_token);
+    REQUIRE(r);
+    CHECK(r->status == 403);
+    CHECK_FALSE(contains(r->body, "s3cret"));
+  }
+  CHECK_FALSE(http::authorize(post("Bearer s3cret"), with_token));
+  CHECK_FALSE(http::authorize(post("bearer s3cret"), with_token));
+  CHECK_FALSE(http::authorize(post("Bearer s3cret"), {"s3cret", false}));
+}
+
+TEST_CASE("admin: a non-loopback address needs a token; http.token in the server config",
+          "[admin]") {
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "::1", "localhost"})
+    CHECK(http::is_loopback_host(host));
+  for (const char* host : {"0.0.0.0", "::", "10.0.0.1", "example.com"})
+    CHECK_FALSE(http::is_loopback_host(host));
+  CHECK_NOTHROW(http::check_listen_security("127.0.0.1", ""));
+  CHECK_NOTHROW(http::check_listen_security("0.0.0.0", "t"));
+  try {
+    http::check_listen_security("0.0.0.0", "");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::kConfig);
+    CHECK(contains(e.what(), "listening on 0.0.0.0 (not a loopback address) needs a bearer token"));
+    CHECK(contains(e.what(), "http.token"));
+  }
+
+  auto env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "SLUICE_TOKEN") return "from-env";
+    return std::nullopt;
+  };
+  auto cfg = config::load_server_text("http:\n  listen: 0.0.0.0:9464\n  token: ${SLUICE_TOKEN}\n",
+                                      "s.yaml", env);
+  CHECK(cfg.http_token == "from-env");
+  CHECK(cfg.http.host == "0.0.0.0");
+  CHECK(config::load_server_text("http: {token: '${UNSET:-}'}\n", "s.yaml", env).http_token == "");
+  CHECK(config::load_server_text("{}\n", "s.yaml", env).http_token.empty());
+}
+
+TEST_CASE("POST /jobs: validation errors, atomic write, 201 then 200, 404s", "[admin]") {
+  TempDir dir;
+  config::ServerConfig server;
+  server.jobs_dir = dir.path.string();
+  boost::asio::io_context io;  // not run: rescans only queue up
+  JobManager jobs(io, server, {});
+  http::HttpServer s(io);
+  http::add_job_admin_routes(s, jobs, {});
+
+  // YAML error, with the issue's location.
+  auto req = request("POST", "/jobs", "name: bad\nsql: [unclosed\n");
+  auto r = s.dispatch(req);
+  CHECK(r.status == 400);
+  CHECK(contains(r.body, "\"error\": \"invalid job (1 issue)\""));
+  CHECK(contains(r.body, "\"issues\": [\"request:"));
+
+  // Several issues at once.
+  req = request("POST", "/jobs", "name: bad\nsql: SELECT 1\nsurprise: 1\nsource: {type: kafka}\n");
+  r = s.dispatch(req);
+  CHECK(r.status == 400);
+  CHECK(contains(r.body, "request:3:1: unknown key 'surprise'"));
+  CHECK(contains(r.body, "issues)\""));
+
+  // SQL error: the position in the posted text and the caret excerpt.
+  req = request("POST", "/jobs",
+                "name: q\nsql: SELECT nope FROM t\nsource: {type: kafka, topic: a, name: t, "
+                "schema: {id: BIGINT}}\nsink: {type: kafka, topic: b}\n");
+  r = s.dispatch(req);
+  CHECK(r.status == 400);
+  CHECK(contains(r.body, "\"issues\": [\"request:2:13: sql: "));
+  CHECK(contains(r.body, "nope"));
+  CHECK(contains(r.body, "\\n    SELECT nope FROM t\\n"));
+
+  // The daemon's endpoint rules.
+  req = request("POST", "/jobs",
+                "name: f\nsql: SELECT id FROM t\nsource: {type: file, path: x, name: t, schema: "
+                "{id: BIGINT}}\nsink: {type: stdout}\n");
+  r = s.dispatch(req);
+  CHECK(r.status == 400);
+  CHECK(contains(r.body, "source.type: sluice serve runs jobs that read a kafka topic"));
+  CHECK(contains(r.body, "sink.type: sluice serve writes to kafka topics"));
+
+  // A name the jobs directory's scan would skip (a dot file), and one the loader refuses.
+  std::string hidden = kValidJob;
+  hidden.replace(hidden.find("good"), 4, ".hidden");
+  req = request("POST", "/jobs", hidden);
+  r = s.dispatch(req);
+  CHECK(r.status == 400);
+  CHECK(contains(r.body, "request: name: the job name is also its file name"));
+  std::string slash = kValidJob;
+  slash.replace(slash.find("good"), 4, "'../x'");
+  req = request("POST", "/jobs", slash);
+  r = s.dispatch(req);
+  CHECK(r.status == 400);
+  CHECK(contains(r.body, "request:1:7: name: '../x' is not a valid job name"));
+  CHECK(fs::is_empty(dir.path));
+
+  // Valid: written as good.yaml (201), then replaced (200); the JSON shows no kafka property.
+  req = request("POST", "/jobs", kValidJob);
+  r = s.dispatch(req);
+  CHECK(r.status == 201);
+  CHECK(contains(r.body, "\"name\": \"good\""));
+  CHECK(contains(r.body, "\"state\": \"starting\""));
+  CHECK_FALSE(contains(r.body, "hunter2"));
+  CHECK(read_file(dir.path / "good.yaml") == kValidJob);
+  std::string changed = std::string(kValidJob) + "# v2\n";
+  req = request("POST", "/jobs", changed);
+  r = s.dispatch(req);
+  CHECK(r.status == 200);
+  CHECK(read_file(dir.path / "good.yaml") == changed);
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir.path)) {
+    CHECK(e.path().filename() == "good.yaml");  // no temporary file left
+    ++files;
+  }
+  CHECK(files == 1);
+
+  // Unknown jobs (the manager has not scanned: it knows none).
+  for (auto [method, target] :
+       {std::pair{"DELETE", "/jobs/nope"}, std::pair{"POST", "/jobs/nope/pause"},
+        std::pair{"POST", "/jobs/nope/resume"}}) {
+    req = request(method, target);
+    r = s.dispatch(req);
+    CHECK(r.status == 404);
+    CHECK(r.body == "{\"error\": \"no job named 'nope'\"}\n");
+  }
+}
+
+TEST_CASE("admin routes require the token when one is configured", "[admin]") {
+  TempDir dir;
+  config::ServerConfig server;
+  server.jobs_dir = dir.path.string();
+  boost::asio::io_context io;
+  JobManager jobs(io, server, {});
+  http::HttpServer s(io);
+  http::add_job_admin_routes(s, jobs, {"tok", true});
+  for (auto [method, target] :
+       {std::pair{"POST", "/jobs"}, std::pair{"DELETE", "/jobs/x"},
+        std::pair{"POST", "/jobs/x/pause"}, std::pair{"POST", "/jobs/x/resume"}}) {
+    auto req = request(method, target, kValidJob);
+    CHECK(s.dispatch(req).status == 401);
+    req = request(method, target, kValidJob, "Bearer nope");
+    CHECK(s.dispatch(req).status == 403);
+  }
+  CHECK(fs::is_empty(dir.path));
+  auto req = request("POST", "/jobs", kValidJob, "Bearer tok");
+  CHECK(s.dispatch(req).status == 201);
+  req = request("POST", "/jobs/x/pause", "", "Bearer tok");
+  CHECK(s.dispatch(req).status == 404);
+}
+
+TEST_CASE("admin: 409 for a name another file defines; DELETE removes the file and the job",
+          "[admin]") {
+  TempDir dir;
+  // A job file the daemon cannot run (SQL error), whose name is `dup`: known, not running.
+  std::ofstream(dir.path / "other.yml")
+      << "name: dup\nsql: SELECT nope FROM t\nsource: {type: kafka, topic: a, name: t, schema: "
+         "{id: BIGINT}}\nsink: {type: kafka, topic: b}\n";
+  config::ServerConfig server;
+  server.jobs_dir = dir.path.string();
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  JobManagerOptions options;
+  options.scan_interval_ms = 100;
+  JobManager jobs(io, server, options);
+  std::thread runner([&] { io.run(); });
+  jobs.start();
+  auto known = [&](const std::string& name) {
+    for (const auto& st : jobs.status())
+      if (st.name == name) return true;
+    return false;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!known("dup") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(known("dup"));
+
+  http::HttpServer s(io);
+  http::add_job_admin_routes(s, jobs, {});
+  std::string same_name = kValidJob;
+  same_name.replace(same_name.find("good"), 4, "dup");
+  auto req = request("POST", "/jobs", same_name);
+  auto r = s.dispatch(req);
+  CHECK(r.status == 409);
+  CHECK(contains(r.body, "other.yml"));
+  CHECK_FALSE(fs::exists(dir.path / "dup.yaml"));
+
+  req = request("POST", "/jobs/dup/pause");
+  r = s.dispatch(req);
+  CHECK(r.status == 409);
+  CHECK(contains(r.body, "is not running"));
+
+  req = request("DELETE", "/jobs/dup");
+  r = s.dispatch(req);
+  CHECK(r.status == 202);
+  CHECK(r.body == "{\"status\": \"stopping\"}\n");
+  CHECK_FALSE(fs::exists(dir.path / "other.yml"));
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (known("dup") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(known("dup"));
+  req = request("DELETE", "/jobs/dup");
+  CHECK(s.dispatch(req).status == 404);
+
+  std::atomic<bool> stopped{false};
+  jobs.shutdown([&] { stopped = true; });
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!stopped && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(stopped);
+  work.reset();
+  io.stop();
+  runner.join();
+}
+
+TEST_CASE("KafkaJob::pause: nothing is read while paused, everything arrives after resume",
+          "[kafka][admin]") {
+  kafka::MockBroker broker;
+  std::string bootstrap = broker.start(1, {{"in", 2}, {"out", 2}});
+  kafka_testing::Producer producer(bootstrap);
+  auto produce = [&](int first, int n) {
+    for (int i = first; i < first + n; ++i)
+      producer.produce("in", "k" + std::to_string(i % 7), "{\"id\":" + std::to_string(i) + "}");
+    producer.flush(std::chrono::seconds(10));
+  };
+  produce(0, 200);
+
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i)
+    threads.emplace_back([&] { io.run(); });
+  auto cfg = std::make_shared<config::JobConfig>(config::load_job_text(
+      "name: p\nsql: SELECT id FROM t\nsource: {type: kafka, topic: in, name: t, schema: {id: "
+      "BIGINT}}\nsink: {type: kafka, topic: out}\nkafka: {auto.offset.reset: earliest, "
+      "session.timeout.ms: 6000, fetch.wait.max.ms: 10}\n",
+      "p.yaml"));
+  auto job = std::make_unique<kafka::KafkaJob>(
+      io, cfg, config::KafkaProperties{{"bootstrap.servers", bootstrap}}, 1);
+  auto wait_for = [&](auto done, std::chrono::seconds timeout) {
+    JobStatus st;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+      st = job->status();
+      if (done(st)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return st;
+  };
+
+  // Paused before its partitions are assigned: they start paused.
+  job->pause(true);
+  job->start();
+  JobStatus st = wait_for(
+      [](const JobStatus& s) { return s.state == JobState::kRunning && s.partitions.size() == 2; },
+      std::chrono::seconds(30));
+  REQUIRE(st.partitions.size() == 2);
+  CHECK(st.paused);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(job->status().counts.records_in == 0);
+
+  job->pause(false);
+  st = wait_for([](const JobStatus& s) { return s.counts.records_out == 200; },
+                std::chrono::seconds(30));
+  CHECK(st.counts.records_out == 200);
+  CHECK_FALSE(st.paused);
+
+  // Paused while running.
+  job->pause(true);
+  CHECK(job->status().paused);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the pipelines' strands
+  produce(200, 300);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(job->status().counts.records_in == 200);
+  job->pause(false);
+  st = wait_for([](const JobStatus& s) { return s.counts.records_out == 500; },
+                std::chrono::seconds(30));
+  CHECK(st.counts.records_in == 500);
+  CHECK(st.counts.records_out == 500);
+
+  // A paused job stops normally.
+  job->pause(true);
+  std::atomic<bool> stopped{false};
+  job->stop([&] { stopped = true; });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!stopped && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(stopped);
+  CHECK(job->status().state == JobState::kStopped);
+  job.reset();
+  work.reset();
+  for (auto& t : threads)
+    t.join();
+
+  auto out = kafka_testing::consume(bootstrap, "out", 2, 500, std::chrono::seconds(15));
+  std::set<std::string> values;
+  for (const auto& m : out)
+    values.insert(m.value);
+  CHECK(values.size() == 500);
+}
+
+TEST_CASE("sluice status: URLs and the table", "[admin]") {
+  std::string error;
+  auto u = http::parse_http_url("http://127.0.0.1:9464", &error);
+  REQUIRE(u);
+  CHECK(u->host == "127.0.0.1");
+  CHECK(u->port == "9464");
+  CHECK(u->path.empty());
+  u = http::parse_http_url("http://[::1]:80/admin/", &error);
+  REQUIRE(u);
+  CHECK(u->host == "::1");
+  CHECK(u->path == "/admin");
+  CHECK(http::parse_http_url("http://localhost", &error)->port == "80");
+  CHECK_FALSE(http::parse_http_url("https://x:1", &error));
+  CHECK_FALSE(http::parse_http_url("http://x:0", &error));
+  CHECK_FALSE(http::parse_http_url("http://:80", &error));
+
+  // Nothing listens on port 1: a clear error.
+  try {
+    http::http_get(*http::parse_http_url("http://127.0.0.1:1", &error), "/jobs");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(contains(e.what(), "cannot reach http://127.0.0.1:1: "));
+  }
+
+  // The command: usage errors exit 2, an unreachable daemon 1 with a clear message.
+  std::ostringstream out, err;
+  CHECK(run_status_command({"--url", "ftp://x"}, out, err) == 2);
+  CHECK(contains(err.str(), "--url 'ftp://x': expected http://HOST:PORT"));
+  CHECK(run_status_command({"--watch", "0"}, out, err) == 2);
+  CHECK(run_status_command({"--bogus"}, out, err) == 2);
+  err.str("");
+  CHECK(run_status_command({"--url", "http://127.0.0.1:1"}, out, err) == 1);
+  CHECK(contains(err.str(), "sluice status: cannot reach http://127.0.0.1:1: "));
+  CHECK(run_status_command({"--help"}, out, err) == 0);
+  CHECK(contains(out.str(), "usage: sluice status"));
+
+  auto job = [](const char* name, const char* state, bool paused, int in, int out,
+                const char* error) {
+    return fmt::format(
+        "{{\"name\": \"{}\", \"state\": \"{}\", \"paused\": {}, \"error\": {}, \"counts\": "
+        "{{\"records_in\": {}, \"records_out\": {}, \"rejected\": 3}}, \"latency_seconds\": "
+        "{{\"count\": 5, \"p50\": 0.0021, \"p90\": 0.01, \"p99\": 0.25}}, \"partitions\": "
+        "[{{\"lag\": 5}}, {{\"lag\": null}}, {{\"lag\": 7}}]}}",
+        name, state, paused ? "true" : "false", error, in, out);
+  };
+  std::string before = "{\"jobs\": [" + job("a", "running", false, 1000, 900, "null") + "]}";
+  std::string now = "{\"jobs\": [" + job("a", "running", true, 3000, 2900, "null") + ", " +
+                    job("b", "failed", false, 10, 0, "\"boom\\nsecond line\"") + "]}";
+  std::string table = status_table(now, {}, 0);
+  CHECK(contains(table, "IN "));
+  CHECK(contains(table, "PARTS"));
+  CHECK(contains(table, "a                    paused         3000      2900    2.1ms  250.0ms"));
+  CHECK(contains(table, "        12     3         3  -\n"));
+  CHECK(contains(table, "b                    failed"));
+  CHECK(contains(table, "  boom\n"));
+  CHECK_FALSE(contains(table, "second line"));
+  table = status_table(now, before, 2.0);
+  CHECK(contains(table, "IN/S"));
+  CHECK(contains(table, "a                    paused         1000      1000"));
+  CHECK(contains(table, "b                    failed            -         -"));
+  CHECK(status_table("{\"jobs\": []}", {}, 0).find("(no jobs)") != std::string::npos);
+  CHECK_THROWS_AS(status_table("<html>", {}, 0), Error);
+}
