@@ -16,6 +16,7 @@ class AggregateState final : public OperatorState {
         table(set.key_count(), set.state_size(), set.state_align()),
         scratch(set.scratch_width()) {}
   ~AggregateState() override { set_.destroy_all(table); }
+  StateSize size() const override { return {0, table.size(), table.memory_bytes()}; }
 
   const AggregateSet& set_;
   GroupTable table;
@@ -81,6 +82,7 @@ class Aggregate final : public Operator {
 class DistinctState final : public OperatorState {
  public:
   explicit DistinctState(size_t width) : table(width, 0, 1) {}
+  StateSize size() const override { return {0, table.size(), table.memory_bytes()}; }
   GroupTable table;
 };
 

@@ -27,6 +27,12 @@ class AnalyticState final : public OperatorState {
   AnalyticState(size_t keys, size_t scratch, size_t calls)
       : table(std::make_unique<GroupTable>(keys, 0, 1)), scratch(scratch), results(calls) {}
 
+  // Groups: the partitions; bytes: their key table and records (rows buffered in the frame
+  // rings and LEAD's pending rows are not counted).
+  StateSize size() const override {
+    return {0, parts.size(), table->memory_bytes() + parts.capacity() * sizeof(Partition)};
+  }
+
   std::unique_ptr<GroupTable> table;  // partition key -> index into parts
   std::vector<Partition> parts;
   std::vector<Value> scratch;  // keys, order, inputs, fallbacks of the row being processed

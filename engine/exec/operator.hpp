@@ -44,9 +44,27 @@ struct ExecContext {
   }
 };
 
+// What an operator state holds, for metrics: windows still open, groups (summed over the open
+// windows; partitions for OVER) and an estimate of the bytes they take (hash tables, keys, string
+// arenas and aggregate state blocks; per-record buffers of sessions and OVER are approximated).
+struct StateSize {
+  uint64_t open_windows = 0;
+  uint64_t groups = 0;
+  uint64_t bytes = 0;
+  StateSize& operator+=(const StateSize& o) {
+    open_windows += o.open_windows;
+    groups += o.groups;
+    bytes += o.bytes;
+    return *this;
+  }
+};
+
 class OperatorState {
  public:
   virtual ~OperatorState() = default;
+  // What the state holds (see StateSize); none for stateless operators. May scan the open
+  // windows: meant to be called about once a second, not per record.
+  virtual StateSize size() const { return {}; }
   // The smallest input offset of any record whose effect this state still holds in a window that
   // can change or emit again (open windows, and closed ones kept for late_records: update);
   // nullopt when it holds none. Re-reading the input from there rebuilds the state. May scan the

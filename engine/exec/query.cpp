@@ -23,6 +23,14 @@ std::unique_ptr<QueryState> Query::make_state() const {
   return st;
 }
 
+StateSize Query::state_size(const QueryState& st) const {
+  StateSize total;
+  for (const auto& s : st.states) {
+    if (s != nullptr) total += s->size();
+  }
+  return total;
+}
+
 std::optional<int64_t> Query::retained_offset(const QueryState& st) const {
   std::optional<int64_t> min;
   for (const auto& s : st.states) {

@@ -69,6 +69,9 @@ class Query {
   // record. Committing past it would lose those records on restart. Scans the open windows: call
   // it about once a second, not per record.
   std::optional<int64_t> retained_offset(const QueryState& state) const;
+  // The sum of the operators' StateSize (open windows, groups, approximate bytes); same cost
+  // caveat as retained_offset.
+  StateSize state_size(const QueryState& state) const;
   // True when the query holds state that never closes (non-windowed GROUP BY aggregate, DISTINCT,
   // OVER analytics): re-reading from a committed offset does not rebuild it.
   bool unbounded_state() const { return keys_.unbounded_state; }

@@ -47,6 +47,23 @@ class SessionState final : public OperatorState {
   uint64_t next_seq = 0;
   std::vector<Value> scratch;
 
+  // Open windows: unfired sessions; groups: keys with a session; bytes: the key table, the
+  // session records and their per-record buffers (capacity; string arenas not counted).
+  StateSize size() const override {
+    StateSize st;
+    st.groups = keys->size() - empty_groups;
+    st.bytes = keys->memory_bytes() + sessions.capacity() * sizeof(sessions[0]);
+    for (const auto& list : sessions) {
+      st.bytes += list.capacity() * sizeof(Session);
+      for (const Session& s : list) {
+        if (!s.fired) ++st.open_windows;
+        st.bytes += set_.state_size() + s.args.capacity() * sizeof(Value) +
+                    s.seq.capacity() * sizeof(uint64_t);
+      }
+    }
+    return st;
+  }
+
   std::optional<int64_t> retained_offset() const override {
     std::optional<int64_t> min;
     for (const auto& list : sessions) {

@@ -86,6 +86,19 @@ class TimeWindowState final : public OperatorState {
   int64_t watermark = kNoWatermark;
   std::vector<Value> scratch;
 
+  // Open: not fired yet (fired windows kept for late_records: update count in bytes only).
+  StateSize size() const override {
+    StateSize s;
+    for (const auto& [start, w] : windows) {
+      if (!w.fired) {
+        ++s.open_windows;
+        s.groups += w.table->size();
+      }
+      s.bytes += w.table->memory_bytes() + sizeof(TimeWindow);
+    }
+    return s;
+  }
+
   std::optional<int64_t> retained_offset() const override {
     std::optional<int64_t> min;
     for (const auto& [start, w] : windows) {

@@ -153,11 +153,14 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
   // p50/p90/p99 in /metrics and /jobs cover the last minute: snapshots every 5 s.
   LatencyWindows latency_windows;
   LatencySampler latency_sampler(io, latency_windows, [&jobs] { return jobs.status(); });
-  http::add_admin_routes(http_server, [&jobs, &latency_windows] {
-    auto status = jobs.status();
-    latency_windows.apply(LatencyWindows::Clock::now(), status);
-    return status;
-  });
+  http::add_admin_routes(
+      http_server,
+      [&jobs, &latency_windows] {
+        auto status = jobs.status();
+        latency_windows.apply(LatencyWindows::Clock::now(), status);
+        return status;
+      },
+      [&jobs] { return jobs.scanned(); });
   http::add_job_admin_routes(http_server, jobs,
                              {server.http_token, http::is_loopback_host(http_listen.host)});
   start_http(http_server, options.http_listen ? *options.http_listen : server.http,

@@ -127,6 +127,7 @@ void JobManager::scan() {
       start_entry(e);
     }
   }
+  scanned_ = true;
   schedule_scan();
 }
 

@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,6 +48,8 @@ class JobManager {
   void shutdown(std::function<void()> done);
   // Every job file's status, by file name.
   std::vector<JobStatus> status() const;
+  // True once the first scan of the jobs directory has started its jobs (any thread).
+  bool scanned() const { return scanned_.load(); }
 
   // The admin API (server/http/admin_api.hpp); any thread.
   // Loads and checks a job file's text as the daemon does before starting it: YAML, the daemon's
@@ -93,6 +96,7 @@ class JobManager {
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;
 
+  std::atomic<bool> scanned_{false};
   mutable std::mutex mu_;  // guards entries_ for status(); the strand is the only writer
   std::map<std::string, Entry> entries_;
 };

@@ -101,6 +101,10 @@ struct PartitionStatus {
   bool paused = false;            // backpressure
   uint64_t pauses = 0;            // times backpressure paused it
   uint64_t in_flight = 0;         // output records not yet acknowledged
+  // The engine state (exec::StateSize), as of the last commit point (about once a second).
+  uint64_t open_windows = 0;
+  uint64_t groups = 0;       // summed over the open windows; partitions for OVER
+  uint64_t state_bytes = 0;  // approximate
   JobCounts counts;
 };
 
@@ -119,6 +123,16 @@ struct JobStatus {
   uint64_t routed = 0;  // records re-keyed into the repartition topic (repartitioned jobs)
   std::vector<PartitionStatus> partitions;
   LatencyHistogram::Snapshot latency{};  // record timestamp -> output acknowledged, µs
+  // Per batch, over every pipeline of the job (both stages of a repartitioned one), since the job
+  // started: the time from reading a batch to handing its last output to the producer (µs), and
+  // the batch's record count (in the same log-linear buckets, as counts).
+  LatencyHistogram::Snapshot batch_latency{};
+  LatencyHistogram::Snapshot batch_records{};
+  uint64_t producer_queue =
+      0;  // messages and requests in the producers' queues (rd_kafka_outq_len)
+  // False from the moment Kafka reported all brokers down until a later successful commit, fetch,
+  // assignment or metadata request.
+  bool kafka_reachable = true;
   // The same over the last minute or so (LatencyWindows::apply, server/daemon/latency_window.hpp);
   // absent when nobody filled it in: quantiles then fall back to `latency`.
   std::optional<LatencyHistogram::Snapshot> latency_window;

@@ -100,6 +100,9 @@ void partition_json(std::string& out, const PartitionStatus& p, int64_t now) {
   out += p.paused ? "true, " : "false, ";
   field(out, "pauses", p.pauses);
   field(out, "in_flight", p.in_flight);
+  field(out, "open_windows", p.open_windows);
+  field(out, "groups", p.groups);
+  field(out, "state_bytes", p.state_bytes);
   counts_json(out, p.counts);
   close_object(out);
 }
@@ -128,6 +131,9 @@ std::string job_json(const JobStatus& job, int64_t now) {
   field(out, "generation", job.generation);
   key(out, "paused");
   out += job.paused ? "true, " : "false, ";
+  key(out, "kafka_reachable");
+  out += job.kafka_reachable ? "true, " : "false, ";
+  field(out, "producer_queue", job.producer_queue);
   counts_json(out, job.counts);
   field(out, "routed", job.routed);
   field(out, "commits", job.commits);
@@ -146,23 +152,29 @@ std::string job_json(const JobStatus& job, int64_t now) {
   return out;
 }
 
-Readiness readiness(const std::vector<JobStatus>& jobs) {
+Readiness readiness(const std::vector<JobStatus>& jobs, bool scanned) {
   Readiness r;
+  if (!scanned) return {false, "starting"};
   for (const JobStatus* j : unique_jobs(jobs)) {
-    if (j->state == JobState::kInvalid || j->state == JobState::kRunning) continue;
+    if (j->state == JobState::kInvalid) continue;
+    if (j->state == JobState::kRunning && j->kafka_reachable) continue;
     r.ready = false;
     if (!r.reason.empty()) r.reason += "; ";
+    if (j->state == JobState::kRunning) {
+      r.reason += fmt::format("job {} cannot reach Kafka (all brokers down)", j->name);
+      continue;
+    }
     r.reason += fmt::format("job {} is {}", j->name, job_state_name(j->state));
     if (j->state == JobState::kFailed && !j->error.empty()) r.reason += ": " + j->error;
   }
   return r;
 }
 
-void add_admin_routes(HttpServer& server, StatusSource status) {
+void add_admin_routes(HttpServer& server, StatusSource status, std::function<bool()> scanned) {
   server.handle("GET", "/healthz",
                 [](const Request&) { return Response::json(200, "{\"status\": \"ok\"}\n"); });
-  server.handle("GET", "/readyz", [status](const Request&) {
-    Readiness r = readiness(status());
+  server.handle("GET", "/readyz", [status, scanned](const Request&) {
+    Readiness r = readiness(status(), !scanned || scanned());
     if (r.ready) return Response::json(200, "{\"status\": \"ready\"}\n");
     std::string body = "{\"status\": \"not ready\", \"reason\": ";
     format::append_json_string(r.reason, body);

@@ -23,6 +23,55 @@ constexpr std::array<uint64_t, 18> kBoundsUs = {
     100,    250,    500,    1000,    2500,    5000,    10000,    25000,    50000,
     100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000, 30000000, 60000000};
 
+constexpr std::array<uint64_t, 16> kBatchBoundsUs = {10,     25,     50,     100,    250,   500,
+                                                     1000,   2500,   5000,   10000,  25000, 50000,
+                                                     100000, 250000, 500000, 1000000};
+constexpr std::array<uint64_t, 13> kBatchRecordBounds = {1,   2,   4,   8,    16,   32,  64,
+                                                         128, 256, 512, 1024, 2048, 4096};
+
+// A log-linear snapshot into cumulative buckets of `bounds` (in the snapshot's unit; dividing by
+// `divisor` gives the exposed unit). `integers`: the values are exact integers, so bucket [lo, hi)
+// fits a bound >= hi - 1; else it needs a bound >= hi.
+template <size_t N>
+CumulativeHistogram cumulate(const LatencyHistogram::Snapshot& s,
+                             const std::array<uint64_t, N>& bounds, double divisor, bool integers) {
+  std::array<uint64_t, N> per_bucket{};
+  CumulativeHistogram h;
+  for (size_t i = 0; i < LatencyHistogram::kBuckets; ++i) {
+    if (s[i] == 0) continue;
+    uint64_t lo = LatencyHistogram::lower(i);
+    uint64_t hi = i + 1 < LatencyHistogram::kBuckets ? LatencyHistogram::lower(i + 1) : lo * 2;
+    uint64_t top = integers ? hi - 1 : hi;
+    h.count += s[i];
+    double mid = integers ? (static_cast<double>(lo) + static_cast<double>(top)) / 2
+                          : (static_cast<double>(lo) + static_cast<double>(hi)) / 2;
+    h.sum += static_cast<double>(s[i]) * mid / divisor;
+    for (size_t b = 0; b < N; ++b) {
+      if (bounds[b] >= top) {
+        per_bucket[b] += s[i];
+        break;
+      }
+    }  // above the last bound: only in +Inf (the count)
+  }
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < N; ++b) {
+    cumulative += per_bucket[b];
+    h.buckets.emplace_back(static_cast<double>(bounds[b]) / divisor, cumulative);
+  }
+  return h;
+}
+
+void add_histogram(MetricFamily& f, const ClientMetric::Label& label,
+                   const CumulativeHistogram& h) {
+  ClientMetric m;
+  m.label = {label};
+  m.histogram.sample_count = h.count;
+  m.histogram.sample_sum = h.sum;
+  for (const auto& [bound, count] : h.buckets)
+    m.histogram.bucket.push_back({count, bound});
+  f.metric.push_back(std::move(m));  // the serializer adds the +Inf bucket (the count)
+}
+
 constexpr JobState kStates[] = {JobState::kStarting, JobState::kRunning, JobState::kStopping,
                                 JobState::kStopped,  JobState::kFailed,  JobState::kInvalid};
 
@@ -127,6 +176,32 @@ struct Families {
              MetricType::Counter);
   MetricFamily state = family(
       "sluice_job_state", "1 for the job's current state, 0 for the others.", MetricType::Gauge);
+  MetricFamily batch_latency = family(
+      "sluice_batch_processing_seconds",
+      "Per batch, from reading it to handing its last output to the producer (decode, query, "
+      "encode, produce), per job since it started. _sum is estimated from bucket midpoints.",
+      MetricType::Histogram);
+  MetricFamily batch_records =
+      family("sluice_batch_records", "Records per batch read from a partition, per job.",
+             MetricType::Histogram);
+  MetricFamily producer_queue =
+      family("sluice_producer_queue_records",
+             "Messages (and requests) in the job's producer queues not yet acknowledged or served.",
+             MetricType::Gauge);
+  MetricFamily open_windows =
+      family("sluice_state_open_windows",
+             "Windows (and sessions) the partition's query holds open, as of its last commit "
+             "point (about once a second).",
+             MetricType::Gauge);
+  MetricFamily groups = family("sluice_state_groups",
+                               "Groups in the partition's query state, summed over its open "
+                               "windows (partitions for OVER), as of its last commit point.",
+                               MetricType::Gauge);
+  MetricFamily state_bytes = family(
+      "sluice_state_bytes",
+      "Approximate bytes of the partition's query state (hash tables, keys, aggregate states), as "
+      "of its last commit point.",
+      MetricType::Gauge);
   MetricFamily generation =
       family("sluice_job_config_generation",
              "The job file's generation: it grows each time the file changes.", MetricType::Gauge);
@@ -167,6 +242,11 @@ void add_partition(Families& f, const JobStatus& job, const PartitionStatus& p, 
   add_gauge(f.paused, base, p.paused ? 1 : 0);
   add_counter(f.pauses, base, static_cast<double>(p.pauses));
   add_gauge(f.in_flight, base, static_cast<double>(p.in_flight));
+  if (!router) {
+    add_gauge(f.open_windows, base, static_cast<double>(p.open_windows));
+    add_gauge(f.groups, base, static_cast<double>(p.groups));
+    add_gauge(f.state_bytes, base, static_cast<double>(p.state_bytes));
+  }
 }
 
 void add_job(Families& f, const JobStatus& job, int64_t now_ms) {
@@ -208,6 +288,9 @@ void add_job(Families& f, const JobStatus& job, int64_t now_ms) {
     q.summary.quantile.push_back({quantile, v < 0 ? std::numeric_limits<double>::quiet_NaN() : v});
   }
   f.quantiles.metric.push_back(std::move(q));
+  add_histogram(f.batch_latency, base[0], batch_latency_histogram(job.batch_latency));
+  add_histogram(f.batch_records, base[0], batch_records_histogram(job.batch_records));
+  add_gauge(f.producer_queue, base, static_cast<double>(job.producer_queue));
 }
 
 }  // namespace
@@ -220,6 +303,14 @@ const std::vector<double>& latency_bucket_bounds() {
     return b;
   }();
   return bounds;
+}
+
+CumulativeHistogram batch_latency_histogram(const LatencyHistogram::Snapshot& s) {
+  return cumulate(s, kBatchBoundsUs, 1e6, false);
+}
+
+CumulativeHistogram batch_records_histogram(const LatencyHistogram::Snapshot& s) {
+  return cumulate(s, kBatchRecordBounds, 1, true);
 }
 
 CumulativeHistogram to_cumulative(const LatencyHistogram::Snapshot& s) {
@@ -277,6 +368,12 @@ std::string render_metrics(const std::vector<JobStatus>& jobs, int64_t now_ms) {
                                         std::move(f.paused),
                                         std::move(f.pauses),
                                         std::move(f.in_flight),
+                                        std::move(f.batch_latency),
+                                        std::move(f.batch_records),
+                                        std::move(f.producer_queue),
+                                        std::move(f.open_windows),
+                                        std::move(f.groups),
+                                        std::move(f.state_bytes),
                                         std::move(f.commits),
                                         std::move(f.commit_failures),
                                         std::move(f.rebalances),

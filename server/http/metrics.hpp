@@ -13,7 +13,10 @@
 //   sluice_in_flight_records, sluice_backpressure_pauses_total (per partition),
 //   sluice_commits_total, sluice_commit_failures_total, sluice_rebalances_total,
 //   sluice_delivery_errors_total, sluice_job_state{job_name,state},
-//   sluice_job_config_generation (per job), sluice_process_cpu_seconds_total,
+//   sluice_job_config_generation (per job), sluice_batch_processing_seconds and
+//   sluice_batch_records (histograms per job), sluice_producer_queue_records (per job),
+//   sluice_state_open_windows, sluice_state_groups, sluice_state_bytes (per partition),
+//   sluice_process_cpu_seconds_total,
 //   sluice_process_resident_memory_bytes.
 //
 // Pure functions of their arguments (plus /proc/self for the process series): any thread.
@@ -41,6 +44,11 @@ struct CumulativeHistogram {
 // Converts a log-linear snapshot: each of its buckets [lower(i), lower(i+1)) µs is counted in the
 // first Prometheus bucket whose bound is >= lower(i+1) µs, so no count sits below its true bound.
 CumulativeHistogram to_cumulative(const LatencyHistogram::Snapshot& s);
+// The same for JobStatus::batch_latency (µs), into bounds of 10 µs to 1 s.
+CumulativeHistogram batch_latency_histogram(const LatencyHistogram::Snapshot& s);
+// JobStatus::batch_records (counts, exact integers) into bounds 1, 2, 4, ..., 4096: a bucket of
+// the log-linear histogram holding [lo, hi) goes to the first bound >= hi - 1; _sum uses midpoints.
+CumulativeHistogram batch_records_histogram(const LatencyHistogram::Snapshot& s);
 
 // One status per job name: a name two files claim is reported once, by the file that runs it.
 std::vector<const JobStatus*> unique_jobs(const std::vector<JobStatus>& jobs);

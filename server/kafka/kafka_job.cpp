@@ -117,6 +117,9 @@ struct KafkaJob::Impl : std::enable_shared_from_this<Impl> {
 
   void create_clients(const config::KafkaProperties& defaults);
   void run_control();
+  // While Kafka is unreachable, once per commit interval: a metadata request (bounded, 2 s) to
+  // see it back even when there is nothing to fetch or commit.
+  void probe_kafka();
   void shutdown();
   void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   void assign(rd_kafka_topic_partition_list_t* parts);
@@ -167,6 +170,12 @@ struct KafkaJob::Impl : std::enable_shared_from_this<Impl> {
   std::thread control;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> failed{false};
+  // False once a client reported all brokers down (on_error), until a commit, fetch, assignment or
+  // metadata request succeeds again (any thread; see note_reachable).
+  std::atomic<bool> kafka_reachable{true};
+  void note_reachable() {
+    if (!kafka_reachable.load(std::memory_order_relaxed)) kafka_reachable = true;
+  }
 
   // Guarded by mu.
   mutable std::mutex mu;
@@ -180,6 +189,8 @@ struct KafkaJob::Impl : std::enable_shared_from_this<Impl> {
   std::string error;
   JobCounts retired_counts;
   LatencyHistogram retired_latency;
+  LatencyHistogram retired_batch_latency;
+  LatencyHistogram retired_batch_records;
   std::function<void()> on_stopped;
   bool stopped = false;
   std::map<int32_t, int64_t> committed;  // last committed offset per partition
@@ -287,11 +298,16 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
     s.paused = paused_flag_.load();
     s.pauses = pauses_.get();
     s.in_flight = in_flight_messages_.get();
+    s.open_windows = open_windows_.get();
+    s.groups = groups_.get();
+    s.state_bytes = state_bytes_.get();
     s.counts = counters_.get();
     return s;
   }
   JobCounts counts() const { return counters_.get(); }
   const LatencyHistogram& latency() const { return latency_; }
+  const LatencyHistogram& batch_latency() const { return batch_latency_; }
+  const LatencyHistogram& batch_records() const { return batch_records_; }
 
   // Asks the pipeline to publish its commit point; the control thread does so before each commit
   // round, so the scan of open windows runs about once per commit interval, not per batch.
@@ -317,6 +333,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
 
  private:
   void process(size_t n) {
+    auto started = std::chrono::steady_clock::now();  // one clock read here, one at the hand-off
     InFlight* f = acquire();
     f->pending.store(1);  // held until the batch has produced everything
     int64_t now = steady_ms();
@@ -352,6 +369,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
       return;
     }
     counters_.records_in.add(f->timestamps.size());
+    job_->note_reachable();  // a fetch succeeded
     counters_.bytes_in.add(bytes);
     position_.set(static_cast<uint64_t>(last_offset + 1));
 
@@ -368,6 +386,10 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
     for (auto& rej : input_.rejections()) {
       if (!handle_rejection(rej, f)) break;  // the job failed
     }
+    batch_latency_.add(std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - started)
+                           .count());
+    batch_records_.add(static_cast<int64_t>(f->timestamps.size()));
     f->end_offset = last_offset + 1;
     in_flight_.push_back(f);
     in_flight_messages_.add(f->messages);
@@ -578,6 +600,10 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   // Makes the acknowledged position (held back to the oldest record in an open window) visible
   // to the control thread's commits.
   void publish() {
+    exec::StateSize size = input_.query().state_size(input_.state());  // (its gauges too)
+    open_windows_.set(size.open_windows);
+    groups_.set(size.groups);
+    state_bytes_.set(size.bytes);
     if (acked_offset_ < 0) return;  // (once blocked, acked_offset_ stays before the failure)
     CommitPoint p;
     p.offset = acked_offset_;
@@ -648,10 +674,13 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   // Read from other threads.
   PipelineCounters counters_;
   Counter position_, watermark_, in_flight_messages_, pauses_;
+  Counter open_windows_, groups_, state_bytes_;  // set by publish()
   std::atomic<bool> paused_flag_{false};
   std::atomic<bool> drained_{false};
   LatencyHistogram latency_;
-  mutable std::mutex commit_mu_;  // taken once per publish and per commit, never per record
+  LatencyHistogram batch_latency_;  // read -> last output handed to the producer, µs
+  LatencyHistogram batch_records_;  // records per batch
+  mutable std::mutex commit_mu_;    // taken once per publish and per commit, never per record
   CommitPoint commit_point_;
 };
 
@@ -693,10 +722,20 @@ void on_commit(rd_kafka_t* /*rk*/, rd_kafka_resp_err_t err,
   }
   if (ok) {
     job->commits.add(1);
+    job->note_reachable();
   } else {
     job->commit_failures.add(1);
     job->log_kafka_error("commit failed", rd_kafka_err2str(err ? err : RD_KAFKA_RESP_ERR__FAIL));
   }
+}
+
+// librdkafka's client-level errors (both clients). Logged as librdkafka logs them without an
+// error_cb; all brokers down marks the job unreachable until Kafka answers again.
+void on_error(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
+  auto* job = static_cast<KafkaJob::Impl*>(opaque);
+  spdlog::error("job {}: kafka: ERROR: {}", job->job->name, reason);
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && job->kafka_reachable.exchange(false))
+    spdlog::warn("job {}: kafka unreachable: all brokers are down", job->job->name);
 }
 
 void on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
@@ -785,6 +824,7 @@ void KafkaJob::Impl::create_clients(const config::KafkaProperties& defaults) {
   rd_kafka_conf_set_rebalance_cb(c.get(), kafka::on_rebalance);
   rd_kafka_conf_set_offset_commit_cb(c.get(), on_commit);
   rd_kafka_conf_set_log_cb(c.get(), on_log);
+  rd_kafka_conf_set_error_cb(c.get(), on_error);
   consumer = c.create(RD_KAFKA_CONSUMER);
 
   KafkaConf p(props, owner);
@@ -795,6 +835,7 @@ void KafkaJob::Impl::create_clients(const config::KafkaProperties& defaults) {
   rd_kafka_conf_set_opaque(p.get(), this);
   rd_kafka_conf_set_dr_msg_cb(p.get(), on_delivery);
   rd_kafka_conf_set_log_cb(p.get(), on_log);
+  rd_kafka_conf_set_error_cb(p.get(), on_error);
   producer = p.create(RD_KAFKA_PRODUCER);
 
   sink_topic = rd_kafka_topic_new(producer, output_topic.c_str(), nullptr);
@@ -870,10 +911,19 @@ void KafkaJob::Impl::run_control() {
     }
     if (steady_ms() >= next_commit) {
       commit({}, false);
+      if (!kafka_reachable.load()) probe_kafka();
       next_commit = steady_ms() + options.commit_interval_ms;
     }
   }
   shutdown();
+}
+
+void KafkaJob::Impl::probe_kafka() {
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_metadata(consumer, 0, nullptr, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  rd_kafka_metadata_destroy(md);
+  if (kafka_reachable.exchange(true)) return;
+  spdlog::info("job {}: kafka reachable again", job->name);
 }
 
 void KafkaJob::Impl::shutdown() {
@@ -923,6 +973,7 @@ void KafkaJob::Impl::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partit
 }
 
 void KafkaJob::Impl::assign(rd_kafka_topic_partition_list_t* parts) {
+  note_reachable();
   // Where to start, and the watermark to restore, from the committed offsets and their metadata.
   rd_kafka_topic_partition_list_t* committed_list = rd_kafka_topic_partition_list_copy(parts);
   rd_kafka_resp_err_t err = rd_kafka_committed(consumer, committed_list, 10000);
@@ -1009,6 +1060,8 @@ void KafkaJob::Impl::retire(const std::vector<int32_t>& partitions, bool do_comm
   for (auto& p : going) {
     retired_counts.add(p->counts());
     retired_latency.add(p->latency());
+    retired_batch_latency.add(p->batch_latency());
+    retired_batch_records.add(p->batch_records());
     pipelines.erase(p->partition());
     if (p->drained())
       p->close_queue();
@@ -1148,8 +1201,13 @@ JobStatus KafkaJob::status() const {
     s.commit_failures += j.commit_failures.get();
     s.rebalances += j.rebalances.get();
     s.delivery_errors += j.delivery_errors.get();
-    std::lock_guard lock(j.mu);
+    s.kafka_reachable = s.kafka_reachable && j.kafka_reachable.load();
+    std::lock_guard lock(j.mu);  // the producer is destroyed under it
+    if (j.producer != nullptr)
+      s.producer_queue += static_cast<uint64_t>(rd_kafka_outq_len(j.producer));
     s.paused = s.paused || j.user_paused;
+    j.retired_batch_latency.add_to(s.batch_latency);
+    j.retired_batch_records.add_to(s.batch_records);
     JobState state = j.failed.load() && j.state != JobState::kStopped ? JobState::kFailed : j.state;
     // The job's state is its least advanced stage's; failed wins.
     if (first || state == JobState::kFailed ||
@@ -1176,6 +1234,8 @@ JobStatus KafkaJob::status() const {
       }
       counts.add(ps.counts);
       p->latency().add_to(latency);
+      p->batch_latency().add_to(s.batch_latency);
+      p->batch_records().add_to(s.batch_records);
       s.partitions.push_back(ps);
     }
     if (j.stage == Stage::kRouter) {

@@ -4,14 +4,17 @@
 # every endpoint with curl (/healthz, /readyz, /jobs, /jobs/s2, an unknown job, an unknown path, a
 # wrong method), that `promtool check metrics` accepts the exposition, that records and latency
 # are counted, that a second daemon on the same port exits 1 with a clear error, and a clean stop.
+# Then /readyz against `sluice broker --control stdin`: 503 while every broker is down, 200 again.
 set -euo pipefail
 SLUICE=$1
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 work=$(mktemp -d)
 pid=""
+bpid=""
 cleanup() {
   if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  if [[ -n "$bpid" ]] && kill -0 "$bpid" 2>/dev/null; then kill -KILL "$bpid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -108,7 +111,13 @@ for series in 'sluice_bytes_total\{job_name="s2",topic="s2-in",partition="0",dir
   'sluice_job_state\{job_name="s2",state="running"\} 1' \
   'sluice_job_state\{job_name="broken",state="invalid"\} 1' \
   'sluice_job_config_generation\{job_name="s2"\} [1-9]' 'sluice_process_cpu_seconds_total [0-9]' \
-  'sluice_process_resident_memory_bytes [1-9]'; do
+  'sluice_process_resident_memory_bytes [1-9]' \
+  'sluice_batch_processing_seconds_count\{job_name="s2"\} [1-9]' \
+  'sluice_batch_records_bucket\{job_name="s2",le="4096"\} [1-9]' \
+  'sluice_producer_queue_records\{job_name="s2"\} [0-9]' \
+  'sluice_state_groups\{job_name="s2",topic="s2-in",partition="0"\} [0-9]' \
+  'sluice_state_bytes\{job_name="s2",topic="s2-in",partition="0"\} [0-9]' \
+  'sluice_state_open_windows\{job_name="s2",topic="s2-in",partition="0"\} [0-9]'; do
   grep -Eq "^$series" "$work/metrics" || fail "no series $series"
 done
 if grep -q '[{,]job="' "$work/metrics"; then fail "a series is labelled job="; fi
@@ -132,4 +141,48 @@ wait "$pid" || rc=$?
 pid=""
 [[ $rc -eq 0 ]] || fail "sluice serve exited $rc after SIGTERM"
 grep -q "all jobs stopped" "$work/err" || fail "no clean stop in the log"
-echo "PASS: admin API, /metrics (promtool ok, records and latency counted), port-in-use error"
+
+# Kafka reachability: a daemon against an external broker that goes down and up again.
+mkfifo "$work/ctl"
+"$SLUICE" broker --topic s2-in:2 --control stdin <"$work/ctl" >"$work/bout" 2>"$work/berr" &
+bpid=$!
+exec 3>"$work/ctl" # the broker's stdin stays open while the test writes commands
+wait_for 20 grep -q '^bootstrap: ' "$work/bout" || fail "no broker bootstrap: $(cat "$work/berr")"
+mkdir -p "$work/jobs2"
+cp "$work/jobs/s2.yaml" "$work/jobs2/"
+cat >"$work/sluice2.yaml" <<EOF
+jobs_dir: $work/jobs2
+threads: 2
+kafka:
+  bootstrap.servers: $(sed -n 's/^bootstrap: //p' "$work/bout" | head -1)
+  session.timeout.ms: 6000
+EOF
+"$SLUICE" serve --config "$work/sluice2.yaml" --http-listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+pid=$!
+port=$(wait_http_port 20 "$work/err") || fail "no http line (external broker)"
+base="http://127.0.0.1:$port"
+wait_for 30 ready || fail "readyz never 200 (external broker): $(curl -s "$base/readyz")"
+echo "down 1" >&3
+unreachable() {
+  curl -sS --max-time 10 -o "$work/body" "$base/readyz" &&
+    grep -q '"reason": "job s2 cannot reach Kafka (all brokers down)"' "$work/body"
+}
+wait_for 30 unreachable || fail "readyz with the broker down: $(cat "$work/body")"
+curl_check /readyz 503
+curl_check /jobs/s2 200
+grep -q '"kafka_reachable": false' "$work/body" || fail "/jobs/s2: $(head -c 400 "$work/body")"
+echo "up 1" >&3
+wait_for 30 ready || fail "readyz not 200 after the broker came back: $(curl -s "$base/readyz")"
+curl_check /jobs/s2 200
+grep -q '"kafka_reachable": true' "$work/body" || fail "/jobs/s2: $(head -c 400 "$work/body")"
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=""
+[[ $rc -eq 0 ]] || fail "sluice serve (external broker) exited $rc after SIGTERM"
+exec 3>&-
+kill -TERM "$bpid"
+wait "$bpid" || true
+bpid=""
+echo "PASS: admin API, /metrics (promtool ok, records and latency counted), port-in-use error," \
+  "readyz while Kafka is down"

@@ -573,3 +573,93 @@ TEST_CASE("admin API: healthz, readyz, jobs and a job as JSON", "[http]") {
   CHECK(contains(failed.body, "\"error\": \"delivery failed: \\\"x\\\"\""));
   CHECK(t.stop());
 }
+
+TEST_CASE("metrics: batch latency, batch size, producer queue and state size", "[http]") {
+  LatencyHistogram records;
+  records.add(1);
+  records.add(3);     // exact bucket [3, 4): <= 4
+  records.add(1024);  // [1024, 1280): <= 2048
+  records.add(5000);  // above 4096: +Inf only
+  LatencyHistogram::Snapshot rs{};
+  records.add_to(rs);
+  auto r = http::batch_records_histogram(rs);
+  REQUIRE(r.buckets.size() == 13);
+  CHECK(r.buckets.front().first == 1);
+  CHECK(r.buckets.back().first == 4096);
+  CHECK(r.count == 4);
+  CHECK(r.buckets[0].second == 1);   // le 1
+  CHECK(r.buckets[1].second == 1);   // le 2
+  CHECK(r.buckets[2].second == 2);   // le 4
+  CHECK(r.buckets[10].second == 2);  // le 1024: 1024's bucket reaches 1279
+  CHECK(r.buckets[11].second == 3);  // le 2048
+  CHECK(r.buckets[12].second == 3);  // le 4096
+  CHECK(r.sum == Approx(1 + 3 + 1024 + 5000).epsilon(0.1));
+
+  LatencyHistogram batch;
+  batch.add(8);       // [8, 10): <= 10 µs
+  batch.add(300);     // [256, 320): <= 500 µs
+  batch.add(900000);  // <= 1 s
+  batch.add(3000000);
+  LatencyHistogram::Snapshot bs{};
+  batch.add_to(bs);
+  auto b = http::batch_latency_histogram(bs);
+  REQUIRE(b.buckets.size() == 16);
+  CHECK(b.buckets.front().first == Approx(0.00001));
+  CHECK(b.buckets.back().first == Approx(1));
+  CHECK(b.buckets[0].second == 1);
+  CHECK(b.buckets[4].second == 1);  // le 250 µs
+  CHECK(b.buckets[5].second == 2);  // le 500 µs
+  CHECK(b.buckets[15].second == 3);
+  CHECK(b.count == 4);
+
+  JobStatus j = sample_job();
+  j.batch_records = rs;
+  j.batch_latency = bs;
+  j.producer_queue = 42;
+  j.partitions[0].open_windows = 3;
+  j.partitions[0].groups = 17;
+  j.partitions[0].state_bytes = 4096;
+  std::string text = http::render_metrics({j}, 1'700'000'005'000);
+  CHECK(contains(text, "# TYPE sluice_batch_processing_seconds histogram"));
+  CHECK(contains(text, "sluice_batch_processing_seconds_bucket{job_name=\"s2\",le=\"0.0005\"} 2"));
+  CHECK(contains(text, "sluice_batch_processing_seconds_count{job_name=\"s2\"} 4"));
+  CHECK(contains(text, "# TYPE sluice_batch_records histogram"));
+  CHECK(contains(text, "sluice_batch_records_bucket{job_name=\"s2\",le=\"4\"} 2"));
+  CHECK(contains(text, "sluice_batch_records_bucket{job_name=\"s2\",le=\"+Inf\"} 4"));
+  CHECK(contains(text, "sluice_producer_queue_records{job_name=\"s2\"} 42"));
+  CHECK(contains(text,
+                 "sluice_state_open_windows{job_name=\"s2\",topic=\"s2-in\",partition=\"0\"} 3"));
+  CHECK(contains(text, "sluice_state_groups{job_name=\"s2\",topic=\"s2-in\",partition=\"0\"} 17"));
+  CHECK(contains(text, "sluice_state_bytes{job_name=\"s2\",topic=\"s2-in\",partition=\"0\"} 4096"));
+  CHECK(contains(text, "sluice_state_groups{job_name=\"s2\",topic=\"s2-in\",partition=\"1\"} 0"));
+
+  std::string json = http::job_json(j, 1'700'000'005'000);
+  CHECK(contains(json, "\"kafka_reachable\": true, \"producer_queue\": 42, "));
+  CHECK(contains(json, "\"open_windows\": 3, \"groups\": 17, \"state_bytes\": 4096, "));
+}
+
+TEST_CASE("admin API: readyz is 503 while starting and while a job cannot reach Kafka", "[http]") {
+  std::vector<JobStatus> jobs = {sample_job()};
+  CHECK(http::readiness(jobs).ready);
+  http::Readiness starting = http::readiness(jobs, false);
+  CHECK_FALSE(starting.ready);
+  CHECK(starting.reason == "starting");
+  jobs[0].kafka_reachable = false;
+  http::Readiness down = http::readiness(jobs);
+  CHECK_FALSE(down.ready);
+  CHECK(down.reason == "job s2 cannot reach Kafka (all brokers down)");
+  CHECK(contains(http::job_json(jobs[0], 0), "\"kafka_reachable\": false, "));
+
+  std::atomic<bool> scanned{false};
+  jobs[0].kafka_reachable = true;
+  TestServer t;
+  http::add_admin_routes(
+      t.server(), [&] { return jobs; }, [&] { return scanned.load(); });
+  t.start();
+  Reply r = get(t.port(), "/readyz");
+  CHECK(r.status == 503);
+  CHECK(r.body == "{\"status\": \"not ready\", \"reason\": \"starting\"}\n");
+  scanned = true;
+  CHECK(get(t.port(), "/readyz").status == 200);
+  CHECK(t.stop());
+}

@@ -272,3 +272,63 @@ TEST_CASE("key columns of compiled queries", "[retention]") {
   CHECK(q("SELECT DISTINCT trader_id, symbol FROM trades")->partition_key_inputs() == Cols{1, 0});
   CHECK_FALSE(q("SELECT DISTINCT UPPER(symbol) FROM trades")->partition_key_inputs());
 }
+
+TEST_CASE("state size: tumbling windows and groups before and after a window closes", "[state]") {
+  Pipeline p(kTumbling);
+  exec::StateSize s = p.query->state_size(*p.state);
+  CHECK(s.open_windows == 0);
+  CHECK(s.groups == 0);
+  p.feed("a", 1, 1);
+  p.feed("b", 5, 2);
+  p.feed("a", 7, 3);
+  p.feed("a", 12, 4);
+  s = p.query->state_size(*p.state);
+  CHECK(s.open_windows == 2);  // [0, 10) with a and b, [10, 20) with a
+  CHECK(s.groups == 3);
+  CHECK(s.bytes > 0);
+  uint64_t before = s.bytes;
+  CHECK(p.watermark(10) == 2);  // [0, 10) closes
+  s = p.query->state_size(*p.state);
+  CHECK(s.open_windows == 1);
+  CHECK(s.groups == 1);
+  CHECK(s.bytes < before);
+  p.watermark(20);
+  s = p.query->state_size(*p.state);
+  CHECK(s.open_windows == 0);
+  CHECK(s.groups == 0);
+  CHECK(s.bytes == 0);
+}
+
+TEST_CASE("state size: sessions, aggregates, DISTINCT and OVER count their groups", "[state]") {
+  Pipeline session("SELECT symbol, COUNT(*) FROM trades GROUP BY symbol WINDOW SESSION(ts, 10ms)");
+  session.feed("a", 0, 1);
+  session.feed("a", 50, 2);  // a second session of a
+  session.feed("b", 3, 3);
+  exec::StateSize s = session.query->state_size(*session.state);
+  CHECK(s.open_windows == 3);
+  CHECK(s.groups == 2);
+  CHECK(s.bytes > 0);
+  session.watermark(20);  // a's [0, 0] and b's [3, 3] close
+  s = session.query->state_size(*session.state);
+  CHECK(s.open_windows == 1);
+  CHECK(s.groups == 1);
+
+  for (const char* sql :
+       {"SELECT symbol, COUNT(*) FROM trades GROUP BY symbol", "SELECT DISTINCT symbol FROM trades",
+        "SELECT symbol, SUM(price) OVER (PARTITION BY symbol) FROM trades"}) {
+    INFO(sql);
+    Pipeline p(sql);
+    p.feed("a", 1, 1);
+    p.feed("b", 2, 2);
+    p.feed("a", 3, 3);
+    s = p.query->state_size(*p.state);
+    CHECK(s.open_windows == 0);
+    CHECK(s.groups == 2);
+    CHECK(s.bytes > 0);
+  }
+  Pipeline filter("SELECT symbol, price FROM trades WHERE price > 1");
+  filter.feed("a", 1, 1);
+  s = filter.query->state_size(*filter.state);
+  CHECK(s.groups == 0);
+  CHECK(s.bytes == 0);
+}
