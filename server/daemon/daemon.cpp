@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <map>
@@ -47,7 +48,11 @@ class StatusPrinter {
       : timer_(io), jobs_(jobs), interval_(interval_s), out_(out) {}
 
   void start() { arm(); }
-  void stop() { timer_.cancel(); }
+  // Also stops a tick that already fired but has not run yet (see LatencySampler::stop).
+  void stop() {
+    stopped_ = true;
+    timer_.cancel();
+  }
 
  private:
   struct Last {
@@ -56,9 +61,10 @@ class StatusPrinter {
   };
 
   void arm() {
+    if (stopped_) return;
     timer_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(interval_ * 1000)));
     timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;
+      if (ec || stopped_) return;
       print();
       arm();
     });
@@ -93,6 +99,7 @@ class StatusPrinter {
   }
 
   asio::steady_timer timer_;
+  std::atomic<bool> stopped_{false};
   const JobManager& jobs_;
   double interval_;
   std::ostream& out_;

@@ -111,6 +111,8 @@ struct PartitionStatus {
 struct JobStatus {
   std::string name;
   std::string file;
+  std::string sql;  // the job's query (empty for an invalid file)
+  std::string source_topic, sink_topic, dead_letter_topic;  // empty when not Kafka / not set
   JobState state = JobState::kStarting;
   std::string error;        // why it is invalid or failed
   uint64_t generation = 0;  // config generation: bumped when its file changes
@@ -136,6 +138,9 @@ struct JobStatus {
   // The same over the last minute or so (LatencyWindows::apply, server/daemon/latency_window.hpp);
   // absent when nobody filled it in: quantiles then fall back to `latency`.
   std::optional<LatencyHistogram::Snapshot> latency_window;
+  // Records per second in and out over the same window (LatencyWindows::apply); absent until a
+  // sample is at least a second old.
+  std::optional<double> rate_in, rate_out;
 };
 
 }  // namespace sluice::server

@@ -12,7 +12,7 @@ void LatencyWindows::sample(Clock::time_point now, const std::vector<JobStatus>&
     present.insert(job.file);
     Ring& ring = rings_[job.file];
     if (ring.generation != job.generation) ring = Ring{job.generation, {}};
-    ring.samples.push_back({now, job.latency});
+    ring.samples.push_back({now, job.latency, job.counts.records_in, job.counts.records_out});
     // Keep one sample at least a window old (the base), drop the ones before it.
     while (ring.samples.size() >= 2 && now - ring.samples[1].at >= window_)
       ring.samples.pop_front();
@@ -40,13 +40,28 @@ void LatencyWindows::apply(Clock::time_point now, std::vector<JobStatus>& jobs) 
       }
     }
     job.latency_window = window;
+    if (it != rings_.end() && it->second.generation == job.generation &&
+        !it->second.samples.empty()) {
+      // Rates since the window's base, or since the oldest sample of a younger job.
+      const Sample* from = &it->second.samples.front();
+      for (const auto& s : it->second.samples) {
+        if (now - s.at >= window_) from = &s;
+      }
+      double seconds = std::chrono::duration<double>(now - from->at).count();
+      if (seconds >= 1 && job.counts.records_in >= from->records_in &&
+          job.counts.records_out >= from->records_out) {
+        job.rate_in = static_cast<double>(job.counts.records_in - from->records_in) / seconds;
+        job.rate_out = static_cast<double>(job.counts.records_out - from->records_out) / seconds;
+      }
+    }
   }
 }
 
 void LatencySampler::arm() {
+  if (stopped_) return;
   timer_.expires_after(period_);
   timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+    if (ec || stopped_) return;
     windows_.sample(LatencyWindows::Clock::now(), status_());
     arm();
   });

@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -39,13 +40,16 @@ class LatencyWindows {
 
   // Records every job's cumulative histogram at `now`; forgets jobs that are gone.
   void sample(Clock::time_point now, const std::vector<JobStatus>& jobs);
-  // Sets each job's `latency_window` from its `latency` (read at `now`) and the ring.
+  // Sets each job's `latency_window` from its `latency` (read at `now`) and the ring, and its
+  // `rate_in` / `rate_out` over the same span (or since the oldest sample, for a young job).
   void apply(Clock::time_point now, std::vector<JobStatus>& jobs) const;
 
  private:
   struct Sample {
     Clock::time_point at;
     LatencyHistogram::Snapshot latency;
+    uint64_t records_in = 0;
+    uint64_t records_out = 0;
   };
   struct Ring {
     uint64_t generation = 0;
@@ -66,11 +70,17 @@ class LatencySampler {
       : timer_(io), windows_(windows), status_(std::move(status)), period_(period) {}
 
   void start() { arm(); }
-  void stop() { timer_.cancel(); }
+  // Also stops a tick that already fired but has not run yet (cancel alone would miss it, and
+  // its re-arming would keep the io_context busy forever).
+  void stop() {
+    stopped_ = true;
+    timer_.cancel();
+  }
 
  private:
   void arm();
 
+  std::atomic<bool> stopped_{false};
   boost::asio::steady_timer timer_;
   LatencyWindows& windows_;
   StatusSource status_;

@@ -140,6 +140,25 @@ std::string job_json(const JobStatus& job, int64_t now) {
   field(out, "commit_failures", job.commit_failures);
   field(out, "rebalances", job.rebalances);
   field(out, "delivery_errors", job.delivery_errors);
+  field(out, "sql", job.sql);
+  auto topic_object = [&](const char* name, const std::string& topic) {
+    key(out, name);
+    if (topic.empty()) {
+      out += "null, ";
+      return;
+    }
+    out += "{";
+    field(out, "topic", topic);
+    close_object(out);
+    out += ", ";
+  };
+  topic_object("source", job.source_topic);
+  topic_object("sink", job.sink_topic);
+  topic_object("dead_letter", job.dead_letter_topic);
+  key(out, "rates");
+  out += fmt::format("{{\"in_per_second\": {}, \"out_per_second\": {}}}, ",
+                     job.rate_in ? fmt::format("{:.1f}", *job.rate_in) : "null",
+                     job.rate_out ? fmt::format("{:.1f}", *job.rate_out) : "null");
   latency_json(out, job.latency_window ? *job.latency_window : job.latency);  // last 60 s
   key(out, "partitions");
   out += '[';

@@ -222,7 +222,8 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
         messages_(job_->options.batch_records) {
     replay_before_ = restored.done;
     if (restored.watermark != INT64_MIN) input_.restore_watermark(restored.watermark);
-    position_.set(static_cast<uint64_t>(restored.offset));  // -1: not known yet
+    position_.set(static_cast<uint64_t>(restored.offset));      // -1: not known yet
+    watermark_.set(static_cast<uint64_t>(input_.watermark()));  // none yet, or the restored one
     acked_offset_ = restored.offset;
   }
 
@@ -1192,6 +1193,10 @@ JobStatus KafkaJob::status() const {
   JobStatus s;
   s.name = job_->name;
   s.file = job_->file;
+  s.sql = job_->sql;
+  s.source_topic = job_->source.topic;
+  s.sink_topic = job_->sink.topic;
+  if (job_->dead_letter) s.dead_letter_topic = job_->dead_letter->topic;
   s.state = JobState::kStopped;
   bool first = true;
   for (const auto& stage : stages_) {
