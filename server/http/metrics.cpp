@@ -172,7 +172,8 @@ struct Families {
       family("sluice_rebalances_total", "Consumer group rebalances (assignments and revocations).",
              MetricType::Counter);
   MetricFamily delivery_errors =
-      family("sluice_delivery_errors_total", "Output records the broker did not acknowledge.",
+      family("sluice_delivery_errors_total",
+             "Batches with an output or dead-letter record the broker did not acknowledge.",
              MetricType::Counter);
   MetricFamily state = family(
       "sluice_job_state", "1 for the job's current state, 0 for the others.", MetricType::Gauge);
