@@ -19,6 +19,7 @@
 #include <chrono>
 #include <csignal>
 #include <map>
+#include <mutex>
 #include <ostream>
 #include <thread>
 
@@ -180,52 +181,63 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
 
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
   asio::steady_timer run_for(io);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int sig) {
-        if (ec) return;
-        if (sig == SIGHUP) {
-          jobs.rescan();
-          signals.async_wait(on_signal);
-          return;
-        }
-        run_for.cancel();
-        auto now = std::chrono::steady_clock::now();
-        if (stopping) {
-          // A second SIGTERM/SIGINT stops waiting for the drain; one within a second of the first
-          // is the same request delivered twice (e.g. to the process and to its group).
-          if (now - first_signal < std::chrono::seconds(1)) {
-            signals.async_wait(on_signal);
-            return;
-          }
-          spdlog::warn("second signal: exiting without waiting for the jobs to drain");
-          exit_code = 1;
-          io.stop();
-          return;
-        }
-        stopping = true;
-        first_signal = now;
-        spdlog::info("{}: stopping every job (drain, commit)", sig == SIGINT    ? "SIGINT"
-                                                               : sig == SIGTERM ? "SIGTERM"
-                                                                                : "time is up");
-        if (options.stopping) options.stopping();
-        status.stop();
-        latency_sampler.stop();
-        deadline.expires_after(std::chrono::milliseconds(options.shutdown_timeout_ms));
-        deadline.async_wait([&](const boost::system::error_code& e) {
-          if (e) return;
-          spdlog::error("jobs did not stop within {} ms", options.shutdown_timeout_ms);
-          exit_code = 1;
-          io.stop();
-        });
-        jobs.shutdown([&] {
-          deadline.cancel();
-          signals.cancel();
-          http_server.stop();  // served through the drain; its handlers must leave the io_context
-          work.reset();
-          spdlog::info("all jobs stopped");
-        });
-        signals.async_wait(on_signal);
-      };
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  std::mutex signals_mu;  // signals_done and re-arming: handlers run on any io thread
+  bool signals_done = false;
+  auto rearm = [&] {
+    std::lock_guard lock(signals_mu);
+    if (!signals_done) signals.async_wait(on_signal);
+  };
+  on_signal = [&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      jobs.rescan();
+      rearm();
+      return;
+    }
+    run_for.cancel();
+    auto now = std::chrono::steady_clock::now();
+    if (stopping) {
+      // A second SIGTERM/SIGINT stops waiting for the drain; one within a second of the first
+      // is the same request delivered twice (e.g. to the process and to its group).
+      if (now - first_signal < std::chrono::seconds(1)) {
+        rearm();
+        return;
+      }
+      spdlog::warn("second signal: exiting without waiting for the jobs to drain");
+      exit_code = 1;
+      io.stop();
+      return;
+    }
+    stopping = true;
+    first_signal = now;
+    spdlog::info("{}: stopping every job (drain, commit)", sig == SIGINT    ? "SIGINT"
+                                                           : sig == SIGTERM ? "SIGTERM"
+                                                                            : "time is up");
+    if (options.stopping) options.stopping();
+    status.stop();
+    latency_sampler.stop();
+    deadline.expires_after(std::chrono::milliseconds(options.shutdown_timeout_ms));
+    deadline.async_wait([&](const boost::system::error_code& e) {
+      if (e) return;
+      spdlog::error("jobs did not stop within {} ms", options.shutdown_timeout_ms);
+      exit_code = 1;
+      io.stop();
+    });
+    rearm();  // before the shutdown: it may finish (no jobs) before this handler returns
+    jobs.shutdown([&] {
+      deadline.cancel();
+      {
+        // No signal wait may outlive this: it would keep the io_context running forever.
+        std::lock_guard lock(signals_mu);
+        signals_done = true;
+        signals.cancel();
+      }
+      http_server.stop();  // served through the drain; its handlers must leave the io_context
+      work.reset();
+      spdlog::info("all jobs stopped");
+    });
+  };
   signals.async_wait(on_signal);
 
   spdlog::info("sluice serve: {} threads, config {}", threads, server.file);
