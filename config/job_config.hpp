@@ -75,6 +75,9 @@ struct SourceConfig {
   int64_t allowed_lateness_ms = 0;      // windows stay open this long past their end
   int64_t idle_timeout_ms = 0;          // an input silent this long stops holding the watermark
                                         // back; 0: never
+  // A record whose event time is further ahead than this of both its own timestamp (when it has
+  // one) and the processing time is rejected (EVENT_TIME): it would move the watermark for good.
+  int64_t max_future_skew_ms = 3'600'000;
   exec::LatePolicy late_records = exec::LatePolicy::kDrop;
   Mark late_records_mark;  // where `late_records` was given; line 0 when absent
   // kafka: the topic, and the schema columns the topic is already partitioned by (so GROUP BY on

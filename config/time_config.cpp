@@ -32,6 +32,7 @@ void read_watermark(MapReader watermark, SourceConfig& source) {
   read_duration(watermark, "max_out_of_orderness", &source.max_out_of_orderness_ms);
   read_duration(watermark, "allowed_lateness", &source.allowed_lateness_ms);
   read_duration(watermark, "idle_timeout", &source.idle_timeout_ms);
+  read_duration(watermark, "max_future_skew", &source.max_future_skew_ms);
   watermark.finish();
 }
 

@@ -6,10 +6,10 @@
 #include "common/error.hpp"
 #include "config/job_config.hpp"
 #include "server/cli/gen_command.hpp"
-#include "server/daemon/job_status.hpp"
 #include "server/kafka/generator.hpp"
 #include "server/kafka/kafka_job.hpp"
 #include "server/kafka/mock_broker.hpp"
+#include "server/status/job_status.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>

@@ -43,6 +43,10 @@ std::string_view error_code_name(ErrorCode code) {
       return "INVALID_ARGUMENT";
     case ErrorCode::kLate:
       return "LATE";
+    case ErrorCode::kEventTime:
+      return "EVENT_TIME";
+    case ErrorCode::kTooLarge:
+      return "RECORD_TOO_LARGE";
   }
   return "UNKNOWN";
 }

@@ -31,6 +31,8 @@ enum class ErrorCode : uint16_t {
   kOverflow,         // numeric overflow
   kInvalidArgument,  // a function got a value it cannot use
   kLate,             // record arrived after its window closed
+  kEventTime,        // event time too far ahead of the record's timestamp and processing time
+  kTooLarge,         // an output or dead letter over the sink's record size limit
 };
 
 std::string_view error_code_name(ErrorCode code);

@@ -14,10 +14,11 @@ namespace sluice::exec {
 
 using types::Value;
 
-// Where an input record came from; carried to dead-letter output and offset tracking.
+// Where an input record came from; carried to dead-letter output and offset tracking. A row that
+// no single input record produced (a closed window's or group's result) has offset -1.
 struct RecordPosition {
   int32_t partition = 0;
-  int64_t offset = 0;
+  int64_t offset = -1;
 };
 
 class Batch {

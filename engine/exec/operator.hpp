@@ -32,7 +32,15 @@ struct ExecContext {
   // `replayed` instead of `late` and never rejected. Set by the pipeline; INT64_MIN: no replay.
   int64_t replay_before = std::numeric_limits<int64_t>::min();
   uint64_t replayed = 0;
+  // The smallest input offset of the records held by the windows this call freed (closed and no
+  // longer kept); INT64_MAX when none. Until the output of this call is acknowledged, the runtime
+  // must not commit past it: those records are no longer in `retained_offset`.
+  int64_t released_offset = std::numeric_limits<int64_t>::max();
   std::vector<Rejection> rejections;
+
+  void release(int64_t min_offset) {
+    if (min_offset < released_offset) released_offset = min_offset;
+  }
 
   // True when the record at `pos` is being re-read after a restart (see replay_before).
   bool replaying(RecordPosition pos) const { return pos.offset < replay_before; }

@@ -214,14 +214,15 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
         emit(st.keys->key(g), it->start, it->end, it->block, out, {}, ctx, true);
       it->fired = true;
     }
-    free_closed(st, watermark);
+    free_closed(st, watermark, ctx);
   }
 
-  void free_closed(SessionState& st, int64_t watermark) const {
+  void free_closed(SessionState& st, int64_t watermark, ExecContext& ctx) const {
     for (auto& list : st.sessions) {
       if (list.empty()) continue;
       auto gone = [&](Session& s) {
         if (!s.fired || kept(close_at(s), watermark)) return false;
+        ctx.release(s.min_offset);
         if (s.block != nullptr) set_.destroy(s.block);
         return true;
       };

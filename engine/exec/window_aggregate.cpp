@@ -187,6 +187,7 @@ class HoppingWindow final : public WindowOperatorShell<HoppingWindow, TimeWindow
         ++it;
         continue;
       }
+      if (w.table->size() > 0) ctx.release(w.min_offset);
       set_.destroy_all(*w.table);
       if (st.last == &w) st.last = nullptr;
       it = st.windows.erase(it);

@@ -1,12 +1,12 @@
 #include "server/daemon/daemon.hpp"
 
 #include "server/daemon/job_manager.hpp"
-#include "server/daemon/latency_window.hpp"
 #include "server/http/admin_api.hpp"
 #include "server/http/http_server.hpp"
 #include "server/http/job_admin.hpp"
 #include "server/kafka/mock_broker.hpp"
 #include "server/run/job_runner.hpp"
+#include "server/status/latency_window.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>

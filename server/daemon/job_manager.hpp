@@ -11,8 +11,8 @@
 // daemon's io_context; `status()` and `rescan()` may be called from any thread.
 
 #include "config/server_config.hpp"
-#include "server/daemon/job_status.hpp"
 #include "server/kafka/kafka_job.hpp"
+#include "server/status/job_status.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>

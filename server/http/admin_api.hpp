@@ -11,8 +11,8 @@
 // Threading: the handlers run on the connections' strands, possibly at once; the status source
 // must be callable from any thread. The JSON helpers are pure functions.
 
-#include "server/daemon/job_status.hpp"
 #include "server/http/http_server.hpp"
+#include "server/status/job_status.hpp"
 
 #include <functional>
 #include <string>

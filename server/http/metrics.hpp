@@ -2,7 +2,7 @@
 // The Prometheus exposition of `GET /metrics`, built at scrape time from the jobs' status
 // (JobManager::status()) with prometheus-cpp's data model and text serializer. Nothing is
 // registered or looked up on the hot path: the pipelines count per batch into single-writer
-// atomics (server/daemon/job_status.hpp) and a scrape reads them.
+// atomics (server/status/job_status.hpp) and a scrape reads them.
 //
 // Series (labels `job_name`, and `topic` + `partition` for per-pipeline series; never `job`):
 //   sluice_records_total{job_name,topic,partition,outcome}, sluice_bytes_total{...,direction},
@@ -21,7 +21,7 @@
 //
 // Pure functions of their arguments (plus /proc/self for the process series): any thread.
 
-#include "server/daemon/job_status.hpp"
+#include "server/status/job_status.hpp"
 
 #include <cstdint>
 #include <string>

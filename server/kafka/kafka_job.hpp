@@ -1,8 +1,9 @@
 #pragma once
-// KafkaJob: one job running against Kafka in this daemon. It owns the job's consumer (in the
-// job's consumer group) and its idempotent producer. For every partition the group assigns to it,
-// it runs one PartitionPipeline (read -> decode -> execute -> encode -> produce) on its own strand
-// of the daemon's io_context, with its own engine state; the compiled query is shared.
+// KafkaJob: one job running against Kafka in this daemon, composed of one JobStage (the query on
+// the source) or two when it repartitions (see below). A stage owns a consumer (in the stage's
+// consumer group), an idempotent producer, and one PartitionPipeline (read -> decode -> execute ->
+// encode -> produce) per assigned partition on its own strand of the daemon's io_context, with its
+// own engine state; the compiled query is shared.
 //
 // Delivery: at least once, nothing lost. A partition's offset is committed only when every
 // output and dead-letter record derived from the records before it has been acknowledged by the
@@ -14,19 +15,21 @@
 //
 // Partitioning: every partition has its own state, so a query that keeps state per key needs all
 // records of a key on one partition. When the source is not declared `partitioned_by` (a subset
-// of) the key columns, the job first re-keys its input through `<job>-repartition` (see Stage).
+// of) the key columns, the job first re-keys its input through `<job>-repartition`: a router
+// stage reads the source and writes each record, unchanged, keyed by its group key into that topic
+// (group `<group>`); the query stage reads it (group `<group>-repartition`).
 //
 // Lifecycle: construct (creates the Kafka clients; throws Error kConfig naming a bad property),
 // `start()`, then `stop()` (async: stop reading, drain in-flight output, commit, leave the group;
 // `done` runs on an io_context thread when it has stopped). A job that fails (on_error: fail, or
 // output that cannot be delivered) stops itself the same way and reports `failed`.
 //
-// Threading: the consumer is served by the job's own control thread (rebalances, commits; it may
-// block on Kafka requests, pool threads never do). Pipelines run on their strands; delivery
+// Threading: each stage's consumer is served by its own control thread (rebalances, commits; it
+// may block on Kafka requests, pool threads never do). Pipelines run on their strands; delivery
 // reports are served on a producer strand. `status()` is safe from any thread.
 
 #include "config/job_config.hpp"
-#include "server/daemon/job_status.hpp"
+#include "server/status/job_status.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -43,6 +46,8 @@ struct KafkaJobOptions {
   uint64_t max_in_flight = 50000;     // unacknowledged output per partition before it pauses
   int64_t drain_timeout_ms = 30000;   // stop/revoke: wait this long for acknowledgements
 };
+
+class JobStage;
 
 class KafkaJob {
  public:
@@ -68,15 +73,8 @@ class KafkaJob {
   JobStatus status() const;
   const config::JobConfig& config() const;
 
-  // A repartitioned job runs in two stages, each with its own consumer group and producer:
-  // kRouter reads the source and re-keys each record by the group key into the internal topic
-  // `<job>-repartition` (group `<group>`); kQuery runs the query on that topic (group
-  // `<group>-repartition`). Any other job is one kQuery stage on the source.
-  enum class Stage { kQuery, kRouter };
-  struct Impl;
-
  private:
-  std::vector<std::shared_ptr<Impl>> stages_;  // router first, when there is one
+  std::vector<std::shared_ptr<JobStage>> stages_;  // router first, when there is one
   std::shared_ptr<const config::JobConfig> job_;
 };
 

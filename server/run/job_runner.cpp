@@ -2,8 +2,10 @@
 
 #include "exec/query.hpp"
 #include "plan/compile.hpp"
+#include "server/pipeline/decode_stage.hpp"
+#include "server/pipeline/query_stage.hpp"
+#include "server/pipeline/rejection_policy.hpp"
 #include "server/run/dead_letter.hpp"
-#include "server/run/input_stage.hpp"
 #include "server/run/line_io.hpp"
 
 #include <fmt/format.h>
@@ -38,6 +40,12 @@ exec::EventTimeSettings time_settings(const config::JobConfig& job) {
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -82,10 +90,12 @@ class FileRun {
       : job_(job),
         options_(options),
         query_(plan::compile_query(job.sql, schema_of(job), time_settings(job))),
-        input_(job, *query_, now_ms()),
+        decode_(job, *query_, now_ms()),
+        run_(*query_),
         encoder_(output_columns(*query_), job.sink.timestamp_format),
         sink_(open_sink(job.sink, out)),
-        dead_letter_(make_dead_letter(job, out)) {}
+        dead_letter_(make_dead_letter(job, out)),
+        policy_(job, dead_letter_ != nullptr) {}
 
   RunStats run() {
     auto wall0 = std::chrono::steady_clock::now();
@@ -96,10 +106,14 @@ class FileRun {
       process_lines(lines);
     batch_lines_ = nullptr;  // what close() emits comes from state, not from one input line
     exec::ExecContext ctx;
-    input_.close(ctx, [&](exec::Batch& out) { write_output(out); });
+    std::vector<exec::Rejection>& rejections = decode_.rejections();
+    rejections.clear();
+    run_.close(ctx, rejections, [&](exec::Batch& out) { write_output(out); });
     settle(ctx);
     sink_->flush();
     if (dead_letter_) dead_letter_->flush();
+    stats_.rejected = counts_.rejected;
+    stats_.dead_lettered = counts_.dead_lettered;
     stats_.accepted = stats_.records_in - stats_.filtered - stats_.rejected - stats_.late;
     stats_.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
@@ -109,7 +123,7 @@ class FileRun {
 
  private:
   void process_lines(const std::vector<std::string_view>& lines) {
-    input_.begin(now_ms());
+    decode_.begin(now_ms(), wall_ms());
     batch_lines_ = &lines;
     batch_first_offset_ = next_offset_;
     for (std::string_view line : lines) {
@@ -117,10 +131,11 @@ class FileRun {
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank line
       ++stats_.records_in;
       // A file record: no key, no record timestamp, partition 0, its line number as offset.
-      input_.add(line, {std::nullopt, std::nullopt, {0, offset}});
+      decode_.add(line, {std::nullopt, std::nullopt, {0, offset}});
     }
     exec::ExecContext ctx;
-    input_.run(ctx, [&](exec::Batch& out) { write_output(out); });
+    run_.run(decode_.batch(), decode_.advance_watermark(), ctx, decode_.rejections(),
+             [&](exec::Batch& out) { write_output(out); });
     settle(ctx);
   }
 
@@ -128,7 +143,7 @@ class FileRun {
   void settle(const exec::ExecContext& ctx) {
     stats_.filtered += ctx.filtered;
     stats_.late += ctx.late;
-    for (auto& rej : input_.rejections())
+    for (auto& rej : decode_.rejections())
       reject(std::move(rej));
   }
 
@@ -148,30 +163,27 @@ class FileRun {
   }
 
   void reject(exec::Rejection rej) {
-    if (rej.error.code == ErrorCode::kLate) {  // late_records: dead_letter; counted as late
-      if (!dead_letter_) return;
-      dead_letter_->write(rej, original(rej.position.offset));
-      ++stats_.dead_lettered;
-      return;
-    }
-    ++stats_.rejected;
-    if (job_.on_error == config::OnError::kFail) {
+    pipeline::RejectionAction action = policy_.decide(rej);
+    counts_.count(action);
+    if (action == pipeline::RejectionAction::kFail) {
       throw Error(rej.error.code, fmt::format("job '{}' failed on record {} of '{}': {} ({})",
                                               job_.name, rej.position.offset + 1, job_.source.path,
                                               rej.error.message, error_code_name(rej.error.code)));
     }
-    if (job_.on_error != config::OnError::kDeadLetter || !dead_letter_) return;
+    if (action == pipeline::RejectionAction::kSkip || !dead_letter_) return;
     dead_letter_->write(rej, original(rej.position.offset));
-    ++stats_.dead_lettered;
   }
 
   const config::JobConfig& job_;
   RunOptions options_;
   std::shared_ptr<const exec::Query> query_;
-  InputStage input_;
+  pipeline::DecodeStage decode_;
+  pipeline::QueryStage run_;
   format::JsonEncoder encoder_;
   std::unique_ptr<LineSink> sink_;
   std::unique_ptr<DeadLetterWriter> dead_letter_;
+  pipeline::RejectionPolicy policy_;
+  pipeline::RejectionCounts counts_;
   std::string line_;
   const std::vector<std::string_view>* batch_lines_ = nullptr;
   int64_t batch_first_offset_ = 0;

@@ -178,6 +178,13 @@ class Daemon:
         code, timed_out = _stop_process(self.proc, timeout)
         return -9 if timed_out else code
 
+    def kill(self):
+        """SIGKILL (a crash: nothing drains, nothing is committed); returns the exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        os.kill(self.proc.pid, signal.SIGKILL)
+        return self.proc.wait(timeout=10)
+
     def log(self):
         try:
             with open(self.log_path, encoding="utf-8", errors="replace") as f:

@@ -6,9 +6,9 @@
 
 #include "common/error.hpp"
 #include "server/cli/listen_option.hpp"
-#include "server/daemon/job_status.hpp"
 #include "server/http/admin_api.hpp"
 #include "server/http/metrics.hpp"
+#include "server/status/job_status.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>

@@ -1,8 +1,8 @@
-// Sliding-window latency quantiles (server/daemon/latency_window.hpp): the window is now minus the
+// Sliding-window latency quantiles (server/status/latency_window.hpp): the window is now minus the
 // newest snapshot at least 60 s old; younger jobs and restarted ones get their whole histogram;
 // the sampler's timer on an io_context; /metrics and the jobs JSON use the window.
 
-#include "server/daemon/latency_window.hpp"
+#include "server/status/latency_window.hpp"
 
 #include "server/http/admin_api.hpp"
 #include "server/http/metrics.hpp"

@@ -1,4 +1,4 @@
-#include "server/daemon/latency_window.hpp"
+#include "server/status/latency_window.hpp"
 
 #include <set>
 

@@ -1,24 +1,6 @@
-#include "server/daemon/job_status.hpp"
+#include "server/status/latency_histogram.hpp"
 
 namespace sluice::server {
-
-const char* job_state_name(JobState s) {
-  switch (s) {
-    case JobState::kStarting:
-      return "starting";
-    case JobState::kRunning:
-      return "running";
-    case JobState::kStopping:
-      return "stopping";
-    case JobState::kStopped:
-      return "stopped";
-    case JobState::kFailed:
-      return "failed";
-    case JobState::kInvalid:
-      return "invalid";
-  }
-  return "unknown";
-}
 
 double LatencyHistogram::quantile(const Snapshot& s, double q) {
   uint64_t total = 0;
@@ -38,19 +20,6 @@ double LatencyHistogram::quantile(const Snapshot& s, double q) {
     seen += s[i];
   }
   return static_cast<double>(lower(kBuckets - 1)) * 1e-6;
-}
-
-void JobCounts::add(const JobCounts& o) {
-  records_in += o.records_in;
-  records_out += o.records_out;
-  filtered += o.filtered;
-  rejected += o.rejected;
-  dead_lettered += o.dead_lettered;
-  skipped += o.skipped;
-  late += o.late;
-  replayed += o.replayed;
-  bytes_in += o.bytes_in;
-  bytes_out += o.bytes_out;
 }
 
 }  // namespace sluice::server

@@ -13,7 +13,7 @@
 // connections' strands). `LatencySampler` is started and stopped from the io_context's threads or
 // before it runs; its timer handler runs on the io_context.
 
-#include "server/daemon/job_status.hpp"
+#include "server/status/job_status.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace sluice::server {
+namespace sluice::server::pipeline {
 
 class RecordKey {
  public:
@@ -31,4 +31,4 @@ class RecordKey {
   std::vector<types::Value> scratch_;
 };
 
-}  // namespace sluice::server
+}  // namespace sluice::server::pipeline

@@ -1,6 +1,6 @@
-#include "server/run/record_key.hpp"
+#include "server/pipeline/record_key.hpp"
 
-namespace sluice::server {
+namespace sluice::server::pipeline {
 
 RecordKey::RecordKey(std::vector<size_t> columns, const std::vector<format::Column>& schema,
                      format::TimestampOutput ts)
@@ -30,4 +30,4 @@ bool RecordKey::encode(const types::Value* row, std::string& out) {
   return true;
 }
 
-}  // namespace sluice::server
+}  // namespace sluice::server::pipeline

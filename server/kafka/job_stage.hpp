@@ -1,0 +1,153 @@
+#pragma once
+// JobStage: one consumer group's worth of a Kafka job in this daemon. A job runs one stage (the
+// query on its source), or two when it repartitions (a router re-keying the source into
+// `<job>-repartition`, then the query on that topic in group `<group>-repartition`).
+//
+// A stage owns its GroupMember (consumer), KafkaProducer and TopicSinks, and one
+// PartitionPipeline per assigned partition on its own strand. Its control thread polls the
+// consumer (rebalances and commit callbacks run there), runs a commit round every commit interval
+// (CommitCoordinator -> GroupCommitter) and probes Kafka while it is unreachable. On revocation it
+// stops the partitions' pipelines, waits for their output to be acknowledged (bounded; then
+// purged), commits what they acknowledged and drops them.
+//
+// Lifecycle: construct (creates the clients; throws Error kConfig naming a bad property), `start()`
+// (the control thread), `request_stop()`; the control thread then drains, commits, leaves the
+// group, closes the clients and calls `on_stopped`. Threading: see the members; `status()` and
+// `pause()` from any thread.
+
+#include "config/job_config.hpp"
+#include "server/checkpoint/commit_coordinator.hpp"
+#include "server/kafka/group_committer.hpp"
+#include "server/kafka/group_member.hpp"
+#include "server/kafka/producer.hpp"
+#include "server/kafka/topic_sink.hpp"
+#include "server/pipeline/partition_pipeline.hpp"
+#include "server/status/job_status.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sluice::server::kafka {
+
+struct StageOptions {
+  int64_t commit_interval_ms = 1000;  // how often acknowledged positions are committed
+  int64_t drain_timeout_ms = 30000;   // stop/revoke: wait this long for acknowledgements
+};
+
+class JobStage final : public pipeline::PipelineHost,
+                       public GroupListener,
+                       public std::enable_shared_from_this<JobStage> {
+ public:
+  JobStage(boost::asio::io_context& io, std::shared_ptr<const pipeline::PipelineSpec> spec,
+           std::string group_id, std::string output_topic, uint64_t generation,
+           const StageOptions& options);
+  ~JobStage() override;
+
+  // Creates the clients (throws Error kConfig); before start().
+  void create_clients(const config::KafkaProperties& defaults);
+  void start();
+  // Asks the control thread to stop; `done` is posted to the io_context once it stopped.
+  void request_stop(std::function<void()> done);
+  // Waits for the control thread (the destructor of the owning job).
+  void join();
+  void pause(bool paused);
+  void set_sibling(std::weak_ptr<JobStage> other) { sibling_ = std::move(other); }
+
+  const pipeline::PipelineSpec& spec() const { return *spec_; }
+  bool is_router() const { return spec_->route; }
+  uint64_t generation() const { return generation_; }
+  bool stopped() const;
+  // The stage's status: counters summed over current and retired pipelines, one PartitionStatus
+  // per current pipeline.
+  struct Snapshot {
+    JobState state = JobState::kStarting;
+    std::string error;
+    JobCounts counts;
+    std::vector<PartitionStatus> partitions;
+    LatencyHistogram::Snapshot latency{}, batch_latency{}, batch_records{};
+    uint64_t commits = 0, commit_failures = 0, rebalances = 0, delivery_errors = 0;
+    uint64_t producer_queue = 0;
+    bool kafka_reachable = true;
+    bool paused = false;
+  };
+  Snapshot snapshot() const;
+
+  // pipeline::PipelineHost
+  void fail(const std::string& why) override;
+  bool failed() const override { return failed_.load(); }
+  void pipeline_drained() override;
+  void records_read() override { note_reachable(); }
+
+  // GroupListener (the control thread)
+  bool assigned(const std::vector<std::pair<int32_t, pipeline::Progress>>& parts) override;
+  void revoked(const std::vector<int32_t>& parts, bool lost) override;
+  void warn(const char* what, const std::string& message) override;
+
+  // librdkafka callbacks (the control thread, or any for errors and logs).
+  void on_commit_result(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets);
+  void on_client_error(int err, const char* reason);
+  void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
+  const std::string& job_name() const { return spec_->job->name; }
+
+ private:
+  using Pipelines = checkpoint::CommitCoordinator::Pipelines;
+  void run_control();
+  void shutdown();
+  void retire(const std::vector<int32_t>& partitions, bool commit);
+  void commit_round(const std::vector<int32_t>& partitions, bool sync);
+  void note_reachable();
+  Pipelines current(const std::vector<int32_t>& partitions = {}) const;
+
+  // Immutable after construction.
+  boost::asio::io_context& io_;
+  std::shared_ptr<const pipeline::PipelineSpec> spec_;
+  std::string group_id_;
+  std::string output_topic_;
+  uint64_t generation_;
+  StageOptions options_;
+  std::weak_ptr<JobStage> sibling_;
+
+  // Clients: created before start; the control thread closes them at its end.
+  std::unique_ptr<GroupMember> group_;
+  std::shared_ptr<KafkaProducer> producer_;
+  std::unique_ptr<TopicSink> output_sink_;
+  std::unique_ptr<TopicSink> dead_letter_sink_;
+  std::unique_ptr<GroupCommitter> committer_;
+  std::unique_ptr<checkpoint::CommitCoordinator> coordinator_;  // the control thread
+
+  std::thread control_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> kafka_reachable_{true};
+  SharedCounter commits_, commit_failures_, rebalances_;
+
+  // Guarded by mu_.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Pipelines pipelines_;
+  // Pipelines whose output was never acknowledged, not even after a purge: kept alive because
+  // their in-flight records still point at them.
+  std::vector<std::shared_ptr<pipeline::PartitionPipeline>> orphans_;
+  JobState state_ = JobState::kStarting;
+  std::string error_;
+  JobCounts retired_counts_;
+  uint64_t retired_delivery_errors_ = 0;
+  LatencyHistogram retired_latency_, retired_batch_latency_, retired_batch_records_;
+  std::function<void()> on_stopped_;
+  bool stopped_ = false;
+  std::map<int32_t, int64_t> committed_;  // last committed offset per partition
+  bool user_paused_ = false;              // pause(): new pipelines start paused
+  int64_t last_error_log_ms_ = 0;
+  uint64_t suppressed_errors_ = 0;
+};
+
+}  // namespace sluice::server::kafka

@@ -1,0 +1,98 @@
+#include "server/kafka/partition_source.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace sluice::server::kafka {
+namespace {
+
+void on_queue_event(rd_kafka_t* /*rk*/, void* opaque) {
+  (*static_cast<WakerRegistry::Wake*>(opaque))();
+}
+
+}  // namespace
+
+WakerRegistry::Wake* WakerRegistry::add(Wake wake) {
+  std::lock_guard lock(mu_);
+  wakers_.push_back(std::make_unique<Wake>(std::move(wake)));
+  return wakers_.back().get();
+}
+
+KafkaPartitionSource::KafkaPartitionSource(rd_kafka_t* consumer, WakerRegistry& wakers,
+                                           std::string job, std::string topic, int32_t partition,
+                                           bool paused)
+    : consumer_(consumer),
+      wakers_(wakers),
+      job_(std::move(job)),
+      topic_(std::move(topic)),
+      partition_(partition),
+      paused_(paused),
+      queue_(rd_kafka_queue_get_partition(consumer, topic_.c_str(), partition)) {
+  rd_kafka_queue_forward(queue_.get(), nullptr);  // this partition's records go to its pipeline
+}
+
+KafkaPartitionSource::~KafkaPartitionSource() {
+  close();
+}
+
+void KafkaPartitionSource::release_messages() {
+  for (size_t i = 0; i < held_; ++i)
+    rd_kafka_message_destroy(messages_[i]);
+  held_ = 0;
+}
+
+std::span<const pipeline::InputRecord> KafkaPartitionSource::read_batch(size_t max) {
+  std::lock_guard lock(mu_);
+  release_messages();
+  records_.clear();
+  if (!queue_) return {};
+  messages_.resize(max);
+  ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), 0, messages_.data(), max);
+  if (n <= 0) return {};
+  held_ = static_cast<size_t>(n);
+  for (size_t i = 0; i < held_; ++i) {
+    const rd_kafka_message_t* m = messages_[i];
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        spdlog::warn("job {}: partition {}: {}", job_, partition_, rd_kafka_message_errstr(m));
+      continue;
+    }
+    pipeline::InputRecord r;
+    r.offset = m->offset;
+    if (m->key != nullptr) r.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload != nullptr)
+      r.value = std::string_view(static_cast<const char*>(m->payload), m->len);
+    rd_kafka_timestamp_type_t type;
+    r.timestamp_ms = rd_kafka_message_timestamp(m, &type);
+    records_.push_back(r);
+  }
+  return records_;
+}
+
+void KafkaPartitionSource::pause(bool paused) {
+  std::lock_guard lock(mu_);
+  if (!queue_ || paused == paused_) return;
+  paused_ = paused;
+  PartitionList l = partition_list(1);
+  rd_kafka_topic_partition_list_add(l.get(), topic_.c_str(), partition_);
+  if (paused)
+    rd_kafka_pause_partitions(consumer_, l.get());
+  else
+    rd_kafka_resume_partitions(consumer_, l.get());
+}
+
+void KafkaPartitionSource::set_wakeup(std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  if (!queue_) return;
+  rd_kafka_queue_cb_event_enable(queue_.get(), on_queue_event, wakers_.add(std::move(wake)));
+}
+
+void KafkaPartitionSource::close() {
+  std::lock_guard lock(mu_);
+  release_messages();
+  records_.clear();
+  if (!queue_) return;
+  rd_kafka_queue_cb_event_enable(queue_.get(), nullptr, nullptr);
+  queue_.reset();
+}
+
+}  // namespace sluice::server::kafka

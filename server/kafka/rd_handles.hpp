@@ -1,0 +1,43 @@
+#pragma once
+// RAII owners of librdkafka handles. Internal to server/kafka/. A handle is used by the threads
+// its owner documents; destruction happens on one of them.
+
+#include <librdkafka/rdkafka.h>
+
+#include <memory>
+
+namespace sluice::server::kafka {
+
+struct ClientDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+struct TopicDeleter {
+  void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
+};
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
+};
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const {
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+};
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
+};
+struct ErrorDeleter {
+  void operator()(rd_kafka_error_t* e) const { rd_kafka_error_destroy(e); }
+};
+
+using ClientHandle = std::unique_ptr<rd_kafka_t, ClientDeleter>;
+using TopicHandle = std::unique_ptr<rd_kafka_topic_t, TopicDeleter>;
+using QueueHandle = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+using MessageHandle = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+using ErrorHandle = std::unique_ptr<rd_kafka_error_t, ErrorDeleter>;
+
+inline PartitionList partition_list(int size) {
+  return PartitionList(rd_kafka_topic_partition_list_new(size));
+}
+
+}  // namespace sluice::server::kafka

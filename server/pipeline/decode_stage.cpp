@@ -1,0 +1,71 @@
+#include "server/pipeline/decode_stage.hpp"
+
+#include "types/time.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace sluice::server::pipeline {
+
+DecodeStage::DecodeStage(const config::JobConfig& job, const exec::Query& query, int64_t now_ms)
+    : job_(job),
+      query_(query),
+      decoder_(job.source.schema, job.source.timestamp_input),
+      rows_(query.input_width()),
+      watermarks_(1, job.source.max_out_of_orderness_ms, job.source.idle_timeout_ms, now_ms) {
+  for (size_t c = 0; c < job.source.schema.size(); ++c) {
+    if (job.source.schema[c].name == job.source.event_time)
+      decoder_.set_timestamp_input(c, job.source.event_time_input);
+  }
+}
+
+void DecodeStage::begin(int64_t now_ms, int64_t wall_ms) {
+  rows_.clear();
+  rejections_.clear();
+  now_ms_ = now_ms;
+  wall_ms_ = wall_ms;
+}
+
+void DecodeStage::add(std::string_view value, const RecordMeta& meta) {
+  types::Value* row = rows_.append_row(meta.position);
+  RecordError err;
+  if (!decoder_.decode(value, row, rows_.arena(), &err)) {
+    rows_.pop_row();
+    rejections_.push_back({meta.position, std::move(err)});
+    return;
+  }
+  size_t sys = job_.source.schema.size();
+  row[sys] = meta.key ? types::Value::string(rows_.arena().copy(*meta.key))
+                      : types::Value::make_null(types::TypeId::kString);
+  row[sys + 1] = meta.timestamp_ms ? types::Value::timestamp(*meta.timestamp_ms)
+                                   : types::Value::make_null(types::TypeId::kTimestamp);
+  row[sys + 2] = types::Value::bigint(meta.position.partition);
+  row[sys + 3] = types::Value::bigint(meta.position.offset);
+  if (!query_.event_time()) return;
+  // A record without an event time cannot be placed in any window: rejected (DECODE).
+  exec::EvalContext ev;
+  types::Value t = query_.event_time()->eval(row, ev);
+  if (t.null) {
+    rows_.pop_row();
+    rejections_.push_back(
+        {meta.position, {ErrorCode::kDecode, "the event time (the window's time column) is NULL"}});
+    return;
+  }
+  int64_t reference = std::max(wall_ms_, meta.timestamp_ms.value_or(wall_ms_));
+  int64_t skew = job_.source.max_future_skew_ms;
+  if (t.i > reference && t.i - reference > skew) {
+    rows_.pop_row();
+    rejections_.push_back(
+        {meta.position,
+         {ErrorCode::kEventTime,
+          fmt::format("event time {} is more than {} ms ahead of the record's time ({}); see "
+                      "source.watermark.max_future_skew",
+                      types::time::timestamp_to_string(t.i), skew,
+                      types::time::timestamp_to_string(reference))}});
+    return;
+  }
+  watermarks_.observe(0, t.i, now_ms_);
+}
+
+}  // namespace sluice::server::pipeline

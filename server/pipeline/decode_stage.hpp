@@ -1,0 +1,64 @@
+#pragma once
+// DecodeStage: the first stage of every pipeline (`sluice run` and the daemon's partition
+// pipelines). It decodes input records into the engine's row format with the system columns
+// (_key, _timestamp, _partition, _offset), reads each record's event time into the watermark
+// tracker and collects the records it rejects, in input order:
+// - DECODE: the value does not decode, is missing (a tombstone) or has no event time;
+// - EVENT_TIME: the event time is more than `source.watermark.max_future_skew` ahead of both the
+//   record's own timestamp (when it has one) and the processing (wall-clock) time. Such a record
+//   would move the watermark for good and make every later record late.
+// Owned by one pipeline (one strand); not thread-safe.
+
+#include "config/job_config.hpp"
+#include "exec/operator.hpp"
+#include "exec/query.hpp"
+#include "exec/watermark.hpp"
+#include "format/json.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace sluice::server::pipeline {
+
+// The system columns of one input record.
+struct RecordMeta {
+  std::optional<std::string_view> key;  // nullopt: no key
+  std::optional<int64_t> timestamp_ms;  // the record's own timestamp (Kafka CreateTime/LogAppend)
+  exec::RecordPosition position;
+};
+
+class DecodeStage {
+ public:
+  // One input (a file, or one Kafka partition) feeds the watermark. `now_ms`: steady time.
+  DecodeStage(const config::JobConfig& job, const exec::Query& query, int64_t now_ms);
+
+  // Starts a batch: clears the rows and the rejections. `now_ms` is the batch's processing time on
+  // the steady clock (idleness), `wall_ms` on the wall clock (the future-skew bound).
+  void begin(int64_t now_ms, int64_t wall_ms);
+  // Decodes one record into the batch, or rejects it.
+  void add(std::string_view value, const RecordMeta& meta);
+  // A record that cannot be decoded at all (e.g. a Kafka record without a value).
+  void reject(exec::RecordPosition position, RecordError error) {
+    rejections_.push_back({position, std::move(error)});
+  }
+
+  exec::Batch& batch() { return rows_; }
+  // The merged watermark when the batch moved it; nullopt otherwise (see exec::WatermarkTracker).
+  std::optional<int64_t> advance_watermark() { return watermarks_.advance(now_ms_); }
+  // The batch's rejections so far, in input order.
+  std::vector<exec::Rejection>& rejections() { return rejections_; }
+
+ private:
+  const config::JobConfig& job_;
+  const exec::Query& query_;
+  format::JsonDecoder decoder_;
+  exec::Batch rows_;
+  exec::WatermarkTracker watermarks_;
+  int64_t now_ms_ = 0;
+  int64_t wall_ms_ = 0;
+  std::vector<exec::Rejection> rejections_;
+};
+
+}  // namespace sluice::server::pipeline

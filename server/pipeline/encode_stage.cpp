@@ -1,0 +1,65 @@
+#include "server/pipeline/encode_stage.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace sluice::server::pipeline {
+namespace {
+
+exec::Rejection too_large(exec::RecordPosition position, size_t size, size_t max,
+                          const char* what) {
+  return {position,
+          {ErrorCode::kTooLarge,
+           fmt::format("{} is {} bytes, over the sink's limit of {} bytes (message.max.bytes)",
+                       what, size, max)}};
+}
+
+}  // namespace
+
+const InputRecord* find_input(std::span<const InputRecord> batch, int64_t offset) {
+  auto it = std::lower_bound(batch.begin(), batch.end(), offset,
+                             [](const InputRecord& r, int64_t o) { return r.offset < o; });
+  return it != batch.end() && it->offset == offset ? &*it : nullptr;
+}
+
+void EncodeStage::encode(exec::Batch& rows, std::span<const InputRecord> inputs, OutputBuffer& out,
+                         std::vector<exec::Rejection>& rejections) {
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const types::Value* row = rows.row(r);
+    exec::RecordPosition pos = rows.position(r);
+    std::optional<std::string_view> key;
+    if (!key_.empty()) {
+      if (key_.encode(row, key_bytes_)) key = key_bytes_;
+    } else if (const InputRecord* in = find_input(inputs, pos.offset)) {
+      key = in->key;
+    }
+    out.begin(OutputKind::kOutput, key, -1, pos.offset);
+    encoder_.encode(row, out.bytes());
+    out.finish_value();
+    if (size_t size = out.last_size(); size > max_bytes_) {
+      out.drop_last();
+      rejections.push_back(too_large(pos, size, max_bytes_, "the output record"));
+    }
+  }
+}
+
+void RouteStage::route(exec::Batch& rows, std::span<const InputRecord> inputs, OutputBuffer& out,
+                       std::vector<exec::Rejection>& rejections) {
+  for (size_t r = 0; r < rows.size(); ++r) {
+    exec::RecordPosition pos = rows.position(r);
+    const InputRecord* in = find_input(inputs, pos.offset);
+    if (in == nullptr || !in->value) continue;
+    std::optional<std::string_view> key;
+    if (key_.encode(rows.row(r), key_bytes_)) key = key_bytes_;
+    size_t size = in->value->size() + (key ? key->size() : 0);
+    if (size > max_bytes_) {
+      rejections.push_back(too_large(pos, size, max_bytes_, "the record to repartition"));
+      continue;
+    }
+    out.begin(OutputKind::kOutput, key, in->timestamp_ms, pos.offset);
+    out.set_value(*in->value);
+  }
+}
+
+}  // namespace sluice::server::pipeline

@@ -1,0 +1,21 @@
+#pragma once
+// Progress: how far one partition's pipeline got, for its commits. Committing `offset` with
+// `watermark` and `done` stored beside it loses nothing: every output and dead letter derived from
+// the records before `done` is acknowledged, the windows closed at `watermark` are emitted and
+// acknowledged, and no record before `offset` is held by a window still open at `watermark`.
+// After a restart, records re-read below `done` whose window closed at `watermark` are recognised
+// as replayed. Plain value.
+
+#include <cstdint>
+#include <limits>
+
+namespace sluice::server::pipeline {
+
+struct Progress {
+  int64_t offset = -1;  // the offset to commit (the next record to read); -1: nothing yet
+  int64_t watermark = std::numeric_limits<int64_t>::min();  // min: none
+  int64_t done = -1;  // one past the last record processed and acknowledged
+  bool operator==(const Progress&) const = default;
+};
+
+}  // namespace sluice::server::pipeline

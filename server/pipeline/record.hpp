@@ -1,0 +1,39 @@
+#pragma once
+// The records that cross a pipeline's edges, as views: an InputRecord as a PartitionSource hands
+// it over (valid until the source's next read), and an OutputRecord as a RecordSink takes it
+// (valid during `send`; the sink copies what it keeps).
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace sluice::server::pipeline {
+
+struct InputRecord {
+  int64_t offset = -1;
+  std::optional<std::string_view> key;    // nullopt: no key
+  std::optional<std::string_view> value;  // nullopt: no value (a tombstone)
+  int64_t timestamp_ms = -1;              // the record's own timestamp; -1: none
+};
+
+struct Header {
+  std::string_view name;
+  std::string_view value;
+};
+
+struct OutputRecord {
+  std::optional<std::string_view> key;  // nullopt: no key
+  std::string_view value;
+  int64_t timestamp_ms = -1;  // -1: the sink stamps it
+  std::span<const Header> headers;
+  // The bytes the record takes against a sink's size limit (key, value and headers).
+  size_t size() const {
+    size_t n = value.size() + (key ? key->size() : 0);
+    for (const Header& h : headers)
+      n += h.name.size() + h.value.size();
+    return n;
+  }
+};
+
+}  // namespace sluice::server::pipeline
