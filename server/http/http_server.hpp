@@ -5,9 +5,15 @@
 // no pattern matches answers 404, a matched path with another method 405 (with `Allow`), a
 // request Beast cannot parse 400, headers over `max_header_bytes` 431, a body over
 // `max_body_bytes` 413 — each as JSON `{"error": "..."}`, and the connection is closed after an
-// error. Keep-alive is supported. Each read and write of a connection has a deadline
-// (`io_timeout`): a client that sends too slowly, or keeps an idle connection, is disconnected.
-// At most `max_connections` connections are open at once; more are closed as they are accepted.
+// error. Keep-alive is supported. Each request has a deadline (`io_timeout`) for all its bytes,
+// and so has each response: a client that sends too slowly, or keeps an idle connection, is
+// disconnected.
+//
+// At most `max_connections` connections are open at once. When a new one arrives at the limit,
+// the server closes the connection that has waited longest for its client (sending nothing, or a
+// request not yet complete, or not reading its response), taken from the client address with the
+// most connections, and serves the new one: a flood of idle or dripping connections cannot keep
+// a health probe out, whatever address it comes from, while a client that keeps asking stays.
 //
 // Lifecycle: construct, `handle(...)` every route, `listen(host, port)` (throws Error on a bad
 // address or a port in use), and `stop()` before the io_context stops: it closes the listener and
@@ -63,7 +69,7 @@ using Handler = std::function<Response(const Request&)>;
 struct HttpServerOptions {
   size_t max_header_bytes = 64 * 1024;
   size_t max_body_bytes = 1024 * 1024;
-  std::chrono::milliseconds io_timeout{10000};  // per request read and per response write
+  std::chrono::milliseconds io_timeout{10000};  // per request (all of it) and per response
   size_t max_connections = 256;
 };
 
@@ -83,7 +89,8 @@ class HttpServer {
   uint16_t port() const;
   void stop();
 
-  // Routes a request without a connection (tests and the connection code): fills `params`.
+  // Routes a request without a connection (tests, and the connection code through
+  // `serve` in http_message.hpp): fills `path`, `query` and `params`.
   Response dispatch(Request& request) const;
 
   struct Impl;  // shared with the connections, which may outlive this object until stop() ends

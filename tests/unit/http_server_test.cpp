@@ -28,6 +28,8 @@
 #include <mutex>
 #include <thread>
 
+#include "perf/http_flood.hpp"
+
 using namespace sluice;
 using namespace sluice::server;
 namespace asio = boost::asio;
@@ -661,5 +663,44 @@ TEST_CASE("admin API: readyz is 503 while starting and while a job cannot reach 
   CHECK(r.body == "{\"status\": \"not ready\", \"reason\": \"starting\"}\n");
   scanned = true;
   CHECK(get(t.port(), "/readyz").status == 200);
+  CHECK(t.stop());
+}
+
+TEST_CASE("http: /healthz answers within 2 s while 300 idle and 300 dripping connections flood",
+          "[http]") {
+  TestServer t;  // the daemon's limits: 256 connections, 10 s per request
+  add_echo_routes(t.server());
+  t.server().handle("GET", "/healthz",
+                    [](const http::Request&) { return http::Response::json(200, "{}"); });
+  t.start();
+  // From 127.0.0.1, the address a local probe uses too; closed connections are reopened.
+  perf::Flood flood({"127.0.0.1", t.port(), 300, 300, std::chrono::milliseconds(100)});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (flood.stats().connects < 600 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(flood.stats().connects >= 600);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the drips are under way
+
+  for (int i = 0; i < 20; ++i) {
+    auto r = perf::timed_get("127.0.0.1", t.port(), "/healthz", std::chrono::seconds(2));
+    INFO("probe " << i << ": " << (r.status ? r.head.substr(0, 15) : r.error) << " after "
+                  << r.seconds << " s");
+    CHECK(r.status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // A keep-alive client that keeps asking is not starved: every request answered on its
+  // connection.
+  perf::KeepAliveClient client("127.0.0.1", t.port());
+  int answered = 0;
+  for (int i = 0; i < 50; ++i) {
+    auto r = client.get("/hello", std::chrono::seconds(2));
+    if (r.status == 200) ++answered;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  INFO("flood: " << flood.stats().connects << " connects, " << flood.stats().closed_by_server
+                 << " closed by the server; keep-alive client: " << client.connects()
+                 << " connects");
+  CHECK(answered == 50);
+  CHECK(client.connects() == 1);
   CHECK(t.stop());
 }
