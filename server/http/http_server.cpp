@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "format/json.hpp"
 #include "server/http/http_message.hpp"
+#include "server/http/request_guard.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -148,6 +149,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::shared_ptr<Connection> pick_victim() const;
   void remove(const std::shared_ptr<Connection>& conn);  // under `mu`
   Response dispatch(Request& request) const;
+  std::optional<Response> refuse(const Request& request) const;
 
   asio::io_context& io;
   HttpServerOptions options;
@@ -156,8 +158,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   tcp::acceptor acceptor;
   asio::steady_timer retry;  // after an accept error (e.g. out of file descriptors)
   std::atomic<uint16_t> port{0};
+  std::atomic<bool> loopback{false};  // listening on a loopback address: Host is checked
   std::atomic<bool> stopped{false};
-  mutable LogLimiter eviction_log;
+  mutable LogLimiter refusal_log, eviction_log;
 
   std::mutex mu;  // guards connections and per_address
   std::set<std::shared_ptr<Connection>> connections;
@@ -367,7 +370,25 @@ void HttpServer::Impl::remove(const std::shared_ptr<Connection>& conn) {
   if (it != per_address.end() && --it->second == 0) per_address.erase(it);
 }
 
+std::optional<Response> HttpServer::Impl::refuse(const Request& req) const {
+  std::optional<Response> refused;
+  const char* why = "";
+  if (loopback.load() && (refused = check_loopback_host(req))) {
+    why = "its Host is not a loopback name";
+  } else if ((refused = check_cross_site(req))) {
+    why = refused->status == 403 ? "sent by a web page of another site"
+                                 : "a content type any web page can send";
+  }
+  if (refused) {
+    if (auto skipped = refusal_log.allow())
+      spdlog::warn("http: refused {} {} with {}: {}{}", req.method, req.target.substr(0, 100),
+                   refused->status, why, suppressed(*skipped));
+  }
+  return refused;
+}
+
 Response HttpServer::Impl::dispatch(Request& req) const {
+  if (auto refused = refuse(req)) return std::move(*refused);
   auto q = req.target.find('?');
   std::string_view raw = std::string_view(req.target).substr(0, q);
   if (q != std::string::npos) req.query = req.target.substr(q + 1);
@@ -468,6 +489,7 @@ void HttpServer::listen(const std::string& host, uint16_t port) {
     throw fail(ec.message());
   }
   impl_->port = acceptor.local_endpoint().port();
+  impl_->loopback = endpoint.address().is_loopback();
   asio::dispatch(impl_->strand, [impl = impl_] { impl->accept(); });
 }
 

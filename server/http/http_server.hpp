@@ -9,6 +9,10 @@
 // and so has each response: a client that sends too slowly, or keeps an idle connection, is
 // disconnected.
 //
+// Before any route, `dispatch` refuses what a web page could make a browser send
+// (request_guard.hpp): on a loopback listener a Host that is not a loopback name (421), and for
+// every method but GET/HEAD/OPTIONS a cross-site request (403) or a CORS-simple body (415).
+//
 // At most `max_connections` connections are open at once. When a new one arrives at the limit,
 // the server closes the connection that has waited longest for its client (sending nothing, or a
 // request not yet complete, or not reading its response), taken from the client address with the
@@ -89,7 +93,7 @@ class HttpServer {
   uint16_t port() const;
   void stop();
 
-  // Routes a request without a connection (tests, and the connection code through
+  // Checks and routes a request without a connection (tests, and the connection code through
   // `serve` in http_message.hpp): fills `path`, `query` and `params`.
   Response dispatch(Request& request) const;
 

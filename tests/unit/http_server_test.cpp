@@ -135,7 +135,8 @@ Reply round_trip(uint16_t port, const std::string& request) {
 }
 
 Reply get(uint16_t port, const std::string& path) {
-  return round_trip(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  return round_trip(port,
+                    "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
 }
 
 void add_echo_routes(http::HttpServer& s) {
@@ -221,7 +222,7 @@ TEST_CASE("http: routes, params, and JSON errors for 404, 405, 400 and 500", "[h
   CHECK(get(t.port(), "/jobs").status == 404);
   CHECK(get(t.port(), "/jobs/a/b").status == 404);
 
-  Reply wrong = round_trip(t.port(), "DELETE /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  Reply wrong = round_trip(t.port(), "DELETE /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   CHECK(wrong.status == 405);
   CHECK(contains(wrong.head, "Allow: GET, POST"));
   CHECK(contains(wrong.body, "\"error\": \"method DELETE is not allowed on '/hello'"));
@@ -232,14 +233,17 @@ TEST_CASE("http: routes, params, and JSON errors for 404, 405, 400 and 500", "[h
   CHECK(garbage.closed);
 
   CHECK(get(t.port(), "/jobs/bad%zzescape").status == 400);
-  CHECK(round_trip(t.port(), "GET http://x/hello HTTP/1.1\r\nHost: x\r\n\r\n").status == 400);
+  CHECK(round_trip(t.port(), "GET http://x/hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status ==
+        400);
 
   Reply boom = get(t.port(), "/throws");
   CHECK(boom.status == 500);
   CHECK(boom.body == "{\"error\": \"internal error: boom\"}\n");
 
   Reply post =
-      round_trip(t.port(), "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde");
+      round_trip(t.port(),
+                 "POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 5\r\n\r\nabcde");
   CHECK(post.status == 200);
   CHECK(post.body == "{\"length\": 5}");
   CHECK(t.stop());
@@ -253,30 +257,32 @@ TEST_CASE("http: oversized headers and bodies are rejected and the connection cl
   add_echo_routes(t.server());
   t.start();
 
-  Reply big_header =
-      round_trip(t.port(), "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100000, 'a') +
-                               "\r\n\r\n");
+  Reply big_header = round_trip(t.port(), "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " +
+                                              std::string(100000, 'a') + "\r\n\r\n");
   CHECK(big_header.status == 431);
   CHECK(contains(big_header.body, "request headers larger than 1024 bytes"));
   CHECK(big_header.closed);
 
   // Rejected from the Content-Length alone: the body is never sent.
-  Reply big_body =
-      round_trip(t.port(), "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
+  Reply big_body = round_trip(
+      t.port(), "POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\n");
   CHECK(big_body.status == 413);
   CHECK(contains(big_body.body, "request body larger than 4096 bytes"));
   CHECK(big_body.closed);
 
   std::string chunk = std::string(3000, 'b');
-  Reply chunked = round_trip(t.port(),
-                             "POST /hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                             "bb8\r\n" +
-                                 chunk + "\r\nbb8\r\n" + chunk + "\r\n0\r\n\r\n");
+  Reply chunked =
+      round_trip(t.port(),
+                 "POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "bb8\r\n" +
+                     chunk + "\r\nbb8\r\n" + chunk + "\r\n0\r\n\r\n");
   CHECK(chunked.status == 413);
 
   Reply fits =
-      round_trip(t.port(), "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n" +
-                               std::string(4096, 'c'));
+      round_trip(t.port(),
+                 "POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 4096\r\n\r\n" +
+                     std::string(4096, 'c'));
   CHECK(fits.status == 200);
   CHECK(fits.body == "{\"length\": 4096}");
   CHECK(t.stop());
@@ -307,7 +313,7 @@ TEST_CASE("http: a slow or idle client is disconnected after the timeout", "[htt
 
   // Keep-alive: a request is answered, then the idle connection is closed.
   auto idle = connect(t.port(), io);
-  asio::write(idle, asio::buffer(std::string("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")));
+  asio::write(idle, asio::buffer(std::string("GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
   std::string pending;
   Reply first = read_reply(idle, pending);
   CHECK(first.status == 200);
@@ -331,7 +337,7 @@ TEST_CASE("http: many clients at once, each with keep-alive requests", "[http]")
       std::string pending;
       for (int i = 0; i < 25; ++i) {
         std::string name = "c" + std::to_string(c) + "r" + std::to_string(i);
-        asio::write(s, asio::buffer("GET /jobs/" + name + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+        asio::write(s, asio::buffer("GET /jobs/" + name + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
         Reply r = read_reply(s, pending);
         if (r.status == 200 && contains(r.body, "\"" + name + "\"")) ++ok;
       }
@@ -553,9 +559,8 @@ TEST_CASE("admin API: healthz, readyz, jobs and a job as JSON", "[http]") {
   CHECK(contains(metrics.head, "Content-Type: text/plain; version=0.0.4"));
   CHECK(contains(metrics.body, "sluice_records_total{"));
   CHECK(get(t.port(), "/metrics/x").status == 404);
-  CHECK(
-      round_trip(t.port(), "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").status ==
-      405);
+  CHECK(round_trip(t.port(), "POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+            .status == 405);
 
   {
     std::lock_guard lock(mu);
