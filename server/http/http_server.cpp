@@ -186,12 +186,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     asio::post(stream_.get_executor(), [self = shared_from_this()] { self->finish(); });
   }
   // When the connection last started to wait for its client (a request, or the reading of a
-  // response); steady clock, ns. Any thread.
+  // response), steady clock in ns; kBusy while a handler runs. Any thread.
+  static constexpr int64_t kBusy = INT64_MAX;
   int64_t waiting_since() const { return waiting_since_.load(std::memory_order_relaxed); }
   const asio::ip::address& peer() const { return peer_; }
 
  private:
-  void wait_for_client() { waiting_since_.store(steady_now_ns(), std::memory_order_relaxed); }
+  void wait_for_client(int64_t since = steady_now_ns()) {
+    waiting_since_.store(since, std::memory_order_relaxed);
+  }
 
   void read() {
     if (closed_) return;
@@ -231,7 +234,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return respond_error(Response::error(400, fmt::format("bad request: {}", ec.message())));
       return finish();
     }
-    wait_for_client();  // a complete request: this connection is busy, not idle
+    // A complete request: never closed to make room while its handler runs (a job written, its
+    // answer lost).
+    wait_for_client(kBusy);
     // As `serve` (http_message.hpp) does, on the server's shared state.
     bool keep_alive = parser_->keep_alive();
     Request req = to_request(parser_->release());
@@ -243,6 +248,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void respond(BeastResponse response) {
     auto res = std::make_shared<BeastResponse>(std::move(response));
     bool keep_alive = res->keep_alive();
+    wait_for_client();  // to read the response
     stream_.expires_after(server_->options.io_timeout);
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
@@ -286,7 +292,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<HttpServer::Impl> server_;
   beast::tcp_stream stream_;
   asio::ip::address peer_;
-  std::atomic<int64_t> waiting_since_{0};
+  std::atomic<int64_t> waiting_since_{steady_now_ns()};
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::vector<char> discard_;  // linger(): what the client still sends after the answer
@@ -357,9 +363,13 @@ std::shared_ptr<Connection> HttpServer::Impl::pick_victim() const {
     }
   }
   std::shared_ptr<Connection> oldest;
-  for (const auto& c : connections) {
-    if (busiest != nullptr && c->peer() != *busiest) continue;
-    if (!oldest || c->waiting_since() < oldest->waiting_since()) oldest = c;
+  for (bool any_address : {false, true}) {
+    for (const auto& c : connections) {
+      if (!any_address && busiest != nullptr && c->peer() != *busiest) continue;
+      if (c->waiting_since() == Connection::kBusy) continue;
+      if (!oldest || c->waiting_since() < oldest->waiting_since()) oldest = c;
+    }
+    if (oldest || busiest == nullptr) break;
   }
   return oldest;
 }

@@ -709,3 +709,72 @@ TEST_CASE("http: /healthz answers within 2 s while 300 idle and 300 dripping con
   CHECK(client.connects() == 1);
   CHECK(t.stop());
 }
+
+TEST_CASE("http: at the limit, the longest-waiting connection of the busiest address is closed",
+          "[http]") {
+  http::HttpServerOptions o;
+  o.max_connections = 4;
+  TestServer t(o);
+  add_echo_routes(t.server());
+  std::atomic<bool> in_handler{false};
+  t.server().handle("GET", "/slow", [&](const http::Request&) {
+    in_handler = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return http::Response::json(200, std::string(8 << 20, 'x'));  // more than socket buffers
+  });
+  t.start();
+  asio::io_context io;
+  auto is_open = [](tcp::socket& s) {  // nothing to read and not closed
+    s.non_blocking(true);
+    char c;
+    boost::system::error_code ec;
+    s.read_some(asio::buffer(&c, 1), ec);
+    s.non_blocking(false);
+    return ec == asio::error::would_block;
+  };
+
+  // A request whose handler runs is never closed to make room, however long it takes.
+  auto slow = connect(t.port(), io);
+  asio::write(slow, asio::buffer(std::string("GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+  while (!in_handler)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::vector<tcp::socket> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.push_back(connect(t.port(), io));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::string pending;
+  Reply r = read_reply(slow, pending);
+  CHECK(r.status == 200);
+  CHECK(r.body.size() == size_t{8} << 20);
+  // The idle connections were closed oldest first: the last three are still open.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  int open = 0;
+  for (auto& s : idle)
+    open += is_open(s) ? 1 : 0;
+  CHECK(open == 3);
+  CHECK(is_open(idle.back()));
+  CHECK_FALSE(is_open(idle.front()));
+
+  // Another client address keeps its idle connection while 127.0.0.1 floods.
+  tcp::socket other(io);
+  other.open(tcp::v4());
+  boost::system::error_code ec;
+  other.bind(tcp::endpoint(asio::ip::make_address("127.0.0.2"), 0), ec);
+  if (ec) {
+    WARN("cannot bind 127.0.0.2 (" << ec.message() << "): the per-address part is skipped");
+    CHECK(t.stop());
+    return;
+  }
+  other.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), t.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::vector<tcp::socket> flood;
+  for (int i = 0; i < 12; ++i)
+    flood.push_back(connect(t.port(), io));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(is_open(other));
+  asio::write(other, asio::buffer(std::string("GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+  pending.clear();
+  CHECK(read_reply(other, pending).status == 200);
+  CHECK(t.stop());
+}
