@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <tuple>
 
 namespace sluice::server::http {
 namespace {
@@ -189,6 +190,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // response), steady clock in ns; kBusy while a handler runs. Any thread.
   static constexpr int64_t kBusy = INT64_MAX;
   int64_t waiting_since() const { return waiting_since_.load(std::memory_order_relaxed); }
+  // Whether a response was written on this connection. Any thread.
+  bool served() const { return served_.load(std::memory_order_relaxed); }
   const asio::ip::address& peer() const { return peer_; }
 
  private:
@@ -253,6 +256,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
                          if (ec) return self->finish();
+                         self->served_.store(true, std::memory_order_relaxed);
                          if (!keep_alive) return self->linger();
                          self->read();
                        });
@@ -293,6 +297,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::tcp_stream stream_;
   asio::ip::address peer_;
   std::atomic<int64_t> waiting_since_{steady_now_ns()};
+  std::atomic<bool> served_{false};
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::vector<char> discard_;  // linger(): what the client still sends after the answer
@@ -353,7 +358,9 @@ void HttpServer::Impl::on_accept(const boost::system::error_code& ec, tcp::socke
 }
 
 std::shared_ptr<Connection> HttpServer::Impl::pick_victim() const {
-  // The busiest client address first, so that one client's flood closes its own connections.
+  // First the busiest client address, so that one client's flood closes its own connections;
+  // then connections that never completed a request (idle since their accept, or dripping one),
+  // which keeps clients that use their keep-alive connections; then the longest waiting.
   const asio::ip::address* busiest = nullptr;
   size_t most = 0;
   for (const auto& [address, n] : per_address) {
@@ -362,16 +369,15 @@ std::shared_ptr<Connection> HttpServer::Impl::pick_victim() const {
       busiest = &address;
     }
   }
-  std::shared_ptr<Connection> oldest;
-  for (bool any_address : {false, true}) {
-    for (const auto& c : connections) {
-      if (!any_address && busiest != nullptr && c->peer() != *busiest) continue;
-      if (c->waiting_since() == Connection::kBusy) continue;
-      if (!oldest || c->waiting_since() < oldest->waiting_since()) oldest = c;
-    }
-    if (oldest || busiest == nullptr) break;
+  auto rank = [&](const Connection& c) {
+    return std::tuple(busiest != nullptr && c.peer() != *busiest, c.served(), c.waiting_since());
+  };
+  std::shared_ptr<Connection> victim;
+  for (const auto& c : connections) {
+    if (c->waiting_since() == Connection::kBusy) continue;
+    if (!victim || rank(*c) < rank(*victim)) victim = c;
   }
-  return oldest;
+  return victim;
 }
 
 void HttpServer::Impl::remove(const std::shared_ptr<Connection>& conn) {

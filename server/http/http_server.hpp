@@ -14,10 +14,11 @@
 // every method but GET/HEAD/OPTIONS a cross-site request (403) or a CORS-simple body (415).
 //
 // At most `max_connections` connections are open at once. When a new one arrives at the limit,
-// the server closes the connection that has waited longest for its client (sending nothing, or a
-// request not yet complete, or not reading its response), taken from the client address with the
-// most connections, and serves the new one: a flood of idle or dripping connections cannot keep
-// a health probe out, whatever address it comes from, while a client that keeps asking stays.
+// the server serves it and closes another: from the client address with the most connections,
+// one that never completed a request if there is one, the one that has waited longest for its
+// client (sending nothing, a request not yet complete, or not reading its response); never one
+// whose handler runs. So a flood of idle or dripping connections cannot keep a health probe out,
+// whatever address it comes from, and clients that use their keep-alive connections keep them.
 //
 // Lifecycle: construct, `handle(...)` every route, `listen(host, port)` (throws Error on a bad
 // address or a port in use), and `stop()` before the io_context stops: it closes the listener and

@@ -778,3 +778,26 @@ TEST_CASE("http: at the limit, the longest-waiting connection of the busiest add
   CHECK(read_reply(other, pending).status == 200);
   CHECK(t.stop());
 }
+
+TEST_CASE("http: at the limit, a keep-alive connection in use outlives new idle ones", "[http]") {
+  http::HttpServerOptions o;
+  o.max_connections = 4;
+  TestServer t(o);
+  add_echo_routes(t.server());
+  t.start();
+  asio::io_context io;
+  auto client = connect(t.port(), io);
+  std::string pending;
+  const std::string request = "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  asio::write(client, asio::buffer(request));
+  REQUIRE(read_reply(client, pending).status == 200);
+  std::vector<tcp::socket> idle;  // from the same address, newer, never a request
+  for (int i = 0; i < 10; ++i)
+    idle.push_back(connect(t.port(), io));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  asio::write(client, asio::buffer(request));
+  Reply again = read_reply(client, pending);
+  CHECK(again.status == 200);
+  CHECK_FALSE(again.closed);
+  CHECK(t.stop());
+}
