@@ -341,8 +341,8 @@ void HttpServer::Impl::on_accept(const boost::system::error_code& ec, tcp::socke
     victim->close();
     if (auto skipped = eviction_log.allow())
       spdlog::warn(
-          "http: {} connections open: closed the one that waited longest for its client (from "
-          "{}) to serve a new one{}",
+          "http: {} connections open: closed one that was waiting for its client (from {}) to "
+          "serve a new one{}",
           options.max_connections, victim->peer().to_string(), suppressed(*skipped));
   }
   if (conn) {
@@ -369,13 +369,16 @@ std::shared_ptr<Connection> HttpServer::Impl::pick_victim() const {
       busiest = &address;
     }
   }
-  auto rank = [&](const Connection& c) {
-    return std::tuple(busiest != nullptr && c.peer() != *busiest, c.served(), c.waiting_since());
-  };
   std::shared_ptr<Connection> victim;
+  std::tuple<bool, bool, int64_t> best;  // (another address, served, waiting since): least first
   for (const auto& c : connections) {
-    if (c->waiting_since() == Connection::kBusy) continue;
-    if (!victim || rank(*c) < rank(*victim)) victim = c;
+    int64_t since = c->waiting_since();
+    if (since == Connection::kBusy) continue;
+    auto rank = std::tuple(busiest != nullptr && c->peer() != *busiest, c->served(), since);
+    if (!victim || rank < best) {
+      victim = c;
+      best = rank;
+    }
   }
   return victim;
 }
