@@ -190,7 +190,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // response), steady clock in ns; kBusy while a handler runs. Any thread.
   static constexpr int64_t kBusy = INT64_MAX;
   int64_t waiting_since() const { return waiting_since_.load(std::memory_order_relaxed); }
-  // Whether a response was written on this connection. Any thread.
+  // Whether a request was completed on this connection. Any thread.
   bool served() const { return served_.load(std::memory_order_relaxed); }
   const asio::ip::address& peer() const { return peer_; }
 
@@ -238,8 +238,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return finish();
     }
     // A complete request: never closed to make room while its handler runs (a job written, its
-    // answer lost).
+    // answer lost), and from now on a client that uses its connection.
     wait_for_client(kBusy);
+    served_.store(true, std::memory_order_relaxed);
     // As `serve` (http_message.hpp) does, on the server's shared state.
     bool keep_alive = parser_->keep_alive();
     Request req = to_request(parser_->release());
@@ -256,7 +257,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
                          if (ec) return self->finish();
-                         self->served_.store(true, std::memory_order_relaxed);
                          if (!keep_alive) return self->linger();
                          self->read();
                        });

@@ -126,7 +126,10 @@ struct AdminServer {
       threads.emplace_back([this] { io.run(); });
   }
   ~AdminServer() {
-    server.stop();
+    server.stop();  // then the io_context runs out of work by itself
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!io.stopped() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     io.stop();
     for (auto& t : threads)
       t.join();
