@@ -8,6 +8,7 @@
 #include "server/cli/listen_option.hpp"
 #include "server/daemon/job_status.hpp"
 #include "server/http/admin_api.hpp"
+#include "server/http/http_message.hpp"
 #include "server/http/metrics.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -15,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
@@ -800,4 +802,29 @@ TEST_CASE("http: at the limit, a keep-alive connection in use outlives new idle 
   CHECK(again.status == 200);
   CHECK_FALSE(again.closed);
   CHECK(t.stop());
+}
+
+TEST_CASE("http: serve() answers a parsed Beast request as a connection does", "[http]") {
+  asio::io_context io;
+  http::HttpServer s(io);
+  add_echo_routes(s);
+  auto parse = [](const std::string& bytes) {
+    boost::beast::http::request_parser<boost::beast::http::string_body> p;
+    p.eager(true);  // the header and the body in one put
+    boost::beast::error_code ec;
+    p.put(asio::buffer(bytes), ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE(p.is_done());
+    return p.release();
+  };
+  auto res = http::serve(s, parse("GET /jobs/a%20b?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  CHECK(res.result_int() == 200);
+  CHECK(res.body() == "{\"name\": \"a b\", \"query\": \"x=1\"}");
+  CHECK(res.keep_alive());
+  CHECK(res["X-Content-Type-Options"] == "nosniff");
+  CHECK(res["Content-Length"] == std::to_string(res.body().size()));
+  res = http::serve(s, parse("POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                             "Content-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc"));
+  CHECK(res.result_int() == 415);
+  CHECK_FALSE(res.keep_alive());
 }
