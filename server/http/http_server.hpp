@@ -5,9 +5,20 @@
 // no pattern matches answers 404, a matched path with another method 405 (with `Allow`), a
 // request Beast cannot parse 400, headers over `max_header_bytes` 431, a body over
 // `max_body_bytes` 413 — each as JSON `{"error": "..."}`, and the connection is closed after an
-// error. Keep-alive is supported. Each read and write of a connection has a deadline
-// (`io_timeout`): a client that sends too slowly, or keeps an idle connection, is disconnected.
-// At most `max_connections` connections are open at once; more are closed as they are accepted.
+// error. Keep-alive is supported. Each request has a deadline (`io_timeout`) for all its bytes,
+// and so has each response: a client that sends too slowly, or keeps an idle connection, is
+// disconnected.
+//
+// Before any route, `dispatch` refuses what a web page could make a browser send
+// (request_guard.hpp): on a loopback listener a Host that is not a loopback name (421), and for
+// every method but GET/HEAD/OPTIONS a cross-site request (403) or a CORS-simple body (415).
+//
+// At most `max_connections` connections are open at once. When a new one arrives at the limit,
+// the server serves it and closes another: from the client address with the most connections,
+// one that never completed a request if there is one, the one that has waited longest for its
+// client (sending nothing, a request not yet complete, or not reading its response); never one
+// whose handler runs. So a flood of idle or dripping connections cannot keep a health probe out,
+// whatever address it comes from, and clients that use their keep-alive connections keep them.
 //
 // Lifecycle: construct, `handle(...)` every route, `listen(host, port)` (throws Error on a bad
 // address or a port in use), and `stop()` before the io_context stops: it closes the listener and
@@ -63,7 +74,7 @@ using Handler = std::function<Response(const Request&)>;
 struct HttpServerOptions {
   size_t max_header_bytes = 64 * 1024;
   size_t max_body_bytes = 1024 * 1024;
-  std::chrono::milliseconds io_timeout{10000};  // per request read and per response write
+  std::chrono::milliseconds io_timeout{10000};  // per request (all of it) and per response
   size_t max_connections = 256;
 };
 
@@ -83,7 +94,8 @@ class HttpServer {
   uint16_t port() const;
   void stop();
 
-  // Routes a request without a connection (tests and the connection code): fills `params`.
+  // Checks and routes a request without a connection (tests, and the connection code through
+  // `serve` in http_message.hpp): fills `path`, `query` and `params`.
   Response dispatch(Request& request) const;
 
   struct Impl;  // shared with the connections, which may outlive this object until stop() ends

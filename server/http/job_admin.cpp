@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "format/json.hpp"
 #include "server/http/admin_api.hpp"
+#include "server/http/request_guard.hpp"
 #include "server/run/job_error.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -99,6 +100,13 @@ void write_atomically(const fs::path& target, const std::string& text) {
 }
 
 Response post_job(JobManager& jobs, const Request& req) {
+  // JSON is YAML too: a job file written as JSON is read the same way.
+  if (auto refused = require_media_type(
+          req, {"application/yaml", "application/x-yaml", "text/yaml", "application/json"},
+          "with curl: -H 'Content-Type: application/yaml' --data-binary @job.yaml")) {
+    spdlog::warn("admin: POST /jobs: refused (no job file content type)");
+    return *refused;
+  }
   std::shared_ptr<config::JobConfig> cfg;
   try {
     JobManager::check_job_text(req.body, kBodyName, cfg);

@@ -1,10 +1,12 @@
 #pragma once
 // The daemon's mutating admin API on an HttpServer, over a JobManager:
-//   POST   /jobs               a job file as the body (YAML), checked like a job file (YAML, SQL,
-//                              Kafka endpoints); written atomically to `<jobs_dir>/<name>.yaml`
-//                              and the directory rescanned at once. 201 with the job's JSON (200
-//                              when it replaced that file); 400 {"error", "issues": [...]} when
-//                              invalid; 409 when another file already defines a job of that name.
+//   POST   /jobs               a job file as the body, of Content-Type application/yaml,
+//                              application/x-yaml, text/yaml or application/json (else 415),
+//                              checked like a job file (YAML, SQL, Kafka endpoints); written
+//                              atomically to `<jobs_dir>/<name>.yaml` and the directory rescanned
+//                              at once. 201 with the job's JSON (200 when it replaced that file);
+//                              400 {"error", "issues": [...]} when invalid; 409 when another file
+//                              already defines a job of that name.
 //   DELETE /jobs/{name}        removes the job's file and rescans: 202 {"status": "stopping"}
 //                              (the job drains and commits as when its file is deleted); 404.
 //   POST   /jobs/{name}/pause  pauses every partition of a running job (state kept); 404; 409
@@ -12,7 +14,8 @@
 // Authorization (`authorize`): with a token configured every mutating call needs
 // `Authorization: Bearer <token>` (401 without it, 403 with another); without one they are
 // allowed only when the server listens on a loopback address (and `check_listen_security`
-// refuses to start elsewhere). Request bodies, job properties and tokens are never logged or
+// refuses to start elsewhere). Requests a web page could forge are refused by the server before
+// these routes (request_guard.hpp). Request bodies, job properties and tokens are never logged or
 // echoed; one log line per accepted or refused call.
 //
 // Threading: the handlers run on the connections' strands, possibly at once; they only call the

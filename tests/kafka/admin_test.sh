@@ -6,7 +6,9 @@
 # response or the log, `sluice status` (table, paused state, unreachable daemon), SIGTERM with a
 # paused job (clean stop). A second daemon with http.token: 401 without the token, 403 with a
 # wrong one, accepted with it, the token never logged. A non-loopback address without a token
-# refuses to start.
+# refuses to start. What a web page can make a browser send is refused and changes nothing: a
+# POST with a form's content type (curl's default too: 415), another Origin (403), a rebound
+# Host name (421, reads included); `localhost` and tunnels to another local port are answered.
 set -euo pipefail
 SLUICE=$1
 # shellcheck source=lib.sh
@@ -35,6 +37,8 @@ start_daemon() {
   port=$(wait_http_port 20 "$3") || fail "no http line in $3"
   base="http://127.0.0.1:$port"
 }
+# The header every job file POST carries (curl --data-binary alone sends a form's type: 415).
+yaml='Content-Type: application/yaml'
 # call METHOD PATH STATUS [curl args...]: body in $work/body.
 call() {
   local method=$1 path=$2 want=$3 code
@@ -63,10 +67,12 @@ bootstrap=$(sed -n 's/^bootstrap: //p' "$work/out" | head -1)
 
 "$SLUICE" status --url "$base" >"$work/status" || fail "sluice status failed"
 grep -q '(no jobs)' "$work/status" || fail "status without jobs: $(cat "$work/status")"
+"$SLUICE" status --url "http://localhost:${base##*:}" >"$work/status" ||
+  fail "sluice status for localhost failed"
 
 # Invalid jobs: 400 with one issue per problem, file:line:col.
 printf 'name: bad\nsql: [unclosed\n' >"$work/bad.yaml"
-call POST /jobs 400 --data-binary "@$work/bad.yaml"
+call POST /jobs 400 -H "$yaml" --data-binary "@$work/bad.yaml"
 body_has '"error": "invalid job' && body_has '"issues": \["request:[0-9]*:[0-9]*: '
 cat >"$work/sqlerr.yaml" <<EOF
 name: sqlerr
@@ -74,7 +80,7 @@ sql: SELECT nope FROM orders
 source: {type: kafka, topic: x-in, name: orders, schema: {id: BIGINT}}
 sink: {type: kafka, topic: x-out}
 EOF
-call POST /jobs 400 --data-binary "@$work/sqlerr.yaml"
+call POST /jobs 400 -H "$yaml" --data-binary "@$work/sqlerr.yaml"
 body_has '"issues": \["request:2:13: sql: ' && body_has 'nope'
 cat >"$work/filejob.yaml" <<EOF
 name: filejob
@@ -82,7 +88,7 @@ sql: SELECT id FROM t
 source: {type: file, path: x.jsonl, name: t, schema: {id: BIGINT}}
 sink: {type: kafka, topic: x-out}
 EOF
-call POST /jobs 400 --data-binary "@$work/filejob.yaml"
+call POST /jobs 400 -H "$yaml" --data-binary "@$work/filejob.yaml"
 body_has 'request:3:[0-9]*: source.type: sluice serve runs jobs that read a kafka topic'
 [[ -z "$(ls "$work/jobs")" ]] || fail "an invalid job was written: $(ls "$work/jobs")"
 
@@ -100,12 +106,12 @@ kafka:
   auto.offset.reset: earliest
   sasl.password: hunter2-secret
 EOF
-call POST /jobs 201 --data-binary "@$work/pt.yaml"
+call POST /jobs 201 -H "$yaml" --data-binary "@$work/pt.yaml"
 body_has '"name": "pt", "file": "[^"]*/jobs/pt.yaml", "state": "starting"'
 cmp -s "$work/pt.yaml" "$work/jobs/pt.yaml" || fail "jobs/pt.yaml differs from the posted body"
 running() { curl -s "$base/jobs/pt" | grep -q '"state": "running", .*"paused": false'; }
 wait_for 30 running || fail "pt never running: $(curl -s "$base/jobs/pt")"
-call POST /jobs 200 --data-binary "@$work/pt.yaml"
+call POST /jobs 200 -H "$yaml" --data-binary "@$work/pt.yaml"
 ls "$work/jobs" | grep -q '^\.' && fail "a temporary file was left: $(ls -a "$work/jobs")"
 
 "$SLUICE" gen --scenario S0 --records 2000 --topic pt-in --bootstrap "$bootstrap" 2>"$work/gen" ||
@@ -129,6 +135,31 @@ body_has '"paused": false'
 wait_for 60 out_is 5000 || fail "after resume: records_out $(count records_out), expected 5000"
 [[ "$(count records_in)" == 5000 ]] || fail "records_in $(count records_in), expected 5000"
 
+# What a web page can send: refused, nothing written, the job not paused. curl's own requests
+# (above) pass; so do a Host of localhost and of a tunnel's local port.
+port=${base##*:}
+sed 's/^name: pt/name: forged/; s/pt-in/forged-in/; s/pt-out/forged-out/' "$work/pt.yaml" \
+  >"$work/forged.yaml"
+call POST /jobs 415 --data-binary "@$work/forged.yaml"
+body_has 'Content-Type: application/yaml' && body_has 'application/x-www-form-urlencoded'
+call POST /jobs 415 -H 'Content-Type: text/plain' --data-binary "@$work/forged.yaml"
+call POST /jobs 415 -H 'Content-Type: application/xml' --data-binary "@$work/forged.yaml"
+body_has 'needs a Content-Type of application/yaml, application/x-yaml, text/yaml, application/json'
+call POST /jobs 403 -H 'Origin: http://evil.example' -H "$yaml" --data-binary "@$work/forged.yaml"
+body_has 'a web page may not change'
+call POST /jobs/pt/pause 403 -H 'Sec-Fetch-Site: cross-site'
+call POST /jobs/pt/pause 403 -H "Origin: http://localhost:$((port == 65535 ? 1 : port + 1))"
+call POST /jobs/pt/pause 415 -H 'Content-Type: text/plain'
+call DELETE /jobs/pt 421 -H "Host: evil.example:$port"
+call GET /jobs 421 -H "Host: evil.example:$port"
+body_has 'DNS rebinding'
+call GET /healthz 421 -H "Host: rebind.evil.example"
+[[ ! -e "$work/jobs/forged.yaml" && -e "$work/jobs/pt.yaml" ]] || fail "a refused call changed the jobs"
+call GET /jobs/pt 200 -H "Host: localhost:$port"
+body_has '"paused": false'
+call GET /jobs 200 -H 'Host: localhost:18080'
+call POST /jobs/nope/pause 404 -H "Origin: http://127.0.0.1:$port"
+
 # Unknown jobs and wrong methods.
 call POST /jobs/nope/pause 404
 body_has "no job named 'nope'"
@@ -143,7 +174,7 @@ if grep -q 'hunter2' "$work/err" "$work/out"; then fail "the log shows the job's
 
 # DELETE: the job stops and leaves /jobs; its file is gone.
 sed 's/^name: pt/name: gone/; s/pt-in/gone-in/; s/pt-out/gone-out/' "$work/pt.yaml" >"$work/gone.yaml"
-call POST /jobs 201 --data-binary "@$work/gone.yaml"
+call POST /jobs 201 -H "$yaml" --data-binary "@$work/gone.yaml"
 gone_running() { curl -s "$base/jobs/gone" | grep -q '"state": "running"'; }
 wait_for 30 gone_running || fail "job gone never running"
 call DELETE /jobs/gone 202
@@ -179,12 +210,13 @@ EOF
 main_base=$base
 SLUICE_TOKEN=tok-3f9a7c start_daemon "$work/sluice2.yaml" "$work/out2" "$work/err2"
 pid2=$started
-call POST /jobs 401 --data-binary "@$work/pt.yaml"
+call POST /jobs 401 -H "$yaml" --data-binary "@$work/pt.yaml"
 body_has 'Authorization: Bearer'
 call DELETE /jobs/pt 401
 call POST /jobs/pt/pause 403 -H 'Authorization: Bearer wrong'
 call POST /jobs/nope/pause 404 -H 'Authorization: Bearer tok-3f9a7c'
-call POST /jobs 400 -H 'Authorization: Bearer tok-3f9a7c' --data-binary "@$work/bad.yaml"
+call POST /jobs 400 -H 'Authorization: Bearer tok-3f9a7c' -H "$yaml" --data-binary "@$work/bad.yaml"
+call POST /jobs/nope/pause 403 -H 'Authorization: Bearer tok-3f9a7c' -H 'Origin: http://evil.example'
 call GET /jobs 200
 if grep -q 'tok-3f9a7c' "$work/err2" "$work/out2" "$work/body"; then fail "the token was shown"; fi
 kill -TERM "$pid2"

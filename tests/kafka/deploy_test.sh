@@ -7,7 +7,8 @@
 # - every sluice_* metric name used in alerts.yml and in the dashboard appears in a real /metrics
 #   scrape of `sluice serve --embedded-kafka` running the S2 and S3b scenario jobs;
 # - that daemon runs with `--log-format json`: every stderr line is a JSON object with time, level
-#   and message, and job / partition whenever the message names them.
+#   and message, and job / partition whenever the message names them (a refused request's
+#   warning included); /healthz and /readyz answer probes as kubelet sends them.
 set -euo pipefail
 SLUICE=$1
 # shellcheck source=lib.sh
@@ -103,6 +104,20 @@ has_all() {
 }
 wait_for 60 has_all || fail "metric names used by the deploy assets but absent from /metrics:" \
   "$(comm -23 "$work/names" "$work/scraped" | tr '\n' ' ')"
+
+# Probes as kubelet sends them (it sends `Host: <pod IP>:<port>` to a daemon listening beyond
+# loopback, where Host is not checked; tests/unit/admin_api_test.cpp covers that) and a refused
+# request, whose warning must be a JSON line too.
+for path in /healthz /readyz; do
+  code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 -H 'User-Agent: kube-probe/1.29' \
+    -H 'Accept: */*' "$base$path") || fail "curl $path failed"
+  [[ "$code" == 200 ]] || fail "probe $path: $code"
+done
+code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 -H "Host: evil.example:$port" \
+  "$base/jobs") || fail "curl failed"
+[[ "$code" == 421 ]] || fail "rebound Host: $code"
+wait_for 10 grep -q '"message":"http: refused GET /jobs with 421' "$work/err" ||
+  fail "no log line for the refused request"
 
 kill -TERM "$pid"
 rc=0

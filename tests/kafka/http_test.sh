@@ -2,8 +2,9 @@
 # The admin API and /metrics of a running daemon: `sluice serve --embedded-kafka --http-listen
 # 127.0.0.1:0` with the S2 scenario job (plus one invalid job file) and generated records. Checks
 # every endpoint with curl (/healthz, /readyz, /jobs, /jobs/s2, an unknown job, an unknown path, a
-# wrong method), that `promtool check metrics` accepts the exposition, that records and latency
-# are counted, that a second daemon on the same port exits 1 with a clear error, and a clean stop.
+# wrong method, a rebound Host name: 421, `Host: localhost`), that `promtool check metrics`
+# accepts the exposition, that records and latency are counted, that a second daemon on the same
+# port exits 1 with a clear error, and a clean stop.
 # Then /readyz against `sluice broker --control stdin`: 503 while every broker is down, 200 again.
 set -euo pipefail
 SLUICE=$1
@@ -68,6 +69,18 @@ curl_check /nope 404
 grep -q '"error": ' "$work/body" || fail "404 body not JSON"
 curl_check /jobs 405 PUT
 grep -qi '^allow: GET' "$work/head" || fail "405 without Allow"
+
+# DNS rebinding: a daemon on loopback answers only requests for loopback names, on every route.
+for path in /jobs /metrics /healthz; do
+  code=$(curl -sS -o "$work/body" -w '%{http_code}' --max-time 10 -H "Host: evil.example:$port" \
+    "$base$path") || fail "curl $path failed"
+  [[ "$code" == 421 ]] && grep -q 'DNS rebinding' "$work/body" ||
+    fail "GET $path for evil.example: $code $(cat "$work/body")"
+done
+code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 -H "Host: localhost:$port" \
+  "$base/jobs") || fail "curl failed"
+[[ "$code" == 200 ]] || fail "GET /jobs for localhost: $code"
+grep -qi '^x-content-type-options: nosniff' "$work/head" || fail "no X-Content-Type-Options"
 
 # Records flow: wait until the counters show them in and out, with a latency.
 scrape() { curl -sS --max-time 10 -o "$work/metrics" -D "$work/mhead" "$base/metrics"; }
@@ -157,6 +170,7 @@ kafka:
   bootstrap.servers: $(sed -n 's/^bootstrap: //p' "$work/bout" | head -1)
   session.timeout.ms: 6000
 EOF
+: >"$work/err" # else the wait below can read the first daemon's port before the shell truncates
 "$SLUICE" serve --config "$work/sluice2.yaml" --http-listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
 pid=$!
 port=$(wait_http_port 20 "$work/err") || fail "no http line (external broker)"

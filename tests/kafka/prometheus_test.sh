@@ -4,8 +4,9 @@
 # with a temporary config (scrape_interval 1s) and storage. Through Prometheus' HTTP API
 # (/api/v1/query) the S2 job's input rate must be plausible (1000..50000 records/s for 5000
 # generated) and histogram_quantile(0.99, ...) of the end-to-end latency present, > 0 and < 5 s;
-# the daemon's own sliding-window p99 series must be there too. Every wait is bounded; both
-# processes are stopped by PID.
+# the daemon's own sliding-window p99 series must be there too (Prometheus' scrapes send
+# `Host: 127.0.0.1:PORT`, a loopback name, so the daemon's DNS-rebinding check lets them in).
+# Every wait is bounded; both processes are stopped by PID.
 set -euo pipefail
 SLUICE=$1
 # shellcheck source=lib.sh

@@ -11,6 +11,7 @@
 #include "server/http/http_client.hpp"
 #include "server/http/http_server.hpp"
 #include "server/http/job_admin.hpp"
+#include "server/http/request_guard.hpp"
 #include "server/kafka/kafka_job.hpp"
 #include "server/kafka/mock_broker.hpp"
 
@@ -41,6 +42,7 @@ http::Request request(std::string method, std::string target, std::string body =
   http::Request r;
   r.method = std::move(method);
   r.target = std::move(target);
+  if (!body.empty()) r.headers.emplace_back("Content-Type", "application/yaml");
   r.body = std::move(body);
   if (!authorization.empty()) r.headers.emplace_back("authorization", authorization);
   return r;
@@ -140,6 +142,44 @@ TEST_CASE("admin: a non-loopback address needs a token; http.token in the server
   CHECK(cfg.http.host == "0.0.0.0");
   CHECK(config::load_server_text("http: {token: '${UNSET:-}'}\n", "s.yaml", env).http_token == "");
   CHECK(config::load_server_text("{}\n", "s.yaml", env).http_token.empty());
+}
+
+TEST_CASE("admin: Host names, media types; a listener beyond loopback with a token", "[admin]") {
+  for (const char* h : {"localhost", "localhost:9464", "LocalHost:1", "127.0.0.1:9464",
+                        "127.255.0.9", "[::1]:9464", "[::1]", "[0:0:0:0:0:0:0:1]:80"})
+    CHECK(http::is_loopback_authority(h));
+  for (const char* h : {"", "evil.example", "evil.example:9464", "localhost.", "localhost.evil",
+                        "127.0.0.1.nip.io", "128.0.0.1", "0.0.0.0:9464", "10.1.2.3:9464", "[::]",
+                        "[::1", "[::1]x", "::1", "localhost:", "localhost:-1", "localhost:123456",
+                        "127.0.0.1:80:80", "[::ffff:127.0.0.1]:80"})
+    CHECK_FALSE(http::is_loopback_authority(h));
+  CHECK(http::media_type(" Application/YAML ; charset=utf-8") == "application/yaml");
+  CHECK(http::media_type("text/plain") == "text/plain");
+  CHECK(http::media_type("") == "");
+
+  // Not listening (as on 0.0.0.0): Host is not checked, so kubelet probes with `Host: <pod
+  // IP>:<port>` are answered; a mutating call from a web page is refused even with the token.
+  TempDir dir;
+  config::ServerConfig server;
+  server.jobs_dir = dir.path.string();
+  boost::asio::io_context io;
+  JobManager jobs(io, server, {});
+  http::HttpServer s(io);
+  s.handle("GET", "/healthz", [](const http::Request&) { return http::Response::json(200, "{}"); });
+  http::add_job_admin_routes(s, jobs, {"tok", false});
+  auto probe = request("GET", "/healthz");
+  probe.headers.emplace_back("Host", "10.244.1.17:9464");
+  probe.headers.emplace_back("User-Agent", "kube-probe/1.29");
+  CHECK(s.dispatch(probe).status == 200);
+  auto forged = request("POST", "/jobs", kValidJob, "Bearer tok");
+  forged.headers.emplace_back("Host", "sluice.jobs.svc:9464");
+  forged.headers.emplace_back("Origin", "https://evil.example");
+  CHECK(s.dispatch(forged).status == 403);
+  auto own = request("POST", "/jobs", kValidJob, "Bearer tok");
+  own.headers.emplace_back("Host", "sluice.jobs.svc:9464");
+  own.headers.emplace_back("Origin", "https://sluice.jobs.svc:9464");
+  CHECK(s.dispatch(own).status == 201);
+  CHECK(fs::exists(dir.path / "good.yaml"));
 }
 
 TEST_CASE("POST /jobs: validation errors, atomic write, 201 then 200, 404s", "[admin]") {

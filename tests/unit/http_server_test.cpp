@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "server/cli/listen_option.hpp"
 #include "server/http/admin_api.hpp"
+#include "server/http/http_message.hpp"
 #include "server/http/metrics.hpp"
 #include "server/status/job_status.hpp"
 
@@ -15,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
@@ -27,6 +29,8 @@
 #include <future>
 #include <mutex>
 #include <thread>
+
+#include "perf/http_flood.hpp"
 
 using namespace sluice;
 using namespace sluice::server;
@@ -133,7 +137,8 @@ Reply round_trip(uint16_t port, const std::string& request) {
 }
 
 Reply get(uint16_t port, const std::string& path) {
-  return round_trip(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  return round_trip(port,
+                    "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
 }
 
 void add_echo_routes(http::HttpServer& s) {
@@ -219,7 +224,7 @@ TEST_CASE("http: routes, params, and JSON errors for 404, 405, 400 and 500", "[h
   CHECK(get(t.port(), "/jobs").status == 404);
   CHECK(get(t.port(), "/jobs/a/b").status == 404);
 
-  Reply wrong = round_trip(t.port(), "DELETE /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  Reply wrong = round_trip(t.port(), "DELETE /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   CHECK(wrong.status == 405);
   CHECK(contains(wrong.head, "Allow: GET, POST"));
   CHECK(contains(wrong.body, "\"error\": \"method DELETE is not allowed on '/hello'"));
@@ -230,14 +235,17 @@ TEST_CASE("http: routes, params, and JSON errors for 404, 405, 400 and 500", "[h
   CHECK(garbage.closed);
 
   CHECK(get(t.port(), "/jobs/bad%zzescape").status == 400);
-  CHECK(round_trip(t.port(), "GET http://x/hello HTTP/1.1\r\nHost: x\r\n\r\n").status == 400);
+  CHECK(round_trip(t.port(), "GET http://x/hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status ==
+        400);
 
   Reply boom = get(t.port(), "/throws");
   CHECK(boom.status == 500);
   CHECK(boom.body == "{\"error\": \"internal error: boom\"}\n");
 
   Reply post =
-      round_trip(t.port(), "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde");
+      round_trip(t.port(),
+                 "POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 5\r\n\r\nabcde");
   CHECK(post.status == 200);
   CHECK(post.body == "{\"length\": 5}");
   CHECK(t.stop());
@@ -251,30 +259,32 @@ TEST_CASE("http: oversized headers and bodies are rejected and the connection cl
   add_echo_routes(t.server());
   t.start();
 
-  Reply big_header =
-      round_trip(t.port(), "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100000, 'a') +
-                               "\r\n\r\n");
+  Reply big_header = round_trip(t.port(), "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " +
+                                              std::string(100000, 'a') + "\r\n\r\n");
   CHECK(big_header.status == 431);
   CHECK(contains(big_header.body, "request headers larger than 1024 bytes"));
   CHECK(big_header.closed);
 
   // Rejected from the Content-Length alone: the body is never sent.
-  Reply big_body =
-      round_trip(t.port(), "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
+  Reply big_body = round_trip(
+      t.port(), "POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\n");
   CHECK(big_body.status == 413);
   CHECK(contains(big_body.body, "request body larger than 4096 bytes"));
   CHECK(big_body.closed);
 
   std::string chunk = std::string(3000, 'b');
-  Reply chunked = round_trip(t.port(),
-                             "POST /hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                             "bb8\r\n" +
-                                 chunk + "\r\nbb8\r\n" + chunk + "\r\n0\r\n\r\n");
+  Reply chunked =
+      round_trip(t.port(),
+                 "POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "bb8\r\n" +
+                     chunk + "\r\nbb8\r\n" + chunk + "\r\n0\r\n\r\n");
   CHECK(chunked.status == 413);
 
   Reply fits =
-      round_trip(t.port(), "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n" +
-                               std::string(4096, 'c'));
+      round_trip(t.port(),
+                 "POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 4096\r\n\r\n" +
+                     std::string(4096, 'c'));
   CHECK(fits.status == 200);
   CHECK(fits.body == "{\"length\": 4096}");
   CHECK(t.stop());
@@ -305,7 +315,7 @@ TEST_CASE("http: a slow or idle client is disconnected after the timeout", "[htt
 
   // Keep-alive: a request is answered, then the idle connection is closed.
   auto idle = connect(t.port(), io);
-  asio::write(idle, asio::buffer(std::string("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")));
+  asio::write(idle, asio::buffer(std::string("GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
   std::string pending;
   Reply first = read_reply(idle, pending);
   CHECK(first.status == 200);
@@ -329,7 +339,7 @@ TEST_CASE("http: many clients at once, each with keep-alive requests", "[http]")
       std::string pending;
       for (int i = 0; i < 25; ++i) {
         std::string name = "c" + std::to_string(c) + "r" + std::to_string(i);
-        asio::write(s, asio::buffer("GET /jobs/" + name + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+        asio::write(s, asio::buffer("GET /jobs/" + name + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
         Reply r = read_reply(s, pending);
         if (r.status == 200 && contains(r.body, "\"" + name + "\"")) ++ok;
       }
@@ -551,9 +561,8 @@ TEST_CASE("admin API: healthz, readyz, jobs and a job as JSON", "[http]") {
   CHECK(contains(metrics.head, "Content-Type: text/plain; version=0.0.4"));
   CHECK(contains(metrics.body, "sluice_records_total{"));
   CHECK(get(t.port(), "/metrics/x").status == 404);
-  CHECK(
-      round_trip(t.port(), "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").status ==
-      405);
+  CHECK(round_trip(t.port(), "POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+            .status == 405);
 
   {
     std::lock_guard lock(mu);
@@ -662,4 +671,160 @@ TEST_CASE("admin API: readyz is 503 while starting and while a job cannot reach 
   scanned = true;
   CHECK(get(t.port(), "/readyz").status == 200);
   CHECK(t.stop());
+}
+
+TEST_CASE("http: /healthz answers within 2 s while 300 idle and 300 dripping connections flood",
+          "[http]") {
+  TestServer t;  // the daemon's limits: 256 connections, 10 s per request
+  add_echo_routes(t.server());
+  t.server().handle("GET", "/healthz",
+                    [](const http::Request&) { return http::Response::json(200, "{}"); });
+  t.start();
+  // From 127.0.0.1, the address a local probe uses too; closed connections are reopened.
+  perf::Flood flood({"127.0.0.1", t.port(), 300, 300, std::chrono::milliseconds(100)});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (flood.stats().connects < 600 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(flood.stats().connects >= 600);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the drips are under way
+
+  for (int i = 0; i < 20; ++i) {
+    auto r = perf::timed_get("127.0.0.1", t.port(), "/healthz", std::chrono::seconds(2));
+    INFO("probe " << i << ": " << (r.status ? r.head.substr(0, 15) : r.error) << " after "
+                  << r.seconds << " s");
+    CHECK(r.status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // A keep-alive client that keeps asking is not starved: every request answered on its
+  // connection.
+  perf::KeepAliveClient client("127.0.0.1", t.port());
+  int answered = 0;
+  for (int i = 0; i < 50; ++i) {
+    auto r = client.get("/hello", std::chrono::seconds(2));
+    if (r.status == 200) ++answered;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  INFO("flood: " << flood.stats().connects << " connects, " << flood.stats().closed_by_server
+                 << " closed by the server; keep-alive client: " << client.connects()
+                 << " connects");
+  CHECK(answered == 50);
+  CHECK(client.connects() == 1);
+  CHECK(t.stop());
+}
+
+TEST_CASE("http: at the limit, the longest-waiting connection of the busiest address is closed",
+          "[http]") {
+  http::HttpServerOptions o;
+  o.max_connections = 4;
+  TestServer t(o);
+  add_echo_routes(t.server());
+  std::atomic<bool> in_handler{false};
+  t.server().handle("GET", "/slow", [&](const http::Request&) {
+    in_handler = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return http::Response::json(200, std::string(8 << 20, 'x'));  // more than socket buffers
+  });
+  t.start();
+  asio::io_context io;
+  auto is_open = [](tcp::socket& s) {  // nothing to read and not closed
+    s.non_blocking(true);
+    char c;
+    boost::system::error_code ec;
+    s.read_some(asio::buffer(&c, 1), ec);
+    s.non_blocking(false);
+    return ec == asio::error::would_block;
+  };
+
+  // A request whose handler runs is never closed to make room, however long it takes.
+  auto slow = connect(t.port(), io);
+  asio::write(slow, asio::buffer(std::string("GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+  while (!in_handler)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::vector<tcp::socket> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.push_back(connect(t.port(), io));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::string pending;
+  Reply r = read_reply(slow, pending);
+  CHECK(r.status == 200);
+  CHECK(r.body.size() == size_t{8} << 20);
+  // The idle connections were closed oldest first: the last three are still open.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  int open = 0;
+  for (auto& s : idle)
+    open += is_open(s) ? 1 : 0;
+  CHECK(open == 3);
+  CHECK(is_open(idle.back()));
+  CHECK_FALSE(is_open(idle.front()));
+
+  // Another client address keeps its idle connection while 127.0.0.1 floods.
+  tcp::socket other(io);
+  other.open(tcp::v4());
+  boost::system::error_code ec;
+  other.bind(tcp::endpoint(asio::ip::make_address("127.0.0.2"), 0), ec);
+  if (ec) {
+    WARN("cannot bind 127.0.0.2 (" << ec.message() << "): the per-address part is skipped");
+    CHECK(t.stop());
+    return;
+  }
+  other.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), t.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::vector<tcp::socket> flood;
+  for (int i = 0; i < 12; ++i)
+    flood.push_back(connect(t.port(), io));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(is_open(other));
+  asio::write(other, asio::buffer(std::string("GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+  pending.clear();
+  CHECK(read_reply(other, pending).status == 200);
+  CHECK(t.stop());
+}
+
+TEST_CASE("http: at the limit, a keep-alive connection in use outlives new idle ones", "[http]") {
+  http::HttpServerOptions o;
+  o.max_connections = 4;
+  TestServer t(o);
+  add_echo_routes(t.server());
+  t.start();
+  asio::io_context io;
+  auto client = connect(t.port(), io);
+  std::string pending;
+  const std::string request = "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  asio::write(client, asio::buffer(request));
+  REQUIRE(read_reply(client, pending).status == 200);
+  std::vector<tcp::socket> idle;  // from the same address, newer, never a request
+  for (int i = 0; i < 10; ++i)
+    idle.push_back(connect(t.port(), io));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  asio::write(client, asio::buffer(request));
+  Reply again = read_reply(client, pending);
+  CHECK(again.status == 200);
+  CHECK_FALSE(again.closed);
+  CHECK(t.stop());
+}
+
+TEST_CASE("http: serve() answers a parsed Beast request as a connection does", "[http]") {
+  asio::io_context io;
+  http::HttpServer s(io);
+  add_echo_routes(s);
+  auto parse = [](const std::string& bytes) {
+    boost::beast::http::request_parser<boost::beast::http::string_body> p;
+    p.eager(true);  // the header and the body in one put
+    boost::beast::error_code ec;
+    p.put(asio::buffer(bytes), ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE(p.is_done());
+    return p.release();
+  };
+  auto res = http::serve(s, parse("GET /jobs/a%20b?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  CHECK(res.result_int() == 200);
+  CHECK(res.body() == "{\"name\": \"a b\", \"query\": \"x=1\"}");
+  CHECK(res.keep_alive());
+  CHECK(res["X-Content-Type-Options"] == "nosniff");
+  CHECK(res["Content-Length"] == std::to_string(res.body().size()));
+  res = http::serve(s, parse("POST /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                             "Content-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc"));
+  CHECK(res.result_int() == 415);
+  CHECK_FALSE(res.keep_alive());
 }
