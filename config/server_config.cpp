@@ -108,9 +108,7 @@ void read_threads(MapReader& map, unsigned* threads) {
 }
 
 void read_server(MapReader& root, ServerConfig& config) {
-  read_kafka_properties(root.map("kafka"),
-                        "each job's consumer group is its group_id key (default: the job name)",
-                        &config.kafka);
+  read_kafka_properties(root.map("kafka"), PropertyOwner::kServer, &config.kafka);
   config.jobs_dir = "jobs";
   read_dir(root, "jobs_dir", config.file, &config.jobs_dir);
   read_http(root.map("http"), &config.http, &config.http_token);

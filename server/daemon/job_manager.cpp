@@ -1,5 +1,6 @@
 #include "server/daemon/job_manager.hpp"
 
+#include "server/kafka/property_check.hpp"
 #include "server/run/job_error.hpp"
 #include "server/run/job_runner.hpp"
 
@@ -140,6 +141,7 @@ void JobManager::start_entry(Entry& e) {
     cfg = std::make_shared<config::JobConfig>(config::load_job_text(e.content, e.file));
     name = cfg->name;
     check_endpoints(*cfg);
+    kafka::check_job_properties(*cfg);
     for (const auto& [file, other] : entries_) {
       if (file != e.file && other.job && other.name == name)
         throw Error(ErrorCode::kConfig,
@@ -241,6 +243,7 @@ void JobManager::check_job_text(const std::string& text, const std::string& file
                                 std::shared_ptr<config::JobConfig>& job) {
   job = std::make_shared<config::JobConfig>(config::load_job_text(text, file));
   check_endpoints(*job);
+  kafka::check_job_properties(*job);
   compile_job(*job);
 }
 

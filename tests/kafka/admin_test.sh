@@ -2,8 +2,8 @@
 # The mutating admin API and `sluice status` against a running `sluice serve --embedded-kafka
 # --http-listen 127.0.0.1:0`, with curl: POST /jobs (invalid YAML, SQL error, a non-Kafka source,
 # created 201, replaced 200), pause (no record read while paused) and resume (every record
-# delivered), 404s, DELETE (the job stops and leaves /jobs), a job's `sasl.password` never in a
-# response or the log, `sluice status` (table, paused state, unreachable daemon), SIGTERM with a
+# delivered), 404s, DELETE (the job stops and leaves /jobs), a job's properties never in a
+# response or the log, a job's `sasl.password` refused (credentials are the server config's), `sluice status` (table, paused state, unreachable daemon), SIGTERM with a
 # paused job (clean stop). A second daemon with http.token: 401 without the token, 403 with a
 # wrong one, accepted with it, the token never logged. A non-loopback address without a token
 # refuses to start.
@@ -84,6 +84,18 @@ sink: {type: kafka, topic: x-out}
 EOF
 call POST /jobs 400 --data-binary "@$work/filejob.yaml"
 body_has 'request:3:[0-9]*: source.type: sluice serve runs jobs that read a kafka topic'
+# A property the job may not set (credentials belong to the server config): 400, no value shown.
+cat >"$work/sasl.yaml" <<EOF
+name: sasl
+sql: SELECT id FROM t
+source: {type: kafka, topic: x-in, name: t, schema: {id: BIGINT}}
+sink: {type: kafka, topic: x-out}
+kafka:
+  sasl.password: hunter2-secret
+EOF
+call POST /jobs 400 --data-binary "@$work/sasl.yaml"
+body_has 'request:6:3: kafka.sasl.password: not allowed in a job file'
+if grep -q 'hunter2' "$work/body"; then fail "the 400 shows the sasl.password value"; fi
 [[ -z "$(ls "$work/jobs")" ]] || fail "an invalid job was written: $(ls "$work/jobs")"
 
 # A valid job: 201, written as pt.yaml, running; posting it again replaces it: 200.
@@ -98,7 +110,7 @@ source:
 sink: {type: kafka, topic: pt-out}
 kafka:
   auto.offset.reset: earliest
-  sasl.password: hunter2-secret
+  client.rack: hunter2-rack
 EOF
 call POST /jobs 201 --data-binary "@$work/pt.yaml"
 body_has '"name": "pt", "file": "[^"]*/jobs/pt.yaml", "state": "starting"'
@@ -138,8 +150,8 @@ call PUT /jobs/pt 405
 
 # No secret in a response or the log.
 call GET /jobs 200
-if grep -q 'hunter2' "$work/body"; then fail "GET /jobs shows the job's sasl.password"; fi
-if grep -q 'hunter2' "$work/err" "$work/out"; then fail "the log shows the job's sasl.password"; fi
+if grep -q 'hunter2' "$work/body"; then fail "GET /jobs shows a job's kafka property"; fi
+if grep -q 'hunter2' "$work/err" "$work/out"; then fail "the log shows a job's kafka property"; fi
 
 # DELETE: the job stops and leaves /jobs; its file is gone.
 sed 's/^name: pt/name: gone/; s/pt-in/gone-in/; s/pt-out/gone-out/' "$work/pt.yaml" >"$work/gone.yaml"

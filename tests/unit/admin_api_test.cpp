@@ -80,7 +80,7 @@ const char* kValidJob =
     "sql: SELECT id FROM t\n"
     "source: {type: kafka, topic: g-in, name: t, schema: {id: BIGINT}}\n"
     "sink: {type: kafka, topic: g-out}\n"
-    "kafka: {sasl.password: hunter2}\n";
+    "kafka: {client.rack: hunter2}\n";
 
 }  // namespace
 
