@@ -240,8 +240,9 @@ void JobManager::maybe_finish_shutdown() {
 }
 
 void JobManager::check_job_text(const std::string& text, const std::string& file,
+                                const config::EnvLookup& env,
                                 std::shared_ptr<config::JobConfig>& job) {
-  job = std::make_shared<config::JobConfig>(config::load_job_text(text, file));
+  job = std::make_shared<config::JobConfig>(config::load_job_text(text, file, env));
   check_endpoints(*job);
   kafka::check_job_properties(*job);
   compile_job(*job);

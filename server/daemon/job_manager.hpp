@@ -53,12 +53,15 @@ class JobManager {
 
   // The admin API (server/http/admin_api.hpp); any thread.
   // Loads and checks a job file's text as the daemon does before starting it: YAML, the daemon's
-  // endpoint rules (Kafka source and sinks) and the SQL (compile_job). Throws Error (ConfigError
-  // with every issue); `file` names the text in messages. `job` holds the loaded job once the
-  // YAML loaded (describe_job_error needs it to place an SQL error in the text).
+  // endpoint rules (Kafka source and sinks), the Kafka properties and the SQL (compile_job).
+  // `${VAR}` references are looked up in `env` (for a posted job: config::posted_job_env).
+  // Throws Error (ConfigError with every issue); `file` names the text in messages. `job` holds
+  // the loaded job once the YAML loaded (describe_job_error needs it to place an SQL error).
   static void check_job_text(const std::string& text, const std::string& file,
-                             std::shared_ptr<config::JobConfig>& job);
+                             const config::EnvLookup& env, std::shared_ptr<config::JobConfig>& job);
   const std::string& jobs_dir() const { return server_.jobs_dir; }
+  // The server config's http.job_env_prefix (see config::posted_job_env).
+  const std::string& job_env_prefix() const { return server_.http_job_env_prefix; }
   // The file of the job called `name` (running, stopping or invalid), if any.
   std::optional<std::string> file_of(const std::string& name) const;
   enum class PauseResult { kDone, kUnknown, kNotRunning };
