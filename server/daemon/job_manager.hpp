@@ -2,15 +2,17 @@
 // JobManager: keeps the running jobs in step with the jobs directory. Every `*.yaml` / `*.yml`
 // file in it is a job: a new file starts a job, a removed file stops it, a changed file restarts
 // it (the old version drains and commits before the new one starts). An invalid file (YAML, SQL,
-// a property librdkafka rejects, a job name already taken) is reported in the log and in the
-// status, and never affects the other jobs. The directory is scanned every `scan_interval_ms`
-// and on `rescan()` (SIGHUP).
+// a kafka property a job may not set or librdkafka rejects, a job name already taken, a file
+// outside the directory: job_files.hpp) is reported in the log and in the status, and never
+// affects the other jobs; no Kafka client is created for it. The directory is scanned every
+// `scan_interval_ms` and on `rescan()` (SIGHUP).
 //
 // Lifecycle: construct, `start()`, then `shutdown(done)` stops every job (drain, commit) and
 // posts `done` when all have stopped. Threading: everything runs on the manager's strand of the
 // daemon's io_context; `status()` and `rescan()` may be called from any thread.
 
 #include "config/server_config.hpp"
+#include "server/daemon/job_files.hpp"
 #include "server/daemon/job_status.hpp"
 #include "server/kafka/kafka_job.hpp"
 
@@ -72,7 +74,7 @@ class JobManager {
  private:
   struct Entry {
     std::string file;
-    std::string content;  // as last loaded
+    JobFileText content;  // as last read
     uint64_t generation = 0;
     std::string name;                      // the job's name (the file stem when it did not load)
     JobStatus invalid;                     // when the file is invalid
