@@ -157,6 +157,8 @@ kafka:
   bootstrap.servers: $(sed -n 's/^bootstrap: //p' "$work/bout" | head -1)
   session.timeout.ms: 6000
 EOF
+# Emptied first: the first daemon's http line must not be read before the new one truncates it.
+: >"$work/err"
 "$SLUICE" serve --config "$work/sluice2.yaml" --http-listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
 pid=$!
 port=$(wait_http_port 20 "$work/err") || fail "no http line (external broker)"
