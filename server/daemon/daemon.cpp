@@ -129,8 +129,9 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
   http::check_listen_security(http_listen.host, server.http_token);  // before anything starts
   std::vector<std::string> secrets = {server.http_token};
   for (const auto& [name, value] : server.kafka) {
-    if (name.find("password") != std::string::npos || name.find("secret") != std::string::npos)
-      secrets.push_back(value);
+    bool secret = name.find("password") != std::string::npos ||
+                  name.find("secret") != std::string::npos || name == "ssl.key.pem";
+    if (secret) secrets.push_back(value);
   }
   http::check_job_env_prefix(server.http_job_env_prefix, secrets);
   kafka::MockBroker broker;
