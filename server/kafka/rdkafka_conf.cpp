@@ -69,8 +69,14 @@ std::string conf_error_reason(const std::string& name, rd_kafka_conf_res_t res,
 
 KafkaConf::KafkaConf(const config::KafkaProperties& props, std::string owner, ErrorCode code)
     : conf_(rd_kafka_conf_new()), owner_(std::move(owner)), code_(code) {
-  for (const auto& [name, value] : props)
-    set(name, value);
+  try {
+    for (const auto& [name, value] : props)
+      set(name, value);
+  } catch (...) {
+    rd_kafka_conf_destroy(conf_);  // no destructor runs for a constructor that throws
+    conf_ = nullptr;
+    throw;
+  }
 }
 
 KafkaConf::~KafkaConf() {
