@@ -369,6 +369,7 @@ TEST_CASE("sluice validate: a refused property exits 1 and names it; no value is
   CHECK_THAT(err.str(), Catch::Contains(paths[2] + ":6:3: kafka.sasl.password: not allowed"));
   CHECK_THAT(err.str(), !Catch::Contains(kSecret));
   CHECK_FALSE(fs::exists(dir / "marker"));
+  fs::remove_all(dir.parent_path());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -470,5 +471,5 @@ TEST_CASE("job files that resolve outside the jobs directory are not read", "[da
   write(jobs / "big.yaml", std::string(sluice::server::kMaxJobFileBytes + 1, '#'));
   CHECK_THAT(read_job_files(jobs.string())[(jobs / "big.yaml").string()].refused,
              Catch::StartsWith("not read: the file has 1048577 bytes"));
-  fs::remove_all(root);
+  fs::remove_all(root.parent_path());
 }
