@@ -11,6 +11,23 @@ std::optional<std::string> process_env(const std::string& name) {
   return std::string(value);
 }
 
+EnvLookup posted_job_env(std::string prefix, EnvLookup env) {
+  return [prefix = std::move(prefix),
+          env = std::move(env)](const std::string& name) -> std::optional<std::string> {
+    if (!prefix.empty() && name.starts_with(prefix)) return env(name);
+    if (prefix.empty())
+      throw EnvRefused("'${" + name +
+                       "}': the admin API does not substitute environment variables in posted "
+                       "jobs (write $$ for a literal '$'; the server config's "
+                       "http.job_env_prefix can allow variables that start with a prefix)");
+    throw EnvRefused("'${" + name +
+                     "}': posted jobs may read only the environment variables whose names start "
+                     "with '" +
+                     prefix +
+                     "' (the server config's http.job_env_prefix; write $$ for a literal '$')");
+  };
+}
+
 namespace {
 
 bool is_name_start(char c) {
@@ -22,7 +39,7 @@ bool is_name_char(char c) {
 }
 
 Substitution fail(std::string message, std::size_t offset) {
-  return {{}, std::move(message), offset};
+  return {{}, std::move(message), offset, {}};
 }
 
 }  // namespace
@@ -55,13 +72,20 @@ Substitution substitute(std::string_view text, const EnvLookup& env) {
                       "write '$$' for a '$')",
                   i);
     }
-    std::optional<std::string> value = env(name);
+    std::optional<std::string> value;
+    try {
+      value = env(name);
+    } catch (const EnvRefused& refused) {
+      return fail(refused.what(), i);
+    }
     if (has_default && (!value || value->empty())) {
       value = std::string(rest.substr(2));
     } else if (!value) {
       return fail("environment variable '" + name + "' is not set (set it, or give a default: ${" +
                       name + ":-default})",
                   i);
+    } else if (!value->empty()) {
+      out.used.emplace_back(name, *value);
     }
     out.text += *value;
     i = close;
@@ -136,6 +160,8 @@ void DocumentSubstitution::node(YAML::Node node, const std::string& path) {
     Substitution s = substitute(value, env_);
     if (s.error.empty()) {
       node = s.text;  // keeps the node's position
+      for (auto& [name, secret] : s.used)
+        issues_.redact(std::move(secret), "${" + name + "}");
       return;
     }
     issues_.add(locate(file_text_, mark_of(node), value, s.error_offset), path, s.error);

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace sluice::config {
@@ -16,5 +17,17 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 
 // getenv.
 std::optional<std::string> process_env(const std::string& name);
+
+// Thrown by an EnvLookup that may not read a variable: the substitution reports `what()` at the
+// reference's position (with or without a default) instead of substituting anything.
+class EnvRefused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The lookup for job files posted through the admin API, which must not read the daemon's
+// environment (its secrets): a variable whose name starts with `prefix` is read from `env`, and
+// every other reference is refused (EnvRefused) — every reference when `prefix` is empty.
+EnvLookup posted_job_env(std::string prefix, EnvLookup env = process_env);
 
 }  // namespace sluice::config

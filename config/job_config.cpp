@@ -246,7 +246,7 @@ void read_job(MapReader& job, JobConfig& config, std::string_view text) {
   config.sink = read_sink(job.map("sink", Need::kRequired), config.file);
   bool has_dead_letter = job.value("dead_letter").IsDefined();
   if (has_dead_letter) config.dead_letter = read_sink(job.map("dead_letter"), config.file, true);
-  read_kafka_properties(job.map("kafka"), "set the job's group_id key", &config.kafka);
+  read_kafka_properties(job.map("kafka"), PropertyOwner::kJob, &config.kafka, &config.kafka_marks);
   read_group_id(job, config);
   check_topics_differ(job, config);
   if (config.source.late_records == exec::LatePolicy::kDeadLetter && !has_dead_letter) {

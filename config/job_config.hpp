@@ -110,7 +110,9 @@ struct JobConfig {
   SinkConfig sink;
   std::optional<SinkConfig> dead_letter;
   OnError on_error = OnError::kSkip;  // kDeadLetter by default when dead_letter is set
-  KafkaProperties kafka;              // extra librdkafka properties of this job
+  KafkaProperties kafka;              // extra librdkafka properties of this job (allow-listed:
+                                      // config/job_kafka_properties.hpp)
+  std::vector<Mark> kafka_marks;      // the position of each property's value
   std::string group_id;               // consumer group; default: the job's name
 
   // True when the source, the sink or the dead-letter sink is a Kafka topic.

@@ -1,3 +1,4 @@
+#include "config/job_kafka_properties.hpp"
 #include "config/kafka_config_impl.hpp"
 
 #include <algorithm>
@@ -85,10 +86,11 @@ bool read_column_list(MapReader& map, std::string_view key, const std::string& t
   return ok;
 }
 
-void read_kafka_properties(MapReader map, std::string_view group_id_hint, KafkaProperties* out) {
+void read_kafka_properties(MapReader map, PropertyOwner owner, KafkaProperties* out,
+                           std::vector<Mark>* marks) {
   if (!map.is_map()) return;
   for (const MapReader::Entry& entry : map.entries()) {
-    map.value(entry.key);  // every key is allowed
+    map.value(entry.key);  // every key is read here
     std::string path = map.key_path(entry.key);
     Mark mark = MapReader::value_mark(entry);
     if (entry.key.empty()) {
@@ -96,9 +98,12 @@ void read_kafka_properties(MapReader map, std::string_view group_id_hint, KafkaP
       continue;
     }
     if (entry.key == "group.id") {
-      map.issues().add(
-          mark_of(entry.key_node), path,
-          "the consumer group is not a librdkafka property here; " + std::string(group_id_hint));
+      map.issues().add(mark_of(entry.key_node), path,
+                       owner == PropertyOwner::kJob
+                           ? "the consumer group is not a librdkafka property here; set the "
+                             "job's group_id key"
+                           : "the consumer group is not a librdkafka property here; each job's "
+                             "consumer group is its group_id key (default: the job name)");
       continue;
     }
     auto reserved = std::find_if(std::begin(kReserved), std::end(kReserved),
@@ -116,7 +121,17 @@ void read_kafka_properties(MapReader map, std::string_view group_id_hint, KafkaP
                        "expected a property value, found " + describe(entry.value) + hint);
       continue;
     }
+    if (owner == PropertyOwner::kJob) {
+      // The name is refused at the key, a value outside the allowed ones at the value.
+      bool known_name = job_kafka_property(entry.key) != nullptr;
+      std::string refused = refuse_job_kafka_property(entry.key, entry.value.Scalar());
+      if (!refused.empty()) {
+        map.issues().add(known_name ? mark : mark_of(entry.key_node), path, refused);
+        continue;
+      }
+    }
     out->emplace_back(entry.key, entry.value.Scalar());
+    if (marks != nullptr) marks->push_back(mark);
   }
   map.finish();
 }

@@ -21,9 +21,15 @@ void read_topic(MapReader& map, const std::string& type, std::string* out);
 bool read_column_list(MapReader& map, std::string_view key, const std::string& type,
                       std::vector<std::string>* out, std::vector<Mark>* marks);
 
+// Whose `kafka:` map is read: the server config's is the operator's and may set any property;
+// a job file's may set only the client-tuning properties of config/job_kafka_properties.hpp.
+enum class PropertyOwner { kServer, kJob };
+
 // A flat map of librdkafka properties (name -> scalar value). Properties the daemon manages
-// itself (group.id, enable.auto.commit, enable.auto.offset.store) are rejected with the reason;
-// `group_id_hint` says where the group id is set instead.
-void read_kafka_properties(MapReader map, std::string_view group_id_hint, KafkaProperties* out);
+// itself (group.id, enable.auto.commit, enable.auto.offset.store) are rejected with the reason,
+// and so is, in a job file, every property outside the allow-list. Messages never quote a value.
+// `marks`, when given, receives the position of each value kept in `out`.
+void read_kafka_properties(MapReader map, PropertyOwner owner, KafkaProperties* out,
+                           std::vector<Mark>* marks = nullptr);
 
 }  // namespace sluice::config

@@ -81,8 +81,27 @@ std::string parse_listen(std::string_view text, HttpListen* out) {
   return {};
 }
 
-void read_http(MapReader map, HttpListen* http, std::string* token) {
+// A prefix of environment variable names: [A-Za-z_][A-Za-z0-9_]*.
+void read_env_prefix(MapReader& map, std::string* prefix) {
+  if (!map.string("job_env_prefix", prefix)) return;
+  const std::string& p = *prefix;
+  bool ok =
+      !p.empty() && !(p[0] >= '0' && p[0] <= '9') && std::all_of(p.begin(), p.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_';
+      });
+  if (ok) return;
+  map.issues().add(mark_of(map.value("job_env_prefix")), map.key_path("job_env_prefix"),
+                   p.empty() ? "must not be empty (leave it out: posted jobs then read no "
+                               "environment variable)"
+                             : "expected the start of environment variable names (letters, "
+                               "digits and '_', not starting with a digit), such as SLUICE_JOB_");
+  prefix->clear();
+}
+
+void read_http(MapReader map, HttpListen* http, std::string* token, std::string* env_prefix) {
   map.string("token", token);
+  read_env_prefix(map, env_prefix);
   std::string listen;
   if (map.string("listen", &listen)) {
     http->mark = mark_of(map.value("listen"));
@@ -108,12 +127,10 @@ void read_threads(MapReader& map, unsigned* threads) {
 }
 
 void read_server(MapReader& root, ServerConfig& config) {
-  read_kafka_properties(root.map("kafka"),
-                        "each job's consumer group is its group_id key (default: the job name)",
-                        &config.kafka);
+  read_kafka_properties(root.map("kafka"), PropertyOwner::kServer, &config.kafka);
   config.jobs_dir = "jobs";
   read_dir(root, "jobs_dir", config.file, &config.jobs_dir);
-  read_http(root.map("http"), &config.http, &config.http_token);
+  read_http(root.map("http"), &config.http, &config.http_token, &config.http_job_env_prefix);
   read_threads(root, &config.threads);
   config.state_dir = "state";
   read_dir(root, "state_dir", config.file, &config.state_dir);

@@ -27,6 +27,10 @@ struct ServerConfig {
   // http.token: the bearer token the admin API's mutating calls require (empty: none; then they
   // are allowed on a loopback address only). A secret: never logged or shown.
   std::string http_token;
+  // http.job_env_prefix: jobs posted through the admin API may use `${VAR}` only for variables
+  // whose names start with it (empty, the default: no variable at all). Job files put into
+  // jobs_dir by other means read the whole environment, like this file.
+  std::string http_job_env_prefix;
   unsigned threads = 0;   // 0: one per core (see effective_threads)
   std::string state_dir;  // default "state" next to the config file
 

@@ -149,8 +149,34 @@ void IssueList::add(Mark mark, std::string key_path, std::string message) {
   issues_.push_back({file_, mark, std::move(key_path), std::move(message)});
 }
 
+void IssueList::redact(std::string value, std::string replacement) {
+  if (value.empty()) return;
+  redactions_.emplace_back(std::move(value), std::move(replacement));
+}
+
+namespace {
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  for (std::size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
 void IssueList::throw_if_any() {
   if (issues_.empty()) return;
+  constexpr std::size_t kMinBare = 4;
+  std::stable_sort(redactions_.begin(), redactions_.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  for (ConfigIssue& issue : issues_) {
+    for (const auto& [value, replacement] : redactions_) {
+      if (value.size() >= kMinBare)
+        replace_all(issue.message, value, replacement);
+      else
+        replace_all(issue.message, "'" + value + "'", "'" + replacement + "'");
+    }
+  }
   // Sections are checked in a fixed order; users read a file top to bottom.
   std::stable_sort(issues_.begin(), issues_.end(), [](const ConfigIssue& a, const ConfigIssue& b) {
     if (a.mark.line != b.mark.line) return a.mark.line < b.mark.line;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sluice::config {
@@ -37,6 +38,10 @@ class IssueList {
   // Drops issues added later for `key_path` or below it: its value was already reported as
   // wrong (an unset ${VAR}), and checking the unsubstituted text would only add noise.
   void mute(std::string key_path) { muted_.push_back(std::move(key_path)); }
+  // `value` came from the environment and may be a secret: every message replaces it with
+  // `replacement` (its `${NAME}`). Values shorter than 4 characters are replaced only where a
+  // message quotes them whole ('4'), so that they do not garble other text.
+  void redact(std::string value, std::string replacement);
   bool empty() const { return issues_.empty(); }
   // Throws ConfigError with every issue, in file order, if there is any.
   void throw_if_any();
@@ -45,6 +50,7 @@ class IssueList {
   std::string file_;
   std::vector<ConfigIssue> issues_;
   std::vector<std::string> muted_;
+  std::vector<std::pair<std::string, std::string>> redactions_;  // value, replacement
 };
 
 // Parses the one YAML document of `text`; a null node when the text holds none. Syntax errors

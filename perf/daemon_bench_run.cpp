@@ -335,10 +335,10 @@ void copy_records(const Preloaded& pre, const DaemonBenchSetup& s, DaemonBenchRe
 }
 
 // The scenario's job file, as `sluice gen --print-job` prints it, with the benchmark's extra
-// kafka properties (the file ends inside its `kafka:` map).
-std::shared_ptr<const config::JobConfig> scenario_job(const DaemonBenchSetup& s,
-                                                      const std::string& bootstrap) {
-  std::string yaml = server::scenario_job_yaml(s.scenario->id, "", bootstrap);
+// kafka properties (the file ends inside its `kafka:` map). The brokers are the daemon's
+// defaults (`run_daemon`), as the server config's kafka map sets them.
+std::shared_ptr<const config::JobConfig> scenario_job(const DaemonBenchSetup& s) {
+  std::string yaml = server::scenario_job_yaml(s.scenario->id, "", "");
   yaml += "  session.timeout.ms: 6000\n  compression.type: lz4\n";
   if (!s.queued_min_messages.empty())
     yaml += fmt::format("  queued.min.messages: {}\n", s.queued_min_messages);
@@ -485,12 +485,12 @@ DaemonBenchResult run_daemon(const DaemonBenchSetup& s, int threads) {
     Preloaded pre;
     preload(pre, s, lower(s.scenario->id) + "-out", r);
     r.expected_out = daemon_expected_rows(*s.scenario, s.n);
-    auto job_config = scenario_job(s, pre.bootstrap);
+    auto job_config = scenario_job(s);
     if (job_config->sink.topic != pre.output)
       throw Error(ErrorCode::kUsage, "the job writes to " + job_config->sink.topic);
     IoThreads io(threads);
     {
-      kafka::KafkaJob job(io.context, job_config, {}, 1);
+      kafka::KafkaJob job(io.context, job_config, {{"bootstrap.servers", pre.bootstrap}}, 1);
       job.start();
       r.ok = time_job(job, s, r);
       auto stopped = std::make_shared<std::atomic<bool>>(false);

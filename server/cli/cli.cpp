@@ -7,6 +7,7 @@
 #include "server/cli/gen_command.hpp"
 #include "server/cli/serve_command.hpp"
 #include "server/cli/status_command.hpp"
+#include "server/kafka/property_check.hpp"
 #include "server/run/job_error.hpp"
 #include "server/run/job_runner.hpp"
 
@@ -89,6 +90,7 @@ int cmd_validate(const std::vector<std::string>& args, std::ostream& out, std::o
     std::optional<config::JobConfig> job;
     try {
       job = config::load_job_file(file);
+      kafka::check_job_properties(*job);
       check_job(*job);
       out << file << ": ok\n";
     } catch (const Error& e) {

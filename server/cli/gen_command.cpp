@@ -27,7 +27,8 @@ constexpr std::string_view kGenUsage =
 
 Generates records first .. first+N-1 of a benchmark scenario (perf/README.md): as JSON Lines to
 FILE ("-" for stdout), or to a Kafka topic (key: the scenario's key column, value: the JSON line).
---print-job prints a Kafka job file (YAML) running the scenario's query on that topic.
+--print-job prints a Kafka job file (YAML) running the scenario's query on that topic (with
+--bootstrap, the brokers in a comment: they belong in the server config's kafka map).
 
 Options:
   --scenario ID           S0, S1, S2, S3a or S3b
@@ -238,8 +239,11 @@ std::string scenario_job_yaml(const std::string& id, const std::string& topic,
   if (s.keyed()) yaml += fmt::format("  partitioned_by: [{}]\n", s.key_column);
   yaml += fmt::format("sink:\n  type: kafka\n  topic: {}-out\n  format: json\n", name);
   if (s.keyed()) yaml += fmt::format("  key: [{}]\n", s.key_column);
+  if (!bootstrap.empty())
+    yaml += fmt::format(
+        "# brokers: the server config's kafka map sets them (bootstrap.servers: '{}')\n",
+        bootstrap);
   yaml += "kafka:\n  auto.offset.reset: earliest\n";
-  if (!bootstrap.empty()) yaml += fmt::format("  bootstrap.servers: '{}'\n", bootstrap);
   return yaml;
 }
 

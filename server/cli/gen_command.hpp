@@ -23,8 +23,9 @@ namespace sluice::server {
 int run_gen_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 // The Kafka job file (YAML) for scenario `id` reading `topic` (empty: the scenario's default
-// input topic, `<id>-in` in lower case), writing `<id>-out`; `bootstrap`, when not empty, goes
-// into the job's `kafka:` map. Throws Error kUsage for an unknown scenario.
+// input topic, `<id>-in` in lower case), writing `<id>-out`. `bootstrap`, when not empty, is
+// named in a comment: brokers are the server config's (a job file may not set
+// bootstrap.servers). Throws Error kUsage for an unknown scenario.
 std::string scenario_job_yaml(const std::string& id, const std::string& topic,
                               const std::string& bootstrap);
 

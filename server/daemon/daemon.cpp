@@ -127,6 +127,13 @@ void start_http(http::HttpServer& server, const config::HttpListen& listen, bool
 int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::ostream& out) {
   const config::HttpListen http_listen = options.http_listen ? *options.http_listen : server.http;
   http::check_listen_security(http_listen.host, server.http_token);  // before anything starts
+  std::vector<std::string> secrets = {server.http_token};
+  for (const auto& [name, value] : server.kafka) {
+    bool secret = name.find("password") != std::string::npos ||
+                  name.find("secret") != std::string::npos || name == "ssl.key.pem";
+    if (secret) secrets.push_back(value);
+  }
+  http::check_job_env_prefix(server.http_job_env_prefix, secrets);
   kafka::MockBroker broker;
   JobManagerOptions jm;
   if (options.embedded_kafka) {

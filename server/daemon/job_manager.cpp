@@ -1,5 +1,6 @@
 #include "server/daemon/job_manager.hpp"
 
+#include "server/kafka/property_check.hpp"
 #include "server/run/job_error.hpp"
 #include "server/run/job_runner.hpp"
 
@@ -7,32 +8,12 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace sluice::server {
 namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
-
-// The job files of `dir` and their contents; unreadable files are skipped (and seen next scan).
-std::map<std::string, std::string> read_job_files(const std::string& dir) {
-  std::map<std::string, std::string> files;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const auto& path = entry.path();
-    auto ext = path.extension().string();
-    if ((ext != ".yaml" && ext != ".yml") || !entry.is_regular_file(ec)) continue;
-    if (path.filename().string().starts_with(".")) continue;  // editors' temporary files
-    std::ifstream in(path, std::ios::binary);
-    if (!in) continue;
-    std::ostringstream text;
-    text << in.rdbuf();
-    files[path.string()] = text.str();
-  }
-  return files;
-}
 
 // Jobs under the daemon read from and write to Kafka.
 void check_endpoints(const config::JobConfig& job) {
@@ -137,9 +118,11 @@ void JobManager::start_entry(Entry& e) {
   std::shared_ptr<config::JobConfig> cfg;
   std::shared_ptr<kafka::KafkaJob> job;
   try {
-    cfg = std::make_shared<config::JobConfig>(config::load_job_text(e.content, e.file));
+    if (!e.content.refused.empty()) throw Error(ErrorCode::kConfig, e.content.refused);
+    cfg = std::make_shared<config::JobConfig>(config::load_job_text(e.content.text, e.file));
     name = cfg->name;
     check_endpoints(*cfg);
+    kafka::check_job_properties(*cfg);
     for (const auto& [file, other] : entries_) {
       if (file != e.file && other.job && other.name == name)
         throw Error(ErrorCode::kConfig,
@@ -238,9 +221,11 @@ void JobManager::maybe_finish_shutdown() {
 }
 
 void JobManager::check_job_text(const std::string& text, const std::string& file,
+                                const config::EnvLookup& env,
                                 std::shared_ptr<config::JobConfig>& job) {
-  job = std::make_shared<config::JobConfig>(config::load_job_text(text, file));
+  job = std::make_shared<config::JobConfig>(config::load_job_text(text, file, env));
   check_endpoints(*job);
+  kafka::check_job_properties(*job);
   compile_job(*job);
 }
 

@@ -2,15 +2,17 @@
 // JobManager: keeps the running jobs in step with the jobs directory. Every `*.yaml` / `*.yml`
 // file in it is a job: a new file starts a job, a removed file stops it, a changed file restarts
 // it (the old version drains and commits before the new one starts). An invalid file (YAML, SQL,
-// a property librdkafka rejects, a job name already taken) is reported in the log and in the
-// status, and never affects the other jobs. The directory is scanned every `scan_interval_ms`
-// and on `rescan()` (SIGHUP).
+// a kafka property a job may not set or librdkafka rejects, a job name already taken, a file
+// outside the directory: job_files.hpp) is reported in the log and in the status, and never
+// affects the other jobs; no Kafka client is created for it. The directory is scanned every
+// `scan_interval_ms` and on `rescan()` (SIGHUP).
 //
 // Lifecycle: construct, `start()`, then `shutdown(done)` stops every job (drain, commit) and
 // posts `done` when all have stopped. Threading: everything runs on the manager's strand of the
 // daemon's io_context; `status()` and `rescan()` may be called from any thread.
 
 #include "config/server_config.hpp"
+#include "server/daemon/job_files.hpp"
 #include "server/kafka/kafka_job.hpp"
 #include "server/status/job_status.hpp"
 
@@ -53,12 +55,15 @@ class JobManager {
 
   // The admin API (server/http/admin_api.hpp); any thread.
   // Loads and checks a job file's text as the daemon does before starting it: YAML, the daemon's
-  // endpoint rules (Kafka source and sinks) and the SQL (compile_job). Throws Error (ConfigError
-  // with every issue); `file` names the text in messages. `job` holds the loaded job once the
-  // YAML loaded (describe_job_error needs it to place an SQL error in the text).
+  // endpoint rules (Kafka source and sinks), the Kafka properties and the SQL (compile_job).
+  // `${VAR}` references are looked up in `env` (for a posted job: config::posted_job_env).
+  // Throws Error (ConfigError with every issue); `file` names the text in messages. `job` holds
+  // the loaded job once the YAML loaded (describe_job_error needs it to place an SQL error).
   static void check_job_text(const std::string& text, const std::string& file,
-                             std::shared_ptr<config::JobConfig>& job);
+                             const config::EnvLookup& env, std::shared_ptr<config::JobConfig>& job);
   const std::string& jobs_dir() const { return server_.jobs_dir; }
+  // The server config's http.job_env_prefix (see config::posted_job_env).
+  const std::string& job_env_prefix() const { return server_.http_job_env_prefix; }
   // The file of the job called `name` (running, stopping or invalid), if any.
   std::optional<std::string> file_of(const std::string& name) const;
   enum class PauseResult { kDone, kUnknown, kNotRunning };
@@ -69,7 +74,7 @@ class JobManager {
  private:
   struct Entry {
     std::string file;
-    std::string content;  // as last loaded
+    JobFileText content;  // as last read
     uint64_t generation = 0;
     std::string name;                      // the job's name (the file stem when it did not load)
     JobStatus invalid;                     // when the file is invalid

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -109,7 +110,11 @@ Response post_job(JobManager& jobs, const Request& req) {
   }
   std::shared_ptr<config::JobConfig> cfg;
   try {
-    JobManager::check_job_text(req.body, kBodyName, cfg);
+    // The daemon's environment holds its secrets (the admin token, Kafka credentials): a posted
+    // job reads only the variables the operator allowed. The body is written as posted, so the
+    // scan's substitution reads exactly the variables this check allowed.
+    JobManager::check_job_text(req.body, kBodyName, config::posted_job_env(jobs.job_env_prefix()),
+                               cfg);
   } catch (const Error& e) {
     spdlog::warn("admin: POST /jobs: refused an invalid job");
     return invalid_job(describe_job_error(cfg.get(), kBodyName, e));
@@ -204,6 +209,24 @@ void check_listen_security(const std::string& host, const std::string& token) {
                           "the server config (e.g. token: ${{SLUICE_TOKEN}}), or listen on "
                           "127.0.0.1",
                           host));
+}
+
+void check_job_env_prefix(const std::string& prefix, const std::vector<std::string>& secrets) {
+  if (prefix.empty()) return;
+  for (char** env = environ; env != nullptr && *env != nullptr; ++env) {
+    std::string_view entry(*env);
+    std::size_t eq = entry.find('=');
+    if (eq == std::string_view::npos || !entry.substr(0, eq).starts_with(prefix)) continue;
+    std::string_view value = entry.substr(eq + 1);
+    if (value.empty() || std::find(secrets.begin(), secrets.end(), value) == secrets.end())
+      continue;
+    throw Error(ErrorCode::kConfig,
+                fmt::format("http.job_env_prefix: environment variable {} starts with '{}' and "
+                            "holds a secret of the server config (the admin token or a Kafka "
+                            "password): posted jobs could read it. Choose a prefix that no "
+                            "secret's variable starts with",
+                            entry.substr(0, eq), prefix));
+  }
 }
 
 std::optional<Response> authorize(const Request& request, const AdminAuth& auth) {

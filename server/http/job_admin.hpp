@@ -2,10 +2,12 @@
 // The daemon's mutating admin API on an HttpServer, over a JobManager:
 //   POST   /jobs               a job file as the body, of Content-Type application/yaml,
 //                              application/x-yaml, text/yaml or application/json (else 415),
-//                              checked like a job file (YAML, SQL, Kafka endpoints); written
-//                              atomically to `<jobs_dir>/<name>.yaml` and the directory rescanned
-//                              at once. 201 with the job's JSON (200 when it replaced that file);
-//                              400 {"error", "issues": [...]} when invalid; 409 when another file
+//                              checked like a job file (YAML, SQL, Kafka endpoints and
+//                              properties; `${VAR}` only for variables named with
+//                              http.job_env_prefix, none by default); written atomically to
+//                              `<jobs_dir>/<name>.yaml` and the directory rescanned at once. 201
+//                              with the job's JSON (200 when it replaced that file); 400
+//                              {"error", "issues": [...]} when invalid; 409 when another file
 //                              already defines a job of that name.
 //   DELETE /jobs/{name}        removes the job's file and rescans: 202 {"status": "stopping"}
 //                              (the job drains and commits as when its file is deleted); 404.
@@ -26,6 +28,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sluice::server::http {
 
@@ -38,6 +41,9 @@ struct AdminAuth {
 bool is_loopback_host(const std::string& host);
 // Throws Error(kConfig) when `host` is not a loopback address and `token` is empty.
 void check_listen_security(const std::string& host, const std::string& token);
+// Throws Error(kConfig) when an environment variable that posted jobs may read (its name starts
+// with http.job_env_prefix) holds one of `secrets` (the admin token, Kafka passwords).
+void check_job_env_prefix(const std::string& prefix, const std::vector<std::string>& secrets);
 // nullopt when the request may mutate, else the 401/403 response to send.
 std::optional<Response> authorize(const Request& request, const AdminAuth& auth);
 

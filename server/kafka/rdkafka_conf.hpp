@@ -1,15 +1,26 @@
 #pragma once
 // Building librdkafka clients from the properties of a server config and a job file: every
-// property set in order (later ones win), errors as Error kConfig naming the property (never its
-// value: it may be a secret). Internal to server/kafka/. Used on one thread at a time.
+// property set in order (later ones win), errors as Error kConfig naming the property and the
+// reason, never its value (it may be a secret): librdkafka's messages, which may quote a value,
+// are replaced (`conf_error_reason`) or have every value redacted (client creation). Internal to
+// server/kafka/. Used on one thread at a time.
 
 #include "config/job_config.hpp"
 
 #include <librdkafka/rdkafka.h>
 
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sluice::server::kafka {
+
+// Why librdkafka refused a property (`res` and its message from rd_kafka_conf_set), without the
+// value, which librdkafka's own message may quote: "unknown property", or "librdkafka refused the
+// value (allowed: none, gzip, snappy, lz4, zstd)" with the range or values librdkafka documents.
+std::string conf_error_reason(const std::string& name, rd_kafka_conf_res_t res,
+                              std::string_view message);
 
 class KafkaConf {
  public:
@@ -33,6 +44,7 @@ class KafkaConf {
   rd_kafka_conf_t* conf_;
   std::string owner_;
   ErrorCode code_;
+  std::vector<std::pair<std::string, std::string>> values_;  // every value set, to redact
 };
 
 }  // namespace sluice::server::kafka

@@ -2,13 +2,17 @@
 # The mutating admin API and `sluice status` against a running `sluice serve --embedded-kafka
 # --http-listen 127.0.0.1:0`, with curl: POST /jobs (invalid YAML, SQL error, a non-Kafka source,
 # created 201, replaced 200), pause (no record read while paused) and resume (every record
-# delivered), 404s, DELETE (the job stops and leaves /jobs), a job's `sasl.password` never in a
+# delivered), 404s, DELETE (the job stops and leaves /jobs), a job's properties never in a
 # response or the log, `sluice status` (table, paused state, unreachable daemon), SIGTERM with a
 # paused job (clean stop). A second daemon with http.token: 401 without the token, 403 with a
 # wrong one, accepted with it, the token never logged. A non-loopback address without a token
 # refuses to start. What a web page can make a browser send is refused and changes nothing: a
 # POST with a form's content type (curl's default too: 415), another Origin (403), a rebound
 # Host name (421, reads included); `localhost` and tunnels to another local port are answered.
+# Job files cannot attack the daemon: a job's `sasl.kerberos.kinit.cmd` never
+# runs (the job is invalid, in the directory and when posted), `${SLUICE_TOKEN}` in a posted job is
+# refused, a token substituted into a property librdkafka refuses is never shown, a job file that
+# is a symlink out of the jobs directory is not read, and a ConfigMap-style layout still runs.
 set -euo pipefail
 SLUICE=$1
 # shellcheck source=lib.sh
@@ -90,6 +94,18 @@ sink: {type: kafka, topic: x-out}
 EOF
 call POST /jobs 400 -H "$yaml" --data-binary "@$work/filejob.yaml"
 body_has 'request:3:[0-9]*: source.type: sluice serve runs jobs that read a kafka topic'
+# A property the job may not set (credentials belong to the server config): 400, no value shown.
+cat >"$work/sasl.yaml" <<EOF
+name: sasl
+sql: SELECT id FROM t
+source: {type: kafka, topic: x-in, name: t, schema: {id: BIGINT}}
+sink: {type: kafka, topic: x-out}
+kafka:
+  sasl.password: hunter2-secret
+EOF
+call POST /jobs 400 --data-binary "@$work/sasl.yaml"
+body_has 'request:6:3: kafka.sasl.password: not allowed in a job file'
+if grep -q 'hunter2' "$work/body"; then fail "the 400 shows the sasl.password value"; fi
 [[ -z "$(ls "$work/jobs")" ]] || fail "an invalid job was written: $(ls "$work/jobs")"
 
 # A valid job: 201, written as pt.yaml, running; posting it again replaces it: 200.
@@ -104,7 +120,7 @@ source:
 sink: {type: kafka, topic: pt-out}
 kafka:
   auto.offset.reset: earliest
-  sasl.password: hunter2-secret
+  client.rack: hunter2-rack
 EOF
 call POST /jobs 201 -H "$yaml" --data-binary "@$work/pt.yaml"
 body_has '"name": "pt", "file": "[^"]*/jobs/pt.yaml", "state": "starting"'
@@ -169,8 +185,8 @@ call PUT /jobs/pt 405
 
 # No secret in a response or the log.
 call GET /jobs 200
-if grep -q 'hunter2' "$work/body"; then fail "GET /jobs shows the job's sasl.password"; fi
-if grep -q 'hunter2' "$work/err" "$work/out"; then fail "the log shows the job's sasl.password"; fi
+if grep -q 'hunter2' "$work/body"; then fail "GET /jobs shows a job's kafka property"; fi
+if grep -q 'hunter2' "$work/err" "$work/out"; then fail "the log shows a job's kafka property"; fi
 
 # DELETE: the job stops and leaves /jobs; its file is gone.
 sed 's/^name: pt/name: gone/; s/pt-in/gone-in/; s/pt-out/gone-out/' "$work/pt.yaml" >"$work/gone.yaml"
@@ -207,9 +223,59 @@ threads: 2
 http:
   token: \${SLUICE_TOKEN}
 EOF
+# Its jobs directory holds job files that try to attack the daemon, and a ConfigMap-style layout.
+job_head() {
+  printf 'name: %s\nsql: SELECT id FROM t\n' "$1"
+  printf 'source: {type: kafka, topic: %s-in, name: t, schema: {id: BIGINT}}\n' "$1"
+  printf 'sink: {type: kafka, topic: %s-out}\nkafka:\n' "$1"
+}
+{
+  job_head kinit
+  printf '  security.protocol: SASL_PLAINTEXT\n  sasl.mechanisms: GSSAPI\n'
+  printf '  sasl.kerberos.kinit.cmd: "touch %s"\n' "$work/kinit-ran"
+} >"$work/jobs2/kinit.yaml"
+# shellcheck disable=SC2016 # the daemon substitutes it
+{ job_head leak; printf '  compression.type: ${SLUICE_TOKEN}\n'; } >"$work/jobs2/leak.yaml"
+printf 'password: tok-3f9a7c\n  [not yaml\n' >"$work/outside-secret.txt"
+ln -s "$work/outside-secret.txt" "$work/jobs2/outside.yaml"
+mkdir -p "$work/jobs2/..2026_01_01_00_00_00.1"
+{ job_head cm; printf '  linger.ms: 10\n'; } >"$work/jobs2/..2026_01_01_00_00_00.1/cm.yaml"
+ln -s ..2026_01_01_00_00_00.1 "$work/jobs2/..data"
+ln -s ..data/cm.yaml "$work/jobs2/cm.yaml"
 main_base=$base
 SLUICE_TOKEN=tok-3f9a7c start_daemon "$work/sluice2.yaml" "$work/out2" "$work/err2"
 pid2=$started
+# job_state NAME: the job's state in GET /jobs/NAME (empty until it is listed).
+job_state() { curl -s --max-time 10 "$base/jobs/$1" | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p'; }
+listed() { [[ -n "$(job_state "$1")" ]]; }
+for j in kinit leak outside cm; do wait_for 20 listed "$j" || fail "job $j never listed"; done
+[[ ! -e "$work/kinit-ran" ]] ||
+  fail "the job's sasl.kerberos.kinit.cmd ran (job kinit is $(job_state kinit))"
+[[ "$(job_state kinit)" == invalid ]] || fail "job kinit is $(job_state kinit), expected invalid"
+call GET /jobs/kinit 200
+body_has 'kinit.yaml:8:3: kafka.sasl.kerberos.kinit.cmd: not allowed in a job file: it runs a shell'
+[[ "$(job_state leak)" == invalid ]] || fail "job leak is $(job_state leak), expected invalid"
+call GET /jobs/leak 200
+body_has 'leak.yaml:6:21: kafka.compression.type: librdkafka refused the value'
+[[ "$(job_state outside)" == invalid ]] || fail "job outside is $(job_state outside)"
+call GET /jobs/outside 200
+body_has 'outside.yaml: not read: the file resolves to [^"]*outside-secret.txt, outside the jobs'
+cm_running() { [[ "$(job_state cm)" == running ]]; }
+wait_for 30 cm_running || fail "the ConfigMap-style job cm is $(job_state cm), expected running"
+# Posted: no environment (the token), no command property; nothing written, nothing run.
+sed -e 's/^name: leak/name: posted-${SLUICE_TOKEN}/' \
+  -e 's/^  compression.type: .*/  client.rack: ${SLUICE_TOKEN:-r1}/' \
+  "$work/jobs2/leak.yaml" >"$work/posted.yaml"
+call POST /jobs 400 -H 'Authorization: Bearer tok-3f9a7c' -H "$yaml" --data-binary "@$work/posted.yaml"
+body_has "request:1:14: name: '\${SLUICE_TOKEN}': the admin API does not substitute environment"
+body_has "request:6:16: kafka.client.rack: '\${SLUICE_TOKEN}': the admin API does not substitute"
+sed 's/^name: kinit/name: kinit2/' "$work/jobs2/kinit.yaml" >"$work/kinit2.yaml"
+call POST /jobs 400 -H 'Authorization: Bearer tok-3f9a7c' -H "$yaml" --data-binary "@$work/kinit2.yaml"
+body_has 'kafka.sasl.kerberos.kinit.cmd: not allowed in a job file'
+if ls "$work/jobs2" | grep -Eq '^(posted|kinit2)'; then fail "a refused job was written"; fi
+[[ ! -e "$work/kinit-ran" ]] || fail "the posted sasl.kerberos.kinit.cmd ran"
+call GET /metrics 200
+if grep -q 'tok-3f9a7c' "$work/body"; then fail "/metrics shows the token"; fi
 call POST /jobs 401 -H "$yaml" --data-binary "@$work/pt.yaml"
 body_has 'Authorization: Bearer'
 call DELETE /jobs/pt 401

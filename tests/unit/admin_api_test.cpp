@@ -82,7 +82,7 @@ const char* kValidJob =
     "sql: SELECT id FROM t\n"
     "source: {type: kafka, topic: g-in, name: t, schema: {id: BIGINT}}\n"
     "sink: {type: kafka, topic: g-out}\n"
-    "kafka: {sasl.password: hunter2}\n";
+    "kafka: {client.rack: hunter2}\n";
 
 }  // namespace
 
@@ -268,6 +268,71 @@ TEST_CASE("POST /jobs: validation errors, atomic write, 201 then 200, 404s", "[a
     CHECK(r.status == 404);
     CHECK(r.body == "{\"error\": \"no job named 'nope'\"}\n");
   }
+}
+
+TEST_CASE("POST /jobs: no environment, no refused property, no value in the 400",
+          "[admin][security]") {
+  TempDir dir;
+  config::ServerConfig server;
+  server.jobs_dir = dir.path.string();
+  boost::asio::io_context io;
+  JobManager jobs(io, server, {});
+  http::HttpServer s(io);
+  http::add_job_admin_routes(s, jobs, {});
+  const std::string secret = "tok-9Xw2-secret";
+  ::setenv("SLUICE_ADMIN_TEST_TOKEN", secret.c_str(), 1);
+  ::setenv("SLUICE_ADMIN_TEST_JOB_TOPIC", "orders", 1);
+  auto post = [&](const std::string& kafka) {
+    auto req = request("POST", "/jobs",
+                       "name: p\nsql: SELECT id FROM t\nsource: {type: kafka, topic: p-in, name: "
+                       "t, schema: {id: BIGINT}}\nsink: {type: kafka, topic: p-out}\nkafka:\n" +
+                           kafka);
+    return s.dispatch(req);
+  };
+  // The daemon's environment is not read, with or without a default.
+  auto r = post("  client.rack: ${SLUICE_ADMIN_TEST_TOKEN}\n");
+  CHECK(r.status == 400);
+  CHECK(contains(r.body,
+                 "request:6:16: kafka.client.rack: '${SLUICE_ADMIN_TEST_TOKEN}': the "
+                 "admin API does not substitute environment variables in posted jobs"));
+  CHECK(post("  client.rack: ${SLUICE_ADMIN_TEST_TOKEN:-x}\n").status == 400);
+  CHECK(post("  client.rack: ${SLUICE_ADMIN_TEST_JOB_TOPIC}\n").status == 400);
+  // A property that runs a command, and one whose value librdkafka refuses: 400, no value.
+  r = post("  sasl.kerberos.kinit.cmd: touch /tmp/x-" + secret + "\n");
+  CHECK(r.status == 400);
+  CHECK(contains(r.body, "request:6:3: kafka.sasl.kerberos.kinit.cmd: not allowed in a job file"));
+  r = post("  compression.type: " + secret + "\n");
+  CHECK(r.status == 400);
+  CHECK(contains(r.body, "request:6:21: kafka.compression.type: librdkafka refused the value"));
+  CHECK_FALSE(contains(r.body, secret));
+  CHECK(fs::is_empty(dir.path));
+  // $$ is a literal: accepted, and written as posted.
+  r = post("  client.rack: $${SLUICE_ADMIN_TEST_TOKEN}\n");
+  CHECK(r.status == 201);
+  CHECK(contains(read_file(dir.path / "p.yaml"), "client.rack: $${SLUICE_ADMIN_TEST_TOKEN}\n"));
+  // The scan loads the written file with the process environment: it expands nothing more.
+  auto loaded = config::load_job_file((dir.path / "p.yaml").string());
+  CHECK(loaded.kafka == config::KafkaProperties{{"client.rack", "${SLUICE_ADMIN_TEST_TOKEN}"}});
+
+  // With http.job_env_prefix, the variables named with it (only those).
+  server.http_job_env_prefix = "SLUICE_ADMIN_TEST_JOB_";
+  CHECK(post("  client.rack: ${SLUICE_ADMIN_TEST_JOB_TOPIC}\n").status == 200);
+  loaded = config::load_job_file((dir.path / "p.yaml").string());
+  CHECK(loaded.kafka == config::KafkaProperties{{"client.rack", "orders"}});
+  r = post("  client.rack: ${SLUICE_ADMIN_TEST_TOKEN}\n");
+  CHECK(r.status == 400);
+  CHECK(contains(r.body,
+                 "posted jobs may read only the environment variables whose names start "
+                 "with 'SLUICE_ADMIN_TEST_JOB_'"));
+  // A prefix that reaches a secret of the server config is refused at startup.
+  CHECK_NOTHROW(http::check_job_env_prefix("SLUICE_ADMIN_TEST_JOB_", {secret}));
+  CHECK_NOTHROW(http::check_job_env_prefix("", {"orders"}));
+  CHECK_THROWS_WITH(http::check_job_env_prefix("SLUICE_ADMIN_TEST_", {secret}),
+                    Catch::Contains("environment variable SLUICE_ADMIN_TEST_TOKEN starts with "
+                                    "'SLUICE_ADMIN_TEST_' and holds a secret") &&
+                        !Catch::Contains(secret));
+  ::unsetenv("SLUICE_ADMIN_TEST_TOKEN");
+  ::unsetenv("SLUICE_ADMIN_TEST_JOB_TOPIC");
 }
 
 TEST_CASE("admin routes require the token when one is configured", "[admin]") {
