@@ -2,9 +2,13 @@
 // JobManager: keeps the running jobs in step with the jobs directory. Every `*.yaml` / `*.yml`
 // file in it is a job: a new file starts a job, a removed file stops it, a changed file restarts
 // it (the old version drains and commits before the new one starts). An invalid file (YAML, SQL,
-// a property librdkafka rejects, a job name already taken) is reported in the log and in the
-// status, and never affects the other jobs. The directory is scanned every `scan_interval_ms`
-// and on `rescan()` (SIGHUP).
+// a property librdkafka rejects) is reported in the log and in the status, and never affects the
+// other jobs. So is a file whose job conflicts with a running job (server/run/job_conflicts.hpp:
+// the same name, a consumer group or repartition topic the other uses): the running job keeps
+// running, and among files that appear in one scan the first by path wins. Such a file is tried
+// again on a later scan once no running job conflicts with it (the other job's file was removed
+// or changed, and that job has stopped). The directory is scanned every `scan_interval_ms` and
+// on `rescan()` (SIGHUP).
 //
 // Lifecycle: construct, `start()`, then `shutdown(done)` stops every job (drain, commit) and
 // posts `done` when all have stopped. Threading: everything runs on the manager's strand of the
@@ -13,6 +17,7 @@
 #include "config/server_config.hpp"
 #include "server/daemon/job_status.hpp"
 #include "server/kafka/kafka_job.hpp"
+#include "server/run/job_conflicts.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -58,6 +63,11 @@ class JobManager {
   // YAML loaded (describe_job_error needs it to place an SQL error in the text).
   static void check_job_text(const std::string& text, const std::string& file,
                              std::shared_ptr<config::JobConfig>& job);
+  // What keeps `job` (loaded from the text that would become `file`) from running beside the
+  // jobs running now, other than the one of `file` itself: issues in `job`'s file naming the
+  // other job (server/run/job_conflicts.hpp). Compiles the query (throws like check_job_text).
+  std::vector<config::ConfigIssue> conflicts(const config::JobConfig& job,
+                                             const std::string& file) const;
   const std::string& jobs_dir() const { return server_.jobs_dir; }
   // The file of the job called `name` (running, stopping or invalid), if any.
   std::optional<std::string> file_of(const std::string& name) const;
@@ -78,9 +88,19 @@ class JobManager {
     bool removed = false;  // the file is gone: drop the entry once stopped
     bool reload = false;   // the file changed while stopping: start the new content afterwards
     bool paused = false;   // paused through the admin API (guarded by mu_)
+    // What the loaded job claims (guarded by mu_): set while it runs, and while it waits because
+    // a running job conflicts with it (then `blocked_by` is that job's file).
+    std::optional<JobClaims> claims;
+    std::string blocked_by;
   };
 
   void scan();
+  void retry_blocked();
+  // Issues of `claims` against the running jobs other than `file`'s; `first` = the first
+  // conflicting job's file. Strand, or under mu_.
+  std::vector<config::ConfigIssue> running_conflicts(const JobClaims& claims,
+                                                     const std::string& file,
+                                                     std::string* first = nullptr) const;
   void schedule_scan();
   void start_entry(Entry& e);
   void stop_entry(const std::string& file);

@@ -101,6 +101,10 @@ Response post_job(JobManager& jobs, const Request& req) {
   if (auto existing = jobs.file_of(name); existing && *existing != target.string())
     return Response::error(
         409, fmt::format("job '{}' is defined by {}: change or delete that file", name, *existing));
+  if (auto conflicts = jobs.conflicts(*cfg, target.string()); !conflicts.empty()) {
+    spdlog::warn("admin: POST /jobs: job {} conflicts with a running job", name);
+    return Response::error(409, config::ConfigError(std::move(conflicts)).what());
+  }
   std::error_code ec;
   bool replaced = fs::exists(target, ec);
   try {

@@ -1112,7 +1112,7 @@ std::shared_ptr<const config::JobConfig> query_stage_config(const config::JobCon
                                                             const exec::Query& query) {
   auto cfg = std::make_shared<config::JobConfig>(job);
   cfg->source.topic = repartition_topic(job);
-  cfg->group_id = (job.group_id.empty() ? job.name : job.group_id) + "-repartition";
+  cfg->group_id = repartition_group(job);
   cfg->source.partitioned_by.clear();
   for (size_t c : *query.partition_key_inputs())
     cfg->source.partitioned_by.push_back(job.source.schema[c].name);
