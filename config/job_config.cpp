@@ -56,18 +56,6 @@ constexpr Option<format::TimestampOutput> kTimestampOutputs[] = {
 constexpr Option<OnError> kOnError[] = {
     {"dead_letter", OnError::kDeadLetter}, {"skip", OnError::kSkip}, {"fail", OnError::kFail}};
 
-constexpr std::size_t kMaxNameLength = 200;
-
-bool is_valid_job_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxNameLength) return false;
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 std::string resolve_path(const std::string& job_file, const std::string& path) {
   std::filesystem::path p(path);
   if (p.is_absolute()) return path;
@@ -102,6 +90,7 @@ SinkConfig read_sink(MapReader map, const std::string& job_file, bool dead_lette
   map.choice("type", "a sink type", kSinkTypes, &sink.type, Need::kRequired);
   read_endpoint_path(map, sink.type, job_file, &sink.path);
   read_topic(map, sink.type, &sink.topic);
+  sink.topic_mark = mark_of(map.value("topic"));
   if (!dead_letter) read_column_list(map, "key", sink.type, &sink.key, &sink.key_marks);
   map.choice("format", "a format", kFormats, &sink.format);
   map.choice("timestamp_format", "a timestamp format", kTimestampOutputs, &sink.timestamp_format);
@@ -184,6 +173,7 @@ SourceConfig read_source(MapReader map, const std::string& job_file) {
   map.choice("type", "a source type", kSourceTypes, &source.type, Need::kRequired);
   read_endpoint_path(map, source.type, job_file, &source.path);
   read_topic(map, source.type, &source.topic);
+  source.topic_mark = mark_of(map.value("topic"));
   map.choice("format", "a format", kFormats, &source.format);
   map.choice("timestamp_format", "a timestamp format", kTimestampInputs, &source.timestamp_input);
   MapReader schema = map.map("schema", Need::kRequired);
@@ -203,11 +193,10 @@ SourceConfig read_source(MapReader map, const std::string& job_file) {
 }
 
 void read_name_and_sql(MapReader& job, JobConfig& config, std::string_view text) {
+  config.name_mark = mark_of(job.value("name"));
   if (job.string("name", &config.name, Need::kRequired) && !is_valid_job_name(config.name)) {
-    job.issues().add(mark_of(job.value("name")), "name",
-                     "'" + config.name +
-                         "' is not a valid job name (use letters, digits, '.', '_' and '-'; at "
-                         "most 200 characters)");
+    job.issues().add(config.name_mark, "name",
+                     "'" + config.name + "' is not a valid job name (" + job_name_rule() + ")");
   }
   if (!job.string("sql", &config.sql, Need::kRequired)) return;
   Mark mark = mark_of(job.value("sql"));
@@ -219,8 +208,10 @@ void read_name_and_sql(MapReader& job, JobConfig& config, std::string_view text)
 
 void read_group_id(MapReader& job, JobConfig& config) {
   config.group_id = config.name;
-  if (job.string("group_id", &config.group_id) && config.group_id.empty()) {
-    job.issues().add(mark_of(job.value("group_id")), "group_id",
+  if (!job.string("group_id", &config.group_id)) return;
+  config.group_id_mark = mark_of(job.value("group_id"));
+  if (config.group_id.empty()) {
+    job.issues().add(config.group_id_mark, "group_id",
                      "must not be empty (leave it out to use the job name)");
   }
 }
@@ -263,6 +254,25 @@ void read_job(MapReader& job, JobConfig& config, std::string_view text) {
 }
 
 }  // namespace
+
+// Kafka allows 249 characters in a topic name; the job name prefixes `<name>-repartition`.
+static_assert(kMaxJobNameLength + std::string_view("-repartition").size() <= 249);
+
+bool is_valid_job_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxJobNameLength || name[0] == '.' || name[0] == '-')
+    return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string job_name_rule() {
+  return "use 1 to " + std::to_string(kMaxJobNameLength) +
+         " letters, digits, '.', '_' and '-', not starting with '.' or '-'";
+}
 
 bool JobConfig::uses_kafka() const {
   return source.type == "kafka" || sink.type == "kafka" ||

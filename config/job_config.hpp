@@ -7,8 +7,10 @@
 #include "exec/event_time.hpp"
 #include "format/json.hpp"
 
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -54,6 +56,7 @@ struct SinkConfig {
   // (empty: the daemon's default). Key names are checked against the query's output columns when
   // the SQL is bound (server::check_job), not here.
   std::string topic;
+  Mark topic_mark;
   std::vector<std::string> key;
   std::vector<Mark> key_marks;  // of each key column
 };
@@ -83,6 +86,7 @@ struct SourceConfig {
   // kafka: the topic, and the schema columns the topic is already partitioned by (so GROUP BY on
   // them needs no repartitioning); both checked here.
   std::string topic;
+  Mark topic_mark;
   std::vector<std::string> partitioned_by;
 };
 
@@ -114,6 +118,8 @@ struct JobConfig {
                                       // config/job_kafka_properties.hpp)
   std::vector<Mark> kafka_marks;      // the position of each property's value
   std::string group_id;               // consumer group; default: the job's name
+  Mark name_mark;                     // where `name` is given
+  Mark group_id_mark;                 // where `group_id` is given; line 0 when it defaults
 
   // True when the source, the sink or the dead-letter sink is a Kafka topic.
   bool uses_kafka() const;
@@ -121,6 +127,16 @@ struct JobConfig {
   // File position of a location inside `sql` (as reported by the SQL parser/binder).
   Mark sql_to_file(Location sql_location) const;
 };
+
+// A job name is also its file name in the daemon's jobs directory (`<name>.yaml`), its default
+// consumer group, part of its Kafka client.id, a metric label and the prefix of its repartition
+// topic `<name>-repartition` (at most 249 characters in Kafka). So it is 1 to kMaxJobNameLength
+// ASCII letters, digits, '.', '_' and '-', not starting with '.' or '-' (no hidden file, no
+// command-line option, never '.' or '..').
+inline constexpr std::size_t kMaxJobNameLength = 200;
+bool is_valid_job_name(std::string_view name);
+// The rule in words, for messages: "use 1 to 200 letters, ...".
+std::string job_name_rule();
 
 // Reads and checks a job file. Relative paths in it (source.path, sink.path) are resolved against
 // the job file's directory. `${VAR}`, `${VAR:-default}` and `$$` are substituted in every string

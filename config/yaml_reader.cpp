@@ -1,5 +1,6 @@
 #include "config/yaml_reader_impl.hpp"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
@@ -86,44 +87,84 @@ std::string join_alternatives(const std::vector<std::string_view>& names) {
 
 namespace {
 
-// Counts documents without building nodes; remembers where the second one starts.
-class DocumentCounter : public YAML::EventHandler {
+// Nesting beyond the limit: where, and what was opened there.
+struct TooDeep {
+  YAML::Mark mark;
+  const char* what;
+};
+
+// Counts documents and checks the nesting depth without building nodes; remembers where the
+// second document starts. Throws TooDeep at the first map or sequence nested beyond `max_depth`,
+// long before yaml-cpp's own recursion limit (which reports only "bad file").
+class DocumentScan : public YAML::EventHandler {
  public:
+  explicit DocumentScan(std::size_t max_depth) : max_depth_(max_depth) {}
+
   int documents = 0;
   YAML::Mark second_start;
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (++documents == 2) second_start = mark;
+    depth_ = 0;
   }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
   void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
                 const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    open(mark, "a sequence");
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    open(mark, "a map");
+  }
+  void OnMapEnd() override { --depth_; }
+
+ private:
+  void open(const YAML::Mark& mark, const char* what) {
+    if (++depth_ > max_depth_) throw TooDeep{mark, what};
+  }
+
+  std::size_t max_depth_;
+  std::size_t depth_ = 0;
 };
+
+void add_too_deep(IssueList& issues, Mark mark, std::size_t max_depth, std::string_view what) {
+  issues.add(mark, "",
+             "the YAML document nests deeper than " + std::to_string(max_depth) + " levels (" +
+                 std::string(what) + " at level " + std::to_string(max_depth + 1) + ")");
+}
 
 }  // namespace
 
-std::optional<YAML::Node> parse_document(const std::string& text, IssueList& issues) {
+std::optional<YAML::Node> parse_document(const std::string& text, IssueList& issues,
+                                         std::size_t max_depth) {
   try {
-    YAML::Node root = YAML::Load(text);
-    if (root.IsNull()) return root;
-    // Not YAML::LoadAll: yaml-cpp 0.7 loops forever on some invalid input there (yaml-cpp #1319).
-    // Two documents at most are parsed here, so this ends.
+    // The events of the first two documents first: a document nested too deeply is refused before
+    // yaml-cpp builds (recursively) its nodes. Not YAML::LoadAll: yaml-cpp 0.7 loops forever on
+    // some invalid input there (yaml-cpp #1319); two documents at most are parsed here.
     std::istringstream in(text);
     YAML::Parser parser(in);
-    DocumentCounter counter;
-    if (parser.HandleNextDocument(counter) && parser.HandleNextDocument(counter)) {
-      issues.add(mark_of(counter.second_start), "",
-                 "expected one YAML document, found a second one");
+    DocumentScan scan(max_depth);
+    bool second = parser.HandleNextDocument(scan) && parser.HandleNextDocument(scan);
+    YAML::Node root = YAML::Load(text);
+    if (root.IsNull()) return root;
+    if (second) {
+      issues.add(mark_of(scan.second_start), "", "expected one YAML document, found a second one");
     }
     return root;
+  } catch (const TooDeep& e) {
+    add_too_deep(issues, mark_of(e.mark), max_depth, e.what);
+    return std::nullopt;
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own limit, when `max_depth` is above it; its mark is where its scanner was.
+    issues.add(mark_of(e.mark), "",
+               "the YAML document nests deeper than the YAML parser's limit of " +
+                   std::to_string(e.depth()) + " levels");
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
     issues.add(mark_of(e.mark), "", e.msg);
     return std::nullopt;

@@ -53,9 +53,16 @@ class IssueList {
   std::vector<std::pair<std::string, std::string>> redactions_;  // value, replacement
 };
 
+// How deeply maps and sequences may nest in a job or server file (the root map is level 1). Real
+// files need 4; the limit keeps a hostile file from exhausting the parser's stack, and is far
+// below yaml-cpp's own recursion limit, whose error says only "bad file".
+inline constexpr std::size_t kMaxYamlDepth = 64;
+
 // Parses the one YAML document of `text`; a null node when the text holds none. Syntax errors
-// (then nullopt) and a second document are reported to `issues`.
-std::optional<YAML::Node> parse_document(const std::string& text, IssueList& issues);
+// and nesting beyond `max_depth` (then nullopt: "the YAML document nests deeper than 64 levels (a
+// map at level 65)" at that map's position) and a second document are reported to `issues`.
+std::optional<YAML::Node> parse_document(const std::string& text, IssueList& issues,
+                                         std::size_t max_depth = kMaxYamlDepth);
 
 // The whole file as text; throws Error(kIo) "cannot read <what> '<path>': <reason>".
 std::string read_config_file(const std::string& path, std::string_view what);

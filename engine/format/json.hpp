@@ -36,13 +36,17 @@ class JsonDecoder {
   explicit JsonDecoder(std::vector<Column> schema, TimestampInput ts = TimestampInput::kAuto);
 
   // Decodes one JSON object into row[0 .. schema.size()). Fields not in the schema are ignored;
-  // missing fields and JSON null become NULL. Column names match exactly, then case-insensitively.
+  // missing fields and JSON null become NULL. Column names match exactly, then case-insensitively:
+  // a key that matches a column exactly wins over keys that match it only case-insensitively,
+  // wherever they stand in the object (`{"ID":1,"id":2}` and `{"id":2,"ID":1}` both read id = 2,
+  // and `{"ID":"x","id":2}` is no error).
   // Strings are copied into `arena`. Numbers for DECIMAL are parsed from their exact text.
   // BIGINT accepts integral numbers only (and integral strings); DOUBLE accepts any number;
   // BOOLEAN accepts true/false; STRING accepts strings (numbers/booleans are taken as their text).
   // Returns false and fills `err` (kDecode, message naming the column and why) on failure.
   // `bytes` need not be padded; the decoder copies into its own padded buffer when needed.
-  // A key that appears twice: the last occurrence wins. Content after the object is an error.
+  // A key that appears twice: the last occurrence wins (among exact matches, or among
+  // case-insensitive ones when there is no exact match). Content after the object is an error.
   // Case-insensitive matching folds ASCII letters only. TIMESTAMP numbers may have fractions (time
   // below a millisecond is floored); with kAuto a numeric string is epoch milliseconds too.
   // Nested objects and arrays are accepted for STRING columns only, as their raw JSON text.
@@ -60,7 +64,10 @@ class JsonDecoder {
     uint32_t hash = 0;
     int32_t column = -1;
   };
-  int find_column(std::string_view key, size_t hint) const;
+  // The column `key` names exactly; else -2 - the column it names case-insensitively; else -1.
+  int find_column(std::string_view key) const;
+  // False with the first deferred error whose column no exact key set; clears `deferred_`.
+  bool settle_deferred(RecordError* err);
 
   std::vector<Column> schema_;
   TimestampInput ts_;
@@ -69,6 +76,17 @@ class JsonDecoder {
   std::string padded_;
   std::vector<types::Value> null_row_;  // typed NULLs every decode starts from
   std::vector<KeySlot> slots_;          // size is a power of two, at least twice the columns
+  // Per column: the number of the last record in which an exact key set it (`record_` counts the
+  // records decoded), so a case-insensitive key later in the same record leaves it alone.
+  std::vector<uint64_t> exact_record_;
+  uint64_t record_ = 0;
+  // Values under case-insensitive keys of this record that failed to decode: an error only if no
+  // exact key of the record sets the column.
+  struct Deferred {
+    size_t column;
+    RecordError error;
+  };
+  std::vector<Deferred> deferred_;
 };
 
 class JsonEncoder {

@@ -47,6 +47,7 @@ bool decode_error(RecordError* err, std::string message) {
 
 JsonDecoder::JsonDecoder(std::vector<Column> schema, TimestampInput ts)
     : schema_(std::move(schema)), ts_(ts), column_ts_(schema_.size(), ts) {
+  exact_record_.assign(schema_.size(), 0);
   null_row_.reserve(schema_.size());
   for (const Column& c : schema_) {
     types::Value v = types::Value::make_null(c.type.id);
@@ -66,9 +67,7 @@ JsonDecoder::JsonDecoder(std::vector<Column> schema, TimestampInput ts)
   }
 }
 
-int JsonDecoder::find_column(std::string_view key, size_t hint) const {
-  // Producers usually write fields in schema order: try the column after the last match first.
-  if (hint < schema_.size() && schema_[hint].name == key) return static_cast<int>(hint);
+int JsonDecoder::find_column(std::string_view key) const {
   uint32_t h = folded_hash(key);
   size_t mask = slots_.size() - 1;
   int folded_match = -1;
@@ -78,7 +77,7 @@ int JsonDecoder::find_column(std::string_view key, size_t hint) const {
     if (name == key) return slots_[slot].column;
     if (folded_match < 0 && equals_folded(name, key)) folded_match = slots_[slot].column;
   }
-  return folded_match;
+  return folded_match < 0 ? -1 : -2 - folded_match;
 }
 
 bool JsonDecoder::decode(std::string_view bytes, types::Value* row, Arena& arena,
@@ -97,23 +96,53 @@ bool JsonDecoder::decode(std::string_view bytes, types::Value* row, Arena& arena
     return e == simdjson::INCORRECT_TYPE ? decode_error(err, "not a JSON object")
                                          : detail::invalid_json(err, e);
   }
+  ++record_;
+  if (!deferred_.empty()) deferred_.clear();  // left over when the previous record failed
+  uint64_t* const exact_record = exact_record_.data();
+  const uint64_t record = record_;
   size_t hint = 0;
   for (auto field : obj) {
     std::string_view key;
     if (auto e = field.unescaped_key().get(key)) return detail::invalid_json(err, e);
-    int column = find_column(key, hint);
-    if (column < 0) continue;  // not in the schema: simdjson skips the value
-    auto index = static_cast<size_t>(column);
+    // Producers usually write fields in schema order: try the column after the last match first.
+    int column = hint < schema_.size() && schema_[hint].name == key ? static_cast<int>(hint)
+                                                                    : find_column(key);
+    size_t index;
+    bool exact = column >= 0;
+    // An exact key wins over case-insensitive ones wherever they stand in the record.
+    if (exact) {
+      index = static_cast<size_t>(column);
+      exact_record[index] = record;
+    } else {
+      if (column == -1) continue;  // not in the schema: simdjson skips the value
+      index = static_cast<size_t>(-2 - column);
+      if (exact_record[index] == record) continue;
+    }
     hint = index + 1;
     ondemand::value json;
     if (auto e = field.value().get(json)) return detail::invalid_json(err, e);
     row[index] = null_row_[index];  // a repeated key replaces the earlier value
     detail::FieldContext ctx{schema_[index], column_ts_[index], arena, err};
-    if (!detail::decode_field(json, ctx, &row[index])) return false;
+    if (detail::decode_field(json, ctx, &row[index])) continue;
+    if (exact) return false;
+    // A bad value under a case-insensitive key fails the record only if no exact key follows.
+    row[index] = null_row_[index];
+    deferred_.push_back({index, err ? std::move(*err) : RecordError{}});
   }
   const char* rest = nullptr;
   if (!doc.current_location().get(rest))
     return decode_error(err, "invalid JSON: unexpected content after the object");
+  return deferred_.empty() || settle_deferred(err);
+}
+
+bool JsonDecoder::settle_deferred(RecordError* err) {
+  for (auto& [column, error] : deferred_) {
+    if (exact_record_[column] == record_) continue;
+    if (err) *err = std::move(error);
+    deferred_.clear();
+    return false;
+  }
+  deferred_.clear();
   return true;
 }
 

@@ -8,6 +8,7 @@
 #include "server/cli/serve_command.hpp"
 #include "server/cli/status_command.hpp"
 #include "server/kafka/property_check.hpp"
+#include "server/run/job_conflicts.hpp"
 #include "server/run/job_error.hpp"
 #include "server/run/job_runner.hpp"
 
@@ -26,7 +27,8 @@ constexpr std::string_view kUsage = R"(usage: sluice <command> [arguments]
 Commands:
   run JOB.yaml          run a job over its bounded (file) source to the end, then exit;
                         prints a summary (records in/out/filtered/rejected, rate) to stderr
-  validate FILE...      check job files (YAML, SQL, types) without running them
+  validate FILE...      check job files (YAML, SQL, types) without running them, and that no
+                        two of them share a job name, a consumer group or a repartition topic
   demo [--scenarios S0,S2] [--rate R] [--duration S]
                         the live demo: embedded broker, generated trades, the scenario jobs
                         and a status line per job every second, until Ctrl-C
@@ -83,15 +85,25 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
 }
 
+// Each file on its own, then against the files before it (as the daemon keeps the job that runs
+// first): one name, consumer group or repartition topic claimed twice fails the later file.
 int cmd_validate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty()) return usage_error(err, "validate needs at least one job file");
   int failed = 0;
+  std::vector<JobClaims> earlier;
   for (const auto& file : args) {
     std::optional<config::JobConfig> job;
     try {
       job = config::load_job_file(file);
       kafka::check_job_properties(*job);
-      check_job(*job);
+      JobClaims claims = job_claims(*job, *compile_job(*job));
+      std::vector<config::ConfigIssue> conflicts;
+      for (const JobClaims& other : earlier) {
+        auto found = find_conflicts(claims, other);
+        conflicts.insert(conflicts.end(), found.begin(), found.end());
+      }
+      earlier.push_back(std::move(claims));
+      if (!conflicts.empty()) throw config::ConfigError(std::move(conflicts));
       out << file << ": ok\n";
     } catch (const Error& e) {
       report(job ? &*job : nullptr, file, e, err);

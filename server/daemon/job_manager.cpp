@@ -108,8 +108,34 @@ void JobManager::scan() {
       start_entry(e);
     }
   }
+  retry_blocked();
   scanned_ = true;
   schedule_scan();
+}
+
+// A file held back by a conflicting job is tried again once that job no longer runs (or another
+// one now holds it back, so that its error names the right job).
+void JobManager::retry_blocked() {
+  for (auto& [file, e] : entries_) {
+    if (e.job || e.removed || e.blocked_by.empty() || !e.claims) continue;
+    std::string first;
+    running_conflicts(*e.claims, file, &first);
+    if (first != e.blocked_by) start_entry(e);
+  }
+}
+
+std::vector<config::ConfigIssue> JobManager::running_conflicts(const JobClaims& claims,
+                                                               const std::string& file,
+                                                               std::string* first) const {
+  std::vector<config::ConfigIssue> issues;
+  for (const auto& [other_file, other] : entries_) {
+    if (other_file == file || !other.job || !other.claims) continue;
+    auto found = find_conflicts(claims, *other.claims);
+    if (found.empty()) continue;
+    if (first != nullptr && first->empty()) *first = other_file;
+    issues.insert(issues.end(), found.begin(), found.end());
+  }
+  return issues;
 }
 
 void JobManager::start_entry(Entry& e) {
@@ -117,17 +143,17 @@ void JobManager::start_entry(Entry& e) {
   std::string name = fs::path(e.file).stem().string();
   std::shared_ptr<config::JobConfig> cfg;
   std::shared_ptr<kafka::KafkaJob> job;
+  std::optional<JobClaims> claims;
+  std::string blocked_by;
   try {
     if (!e.content.refused.empty()) throw Error(ErrorCode::kConfig, e.content.refused);
     cfg = std::make_shared<config::JobConfig>(config::load_job_text(e.content.text, e.file));
     name = cfg->name;
     check_endpoints(*cfg);
     kafka::check_job_properties(*cfg);
-    for (const auto& [file, other] : entries_) {
-      if (file != e.file && other.job && other.name == name)
-        throw Error(ErrorCode::kConfig,
-                    fmt::format("job name '{}' is already used by {}", name, file));
-    }
+    claims = job_claims(*cfg, *compile_job(*cfg));
+    auto conflicts = running_conflicts(*claims, e.file, &blocked_by);
+    if (!conflicts.empty()) throw config::ConfigError(std::move(conflicts));
     if (options_.prepare_topics) options_.prepare_topics(*cfg);
     job = std::make_shared<kafka::KafkaJob>(io_, cfg, server_.kafka, generation, options_.job);
   } catch (const Error& err) {
@@ -145,6 +171,11 @@ void JobManager::start_entry(Entry& e) {
     e.invalid.state = JobState::kInvalid;
     e.invalid.error = message;
     e.invalid.generation = generation;
+    e.blocked_by = blocked_by;
+    if (blocked_by.empty())
+      e.claims.reset();
+    else
+      e.claims = std::move(claims);
     return;
   }
   {
@@ -152,6 +183,8 @@ void JobManager::start_entry(Entry& e) {
     e.name = name;
     e.generation = generation;
     e.job = job;
+    e.claims = std::move(claims);
+    e.blocked_by.clear();
     if (e.paused) job->pause(true);
   }
   job->start();
@@ -227,6 +260,13 @@ void JobManager::check_job_text(const std::string& text, const std::string& file
   check_endpoints(*job);
   kafka::check_job_properties(*job);
   compile_job(*job);
+}
+
+std::vector<config::ConfigIssue> JobManager::conflicts(const config::JobConfig& job,
+                                                       const std::string& file) const {
+  JobClaims claims = job_claims(job, *compile_job(job));
+  std::lock_guard lock(mu_);
+  return running_conflicts(claims, file);
 }
 
 std::optional<std::string> JobManager::file_of(const std::string& name) const {

@@ -4,8 +4,12 @@
 // it (the old version drains and commits before the new one starts). An invalid file (YAML, SQL,
 // a kafka property a job may not set or librdkafka rejects, a job name already taken, a file
 // outside the directory: job_files.hpp) is reported in the log and in the status, and never
-// affects the other jobs; no Kafka client is created for it. The directory is scanned every
-// `scan_interval_ms` and on `rescan()` (SIGHUP).
+// affects the other jobs; no Kafka client is created for it. So is a file whose job conflicts with
+// a running job (server/run/job_conflicts.hpp: the same name, a consumer group or repartition
+// topic the other uses): the running job keeps running, and among files that appear in one scan
+// the first by path wins. Such a file is tried again on a later scan once no running job conflicts
+// with it (the other job's file was removed or changed, and that job has stopped). The directory
+// is scanned every `scan_interval_ms` and on `rescan()` (SIGHUP).
 //
 // Lifecycle: construct, `start()`, then `shutdown(done)` stops every job (drain, commit) and
 // posts `done` when all have stopped. Threading: everything runs on the manager's strand of the
@@ -15,6 +19,7 @@
 #include "server/daemon/job_files.hpp"
 #include "server/kafka/kafka_job.hpp"
 #include "server/status/job_status.hpp"
+#include "server/run/job_conflicts.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -61,6 +66,11 @@ class JobManager {
   // the loaded job once the YAML loaded (describe_job_error needs it to place an SQL error).
   static void check_job_text(const std::string& text, const std::string& file,
                              const config::EnvLookup& env, std::shared_ptr<config::JobConfig>& job);
+  // What keeps `job` (loaded from the text that would become `file`) from running beside the
+  // jobs running now, other than the one of `file` itself: issues in `job`'s file naming the
+  // other job (server/run/job_conflicts.hpp). Compiles the query (throws like check_job_text).
+  std::vector<config::ConfigIssue> conflicts(const config::JobConfig& job,
+                                             const std::string& file) const;
   const std::string& jobs_dir() const { return server_.jobs_dir; }
   // The server config's http.job_env_prefix (see config::posted_job_env).
   const std::string& job_env_prefix() const { return server_.http_job_env_prefix; }
@@ -83,9 +93,19 @@ class JobManager {
     bool removed = false;  // the file is gone: drop the entry once stopped
     bool reload = false;   // the file changed while stopping: start the new content afterwards
     bool paused = false;   // paused through the admin API (guarded by mu_)
+    // What the loaded job claims (guarded by mu_): set while it runs, and while it waits because
+    // a running job conflicts with it (then `blocked_by` is that job's file).
+    std::optional<JobClaims> claims;
+    std::string blocked_by;
   };
 
   void scan();
+  void retry_blocked();
+  // Issues of `claims` against the running jobs other than `file`'s; `first` = the first
+  // conflicting job's file. Strand, or under mu_.
+  std::vector<config::ConfigIssue> running_conflicts(const JobClaims& claims,
+                                                     const std::string& file,
+                                                     std::string* first = nullptr) const;
   void schedule_scan();
   void start_entry(Entry& e);
   void stop_entry(const std::string& file);

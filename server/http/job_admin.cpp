@@ -40,17 +40,6 @@ bool same_secret(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-// A job name that is also a safe file name in the jobs directory.
-bool file_safe_name(const std::string& name) {
-  if (name.empty() || name.size() > 200 || name[0] == '.' || name[0] == '-') return false;
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 // 400 {"error": ..., "issues": [one per `file:line:col: key: message` line]}; the SQL caret
 // excerpt lines (indented) stay with the issue before them.
 Response invalid_job(const std::string& description) {
@@ -119,16 +108,16 @@ Response post_job(JobManager& jobs, const Request& req) {
     spdlog::warn("admin: POST /jobs: refused an invalid job");
     return invalid_job(describe_job_error(cfg.get(), kBodyName, e));
   }
+  // The loader's name rule (config::is_valid_job_name) makes the name a safe file name.
   const std::string& name = cfg->name;
-  if (!file_safe_name(name))
-    return invalid_job(fmt::format(
-        "{}: name: the job name is also its file name: use letters, digits, '.', '_' and '-' "
-        "(not first), at most 200 characters\n",
-        kBodyName));
   fs::path target = fs::path(jobs.jobs_dir()) / (name + ".yaml");
   if (auto existing = jobs.file_of(name); existing && *existing != target.string())
     return Response::error(
         409, fmt::format("job '{}' is defined by {}: change or delete that file", name, *existing));
+  if (auto conflicts = jobs.conflicts(*cfg, target.string()); !conflicts.empty()) {
+    spdlog::warn("admin: POST /jobs: job {} conflicts with a running job", name);
+    return Response::error(409, config::ConfigError(std::move(conflicts)).what());
+  }
   std::error_code ec;
   bool replaced = fs::exists(target, ec);
   try {

@@ -8,7 +8,10 @@
 //                              `<jobs_dir>/<name>.yaml` and the directory rescanned at once. 201
 //                              with the job's JSON (200 when it replaced that file); 400
 //                              {"error", "issues": [...]} when invalid; 409 when another file
-//                              already defines a job of that name.
+//                              already defines a job of that name, or when a running job uses one
+//                              of its consumer groups or its repartition topic
+//                              (server/run/job_conflicts.hpp; the message names that job and its
+//                              file).
 //   DELETE /jobs/{name}        removes the job's file and rescans: 202 {"status": "stopping"}
 //                              (the job drains and commits as when its file is deleted); 404.
 //   POST   /jobs/{name}/pause  pauses every partition of a running job (state kept); 404; 409

@@ -65,14 +65,14 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
                    const KafkaJobOptions& options)
     : job_(job) {
   auto query = compile_job(*job);
-  std::string group = job->group_id.empty() ? job->name : job->group_id;
+  std::string group = consumer_group(*job);
   StageOptions stage_options{options.commit_interval_ms, options.drain_timeout_ms};
   if (needs_repartition(*job, *query)) {
     auto router = std::make_shared<JobStage>(io, make_spec(job, query, true, options), group,
                                              repartition_topic(*job), generation, stage_options);
     auto main = std::make_shared<JobStage>(
         io, make_spec(query_stage_config(*job, *query), query, false, options),
-        group + "-repartition", job->sink.topic, generation, stage_options);
+        repartition_group(*job), job->sink.topic, generation, stage_options);
     router->set_sibling(main);
     main->set_sibling(router);
     stages_ = {router, main};

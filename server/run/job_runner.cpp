@@ -83,6 +83,27 @@ void check_partitioning(const config::JobConfig& job, const exec::Query& query) 
                     job.source.topic)}});
 }
 
+// A repartitioned job writes its records to repartition_topic(job) and reads them back: as its
+// source or as an output it would feed itself forever.
+void check_own_repartition_topic(const config::JobConfig& job) {
+  const std::string topic = repartition_topic(job);
+  std::vector<config::ConfigIssue> issues;
+  auto check = [&](const std::string& type, const std::string& used, config::Mark mark,
+                   const char* key) {
+    if (type != "kafka" || used != topic) return;
+    issues.push_back({job.file, mark, key,
+                      fmt::format("'{}' is this job's repartition topic (the job re-keys its "
+                                  "records through it, as its GROUP BY needs): use another topic",
+                                  topic)});
+  };
+  check(job.source.type, job.source.topic, job.source.topic_mark, "source.topic");
+  check(job.sink.type, job.sink.topic, job.sink.topic_mark, "sink.topic");
+  if (job.dead_letter)
+    check(job.dead_letter->type, job.dead_letter->topic, job.dead_letter->topic_mark,
+          "dead_letter.topic");
+  if (!issues.empty()) throw config::ConfigError(std::move(issues));
+}
+
 // One bounded run: owns the stages and the counters.
 class FileRun {
  public:
@@ -212,6 +233,7 @@ std::shared_ptr<const exec::Query> compile_job(const config::JobConfig& job) {
   auto query = plan::compile_query(job.sql, schema_of(job), time_settings(job));
   check_sink_key(job, *query);
   if (job.source.type == "kafka") check_partitioning(job, *query);
+  if (needs_repartition(job, *query)) check_own_repartition_topic(job);
   return query;
 }
 
@@ -231,6 +253,14 @@ bool needs_repartition(const config::JobConfig& job, const exec::Query& query) {
 
 std::string repartition_topic(const config::JobConfig& job) {
   return job.name + "-repartition";
+}
+
+std::string consumer_group(const config::JobConfig& job) {
+  return job.group_id.empty() ? job.name : job.group_id;
+}
+
+std::string repartition_group(const config::JobConfig& job) {
+  return consumer_group(job) + "-repartition";
 }
 
 std::vector<std::string> job_topics(const config::JobConfig& job) {

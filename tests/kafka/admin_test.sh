@@ -103,7 +103,7 @@ sink: {type: kafka, topic: x-out}
 kafka:
   sasl.password: hunter2-secret
 EOF
-call POST /jobs 400 --data-binary "@$work/sasl.yaml"
+call POST /jobs 400 -H "$yaml" --data-binary "@$work/sasl.yaml"
 body_has 'request:6:3: kafka.sasl.password: not allowed in a job file'
 if grep -q 'hunter2' "$work/body"; then fail "the 400 shows the sasl.password value"; fi
 [[ -z "$(ls "$work/jobs")" ]] || fail "an invalid job was written: $(ls "$work/jobs")"

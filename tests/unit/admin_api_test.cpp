@@ -230,7 +230,9 @@ TEST_CASE("POST /jobs: validation errors, atomic write, 201 then 200, 404s", "[a
   req = request("POST", "/jobs", hidden);
   r = s.dispatch(req);
   CHECK(r.status == 400);
-  CHECK(contains(r.body, "request: name: the job name is also its file name"));
+  CHECK(contains(r.body,
+                 "request:1:7: name: '.hidden' is not a valid job name (use 1 to 200 "
+                 "letters, digits, '.', '_' and '-', not starting with '.' or '-')"));
   std::string slash = kValidJob;
   slash.replace(slash.find("good"), 4, "'../x'");
   req = request("POST", "/jobs", slash);
@@ -414,6 +416,79 @@ TEST_CASE("admin: 409 for a name another file defines; DELETE removes the file a
   std::atomic<bool> stopped{false};
   jobs.shutdown([&] { stopped = true; });
   deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!stopped && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(stopped);
+  work.reset();
+  io.stop();
+  runner.join();
+}
+
+TEST_CASE("POST /jobs: 409 for a consumer group a running job uses; 400 for a bad name",
+          "[admin][kafka]") {
+  kafka::MockBroker broker;
+  std::string bootstrap = broker.start(1, {{"tb", 1}});
+  TempDir dir;
+  const std::string b_job =
+      "name: b\nsql: SELECT id FROM t\nsource: {type: kafka, topic: tb, name: t, schema: {id: "
+      "BIGINT}}\nsink: {type: kafka, topic: tb-out}\n";
+  std::ofstream(dir.path / "b.yaml") << b_job;
+  config::ServerConfig server;
+  server.jobs_dir = dir.path.string();
+  server.kafka = {{"bootstrap.servers", bootstrap}};
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  JobManagerOptions options;
+  options.scan_interval_ms = 100;
+  JobManager jobs(io, server, options);
+  std::thread runner([&] { io.run(); });
+  jobs.start();
+  auto running = [&](const std::string& name) {
+    for (const auto& st : jobs.status())
+      if (st.name == name && st.state != JobState::kInvalid) return true;
+    return false;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!running("b") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(running("b"));
+
+  http::HttpServer s(io);
+  http::add_job_admin_routes(s, jobs, {});
+  // Job a in b's group (b's default group is its name): refused, naming b and its file.
+  std::string a_job = kValidJob;
+  a_job.replace(a_job.find("good"), 4, "a");
+  a_job += "group_id: b\n";
+  auto req = request("POST", "/jobs", a_job);
+  auto r = s.dispatch(req);
+  INFO(r.body);
+  CHECK(r.status == 409);
+  CHECK(contains(r.body, "request:6:11: group_id: consumer group 'b' is also used by job 'b' (" +
+                             (dir.path / "b.yaml").string() + ")"));
+  CHECK_FALSE(fs::exists(dir.path / "a.yaml"));
+  // Replacing b itself is no conflict; another group is fine.
+  req = request("POST", "/jobs", b_job + "# v2\n");
+  CHECK(s.dispatch(req).status == 200);
+  a_job.replace(a_job.find("group_id: b"), 11, "group_id: a-group");
+  req = request("POST", "/jobs", a_job);
+  CHECK(s.dispatch(req).status == 201);
+  CHECK(fs::exists(dir.path / "a.yaml"));
+
+  // Names the loader refuses, with the same message as `sluice validate` and the daemon.
+  for (const char* bad : {".", "..", "-x"}) {
+    std::string job = kValidJob;
+    job.replace(job.find("good"), 4, std::string("'") + bad + "'");
+    req = request("POST", "/jobs", job);
+    r = s.dispatch(req);
+    CHECK(r.status == 400);
+    CHECK(contains(r.body, std::string("request:1:7: name: '") + bad +
+                               "' is not a valid job name (use 1 to 200 letters, digits, '.', '_' "
+                               "and '-', not starting with '.' or '-')"));
+  }
+
+  std::atomic<bool> stopped{false};
+  jobs.shutdown([&] { stopped = true; });
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (!stopped && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(stopped);

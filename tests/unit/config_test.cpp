@@ -1,7 +1,9 @@
 #include "config/job_config.hpp"
+#include "config/yaml_reader_impl.hpp"
 #include "types/data_type.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -235,8 +237,8 @@ TEST_CASE("bad values are quoted in the message", "[config]") {
   }
   SECTION("job name, empty sql and paths") {
     CHECK(errors_of("name: trades by symbol\nsql: \"  \"\n" + kSourceAndSink) ==
-          "job.yaml:1:7: name: 'trades by symbol' is not a valid job name (use letters, digits, "
-          "'.', '_' and '-'; at most 200 characters)\n"
+          "job.yaml:1:7: name: 'trades by symbol' is not a valid job name (use 1 to 200 letters, "
+          "digits, '.', '_' and '-', not starting with '.' or '-')\n"
           "job.yaml:2:6: sql: the query is empty");
     CHECK_THAT(errors_of("name: " + std::string(201, 'a') + "\nsql: x\n" + kSourceAndSink),
                Catch::Contains("is not a valid job name"));
@@ -253,6 +255,77 @@ TEST_CASE("bad values are quoted in the message", "[config]") {
     CHECK(errors_of(kValidHead + "on_error: dead_letter\n" + kSourceAndSink) ==
           "job.yaml:3:11: on_error: 'dead_letter' needs a dead_letter section");
   }
+}
+
+TEST_CASE("job names: one rule, safe as a file name, consumer group, client.id and topic prefix",
+          "[config]") {
+  // A name becomes <jobs_dir>/<name>.yaml, the consumer group, the client.id, a metric label and
+  // the topic <name>-repartition (at most 249 characters in Kafka).
+  for (std::string bad :
+       {".", "..", "-x", ".hidden", "-", "a/b", "../x", "a b", "é", "a:b", "a*"}) {
+    INFO(bad);
+    CHECK(errors_of("name: '" + bad + "'\nsql: SELECT 1\n" + kSourceAndSink) ==
+          "job.yaml:1:7: name: '" + bad +
+              "' is not a valid job name (use 1 to 200 letters, digits, '.', '_' and '-', not "
+              "starting with '.' or '-')");
+  }
+  for (std::string good : {"a", "A9", "_x", "x.y", "x-", "trades-by_symbol.v2", "9"}) {
+    INFO(good);
+    CHECK(load_job_text("name: '" + good + "'\nsql: SELECT 1\n" + kSourceAndSink, "j").name ==
+          good);
+  }
+}
+
+TEST_CASE("a YAML document nested too deeply is reported with the depth, the limit and where",
+          "[config]") {
+  constexpr size_t kMaxYamlDepth = 64;  // config/yaml_reader_impl.hpp, documented in README
+  // The root map is level 1; `name: [[[...` puts the first '[' at level 2, on column 7.
+  for (size_t n : {kMaxYamlDepth, size_t{600}, size_t{100000}}) {
+    INFO(n);
+    std::string text = "name: " + std::string(n, '[') + std::string(n, ']') + "\nsql: x\n";
+    CHECK(errors_of(text) ==
+          fmt::format("job.yaml:1:{}: the YAML document nests deeper than {} levels (a sequence "
+                      "at level {})",
+                      7 + kMaxYamlDepth - 1, kMaxYamlDepth, kMaxYamlDepth + 1));
+  }
+  // Block maps, one per line, under the root's `kafka:` (line 10): the map on line 11 + i, with
+  // its key at column i + 3, is level i + 2. A block map starts at its first key.
+  std::string block = kValidHead + kSourceAndSink + "kafka:\n";
+  for (size_t i = 0; i < 3 * kMaxYamlDepth; ++i)
+    block += std::string(i + 2, ' ') + "a:\n";
+  size_t i = kMaxYamlDepth - 1;
+  CHECK(errors_of(block) ==
+        fmt::format("job.yaml:{}:{}: the YAML document nests deeper than {} levels (a map at "
+                    "level {})",
+                    11 + i, i + 3, kMaxYamlDepth, kMaxYamlDepth + 1));
+  // Flow maps: the first '{' is level 2 on column 8, and each next one 4 columns further.
+  std::string flow = "name: j\nkafka: ";
+  for (size_t k = 0; k < 1000; ++k)
+    flow += "{a: ";
+  CHECK(errors_of(flow + "1" + std::string(1000, '}') + "\n") ==
+        fmt::format("job.yaml:2:{}: the YAML document nests deeper than {} levels (a map at level "
+                    "{})",
+                    8 + 4 * (kMaxYamlDepth - 1), kMaxYamlDepth, kMaxYamlDepth + 1));
+  // Above yaml-cpp's own recursion limit (when a caller allows more), its error is explained too;
+  // its position is where yaml-cpp's scanner was (here past the brackets), so only the file is
+  // checked.
+  {
+    sluice::config::IssueList issues("deep.yaml");
+    std::string text = std::string(900, '[') + std::string(900, ']') + "\n";
+    CHECK_FALSE(sluice::config::parse_document(text, issues, 1000));
+    try {
+      issues.throw_if_any();
+      FAIL("expected an issue");
+    } catch (const ConfigError& e) {
+      CHECK_THAT(e.what(), Catch::StartsWith("deep.yaml:") &&
+                               Catch::EndsWith(": the YAML document nests deeper than the YAML "
+                                               "parser's limit of 500 levels"));
+    }
+  }
+  // At the limit it loads (and is then checked as usual).
+  std::string at_limit = "name: " + std::string(kMaxYamlDepth - 1, '[') +
+                         std::string(kMaxYamlDepth - 1, ']') + "\nsql: x\n";
+  CHECK_THAT(errors_of(at_limit), Catch::Contains("job.yaml:1:7: name: expected a string"));
 }
 
 TEST_CASE("duplicate keys are reported", "[config]") {

@@ -216,6 +216,58 @@ TEST_CASE("json decode: key matching", "[json]") {
   CHECK(d.row[1].is_null());
 }
 
+TEST_CASE("json decode: an exact key match wins over a case-insensitive one in any order",
+          "[json]") {
+  Arena arena;
+  JsonDecoder decoder({{"id", DataType::bigint()}});
+  for (const char* json : {R"({"id":2,"ID":1})", R"({"ID":1,"id":2})", R"({"Id":7,"id":2,"ID":1})",
+                           R"({"id":2,"ID":"not a number"})", R"({"ID":[1],"id":2,"iD":{}})"}) {
+    INFO(json);
+    Decoded d = decode(decoder, json, arena);
+    REQUIRE(d.ok);
+    CHECK(d.text(0) == "2");
+  }
+  // An exact null also wins; repeated exact keys: the last one; only folded keys: the last one.
+  Decoded d = decode(decoder, R"({"id":null,"ID":1})", arena);
+  REQUIRE(d.ok);
+  CHECK(d.row[0].is_null());
+  d = decode(decoder, R"({"id":2,"ID":1,"id":3,"ID":4})", arena);
+  REQUIRE(d.ok);
+  CHECK(d.text(0) == "3");
+  d = decode(decoder, R"({"Id":1,"ID":4})", arena);
+  REQUIRE(d.ok);
+  CHECK(d.text(0) == "4");
+  // A bad value under a case-insensitive key is an error unless an exact key sets the column.
+  d = decode(decoder, R"({"ID":"x","id":2})", arena);
+  REQUIRE(d.ok);
+  CHECK(d.text(0) == "2");
+  CHECK(decode_error(decoder, R"({"ID":"x"})") ==
+        "column 'id': expected a number for BIGINT, found string \"x\"");
+  CHECK(decode_error(decoder, R"({"ID":"x","Id":5})") ==
+        "column 'id': expected a number for BIGINT, found string \"x\"");
+  CHECK(decode_error(decoder, R"({"ID":"x","id":"y"})") ==
+        "column 'id': expected a number for BIGINT, found string \"y\"");
+  // Each record starts afresh: an exact key in one record does not mute a folded one in the next.
+  d = decode(decoder, R"({"ID":5})", arena);
+  REQUIRE(d.ok);
+  CHECK(d.text(0) == "5");
+
+  // Through the order hint (the key after the last match) and the hash table of a wide schema.
+  JsonDecoder pair({{"a", DataType::bigint()}, {"id", DataType::bigint()}});
+  d = decode(pair, R"({"a":1,"id":2,"ID":1,"A":9})", arena);
+  REQUIRE(d.ok);
+  CHECK(d.text(0) == "1");
+  CHECK(d.text(1) == "2");
+  std::vector<Column> wide;
+  for (int i = 0; i < 100; ++i)
+    wide.push_back({"col" + std::to_string(i), DataType::bigint()});
+  JsonDecoder wide_decoder(wide);
+  d = decode(wide_decoder, R"({"col70": 70, "COL70": 1, "COL80": 1, "col80": 80})", arena);
+  REQUIRE(d.ok);
+  CHECK(d.text(70) == "70");
+  CHECK(d.text(80) == "80");
+}
+
 TEST_CASE("json decode: strings, escapes and unicode", "[json]") {
   const DataType s = DataType::string();
   CHECK(one(s, R"("a\"b\\c\/d\n\t")") == "a\"b\\c/d\n\t");

@@ -280,6 +280,23 @@ TEST_CASE("server config errors: every problem at once, with positions", "[confi
     CHECK(server_errors("threads: 1\n---\nthreads: 2\n") ==
           "sluice.yaml:2:1: expected one YAML document, found a second one");
   }
+  SECTION("a document nested too deeply: the level, the limit (64) and where") {
+    // `kafka:` is level 2 (the root map is 1); its value's '[' on column 8 is level 2, and the
+    // 64th '[' (column 71) is level 65.
+    for (size_t n : {64, 500, 5000}) {
+      CAPTURE(n);
+      CHECK(
+          server_errors("threads: 1\nkafka: " + std::string(n, '[') + std::string(n, ']') + "\n") ==
+          "sluice.yaml:2:71: the YAML document nests deeper than 64 levels (a sequence at "
+          "level 65)");
+    }
+    std::string deep = "http:\n";
+    for (size_t i = 0; i < 600; ++i)
+      deep += std::string(i + 2, ' ') + "a:\n";
+    // The map on line 2 + i (key at column 3 + i) is level 2 + i: level 65 is on line 65.
+    CHECK(server_errors(deep) ==
+          "sluice.yaml:65:66: the YAML document nests deeper than 64 levels (a map at level 65)");
+  }
   SECTION("all at once, in file order") {
     ConfigError error({});
     try {
