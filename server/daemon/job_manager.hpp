@@ -18,8 +18,8 @@
 #include "config/server_config.hpp"
 #include "server/daemon/job_files.hpp"
 #include "server/kafka/kafka_job.hpp"
-#include "server/status/job_status.hpp"
 #include "server/run/job_conflicts.hpp"
+#include "server/status/job_status.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
