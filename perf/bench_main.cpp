@@ -3,7 +3,7 @@
 // and one JSON line per scenario, mode and N. Usage: sluice_bench --help.
 
 #include "common/error.hpp"
-#include "server/demo/scenarios.hpp"
+#include "server/devtools/scenarios.hpp"
 
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -21,7 +21,7 @@
 namespace sluice::perf {
 namespace {
 
-using server::demo::all_scenarios;
+using server::devtools::all_scenarios;
 
 constexpr const char* kUsage =
     "usage: sluice_bench [--scenarios S0,S1,S2,S3a,S3b] [--n 5000,1000000] [--modes engine,full]\n"

@@ -5,14 +5,14 @@
 // and decode -> query -> encode (to an in-memory buffer) is timed. In both, input is generated a
 // chunk of 16 batches at a time outside the timed region, so the input never sits in memory whole.
 
-#include "server/demo/scenarios.hpp"
+#include "server/devtools/scenarios.hpp"
 
 #include <cstdint>
 
 namespace sluice::perf {
 
-// The scenarios live in server/demo/ (one copy, shared with `sluice gen` and the demo).
-using Scenario = server::demo::Scenario;
+// The scenarios live in server/devtools/ (one copy, shared with `sluice gen` and the demo).
+using Scenario = server::devtools::Scenario;
 
 enum class Mode { kEngine, kFull };
 

@@ -4,7 +4,7 @@
 // Usage: sluice_daemon_bench --help.
 
 #include "common/error.hpp"
-#include "server/demo/scenarios.hpp"
+#include "server/devtools/scenarios.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -22,7 +22,7 @@
 namespace sluice::perf {
 namespace {
 
-using server::demo::Scenario;
+using server::devtools::Scenario;
 
 constexpr const char* kUsage =
     "usage: sluice_daemon_bench [--scenarios S0,S1,S2,S3a,S3b] [--partitions 1,2,4]\n"
@@ -122,7 +122,7 @@ Options parse(int argc, char** argv) {
       throw Error(ErrorCode::kUsage, "unknown option " + a);
   }
   for (const auto& id : o.scenarios)
-    if (server::demo::find_scenario(id) == nullptr)
+    if (server::devtools::find_scenario(id) == nullptr)
       throw Error(ErrorCode::kUsage, "unknown scenario " + id);
   return o;
 }
@@ -223,7 +223,7 @@ int run(const Options& o) {
               "daemon r/s", "d/raw", "CPU-s", "io-s", "rec/CPU-s", "p50 ms", "p99 ms", "status");
   std::vector<Row> rows;
   for (const auto& id : o.scenarios) {
-    const Scenario* s = server::demo::find_scenario(id);
+    const Scenario* s = server::devtools::find_scenario(id);
     for (int p : o.partitions) {
       DaemonBenchSetup setup{s, p, o.n, o.trace, o.queued_min_messages, o.preload_properties};
       DaemonBenchResult raw = median_of(o.repeat, [&] { return run_raw_copy(setup); });

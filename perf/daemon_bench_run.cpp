@@ -6,9 +6,9 @@
 #include "common/error.hpp"
 #include "config/job_config.hpp"
 #include "server/cli/gen_command.hpp"
-#include "server/kafka/generator.hpp"
+#include "server/devtools/generator.hpp"
+#include "server/devtools/mock_broker.hpp"
 #include "server/kafka/kafka_job.hpp"
-#include "server/kafka/mock_broker.hpp"
 #include "server/status/job_status.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -36,13 +36,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 namespace kafka = server::kafka;
+namespace devtools = server::devtools;
 
 constexpr auto kPoll = std::chrono::milliseconds(5);
 constexpr auto kJoinTimeout = std::chrono::seconds(60);
 constexpr auto kRunTimeout = std::chrono::seconds(300);
 constexpr size_t kBatch = 1024;  // as KafkaJobOptions::batch_records
 
-// The window geometry of S3a/S3b's generator (server/demo/scenarios.cpp): record i has
+// The window geometry of S3a/S3b's generator (server/devtools/scenarios.cpp): record i has
 // trade_time = kBaseTime + i * 1000 and windows are 1 minute, aligned to the epoch.
 constexpr int64_t kBaseTime = 1700000000000;
 constexpr int64_t kWindowMs = 60000;
@@ -179,7 +180,7 @@ std::vector<std::pair<int64_t, int64_t>> topic_offsets(const std::string& bootst
 // A fresh broker with the input and output topics (P partitions each) and the scenario's N
 // records preloaded (lz4) into the input; checks that the broker kept every one of them.
 struct Preloaded {
-  kafka::MockBroker broker;
+  devtools::MockBroker broker;
   std::string bootstrap;
   std::string input;
   std::string output;
@@ -191,12 +192,12 @@ void preload(Preloaded& pre, const DaemonBenchSetup& s, const std::string& outpu
   pre.input = id + "-in";
   pre.output = output;
   pre.bootstrap = pre.broker.start(1, {{pre.input, s.partitions}, {output, s.partitions}});
-  kafka::ProducerProperties props = {{"compression.type", "lz4"}};
+  devtools::ProducerProperties props = {{"compression.type", "lz4"}};
   props.insert(props.end(), s.preload_properties.begin(), s.preload_properties.end());
-  kafka::TopicGenerator gen(*s.scenario, pre.bootstrap, pre.input, props);
+  devtools::TopicGenerator gen(*s.scenario, pre.bootstrap, pre.input, props);
   gen.check_reachable(std::chrono::seconds(10));
   std::atomic<bool> stop{false};
-  kafka::GenerateStats g = gen.produce(0, s.n, 0, stop);
+  devtools::GenerateStats g = gen.produce(0, s.n, 0, stop);
   if (!g.ok())
     throw Error(ErrorCode::kIo, fmt::format("preload: {} of {} delivered: {}", g.delivered,
                                             g.produced, g.first_error));
@@ -461,7 +462,7 @@ DaemonBenchResult guarded(F&& body) {
 
 }  // namespace
 
-uint64_t daemon_expected_rows(const server::demo::Scenario& s, int64_t n) {
+uint64_t daemon_expected_rows(const server::devtools::Scenario& s, int64_t n) {
   if (s.id != "S3a" || n == 0) return s.expected_rows(n);
   // Rows of every window before the one holding record n-1: that one stays open.
   int64_t t_last = kBaseTime + (n - 1) * 1000;

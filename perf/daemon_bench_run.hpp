@@ -7,7 +7,7 @@
 // Lifecycle: each `run_*` call builds and tears down everything it uses (broker, clients, job,
 // threads); nothing outlives it. Threading: call from one thread; they start and join their own.
 
-#include "server/demo/scenarios.hpp"
+#include "server/devtools/scenarios.hpp"
 
 #include <cstdint>
 #include <map>
@@ -17,7 +17,7 @@
 namespace sluice::perf {
 
 struct DaemonBenchSetup {
-  const server::demo::Scenario* scenario = nullptr;
+  const server::devtools::Scenario* scenario = nullptr;
   int partitions = 1;
   int64_t n = 0;       // records preloaded into the input topic
   bool trace = false;  // daemon: print the job's counts to stderr every 50 ms of the timed region
@@ -54,7 +54,7 @@ struct DaemonBenchResult {
 // Output records the streaming job must have produced once all N input records are processed:
 // one per input, except S3a (EMIT FINAL), whose last window never closes (no later record moves
 // the watermark past it).
-uint64_t daemon_expected_rows(const server::demo::Scenario& s, int64_t n);
+uint64_t daemon_expected_rows(const server::devtools::Scenario& s, int64_t n);
 
 // The raw ceiling: one thread assigns every input partition from the beginning and copies each
 // record's key and value bytes to the output topic (idempotent producer, lz4, linger.ms 5).

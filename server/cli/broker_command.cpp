@@ -1,8 +1,8 @@
 #include "server/cli/broker_command.hpp"
 
 #include "common/error.hpp"
-#include "server/cli/broker_control.hpp"
-#include "server/kafka/mock_broker.hpp"
+#include "server/devtools/broker_control.hpp"
+#include "server/devtools/mock_broker.hpp"
 
 #include <fmt/format.h>
 #include <pthread.h>
@@ -40,7 +40,7 @@ Exit codes: 0 stopped by a signal, 1 the broker could not start, 2 usage error.
 
 struct BrokerOptions {
   int brokers = 1;
-  std::vector<kafka::TopicSpec> topics;
+  std::vector<devtools::TopicSpec> topics;
   bool control_stdin = false;
   bool help = false;
 };
@@ -57,7 +57,7 @@ std::optional<int> parse_positive(std::string_view text) {
   return value;
 }
 
-kafka::TopicSpec parse_topic(const std::string& spec) {
+devtools::TopicSpec parse_topic(const std::string& spec) {
   auto colon = spec.rfind(':');
   if (colon == std::string::npos)
     throw usage(fmt::format("--topic '{}': expected NAME:PARTITIONS, e.g. trades:3", spec));
@@ -146,7 +146,7 @@ int run_broker_command(const std::vector<std::string>& args, std::ostream& out, 
   // Block before librdkafka starts its threads, so they inherit the mask and only sigwait sees
   // the signal.
   StopSignals signals;
-  kafka::MockBroker broker;
+  devtools::MockBroker broker;
   try {
     out << "bootstrap: " << broker.start(opts.brokers, opts.topics) << "\n" << std::flush;
   } catch (const Error& e) {
@@ -154,7 +154,7 @@ int run_broker_command(const std::vector<std::string>& args, std::ostream& out, 
     return e.code() == ErrorCode::kUsage ? 2 : 1;
   }
   // Started after the mask is set, so the reader thread never takes the stop signals either.
-  std::optional<ControlReader> control;
+  std::optional<devtools::ControlReader> control;
   if (opts.control_stdin) control.emplace(broker, STDIN_FILENO, out);
   int sig = signals.wait();
   if (control) control->stop();

@@ -7,10 +7,11 @@
 #include "server/cli/gen_command.hpp"
 #include "server/cli/serve_command.hpp"
 #include "server/cli/status_command.hpp"
+#include "server/jobs/job_conflicts.hpp"
+#include "server/jobs/job_error.hpp"
 #include "server/kafka/property_check.hpp"
-#include "server/run/job_conflicts.hpp"
-#include "server/run/job_error.hpp"
-#include "server/run/job_runner.hpp"
+#include "server/plan/job_plan.hpp"
+#include "server/run/file_run.hpp"
 
 #include <fmt/format.h>
 

@@ -1,12 +1,13 @@
 #include "server/cli/demo_command.hpp"
 
 #include "config/server_config.hpp"
+#include "server/app/daemon.hpp"
 #include "server/cli/gen_command.hpp"
 #include "server/cli/listen_option.hpp"
 #include "server/cli/serve_command.hpp"
-#include "server/daemon/daemon.hpp"
-#include "server/demo/scenarios.hpp"
-#include "server/kafka/generator.hpp"
+#include "server/devtools/embedded_kafka.hpp"
+#include "server/devtools/generator.hpp"
+#include "server/devtools/scenarios.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -48,10 +49,10 @@ bool parse_number(const std::string& v, T& out) {
 }
 
 // Produces one scenario's records at `rate` until `stop`, in one-second chunks.
-void generate(const demo::Scenario& s, std::string bootstrap, double rate,
+void generate(const devtools::Scenario& s, std::string bootstrap, double rate,
               const std::atomic<bool>& stop) {
   try {
-    kafka::TopicGenerator gen(s, bootstrap, lower(s.id) + "-in", {{"compression.type", "lz4"}});
+    devtools::TopicGenerator gen(s, bootstrap, lower(s.id) + "-in", {{"compression.type", "lz4"}});
     int64_t next = 0;
     auto chunk = static_cast<int64_t>(std::max(1.0, rate));
     while (!stop.load()) {
@@ -74,7 +75,7 @@ int run_demo_command(const std::vector<std::string>& args, std::ostream& out, st
   std::string log_level = "info";
   LogFormat log_format = LogFormat::kText;
   DaemonOptions options;
-  options.embedded_kafka = true;
+  options.embedded_kafka = std::make_shared<devtools::MockEmbeddedKafka>();
   options.status_interval_s = 1;
   options.http_fallback_to_free_port = true;
   auto usage = [&](const std::string& msg) {
@@ -98,9 +99,9 @@ int run_demo_command(const std::vector<std::string>& args, std::ostream& out, st
       while (start <= v.size()) {
         size_t comma = std::min(v.find(',', start), v.size());
         std::string id = v.substr(start, comma - start);
-        if (demo::find_scenario(id) == nullptr)
+        if (devtools::find_scenario(id) == nullptr)
           return usage(fmt::format("unknown scenario '{}' (S0, S1, S2, S3a, S3b)", id));
-        ids.push_back(demo::find_scenario(id)->id);
+        ids.push_back(devtools::find_scenario(id)->id);
         start = comma + 1;
       }
     } else if (a == "--rate") {
@@ -154,7 +155,7 @@ int run_demo_command(const std::vector<std::string>& args, std::ostream& out, st
     out << fmt::format("demo: jobs in {}; generating {} records/s per scenario; Ctrl-C stops\n",
                        server.jobs_dir, rate);
     for (const auto& id : ids) {
-      generators.emplace_back(generate, std::cref(*demo::find_scenario(id)), bootstrap, rate,
+      generators.emplace_back(generate, std::cref(*devtools::find_scenario(id)), bootstrap, rate,
                               std::cref(stop));
     }
   };

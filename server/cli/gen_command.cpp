@@ -1,8 +1,8 @@
 #include "server/cli/gen_command.hpp"
 
 #include "common/error.hpp"
-#include "server/demo/scenarios.hpp"
-#include "server/kafka/generator.hpp"
+#include "server/devtools/generator.hpp"
+#include "server/devtools/scenarios.hpp"
 
 #include <fmt/format.h>
 
@@ -49,14 +49,14 @@ broker reachable, delivery errors), 2 usage error.
 constexpr auto kReachTimeout = std::chrono::seconds(10);
 
 struct GenOptions {
-  const demo::Scenario* scenario = nullptr;
+  const devtools::Scenario* scenario = nullptr;
   std::optional<int64_t> records;
   int64_t first = 0;
   std::string out;
   std::string bootstrap;
   std::string topic;
   double rate = 0;
-  kafka::ProducerProperties properties;
+  devtools::ProducerProperties properties;
   bool print_job = false;
   bool help = false;
 };
@@ -80,8 +80,8 @@ std::string lower(std::string s) {
   return s;
 }
 
-const demo::Scenario& scenario_named(const std::string& id) {
-  if (const auto* s = demo::find_scenario(id)) return *s;
+const devtools::Scenario& scenario_named(const std::string& id) {
+  if (const auto* s = devtools::find_scenario(id)) return *s;
   throw usage(fmt::format("--scenario '{}': expected one of S0, S1, S2, S3a, S3b", id));
 }
 
@@ -146,7 +146,7 @@ GenOptions parse_args(const std::vector<std::string>& args) {
   return o;
 }
 
-std::string default_topic(const demo::Scenario& s) {
+std::string default_topic(const devtools::Scenario& s) {
   return lower(s.id) + "-in";
 }
 
@@ -187,7 +187,7 @@ double rate_of(uint64_t records, double seconds) {
 
 int write_records(const GenOptions& o, std::ostream& err) {
   auto start = std::chrono::steady_clock::now();
-  uint64_t bytes = kafka::write_file(*o.scenario, o.out, o.first, *o.records);
+  uint64_t bytes = devtools::write_file(*o.scenario, o.out, o.first, *o.records);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   err << fmt::format("sluice gen: {}: {} records ({} bytes) to {} in {:.3f} s ({:.0f} records/s)\n",
                      o.scenario->id, *o.records, bytes, o.out, seconds,
@@ -197,9 +197,9 @@ int write_records(const GenOptions& o, std::ostream& err) {
 
 int produce_records(const GenOptions& o, std::ostream& err) {
   std::string topic = o.topic.empty() ? default_topic(*o.scenario) : o.topic;
-  kafka::TopicGenerator gen(*o.scenario, o.bootstrap, topic, o.properties);
+  devtools::TopicGenerator gen(*o.scenario, o.bootstrap, topic, o.properties);
   gen.check_reachable(kReachTimeout);
-  kafka::GenerateStats s;
+  devtools::GenerateStats s;
   {
     StopOnSignal signals;
     s = gen.produce(o.first, *o.records, o.rate, g_stop);
@@ -220,7 +220,7 @@ int produce_records(const GenOptions& o, std::ostream& err) {
 
 std::string scenario_job_yaml(const std::string& id, const std::string& topic,
                               const std::string& bootstrap) {
-  const demo::Scenario& s = scenario_named(id);
+  const devtools::Scenario& s = scenario_named(id);
   std::string name = lower(s.id);
   std::string yaml = fmt::format("# {}: {} (generate the input with `sluice gen --scenario {}`)\n",
                                  s.id, s.title, s.id);

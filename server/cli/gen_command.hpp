@@ -1,6 +1,6 @@
 #pragma once
 // `sluice gen`: the scenario data generator on the command line. Writes records of a benchmark
-// scenario (server/demo/scenarios.hpp) as a JSON Lines file, produces them to a Kafka topic
+// scenario (server/devtools/scenarios.hpp) as a JSON Lines file, produces them to a Kafka topic
 // (server/kafka/TopicGenerator), or prints a ready Kafka job file for the scenario.
 //
 //   sluice gen --scenario ID --records N [--first I] --out FILE

@@ -1,8 +1,9 @@
 #include "server/cli/serve_command.hpp"
 
 #include "config/server_config.hpp"
+#include "server/app/daemon.hpp"
 #include "server/cli/listen_option.hpp"
-#include "server/daemon/daemon.hpp"
+#include "server/devtools/embedded_kafka.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -67,7 +68,7 @@ int run_serve_command(const std::vector<std::string>& args, std::ostream& out, s
       return 0;
     }
     if (a == "--embedded-kafka") {
-      options.embedded_kafka = true;
+      options.embedded_kafka = std::make_shared<devtools::MockEmbeddedKafka>();
       continue;
     }
     if (a != "--config" && a != "--status-interval" && a != "--threads" && a != "--log-level" &&

@@ -1,7 +1,7 @@
 #pragma once
 // `sluice serve --config sluice.yaml [--embedded-kafka] [--status-interval SECONDS]
 // [--threads N] [--log-level LEVEL] [--log-format text|json]`: parses its options, loads the server
-// config and runs the daemon (server/daemon/daemon.hpp) until SIGTERM/SIGINT. Logs go to stderr;
+// config and runs the daemon (server/app/daemon.hpp) until SIGTERM/SIGINT. Logs go to stderr;
 // stdout carries the embedded broker's `bootstrap:` line and the status lines.
 
 #include "server/cli/log_format.hpp"

@@ -4,6 +4,7 @@
 #include "format/json.hpp"
 #include "server/http/http_message.hpp"
 #include "server/http/request_guard.hpp"
+#include "server/http/request_target.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -30,52 +31,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 1;  // after the leading '/'
-  while (i <= path.size()) {
-    size_t slash = std::min(path.find('/', i), path.size());
-    out.push_back(path.substr(i, slash - i));
-    i = slash + 1;
-  }
-  return out;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes one path segment; nullopt on a malformed escape.
-std::optional<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
 
 struct Route {
   std::string method;
@@ -413,15 +368,13 @@ Response HttpServer::Impl::dispatch(Request& req) const {
   if (q != std::string::npos) req.query = req.target.substr(q + 1);
   if (raw.empty() || raw[0] != '/')
     return Response::error(400, "bad request target: expected an absolute path");
-  auto raw_segments = split_path(raw);
-  std::vector<std::string> segments;
+  auto decoded = decode_path(raw);
+  if (!decoded) return Response::error(400, "bad request target: malformed percent-encoding");
+  std::vector<std::string> segments = std::move(*decoded);
   req.path.clear();
-  for (auto s : raw_segments) {
-    auto d = percent_decode(s);
-    if (!d) return Response::error(400, "bad request target: malformed percent-encoding");
+  for (const auto& segment : segments) {
     req.path += '/';
-    req.path += *d;
-    segments.push_back(std::move(*d));
+    req.path += segment;
   }
   std::vector<std::string> allowed;
   for (const auto& route : routes) {
@@ -469,9 +422,9 @@ HttpServer::~HttpServer() {
 
 void HttpServer::handle(std::string method, std::string pattern, Handler handler) {
   SLUICE_ASSERT(!pattern.empty() && pattern[0] == '/');
-  Route r{std::move(method), std::move(pattern), {}, std::move(handler)};
-  for (auto s : split_path(r.pattern))
-    r.segments.emplace_back(s);
+  auto segments = decode_path(pattern);
+  SLUICE_ASSERT(segments);
+  Route r{std::move(method), std::move(pattern), std::move(*segments), std::move(handler)};
   impl_->routes.push_back(std::move(r));
 }
 

@@ -4,7 +4,7 @@
 #include "format/json.hpp"
 #include "server/http/admin_api.hpp"
 #include "server/http/request_guard.hpp"
-#include "server/run/job_error.hpp"
+#include "server/jobs/job_error.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>

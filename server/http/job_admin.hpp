@@ -10,7 +10,7 @@
 //                              {"error", "issues": [...]} when invalid; 409 when another file
 //                              already defines a job of that name, or when a running job uses one
 //                              of its consumer groups or its repartition topic
-//                              (server/run/job_conflicts.hpp; the message names that job and its
+//                              (server/jobs/job_conflicts.hpp; the message names that job and its
 //                              file).
 //   DELETE /jobs/{name}        removes the job's file and rescans: 202 {"status": "stopping"}
 //                              (the job drains and commits as when its file is deleted); 404.
@@ -26,8 +26,8 @@
 // Threading: the handlers run on the connections' strands, possibly at once; they only call the
 // JobManager's thread-safe methods and write files with unique temporary names.
 
-#include "server/daemon/job_manager.hpp"
 #include "server/http/http_server.hpp"
+#include "server/jobs/job_manager.hpp"
 
 #include <optional>
 #include <string>

@@ -1,7 +1,7 @@
 #include "server/kafka/kafka_job.hpp"
 
 #include "server/kafka/job_stage.hpp"
-#include "server/run/job_runner.hpp"
+#include "server/plan/job_plan.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -10,21 +10,6 @@
 
 namespace sluice::server::kafka {
 namespace {
-
-// The output columns making the record key: sink.key, else the GROUP BY columns.
-std::vector<size_t> key_columns(const config::JobConfig& job, const exec::Query& q) {
-  if (job.sink.key.empty()) return q.key_output_columns();
-  std::vector<size_t> cols;
-  for (const auto& name : job.sink.key) {
-    for (size_t c = 0; c < q.output_columns().size(); ++c) {
-      if (q.output_columns()[c].name == name) {
-        cols.push_back(c);
-        break;
-      }
-    }
-  }
-  return cols;
-}
 
 // The query stage of a repartitioned job reads the repartition topic in its own group.
 std::shared_ptr<const config::JobConfig> query_stage_config(const config::JobConfig& job,

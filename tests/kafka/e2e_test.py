@@ -172,13 +172,13 @@ class Ctx:
             self.broker.create_topic(name, partitions)
         return self.broker
 
-    def start_daemon(self, label="d1", threads=2):
+    def start_daemon(self, label="d1", threads=2, args=()):
         """Starts `sluice serve` on this case's jobs dir (all daemons share it, so they join the
         same consumer groups); its log is DIR/<label>.log (appended across restarts)."""
         config = h.write_server_config(os.path.join(self.dir, f"{label}.yaml"),
                                        self.broker.bootstrap, self.jobs_dir, threads=threads,
                                        state_dir=os.path.join(self.dir, f"state-{label}"))
-        d = h.Daemon(self.sluice, config, os.path.join(self.dir, f"{label}.log")).start()
+        d = h.Daemon(self.sluice, config, os.path.join(self.dir, f"{label}.log"), args).start()
         self.daemons.append(d)
         return d
 
@@ -524,7 +524,7 @@ def test_hot_reload(ctx):
     rows = [h.read_jsonl(p) for p in parts]
     ctx.start_broker(topics=[("orders", 3), ("a-out", 3), ("a-out2", 3), ("b-out", 3)])
     ctx.write_job("a.yaml", kafka_job("a", sc, "orders", "a-out"))
-    d = ctx.start_daemon()
+    d = ctx.start_daemon(args=["--status-interval", "0.5"])
     wait_assigned(d, "a", "orders")
     ctx.produce("orders", parts[0], key_field=sc["key"])
     check(h.multiset_equal(rows[0], values(ctx.consume("a-out", min_records=len(rows[0])))),
@@ -579,7 +579,15 @@ def test_hot_reload(ctx):
     if any(re.search(unaffected, line) for line in d.log()[mark:].splitlines()):
         raise AssertionError("removing b stopped a")
     stop_cleanly(d)
-    return "add, change, remove ok"
+    # The status lines' rates (--status-interval) stay plausible across the reload, which
+    # restarted job a with its counts from zero.
+    rates = [float(v) * {"": 1, "K": 1e3, "M": 1e6}[unit]
+             for v, unit in re.findall(r" (?:in|out) +([0-9.]+)([KM]?)/s", d.log())]
+    if not rates:
+        raise AssertionError("no status lines in the daemon's output")
+    if max(rates) > 1e7:
+        raise AssertionError(f"a status line shows {max(rates):.3g} records/s across the reload")
+    return f"add, change, remove ok; {len(rates)} status rates, the largest {max(rates):.0f}/s"
 
 
 def test_invalid_job(ctx):

@@ -156,16 +156,18 @@ class Broker:
 class Daemon:
     """`sluice serve --config FILE` with stderr to a log file."""
 
-    def __init__(self, sluice, config_path, log_path):
+    def __init__(self, sluice, config_path, log_path, args=()):
         self.sluice = sluice
         self.config_path = config_path
         self.log_path = log_path
+        self.args = list(args)
         self.proc = None
 
     def start(self):
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([self.sluice, "serve", "--config", self.config_path],
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            self.proc = subprocess.Popen(
+                [self.sluice, "serve", "--config", self.config_path, *self.args],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         return self
 
     def alive(self):

@@ -2,7 +2,7 @@
 
 #include "common/error.hpp"
 #include "config/job_config.hpp"
-#include "server/run/job_runner.hpp"
+#include "server/run/file_run.hpp"
 
 #include <simdjson.h>
 

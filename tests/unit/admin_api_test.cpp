@@ -7,13 +7,13 @@
 #include "common/error.hpp"
 #include "config/server_config.hpp"
 #include "server/cli/status_command.hpp"
-#include "server/daemon/job_manager.hpp"
+#include "server/devtools/mock_broker.hpp"
 #include "server/http/http_client.hpp"
 #include "server/http/http_server.hpp"
 #include "server/http/job_admin.hpp"
 #include "server/http/request_guard.hpp"
+#include "server/jobs/job_manager.hpp"
 #include "server/kafka/kafka_job.hpp"
-#include "server/kafka/mock_broker.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -426,7 +426,7 @@ TEST_CASE("admin: 409 for a name another file defines; DELETE removes the file a
 
 TEST_CASE("POST /jobs: 409 for a consumer group a running job uses; 400 for a bad name",
           "[admin][kafka]") {
-  kafka::MockBroker broker;
+  devtools::MockBroker broker;
   std::string bootstrap = broker.start(1, {{"tb", 1}});
   TempDir dir;
   const std::string b_job =
@@ -499,7 +499,7 @@ TEST_CASE("POST /jobs: 409 for a consumer group a running job uses; 400 for a ba
 
 TEST_CASE("KafkaJob::pause: nothing is read while paused, everything arrives after resume",
           "[kafka][admin]") {
-  kafka::MockBroker broker;
+  devtools::MockBroker broker;
   std::string bootstrap = broker.start(1, {{"in", 2}, {"out", 2}});
   kafka_testing::Producer producer(bootstrap);
   auto produce = [&](int first, int n) {

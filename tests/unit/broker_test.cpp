@@ -4,7 +4,7 @@
 
 #include "common/error.hpp"
 #include "server/cli/cli.hpp"
-#include "server/kafka/mock_broker.hpp"
+#include "server/devtools/mock_broker.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -18,8 +18,8 @@
 
 namespace {
 
-using sluice::server::kafka::MockBroker;
-using sluice::server::kafka::TopicSpec;
+using sluice::server::devtools::MockBroker;
+using sluice::server::devtools::TopicSpec;
 namespace kt = sluice::kafka_testing;
 using namespace std::chrono_literals;
 

@@ -6,10 +6,10 @@
 // may reach the jobs directory. The client is a blocking Asio socket with a deadline.
 
 #include "config/server_config.hpp"
-#include "server/daemon/job_manager.hpp"
 #include "server/http/admin_api.hpp"
 #include "server/http/http_server.hpp"
 #include "server/http/job_admin.hpp"
+#include "server/jobs/job_manager.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>

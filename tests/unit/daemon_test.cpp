@@ -3,10 +3,11 @@
 // counts, commits).
 
 #include "config/job_config.hpp"
+#include "server/app/status_printer.hpp"
+#include "server/devtools/mock_broker.hpp"
 #include "server/kafka/kafka_job.hpp"
-#include "server/kafka/mock_broker.hpp"
 #include "server/pipeline/record_key.hpp"
-#include "server/run/job_runner.hpp"
+#include "server/plan/job_plan.hpp"
 #include "server/status/job_status.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -137,7 +138,7 @@ TEST_CASE("a keyed query repartitions unless the source is partitioned by a subs
 
 TEST_CASE("a Kafka job writes output and dead letters with headers, counts, and commits",
           "[kafka][daemon]") {
-  server::kafka::MockBroker broker;
+  server::devtools::MockBroker broker;
   std::string bootstrap = broker.start(1, {{"in", 2}, {"out", 2}, {"out.dlq", 1}});
 
   // 100 records over 2 partitions: 3 do not decode, 2 divide by zero.
@@ -217,7 +218,7 @@ TEST_CASE("a Kafka job writes output and dead letters with headers, counts, and 
 
 TEST_CASE("on_error: fail stops the job and never commits past the failing record",
           "[kafka][daemon]") {
-  server::kafka::MockBroker broker;
+  server::devtools::MockBroker broker;
   std::string bootstrap = broker.start(1, {{"in", 1}, {"out", 1}});
   kafka_testing::Producer producer(bootstrap);
   for (int i = 0; i < 40; ++i)
@@ -246,7 +247,7 @@ TEST_CASE("on_error: fail stops the job and never commits past the failing recor
 }
 
 TEST_CASE("backpressure pauses a partition and loses nothing", "[kafka][daemon]") {
-  server::kafka::MockBroker broker;
+  server::devtools::MockBroker broker;
   std::string bootstrap = broker.start(1, {{"in", 2}, {"out", 2}});
   kafka_testing::Producer producer(bootstrap);
   const int n = 6000;
@@ -279,4 +280,35 @@ TEST_CASE("backpressure pauses a partition and loses nothing", "[kafka][daemon]"
   for (const auto& r : out)
     distinct.insert(r.value);
   CHECK(distinct.size() == size_t(n));
+}
+
+TEST_CASE("status line: rates over the interval, from zero again when the job restarted",
+          "[daemon]") {
+  server::JobStatus s;
+  s.name = "j";
+  s.state = server::JobState::kRunning;
+  s.generation = 1;
+  s.counts.records_in = 3000;
+  s.counts.records_out = 1000;
+  server::StatusBaseline last;
+  last.generation = 1;
+  last.counts.records_in = 1000;
+  last.counts.records_out = 500;
+  std::string line = server::status_line(s, last, 2.0);
+  CHECK_THAT(line, Catch::Contains("in    1.0K/s"));
+  CHECK_THAT(line, Catch::Contains("out     250/s"));
+  // A hot reload restarts the job: its counts start from zero again (and its generation moves).
+  s.generation = 2;
+  s.counts.records_in = 400;
+  s.counts.records_out = 100;
+  last.counts.records_in = 3000;
+  last.counts.records_out = 1000;
+  line = server::status_line(s, last, 2.0);
+  INFO(line);
+  CHECK_THAT(line, Catch::Contains("in     200/s"));
+  CHECK_THAT(line, Catch::Contains("out      50/s"));
+  // Counts going back without a new generation are a restart too.
+  s.generation = 1;
+  line = server::status_line(s, last, 2.0);
+  CHECK_THAT(line, Catch::Contains("in     200/s"));
 }

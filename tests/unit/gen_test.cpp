@@ -1,5 +1,5 @@
 // The scenario data generator: file output (`write_file`, `sluice gen --out`) byte-identical to the
-// scenarios' JSON lines, the record keys, the printed job files (load + check_job), `sluice gen`
+// scenarios' JSON lines, the record keys, the printed job files (load + compile_job), `sluice gen`
 // usage errors, and TopicGenerator against the in-process mock broker: keyed produce to a
 // 4-partition topic read back with a plain consumer, pacing, stop, and counted delivery errors.
 
@@ -7,10 +7,10 @@
 #include "config/job_config.hpp"
 #include "server/cli/cli.hpp"
 #include "server/cli/gen_command.hpp"
-#include "server/demo/scenarios.hpp"
-#include "server/kafka/generator.hpp"
-#include "server/kafka/mock_broker.hpp"
-#include "server/run/job_runner.hpp"
+#include "server/devtools/generator.hpp"
+#include "server/devtools/mock_broker.hpp"
+#include "server/devtools/scenarios.hpp"
+#include "server/plan/job_plan.hpp"
 
 #include <catch2/catch.hpp>
 #include <unistd.h>
@@ -28,11 +28,11 @@
 
 namespace {
 
-namespace demo = sluice::server::demo;
+namespace devtools = sluice::server::devtools;
 namespace kt = sluice::kafka_testing;
-using sluice::server::kafka::GenerateStats;
-using sluice::server::kafka::MockBroker;
-using sluice::server::kafka::TopicGenerator;
+using sluice::server::devtools::GenerateStats;
+using sluice::server::devtools::MockBroker;
+using sluice::server::devtools::TopicGenerator;
 using namespace std::chrono_literals;
 
 std::filesystem::path temp_file(const std::string& name) {
@@ -49,7 +49,7 @@ std::string read_all(const std::filesystem::path& p) {
   return s.str();
 }
 
-std::string json_lines(const demo::Scenario& s, int64_t first, int64_t count) {
+std::string json_lines(const devtools::Scenario& s, int64_t first, int64_t count) {
   std::string text;
   for (int64_t i = first; i < first + count; ++i) {
     s.append_json(i, text);
@@ -58,7 +58,7 @@ std::string json_lines(const demo::Scenario& s, int64_t first, int64_t count) {
   return text;
 }
 
-std::string json_of(const demo::Scenario& s, int64_t i) {
+std::string json_of(const devtools::Scenario& s, int64_t i) {
   std::string v;
   s.append_json(i, v);
   return v;
@@ -74,11 +74,11 @@ std::tuple<int, std::string, std::string> gen_cli(std::vector<const char*> args)
 }  // namespace
 
 TEST_CASE("write_file writes the scenarios' JSON lines byte for byte", "[gen]") {
-  for (const auto& s : demo::all_scenarios()) {
+  for (const auto& s : devtools::all_scenarios()) {
     INFO("scenario " << s.id);
     auto path = temp_file(s.id + ".jsonl");
     std::string expected = json_lines(s, 7, 3000);
-    uint64_t bytes = sluice::server::kafka::write_file(s, path.string(), 7, 3000);
+    uint64_t bytes = sluice::server::devtools::write_file(s, path.string(), 7, 3000);
     CHECK(bytes == expected.size());
     CHECK(read_all(path) == expected);
   }
@@ -89,15 +89,15 @@ TEST_CASE("write_file writes the scenarios' JSON lines byte for byte", "[gen]") 
   CHECK(code == 0);
   CHECK(out.empty());
   CHECK(err.find("2500 records") != std::string::npos);
-  CHECK(read_all(path) == json_lines(*demo::find_scenario("S3a"), 100, 2500));
+  CHECK(read_all(path) == json_lines(*devtools::find_scenario("S3a"), 100, 2500));
   CHECK(std::get<0>(gen_cli({"--scenario", "S0", "--records", "0", "--out", path.c_str()})) == 0);
   CHECK(read_all(path).empty());
   std::filesystem::remove_all(path.parent_path());
 }
 
 TEST_CASE("write_file reports an unwritable path", "[gen]") {
-  const auto& s0 = *demo::find_scenario("S0");
-  CHECK_THROWS_AS(sluice::server::kafka::write_file(s0, "/nonexistent-dir/x.jsonl", 0, 10),
+  const auto& s0 = *devtools::find_scenario("S0");
+  CHECK_THROWS_AS(sluice::server::devtools::write_file(s0, "/nonexistent-dir/x.jsonl", 0, 10),
                   sluice::Error);
   auto [code, out, err] =
       gen_cli({"--scenario", "S0", "--records", "10", "--out", "/nonexistent-dir/x.jsonl"});
@@ -108,12 +108,12 @@ TEST_CASE("write_file reports an unwritable path", "[gen]") {
 TEST_CASE("scenario keys are the key column's text", "[gen]") {
   const std::map<std::string, std::string> key_column = {
       {"S0", ""}, {"S1", "symbol"}, {"S2", "symbol"}, {"S3a", "trader_id"}, {"S3b", "trader_id"}};
-  REQUIRE(demo::all_scenarios().size() == key_column.size());
-  for (const auto& s : demo::all_scenarios()) {
+  REQUIRE(devtools::all_scenarios().size() == key_column.size());
+  for (const auto& s : devtools::all_scenarios()) {
     INFO("scenario " << s.id);
     CHECK(s.key_column == key_column.at(s.id));
     CHECK(s.keyed() == !s.key_column.empty());
-    CHECK(demo::find_scenario(s.id) == &s);
+    CHECK(devtools::find_scenario(s.id) == &s);
     for (int64_t i : {0, 1, 19, 20, 199, 200, 12345}) {
       std::string_view key = s.key(i);
       if (!s.keyed()) {
@@ -125,19 +125,19 @@ TEST_CASE("scenario keys are the key column's text", "[gen]") {
       CHECK(json_of(s, i).find(field) != std::string::npos);
     }
   }
-  CHECK(demo::find_scenario("S2")->key(201) == "SYM1");
-  CHECK(demo::find_scenario("S3b")->key(21) == "TRADER1");
-  CHECK(demo::find_scenario("S4") == nullptr);
+  CHECK(devtools::find_scenario("S2")->key(201) == "SYM1");
+  CHECK(devtools::find_scenario("S3b")->key(21) == "TRADER1");
+  CHECK(devtools::find_scenario("S4") == nullptr);
 }
 
-TEST_CASE("printed job files load and pass check_job", "[gen]") {
-  for (const auto& s : demo::all_scenarios()) {
+TEST_CASE("printed job files load and compile", "[gen]") {
+  for (const auto& s : devtools::all_scenarios()) {
     INFO("scenario " << s.id);
     auto [code, yaml, err] = gen_cli({"--scenario", s.id.c_str(), "--print-job"});
     REQUIRE(code == 0);
     INFO(yaml);
     sluice::config::JobConfig job = sluice::config::load_job_text(yaml, s.id + ".yaml");
-    CHECK_NOTHROW(sluice::server::check_job(job));
+    CHECK_NOTHROW(sluice::server::compile_job(job));
     CHECK(job.source.type == "kafka");
     CHECK(job.source.name == s.source);
     CHECK(job.sql == s.sql + "\n");
@@ -167,7 +167,7 @@ TEST_CASE("printed job files load and pass check_job", "[gen]") {
   CHECK(yaml.find("# brokers: the server config's kafka map sets them (bootstrap.servers: "
                   "'127.0.0.1:9092,127.0.0.1:9093')\n") != std::string::npos);
   CHECK(job.kafka == sluice::config::KafkaProperties{{"auto.offset.reset", "earliest"}});
-  CHECK_NOTHROW(sluice::server::check_job(job));
+  CHECK_NOTHROW(sluice::server::compile_job(job));
 }
 
 TEST_CASE("sluice gen usage errors exit 2", "[gen][cli]") {
@@ -208,7 +208,7 @@ TEST_CASE("TopicGenerator produces keyed S2 records to a 4-partition topic", "[k
   constexpr int64_t kFirst = 1000;
   MockBroker broker;
   std::string bootstrap = broker.start(1, {{"s2-in", kPartitions}});
-  const demo::Scenario& s2 = *demo::find_scenario("S2");
+  const devtools::Scenario& s2 = *devtools::find_scenario("S2");
   std::atomic<bool> stop{false};
   TopicGenerator gen(s2, bootstrap, "s2-in");
   gen.check_reachable(5s);
@@ -244,7 +244,7 @@ TEST_CASE("TopicGenerator produces keyed S2 records to a 4-partition topic", "[k
 TEST_CASE("TopicGenerator sends S0 with a null key, paces, and stops", "[kafka][gen]") {
   MockBroker broker;
   std::string bootstrap = broker.start(1, {{"s0-in", 1}});
-  const demo::Scenario& s0 = *demo::find_scenario("S0");
+  const devtools::Scenario& s0 = *devtools::find_scenario("S0");
   TopicGenerator gen(s0, bootstrap, "s0-in");
   std::atomic<bool> stop{false};
   auto start = std::chrono::steady_clock::now();
@@ -274,7 +274,7 @@ TEST_CASE("TopicGenerator counts undeliverable records and reports unreachable b
   MockBroker broker;
   std::string bootstrap = broker.start(1, {});
   broker.stop();  // nothing listens on that port any more
-  const demo::Scenario& s2 = *demo::find_scenario("S2");
+  const devtools::Scenario& s2 = *devtools::find_scenario("S2");
   TopicGenerator gen(s2, bootstrap, "s2-in", {{"message.timeout.ms", "500"}});
   try {
     gen.check_reachable(500ms);
@@ -304,7 +304,7 @@ TEST_CASE("sluice gen --bootstrap produces and summarises", "[kafka][gen][cli]")
         std::string::npos);
   std::vector<kt::Message> got = kt::consume(bootstrap, "s3-in", 2, 700, 15s);
   REQUIRE(got.size() == 700);
-  const demo::Scenario& s3b = *demo::find_scenario("S3b");
+  const devtools::Scenario& s3b = *devtools::find_scenario("S3b");
   std::multiset<std::string> expected, values;
   for (int64_t i = 50; i < 750; ++i)
     expected.insert(std::string(s3b.key(i)) + " " + json_of(s3b, i));

@@ -4,13 +4,13 @@
 // JobManager (the job already running keeps running; the other file is reported invalid and
 // starts once the first is gone) and by POST /jobs (tests/unit/admin_api_test.cpp).
 
-#include "server/run/job_conflicts.hpp"
+#include "server/jobs/job_conflicts.hpp"
 
 #include "config/server_config.hpp"
 #include "server/cli/cli.hpp"
-#include "server/daemon/job_manager.hpp"
-#include "server/kafka/mock_broker.hpp"
-#include "server/run/job_runner.hpp"
+#include "server/devtools/mock_broker.hpp"
+#include "server/jobs/job_manager.hpp"
+#include "server/plan/job_plan.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -328,7 +328,7 @@ TEST_CASE(
     "daemon: the job running first keeps its group; the conflicting file is invalid until "
     "the other is gone",
     "[conflicts][daemon][kafka]") {
-  kafka::MockBroker broker;
+  devtools::MockBroker broker;
   std::string bootstrap = broker.start(1, {{"ta", 1}, {"tb", 1}, {"tx", 1}, {"ty", 1}});
   TempDir dir;
   auto b = dir.write("b.yaml", stateless_job("b", "tb"));

@@ -1,14 +1,14 @@
 // What a job file may do to the daemon: the allow-list of its kafka: properties
 // (config/job_kafka_properties.*), no secret in any message (substituted values, librdkafka's
 // "Invalid value" texts), no environment for posted jobs (config::posted_job_env), and job files
-// that resolve outside the jobs directory (server/daemon/job_files.*).
+// that resolve outside the jobs directory (server/jobs/job_files.*).
 
 #include "config/env_subst.hpp"
 #include "config/job_config.hpp"
 #include "config/job_kafka_properties.hpp"
 #include "config/server_config.hpp"
 #include "server/cli/cli.hpp"
-#include "server/daemon/job_files.hpp"
+#include "server/jobs/job_files.hpp"
 #include "server/kafka/property_check.hpp"
 #include "server/kafka/rdkafka_conf.hpp"
 

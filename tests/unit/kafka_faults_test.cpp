@@ -3,8 +3,8 @@
 // lands in (in = accepted + filtered + late + replayed + dead-lettered + skipped + failed).
 
 #include "config/job_config.hpp"
+#include "server/devtools/mock_broker.hpp"
 #include "server/kafka/kafka_job.hpp"
-#include "server/kafka/mock_broker.hpp"
 
 #include <catch2/catch.hpp>
 #include <librdkafka/rdkafka.h>
@@ -72,7 +72,7 @@ std::string big_string(size_t n) {
 
 TEST_CASE("a backpressure-paused partition that is revoked and assigned again resumes",
           "[kafka][faults]") {
-  server::kafka::MockBroker broker;
+  server::devtools::MockBroker broker;
   std::string bootstrap = broker.start(1, {{"in", 2}, {"out", 2}});
   Producer producer(bootstrap);
   const int n = 2000;
@@ -122,7 +122,7 @@ TEST_CASE("a backpressure-paused partition that is revoked and assigned again re
 
 TEST_CASE("a record too large to produce is dead-lettered truncated, skipped or fails the job",
           "[kafka][faults]") {
-  server::kafka::MockBroker broker;
+  server::devtools::MockBroker broker;
   std::string bootstrap = broker.start(1, {{"in", 1}, {"out", 1}, {"dlq", 1}});
   {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -243,7 +243,7 @@ TEST_CASE("a record too large to produce is dead-lettered truncated, skipped or 
 }
 
 TEST_CASE("late records dead-lettered count as late only", "[kafka][faults]") {
-  server::kafka::MockBroker broker;
+  server::devtools::MockBroker broker;
   std::string bootstrap = broker.start(1, {{"in", 1}, {"out", 1}, {"dlq", 1}});
   Producer producer(bootstrap);
   // Windows of 10 s; the watermark passes 20 s before the two late records arrive.
@@ -273,7 +273,7 @@ TEST_CASE("late records dead-lettered count as late only", "[kafka][faults]") {
 }
 
 TEST_CASE("a failed batch counts the output that was delivered", "[kafka][faults]") {
-  server::kafka::MockBroker broker;
+  server::devtools::MockBroker broker;
   std::string bootstrap = broker.start(1, {{"in", 1}, {"out", 1}});
   Producer producer(bootstrap);
   for (int i = 0; i < 40; ++i)

@@ -6,7 +6,7 @@
 
 #include "config/job_config.hpp"
 #include "server/pipeline/partition_pipeline.hpp"
-#include "server/run/job_runner.hpp"
+#include "server/plan/job_plan.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>

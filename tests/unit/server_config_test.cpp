@@ -6,7 +6,7 @@
 #include "config/env_subst.hpp"
 #include "config/job_config.hpp"
 #include "server/cli/cli.hpp"
-#include "server/run/job_runner.hpp"
+#include "server/run/file_run.hpp"
 
 #include <catch2/catch.hpp>
 #include <unistd.h>

@@ -1,6 +1,6 @@
-#include "server/run/job_conflicts.hpp"
+#include "server/jobs/job_conflicts.hpp"
 
-#include "server/run/job_runner.hpp"
+#include "server/plan/job_plan.hpp"
 
 #include <fmt/format.h>
 

@@ -2,7 +2,7 @@
 // The seed benchmark scenarios of issue 3 (S0..S3b): the original system's queries and data
 // generators (record i = 0..N-1), as typed rows for the engine-only path and as JSON Lines for the
 // full path, plus the Kafka record key each record is produced with. One copy shared by the
-// benchmark (perf/), `sluice gen` (server/kafka/generator.hpp), the live demo and the tests.
+// benchmark (perf/), `sluice gen` (server/devtools/generator.hpp), the live demo and the tests.
 // Lifecycle: built once on first use of `all_scenarios()`, immutable afterwards.
 // Threading: read-only from any thread.
 
@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-namespace sluice::server::demo {
+namespace sluice::server::devtools {
 
 struct Scenario {
   std::string id;      // "S0"
@@ -51,4 +51,4 @@ const Scenario* find_scenario(std::string_view id);
 // S0, S1, S2, S3a, S3b in that order.
 const std::vector<Scenario>& all_scenarios();
 
-}  // namespace sluice::server::demo
+}  // namespace sluice::server::devtools

@@ -15,7 +15,7 @@
 // Threading: the reader thread is the only caller of the broker's fault-injection methods and the
 // only writer to `out` while it runs; the owner must not touch either until `stop()` returns.
 
-#include "server/kafka/mock_broker.hpp"
+#include "server/devtools/mock_broker.hpp"
 
 #include <atomic>
 #include <ostream>
@@ -23,17 +23,17 @@
 #include <string_view>
 #include <thread>
 
-namespace sluice::server {
+namespace sluice::server::devtools {
 
 // Runs one command line against `broker`; returns the answer line without the newline. Blank
 // lines and lines starting with '#' return an empty string (no answer).
-std::string run_control_command(kafka::MockBroker& broker, std::string_view line);
+std::string run_control_command(MockBroker& broker, std::string_view line);
 
 class ControlReader {
  public:
   static constexpr int kPollMillis = 100;
 
-  ControlReader(kafka::MockBroker& broker, int fd, std::ostream& out);
+  ControlReader(MockBroker& broker, int fd, std::ostream& out);
   ~ControlReader();
   ControlReader(const ControlReader&) = delete;
   ControlReader& operator=(const ControlReader&) = delete;
@@ -45,11 +45,11 @@ class ControlReader {
   void run();
   void handle_lines(std::string& pending);
 
-  kafka::MockBroker& broker_;
+  MockBroker& broker_;
   int fd_;
   std::ostream& out_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
 
-}  // namespace sluice::server
+}  // namespace sluice::server::devtools

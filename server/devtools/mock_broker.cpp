@@ -1,4 +1,4 @@
-#include "server/kafka/mock_broker.hpp"
+#include "server/devtools/mock_broker.hpp"
 
 #include "common/error.hpp"
 
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace sluice::server::kafka {
+namespace sluice::server::devtools {
 
 struct MockBroker::Handles {
   rd_kafka_t* rk = nullptr;
@@ -238,4 +238,4 @@ std::string MockBroker::request_error_names() {
   return names_of(kErrors);
 }
 
-}  // namespace sluice::server::kafka
+}  // namespace sluice::server::devtools

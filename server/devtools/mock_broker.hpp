@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-namespace sluice::server::kafka {
+namespace sluice::server::devtools {
 
 // A topic to create at start: its name and partition count (replication factor is
 // min(brokers, 3)). Topics not listed are auto-created on first use by the cluster.
@@ -73,4 +73,4 @@ class MockBroker {
   int brokers_ = 0;
 };
 
-}  // namespace sluice::server::kafka
+}  // namespace sluice::server::devtools

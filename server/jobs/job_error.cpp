@@ -1,4 +1,4 @@
-#include "server/run/job_error.hpp"
+#include "server/jobs/job_error.hpp"
 
 #include <fmt/format.h>
 

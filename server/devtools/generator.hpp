@@ -1,8 +1,8 @@
 #pragma once
-// TopicGenerator: produces a scenario's records (server/demo/scenarios.hpp) to a Kafka topic with
-// its own librdkafka producer: idempotent, linger.ms=5, no compression unless a property asks for
-// it; key = the scenario's key column text (null for an unkeyed scenario), value = the JSON line
-// (no newline), timestamp = CreateTime now. Used by `sluice gen`, the live demo and the tests.
+// TopicGenerator: produces a scenario's records (server/devtools/scenarios.hpp) to a Kafka topic
+// with its own librdkafka producer: idempotent, linger.ms=5, no compression unless a property asks
+// for it; key = the scenario's key column text (null for an unkeyed scenario), value = the JSON
+// line (no newline), timestamp = CreateTime now. Used by `sluice gen`, the live demo and the tests.
 // `write_file` writes the same values as JSON Lines, for `sluice run`.
 //
 // Lifecycle: construct (creates the producer; throws Error kUsage for a bad property), call
@@ -13,7 +13,7 @@
 // thread and serves delivery reports on it; `stop` may be set from any thread (or a signal
 // handler: it is a lock-free atomic) and is checked between records and while waiting.
 
-#include "server/demo/scenarios.hpp"
+#include "server/devtools/scenarios.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-namespace sluice::server::kafka {
+namespace sluice::server::devtools {
 
 // librdkafka property overrides (name, value), applied after the generator's defaults.
 using ProducerProperties = std::vector<std::pair<std::string, std::string>>;
@@ -44,8 +44,8 @@ class TopicGenerator {
  public:
   // `bootstrap` is a bootstrap.servers list. Throws Error kUsage when librdkafka rejects a
   // property, kIo when the producer cannot be created.
-  TopicGenerator(const demo::Scenario& scenario, const std::string& bootstrap, std::string topic,
-                 const ProducerProperties& properties = {});
+  TopicGenerator(const devtools::Scenario& scenario, const std::string& bootstrap,
+                 std::string topic, const ProducerProperties& properties = {});
   ~TopicGenerator();
   TopicGenerator(const TopicGenerator&) = delete;
   TopicGenerator& operator=(const TopicGenerator&) = delete;
@@ -66,7 +66,7 @@ class TopicGenerator {
 
  private:
   struct Handles;
-  const demo::Scenario& scenario_;
+  const devtools::Scenario& scenario_;
   std::string topic_;
   std::string bootstrap_;
   std::unique_ptr<Handles> handles_;
@@ -75,7 +75,7 @@ class TopicGenerator {
 // Writes records first .. first+count-1 of `scenario` to `path` as JSON Lines (each the exact
 // bytes `produce` sends as a value, then '\n'); "-" writes to stdout. Returns the bytes written;
 // throws Error kIo when the file cannot be written.
-uint64_t write_file(const demo::Scenario& scenario, const std::string& path, int64_t first,
+uint64_t write_file(const devtools::Scenario& scenario, const std::string& path, int64_t first,
                     int64_t count);
 
-}  // namespace sluice::server::kafka
+}  // namespace sluice::server::devtools

@@ -39,31 +39,4 @@ struct RunOptions {
 RunStats run_job(const config::JobConfig& job, std::ostream& stdout_sink,
                  const RunOptions& options = {});
 
-// Binds the job's SQL against its source without running it (sluice validate), and checks that
-// `sink.key` names output columns (ConfigError at the key's position) and that a repartitioned
-// job neither reads nor writes its own repartition topic.
-void check_job(const config::JobConfig& job);
-
-// What check_job checks, returning the bound query (the daemon's jobs share it between their
-// partition pipelines).
-std::shared_ptr<const exec::Query> compile_job(const config::JobConfig& job);
-
-// A Kafka job whose query keeps state per key (GROUP BY, PARTITION BY, DISTINCT on plain input
-// columns) while the source is not declared partitioned by (a subset of) those columns: its
-// records are first re-keyed through the internal topic `repartition_topic(job)`.
-bool needs_repartition(const config::JobConfig& job, const exec::Query& query);
-std::string repartition_topic(const config::JobConfig& job);
-// The consumer group of the job's consumer: `group_id`, default the job name.
-std::string consumer_group(const config::JobConfig& job);
-// The consumer group of a repartitioned job's query stage, which reads repartition_topic(job):
-// `<consumer_group>-repartition`.
-std::string repartition_group(const config::JobConfig& job);
-
-// Every Kafka topic the job reads or writes: source, sink, dead letters, repartition topic.
-// Compiles the query (throws like compile_job).
-std::vector<std::string> job_topics(const config::JobConfig& job);
-
-// The query's output columns, for the JSON encoder.
-std::vector<format::Column> output_columns(const exec::Query& q);
-
 }  // namespace sluice::server

@@ -1,12 +1,12 @@
 // The scenarios' SQL, schemas and generators. Money columns are DECIMAL(12,2) (sluice's exact
 // type for prices), counts and ids BIGINT, names STRING, trade_time TIMESTAMP (epoch ms).
 
-#include "server/demo/scenarios.hpp"
+#include "server/devtools/scenarios.hpp"
 
 #include <algorithm>
 #include <charconv>
 
-namespace sluice::server::demo {
+namespace sluice::server::devtools {
 namespace {
 
 using types::DataType;
@@ -224,4 +224,4 @@ const Scenario* find_scenario(std::string_view id) {
   return nullptr;
 }
 
-}  // namespace sluice::server::demo
+}  // namespace sluice::server::devtools

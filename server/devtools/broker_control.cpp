@@ -1,4 +1,4 @@
-#include "server/cli/broker_control.hpp"
+#include "server/devtools/broker_control.hpp"
 
 #include "common/error.hpp"
 
@@ -12,7 +12,7 @@
 #include <optional>
 #include <vector>
 
-namespace sluice::server {
+namespace sluice::server::devtools {
 namespace {
 
 constexpr size_t kMaxLine = 4096;
@@ -47,7 +47,7 @@ void expect_args(const std::vector<std::string>& words, size_t n, std::string_vi
                 fmt::format("{} takes {} argument{}: {}", words[0], n, n == 1 ? "" : "s", usage));
 }
 
-void dispatch(kafka::MockBroker& broker, const std::vector<std::string>& w) {
+void dispatch(MockBroker& broker, const std::vector<std::string>& w) {
   const std::string& cmd = w[0];
   if (cmd == "down" || cmd == "up") {
     expect_args(w, 1, fmt::format("{} BROKER_ID", cmd));
@@ -75,7 +75,7 @@ void dispatch(kafka::MockBroker& broker, const std::vector<std::string>& w) {
 
 }  // namespace
 
-std::string run_control_command(kafka::MockBroker& broker, std::string_view line) {
+std::string run_control_command(MockBroker& broker, std::string_view line) {
   auto words = split_words(line);
   if (words.empty() || words[0].starts_with("#")) return {};
   try {
@@ -86,7 +86,7 @@ std::string run_control_command(kafka::MockBroker& broker, std::string_view line
   }
 }
 
-ControlReader::ControlReader(kafka::MockBroker& broker, int fd, std::ostream& out)
+ControlReader::ControlReader(MockBroker& broker, int fd, std::ostream& out)
     : broker_(broker), fd_(fd), out_(out), thread_([this] { run(); }) {}
 
 ControlReader::~ControlReader() {
@@ -136,4 +136,4 @@ void ControlReader::handle_lines(std::string& pending) {
   }
 }
 
-}  // namespace sluice::server
+}  // namespace sluice::server::devtools

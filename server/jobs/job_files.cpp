@@ -1,4 +1,4 @@
-#include "server/daemon/job_files.hpp"
+#include "server/jobs/job_files.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>

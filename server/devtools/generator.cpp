@@ -2,7 +2,7 @@
 // back off on a full local queue by polling (which sleeps), pace by sleeping in slices of at most
 // 10 ms, then a bounded flush and a purge of whatever is left so nothing goes unreported.
 
-#include "server/kafka/generator.hpp"
+#include "server/devtools/generator.hpp"
 
 #include "common/error.hpp"
 #include "server/kafka/rdkafka_conf.hpp"
@@ -17,7 +17,7 @@
 #include <cstring>
 #include <thread>
 
-namespace sluice::server::kafka {
+namespace sluice::server::devtools {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -56,13 +56,13 @@ struct TopicGenerator::Handles {
   }
 };
 
-TopicGenerator::TopicGenerator(const demo::Scenario& scenario, const std::string& bootstrap,
+TopicGenerator::TopicGenerator(const devtools::Scenario& scenario, const std::string& bootstrap,
                                std::string topic, const ProducerProperties& properties)
     : scenario_(scenario),
       topic_(std::move(topic)),
       bootstrap_(bootstrap),
       handles_(std::make_unique<Handles>()) {
-  KafkaConf conf({}, "producer", ErrorCode::kUsage);
+  kafka::KafkaConf conf({}, "producer", ErrorCode::kUsage);
   conf.set("bootstrap.servers", bootstrap);
   conf.set("enable.idempotence", "true");
   conf.set("linger.ms", "5");
@@ -162,7 +162,7 @@ GenerateStats TopicGenerator::produce(int64_t first, int64_t count, double rate_
   return stats;
 }
 
-uint64_t write_file(const demo::Scenario& scenario, const std::string& path, int64_t first,
+uint64_t write_file(const devtools::Scenario& scenario, const std::string& path, int64_t first,
                     int64_t count) {
   bool to_stdout = path == "-";
   std::FILE* f = to_stdout ? stdout : std::fopen(path.c_str(), "wb");
@@ -190,4 +190,4 @@ uint64_t write_file(const demo::Scenario& scenario, const std::string& path, int
   return bytes;
 }
 
-}  // namespace sluice::server::kafka
+}  // namespace sluice::server::devtools

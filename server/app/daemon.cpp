@@ -1,11 +1,11 @@
-#include "server/daemon/daemon.hpp"
+#include "server/app/daemon.hpp"
 
-#include "server/daemon/job_manager.hpp"
+#include "server/app/status_printer.hpp"
 #include "server/http/admin_api.hpp"
 #include "server/http/http_server.hpp"
 #include "server/http/job_admin.hpp"
-#include "server/kafka/mock_broker.hpp"
-#include "server/run/job_runner.hpp"
+#include "server/jobs/job_manager.hpp"
+#include "server/plan/job_plan.hpp"
 #include "server/status/latency_window.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -27,85 +27,6 @@ namespace sluice::server {
 namespace {
 
 namespace asio = boost::asio;
-
-std::string rate_text(double v) {
-  if (v >= 1e6) return fmt::format("{:.2f}M", v / 1e6);
-  if (v >= 1e3) return fmt::format("{:.1f}K", v / 1e3);
-  return fmt::format("{:.0f}", v);
-}
-
-std::string seconds_text(double s) {
-  if (s < 0) return "-";
-  if (s < 1e-3) return fmt::format("{:.0f}us", s * 1e6);
-  if (s < 1) return fmt::format("{:.1f}ms", s * 1e3);
-  return fmt::format("{:.2f}s", s);
-}
-
-// Prints one line per job every interval: state, input and output rate since the last line,
-// p50/p99 of the end-to-end latency over the interval, total lag, rejected and late records.
-class StatusPrinter {
- public:
-  StatusPrinter(asio::io_context& io, const JobManager& jobs, double interval_s, std::ostream& out)
-      : timer_(io), jobs_(jobs), interval_(interval_s), out_(out) {}
-
-  void start() { arm(); }
-  // Also stops a tick that already fired but has not run yet (see LatencySampler::stop).
-  void stop() {
-    stopped_ = true;
-    timer_.cancel();
-  }
-
- private:
-  struct Last {
-    JobCounts counts;
-    LatencyHistogram::Snapshot latency{};
-  };
-
-  void arm() {
-    if (stopped_) return;
-    timer_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(interval_ * 1000)));
-    timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec || stopped_) return;
-      print();
-      arm();
-    });
-  }
-
-  void print() {
-    for (const auto& s : jobs_.status()) {
-      Last& last = last_[s.name];
-      if (s.state == JobState::kInvalid) {
-        out_ << fmt::format("{:<20} invalid (see the log)\n", s.name);
-        continue;
-      }
-      double in = static_cast<double>(s.counts.records_in - last.counts.records_in) / interval_;
-      double out = static_cast<double>(s.counts.records_out - last.counts.records_out) / interval_;
-      LatencyHistogram::Snapshot window{};
-      for (size_t i = 0; i < window.size(); ++i)
-        window[i] = s.latency[i] - last.latency[i];
-      int64_t lag = 0;
-      for (const auto& p : s.partitions)
-        lag += std::max<int64_t>(0, p.lag);
-      out_ << fmt::format(
-          "{:<20} {:<8} in {:>7}/s  out {:>7}/s  p50 {:>7}  p99 {:>7}  lag {:>8}  partitions {}  "
-          "rejected {}  late {}\n",
-          s.name, s.paused && s.state == JobState::kRunning ? "paused" : job_state_name(s.state),
-          rate_text(in), rate_text(out), seconds_text(LatencyHistogram::quantile(window, 0.5)),
-          seconds_text(LatencyHistogram::quantile(window, 0.99)), lag, s.partitions.size(),
-          s.counts.rejected, s.counts.late);
-      last.counts = s.counts;
-      last.latency = s.latency;
-    }
-    out_.flush();
-  }
-
-  asio::steady_timer timer_;
-  std::atomic<bool> stopped_{false};
-  const JobManager& jobs_;
-  double interval_;
-  std::ostream& out_;
-  std::map<std::string, Last> last_;
-};
 
 // Binds the admin API and metrics server; a port in use is an Error (the daemon exits 1) unless
 // `fallback`, which takes a free port instead.
@@ -134,10 +55,10 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
     if (secret) secrets.push_back(value);
   }
   http::check_job_env_prefix(server.http_job_env_prefix, secrets);
-  kafka::MockBroker broker;
   JobManagerOptions jm;
-  if (options.embedded_kafka) {
-    std::string bootstrap = broker.start(1, {});
+  EmbeddedKafka* broker = options.embedded_kafka.get();
+  if (broker != nullptr) {
+    std::string bootstrap = broker->start();
     out << "bootstrap: " << bootstrap << std::endl;
     spdlog::info("embedded kafka broker on {}", bootstrap);
     std::erase_if(server.kafka, [](const auto& p) { return p.first == "bootstrap.servers"; });
@@ -148,14 +69,9 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
                      [](const auto& p) { return p.first == "fetch.wait.max.ms"; }))
       server.kafka.emplace_back("fetch.wait.max.ms", "10");
     int partitions = options.embedded_partitions;
-    jm.prepare_topics = [&broker, partitions](const config::JobConfig& job) {
-      for (const auto& topic : job_topics(job)) {
-        try {
-          broker.create_topic(topic, partitions);
-        } catch (const Error&) {
-          // it exists already
-        }
-      }
+    jm.prepare_topics = [broker, partitions](const config::JobConfig& job) {
+      for (const auto& topic : job_topics(job))
+        broker->create_topic(topic, partitions);
     };
   }
   unsigned threads = options.threads ? *options.threads : server.effective_threads();
@@ -180,7 +96,8 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
                              {server.http_token, http::is_loopback_host(http_listen.host)});
   start_http(http_server, options.http_listen ? *options.http_listen : server.http,
              options.http_fallback_to_free_port);
-  StatusPrinter status(io, jobs, options.status_interval_s, out);
+  StatusPrinter status(
+      io, [&jobs] { return jobs.status(); }, options.status_interval_s, out);
   asio::steady_timer deadline(io);
   int exit_code = 0;
   bool stopping = false;
@@ -248,7 +165,7 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
   signals.async_wait(on_signal);
 
   spdlog::info("sluice serve: {} threads, config {}", threads, server.file);
-  if (options.embedded_kafka && options.broker_ready) options.broker_ready(broker.bootstrap());
+  if (broker != nullptr && options.broker_ready) options.broker_ready(broker->bootstrap());
   jobs.start();
   latency_sampler.start();
   if (options.status_interval_s > 0) status.start();

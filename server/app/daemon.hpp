@@ -9,13 +9,27 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace sluice::server {
 
+// A Kafka-protocol broker inside the daemon, for tests and the demo (server/devtools implements
+// it; production code never links it). Used from the daemon's thread and its io threads.
+class EmbeddedKafka {
+ public:
+  virtual ~EmbeddedKafka() = default;
+  // Starts it; returns its bootstrap list.
+  virtual std::string start() = 0;
+  virtual const std::string& bootstrap() const = 0;
+  // Creates `topic` unless it exists.
+  virtual void create_topic(const std::string& topic, int partitions) = 0;
+};
+
 struct DaemonOptions {
-  bool embedded_kafka = false;   // start a mock broker and use it for every job
+  // When set: start it and use it for every job, creating each job's topics.
+  std::shared_ptr<EmbeddedKafka> embedded_kafka;
   int embedded_partitions = 4;   // partitions of the topics the embedded broker creates
   double status_interval_s = 0;  // print a status line per job this often on `out`; 0: never
   int64_t shutdown_timeout_ms = 60000;

@@ -1,8 +1,8 @@
-#include "server/daemon/job_manager.hpp"
+#include "server/jobs/job_manager.hpp"
 
+#include "server/jobs/job_error.hpp"
 #include "server/kafka/property_check.hpp"
-#include "server/run/job_error.hpp"
-#include "server/run/job_runner.hpp"
+#include "server/plan/job_plan.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>

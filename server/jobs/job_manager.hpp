@@ -5,7 +5,7 @@
 // a kafka property a job may not set or librdkafka rejects, a job name already taken, a file
 // outside the directory: job_files.hpp) is reported in the log and in the status, and never
 // affects the other jobs; no Kafka client is created for it. So is a file whose job conflicts with
-// a running job (server/run/job_conflicts.hpp: the same name, a consumer group or repartition
+// a running job (server/jobs/job_conflicts.hpp: the same name, a consumer group or repartition
 // topic the other uses): the running job keeps running, and among files that appear in one scan
 // the first by path wins. Such a file is tried again on a later scan once no running job conflicts
 // with it (the other job's file was removed or changed, and that job has stopped). The directory
@@ -16,9 +16,9 @@
 // daemon's io_context; `status()` and `rescan()` may be called from any thread.
 
 #include "config/server_config.hpp"
-#include "server/daemon/job_files.hpp"
+#include "server/jobs/job_conflicts.hpp"
+#include "server/jobs/job_files.hpp"
 #include "server/kafka/kafka_job.hpp"
-#include "server/run/job_conflicts.hpp"
 #include "server/status/job_status.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -68,7 +68,7 @@ class JobManager {
                              const config::EnvLookup& env, std::shared_ptr<config::JobConfig>& job);
   // What keeps `job` (loaded from the text that would become `file`) from running beside the
   // jobs running now, other than the one of `file` itself: issues in `job`'s file naming the
-  // other job (server/run/job_conflicts.hpp). Compiles the query (throws like check_job_text).
+  // other job (server/jobs/job_conflicts.hpp). Compiles the query (throws like check_job_text).
   std::vector<config::ConfigIssue> conflicts(const config::JobConfig& job,
                                              const std::string& file) const;
   const std::string& jobs_dir() const { return server_.jobs_dir; }

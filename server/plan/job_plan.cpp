@@ -1,0 +1,143 @@
+#include "server/plan/job_plan.hpp"
+
+#include "plan/compile.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+namespace sluice::server {
+namespace {
+
+plan::SourceSchema schema_of(const config::JobConfig& job) {
+  return {job.source.name, job.source.schema};
+}
+
+exec::EventTimeSettings time_settings(const config::JobConfig& job) {
+  exec::EventTimeSettings t;
+  t.column = job.source.event_time;
+  t.has_record_timestamp = job.source.type != "file";
+  t.allowed_lateness_ms = job.source.allowed_lateness_ms;
+  t.late = job.source.late_records;
+  return t;
+}
+
+// sink.key must name output columns of the bound query.
+void check_sink_key(const config::JobConfig& job, const exec::Query& query) {
+  std::vector<std::string> names;
+  for (const auto& c : query.output_columns())
+    names.push_back(c.name);
+  std::vector<config::ConfigIssue> issues;
+  for (size_t i = 0; i < job.sink.key.size(); ++i) {
+    const std::string& col = job.sink.key[i];
+    if (std::find(names.begin(), names.end(), col) != names.end()) continue;
+    issues.push_back({job.file, job.sink.key_marks[i], "sink.key",
+                      fmt::format("'{}' is not an output column of the query (columns: {})", col,
+                                  fmt::join(names, ", "))});
+  }
+  if (!issues.empty()) throw config::ConfigError(std::move(issues));
+}
+
+// Each Kafka partition runs its own pipeline with its own state, so a query that keeps state per
+// key needs all records of a key on one partition. Keys that are expressions, or state with no key
+// at all (a global aggregate), cannot be repartitioned by input columns: refused.
+void check_partitioning(const config::JobConfig& job, const exec::Query& query) {
+  if (query.partition_key_inputs()) return;
+  throw config::ConfigError(
+      {{job.file, job.source.mark, "source",
+        fmt::format("the query keeps state that is not keyed by plain input columns (a global "
+                    "aggregate, or a key computed by an expression), but records of '{}' are "
+                    "processed per partition: group by plain input columns",
+                    job.source.topic)}});
+}
+
+// A repartitioned job writes its records to repartition_topic(job) and reads them back: as its
+// source or as an output it would feed itself forever.
+void check_own_repartition_topic(const config::JobConfig& job) {
+  const std::string topic = repartition_topic(job);
+  std::vector<config::ConfigIssue> issues;
+  auto check = [&](const std::string& type, const std::string& used, config::Mark mark,
+                   const char* key) {
+    if (type != "kafka" || used != topic) return;
+    issues.push_back({job.file, mark, key,
+                      fmt::format("'{}' is this job's repartition topic (the job re-keys its "
+                                  "records through it, as its GROUP BY needs): use another topic",
+                                  topic)});
+  };
+  check(job.source.type, job.source.topic, job.source.topic_mark, "source.topic");
+  check(job.sink.type, job.sink.topic, job.sink.topic_mark, "sink.topic");
+  if (job.dead_letter)
+    check(job.dead_letter->type, job.dead_letter->topic, job.dead_letter->topic_mark,
+          "dead_letter.topic");
+  if (!issues.empty()) throw config::ConfigError(std::move(issues));
+}
+
+}  // namespace
+
+std::shared_ptr<const exec::Query> compile_job(const config::JobConfig& job) {
+  auto query = plan::compile_query(job.sql, schema_of(job), time_settings(job));
+  check_sink_key(job, *query);
+  if (job.source.type == "kafka") check_partitioning(job, *query);
+  if (needs_repartition(job, *query)) check_own_repartition_topic(job);
+  return query;
+}
+
+bool needs_repartition(const config::JobConfig& job, const exec::Query& query) {
+  if (job.source.type != "kafka") return false;
+  const auto& keys = query.partition_key_inputs();
+  if (!keys || keys->empty()) return false;
+  const auto& declared = job.source.partitioned_by;
+  if (declared.empty()) return true;
+  // Partitioned by a subset of the key columns: all records of a key share a partition.
+  return !std::all_of(declared.begin(), declared.end(), [&](const std::string& col) {
+    return std::any_of(keys->begin(), keys->end(), [&](size_t c) {
+      return c < job.source.schema.size() && job.source.schema[c].name == col;
+    });
+  });
+}
+
+std::string repartition_topic(const config::JobConfig& job) {
+  return job.name + "-repartition";
+}
+
+std::string consumer_group(const config::JobConfig& job) {
+  return job.group_id.empty() ? job.name : job.group_id;
+}
+
+std::string repartition_group(const config::JobConfig& job) {
+  return consumer_group(job) + "-repartition";
+}
+
+std::vector<std::string> job_topics(const config::JobConfig& job) {
+  auto query = compile_job(job);
+  std::vector<std::string> topics;
+  if (job.source.type == "kafka") topics.push_back(job.source.topic);
+  if (job.sink.type == "kafka") topics.push_back(job.sink.topic);
+  if (job.dead_letter && job.dead_letter->type == "kafka") topics.push_back(job.dead_letter->topic);
+  if (needs_repartition(job, *query)) topics.push_back(repartition_topic(job));
+  return topics;
+}
+
+std::vector<format::Column> output_columns(const exec::Query& q) {
+  std::vector<format::Column> cols;
+  for (const auto& c : q.output_columns())
+    cols.push_back({c.name, c.type});
+  return cols;
+}
+
+std::vector<size_t> key_columns(const config::JobConfig& job, const exec::Query& query) {
+  if (job.sink.key.empty()) return query.key_output_columns();
+  std::vector<size_t> cols;
+  for (const auto& name : job.sink.key) {
+    for (size_t c = 0; c < query.output_columns().size(); ++c) {
+      if (query.output_columns()[c].name == name) {
+        cols.push_back(c);
+        break;
+      }
+    }
+  }
+  return cols;
+}
+
+}  // namespace sluice::server
