@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "server/http/http_client.hpp"
+#include "server/status/status_text.hpp"
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -104,13 +105,6 @@ std::string count_text(double v) {
   if (v >= 1e6) return fmt::format("{:.2f}M", v / 1e6);
   if (v >= 1e4) return fmt::format("{:.1f}K", v / 1e3);
   return fmt::format("{:.0f}", v);
-}
-
-std::string seconds_text(double s) {
-  if (s < 0) return "-";
-  if (s < 1e-3) return fmt::format("{:.0f}us", s * 1e6);
-  if (s < 1) return fmt::format("{:.1f}ms", s * 1e3);
-  return fmt::format("{:.2f}s", s);
 }
 
 }  // namespace
