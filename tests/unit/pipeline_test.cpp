@@ -438,3 +438,54 @@ TEST_CASE("pipeline: a send that fails outright fails the job", "[pipeline]") {
   CHECK_THAT(rig.host->error, Catch::Contains("Unknown topic"));
   CHECK(rig.progress().offset == -1);
 }
+
+TEST_CASE("pipeline: a failed batch that closed a window keeps the progress before its records",
+          "[pipeline]") {
+  const std::string kWindows =
+      "name: w\nsql: SELECT k, _window_start, COUNT(*) AS n FROM t GROUP BY k "
+      "WINDOW TUMBLING(ts, INTERVAL '10' SECOND)\n"
+      "source: {type: kafka, topic: in, name: t, partitioned_by: [k], "
+      "schema: {k: STRING, ts: TIMESTAMP}, event_time: ts}\n"
+      "sink: {type: kafka, topic: out, timestamp_format: epoch_millis}\n";
+  Rig rig(kWindows, opts([&](RigOptions& o) { o.batch_records = 1; }));
+  rig.source->append("{\"k\":\"a\",\"ts\":1000}");
+  rig.source->append("{\"k\":\"a\",\"ts\":2000}");
+  rig.source->append("{\"k\":\"a\",\"ts\":12000}");  // closes [0, 10 s): its row goes out
+  rig.start();
+  REQUIRE(rig.out.taken().size() == 1);
+  rig.out.deliver(1, DeliveryStatus::kFailed, "Broker: Topic authorization failed");
+  rig.run();
+  REQUIRE(rig.host->failed());
+  REQUIRE(rig.host->drained == 1);
+  // The window's row was never written: records 0 and 1 must be read again after a restart, with
+  // the watermark before the window closed.
+  Progress p = rig.pipeline->progress();
+  CHECK(p.offset == 0);
+  CHECK(p.watermark == 2000);
+}
+
+TEST_CASE("pipeline: on_error: fail in a batch that closed a window keeps the progress before it",
+          "[pipeline]") {
+  Rig rig(
+      "name: w\nsql: SELECT k, _window_start, COUNT(*) AS n FROM t GROUP BY k "
+      "WINDOW TUMBLING(ts, INTERVAL '10' SECOND)\non_error: fail\n"
+      "source: {type: kafka, topic: in, name: t, partitioned_by: [k], "
+      "schema: {k: STRING, ts: TIMESTAMP}, event_time: ts}\n"
+      "sink: {type: kafka, topic: out, timestamp_format: epoch_millis}\n",
+      opts([&](RigOptions& o) {
+        o.batch_records = 2;
+        o.dead_letter = false;
+      }));
+  rig.source->append("{\"k\":\"a\",\"ts\":1000}");
+  rig.source->append("{\"k\":\"a\",\"ts\":2000}");
+  rig.source->append("{\"k\":\"a\",\"ts\":12000}");  // closes [0, 10 s) ...
+  rig.source->append("not json");                    // ... in the batch that fails the job
+  rig.start();
+  rig.out.deliver();
+  rig.run();
+  REQUIRE(rig.host->failed());
+  REQUIRE(rig.host->drained == 1);
+  Progress p = rig.pipeline->progress();
+  CHECK(p.offset == 0);
+  CHECK(p.watermark == 2000);
+}
