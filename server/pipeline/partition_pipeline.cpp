@@ -369,6 +369,7 @@ void PartitionPipeline::retire_done() {
       blocked_ = true;  // never commit past what was not delivered
       stopping_ = true;
     }
+    if (blocked_) blocked_released_ = std::min(blocked_released_, b->released_offset);
     metrics_.records_out.add(b->outputs_delivered());
     metrics_.bytes_out.add(b->bytes);
     if (!blocked_) {
@@ -418,6 +419,7 @@ void PartitionPipeline::publish() {
   }
   for (const InFlightBatch* b : in_flight_)
     p.offset = std::min(p.offset, b->released_offset);
+  p.offset = std::min(p.offset, blocked_released_);
   p.watermark = acked_watermark_;
   p.done = acked_done_;
   std::lock_guard lock(progress_mu_);
