@@ -489,3 +489,17 @@ TEST_CASE("pipeline: on_error: fail in a batch that closed a window keeps the pr
   CHECK(p.offset == 0);
   CHECK(p.watermark == 2000);
 }
+
+TEST_CASE("pipeline: records arriving after a read that was not full are read", "[pipeline]") {
+  // The source wakes the pipeline only after a read came back empty (source.hpp): a read of fewer
+  // records than a batch is not one (a Kafka partition queue, for one, also counts the errors it
+  // hands out instead of records).
+  Rig rig(kIds);
+  rig.source->append(id_json(0));
+  rig.start();
+  REQUIRE(rig.out.taken().size() == 1);
+  rig.source->append(id_json(1));
+  rig.run();
+  CHECK(rig.out.taken().size() == 2);
+  CHECK(rig.source->unread() == 0);
+}
