@@ -121,8 +121,9 @@ void PartitionPipeline::read() {
   auto records = io_.source->read_batch(spec_->batch_records);
   if (records.empty()) return;
   process(records);
-  // A full batch: more may be waiting (the source wakes us only after an empty read).
-  if (records.size() == spec_->batch_records) schedule_read();
+  // More may be waiting: the source wakes us only after an empty read (a short read is not one:
+  // a Kafka partition queue counts the errors it handed out instead of records).
+  schedule_read();
 }
 
 void PartitionPipeline::process(std::span<const InputRecord> records) {
