@@ -503,3 +503,24 @@ TEST_CASE("pipeline: records arriving after a read that was not full are read", 
   CHECK(rig.out.taken().size() == 2);
   CHECK(rig.source->unread() == 0);
 }
+
+TEST_CASE("pipeline: an input record whose several outputs are too large is rejected once",
+          "[pipeline]") {
+  // A hopping window with EMIT CHANGES writes one row per window the record falls in.
+  Rig rig(
+      "name: w\nsql: SELECT k, COUNT(*) AS n FROM t GROUP BY k "
+      "WINDOW HOPPING(ts, INTERVAL '10' SECOND, INTERVAL '5' SECOND) EMIT CHANGES\n"
+      "source: {type: kafka, topic: in, name: t, partitioned_by: [k], "
+      "schema: {k: STRING, ts: TIMESTAMP}, event_time: ts}\n"
+      "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n",
+      opts([&](RigOptions& o) { o.out_max_bytes = 100; }));
+  rig.source->append("{\"k\":\"" + std::string(600, 'x') + "\",\"ts\":7000}");
+  rig.source->append("{\"k\":\"a\",\"ts\":7000}");
+  rig.start();
+  CHECK(rig.out.taken().size() == 2);  // the small record's two windows
+  CHECK(rig.dlq.taken().size() == 1);
+  auto c = rig.counts();
+  CHECK(c.records_in == 2);
+  CHECK(c.rejected == 1);
+  CHECK(c.dead_lettered == 1);
+}
