@@ -524,3 +524,23 @@ TEST_CASE("pipeline: an input record whose several outputs are too large is reje
   CHECK(c.rejected == 1);
   CHECK(c.dead_lettered == 1);
 }
+
+TEST_CASE("pipeline: an input record whose several outputs the broker refuses is rejected once",
+          "[pipeline]") {
+  Rig rig(
+      "name: w\nsql: SELECT k, COUNT(*) AS n FROM t GROUP BY k "
+      "WINDOW HOPPING(ts, INTERVAL '10' SECOND, INTERVAL '5' SECOND) EMIT CHANGES\n"
+      "source: {type: kafka, topic: in, name: t, partitioned_by: [k], "
+      "schema: {k: STRING, ts: TIMESTAMP}, event_time: ts}\n"
+      "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n");
+  rig.source->append("{\"k\":\"a\",\"ts\":7000}");
+  rig.start();
+  REQUIRE(rig.out.taken().size() == 2);
+  rig.out.deliver(2, DeliveryStatus::kTooLarge, "Broker: Message size too large");
+  rig.run();
+  CHECK(rig.dlq.taken().size() == 1);
+  auto c = rig.counts();
+  CHECK(c.records_in == 1);
+  CHECK(c.rejected == 1);
+  CHECK(c.dead_lettered == 1);
+}
