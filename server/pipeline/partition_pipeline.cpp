@@ -195,7 +195,11 @@ bool PartitionPipeline::settle_rejections(std::span<const InputRecord> records,
   const config::JobConfig& job = *spec_->job;
   DeadLetterSource where{job.name, job.source.topic, partition_};
   size_t max = io_.dead_letter != nullptr ? io_.dead_letter->max_record_bytes() : 0;
+  int64_t last = -1;
   for (const exec::Rejection& rej : decode_.rejections()) {
+    // An input record with several outputs (a hopping window's rows) is rejected once.
+    if (rej.position.offset >= 0 && rej.position.offset == last) continue;
+    last = rej.position.offset;
     RejectionAction action = policy_.decide(rej);
     if (action == RejectionAction::kFail) {
       metrics_.rejected.add(1);
@@ -319,6 +323,7 @@ bool PartitionPipeline::handle_size_failures(InFlightBatch* batch) {
   if (failures.empty()) return false;
   const config::JobConfig& job = *spec_->job;
   auto own = std::make_unique<OutputBuffer>();
+  std::vector<int64_t> rejected;  // input offsets: one record with several outputs counts once
   for (SizeFailure& f : failures) {
     exec::Rejection rej{{partition_, f.input_offset},
                         {ErrorCode::kTooLarge, fmt::format("refused: {}", f.error)}};
@@ -328,6 +333,10 @@ bool PartitionPipeline::handle_size_failures(InFlightBatch* batch) {
                       "its max.message.bytes or lower the job's message.max.bytes",
                       f.error));
       continue;
+    }
+    if (f.input_offset >= 0) {
+      if (std::find(rejected.begin(), rejected.end(), f.input_offset) != rejected.end()) continue;
+      rejected.push_back(f.input_offset);
     }
     RejectionAction action = policy_.decide(rej);
     metrics_.rejected.add(1);
