@@ -544,3 +544,23 @@ TEST_CASE("pipeline: an input record whose several outputs the broker refuses is
   CHECK(c.rejected == 1);
   CHECK(c.dead_lettered == 1);
 }
+
+TEST_CASE("pipeline: the dead letter of a large record the broker refused says it was cut",
+          "[pipeline]") {
+  Rig rig(
+      "name: big\nsql: SELECT id, s FROM t\n"
+      "source: {type: kafka, topic: in, name: t, schema: {id: BIGINT, s: STRING}}\n"
+      "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n");
+  rig.source->append("{\"id\":1,\"s\":\"" + std::string(200'000, 'x') + "\"}");
+  rig.start();
+  REQUIRE(rig.out.taken().size() == 1);
+  size_t full = rig.out.taken()[0].value.size();
+  rig.out.deliver(1, DeliveryStatus::kTooLarge, "Broker: Message size too large");
+  rig.run();
+  REQUIRE(rig.dlq.taken().size() == 1);
+  const auto& d = rig.dlq.taken()[0];
+  if (d.value.size() < full) {
+    REQUIRE(d.headers.count("sluice.value.truncated") == 1);
+    CHECK(d.headers.at("sluice.value.truncated") == std::to_string(full));
+  }
+}
