@@ -348,7 +348,7 @@ bool PartitionPipeline::handle_size_failures(InFlightBatch* batch) {
     } else {
       metrics_.dead_lettered.add(1);
       add_dead_letter(rej, {job.name, job.source.topic, partition_}, std::nullopt, f.value,
-                      io_.dead_letter->max_record_bytes(), *own);
+                      io_.dead_letter->max_record_bytes(), *own, f.value_size);
     }
   }
   if (own->empty()) return false;
