@@ -9,7 +9,7 @@ namespace sluice::server::pipeline {
 
 void add_dead_letter(const exec::Rejection& rejection, const DeadLetterSource& source,
                      std::optional<std::string_view> key, std::string_view value, size_t max_bytes,
-                     OutputBuffer& out) {
+                     OutputBuffer& out, std::optional<size_t> full_size) {
   size_t key_size = key ? key->size() : 0;
   bool key_too_large = key_size > max_bytes / 4;  // a poison-pill key: keep the headers and value
   out.begin(OutputKind::kDeadLetter, key_too_large ? std::nullopt : key, -1,
@@ -23,8 +23,9 @@ void add_dead_letter(const exec::Rejection& rejection, const DeadLetterSource& s
   out.add_header("sluice.job", source.job);
   size_t fixed = out.last_size();
   size_t room = max_bytes > fixed ? max_bytes - fixed : 0;
-  if (value.size() > room) {
-    std::string full = std::to_string(value.size());
+  size_t original = std::max(full_size.value_or(0), value.size());
+  if (value.size() > room || original > value.size()) {
+    std::string full = std::to_string(original);
     constexpr std::string_view kTruncated = "sluice.value.truncated";
     size_t header = kTruncated.size() + full.size();
     out.add_header(kTruncated, full);

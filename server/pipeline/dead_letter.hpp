@@ -22,9 +22,10 @@ struct DeadLetterSource {
 };
 
 // Appends the dead letter of `rejection` (its original record: `key`, `value`) to `out`, cut to
-// `max_bytes` (key, value and headers together).
+// `max_bytes` (key, value and headers together). `full_size`: the size of the original value when
+// `value` is only its start.
 void add_dead_letter(const exec::Rejection& rejection, const DeadLetterSource& source,
                      std::optional<std::string_view> key, std::string_view value, size_t max_bytes,
-                     OutputBuffer& out);
+                     OutputBuffer& out, std::optional<size_t> full_size = std::nullopt);
 
 }  // namespace sluice::server::pipeline

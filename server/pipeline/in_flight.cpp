@@ -47,7 +47,7 @@ void InFlightBatch::delivered(DeliveryTicket* ticket, DeliveryStatus status, std
   if (status == DeliveryStatus::kTooLarge) {
     std::lock_guard lock(mu_);
     size_failures_.push_back({ticket->kind, ticket->input_offset, std::string(error),
-                              std::string(value.substr(0, kKeptValueBytes))});
+                              std::string(value.substr(0, kKeptValueBytes)), value.size()});
   } else if (status == DeliveryStatus::kFailed) {
     fail(std::string(error));
   }

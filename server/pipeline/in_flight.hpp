@@ -45,7 +45,8 @@ struct SizeFailure {
   OutputKind kind = OutputKind::kOutput;
   int64_t input_offset = -1;
   std::string error;
-  std::string value;  // the start of the refused value
+  std::string value;      // the start of the refused value
+  size_t value_size = 0;  // the refused value's full size
 };
 
 class InFlightBatch {

@@ -121,8 +121,9 @@ void PartitionPipeline::read() {
   auto records = io_.source->read_batch(spec_->batch_records);
   if (records.empty()) return;
   process(records);
-  // A full batch: more may be waiting (the source wakes us only after an empty read).
-  if (records.size() == spec_->batch_records) schedule_read();
+  // More may be waiting: the source wakes us only after an empty read (a short read is not one:
+  // a Kafka partition queue counts the errors it handed out instead of records).
+  schedule_read();
 }
 
 void PartitionPipeline::process(std::span<const InputRecord> records) {
@@ -194,7 +195,11 @@ bool PartitionPipeline::settle_rejections(std::span<const InputRecord> records,
   const config::JobConfig& job = *spec_->job;
   DeadLetterSource where{job.name, job.source.topic, partition_};
   size_t max = io_.dead_letter != nullptr ? io_.dead_letter->max_record_bytes() : 0;
+  int64_t last = -1;
   for (const exec::Rejection& rej : decode_.rejections()) {
+    // An input record with several outputs (a hopping window's rows) is rejected once.
+    if (rej.position.offset >= 0 && rej.position.offset == last) continue;
+    last = rej.position.offset;
     RejectionAction action = policy_.decide(rej);
     if (action == RejectionAction::kFail) {
       metrics_.rejected.add(1);
@@ -318,6 +323,7 @@ bool PartitionPipeline::handle_size_failures(InFlightBatch* batch) {
   if (failures.empty()) return false;
   const config::JobConfig& job = *spec_->job;
   auto own = std::make_unique<OutputBuffer>();
+  std::vector<int64_t> rejected;  // input offsets: one record with several outputs counts once
   for (SizeFailure& f : failures) {
     exec::Rejection rej{{partition_, f.input_offset},
                         {ErrorCode::kTooLarge, fmt::format("refused: {}", f.error)}};
@@ -327,6 +333,10 @@ bool PartitionPipeline::handle_size_failures(InFlightBatch* batch) {
                       "its max.message.bytes or lower the job's message.max.bytes",
                       f.error));
       continue;
+    }
+    if (f.input_offset >= 0) {
+      if (std::find(rejected.begin(), rejected.end(), f.input_offset) != rejected.end()) continue;
+      rejected.push_back(f.input_offset);
     }
     RejectionAction action = policy_.decide(rej);
     metrics_.rejected.add(1);
@@ -338,7 +348,7 @@ bool PartitionPipeline::handle_size_failures(InFlightBatch* batch) {
     } else {
       metrics_.dead_lettered.add(1);
       add_dead_letter(rej, {job.name, job.source.topic, partition_}, std::nullopt, f.value,
-                      io_.dead_letter->max_record_bytes(), *own);
+                      io_.dead_letter->max_record_bytes(), *own, f.value_size);
     }
   }
   if (own->empty()) return false;
@@ -369,6 +379,7 @@ void PartitionPipeline::retire_done() {
       blocked_ = true;  // never commit past what was not delivered
       stopping_ = true;
     }
+    if (blocked_) blocked_released_ = std::min(blocked_released_, b->released_offset);
     metrics_.records_out.add(b->outputs_delivered());
     metrics_.bytes_out.add(b->bytes);
     if (!blocked_) {
@@ -418,6 +429,7 @@ void PartitionPipeline::publish() {
   }
   for (const InFlightBatch* b : in_flight_)
     p.offset = std::min(p.offset, b->released_offset);
+  p.offset = std::min(p.offset, blocked_released_);
   p.watermark = acked_watermark_;
   p.done = acked_done_;
   std::lock_guard lock(progress_mu_);

@@ -43,6 +43,7 @@
 
 #include <atomic>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -172,6 +173,9 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   bool stopping_ = false;
   bool waited_for_room_ = false;  // a sink was full: reads were held back
   bool blocked_ = false;          // a batch failed: the progress stays before it
+  // The oldest record of the windows closed by batches retired since the failure (theirs and the
+  // failed batch's own): their output may be missing, so the progress stays before them too.
+  int64_t blocked_released_ = std::numeric_limits<int64_t>::max();
   int64_t last_skip_log_ms_ = -100000;
   uint64_t skips_unlogged_ = 0;
 

@@ -438,3 +438,129 @@ TEST_CASE("pipeline: a send that fails outright fails the job", "[pipeline]") {
   CHECK_THAT(rig.host->error, Catch::Contains("Unknown topic"));
   CHECK(rig.progress().offset == -1);
 }
+
+TEST_CASE("pipeline: a failed batch that closed a window keeps the progress before its records",
+          "[pipeline]") {
+  const std::string kWindows =
+      "name: w\nsql: SELECT k, _window_start, COUNT(*) AS n FROM t GROUP BY k "
+      "WINDOW TUMBLING(ts, INTERVAL '10' SECOND)\n"
+      "source: {type: kafka, topic: in, name: t, partitioned_by: [k], "
+      "schema: {k: STRING, ts: TIMESTAMP}, event_time: ts}\n"
+      "sink: {type: kafka, topic: out, timestamp_format: epoch_millis}\n";
+  Rig rig(kWindows, opts([&](RigOptions& o) { o.batch_records = 1; }));
+  rig.source->append("{\"k\":\"a\",\"ts\":1000}");
+  rig.source->append("{\"k\":\"a\",\"ts\":2000}");
+  rig.source->append("{\"k\":\"a\",\"ts\":12000}");  // closes [0, 10 s): its row goes out
+  rig.start();
+  REQUIRE(rig.out.taken().size() == 1);
+  rig.out.deliver(1, DeliveryStatus::kFailed, "Broker: Topic authorization failed");
+  rig.run();
+  REQUIRE(rig.host->failed());
+  REQUIRE(rig.host->drained == 1);
+  // The window's row was never written: records 0 and 1 must be read again after a restart, with
+  // the watermark before the window closed.
+  Progress p = rig.pipeline->progress();
+  CHECK(p.offset == 0);
+  CHECK(p.watermark == 2000);
+}
+
+TEST_CASE("pipeline: on_error: fail in a batch that closed a window keeps the progress before it",
+          "[pipeline]") {
+  Rig rig(
+      "name: w\nsql: SELECT k, _window_start, COUNT(*) AS n FROM t GROUP BY k "
+      "WINDOW TUMBLING(ts, INTERVAL '10' SECOND)\non_error: fail\n"
+      "source: {type: kafka, topic: in, name: t, partitioned_by: [k], "
+      "schema: {k: STRING, ts: TIMESTAMP}, event_time: ts}\n"
+      "sink: {type: kafka, topic: out, timestamp_format: epoch_millis}\n",
+      opts([&](RigOptions& o) {
+        o.batch_records = 2;
+        o.dead_letter = false;
+      }));
+  rig.source->append("{\"k\":\"a\",\"ts\":1000}");
+  rig.source->append("{\"k\":\"a\",\"ts\":2000}");
+  rig.source->append("{\"k\":\"a\",\"ts\":12000}");  // closes [0, 10 s) ...
+  rig.source->append("not json");                    // ... in the batch that fails the job
+  rig.start();
+  rig.out.deliver();
+  rig.run();
+  REQUIRE(rig.host->failed());
+  REQUIRE(rig.host->drained == 1);
+  Progress p = rig.pipeline->progress();
+  CHECK(p.offset == 0);
+  CHECK(p.watermark == 2000);
+}
+
+TEST_CASE("pipeline: records arriving after a read that was not full are read", "[pipeline]") {
+  // The source wakes the pipeline only after a read came back empty (source.hpp): a read of fewer
+  // records than a batch is not one (a Kafka partition queue, for one, also counts the errors it
+  // hands out instead of records).
+  Rig rig(kIds);
+  rig.source->append(id_json(0));
+  rig.start();
+  REQUIRE(rig.out.taken().size() == 1);
+  rig.source->append(id_json(1));
+  rig.run();
+  CHECK(rig.out.taken().size() == 2);
+  CHECK(rig.source->unread() == 0);
+}
+
+TEST_CASE("pipeline: an input record whose several outputs are too large is rejected once",
+          "[pipeline]") {
+  // A hopping window with EMIT CHANGES writes one row per window the record falls in.
+  Rig rig(
+      "name: w\nsql: SELECT k, COUNT(*) AS n FROM t GROUP BY k "
+      "WINDOW HOPPING(ts, INTERVAL '10' SECOND, INTERVAL '5' SECOND) EMIT CHANGES\n"
+      "source: {type: kafka, topic: in, name: t, partitioned_by: [k], "
+      "schema: {k: STRING, ts: TIMESTAMP}, event_time: ts}\n"
+      "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n",
+      opts([&](RigOptions& o) { o.out_max_bytes = 100; }));
+  rig.source->append("{\"k\":\"" + std::string(600, 'x') + "\",\"ts\":7000}");
+  rig.source->append("{\"k\":\"a\",\"ts\":7000}");
+  rig.start();
+  CHECK(rig.out.taken().size() == 2);  // the small record's two windows
+  CHECK(rig.dlq.taken().size() == 1);
+  auto c = rig.counts();
+  CHECK(c.records_in == 2);
+  CHECK(c.rejected == 1);
+  CHECK(c.dead_lettered == 1);
+}
+
+TEST_CASE("pipeline: an input record whose several outputs the broker refuses is rejected once",
+          "[pipeline]") {
+  Rig rig(
+      "name: w\nsql: SELECT k, COUNT(*) AS n FROM t GROUP BY k "
+      "WINDOW HOPPING(ts, INTERVAL '10' SECOND, INTERVAL '5' SECOND) EMIT CHANGES\n"
+      "source: {type: kafka, topic: in, name: t, partitioned_by: [k], "
+      "schema: {k: STRING, ts: TIMESTAMP}, event_time: ts}\n"
+      "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n");
+  rig.source->append("{\"k\":\"a\",\"ts\":7000}");
+  rig.start();
+  REQUIRE(rig.out.taken().size() == 2);
+  rig.out.deliver(2, DeliveryStatus::kTooLarge, "Broker: Message size too large");
+  rig.run();
+  CHECK(rig.dlq.taken().size() == 1);
+  auto c = rig.counts();
+  CHECK(c.records_in == 1);
+  CHECK(c.rejected == 1);
+  CHECK(c.dead_lettered == 1);
+}
+
+TEST_CASE("pipeline: the dead letter of a large record the broker refused says it was cut",
+          "[pipeline]") {
+  Rig rig(
+      "name: big\nsql: SELECT id, s FROM t\n"
+      "source: {type: kafka, topic: in, name: t, schema: {id: BIGINT, s: STRING}}\n"
+      "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n");
+  rig.source->append("{\"id\":1,\"s\":\"" + std::string(200'000, 'x') + "\"}");
+  rig.start();
+  REQUIRE(rig.out.taken().size() == 1);
+  size_t full = rig.out.taken()[0].value.size();
+  rig.out.deliver(1, DeliveryStatus::kTooLarge, "Broker: Message size too large");
+  rig.run();
+  REQUIRE(rig.dlq.taken().size() == 1);
+  const auto& d = rig.dlq.taken()[0];
+  if (d.value.size() < full) {
+    REQUIRE(d.headers.count("sluice.value.truncated") == 1);
+    CHECK(d.headers.at("sluice.value.truncated") == std::to_string(full));
+  }
+}
