@@ -7,6 +7,10 @@ usage: e2e_test.py SLUICE WORKDIR [test_name ...]
 Runs every case (or the named ones), prints `PASS name: detail` or `FAIL name: reason` per case,
 and exits 1 if any failed. Each case gets WORKDIR/<name>/ with the broker's and daemons' logs.
 Environment: E2E_RECORDS (records per scenario, default 3000).
+
+Every case ends by checking the counting identity on each daemon's `GET /jobs/<name>` (see
+check_counts), taken after the output was consumed and before the daemon stops, once nothing is in
+flight; each case's docstring says which counts it knows exactly.
 """
 
 import datetime
@@ -175,10 +179,13 @@ class Ctx:
     def start_daemon(self, label="d1", threads=2, args=()):
         """Starts `sluice serve` on this case's jobs dir (all daemons share it, so they join the
         same consumer groups); its log is DIR/<label>.log (appended across restarts)."""
+        port = h.free_port()
         config = h.write_server_config(os.path.join(self.dir, f"{label}.yaml"),
                                        self.broker.bootstrap, self.jobs_dir, threads=threads,
+                                       http_port=port,
                                        state_dir=os.path.join(self.dir, f"state-{label}"))
-        d = h.Daemon(self.sluice, config, os.path.join(self.dir, f"{label}.log"), args).start()
+        d = h.Daemon(self.sluice, config, os.path.join(self.dir, f"{label}.log"), args,
+                     http_port=port).start()
         self.daemons.append(d)
         return d
 
@@ -250,10 +257,65 @@ def values(records):
 
 
 # --------------------------------------------------------------------------------------------
+# The counting identity: every input record is counted exactly once,
+# records_in = accepted + filtered + rejected + late + replayed, rejected = dead_lettered + skipped.
+
+_COUNTS = ("records_in", "records_out", "filtered", "rejected", "dead_lettered", "skipped", "late",
+           "replayed")
+
+
+def settled(daemon, job, records_in=0):
+    """The job's JSON from the daemon's admin API once nothing is in flight, its counts are stable
+    and it has read at least `records_in` records (bounded: HarnessError after 20 s)."""
+    return daemon.settled_job(job, until=lambda j: j["counts"]["records_in"] >= records_in,
+                              want=f" with records_in >= {records_in}" if records_in else "")
+
+
+def summed(jobs):
+    """The counts of one job summed over several daemons, as a job JSON (for check_counts)."""
+    states = {j["state"] for j in jobs}
+    return {"name": jobs[0]["name"], "state": states.pop() if len(states) == 1 else str(states),
+            "counts": {k: sum(j["counts"][k] for j in jobs) for k in _COUNTS}}
+
+
+def check_counts(job, exact, records_in=None, records_out=None):
+    """Checks the counting identity on a job's settled JSON (GET /jobs/<name>) and returns a short
+    summary. Always: the job is running, rejected = dead_lettered + skipped (no job here fails on a
+    record), and filtered + rejected + late + replayed <= records_in. With `exact` (a query with
+    one output per accepted record, everything acknowledged): records_in = records_out + filtered
+    + rejected + late + replayed. `records_in` / `records_out`, when given, are the numbers this
+    daemon lifetime must have read / had acknowledged."""
+    c = job["counts"]
+    text = f"job {job['name']}: " + ", ".join(f"{k} {c[k]}" for k in _COUNTS)
+    if job["state"] != "running":
+        raise AssertionError(f"{text}: state {job['state']} (want running)")
+    if c["rejected"] != c["dead_lettered"] + c["skipped"]:
+        raise AssertionError(f"{text}: rejected != dead_lettered + skipped")
+    accounted = c["filtered"] + c["rejected"] + c["late"] + c["replayed"]
+    if exact and c["records_in"] != c["records_out"] + accounted:
+        raise AssertionError(f"{text}: records_in != records_out + filtered + rejected + late + "
+                             f"replayed ({c['records_out'] + accounted})")
+    if c["records_in"] < accounted:
+        raise AssertionError(f"{text}: records_in < filtered + rejected + late + replayed "
+                             f"({accounted})")
+    if records_in is not None and c["records_in"] != records_in:
+        raise AssertionError(f"{text}: records_in {c['records_in']}, want {records_in}")
+    if records_out is not None and c["records_out"] != records_out:
+        raise AssertionError(f"{text}: records_out {c['records_out']}, want {records_out}")
+    if exact:
+        return f"{c['records_in']} in = {c['records_out']} out + {accounted} not output"
+    return f"{c['records_in']} in >= {accounted} not output ({c['records_out']} out)"
+
+
+# --------------------------------------------------------------------------------------------
 # Scenario cases: the daemon's output equals `sluice run` on the same data.
 
 
 def scenario_case(ctx, scenario, partitions=3):
+    """One daemon, assigned every partition once before the records are produced, reads each of
+    the RECORDS records exactly once (records_in = RECORDS) and is the only writer of the output
+    topic (records_out = the records consumed from it). S0 (stateless) has one output per accepted
+    record: the exact identity. S1 (OVER), S2 (aggregate), S3a/S3b (windows): the general form."""
     sc = SCENARIOS[scenario]
     data = generate(ctx, scenario, RECORDS)
     expected = expected_output(ctx, scenario, data)
@@ -290,8 +352,10 @@ def scenario_case(ctx, scenario, partitions=3):
         bad = [r for r in out if r.key is None or str(r.value[col]) not in r.key]
         if bad:
             raise AssertionError(f"{len(bad)} output records without key {col}, e.g. {bad[0]}")
+    counted = check_counts(settled(d, job, RECORDS), exact=scenario == "S0", records_in=RECORDS,
+                           records_out=len(out))
     stop_cleanly(d)
-    return detail
+    return f"{detail}; {counted}"
 
 
 def test_s0(ctx):
@@ -316,7 +380,15 @@ def test_s3b(ctx):
 
 def test_repartition(ctx):
     """GROUP BY a column the topic is not keyed by: the job re-keys its input through
-    <job>-repartition, so two daemons sharing the work still produce one correct count per key."""
+    <job>-repartition, so two daemons sharing the work still produce one correct count per key.
+
+    Counts: a record counts in once, at the router of the daemon that reads its source partition;
+    its outcome (output, filtered, ...) counts in the query stage of the daemon that reads its
+    repartition partition, maybe the other one. So the identity is checked on the sum over both
+    daemons: both are assigned before the records are produced, so together they read each record
+    once (records_in = RECORDS), route each once (routed = RECORDS) and, one update per accepted
+    record, write one output each (exact; records_out = the records in the output topic). Each
+    daemon alone: rejected = dead_lettered + skipped."""
     sc = dict(SCENARIOS["S3a"], sql="SELECT symbol, COUNT(*) AS n, SUM(quantity) AS q, "
               "MAX(price) AS top FROM market_data GROUP BY symbol",
               partitioned_by=None, sink_key=["symbol"], event_time=None)
@@ -361,9 +433,16 @@ def test_repartition(ctx):
     routed = ctx.consume("bysym-repartition", min_records=RECORDS, idle=2)
     if len(routed) < RECORDS:
         raise AssertionError(f"{len(routed)} records in the repartition topic, want {RECORDS}")
+    jobs = [settled(d, "bysym") for d in (a, b)]
+    for j in jobs:
+        check_counts(j, exact=False)
+    counted = check_counts(summed(jobs), exact=True, records_in=RECORDS, records_out=len(out))
+    if sum(j["routed"] for j in jobs) != RECORDS:
+        raise AssertionError(f"routed {[j['routed'] for j in jobs]}, want {RECORDS} in all")
     stop_cleanly(a, "daemon a")
     stop_cleanly(b, "daemon b")
-    return f"through bysym-repartition ({len(routed)} records), two daemons; {detail}"
+    return (f"through bysym-repartition ({len(routed)} records), two daemons; {detail}; "
+            f"{counted} over both")
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,7 +460,12 @@ def _s0_setup(ctx, partitions, brokers=1, parts=2):
 
 def test_group_split(ctx):
     """Two daemons in one group split the partitions; stopping one hands its partitions to the
-    other, and the output is complete."""
+    other, and the output is complete.
+
+    Counts (stateless: the exact identity on each daemon): a's are taken before it stops (it reads
+    nothing after part 1). A clean stop and a revocation both commit what was read, so a and b
+    together read each record once (records_in over both = RECORDS), and together they wrote the
+    output topic (records_out over both = the records in it)."""
     sc, (part1, part2), expected = _s0_setup(ctx, partitions=4)
     a = ctx.start_daemon("a")
     wait_assigned(a, "s0", "orders")
@@ -398,6 +482,8 @@ def test_group_split(ctx):
     ctx.produce("orders", part1, key_field=sc["key"])
     half = len(h.read_jsonl(part1))
     ctx.consume("orders-out", min_records=half, idle=2)
+    job_a = settled(a, "s0")
+    check_counts(job_a, exact=True)
     mark = b.log_size()
     stop_cleanly(a, "daemon a")
     deadline = time.monotonic() + 40
@@ -409,13 +495,21 @@ def test_group_split(ctx):
     ctx.produce("orders", part2, key_field=sc["key"])
     out = ctx.consume("orders-out", min_records=len(expected), idle=3)
     detail = check(h.multiset_superset(expected, values(out)))
+    job_b = settled(b, "s0", RECORDS - job_a["counts"]["records_in"])
+    check_counts(job_b, exact=True)
+    counted = check_counts(summed([job_a, job_b]), exact=True, records_in=RECORDS,
+                           records_out=len(out))
     stop_cleanly(b, "daemon b")
-    return f"split {pa}/{pb}; {detail}"
+    return f"split {pa}/{pb}; {detail}; {counted} over both"
 
 
 def test_restart_resume(ctx):
     """A restarted daemon resumes from the committed offsets: nothing lost, and not everything
-    read again."""
+    read again.
+
+    Counts (stateless: the exact identity in each daemon lifetime; counts start from zero at the
+    restart): the first lifetime reads part 1 exactly; SIGTERM commits everything it read, so the
+    second reads exactly part 2. Together they wrote the output topic."""
     sc, (part1, part2), expected = _s0_setup(ctx, partitions=3)
     d = ctx.start_daemon()
     wait_assigned(d, "s0", "orders")
@@ -424,6 +518,8 @@ def test_restart_resume(ctx):
     first = ctx.consume("orders-out", min_records=n1, idle=2)
     if len(first) < n1:
         raise AssertionError(f"only {len(first)} of {n1} outputs before the restart")
+    job1 = settled(d, "s0", n1)
+    check_counts(job1, exact=True, records_in=n1, records_out=len(first))
     stop_cleanly(d)
     ctx.produce("orders", part2, key_field=sc["key"])
     mark = d.log_size()
@@ -434,12 +530,20 @@ def test_restart_resume(ctx):
     dups = len(out) - len(expected)
     if dups >= n1:
         raise AssertionError(f"{dups} duplicates: the restart re-read from the beginning")
+    n2 = RECORDS - n1
+    counted = check_counts(settled(d2, "s0", n2), exact=True, records_in=n2,
+                           records_out=len(out) - job1["counts"]["records_out"])
     stop_cleanly(d2)
-    return detail
+    return f"{detail}; {job1['counts']['records_in']} then {counted}"
 
 
 def test_broker_faults(ctx):
-    """Broker down/up, a leader move and injected request errors lose nothing."""
+    """Broker down/up, a leader move and injected request errors lose nothing.
+
+    Counts (stateless: the exact identity): one daemon reads every record at least once
+    (records_in >= RECORDS; a fault may make it read some again), and is the only writer of the
+    output topic (records_out = the records in it: the idempotent producer writes each
+    acknowledged record once)."""
     sc, parts, expected = _s0_setup(ctx, partitions=3, brokers=3, parts=3)
     d = ctx.start_daemon()
     wait_assigned(d, "s0", "orders")
@@ -464,14 +568,21 @@ def test_broker_faults(ctx):
     detail = check(h.multiset_superset(expected, values(out)))
     if not d.alive():
         raise AssertionError(f"daemon died: {h.tail(d.log())}")
+    counted = check_counts(settled(d, "s0", RECORDS), exact=True, records_out=len(out))
     stop_cleanly(d)
-    return detail
+    return f"{detail}; {counted}"
 
 
 def test_final_kill(ctx):
     """EMIT FINAL windows survive a kill -9 while the output of the batch that closed them is still
     in flight: the committed watermark is the one the acknowledged output covers, so the restart
-    closes (and emits) those windows again instead of taking them for emitted."""
+    closes (and emits) those windows again instead of taking them for emitted.
+
+    Counts (windows: the general form): the first daemon has read exactly part 1 when part 1's
+    windows are out (taken then: it is killed later with output in flight). The second daemon
+    reads from the offsets committed before the kill to the end of the topic, each record once:
+    records_in = RECORDS - the committed offsets (a re-read record whose window the committed
+    watermark shows as emitted counts as replayed)."""
     sc = SCENARIOS["S3a"]
     data = generate(ctx, "S3a", RECORDS)
     expected = expected_output(ctx, "S3a", data)
@@ -488,10 +599,15 @@ def test_final_kill(ctx):
     first_end = max(json.loads(line)["trade_time"] for line in open(part1))
     need1 = sum(1 for r in expected if epoch_ms(r["_window_end"]) <= first_end - 60000)
     ctx.consume("trades-out", min_records=need1, idle=1)
-    time.sleep(2)  # the acknowledged position of part 1 is committed
+    start = time.monotonic()
+    n1 = len(h.read_jsonl(part1))
+    first = check_counts(settled(d, "s3a", n1), exact=False, records_in=n1)
+    # The acknowledged position of part 1 is committed (2 s from its output, counts taken or not).
+    time.sleep(max(0.0, 2 - (time.monotonic() - start)))
     ctx.produce("trades", part2, key_field=sc["key"])
     time.sleep(1.8)  # part 2 is processed and committed; its windows' output still lingers
     d.kill()
+    committed = h.committed_offsets(ctx.broker.bootstrap, "s3a", "trades", 2)
     mark = d.log_size()
     d2 = ctx.start_daemon()
     wait_assigned(d2, "s3a", "trades", since=mark)
@@ -507,8 +623,11 @@ def test_final_kill(ctx):
     if missing:
         raise AssertionError(f"{len(missing)} of {need} closed windows missing after kill -9, "
                              f"e.g. {missing[0]}")
+    reread = RECORDS - sum(c or 0 for c in committed)  # no commit: read from the beginning
+    second = check_counts(settled(d2, "s3a", reread), exact=False, records_in=reread)
     stop_cleanly(d2)
-    return f"{need} closed windows all emitted ({len(out) - len(got)} duplicates after kill -9)"
+    return (f"{need} closed windows all emitted ({len(out) - len(got)} duplicates after kill -9); "
+            f"before the kill {first}; after it, from offsets {committed}, {second}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -517,7 +636,12 @@ def test_final_kill(ctx):
 
 def test_hot_reload(ctx):
     """Adding a job file starts it, changing one restarts it with the new SQL (resuming from its
-    committed offsets), removing one stops it; other jobs keep running."""
+    committed offsets), removing one stops it; other jobs keep running.
+
+    Counts (stateless jobs: the exact identity each time, each job the only writer of its output
+    topic): job a reads exactly part 0 before the change; job b, added later, reads parts 0 and 1
+    from the beginning, taken before it is removed; the changed job a counts from zero and, as the
+    old version drained and committed before it started, reads exactly parts 1 and 2."""
     sc = SCENARIOS["S0"]
     data = generate(ctx, "S0", RECORDS)
     parts = split_lines(data, 3)
@@ -529,6 +653,8 @@ def test_hot_reload(ctx):
     ctx.produce("orders", parts[0], key_field=sc["key"])
     check(h.multiset_equal(rows[0], values(ctx.consume("a-out", min_records=len(rows[0])))),
           "job a before the changes")
+    check_counts(settled(d, "a", len(rows[0])), exact=True, records_in=len(rows[0]),
+                 records_out=len(rows[0]))
 
     # Add b: it reads the topic from the beginning.
     b_sql = "SELECT order_id, customer_id FROM orders WHERE customer_id < 100"
@@ -560,8 +686,10 @@ def test_hot_reload(ctx):
     if len(out_a2) - len(want_a2) >= len(a2_rows(rows[0])) > 0:
         raise AssertionError("changed job a re-read the topic from the beginning")
     want_b = b_rows(rows[0] + rows[1])
-    check(h.multiset_superset(want_b, values(ctx.consume("b-out", min_records=len(want_b)))),
-          "job b while a changed")
+    out_b = values(ctx.consume("b-out", min_records=len(want_b)))
+    check(h.multiset_superset(want_b, out_b), "job b while a changed")
+    n01 = len(rows[0]) + len(rows[1])
+    check_counts(settled(d, "b", n01), exact=True, records_in=n01, records_out=len(out_b))
 
     # Remove b: it stops; a goes on.
     mark = d.log_size()
@@ -578,6 +706,9 @@ def test_hot_reload(ctx):
     unaffected = h.log_regex("stopped", "a")
     if any(re.search(unaffected, line) for line in d.log()[mark:].splitlines()):
         raise AssertionError("removing b stopped a")
+    n12 = len(rows[1]) + len(rows[2])
+    counted = check_counts(settled(d, "a", n12), exact=True, records_in=n12,
+                           records_out=len(out_a2))
     stop_cleanly(d)
     # The status lines' rates (--status-interval) stay plausible across the reload, which
     # restarted job a with its counts from zero.
@@ -587,12 +718,17 @@ def test_hot_reload(ctx):
         raise AssertionError("no status lines in the daemon's output")
     if max(rates) > 1e7:
         raise AssertionError(f"a status line shows {max(rates):.3g} records/s across the reload")
-    return f"add, change, remove ok; {len(rates)} status rates, the largest {max(rates):.0f}/s"
+    return (f"add, change, remove ok; changed job a {counted}; {len(rates)} status rates, the "
+            f"largest {max(rates):.0f}/s")
 
 
 def test_invalid_job(ctx):
     """An invalid job file is reported and does not affect the other jobs, at start and when
-    added while running."""
+    added while running.
+
+    Counts: the good job (stateless: the exact identity), alone in its daemon and group, reads
+    every record once (records_in = RECORDS) and is the only writer of its output topic; the
+    invalid job is listed with its error and nothing counted."""
     sc = SCENARIOS["S0"]
     data = generate(ctx, "S0", RECORDS)
     part1, part2 = split_lines(data, 2)
@@ -613,17 +749,22 @@ def test_invalid_job(ctx):
         f.write("name: broken\nsql: [unclosed\nsource: {type: kafka\n")
     d.wait_for_log(h.log_regex("invalid", "broken"), since=mark)
     ctx.produce("orders", part2, key_field=sc["key"])
-    check(h.multiset_equal(rows1 + rows2,
-                           values(ctx.consume("good-out", min_records=len(rows1) + len(rows2)))),
-          "good job after an invalid file was added")
+    out = values(ctx.consume("good-out", min_records=len(rows1) + len(rows2)))
+    check(h.multiset_equal(rows1 + rows2, out), "good job after an invalid file was added")
     for event in ("stopped", "revoked", "failed"):
         if any(re.search(h.log_regex(event, "good"), line)
                for line in d.log()[mark:].splitlines()):
             raise AssertionError(f"the invalid file made job good log '{event}'")
     if not d.alive():
         raise AssertionError("daemon exited")
+    counted = check_counts(settled(d, "good", RECORDS), exact=True, records_in=RECORDS,
+                           records_out=len(out))
+    bad = d.job("bad")
+    if bad["state"] != "invalid" or not bad["error"] or any(bad["counts"][k] for k in _COUNTS):
+        raise AssertionError(f"job bad: state {bad['state']}, error {bad['error']!r}, counts "
+                             f"{bad['counts']} (want invalid, with its error, nothing counted)")
     stop_cleanly(d)
-    return "invalid files reported, good job complete"
+    return f"invalid files reported, good job complete; {counted}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ with Debian's kafka-python (`python3-kafka`, importable from /usr/bin/python3 on
 independent Kafka client.
 
 Everything is bounded: every wait has a timeout, every process is stopped by its own PID (SIGTERM,
-then SIGKILL after the timeout). Network only on 127.0.0.1 (the broker listens there).
+then SIGKILL after the timeout). Network only on 127.0.0.1 (the broker and the daemons' admin API
+listen there).
 
 The daemon's log lines the tests look for are in LOG_PATTERNS, the one place to adjust them.
 """
@@ -16,9 +17,12 @@ import select
 import signal
 import socket
 import subprocess
+import threading
 import time
+import urllib.parse
+import urllib.request
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 # One log line per event on the daemon's stderr. `{job}` and `{topic}` are filled in (escaped)
@@ -154,13 +158,15 @@ class Broker:
 
 
 class Daemon:
-    """`sluice serve --config FILE` with stderr to a log file."""
+    """`sluice serve --config FILE` with stderr to a log file; `http_port` is its admin API's port
+    on 127.0.0.1 (the config's `http.listen`), for job()."""
 
-    def __init__(self, sluice, config_path, log_path, args=()):
+    def __init__(self, sluice, config_path, log_path, args=(), http_port=None):
         self.sluice = sluice
         self.config_path = config_path
         self.log_path = log_path
         self.args = list(args)
+        self.http_port = http_port
         self.proc = None
 
     def start(self):
@@ -216,11 +222,54 @@ class Daemon:
                                    f"log tail:\n{tail(text)}")
             time.sleep(0.1)
 
+    def job(self, name, timeout=5.0):
+        """`GET /jobs/<name>` of this daemon's admin API, as parsed JSON."""
+        if self.http_port is None:
+            raise HarnessError("the daemon's admin port is not known")
+        return get_job(self.http_port, name, timeout=timeout)
+
+    def settled_job(self, name, until=None, want="", timeout=20.0):
+        """The job's JSON once its counts have settled: no output in flight in any partition, the
+        counts unchanged over two reads 0.2 s apart, and `until(job)` true when given (`want` says
+        what it waits for). Raises HarnessError with the last answer after `timeout` s, or if the
+        daemon exits."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            if not self.alive():
+                raise HarnessError(f"daemon exited ({self.proc.returncode}) before job {name}'s "
+                                   f"counts settled; log tail:\n{tail(self.log())}")
+            job = self.job(name)
+            in_flight = sum(p["in_flight"] for p in job["partitions"])
+            if (in_flight == 0 and last is not None and job["counts"] == last["counts"]
+                    and (until is None or until(job))):
+                return job
+            if time.monotonic() > deadline:
+                raise HarnessError(f"job {name}'s counts did not settle{want} within {timeout} s "
+                                   f"({in_flight} in flight): {job['counts']}")
+            last = job if in_flight == 0 else None
+            time.sleep(0.2)
+
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc):
         self.stop()
+
+
+# Requests to the admin API go straight to 127.0.0.1, never through a proxy from the environment.
+_ADMIN = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def get_job(port, name, timeout=5.0):
+    """`GET http://127.0.0.1:<port>/jobs/<name>` (the Host header names 127.0.0.1:<port>, which a
+    daemon on loopback accepts); returns the parsed JSON, or raises HarnessError."""
+    url = f"http://127.0.0.1:{int(port)}/jobs/{urllib.parse.quote(name, safe='')}"
+    try:
+        with _ADMIN.open(url, timeout=timeout) as r:
+            return json.loads(r.read())
+    except (OSError, ValueError) as e:  # urllib's errors are OSErrors; bad JSON a ValueError
+        raise HarnessError(f"GET {url}: {e}") from e
 
 
 def tail(text, lines=15):
@@ -288,6 +337,35 @@ def produce_jsonl(bootstrap, topic, path, key_field=None, timeout=60):
 
 
 Record = collections.namedtuple("Record", "key value partition offset headers")
+
+
+def committed_offsets(bootstrap, group, topic, partitions, timeout=20.0):
+    """The offsets `group` has committed for partitions 0..n-1 of `topic` (None where it has none),
+    read with an admin client (OffsetFetch; a KafkaConsumer in the group would delay the group's
+    next join on the mock broker by seconds). kafka-python may retry without a deadline, so this
+    runs on a thread that is given up on (HarnessError) after `timeout` s."""
+    result = {}
+
+    def fetch():
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            offsets = admin.list_consumer_group_offsets(
+                group, partitions=[TopicPartition(topic, p) for p in range(partitions)])
+            got = [offsets.get(TopicPartition(topic, p)) for p in range(partitions)]
+            result["offsets"] = [o.offset if o is not None and o.offset >= 0 else None
+                                 for o in got]
+        except Exception as e:  # reported by the caller's thread
+            result["error"] = e
+        finally:
+            admin.close()
+
+    thread = threading.Thread(target=fetch, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if "offsets" not in result:
+        raise HarnessError(f"committed offsets of group {group} on {topic}: "
+                           f"{result.get('error', f'no answer within {timeout} s')}")
+    return result["offsets"]
 
 
 def consume_topic(bootstrap, topic, idle=3.0, max_seconds=60.0, min_records=0):

@@ -181,6 +181,8 @@ TEST_CASE("a Kafka job writes output and dead letters with headers, counts, and 
   CHECK(st.state == server::JobState::kStopped);
   CHECK(st.commits >= 1);
   CHECK(st.commit_failures == 0);
+  CHECK(st.counts.records_in == 100);
+  check_identity(st);
 
   // Output: one record per good input, keyed by the input record's key.
   auto out = read_topic(bootstrap, "out", 2, 95, std::chrono::seconds(15));
@@ -238,7 +240,9 @@ TEST_CASE("on_error: fail stops the job and never commits past the failing recor
   CHECK(st.state == server::JobState::kFailed);
   CHECK_THAT(st.error, Catch::Contains("offset 25"));
   CHECK_THAT(st.error, Catch::Contains("DECODE"));
-  job.stop();
+  // The outputs of the batch's other records are delivered and counted.
+  st = job.stop();
+  check_identity(st, 1);
   // Committed: at most up to the batch before the failing record, so it is read again.
   auto offsets = committed(bootstrap, "strict", "in", 1);
   REQUIRE(offsets.size() == 1);
@@ -273,7 +277,9 @@ TEST_CASE("backpressure pauses a partition and loses nothing", "[kafka][daemon]"
     CHECK(p.in_flight == 0);
   }
   CHECK(pauses > 0);
-  job.stop();
+  st = job.stop();
+  CHECK(st.counts.records_in == uint64_t(n));
+  check_identity(st);
   auto out = read_topic(bootstrap, "out", 2, n, std::chrono::seconds(20));
   CHECK(out.size() == size_t(n));
   std::set<std::string> distinct;

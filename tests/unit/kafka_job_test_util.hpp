@@ -1,6 +1,7 @@
 #pragma once
-// A KafkaJob running in-process against the mock broker, and readers for what it wrote (records
-// with headers, committed offsets with their metadata), shared by the daemon and fault tests.
+// A KafkaJob running in-process against the mock broker, readers for what it wrote (records with
+// headers, committed offsets with their metadata) and checks of its counts, shared by the daemon
+// and fault tests.
 //
 // Lifecycle: RunningJob runs the job on its own io_context with two threads and stops and joins on
 // destruction. Threading: one test thread drives each helper.
@@ -11,6 +12,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
 #include <librdkafka/rdkafka.h>
 
 #include <atomic>
@@ -148,6 +150,32 @@ inline std::vector<std::pair<int64_t, std::string>> committed(const std::string&
   }
   rd_kafka_topic_partition_list_destroy(parts);
   return out;
+}
+
+// Every input record is counted exactly once, in = accepted + filtered + rejected + late +
+// replayed, and rejected = dead_lettered + skipped + `failed_records` (the record that failed the
+// job with on_error: fail). check_counts checks what holds for any query: the counts other than
+// accepted add up to at most `in`. check_identity also checks that every accepted record has
+// been written, for a query with one output per accepted record (stateless, or one update per
+// record): in = out + filtered + rejected + late + replayed. Take the status when nothing is in
+// flight (after RunningJob::stop, or once every output was acknowledged).
+inline void check_counts(const server::JobStatus& st, uint64_t failed_records = 0) {
+  const auto& c = st.counts;
+  INFO("job " << st.name << ": in " << c.records_in << " out " << c.records_out << " filtered "
+              << c.filtered << " rejected " << c.rejected << " late " << c.late << " replayed "
+              << c.replayed << " dead_lettered " << c.dead_lettered << " skipped " << c.skipped
+              << " failed " << failed_records);
+  CHECK(c.records_in >= c.filtered + c.rejected + c.late + c.replayed);
+  CHECK(c.rejected == c.dead_lettered + c.skipped + failed_records);
+}
+
+inline void check_identity(const server::JobStatus& st, uint64_t failed_records = 0) {
+  check_counts(st, failed_records);
+  const auto& c = st.counts;
+  INFO("job " << st.name << ": in " << c.records_in << " out " << c.records_out << " filtered "
+              << c.filtered << " rejected " << c.rejected << " late " << c.late << " replayed "
+              << c.replayed);
+  CHECK(c.records_in == c.records_out + c.filtered + c.rejected + c.late + c.replayed);
 }
 
 inline const char* kTestKafka =
