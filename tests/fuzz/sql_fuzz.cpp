@@ -53,6 +53,11 @@ int64_t number(std::string_view s, int64_t fallback) {
   return ec == std::errc() && end == s.data() + s.size() ? v : fallback;
 }
 
+// A duration as the job loader accepts it (config/time_config.cpp): 0 to INT64_MAX ms.
+int64_t duration(std::string_view s) {
+  return std::max<int64_t>(0, number(s, 0));
+}
+
 format::TimestampInput timestamps(std::string_view s) {
   if (s == "epoch_millis") return format::TimestampInput::kEpochMillis;
   if (s == "epoch_seconds") return format::TimestampInput::kEpochSeconds;
@@ -107,9 +112,9 @@ void parse_schema_line(std::string_view line, config::SourceConfig& src, size_t&
     std::string_view key = opt.substr(0, eq);
     std::string_view value = eq == std::string_view::npos ? "" : opt.substr(eq + 1);
     if (key == "event_time") src.event_time = std::string(value);
-    if (key == "delay") src.max_out_of_orderness_ms = number(value, 0);
-    if (key == "lateness") src.allowed_lateness_ms = number(value, 0);
-    if (key == "idle") src.idle_timeout_ms = number(value, 0);
+    if (key == "delay") src.max_out_of_orderness_ms = duration(value);
+    if (key == "lateness") src.allowed_lateness_ms = duration(value);
+    if (key == "idle") src.idle_timeout_ms = duration(value);
     if (key == "timestamps") src.timestamp_input = timestamps(value);
     if (key == "event_time_format") src.event_time_input = timestamps(value);
     if (key == "kafka") src.type = "kafka";
