@@ -19,7 +19,11 @@ namespace sluice::config {
 
 std::string ConfigIssue::to_string() const {
   std::string out = file;
-  if (mark.line != 0) out += ":" + std::to_string(mark.line) + ":" + std::to_string(mark.column);
+  if (mark.line != 0)
+    out.append(":")
+        .append(std::to_string(mark.line))
+        .append(":")
+        .append(std::to_string(mark.column));
   out += ": ";
   if (!key_path.empty()) out += key_path + ": ";
   return out + message;

@@ -66,14 +66,15 @@ std::string parse_listen(std::string_view text, HttpListen* out) {
   std::string_view port = text.substr(colon + 1);
   if (!host.empty() && host.front() == '[') {
     if (host.size() < 2 || host.back() != ']' || !is_ipv6(host.substr(1, host.size() - 2)))
-      return "'" + std::string(host) + "' is not a bracketed IPv6 address, such as [::1]";
+      return std::string("'").append(host).append(
+          "' is not a bracketed IPv6 address, such as [::1]");
     host = host.substr(1, host.size() - 2);
   } else if (host.empty()) {
     return "the host is missing (use 0.0.0.0 to listen on every interface)";
   } else if (host.find(':') != std::string_view::npos) {
     return "an IPv6 address needs brackets, as in [::1]:9464";
   } else if (!is_host_name(host)) {
-    return "'" + std::string(host) + "' is not a host name or IP address";
+    return std::string("'").append(host).append("' is not a host name or IP address");
   }
   if (!parse_port(port, &out->port))
     return "the port must be a number from 1 to 65535, found '" + std::string(port) + "'";

@@ -15,6 +15,9 @@ BUILD_PACKAGES=(
   python3-kafka
   # tests: the admin API and metrics test (curl; promtool from prometheus)
   curl prometheus
+  # tests: the libFuzzer targets (clang, libFuzzer and the sanitizer runtimes; llvm for
+  # llvm-symbolizer, which puts file:line in sanitizer reports)
+  clang libclang-rt-14-dev llvm
 )
 RUNTIME_PACKAGES=(
   librdkafka1 libspdlog1.10 libfmt9 libyaml-cpp0.7 libsimdjson14

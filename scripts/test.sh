@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds sluice and runs the whole test suite: format check, release build + ctest, then the same
-# suite under AddressSanitizer + UndefinedBehaviorSanitizer. This is the README's test command and
-# what CI runs. SLUICE_SKIP_SANITIZE=1 skips the sanitizer pass (quicker local runs).
+# suite under AddressSanitizer + UndefinedBehaviorSanitizer (the debug preset, clang), and each
+# libFuzzer target of tests/fuzz for SLUICE_FUZZ_SECONDS (default 30) from that same build. This is
+# the README's test command and what CI runs. SLUICE_SKIP_SANITIZE=1 skips the sanitizer pass and
+# the fuzzing (quicker local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +17,9 @@ jobs=$(nproc)
 run_preset() {
   local preset=$1
   echo "== build ($preset)"
-  cmake --preset "$preset" >/dev/null
+  # A build directory an older preset configured with another compiler (build/debug used GCC)
+  # cannot be switched in place: configure it afresh.
+  cmake --preset "$preset" >/dev/null 2>&1 || { rm -rf "build/$preset"; cmake --preset "$preset" >/dev/null; }
   cmake --build --preset "$preset" -j "$jobs"
   echo "== test ($preset)"
   ctest --preset "$preset" -j "$jobs"
@@ -24,5 +28,7 @@ run_preset() {
 run_preset release
 if [[ "${SLUICE_SKIP_SANITIZE:-0}" != "1" ]]; then
   run_preset debug
+  echo "== fuzz (debug build, ${SLUICE_FUZZ_SECONDS:-30} s per target)"
+  scripts/fuzz.sh --build-dir build/debug --parallel "$jobs" all "${SLUICE_FUZZ_SECONDS:-30}"
 fi
 echo "== all tests passed"

@@ -125,9 +125,9 @@ Value FrameMath::aggregate(const AnalyticCall& c, CallState& s, int64_t seq, con
   bool is_double = spec_.inputs[c.input]->type().id == TypeId::kDouble;
   if (!c.unbounded && turned_over && c.kind != AnalyticKind::kCount && is_double) {
     // Recompute the DOUBLE sum from the frame: drift cannot outlive one turnover, and a sum that
-    // overflowed recovers once the large values have left.
+    // overflowed recovers once the large values have left. A frame not yet full starts at row 0.
     s.double_sum.reset();
-    for (int64_t q = seq - c.preceding; q <= seq; ++q) {
+    for (int64_t q = std::max<int64_t>(0, seq - c.preceding); q <= seq; ++q) {
       Value v = p.rings[c.input].at(q);
       if (!v.null) s.double_sum.add(v.d);
     }

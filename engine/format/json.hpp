@@ -70,8 +70,7 @@ class JsonDecoder {
   bool settle_deferred(RecordError* err);
 
   std::vector<Column> schema_;
-  TimestampInput ts_;
-  std::vector<TimestampInput> column_ts_;  // per column; ts_ unless set_timestamp_input
+  std::vector<TimestampInput> column_ts_;  // per column; `ts` unless set_timestamp_input
   simdjson::ondemand::parser parser_;
   std::string padded_;
   std::vector<types::Value> null_row_;  // typed NULLs every decode starts from

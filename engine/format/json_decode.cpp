@@ -46,7 +46,7 @@ bool decode_error(RecordError* err, std::string message) {
 }  // namespace
 
 JsonDecoder::JsonDecoder(std::vector<Column> schema, TimestampInput ts)
-    : schema_(std::move(schema)), ts_(ts), column_ts_(schema_.size(), ts) {
+    : schema_(std::move(schema)), column_ts_(schema_.size(), ts) {
   exact_record_.assign(schema_.size(), 0);
   null_row_.reserve(schema_.size());
   for (const Column& c : schema_) {

@@ -63,6 +63,22 @@ bool digits(std::string_view text, size_t& pos, int n, int* out) {
   return true;
 }
 
+// "YYYY", or more digits for years past 9999 (no leading zero then), optionally signed: what
+// format_timestamp writes ("10000", "-0001") and ISO 8601's expanded years ("+10000"). At most
+// nine digits: the years of int64 milliseconds.
+bool year_digits(std::string_view text, size_t& pos, int64_t* year) {
+  bool negative = pos < text.size() && text[pos] == '-';
+  if (pos < text.size() && (text[pos] == '-' || text[pos] == '+')) ++pos;
+  size_t start = pos;
+  int64_t v = 0;
+  for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && pos - start < 10; ++pos)
+    v = v * 10 + (text[pos] - '0');
+  size_t n = pos - start;
+  if (n < 4 || n > 9 || (n > 4 && text[start] == '0')) return false;
+  *year = negative ? -v : v;
+  return true;
+}
+
 bool expect(std::string_view text, size_t& pos, char c) {
   if (pos >= text.size() || text[pos] != c) return false;
   ++pos;
@@ -127,12 +143,12 @@ char* put_digits(char* p, int64_t v, int width) {
 
 bool parse_timestamp(std::string_view text, int64_t* ms) {
   size_t pos = 0;
-  int year = 0, month = 0, day = 0;
-  if (!digits(text, pos, 4, &year) || !expect(text, pos, '-') || !digits(text, pos, 2, &month) ||
+  int64_t year = 0;
+  int month = 0, day = 0;
+  if (!year_digits(text, pos, &year) || !expect(text, pos, '-') || !digits(text, pos, 2, &month) ||
       !expect(text, pos, '-') || !digits(text, pos, 2, &day))
     return false;
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
-    return false;
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return false;
   Clock clock;
   int64_t offset = 0;
   if (pos < text.size()) {
@@ -141,9 +157,13 @@ bool parse_timestamp(std::string_view text, int64_t* ms) {
     if (!parse_clock(text, pos, &clock) || !parse_offset(text, pos, &offset)) return false;
   }
   if (pos != text.size()) return false;
-  // Years 1..9999 cannot overflow: plain int64 arithmetic, no carrying or clamping needed.
-  *ms = days_from_civil(year, month, day) * kMsPerDay + clock.hour * kMsPerHour +
-        clock.minute * kMsPerMinute + clock.second * kMsPerSecond + clock.millis - offset;
+  // Nine-digit years reach past the int64 range: computed in 128 bits, then checked.
+  __int128 t = static_cast<__int128>(days_from_civil(year, month, day)) * kMsPerDay +
+               clock.hour * kMsPerHour + clock.minute * kMsPerMinute + clock.second * kMsPerSecond +
+               clock.millis - offset;
+  if (t < std::numeric_limits<int64_t>::min() || t > std::numeric_limits<int64_t>::max())
+    return false;
+  *ms = static_cast<int64_t>(t);
   return true;
 }
 

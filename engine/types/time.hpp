@@ -10,6 +10,8 @@ namespace sluice::types::time {
 
 // ISO-8601 / SQL text: "2024-01-15T10:00:00Z", "2024-01-15T10:00:00.123+02:00",
 // "2024-01-15 10:00:00", "2024-01-15 10:00:00.5", "2024-01-15". Without an offset it is UTC.
+// Years have four digits, or more past 9999, and may be signed ("-0001", "+10000"): every text
+// format_timestamp writes reads back; false when the time is outside the int64 range.
 bool parse_timestamp(std::string_view text, int64_t* ms);
 
 // "2024-01-15T10:00:00.123Z" (always milliseconds, always Z). `buf` must hold 32 bytes.

@@ -6,7 +6,7 @@ namespace sluice::server {
 
 std::optional<config::HttpListen> parse_listen_option(std::string_view text, std::string* error) {
   auto fail = [&](std::string why) -> std::optional<config::HttpListen> {
-    *error = "'" + std::string(text) + "': " + why;
+    *error = std::string("'").append(text).append("': ").append(why);
     return std::nullopt;
   };
   size_t colon = text.rfind(':');

@@ -127,7 +127,7 @@ std::string status_table(const std::string& body, const std::string& previous, d
       auto it = before.find(r.name);
       // A restarted job's counters start again: no rate until the next read.
       if (it == before.end() || it->second.in > r.in || it->second.out > r.out) {
-        in = o = "-";
+        in = o = std::string("-");
       } else {
         in = count_text(static_cast<double>(r.in - it->second.in) / seconds);
         o = count_text(static_cast<double>(r.out - it->second.out) / seconds);

@@ -13,6 +13,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
 #include <atomic>
@@ -256,7 +257,7 @@ TEST_CASE("backpressure pauses a partition and loses nothing", "[kafka][daemon]"
   kafka_testing::Producer producer(bootstrap);
   const int n = 6000;
   for (int i = 0; i < n; ++i)
-    producer.produce("in", "k" + std::to_string(i % 13), "{\"id\":" + std::to_string(i) + "}");
+    producer.produce("in", fmt::format("k{}", i % 13), fmt::format("{{\"id\":{}}}", i));
   producer.flush(std::chrono::seconds(20));
 
   server::kafka::KafkaJobOptions options;

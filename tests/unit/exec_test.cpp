@@ -100,7 +100,7 @@ std::vector<std::string> run(const std::string& sql,
     for (size_t r = 0; r < b.size(); ++r) {
       std::string line;
       for (size_t c = 0; c < b.width(); ++c)
-        line += (c ? "," : "") + types::to_text(b.row(r)[c]);
+        line.append(c ? "," : "").append(types::to_text(b.row(r)[c]));
       out.push_back(line);
     }
   };

@@ -18,6 +18,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -338,7 +339,7 @@ TEST_CASE("http: many clients at once, each with keep-alive requests", "[http]")
       auto s = connect(t.port(), io);
       std::string pending;
       for (int i = 0; i < 25; ++i) {
-        std::string name = "c" + std::to_string(c) + "r" + std::to_string(i);
+        std::string name = fmt::format("c{}r{}", c, i);
         asio::write(s, asio::buffer("GET /jobs/" + name + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
         Reply r = read_reply(s, pending);
         if (r.status == 200 && contains(r.body, "\"" + name + "\"")) ++ok;

@@ -7,6 +7,7 @@
 #include "server/kafka/kafka_job.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
@@ -65,7 +66,7 @@ TEST_CASE("a backpressure-paused partition that is revoked and assigned again re
   Producer producer(bootstrap);
   const int n = 2000;
   for (int i = 0; i < n; ++i)
-    producer.produce("in", "k" + std::to_string(i % 13), "{\"id\":" + std::to_string(i) + "}");
+    producer.produce("in", fmt::format("k{}", i % 13), fmt::format("{{\"id\":{}}}", i));
   producer.flush(20s);
 
   server::kafka::KafkaJobOptions options;

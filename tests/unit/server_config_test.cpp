@@ -9,6 +9,7 @@
 #include "server/run/file_run.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -349,8 +350,7 @@ TEST_CASE("substitution forms", "[config]") {
   // Nested aliases are walked once each (2^40 paths otherwise).
   std::string lols = "x: &l0 ['${HOST}', b]\n";
   for (int i = 1; i <= 40; ++i) {
-    lols += "x" + std::to_string(i) + ": &l" + std::to_string(i) + " [*l" + std::to_string(i - 1) +
-            ", *l" + std::to_string(i - 1) + "]\n";
+    lols += fmt::format("x{0}: &l{0} [*l{1}, *l{1}]\n", i, i - 1);
   }
   CHECK_THAT(server_errors(lols, env), Catch::Contains("unknown key 'x40'"));
   // Keys are never substituted.

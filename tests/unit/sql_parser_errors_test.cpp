@@ -188,7 +188,7 @@ TEST_CASE("nesting limits", "[sql]") {
         "operators, e.g. use IN (...) instead of ORs");
   std::string in_list = "SELECT a FROM t WHERE a IN (0";
   for (int i = 1; i < 20000; ++i)
-    in_list += "," + std::to_string(i);
+    in_list.append(",").append(std::to_string(i));
   SelectStatement s = parse_select(in_list + ")");
   CHECK(s.where->args.size() == 20001);
 }

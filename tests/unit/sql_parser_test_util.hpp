@@ -66,7 +66,7 @@ inline std::string sx(const Expr& e) {
   }
   std::string out = "(" + head;
   for (const ExprPtr& arg : e.args)
-    out += " " + sx(*arg);
+    out.append(" ").append(sx(*arg));
   return out + ")";
 }
 

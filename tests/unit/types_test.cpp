@@ -151,7 +151,6 @@ TEST_CASE("time: rejects", "[types][time]") {
                           "2024-13-01",
                           "2024-00-10",
                           "2024-01-00",
-                          "0000-01-01",
                           "24-01-15",
                           "2024-1-15",
                           "2024-01-15T",
@@ -221,6 +220,37 @@ TEST_CASE("time: format and civil fields", "[types][time]") {
     int64_t back = 0;
     REQUIRE(stime::parse_timestamp(stime::timestamp_to_string(ms), &back));
     REQUIRE(back == ms);
+  }
+}
+
+TEST_CASE("time: every timestamp reads back as written, years past 9999 and before 1 too",
+          "[types][time]") {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  for (int64_t ms : {kMin, kMin + 1, int64_t{-62135596800001}, int64_t{-62167219200000},
+                     int64_t{-62167219200001}, int64_t{253402300800000},
+                     int64_t{1700999999999999991}, kMax - 1, kMax}) {
+    std::string text = stime::timestamp_to_string(ms);
+    INFO(ms << " " << text);
+    int64_t back = 0;
+    REQUIRE(stime::parse_timestamp(text, &back));
+    CHECK(back == ms);
+  }
+  int64_t ms = 0;
+  CHECK(stime::parse_timestamp("0000-01-01T00:00:00Z", &ms));
+  CHECK(ms == -62167219200000);
+  CHECK(stime::parse_timestamp("-0001-12-31", &ms));
+  CHECK(ms == -62167219200000 - 86400000);
+  // ISO 8601's expanded years, as Java and JavaScript write them.
+  CHECK(stime::parse_timestamp("+10000-01-01T00:00:00.000Z", &ms));
+  CHECK(ms == 253402300800000);
+  CHECK(stime::parse_timestamp("+275760-09-13T00:00:00.000Z", &ms));
+  CHECK(ms == 8640000000000000);
+  for (const char* bad : {"202-01-15", "02024-01-15", "+2024-1-15", "--2024-01-15", "+-2024-01-15",
+                          "1234567890-01-01", "+292278995-01-01", "-292275056-01-01",
+                          "+292278994-08-17T07:12:55.808Z", "-292275055-05-16T16:47:04.191Z"}) {
+    INFO(bad);
+    CHECK_FALSE(stime::parse_timestamp(bad, &ms));
   }
 }
 

@@ -8,6 +8,7 @@
 #include "sql/parser.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <string>
 #include <vector>
@@ -203,7 +204,7 @@ TEST_CASE("session key table is compacted as sessions close", "[window][exec]") 
   std::vector<std::string> keys;
   keys.reserve(5000);
   for (int i = 0; i < 5000; ++i)
-    keys.push_back("k" + std::to_string(i));
+    keys.push_back(fmt::format("k{}", i));
   for (int i = 0; i < 5000; ++i)
     rows.emplace_back(keys[static_cast<size_t>(i)].c_str(), i * 100);
   auto out = run_windowed(
