@@ -1,5 +1,6 @@
 // DATE_TRUNC, TIMESTAMPADD and the EXTRACT fields (extract.hpp): calendar arithmetic in UTC.
 
+#include "common/ascii.hpp"
 #include "functions/extract.hpp"
 #include "functions/registry_impl.hpp"
 #include "functions/time_impl.hpp"
@@ -13,17 +14,6 @@ namespace {
 using timeutil::floor_div;
 using timeutil::floor_mod;
 using timeutil::kMsPerDay;
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 32);
-    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 struct FieldName {
   std::string_view name;

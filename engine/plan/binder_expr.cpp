@@ -1,5 +1,6 @@
 // Expression binding: names, literals, operators and casts.
 
+#include "common/ascii.hpp"
 #include "functions/aggregate.hpp"
 #include "plan/binder_impl.hpp"
 #include "types/decimal.hpp"
@@ -21,16 +22,6 @@ using types::TypeId;
 using types::Value;
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 std::string upper(std::string_view s) {
   std::string out(s);

@@ -1,5 +1,6 @@
 #include "server/http/http_server.hpp"
 
+#include "common/ascii.hpp"
 #include "common/error.hpp"
 #include "format/json.hpp"
 #include "server/http/http_message.hpp"

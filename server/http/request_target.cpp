@@ -1,7 +1,6 @@
 #include "server/http/request_target.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace sluice::server::http {
 namespace {
@@ -43,16 +42,6 @@ std::optional<std::string> percent_decode(std::string_view s) {
 }
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 std::optional<std::vector<std::string>> decode_path(std::string_view path) {
   std::vector<std::string> out;

@@ -1,6 +1,5 @@
 #pragma once
-// Pieces of an HTTP request target and header names: case-insensitive comparison and the
-// percent-decoded segments of an absolute path. Stateless; any thread.
+// The percent-decoded segments of a request target's absolute path. Stateless; any thread.
 
 #include <optional>
 #include <string>
@@ -8,9 +7,6 @@
 #include <vector>
 
 namespace sluice::server::http {
-
-// ASCII case-insensitive equality (header names).
-bool iequals(std::string_view a, std::string_view b);
 
 // "/jobs/a%20b" -> {"jobs", "a b"}; "/" -> {""}. `path` starts with '/'. nullopt on a malformed
 // percent escape.

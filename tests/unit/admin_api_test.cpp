@@ -84,6 +84,15 @@ const char* kValidJob =
     "sink: {type: kafka, topic: g-out}\n"
     "kafka: {client.rack: hunter2}\n";
 
+// Waits until `done()` holds, `limit` at the most; returns whether it held.
+template <typename Pred>
+bool eventually(Pred done, std::chrono::seconds limit = std::chrono::seconds(10)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return done();
+}
+
 }  // namespace
 
 TEST_CASE("admin auth: loopback without a token is open; a token is always required", "[admin]") {
@@ -381,10 +390,7 @@ TEST_CASE("admin: 409 for a name another file defines; DELETE removes the file a
       if (st.name == name) return true;
     return false;
   };
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!known("dup") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  REQUIRE(known("dup"));
+  REQUIRE(eventually([&] { return known("dup"); }));
 
   http::HttpServer s(io);
   http::add_job_admin_routes(s, jobs, {});
@@ -406,19 +412,13 @@ TEST_CASE("admin: 409 for a name another file defines; DELETE removes the file a
   CHECK(r.status == 202);
   CHECK(r.body == "{\"status\": \"stopping\"}\n");
   CHECK_FALSE(fs::exists(dir.path / "other.yml"));
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (known("dup") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  CHECK_FALSE(known("dup"));
+  CHECK(eventually([&] { return !known("dup"); }));
   req = request("DELETE", "/jobs/dup");
   CHECK(s.dispatch(req).status == 404);
 
   std::atomic<bool> stopped{false};
   jobs.shutdown([&] { stopped = true; });
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!stopped && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  CHECK(stopped);
+  CHECK(eventually([&] { return stopped.load(); }));
   work.reset();
   io.stop();
   runner.join();
@@ -448,10 +448,7 @@ TEST_CASE("POST /jobs: 409 for a consumer group a running job uses; 400 for a ba
       if (st.name == name && st.state != JobState::kInvalid) return true;
     return false;
   };
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!running("b") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  REQUIRE(running("b"));
+  REQUIRE(eventually([&] { return running("b"); }));
 
   http::HttpServer s(io);
   http::add_job_admin_routes(s, jobs, {});
@@ -488,10 +485,7 @@ TEST_CASE("POST /jobs: 409 for a consumer group a running job uses; 400 for a ba
 
   std::atomic<bool> stopped{false};
   jobs.shutdown([&] { stopped = true; });
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!stopped && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  CHECK(stopped);
+  CHECK(eventually([&] { return stopped.load(); }, std::chrono::seconds(30)));
   work.reset();
   io.stop();
   runner.join();
@@ -566,10 +560,7 @@ TEST_CASE("KafkaJob::pause: nothing is read while paused, everything arrives aft
   job->pause(true);
   std::atomic<bool> stopped{false};
   job->stop([&] { stopped = true; });
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!stopped && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  CHECK(stopped);
+  CHECK(eventually([&] { return stopped.load(); }, std::chrono::seconds(30)));
   CHECK(job->status().state == JobState::kStopped);
   job.reset();
   work.reset();

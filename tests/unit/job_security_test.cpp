@@ -21,6 +21,8 @@
 #include <map>
 #include <sstream>
 
+#include "config_test_util.hpp"
+
 using sluice::Error;
 using sluice::config::ConfigError;
 using sluice::config::EnvLookup;
@@ -29,19 +31,11 @@ using sluice::config::load_server_text;
 
 namespace fs = std::filesystem;
 
+using namespace sluice::config::testing;
+
 namespace {
 
 constexpr const char* kSecret = "hunter2-Zq81vX";
-
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
-const EnvLookup kNoEnv = env_of({});
 
 // A valid Kafka job; `kafka` is appended as the body of its kafka: map (line 6 on).
 std::string job_with(const std::string& kafka) {
@@ -51,26 +45,6 @@ std::string job_with(const std::string& kafka) {
          "sink: {type: kafka, topic: out}\n"                                 // 4
          "kafka:\n" +                                                        // 5
          kafka;
-}
-
-std::string job_errors(const std::string& text, const EnvLookup& env = kNoEnv) {
-  try {
-    load_job_text(text, "job.yaml", env);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  FAIL("expected a ConfigError");
-  return {};
-}
-
-std::string server_errors(const std::string& text, const EnvLookup& env = kNoEnv) {
-  try {
-    load_server_text(text, "sluice.yaml", env);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  FAIL("expected a ConfigError");
-  return {};
 }
 
 fs::path temp_dir(const std::string& name) {

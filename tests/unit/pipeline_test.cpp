@@ -504,16 +504,17 @@ TEST_CASE("pipeline: records arriving after a read that was not full are read", 
   CHECK(rig.source->unread() == 0);
 }
 
+// A hopping window with EMIT CHANGES writes one row per window a record falls in (here two).
+constexpr const char* kHoppingJob =
+    "name: w\nsql: SELECT k, COUNT(*) AS n FROM t GROUP BY k "
+    "WINDOW HOPPING(ts, INTERVAL '10' SECOND, INTERVAL '5' SECOND) EMIT CHANGES\n"
+    "source: {type: kafka, topic: in, name: t, partitioned_by: [k], "
+    "schema: {k: STRING, ts: TIMESTAMP}, event_time: ts}\n"
+    "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n";
+
 TEST_CASE("pipeline: an input record whose several outputs are too large is rejected once",
           "[pipeline]") {
-  // A hopping window with EMIT CHANGES writes one row per window the record falls in.
-  Rig rig(
-      "name: w\nsql: SELECT k, COUNT(*) AS n FROM t GROUP BY k "
-      "WINDOW HOPPING(ts, INTERVAL '10' SECOND, INTERVAL '5' SECOND) EMIT CHANGES\n"
-      "source: {type: kafka, topic: in, name: t, partitioned_by: [k], "
-      "schema: {k: STRING, ts: TIMESTAMP}, event_time: ts}\n"
-      "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n",
-      opts([&](RigOptions& o) { o.out_max_bytes = 100; }));
+  Rig rig(kHoppingJob, opts([&](RigOptions& o) { o.out_max_bytes = 100; }));
   rig.source->append("{\"k\":\"" + std::string(600, 'x') + "\",\"ts\":7000}");
   rig.source->append("{\"k\":\"a\",\"ts\":7000}");
   rig.start();
@@ -527,12 +528,7 @@ TEST_CASE("pipeline: an input record whose several outputs are too large is reje
 
 TEST_CASE("pipeline: an input record whose several outputs the broker refuses is rejected once",
           "[pipeline]") {
-  Rig rig(
-      "name: w\nsql: SELECT k, COUNT(*) AS n FROM t GROUP BY k "
-      "WINDOW HOPPING(ts, INTERVAL '10' SECOND, INTERVAL '5' SECOND) EMIT CHANGES\n"
-      "source: {type: kafka, topic: in, name: t, partitioned_by: [k], "
-      "schema: {k: STRING, ts: TIMESTAMP}, event_time: ts}\n"
-      "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n");
+  Rig rig(kHoppingJob);
   rig.source->append("{\"k\":\"a\",\"ts\":7000}");
   rig.start();
   REQUIRE(rig.out.taken().size() == 2);

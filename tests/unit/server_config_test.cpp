@@ -17,6 +17,8 @@
 #include <map>
 #include <sstream>
 
+#include "config_test_util.hpp"
+
 using sluice::Error;
 using sluice::ErrorCode;
 using sluice::config::ConfigError;
@@ -28,39 +30,9 @@ using sluice::config::load_server_file;
 using sluice::config::load_server_text;
 using sluice::config::ServerConfig;
 
+using namespace sluice::config::testing;
+
 namespace {
-
-// A fake environment for the substitution tests.
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
-const EnvLookup kNoEnv = env_of({});
-
-std::string server_errors(const std::string& text, const EnvLookup& env = kNoEnv) {
-  try {
-    load_server_text(text, "sluice.yaml", env);
-  } catch (const ConfigError& e) {
-    CHECK(e.code() == ErrorCode::kConfig);
-    return e.what();
-  }
-  FAIL("expected a ConfigError");
-  return {};
-}
-
-std::string job_errors(const std::string& text, const EnvLookup& env = kNoEnv) {
-  try {
-    load_job_text(text, "job.yaml", env);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  FAIL("expected a ConfigError");
-  return {};
-}
 
 std::filesystem::path temp_dir() {
   auto dir = std::filesystem::temp_directory_path() /
