@@ -10,6 +10,7 @@
 #                      the `fuzz` preset (build/fuzz, clang -O2)
 #   --keep-corpus DIR  leave each target's grown corpus in DIR/TARGET (default: deleted)
 #   --parallel N       fuzz N targets at a time (default 1; CI: the number of cores)
+#   --runs N           stop a target after N executions (SECONDS stays the upper bound)
 #
 # Each target fuzzes a scratch copy of tests/fuzz/corpus/TARGET plus tests/fuzz/regressions/TARGET
 # (the committed files are never written), with tests/fuzz/dict/TARGET.dict. A crash, leak,
@@ -23,15 +24,17 @@ targets_all=(sql job server_config json http)
 build_dir=""
 keep=""
 parallel=1
+runs=-1
 mode=fuzz
 while [[ $# -gt 0 ]]; do
   case $1 in
     --build-dir) build_dir=$2; shift 2 ;;
     --keep-corpus) keep=$2; shift 2 ;;
     --parallel) parallel=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
     --merge) mode=merge; shift ;;
     --seed) mode=seed; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) break ;;
   esac
 done
@@ -101,8 +104,8 @@ fuzz_one() {
   local t=$1 work="$scratch/$1" rc=0
   local dict=()
   [[ -f "tests/fuzz/dict/$t.dict" ]] && dict=(-dict="tests/fuzz/dict/$t.dict")
-  "$build_dir/tests/fuzz/${t}_fuzz" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 \
+  "$build_dir/tests/fuzz/${t}_fuzz" "${dict[@]}" -max_total_time="$seconds" -runs="$runs" \
+    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/log" 2>&1 || rc=$?
   echo "$rc" >"$work/rc"
 }
@@ -126,7 +129,8 @@ for t in "${targets[@]}"; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log" | tail -1)
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$work/log" | tail -1 || true)
-  line="$t: ${execs:-?} executions, ${rate:-?} exec/s, ${cov:-no coverage line}"
+  secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$work/log" | tail -1)
+  line="$t: ${execs:-?} executions in ${secs:-?} s, ${rate:-?} exec/s, ${cov:-no coverage line}"
   artifacts=("$work"/artifacts/*)
   if [[ $rc -ne 0 || -e "${artifacts[0]}" ]]; then
     mkdir -p "tests/fuzz/regressions/$t"

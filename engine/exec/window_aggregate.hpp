@@ -40,6 +40,11 @@ struct WindowSpec {
   ExpressionPtr time;  // the event time of an input row (TIMESTAMP)
 };
 
+// A hopping window's record updates ceil(size / advance) windows, each with a group table of its
+// own: the binder refuses more than this many, which would make one record cost more memory and
+// time than a whole batch.
+inline constexpr int64_t kMaxWindowsPerRecord = 10000;
+
 OperatorPtr make_window_aggregate(WindowSpec spec, std::vector<ExpressionPtr> keys,
                                   std::vector<AggregateCall> aggregates);
 

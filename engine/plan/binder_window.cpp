@@ -83,6 +83,14 @@ void Binder::bind_window(const sql::SelectStatement& stmt, LogicalPlan& plan) {
                        quote(*w.advance), spec.advance_ms, spec.size_ms),
            w.advance->loc);
     }
+    int64_t windows = spec.size_ms / spec.advance_ms + (spec.size_ms % spec.advance_ms != 0);
+    if (windows > exec::kMaxWindowsPerRecord) {
+      fail(ErrorCode::kSqlUnsupported,
+           fmt::format("a record would fall into {} HOPPING windows (size {} / advance {}; at "
+                       "most {}): use a larger advance or a smaller size",
+                       windows, quote(*w.size), quote(*w.advance), exec::kMaxWindowsPerRecord),
+           w.advance->loc);
+    }
   }
   spec.lateness_ms = time_.allowed_lateness_ms;
   if (w.grace) {
