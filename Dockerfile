@@ -1,11 +1,11 @@
-# Multi-stage build of the sluice binary on Debian bookworm. The build stage runs exactly what CI
-# runs (scripts/install-deps.sh, the release CMake preset); the runtime stage holds only the binary,
-# its shared libraries and a non-root user.
+# Multi-stage build of the sluice binary on Debian bookworm. The build stage builds as CI does
+# (scripts/install-deps.sh --build, the release CMake preset); the runtime stage holds only the
+# binary, its shared libraries and a non-root user.
 
 FROM debian:bookworm AS build
 WORKDIR /src
 COPY scripts/install-deps.sh scripts/install-deps.sh
-RUN scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
+RUN scripts/install-deps.sh --build && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake --preset release && cmake --build --preset release --target sluice
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what sluice needs from Debian bookworm's archive. One list, used by the README's quick
 # start, CI (.ci/run) and the Dockerfile.
-#   scripts/install-deps.sh            build + test dependencies
+#   scripts/install-deps.sh            build + test dependencies, and the Kafka broker's jars
+#   scripts/install-deps.sh --build    only what building the sluice binary needs (the Dockerfile)
 #   scripts/install-deps.sh --runtime  only the shared libraries the sluice binary loads
 set -euo pipefail
 
@@ -9,6 +10,8 @@ BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   librdkafka-dev libboost-dev libspdlog-dev libyaml-cpp-dev prometheus-cpp-dev catch2
   libsimdjson-dev
+)
+TEST_PACKAGES=(
   # tests: the differential test's reference engine, format check
   sqlite3 python3 clang-format
   # tests: the end-to-end harness's independent Kafka client (kafka-python, /usr/bin/python3)
@@ -18,14 +21,22 @@ BUILD_PACKAGES=(
   # tests: the libFuzzer targets (clang, libFuzzer and the sanitizer runtimes; llvm for
   # llvm-symbolizer, which puts file:line in sanitizer reports)
   clang libclang-rt-14-dev llvm
+  # tests and benchmarks: the real Apache Kafka broker (scripts/kafka.sh: Java 17, its jars
+  # resolved from Maven Central by Maven)
+  openjdk-17-jdk-headless maven
 )
 RUNTIME_PACKAGES=(
   librdkafka1 libspdlog1.10 libfmt9 libyaml-cpp0.7 libsimdjson14
   libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 ca-certificates
 )
 
-packages=("${BUILD_PACKAGES[@]}")
-if [[ "${1:-}" == "--runtime" ]]; then packages=("${RUNTIME_PACKAGES[@]}"); fi
+mode=${1:-}
+case $mode in
+  "") packages=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  --build) packages=("${BUILD_PACKAGES[@]}") ;;
+  --runtime) packages=("${RUNTIME_PACKAGES[@]}") ;;
+  *) echo "usage: scripts/install-deps.sh [--build|--runtime]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,12 +44,16 @@ for p in "${packages[@]}"; do
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [[ -z "$mode" ]]; then
+  # The Kafka broker's jars (tests/kafka/broker/pom.xml), into ~/.cache/sluice once per version.
+  echo "install-deps: Kafka broker jars in $(bash "$(dirname "$0")/kafka.sh" classpath)"
+fi

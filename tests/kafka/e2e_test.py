@@ -6,7 +6,10 @@ usage: e2e_test.py SLUICE WORKDIR [test_name ...]
 
 Runs every case (or the named ones), prints `PASS name: detail` or `FAIL name: reason` per case,
 and exits 1 if any failed. Each case gets WORKDIR/<name>/ with the broker's and daemons' logs.
-Environment: E2E_RECORDS (records per scenario, default 3000).
+Environment: E2E_RECORDS (records per scenario, default 3000); E2E_BOOTSTRAP=HOST:PORT[,...] (or
+the DIR of `scripts/kafka.sh start DIR`) runs the cases against that real Kafka cluster instead of
+a `sluice broker` per case: each case first deletes every topic and consumer group on it. Cases in
+MOCK_ONLY (fault injection) refuse to run there.
 
 Every case ends by checking the counting identity on each daemon's `GET /jobs/<name>` (see
 check_counts), taken after the output was consumed and before the daemon stops, once nothing is in
@@ -28,6 +31,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 
 RECORDS = int(os.environ.get("E2E_RECORDS", "3000"))
+BOOTSTRAP = os.environ.get("E2E_BOOTSTRAP", "")
+if os.path.isdir(BOOTSTRAP):  # a cluster directory of scripts/kafka.sh: its bootstrap line
+    with open(os.path.join(BOOTSTRAP, "bootstrap")) as f:
+        BOOTSTRAP = f.read().split()[-1]
+# Cases that need the mock broker's fault injection (`sluice broker --control`).
+MOCK_ONLY = {"broker_faults"}
 KAFKA_JOB_PROPERTIES = {"auto.offset.reset": "earliest", "session.timeout.ms": "6000"}
 
 # The benchmark scenarios (perf/README.md). S3a/S3b also select the window bounds so that rows
@@ -170,8 +179,14 @@ class Ctx:
         self.daemons = []
 
     def start_broker(self, brokers=1, topics=()):
-        self.broker = h.Broker(self.sluice, self.dir, brokers=brokers)
-        self.broker.start()
+        """`sluice broker` (the mock) with `brokers` nodes; with E2E_BOOTSTRAP, the real cluster
+        there instead, emptied of what earlier cases left (its size is the run's)."""
+        if BOOTSTRAP:
+            self.broker = h.ExternalBroker(BOOTSTRAP)
+            self.broker.reset()
+        else:
+            self.broker = h.Broker(self.sluice, self.dir, brokers=brokers)
+            self.broker.start()
         for name, partitions in topics:
             self.broker.create_topic(name, partitions)
         return self.broker
@@ -784,6 +799,13 @@ def main(argv):
     if unknown:
         print(f"unknown test(s) {unknown}; known: {', '.join(CASES)}", file=sys.stderr)
         return 2
+    if BOOTSTRAP:
+        mock = [n for n in names if n.removeprefix("test_") in MOCK_ONLY]
+        if argv[3:] and mock:
+            print(f"{' '.join(mock)}: needs `sluice broker` (E2E_BOOTSTRAP is set)",
+                  file=sys.stderr)
+            return 2
+        names = [n for n in names if n.removeprefix("test_") not in MOCK_ONLY]
     failed = []
     for name in names:
         name = name.removeprefix("test_")

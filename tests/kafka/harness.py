@@ -23,6 +23,7 @@ import urllib.parse
 import urllib.request
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
 from kafka.errors import KafkaError
 
 # One log line per event on the daemon's stderr. `{job}` and `{topic}` are filled in (escaped)
@@ -155,6 +156,72 @@ class Broker:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class ExternalBroker:
+    """A real Kafka cluster the test run started (`scripts/kafka.sh start`), shared by the cases of
+    one run: reset() deletes the consumer groups and topics an earlier case left, so every case
+    starts from an empty cluster. Topics get the cluster's default replication. No fault
+    injection: control() raises."""
+
+    def __init__(self, bootstrap):
+        self.bootstrap = bootstrap
+
+    def _admin(self):
+        return KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=15000)
+
+    def start(self, timeout=15):
+        return self.bootstrap
+
+    def control(self, command, check=True, timeout=15):
+        raise HarnessError(f"broker control '{command}': only `sluice broker` injects faults")
+
+    def reset(self, timeout=60.0):
+        """Deletes every consumer group (a killed member holds its group until its session times
+        out: retried until `timeout`) and every topic but the broker's own (`__...`)."""
+        deadline = time.monotonic() + timeout
+        admin = self._admin()
+        try:
+            while True:
+                groups = [g for g, _ in admin.list_consumer_groups()]
+                if not groups:
+                    break
+                errors = [(g, e) for g, e in admin.delete_consumer_groups(groups)
+                          if e.__name__ != "NoError"]
+                if not errors:
+                    break
+                if time.monotonic() > deadline:
+                    raise HarnessError(f"cannot delete consumer groups: {errors}")
+                time.sleep(0.5)
+            topics = [t for t in admin.list_topics() if not t.startswith("__")]
+            if topics:
+                admin.delete_topics(topics, timeout_ms=15000)
+            while set(topics) & set(admin.list_topics()):
+                if time.monotonic() > deadline:
+                    raise HarnessError(f"topics {topics} still listed {timeout} s after deletion")
+                time.sleep(0.2)
+        finally:
+            admin.close()
+
+    def create_topic(self, name, partitions, timeout=30.0):
+        """Creates the topic (retried while a deleted topic of that name is still going away)."""
+        deadline = time.monotonic() + timeout
+        admin = self._admin()
+        try:
+            replicas = min(3, len(admin.describe_cluster()["brokers"]))
+            while True:
+                try:
+                    admin.create_topics([NewTopic(name, partitions, replicas)], timeout_ms=15000)
+                    return
+                except KafkaError as e:
+                    if time.monotonic() > deadline:
+                        raise HarnessError(f"creating topic {name}: {e}") from e
+                    time.sleep(0.3)
+        finally:
+            admin.close()
+
+    def stop(self, timeout=15):
+        return None
 
 
 class Daemon:
