@@ -1,6 +1,7 @@
 #include "server/kafka/job_stage.hpp"
 
 #include "server/kafka/client_factory.hpp"
+#include "server/kafka/topic_admin.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -179,9 +180,37 @@ void JobStage::on_commit_result(rd_kafka_resp_err_t err, rd_kafka_topic_partitio
   }
 }
 
+std::string JobStage::prepare_source() {
+  if (options_.partitions_from.empty()) return "";
+  const std::string& source = options_.partitions_from;
+  int timeout = static_cast<int>(options_.admin_timeout_ms);
+  std::string error;
+  int32_t partitions = partition_count(group_->client(), source, timeout, &error);
+  if (partitions < 0) return error;
+  if (partitions == 0)
+    return fmt::format(
+        "source topic '{}' does not exist (the repartition topic '{}' gets as "
+        "many partitions as it has)",
+        source, group_->topic());
+  // Delete, never compact (records of one key are all needed), and keep each record's own
+  // timestamp: the query stage's event time and `_timestamp` come from it.
+  TopicSpec spec{group_->topic(),
+                 partitions,
+                 {{"cleanup.policy", "delete"}, {"message.timestamp.type", "CreateTime"}}};
+  bool created = false;
+  if (std::string why = ensure_topic(group_->client(), spec, timeout, &created); !why.empty())
+    return fmt::format("repartition topic: {}", why);
+  if (created)
+    spdlog::info("job {}: created topic '{}' ({} partitions, as '{}')", job_name(), spec.name,
+                 partitions, source);
+  return "";
+}
+
 void JobStage::run_control() {
   std::string error;
-  if (!group_->subscribe(&error)) {
+  if (error = prepare_source(); !error.empty()) {
+    fail(error);
+  } else if (!group_->subscribe(&error)) {
     fail(fmt::format("subscribing to '{}': {}", group_->topic(), error));
   } else {
     std::lock_guard lock(mu_);

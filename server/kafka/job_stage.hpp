@@ -41,6 +41,11 @@ namespace sluice::server::kafka {
 struct StageOptions {
   int64_t commit_interval_ms = 1000;  // how often acknowledged positions are committed
   int64_t drain_timeout_ms = 30000;   // stop/revoke: wait this long for acknowledgements
+  // The query stage of a repartitioned job: its source is the internal repartition topic, which
+  // it creates (or finds, and checks) before subscribing, with as many partitions as this topic
+  // (the job's source) has. Empty for a stage that reads a user's topic.
+  std::string partitions_from;
+  int64_t admin_timeout_ms = 30000;  // bound of each of those Admin API and metadata calls
 };
 
 class JobStage final : public pipeline::PipelineHost,
@@ -101,6 +106,7 @@ class JobStage final : public pipeline::PipelineHost,
  private:
   using Pipelines = checkpoint::CommitCoordinator::Pipelines;
   void run_control();
+  std::string prepare_source();
   void shutdown();
   void retire(const std::vector<int32_t>& partitions, bool commit);
   void commit_round(const std::vector<int32_t>& partitions, bool sync);

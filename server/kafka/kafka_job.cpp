@@ -51,13 +51,17 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
     : job_(job) {
   auto query = compile_job(*job);
   std::string group = consumer_group(*job);
-  StageOptions stage_options{options.commit_interval_ms, options.drain_timeout_ms};
+  StageOptions stage_options;
+  stage_options.commit_interval_ms = options.commit_interval_ms;
+  stage_options.drain_timeout_ms = options.drain_timeout_ms;
   if (needs_repartition(*job, *query)) {
     auto router = std::make_shared<JobStage>(io, make_spec(job, query, true, options), group,
                                              repartition_topic(*job), generation, stage_options);
+    StageOptions main_options = stage_options;
+    main_options.partitions_from = job->source.topic;
     auto main = std::make_shared<JobStage>(
         io, make_spec(query_stage_config(*job, *query), query, false, options),
-        repartition_group(*job), job->sink.topic, generation, stage_options);
+        repartition_group(*job), job->sink.topic, generation, main_options);
     router->set_sibling(main);
     main->set_sibling(router);
     stages_ = {router, main};

@@ -9,7 +9,7 @@ and exits 1 if any failed. Each case gets WORKDIR/<name>/ with the broker's and 
 Environment: E2E_RECORDS (records per scenario, default 3000); E2E_BOOTSTRAP=HOST:PORT[,...] (or
 the DIR of `scripts/kafka.sh start DIR`) runs the cases against that real Kafka cluster instead of
 a `sluice broker` per case: each case first deletes every topic and consumer group on it. Cases in
-MOCK_ONLY (fault injection) refuse to run there.
+MOCK_ONLY (fault injection) refuse to run there, and cases in REAL_ONLY anywhere else.
 
 Every case ends by checking the counting identity on each daemon's `GET /jobs/<name>` (see
 check_counts), taken after the output was consumed and before the daemon stops, once nothing is in
@@ -35,8 +35,10 @@ BOOTSTRAP = os.environ.get("E2E_BOOTSTRAP", "")
 if os.path.isdir(BOOTSTRAP):  # a cluster directory of scripts/kafka.sh: its bootstrap line
     with open(os.path.join(BOOTSTRAP, "bootstrap")) as f:
         BOOTSTRAP = f.read().split()[-1]
-# Cases that need the mock broker's fault injection (`sluice broker --control`).
+# Cases that need the mock broker's fault injection (`sluice broker --control`), and cases that
+# need a real broker (the mock does not answer CreateTopics).
 MOCK_ONLY = {"broker_faults"}
+REAL_ONLY = {"internal_topics"}
 KAFKA_JOB_PROPERTIES = {"auto.offset.reset": "earliest", "session.timeout.ms": "6000"}
 
 # The benchmark scenarios (perf/README.md). S3a/S3b also select the window bounds so that rows
@@ -403,7 +405,8 @@ def test_repartition(ctx):
     daemons: both are assigned before the records are produced, so together they read each record
     once (records_in = RECORDS), route each once (routed = RECORDS) and, one update per accepted
     record, write one output each (exact; records_out = the records in the output topic). Each
-    daemon alone: rejected = dead_lettered + skipped."""
+    daemon alone: rejected = dead_lettered + skipped. On a real broker sluice creates the
+    repartition topic (4 partitions, as the source's), which the test checks."""
     sc = dict(SCENARIOS["S3a"], sql="SELECT symbol, COUNT(*) AS n, SUM(quantity) AS q, "
               "MAX(price) AS top FROM market_data GROUP BY symbol",
               partitioned_by=None, sink_key=["symbol"], event_time=None)
@@ -415,7 +418,10 @@ def test_repartition(ctx):
                          ["  type: file", f"  path: {out_path}"]))
     h.run_job(ctx.sluice, job_path)
     expected = h.read_jsonl(out_path)
-    ctx.start_broker(topics=[("trades", 4), ("by-symbol", 4), ("bysym-repartition", 4)])
+    # On the real broker (no auto-creation) sluice creates the repartition topic itself; the
+    # mock's CreateTopics does not answer, so there the test creates it.
+    topics = [("trades", 4), ("by-symbol", 4)]
+    ctx.start_broker(topics=topics if BOOTSTRAP else topics + [("bysym-repartition", 4)])
     ctx.write_job("bysym.yaml", kafka_job("bysym", sc, "trades", "by-symbol"))
     a = ctx.start_daemon("a")
     b = ctx.start_daemon("b")
@@ -423,6 +429,9 @@ def test_repartition(ctx):
         wait_assigned(d, "bysym", "trades")
         wait_assigned(d, "bysym", "bysym-repartition")
     # The input is keyed by trader_id, not by the GROUP BY column.
+    if BOOTSTRAP and ctx.broker.partitions("bysym-repartition") != 4:
+        raise AssertionError(f"bysym-repartition has {ctx.broker.partitions('bysym-repartition')} "
+                             "partitions, want 4 (as trades)")
     ctx.produce("trades", data, key_field="trader_id")
     out = ctx.consume("by-symbol", min_records=len(expected), idle=3)
     # Records of one symbol reach its pipeline in an order the source partitions interleave, so
@@ -782,6 +791,48 @@ def test_invalid_job(ctx):
     return f"invalid files reported, good job complete; {counted}"
 
 
+def test_internal_topics(ctx):
+    """(Real broker only: the mock does not answer CreateTopics.) A repartitioning job creates its
+    repartition topic with as many partitions as its source (the `repartition` case); here, when
+    it cannot, the job fails with the reason in its status instead of stalling: an existing
+    repartition topic with another partition count, and a source topic that does not exist. The
+    daemon and its other job go on.
+
+    Counts: the good job (stateless: the exact identity) reads every record once and is the only
+    writer of its output topic; the failed jobs counted nothing."""
+    sc = SCENARIOS["S0"]
+    regroup = dict(SCENARIOS["S3a"], sql="SELECT symbol, COUNT(*) AS n FROM market_data "
+                   "GROUP BY symbol", partitioned_by=None, sink_key=["symbol"], event_time=None)
+    data = generate(ctx, "S0", RECORDS)
+    rows = h.read_jsonl(data)
+    ctx.start_broker(topics=[("orders", 3), ("good-out", 3), ("trades", 3), ("sym-out", 3),
+                             ("wrong-repartition", 2)])
+    ctx.write_job("good.yaml", kafka_job("good", sc, "orders", "good-out"))
+    ctx.write_job("wrong.yaml", kafka_job("wrong", regroup, "trades", "sym-out"))
+    ctx.write_job("nosource.yaml", kafka_job("nosource", regroup, "no-such-topic", "ns-out"))
+    d = ctx.start_daemon()
+    want = {"wrong": "topic 'wrong-repartition' exists with 2 partitions, not 3",
+            "nosource": "source topic 'no-such-topic' does not exist"}
+    for name, text in want.items():
+        d.wait_for_log(h.log_regex("failed", name), timeout=60)
+        job = d.job(name)
+        if job["state"] != "failed" or text not in (job["error"] or ""):
+            raise AssertionError(f"job {name}: state {job['state']}, error {job['error']!r} "
+                                 f"(want failed, with {text!r})")
+        if any(job["counts"][k] for k in _COUNTS):
+            raise AssertionError(f"job {name} counted {job['counts']}")
+    if ctx.broker.partitions("nosource-repartition") != 0:
+        raise AssertionError("nosource-repartition was created without a source to size it")
+    wait_assigned(d, "good", "orders")
+    ctx.produce("orders", data, key_field=sc["key"])
+    check(h.multiset_equal(rows, values(ctx.consume("good-out", min_records=len(rows)))),
+          "the good job beside the failed ones")
+    counted = check_counts(settled(d, "good", RECORDS), exact=True, records_in=RECORDS,
+                           records_out=len(rows))
+    stop_cleanly(d)
+    return f"both failed with their reason; {counted}"
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -799,13 +850,13 @@ def main(argv):
     if unknown:
         print(f"unknown test(s) {unknown}; known: {', '.join(CASES)}", file=sys.stderr)
         return 2
-    if BOOTSTRAP:
-        mock = [n for n in names if n.removeprefix("test_") in MOCK_ONLY]
-        if argv[3:] and mock:
-            print(f"{' '.join(mock)}: needs `sluice broker` (E2E_BOOTSTRAP is set)",
-                  file=sys.stderr)
-            return 2
-        names = [n for n in names if n.removeprefix("test_") not in MOCK_ONLY]
+    skip, why = (MOCK_ONLY, "needs `sluice broker` (E2E_BOOTSTRAP is set)") if BOOTSTRAP else \
+        (REAL_ONLY, "needs a real broker (E2E_BOOTSTRAP)")
+    named = [n for n in argv[3:] if n.removeprefix("test_") in skip]
+    if named:
+        print(f"{' '.join(named)}: {why}", file=sys.stderr)
+        return 2
+    names = [n for n in names if n.removeprefix("test_") not in skip]
     failed = []
     for name in names:
         name = name.removeprefix("test_")

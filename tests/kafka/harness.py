@@ -220,6 +220,14 @@ class ExternalBroker:
         finally:
             admin.close()
 
+    def partitions(self, topic):
+        """The number of partitions of `topic` (0: no such topic)."""
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        try:
+            return len(consumer.partitions_for_topic(topic) or ())
+        finally:
+            consumer.close()
+
     def stop(self, timeout=15):
         return None
 
