@@ -16,6 +16,8 @@ TEST_PACKAGES=(
   sqlite3 python3 clang-format
   # tests: the end-to-end harness's independent Kafka client (kafka-python, /usr/bin/python3)
   python3-kafka
+  # tests: a virtualenv for the PyPI packages of tests/kafka/requirements.txt (confluent-kafka)
+  python3-venv
   # tests: the admin API and metrics test (curl; promtool from prometheus)
   curl prometheus
   # tests: the libFuzzer targets (clang, libFuzzer and the sanitizer runtimes; llvm for
@@ -54,6 +56,18 @@ else
 fi
 
 if [[ -z "$mode" ]]; then
+  here=$(cd "$(dirname "$0")" && pwd)
   # The Kafka broker's jars (tests/kafka/broker/pom.xml), into ~/.cache/sluice once per version.
-  echo "install-deps: Kafka broker jars in $(bash "$(dirname "$0")/kafka.sh" classpath)"
+  echo "install-deps: Kafka broker jars in $(bash "$here/kafka.sh" classpath)"
+  # PyPI packages of the tests (tests/kafka/requirements.txt), in a virtualenv of their own: the
+  # python3 on PATH may not be Debian's, and Debian's is kept as Debian installed it.
+  venv=${SLUICE_VENV:-$HOME/.cache/sluice/venv}
+  reqs="$here/../tests/kafka/requirements.txt"
+  stamp="$venv/.requirements-$(sha1sum "$reqs" | cut -c1-12)"
+  if [[ ! -f "$stamp" ]]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$reqs"
+    touch "$stamp"
+  fi
+  echo "install-deps: test packages from PyPI in $venv"
 fi

@@ -38,7 +38,9 @@ if os.path.isdir(BOOTSTRAP):  # a cluster directory of scripts/kafka.sh: its boo
 # Cases that need the mock broker's fault injection (`sluice broker --control`), and cases that
 # need a real broker (the mock does not answer CreateTopics).
 MOCK_ONLY = {"broker_faults"}
-REAL_ONLY = {"internal_topics"}
+REAL_ONLY = {"internal_topics", "independent_clients"}
+KAFKA_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                        "kafka.sh")
 KAFKA_JOB_PROPERTIES = {"auto.offset.reset": "earliest", "session.timeout.ms": "6000"}
 
 # The benchmark scenarios (perf/README.md). S3a/S3b also select the window bounds so that rows
@@ -831,6 +833,74 @@ def test_internal_topics(ctx):
                            records_out=len(rows))
     stop_cleanly(d)
     return f"both failed with their reason; {counted}"
+
+
+def test_independent_clients(ctx):
+    """(Real broker only: the console consumer is the broker's.) Three clients that share no code
+    with sluice read its output and dead-letter topics and see the same records: kafka-python,
+    confluent-kafka (its own librdkafka) and Kafka's Java console consumer — partitions, offsets,
+    keys, values, headers, timestamps. Each output record carries its input record's key, each
+    dead letter the original bytes and key with the sluice.* headers naming where it came from;
+    both are stamped (CreateTime) when sluice produced them: after their input record's
+    timestamp, before the case read them.
+
+    Counts (stateless: the exact identity): one daemon reads every record once (records_in =
+    RECORDS + the bad ones) and writes every output once (records_out = the output topic)."""
+    sc = SCENARIOS["S0"]
+    data = generate(ctx, "S0", RECORDS)
+    expected = expected_output(ctx, "S0", data)
+    bad = [b"not json", b'{"order_id": 1, "total_amount": "lots, and more: \xc3\xa9"}', b"[]"]
+    bad_path = os.path.join(ctx.dir, "bad.jsonl")
+    with open(bad_path, "wb") as f:
+        f.write(b"\n".join(bad) + b"\n")
+    ctx.start_broker(topics=[("orders", 3), ("orders-out", 3), ("orders-dlq", 1)])
+    ctx.write_job("s0.yaml", kafka_job("s0", sc, "orders", "orders-out") +
+                  "dead_letter:\n  type: kafka\n  topic: orders-dlq\n")
+    d = ctx.start_daemon()
+    wait_assigned(d, "s0", "orders")
+    ctx.produce("orders", data, key_field=sc["key"])
+    ctx.produce("orders", bad_path)
+    ctx.consume("orders-out", min_records=len(expected), idle=1)
+    counted = check_counts(settled(d, "s0", RECORDS + len(bad)), exact=True,
+                           records_in=RECORDS + len(bad), records_out=len(expected))
+
+    bootstrap = ctx.broker.bootstrap
+    read_at = int(time.time() * 1000)
+    inputs = {r.value: r for r in h.read_raw(bootstrap, "orders")}
+    by_order = {json.loads(v)["order_id"]: r for v, r in inputs.items() if v not in bad}
+    details = []
+    for topic, want in (("orders-out", len(expected)), ("orders-dlq", len(bad))):
+        mine = h.read_raw(bootstrap, topic)
+        if len(mine) != want:
+            raise AssertionError(f"kafka-python read {len(mine)} records of {topic}, want {want}")
+        for name, theirs in (("confluent-kafka", h.read_raw_confluent(bootstrap, topic)),
+                             ("console consumer", h.read_raw_console(KAFKA_SH, bootstrap, topic,
+                                                                     want))):
+            if theirs != mine:
+                diff = [(a, b) for a, b in zip(mine, theirs) if a != b][:1] or \
+                    [f"{len(theirs)} records, not {len(mine)}"]
+                raise AssertionError(f"{name} reads {topic} differently: {diff[0]}")
+        details.append(f"{topic} {len(mine)}")
+        for r in mine:
+            if r.timestamp_type != "CreateTime":
+                raise AssertionError(f"{topic} {r.partition}/{r.offset}: {r.timestamp_type}")
+            if topic == "orders-dlq":
+                src = inputs[r.value]
+                hs = dict(r.headers)
+                want_h = {"sluice.error.code": b"DECODE", "sluice.source.topic": b"orders",
+                          "sluice.source.partition": str(src.partition).encode(),
+                          "sluice.source.offset": str(src.offset).encode(), "sluice.job": b"s0"}
+                if any(hs.get(k) != v for k, v in want_h.items()) or \
+                        not hs.get("sluice.error.message"):
+                    raise AssertionError(f"dead letter {r.value!r}: headers {r.headers}")
+            else:
+                src = by_order[json.loads(r.value)["order_id"]]
+            if r.key != src.key or not src.timestamp <= r.timestamp <= read_at:
+                raise AssertionError(f"{topic} {r.partition}/{r.offset}: key {r.key!r} at "
+                                     f"{r.timestamp}, its input {src.key!r} at {src.timestamp} "
+                                     f"(read at {read_at})")
+    stop_cleanly(d)
+    return f"{' and '.join(details)} records read alike by 3 clients; {counted}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -448,6 +448,13 @@ def consume_topic(bootstrap, topic, idle=3.0, max_seconds=60.0, min_records=0):
     new record came for `idle` s and at least `min_records` were read, or `max_seconds` passed.
     Returns Records sorted by (partition, offset); value is the parsed JSON (or raw bytes when
     not JSON), key the decoded text or None."""
+    return _read_topic(bootstrap, topic, idle, max_seconds, min_records,
+                       lambda m: Record(_text(m.key), _json(m.value), m.partition, m.offset,
+                                        list(m.headers or [])))
+
+
+def _read_topic(bootstrap, topic, idle, max_seconds, min_records, make):
+    """consume_topic's loop: `make(message)` for every kafka-python message."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                              enable_auto_commit=False, auto_offset_reset="earliest")
     start = time.monotonic()
@@ -477,13 +484,90 @@ def consume_topic(bootstrap, topic, idle=3.0, max_seconds=60.0, min_records=0):
                 continue
             for msgs in batch.values():
                 for m in msgs:
-                    records.append(Record(_text(m.key), _json(m.value), m.partition, m.offset,
-                                          list(m.headers or [])))
+                    records.append(make(m))
                     last_new = time.monotonic()
     finally:
         consumer.close()
     records.sort(key=lambda r: (r.partition, r.offset))
     return records
+
+
+# --------------------------------------------------------------------------------------------
+# Three independent readers of a topic, to compare what each sees: kafka-python (Debian),
+# confluent-kafka (PyPI, its own librdkafka; confluent_read.py in the virtualenv of
+# scripts/install-deps.sh) and the Java console consumer that ships with the Kafka broker.
+
+RawRecord = collections.namedtuple(
+    "RawRecord", "partition offset key value headers timestamp_type timestamp")
+VENV_PYTHON = os.environ.get("SLUICE_VENV", os.path.expanduser("~/.cache/sluice/venv")) + \
+    "/bin/python"
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read_raw(bootstrap, topic, idle=3.0, max_seconds=60.0):
+    """kafka-python: RawRecords (key, value, header values as bytes) by (partition, offset)."""
+    kinds = {0: "CreateTime", 1: "LogAppendTime"}
+    return _read_topic(bootstrap, topic, idle, max_seconds, 0, lambda m: RawRecord(
+        m.partition, m.offset, m.key, m.value, tuple((k, v) for k, v in (m.headers or [])),
+        kinds.get(m.timestamp_type, "none"), m.timestamp))
+
+
+def read_raw_confluent(bootstrap, topic, idle=3.0, max_seconds=60.0):
+    """confluent-kafka, through confluent_read.py: the same RawRecords."""
+    r = subprocess.run([VENV_PYTHON, os.path.join(_HERE, "confluent_read.py"), bootstrap, topic,
+                        str(idle), str(max_seconds)], capture_output=True, text=True,
+                       timeout=max_seconds + 30)
+    if r.returncode != 0:
+        raise HarnessError(f"confluent_read.py {topic} exited {r.returncode}: {r.stderr[-2000:]}")
+
+    def unhex(v):
+        return None if v is None else bytes.fromhex(v)
+
+    out = []
+    for line in r.stdout.splitlines():
+        j = json.loads(line)
+        out.append(RawRecord(j["partition"], j["offset"], unhex(j["key"]), unhex(j["value"]),
+                             tuple((k, unhex(v)) for k, v in j["headers"]),
+                             j["timestamp_type"], j["timestamp"]))
+    return out
+
+
+def read_raw_console(kafka_sh, bootstrap, topic, expected, timeout=90.0):
+    """Kafka's console consumer (org.apache.kafka.tools.consumer.ConsoleConsumer, the broker's
+    jars from `kafka.sh classpath`): the same RawRecords, read as UTF-8 text (keys, values and
+    header values must be text). It stops after `expected` records or 5 s without one."""
+    lib = subprocess.run(["bash", kafka_sh, "classpath"], capture_output=True, text=True,
+                         timeout=300, check=True).stdout.strip()
+    field, header, null = "\x1f", "\x1e", "\x1c"
+    args = ["java", "-cp", f"{lib}/*", "-Dlog4j2.level=WARN",
+            "org.apache.kafka.tools.consumer.ConsoleConsumer", "--bootstrap-server", bootstrap,
+            "--topic", topic, "--from-beginning", "--timeout-ms", "5000",
+            "--max-messages", str(expected)]
+    for prop in ("print.key", "print.headers", "print.timestamp", "print.partition",
+                 "print.offset"):
+        args += ["--property", f"{prop}=true"]
+    args += ["--property", f"key.separator={field}", "--property", f"headers.separator={header}",
+             "--property", f"null.literal={null}"]
+    r = subprocess.run(args, capture_output=True, timeout=timeout)
+    if r.returncode != 0:
+        raise HarnessError(f"console consumer on {topic} exited {r.returncode}: "
+                           f"{r.stderr.decode(errors='replace')[-2000:]}")
+
+    def text(v):
+        return None if v == null else v.encode()
+
+    out = []
+    for line in r.stdout.decode().split("\n"):
+        if not line:
+            continue
+        ts, part, off, headers, key, value = line.split(field)
+        kind, _, stamp = ts.partition(":")
+        hs = () if headers == "NO_HEADERS" else tuple(
+            (k, text(v)) for k, _, v in (h.partition(":") for h in headers.split(header)))
+        out.append(RawRecord(int(part.split(":")[1]), int(off.split(":")[1]), text(key),
+                             text(value), hs, kind, int(stamp)))
+    out.sort(key=lambda r: (r.partition, r.offset))
+    return out
 
 
 def _text(b):
