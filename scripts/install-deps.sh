@@ -16,7 +16,7 @@ TEST_PACKAGES=(
   sqlite3 python3 clang-format
   # tests: the end-to-end harness's independent Kafka client (kafka-python, /usr/bin/python3)
   python3-kafka
-  # tests: a virtualenv for the PyPI packages of tests/kafka/requirements.txt (confluent-kafka)
+  # tests: a virtualenv for the PyPI packages of tests/requirements.txt
   python3-venv
   # tests: the admin API and metrics test (curl; promtool from prometheus)
   curl prometheus
@@ -59,10 +59,10 @@ if [[ -z "$mode" ]]; then
   here=$(cd "$(dirname "$0")" && pwd)
   # The Kafka broker's jars (tests/kafka/broker/pom.xml), into ~/.cache/sluice once per version.
   echo "install-deps: Kafka broker jars in $(bash "$here/kafka.sh" classpath)"
-  # PyPI packages of the tests (tests/kafka/requirements.txt), in a virtualenv of their own: the
+  # PyPI packages of the tests (tests/requirements.txt), in a virtualenv of their own: the
   # python3 on PATH may not be Debian's, and Debian's is kept as Debian installed it.
   venv=${SLUICE_VENV:-$HOME/.cache/sluice/venv}
-  reqs="$here/../tests/kafka/requirements.txt"
+  reqs="$here/../tests/requirements.txt"
   stamp="$venv/.requirements-$(sha1sum "$reqs" | cut -c1-12)"
   if [[ ! -f "$stamp" ]]; then
     python3 -m venv "$venv"
