@@ -32,13 +32,15 @@ import harness as h  # noqa: E402
 
 RECORDS = int(os.environ.get("E2E_RECORDS", "3000"))
 BOOTSTRAP = os.environ.get("E2E_BOOTSTRAP", "")
+CLUSTER_DIR = None
 if os.path.isdir(BOOTSTRAP):  # a cluster directory of scripts/kafka.sh: its bootstrap line
+    CLUSTER_DIR = os.path.abspath(BOOTSTRAP)
     with open(os.path.join(BOOTSTRAP, "bootstrap")) as f:
         BOOTSTRAP = f.read().split()[-1]
 # Cases that need the mock broker's fault injection (`sluice broker --control`), and cases that
 # need a real broker (the mock does not answer CreateTopics).
 MOCK_ONLY = {"broker_faults"}
-REAL_ONLY = {"internal_topics", "independent_clients"}
+REAL_ONLY = {"internal_topics", "independent_clients", "leader_kill"}
 KAFKA_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
                         "kafka.sh")
 KAFKA_JOB_PROPERTIES = {"auto.offset.reset": "earliest", "session.timeout.ms": "6000"}
@@ -186,7 +188,7 @@ class Ctx:
         """`sluice broker` (the mock) with `brokers` nodes; with E2E_BOOTSTRAP, the real cluster
         there instead, emptied of what earlier cases left (its size is the run's)."""
         if BOOTSTRAP:
-            self.broker = h.ExternalBroker(BOOTSTRAP)
+            self.broker = h.ExternalBroker(BOOTSTRAP, CLUSTER_DIR, KAFKA_SH)
             self.broker.reset()
         else:
             self.broker = h.Broker(self.sluice, self.dir, brokers=brokers)
@@ -194,6 +196,12 @@ class Ctx:
         for name, partitions in topics:
             self.broker.create_topic(name, partitions)
         return self.broker
+
+    def broker_nodes(self):
+        """The number of nodes of the cluster the case runs on."""
+        if BOOTSTRAP:
+            return len(BOOTSTRAP.split(","))
+        return self.broker.brokers
 
     def start_daemon(self, label="d1", threads=2, args=()):
         """Starts `sluice serve` on this case's jobs dir (all daemons share it, so they join the
@@ -597,6 +605,75 @@ def test_broker_faults(ctx):
     counted = check_counts(settled(d, "s0", RECORDS), exact=True, records_out=len(out))
     stop_cleanly(d)
     return f"{detail}; {counted}"
+
+
+def test_leader_kill(ctx):
+    """(Real 3-node cluster: E2E_BOOTSTRAP is a `kafka.sh start --brokers 3` directory.) SIGKILL
+    the node leading an input partition while the job runs, then the one leading an output
+    partition, each started again after a while: nothing is lost (at least once). Topics have 3
+    replicas and min.insync.replicas=2; the job's producer is idempotent with acks=all.
+
+    Counts (stateless: the exact identity): one daemon reads every record at least once
+    (records_in >= RECORDS) and is the only writer of the output topic (records_out = the records
+    in it)."""
+    if ctx.broker_nodes() < 3:
+        raise AssertionError("leader_kill needs a 3-node cluster (kafka.sh start --brokers 3)")
+    sc, parts, expected = _s0_setup(ctx, partitions=3, parts=3)
+    d = ctx.start_daemon()
+    wait_assigned(d, "s0", "orders")
+    br = ctx.broker
+    ctx.produce("orders", parts[0], key_field=sc["key"])
+    n0 = len(h.read_jsonl(parts[0]))
+    ctx.consume("orders-out", min_records=n0, idle=1, max_seconds=60)
+    killed = []
+    for topic in ("orders", "orders-out"):
+        node = br.leader(topic, 0)
+        br.kill(node)
+        killed.append(f"{topic}/0's leader {node}")
+        # The job goes on while the node is down: its partitions' leadership moves.
+        ctx.produce("orders", parts[1 if topic == "orders" else 2], key_field=sc["key"])
+        time.sleep(3)
+        br.restart(node)
+    out = ctx.consume("orders-out", min_records=len(expected), idle=3, max_seconds=120)
+    detail = check(h.multiset_superset(expected, values(out)))
+    if not d.alive():
+        raise AssertionError(f"daemon died: {h.tail(d.log())}")
+    counted = check_counts(settled(d, "s0", RECORDS), exact=True, records_out=len(out))
+    stop_cleanly(d)
+    return f"killed {', then '.join(killed)}; {detail}; {counted}"
+
+
+def test_rebalance_kill(ctx):
+    """kill -9 of a daemon in the middle of a rebalance: daemon a owns every partition and has
+    output in flight (linger 1 s) when b joins; a is killed as soon as it is told to give
+    partitions up. b ends up with all of them (after a's session times out) and the output is
+    complete: nothing lost, at least once.
+
+    Counts (stateless: the exact identity on b): b reads from the offsets a committed to the end
+    (records_in unknown: a's last acknowledged records may be read again); together the daemons
+    wrote the output topic."""
+    sc, (part1, part2), expected = _s0_setup(ctx, partitions=4)
+    ctx.write_job("s0.yaml", kafka_job("s0", sc, "orders", "orders-out",
+                                       properties={"linger.ms": 1000}))
+    a = ctx.start_daemon("a")
+    wait_assigned(a, "s0", "orders")
+    ctx.produce("orders", part1, key_field=sc["key"])
+    mark = a.log_size()
+    b = ctx.start_daemon("b")
+    a.wait_for_log(h.log_regex("revoked", "s0"), timeout=40, since=mark)
+    a.kill()
+    ctx.produce("orders", part2, key_field=sc["key"])
+    deadline = time.monotonic() + 60
+    while latest_assignment(b, "s0", "orders") != [0, 1, 2, 3]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"daemon b did not take all partitions after a was killed: "
+                                 f"{latest_assignment(b, 's0', 'orders')}")
+        time.sleep(0.2)
+    out = ctx.consume("orders-out", min_records=len(expected), idle=3, max_seconds=90)
+    detail = check(h.multiset_superset(expected, values(out)))
+    counted = check_counts(settled(b, "s0"), exact=True)
+    stop_cleanly(b, "daemon b")
+    return f"{detail}; b: {counted}"
 
 
 def test_final_kill(ctx):

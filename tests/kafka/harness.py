@@ -162,10 +162,47 @@ class ExternalBroker:
     """A real Kafka cluster the test run started (`scripts/kafka.sh start`), shared by the cases of
     one run: reset() deletes the consumer groups and topics an earlier case left, so every case
     starts from an empty cluster. Topics get the cluster's default replication. No fault
-    injection: control() raises."""
+    injection: control() raises; with the cluster's directory (`cluster_dir`), kill(node) and
+    restart(node) stop a node with SIGKILL and start it again (`kafka.sh kill/restart`)."""
 
-    def __init__(self, bootstrap):
+    def __init__(self, bootstrap, cluster_dir=None, kafka_sh=None):
         self.bootstrap = bootstrap
+        self.cluster_dir = cluster_dir
+        self.kafka_sh = kafka_sh
+
+    def _kafka_sh(self, *args):
+        if not self.cluster_dir:
+            raise HarnessError("no cluster directory: the cluster was given as a bootstrap list")
+        r = subprocess.run(["bash", self.kafka_sh, *args], capture_output=True, text=True,
+                           timeout=150)
+        if r.returncode != 0:
+            raise HarnessError(f"kafka.sh {' '.join(args)}: {r.stderr.strip()[-1000:]}")
+
+    def kill(self, node):
+        self._kafka_sh("kill", self.cluster_dir, str(node))
+
+    def restart(self, node):
+        self._kafka_sh("restart", self.cluster_dir, str(node))
+
+    def leader(self, topic, partition, timeout=30.0):
+        """The node id leading `topic`/`partition` (fresh metadata, retried while there is
+        none)."""
+        deadline = time.monotonic() + timeout
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        try:
+            while True:
+                if consumer.partitions_for_topic(topic):
+                    future = consumer._client.cluster.request_update()
+                    consumer._client.poll(future=future, timeout_ms=5000)
+                    leader = consumer._client.cluster.leader_for_partition(
+                        TopicPartition(topic, partition))
+                    if leader is not None and leader >= 0:
+                        return leader
+                if time.monotonic() > deadline:
+                    raise HarnessError(f"no leader for {topic}/{partition} within {timeout} s")
+                time.sleep(0.5)
+        finally:
+            consumer.close()
 
     def _admin(self):
         return KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=15000)
