@@ -13,19 +13,6 @@
 namespace sluice::server::kafka {
 namespace {
 
-struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* md) const { rd_kafka_metadata_destroy(md); }
-};
-struct NewTopicDeleter {
-  void operator()(rd_kafka_NewTopic_t* t) const { rd_kafka_NewTopic_destroy(t); }
-};
-struct AdminOptionsDeleter {
-  void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); }
-};
-struct EventDeleter {
-  void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); }
-};
-
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -36,7 +23,7 @@ int64_t now_ms() {
 // request, not by someone else's), else why not.
 std::string create_topic(rd_kafka_t* client, const TopicSpec& spec, int timeout_ms, bool* created) {
   std::array<char, 512> errstr{};
-  std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter> topic(
+  NewTopicHandle topic(
       rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions, -1, errstr.data(), errstr.size()));
   if (!topic) return errstr.data();
   for (const auto& [name, value] : spec.configs) {
@@ -44,8 +31,7 @@ std::string create_topic(rd_kafka_t* client, const TopicSpec& spec, int timeout_
             rd_kafka_NewTopic_set_config(topic.get(), name.c_str(), value.c_str()))
       return fmt::format("config {}: {}", name, rd_kafka_err2str(err));
   }
-  std::unique_ptr<rd_kafka_AdminOptions_t, AdminOptionsDeleter> options(
-      rd_kafka_AdminOptions_new(client, RD_KAFKA_ADMIN_OP_CREATETOPICS));
+  AdminOptionsHandle options(rd_kafka_AdminOptions_new(client, RD_KAFKA_ADMIN_OP_CREATETOPICS));
   rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms, errstr.data(),
                                             errstr.size());
   rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout_ms, errstr.data(),
@@ -54,8 +40,7 @@ std::string create_topic(rd_kafka_t* client, const TopicSpec& spec, int timeout_
   rd_kafka_NewTopic_t* topics[] = {topic.get()};
   rd_kafka_CreateTopics(client, topics, 1, options.get(), queue.get());
   // The request timeout bounds the answer; the margin covers librdkafka's own scheduling.
-  std::unique_ptr<rd_kafka_event_t, EventDeleter> event(
-      rd_kafka_queue_poll(queue.get(), timeout_ms + 1000));
+  EventHandle event(rd_kafka_queue_poll(queue.get(), timeout_ms + 1000));
   if (!event) return fmt::format("no answer to CreateTopics within {} ms", timeout_ms);
   if (rd_kafka_event_error(event.get())) return rd_kafka_event_error_string(event.get());
   const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event.get());
@@ -81,7 +66,7 @@ int32_t partition_count(rd_kafka_t* client, const std::string& topic, int timeou
   // names (auto-creation; the test broker always does), with its default partition count.
   const rd_kafka_metadata_t* raw = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(client, 1, nullptr, &raw, timeout_ms);
-  std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter> md(raw);
+  MetadataHandle md(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     *error = fmt::format("reading the metadata of topic '{}': {}", topic, rd_kafka_err2str(err));
     return -1;
