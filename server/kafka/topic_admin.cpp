@@ -1,6 +1,7 @@
 #include "server/kafka/topic_admin.hpp"
 
 #include "server/kafka/rd_handles.hpp"
+#include "server/pipeline/clock.hpp"
 
 #include <fmt/format.h>
 
@@ -13,11 +14,7 @@
 namespace sluice::server::kafka {
 namespace {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+using pipeline::SystemClock;
 
 // Sends CreateTopics and waits for its result: "" when the topic exists now (`created`: by this
 // request, not by someone else's), else why not.
@@ -86,8 +83,10 @@ int32_t partition_count(rd_kafka_t* client, const std::string& topic, int timeou
 
 std::string ensure_topic(rd_kafka_t* client, const TopicSpec& spec, int timeout_ms, bool* created) {
   *created = false;
-  int64_t deadline = now_ms() + timeout_ms;
-  auto left = [&] { return static_cast<int>(std::max<int64_t>(deadline - now_ms(), 1)); };
+  int64_t deadline = SystemClock::instance().steady_ms() + timeout_ms;
+  auto left = [&] {
+    return static_cast<int>(std::max<int64_t>(deadline - SystemClock::instance().steady_ms(), 1));
+  };
   std::string error;
   int32_t have = partition_count(client, spec.name, left(), &error);
   if (have < 0) return error;
@@ -96,7 +95,8 @@ std::string ensure_topic(rd_kafka_t* client, const TopicSpec& spec, int timeout_
       return fmt::format("creating topic '{}' ({} partitions): {}", spec.name, spec.partitions,
                          why);
     // Created: wait until the metadata shows it (or shows what another creator made of it).
-    while ((have = partition_count(client, spec.name, left(), &error)) == 0 && now_ms() < deadline)
+    while ((have = partition_count(client, spec.name, left(), &error)) == 0 &&
+           SystemClock::instance().steady_ms() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (have < 0) return error;
     if (have == 0)

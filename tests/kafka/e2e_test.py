@@ -571,6 +571,18 @@ def test_restart_resume(ctx):
     return f"{detail}; {job1['counts']['records_in']} then {counted}"
 
 
+def _s0_first_part(ctx, brokers=1):
+    """The start of a fault case: _s0_setup's job over 3 partitions in 3 parts, one daemon
+    assigned, the first part through. Returns (scenario, parts, expected, daemon)."""
+    sc, parts, expected = _s0_setup(ctx, partitions=3, brokers=brokers, parts=3)
+    d = ctx.start_daemon()
+    wait_assigned(d, "s0", "orders")
+    ctx.produce("orders", parts[0], key_field=sc["key"])
+    n0 = len(h.read_jsonl(parts[0]))
+    ctx.consume("orders-out", min_records=n0, idle=1, max_seconds=60)
+    return sc, parts, expected, d
+
+
 def test_broker_faults(ctx):
     """Broker down/up, a leader move and injected request errors lose nothing.
 
@@ -578,13 +590,8 @@ def test_broker_faults(ctx):
     (records_in >= RECORDS; a fault may make it read some again), and is the only writer of the
     output topic (records_out = the records in it: the idempotent producer writes each
     acknowledged record once)."""
-    sc, parts, expected = _s0_setup(ctx, partitions=3, brokers=3, parts=3)
-    d = ctx.start_daemon()
-    wait_assigned(d, "s0", "orders")
+    sc, parts, expected, d = _s0_first_part(ctx, brokers=3)
     br = ctx.broker
-    ctx.produce("orders", parts[0], key_field=sc["key"])
-    n0 = len(h.read_jsonl(parts[0]))
-    ctx.consume("orders-out", min_records=n0, idle=1, max_seconds=30)
 
     br.control("down 2")
     time.sleep(3)
@@ -625,13 +632,8 @@ def test_leader_kill(ctx):
     in it)."""
     if ctx.broker_nodes() < 3:
         raise AssertionError("leader_kill needs a 3-node cluster (kafka.sh start --brokers 3)")
-    sc, parts, expected = _s0_setup(ctx, partitions=3, parts=3)
-    d = ctx.start_daemon()
-    wait_assigned(d, "s0", "orders")
+    sc, parts, expected, d = _s0_first_part(ctx)
     br = ctx.broker
-    ctx.produce("orders", parts[0], key_field=sc["key"])
-    n0 = len(h.read_jsonl(parts[0]))
-    ctx.consume("orders-out", min_records=n0, idle=1, max_seconds=60)
     killed = []
     for topic in ("orders", "orders-out"):
         node = br.leader(topic, 0)
