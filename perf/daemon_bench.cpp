@@ -29,6 +29,7 @@ constexpr const char* kUsage =
     "                           [--threads 1,2] [--n 140000] [--repeat 1] [--trace 0|1]\n"
     "                           [--queued-min-messages 10000000|default]\n"
     "                           [--preload-property NAME=VALUE ...]\n"
+    "                           [--bootstrap HOST:PORT[,...] [--broker-pids PID,...]]\n"
     "For each scenario and partition count: the raw copy ceiling once, then the daemon with each\n"
     "thread count, each on a fresh in-process mock broker with N records preloaded (lz4).\n"
     "With --repeat R every measurement runs R times and the run with the median rate is shown.\n"
@@ -36,6 +37,9 @@ constexpr const char* kUsage =
     "librdkafka < 2.2 stops fetching for up to 1 s once a partition has that many records\n"
     "queued (100000 by default), which a preloaded backlog hits (librdkafka issue #3662).\n"
     "--preload-property: a producer property for preloading the input (e.g. linger.ms=50).\n"
+    "--bootstrap: use that Kafka cluster (e.g. scripts/kafka.sh start) instead of a mock broker\n"
+    "per measurement; every measurement creates its own topics and consumer group there.\n"
+    "--broker-pids: the cluster's processes; their CPU in each timed region is reported.\n"
     "--trace 1 prints the daemon's counts every 50 ms of the timed region to stderr.\n";
 
 struct Options {
@@ -47,6 +51,8 @@ struct Options {
   bool trace = false;
   std::string queued_min_messages = "10000000";
   std::vector<std::pair<std::string, std::string>> preload_properties;
+  std::string bootstrap;
+  std::vector<int> broker_pids;
 };
 
 struct Row {
@@ -114,6 +120,10 @@ Options parse(int argc, char** argv) {
       o.queued_min_messages = v == "default" ? "" : std::to_string(number(a, v));
     else if (a == "--preload-property")
       o.preload_properties.push_back(property(v));
+    else if (a == "--bootstrap")
+      o.bootstrap = v;
+    else if (a == "--broker-pids")
+      o.broker_pids = numbers(a, v);
     else if (a == "--trace")
       o.trace = v == "1" || v == "true";
     else if (a == "--repeat")
@@ -176,21 +186,24 @@ std::string json_row(const Row& r, int64_t n) {
       "\"n\":{},\"status\":\"{}\",\"raw_records_per_second\":{:.0f},"
       "\"daemon_records_per_second\":{:.0f},\"daemon_over_raw\":{:.3f},\"raw_seconds\":{:.4f},"
       "\"raw_cpu_seconds\":{:.3f},\"daemon_seconds\":{:.4f},\"cpu_seconds\":{:.3f},"
-      "\"records_per_cpu_second\":{:.0f},\"p50_seconds\":{:.4f},\"p99_seconds\":{:.4f},"
+      "\"records_per_cpu_second\":{:.0f},\"broker_cpu_seconds\":{:.3f},"
+      "\"raw_broker_cpu_seconds\":{:.3f},\"p50_seconds\":{:.4f},\"p99_seconds\":{:.4f},"
       "\"records_in\":{},\"records_out\":{},\"expected_out\":{},\"output_in_topic\":{},"
       "\"input_per_partition\":[{}],\"cpu_by_thread\":{{{}}},\"error\":\"{}\"}}",
       r.scenario->id, r.partitions, r.threads, n, status_of(r), r.raw.rate(), d.rate(), r.ratio(),
-      r.raw.seconds, r.raw.cpu_seconds, d.seconds, d.cpu_seconds, d.rate_per_cpu(), d.p50, d.p99,
-      d.records_in, d.records_out, d.expected_out, d.output_in_topic, parts, threads_cpu, error);
+      r.raw.seconds, r.raw.cpu_seconds, d.seconds, d.cpu_seconds, d.rate_per_cpu(),
+      d.broker_cpu_seconds, r.raw.broker_cpu_seconds, d.p50, d.p99, d.records_in, d.records_out,
+      d.expected_out, d.output_in_topic, parts, threads_cpu, error);
 }
 
 void print_row(const Row& r) {
   const auto& d = r.daemon;
   double io = d.cpu_by_thread.count("sluice-io") ? d.cpu_by_thread.at("sluice-io") : 0;
-  std::printf("%-4s %2d %2d %10.0f %10.0f %6.1f%% %6.3f %6.3f %10.0f %7s %7s  %s\n",
+  std::string broker = d.broker_cpu_seconds < 0 ? "-" : fmt::format("{:.3f}", d.broker_cpu_seconds);
+  std::printf("%-4s %2d %2d %10.0f %10.0f %6.1f%% %6.3f %6.3f %10.0f %8s %7s %7s  %s\n",
               r.scenario->id.c_str(), r.partitions, r.threads, r.raw.rate(), d.rate(),
-              100 * r.ratio(), d.cpu_seconds, io, d.rate_per_cpu(), ms(d.p50).c_str(),
-              ms(d.p99).c_str(), status_of(r).c_str());
+              100 * r.ratio(), d.cpu_seconds, io, d.rate_per_cpu(), broker.c_str(),
+              ms(d.p50).c_str(), ms(d.p99).c_str(), status_of(r).c_str());
   if (!r.raw.error.empty()) std::printf("     raw: %s\n", r.raw.error.c_str());
   if (!d.error.empty()) std::printf("     daemon: %s\n", d.error.c_str());
   std::fflush(stdout);
@@ -214,18 +227,26 @@ void print_scaling(const std::vector<Row>& rows) {
 int run(const Options& o) {
   std::printf("machine: %ld cores (nproc), %s\n", sysconf(_SC_NPROCESSORS_ONLN),
               cpu_model().c_str());
-  std::printf(
-      "N = %lld records per measurement, fresh in-process mock broker (1 broker) each, "
-      "lz4 topics, queued.min.messages %s\n\n",
-      static_cast<long long>(o.n),
-      o.queued_min_messages.empty() ? "default" : o.queued_min_messages.c_str());
-  std::printf("%-4s %2s %2s %10s %10s %7s %6s %6s %10s %7s %7s  %s\n", "scen", "P", "T", "raw r/s",
-              "daemon r/s", "d/raw", "CPU-s", "io-s", "rec/CPU-s", "p50 ms", "p99 ms", "status");
+  std::printf("N = %lld records per measurement, %s, lz4 topics, queued.min.messages %s\n\n",
+              static_cast<long long>(o.n),
+              o.bootstrap.empty() ? "fresh in-process mock broker (1 broker) each"
+                                  : ("Kafka cluster " + o.bootstrap).c_str(),
+              o.queued_min_messages.empty() ? "default" : o.queued_min_messages.c_str());
+  std::printf("%-4s %2s %2s %10s %10s %7s %6s %6s %10s %8s %7s %7s  %s\n", "scen", "P", "T",
+              "raw r/s", "daemon r/s", "d/raw", "CPU-s", "io-s", "rec/CPU-s", "broker-s", "p50 ms",
+              "p99 ms", "status");
   std::vector<Row> rows;
   for (const auto& id : o.scenarios) {
     const Scenario* s = server::devtools::find_scenario(id);
     for (int p : o.partitions) {
-      DaemonBenchSetup setup{s, p, o.n, o.trace, o.queued_min_messages, o.preload_properties};
+      DaemonBenchSetup setup{s,
+                             p,
+                             o.n,
+                             o.trace,
+                             o.queued_min_messages,
+                             o.preload_properties,
+                             o.bootstrap,
+                             o.broker_pids};
       DaemonBenchResult raw = median_of(o.repeat, [&] { return run_raw_copy(setup); });
       for (int t : o.threads) {
         Row row{s, p, t, raw, median_of(o.repeat, [&] { return run_daemon(setup, t); })};

@@ -9,6 +9,7 @@
 #include "server/devtools/generator.hpp"
 #include "server/devtools/mock_broker.hpp"
 #include "server/kafka/kafka_job.hpp"
+#include "server/kafka/topic_admin.hpp"
 #include "server/status/job_status.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -28,6 +29,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -118,18 +120,40 @@ std::map<std::string, double> cpu_by_name(const ThreadCpuSnapshot& before,
   return out;
 }
 
+// utime + stime of other processes (an external broker), in seconds; -1 when none is given or
+// one of them is gone.
+double other_cpu_seconds(const std::vector<int>& pids) {
+  if (pids.empty()) return -1;
+  static const double kTick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  double sum = 0;
+  for (int pid : pids) {
+    std::ifstream f(fmt::format("/proc/{}/stat", pid));
+    std::string line;
+    if (!std::getline(f, line) || line.rfind(')') == std::string::npos) return -1;
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 15 && rest >> field; ++i)
+      if (i == 14 || i == 15) sum += static_cast<double>(std::stoull(field)) / kTick;
+  }
+  return sum;
+}
+
 // CPU counters at one instant.
 struct CpuMark {
   Clock::time_point at;
   double process = 0;
   ThreadCpuSnapshot threads;
-  static CpuMark now() { return {Clock::now(), process_cpu_seconds(), thread_cpu()}; }
+  double broker = -1;  // the external broker's CPU seconds, -1 without one
+  static CpuMark now(const std::vector<int>& broker_pids) {
+    return {Clock::now(), process_cpu_seconds(), thread_cpu(), other_cpu_seconds(broker_pids)};
+  }
 };
 
 void set_timing(DaemonBenchResult& r, const CpuMark& start, const CpuMark& end) {
   r.seconds = seconds_between(start.at, end.at);
   r.cpu_seconds = end.process - start.process;
   r.cpu_by_thread = cpu_by_name(start.threads, end.threads);
+  if (start.broker >= 0 && end.broker >= 0) r.broker_cpu_seconds = end.broker - start.broker;
 }
 
 struct HandleDeleter {
@@ -177,21 +201,43 @@ std::vector<std::pair<int64_t, int64_t>> topic_offsets(const std::string& bootst
   return out;
 }
 
-// A fresh broker with the input and output topics (P partitions each) and the scenario's N
-// records preloaded (lz4) into the input; checks that the broker kept every one of them.
+// The input and output topics (P partitions each) with the scenario's N records preloaded (lz4)
+// into the input, on a fresh in-process mock broker or, with `bootstrap`, on that cluster under
+// names of their own; checks that the broker kept every record.
 struct Preloaded {
   devtools::MockBroker broker;
   std::string bootstrap;
   std::string input;
   std::string output;
+  std::string suffix;  // "" on the mock; "-<random>" on an external cluster
 };
+
+std::string run_suffix() {
+  std::random_device rd;
+  return fmt::format("-{:08x}", rd());
+}
+
+void create_topics(const Preloaded& pre, int partitions) {
+  Handle admin = make_client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", pre.bootstrap}});
+  for (const auto& name : {pre.input, pre.output}) {
+    bool created = false;
+    std::string why = kafka::ensure_topic(admin.get(), {name, partitions, {}}, 30000, &created);
+    if (!why.empty()) throw Error(ErrorCode::kIo, fmt::format("topic {}: {}", name, why));
+  }
+}
 
 void preload(Preloaded& pre, const DaemonBenchSetup& s, const std::string& output,
              DaemonBenchResult& r) {
   const std::string id = lower(s.scenario->id);
-  pre.input = id + "-in";
-  pre.output = output;
-  pre.bootstrap = pre.broker.start(1, {{pre.input, s.partitions}, {output, s.partitions}});
+  pre.suffix = s.bootstrap.empty() ? "" : run_suffix();
+  pre.input = id + "-in" + pre.suffix;
+  pre.output = output + pre.suffix;
+  if (s.bootstrap.empty()) {
+    pre.bootstrap = pre.broker.start(1, {{pre.input, s.partitions}, {pre.output, s.partitions}});
+  } else {
+    pre.bootstrap = s.bootstrap;
+    create_topics(pre, s.partitions);
+  }
   devtools::ProducerProperties props = {{"compression.type", "lz4"}};
   props.insert(props.end(), s.preload_properties.begin(), s.preload_properties.end());
   devtools::TopicGenerator gen(*s.scenario, pre.bootstrap, pre.input, props);
@@ -299,7 +345,7 @@ void copy_records(const Preloaded& pre, const DaemonBenchSetup& s, DaemonBenchRe
     size_t want = std::min<uint64_t>(batch.size(), n - r.records_in);
     ssize_t got = rd_kafka_consume_batch_queue(queue, 100, batch.data(), want);
     if (got > 0 && !started) {
-      start = CpuMark::now();
+      start = CpuMark::now(s.broker_pids);
       started = true;
     }
     for (ssize_t i = 0; i < got; ++i) {
@@ -320,7 +366,7 @@ void copy_records(const Preloaded& pre, const DaemonBenchSetup& s, DaemonBenchRe
   }
   while (reports.acked + reports.failed < r.records_in && Clock::now() < deadline)
     rd_kafka_poll(producer.get(), 5);
-  CpuMark end = CpuMark::now();
+  CpuMark end = CpuMark::now(s.broker_pids);
   end.at = reports.last_ack;
   rd_kafka_topic_destroy(out);
   rd_kafka_queue_destroy(queue);
@@ -338,8 +384,19 @@ void copy_records(const Preloaded& pre, const DaemonBenchSetup& s, DaemonBenchRe
 // The scenario's job file, as `sluice gen --print-job` prints it, with the benchmark's extra
 // kafka properties (the file ends inside its `kafka:` map). The brokers are the daemon's
 // defaults (`run_daemon`), as the server config's kafka map sets them.
-std::shared_ptr<const config::JobConfig> scenario_job(const DaemonBenchSetup& s) {
-  std::string yaml = server::scenario_job_yaml(s.scenario->id, "", "");
+std::shared_ptr<const config::JobConfig> scenario_job(const DaemonBenchSetup& s,
+                                                      const Preloaded& pre) {
+  std::string yaml = server::scenario_job_yaml(s.scenario->id, pre.input, "");
+  if (!pre.suffix.empty()) {  // its own consumer group and output topic on a shared cluster
+    const std::string name = lower(s.scenario->id);
+    auto swap = [&](const std::string& from, const std::string& to) {
+      auto at = yaml.find(from);
+      if (at == std::string::npos) throw Error(ErrorCode::kUsage, "job file without " + from);
+      yaml.replace(at, from.size(), to);
+    };
+    swap("\nname: " + name + "\n", "\nname: " + name + pre.suffix + "\n");
+    swap("topic: " + name + "-out\n", "topic: " + pre.output + "\n");
+  }
   yaml += "  session.timeout.ms: 6000\n  compression.type: lz4\n";
   if (!s.queued_min_messages.empty())
     yaml += fmt::format("  queued.min.messages: {}\n", s.queued_min_messages);
@@ -374,7 +431,7 @@ bool time_job(const kafka::KafkaJob& job, const DaemonBenchSetup& s, DaemonBench
     r.error = "job failed: " + st.error;
     return true;
   };
-  CpuMark before = CpuMark::now();
+  CpuMark before = CpuMark::now(s.broker_pids);
   auto join_deadline = Clock::now() + kJoinTimeout;
   for (;;) {
     server::JobStatus st = job.status();
@@ -384,7 +441,7 @@ bool time_job(const kafka::KafkaJob& job, const DaemonBenchSetup& s, DaemonBench
       r.error = "no record read within 60 s (group join?)";
       return false;
     }
-    before = CpuMark::now();
+    before = CpuMark::now(s.broker_pids);
     std::this_thread::sleep_for(kPoll);
   }
   auto deadline = Clock::now() + kRunTimeout;
@@ -394,7 +451,7 @@ bool time_job(const kafka::KafkaJob& job, const DaemonBenchSetup& s, DaemonBench
   uint64_t done_out = 0;
   server::JobStatus st;
   for (;;) {
-    CpuMark now = CpuMark::now();
+    CpuMark now = CpuMark::now(s.broker_pids);
     st = job.status();
     if (failed(st)) return false;
     bool done = st.counts.records_in == n && in_flight(st) == 0;
@@ -486,7 +543,7 @@ DaemonBenchResult run_daemon(const DaemonBenchSetup& s, int threads) {
     Preloaded pre;
     preload(pre, s, lower(s.scenario->id) + "-out", r);
     r.expected_out = daemon_expected_rows(*s.scenario, s.n);
-    auto job_config = scenario_job(s);
+    auto job_config = scenario_job(s, pre);
     if (job_config->sink.topic != pre.output)
       throw Error(ErrorCode::kUsage, "the job writes to " + job_config->sink.topic);
     IoThreads io(threads);

@@ -27,6 +27,11 @@ struct DaemonBenchSetup {
   std::string queued_min_messages;
   // Extra producer properties for preloading the input (after compression.type=lz4).
   std::vector<std::pair<std::string, std::string>> preload_properties;
+  // A running Kafka cluster to use instead of a fresh in-process mock broker per measurement:
+  // every measurement then creates its own topics (and the daemon its own consumer group), named
+  // with a per-run suffix. `broker_pids`: the cluster's processes, whose CPU is reported.
+  std::string bootstrap;
+  std::vector<int> broker_pids;
 };
 
 struct DaemonBenchResult {
@@ -36,9 +41,10 @@ struct DaemonBenchResult {
   uint64_t records_in = 0;   // input records read
   uint64_t records_out = 0;  // output records acknowledged
   uint64_t expected_out = 0;
-  uint64_t output_in_topic = 0;  // sum of the output partitions' high watermarks afterwards
-  double seconds = 0;            // wall time of the timed region
-  double cpu_seconds = 0;        // process CPU (every thread, the in-process broker included)
+  uint64_t output_in_topic = 0;    // sum of the output partitions' high watermarks afterwards
+  double seconds = 0;              // wall time of the timed region
+  double cpu_seconds = 0;          // process CPU (every thread, the in-process broker included)
+  double broker_cpu_seconds = -1;  // CPU of the external broker processes; -1: none given
   std::map<std::string, double> cpu_by_thread;  // thread name -> CPU seconds in the timed region
   double p50 = -1;  // seconds, from the job's latency histogram; -1: none (raw copy)
   double p99 = -1;
