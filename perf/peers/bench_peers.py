@@ -24,6 +24,7 @@ Every wait is bounded; processes are stopped by their own PID. Loopback only.
 import argparse
 import collections
 import datetime
+import functools
 import json
 import os
 import platform
@@ -63,6 +64,7 @@ def s0_truth(i):
     return (i, i % 1000, "2024-01-15", 150 + i % 100)
 
 
+@functools.lru_cache(maxsize=4)
 def s2_final(n):
     """symbol -> (count, avg, min, max, sum_quantity) after all n records."""
     acc = {}
@@ -74,6 +76,7 @@ def s2_final(n):
     return acc
 
 
+@functools.lru_cache(maxsize=4)
 def s3a_windows(n):
     """(trader, symbol, window_start_ms) -> (count, avg, sum_q, sum_pq) for every window."""
     acc = {}
