@@ -2,10 +2,27 @@
 
 #include "server/checkpoint/commit_point.hpp"
 
+#include <cstdlib>
+
 namespace sluice::server::kafka {
+namespace {
+
+int64_t conf_number(rd_kafka_t* rk, const char* name) {
+  char value[64];
+  size_t size = sizeof(value);
+  if (rd_kafka_conf_get(rd_kafka_conf(rk), name, value, &size) != RD_KAFKA_CONF_OK) return 0;
+  return std::strtoll(value, nullptr, 10);
+}
+
+}  // namespace
 
 GroupMember::GroupMember(rd_kafka_t* consumer, std::string topic, GroupListener& listener)
-    : topic_(std::move(topic)), listener_(listener), consumer_(consumer) {}
+    : topic_(std::move(topic)),
+      listener_(listener),
+      consumer_(consumer),
+      fetch_waker_(consumer),
+      refill_(conf_number(consumer, "queued.max.messages.kbytes") * 1024,
+              conf_number(consumer, "queued.min.messages")) {}
 
 GroupMember::~GroupMember() {
   close();
@@ -77,8 +94,8 @@ void GroupMember::revoke(rd_kafka_topic_partition_list_t* parts) {
 
 std::unique_ptr<KafkaPartitionSource> GroupMember::source(const std::string& job, int32_t partition,
                                                           bool paused) {
-  return std::make_unique<KafkaPartitionSource>(consumer_.get(), wakers_, job, topic_, partition,
-                                                paused);
+  return std::make_unique<KafkaPartitionSource>(consumer_.get(), wakers_, fetch_waker_, refill_,
+                                                job, topic_, partition, paused);
 }
 
 rd_kafka_resp_err_t GroupMember::commit(rd_kafka_topic_partition_list_t* offsets, bool sync) {
@@ -96,6 +113,7 @@ bool GroupMember::probe(int timeout_ms) {
 void GroupMember::close() {
   if (closed_ || !consumer_) return;
   closed_ = true;
+  fetch_waker_.stop();
   rd_kafka_consumer_close(consumer_.get());
 }
 

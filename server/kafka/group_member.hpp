@@ -14,8 +14,10 @@
 // Lifecycle: owns the consumer; `close()` leaves the group (after the listener retired every
 // partition), the destructor destroys the client. Threading: the stage's control thread (which
 // polls it, so rebalance and commit callbacks run there too); `source()` sources are used by the
-// pipelines (see KafkaPartitionSource); `client()` for thread-safe librdkafka calls.
+// pipelines (see KafkaPartitionSource), which wake their fetcher through the member's FetchWaker;
+// `client()` for thread-safe librdkafka calls.
 
+#include "server/kafka/fetch_waker.hpp"
 #include "server/kafka/partition_source.hpp"
 #include "server/kafka/rd_handles.hpp"
 #include "server/pipeline/progress.hpp"
@@ -73,6 +75,8 @@ class GroupMember {
   GroupListener& listener_;
   WakerRegistry wakers_;  // destroyed after the consumer (declared before it)
   ClientHandle consumer_;
+  FetchWaker fetch_waker_;  // stopped before the consumer closes
+  RefillTrigger refill_;    // the consumer's prefetch bounds, copied into each source
   bool closed_ = false;
 };
 

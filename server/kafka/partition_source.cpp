@@ -18,10 +18,13 @@ WakerRegistry::Wake* WakerRegistry::add(Wake wake) {
 }
 
 KafkaPartitionSource::KafkaPartitionSource(rd_kafka_t* consumer, WakerRegistry& wakers,
+                                           FetchWaker& fetch_waker, RefillTrigger refill,
                                            std::string job, std::string topic, int32_t partition,
                                            bool paused)
     : consumer_(consumer),
       wakers_(wakers),
+      fetch_waker_(fetch_waker),
+      refill_(refill),
       job_(std::move(job)),
       topic_(std::move(topic)),
       partition_(partition),
@@ -46,11 +49,14 @@ std::span<const pipeline::InputRecord> KafkaPartitionSource::read_batch(size_t m
   records_.clear();
   if (!queue_) return {};
   messages_.resize(max);
+  size_t before = rd_kafka_queue_length(queue_.get());
   ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), 0, messages_.data(), max);
   if (n <= 0) return {};
   held_ = static_cast<size_t>(n);
+  uint64_t bytes = 0;
   for (size_t i = 0; i < held_; ++i) {
     const rd_kafka_message_t* m = messages_[i];
+    bytes += m->len;  // what librdkafka counts against queued.max.messages.kbytes
     if (m->err) {
       if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
         spdlog::warn("job {}: partition {}: {}", job_, partition_, rd_kafka_message_errstr(m));
@@ -65,6 +71,8 @@ std::span<const pipeline::InputRecord> KafkaPartitionSource::read_batch(size_t m
     r.timestamp_ms = rd_kafka_message_timestamp(m, &type);
     records_.push_back(r);
   }
+  if (refill_.after_read(held_, bytes, before, rd_kafka_queue_length(queue_.get())))
+    fetch_waker_.wake(topic_, partition_);
   return records_;
 }
 
@@ -74,10 +82,12 @@ void KafkaPartitionSource::pause(bool paused) {
   paused_ = paused;
   PartitionList l = partition_list(1);
   rd_kafka_topic_partition_list_add(l.get(), topic_.c_str(), partition_);
-  if (paused)
+  if (paused) {
     rd_kafka_pause_partitions(consumer_, l.get());
-  else
-    rd_kafka_resume_partitions(consumer_, l.get());
+  } else {
+    rd_kafka_resume_partitions(consumer_, l.get());  // synchronous: resumed when it returns
+    fetch_waker_.wake(topic_, partition_);
+  }
 }
 
 void KafkaPartitionSource::set_wakeup(std::function<void()> wake) {

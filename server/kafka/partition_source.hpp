@@ -3,7 +3,9 @@
 // the partition's own queue (rd_kafka_queue_get_partition, forwarded nowhere, so only its pipeline
 // reads it), in batches, and is woken by the queue's event callback when records arrive.
 // `pause` pauses or resumes the partition's fetching in the consumer when that changes its state;
-// the source starts in the state its GroupMember set before the assignment.
+// the source starts in the state its GroupMember set before the assignment. When a read drains a
+// queue that had filled to the prefetch bound, or the partition resumes, the source asks the
+// consumer's FetchWaker to get its fetcher going at once (see fetch_waker.hpp).
 //
 // Lifecycle: created on the control thread at assignment; `close` (any thread, once the pipeline
 // no longer needs it, at the latest before the consumer is destroyed) stops wake-ups and releases
@@ -11,6 +13,7 @@
 // thread: a mutex (taken once per batch) keeps the two apart. The wake-up function is owned by the
 // consumer's WakerRegistry, so a callback already running on a librdkafka thread never outlives it.
 
+#include "server/kafka/fetch_waker.hpp"
 #include "server/kafka/rd_handles.hpp"
 #include "server/pipeline/source.hpp"
 
@@ -36,9 +39,11 @@ class WakerRegistry {
 
 class KafkaPartitionSource final : public pipeline::PartitionSource {
  public:
-  // `consumer` and `wakers` outlive the source (the job closes its sources first).
-  KafkaPartitionSource(rd_kafka_t* consumer, WakerRegistry& wakers, std::string job,
-                       std::string topic, int32_t partition, bool paused);
+  // `consumer`, `wakers` and `fetch_waker` outlive the source (the job closes its sources
+  // first); `refill` starts with the consumer's prefetch bounds.
+  KafkaPartitionSource(rd_kafka_t* consumer, WakerRegistry& wakers, FetchWaker& fetch_waker,
+                       RefillTrigger refill, std::string job, std::string topic, int32_t partition,
+                       bool paused);
   ~KafkaPartitionSource() override;
 
   std::span<const pipeline::InputRecord> read_batch(size_t max) override;
@@ -54,6 +59,8 @@ class KafkaPartitionSource final : public pipeline::PartitionSource {
 
   rd_kafka_t* consumer_;
   WakerRegistry& wakers_;
+  FetchWaker& fetch_waker_;
+  RefillTrigger refill_;
   std::string job_;
   std::string topic_;
   int32_t partition_;
