@@ -31,6 +31,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "SQL_UNSUPPORTED";
     case ErrorCode::kSqlDuplicateName:
       return "SQL_DUPLICATE_NAME";
+    case ErrorCode::kState:
+      return "STATE";
     case ErrorCode::kDecode:
       return "DECODE";
     case ErrorCode::kDivisionByZero:

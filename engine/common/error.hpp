@@ -24,6 +24,7 @@ enum class ErrorCode : uint16_t {
   kSqlAggregate,      // misuse of aggregates / GROUP BY
   kSqlUnsupported,    // valid SQL that sluice does not run
   kSqlDuplicateName,  // two output columns with one name
+  kState,             // operator state that cannot be restored: truncated, corrupt, other version
   // Data plane (per record)
   kDecode = 100,  // input bytes are not valid for the format / schema
   kDivisionByZero,

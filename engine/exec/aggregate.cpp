@@ -17,6 +17,11 @@ class AggregateState final : public OperatorState {
         scratch(set.scratch_width()) {}
   ~AggregateState() override { set_.destroy_all(table); }
   StateSize size() const override { return {0, table.size(), table.memory_bytes()}; }
+  bool save(StateWriter& w) const override {
+    set_.save_table(table, w);
+    return true;
+  }
+  void load(StateReader& r) override { set_.load_table(table, r); }
 
   const AggregateSet& set_;
   GroupTable table;

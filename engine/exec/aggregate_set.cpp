@@ -83,4 +83,38 @@ void AggregateSet::keep_args(Value* args, Arena& arena) const {
   }
 }
 
+void AggregateSet::save_table(const GroupTable& table, StateWriter& w) const {
+  w.u32(static_cast<uint32_t>(keys_.size()));
+  w.u32(static_cast<uint32_t>(aggs_.size()));
+  w.u32(static_cast<uint32_t>(table.size()));
+  for (uint32_t g = 0; g < table.size(); ++g) {
+    const Value* key = table.key(g);
+    for (size_t k = 0; k < keys_.size(); ++k)
+      w.value(key[k]);
+    for (size_t a = 0; a < aggs_.size(); ++a)
+      aggs_[a].fn.save(table.state(g) + offsets_[a], w);
+  }
+}
+
+void AggregateSet::load_table(GroupTable& table, StateReader& r) const {
+  if (r.u32() != keys_.size() || r.u32() != aggs_.size())
+    r.fail("the state has other group keys or aggregates than the query");
+  if (table.size() != 0) r.fail("restoring into a table that is not empty");
+  // A group takes at least a tag and a null flag per key, and a byte per aggregate.
+  uint32_t groups = r.count(std::max<size_t>(1, 2 * keys_.size() + aggs_.size()));
+  std::vector<Value> key(keys_.size());
+  for (uint32_t i = 0; i < groups; ++i) {
+    Arena scratch(256);  // the table copies key strings into its own arena
+    for (auto& k : key)
+      k = r.value(scratch);
+    bool inserted = false;
+    uint32_t g = table.find_or_insert(key.data(), table.hash_key(key.data()), &inserted);
+    if (!inserted) r.fail("a group twice");
+    if (aggs_.empty()) continue;
+    init(table.state(g));
+    for (size_t a = 0; a < aggs_.size(); ++a)
+      aggs_[a].fn.load(table.state(g) + offsets_[a], r);
+  }
+}
+
 }  // namespace sluice::exec

@@ -6,6 +6,7 @@
 
 #include "exec/group_table.hpp"
 #include "exec/operators.hpp"
+#include "exec/state_codec.hpp"
 
 #include <vector>
 
@@ -36,6 +37,11 @@ class AggregateSet {
   uint32_t find_group(GroupTable& table, const Value* key) const;
   // Copies the strings among `args` into `arena` (to keep arguments beyond their batch).
   void keep_args(Value* args, Arena& arena) const;
+  // Writes every group of `table` (keys and aggregate states, in group order); `load_table` reads
+  // them into an empty table, which then holds the same groups in the same order. A table of
+  // another shape (key or aggregate count) or a group twice throws sluice::Error (kState).
+  void save_table(const GroupTable& table, StateWriter& w) const;
+  void load_table(GroupTable& table, StateReader& r) const;
 
  private:
   std::vector<ExpressionPtr> keys_;

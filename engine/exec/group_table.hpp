@@ -30,6 +30,7 @@ class GroupTable {
   const types::Value* key(uint32_t group) const { return keys_.data() + group * key_width_; }
   // State blocks grow geometrically (32, 32, 64, 128, ... groups) and never move.
   char* state(uint32_t group) { return states_[group]; }
+  const char* state(uint32_t group) const { return states_[group]; }
   size_t memory_bytes() const;
 
  private:

@@ -11,14 +11,25 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace sluice::exec {
+
+class StateWriter;
+class StateReader;
 
 // A record the data plane rejected: where it came from and why.
 struct Rejection {
   RecordPosition position;
   RecordError error;
+};
+
+// Per-record event time: from the input record at `offset` on (in the batch's offset order), the
+// watermark in force before each record is at least `watermark`.
+struct WatermarkStep {
+  int64_t offset = 0;
+  int64_t watermark = 0;
 };
 
 // What happened to the input records of one batch; filled by the operators, read by the pipeline.
@@ -45,11 +56,29 @@ struct ExecContext {
   // True when the record at `pos` is being re-read after a restart (see replay_before).
   bool replaying(RecordPosition pos) const { return pos.offset < replay_before; }
 
+  // The batch's watermark steps (set by the runtime; empty for a query without event time).
+  // Operators judge each record against the watermark in force before it, so that what is late
+  // and what closes when depends on the input order alone, not on how records were batched.
+  std::span<const WatermarkStep> watermark_steps;
+  // The watermark in force before the input record at `pos` (INT64_MIN when no step applies;
+  // take the max with the operator's own). Amortised O(1) for rows read in offset order.
+  int64_t watermark_before(RecordPosition pos) {
+    const auto& s = watermark_steps;
+    if (s.empty() || pos.offset < s[0].offset) return std::numeric_limits<int64_t>::min();
+    if (step_ >= s.size() || s[step_].offset > pos.offset) step_ = 0;
+    while (step_ + 1 < s.size() && s[step_ + 1].offset <= pos.offset)
+      ++step_;
+    return s[step_].watermark;
+  }
+
   // Rejects the row whose evaluation failed (eval.failed) and resets the evaluation context.
   void reject(RecordPosition pos) {
     rejections.push_back({pos, std::move(eval.error)});
     eval.clear();
   }
+
+ private:
+  size_t step_ = 0;  // watermark_before's cursor
 };
 
 // What an operator state holds, for metrics: windows still open, groups (summed over the open
@@ -78,6 +107,12 @@ class OperatorState {
   // nullopt when it holds none. Re-reading the input from there rebuilds the state. May scan the
   // open windows: meant to be called about once a second, not per record.
   virtual std::optional<int64_t> retained_offset() const { return std::nullopt; }
+  // Durable state: `save` writes what the state holds and returns true, or returns false when
+  // this operator cannot save its state (yet); `load` reads what `save` wrote into a state fresh
+  // from make_state(), which then behaves as the saved one would. Bad bytes throw sluice::Error
+  // (kState); the state is then to be discarded.
+  virtual bool save(StateWriter&) const { return false; }
+  virtual void load(StateReader& r);
 };
 
 class Operator {

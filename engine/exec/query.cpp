@@ -1,6 +1,7 @@
 #include "exec/query.hpp"
 
 #include "common/error.hpp"
+#include "exec/state_codec.hpp"
 
 namespace sluice::exec {
 
@@ -83,6 +84,54 @@ Batch& Query::close(QueryState& st, ExecContext& ctx) const {
   return flush_all(st, st.closing, ctx, [&](const Operator& op, OperatorState* s, Batch& out) {
     op.on_close(s, out, ctx);
   });
+}
+
+namespace {
+
+constexpr uint32_t kSnapshotMagic = 0x51534c53;  // "SLSQ"
+constexpr uint32_t kSnapshotVersion = 1;
+
+}  // namespace
+
+bool Query::snapshot(const QueryState& st, std::string& out) const {
+  size_t start = out.size();
+  StateWriter w(out);
+  w.u32(kSnapshotMagic);
+  w.u32(kSnapshotVersion);
+  w.u32(static_cast<uint32_t>(ops_.size()));
+  std::string part;
+  for (const auto& s : st.states) {
+    w.boolean(s != nullptr);
+    if (s == nullptr) continue;
+    part.clear();
+    StateWriter pw(part);
+    if (!s->save(pw)) {
+      out.resize(start);
+      return false;
+    }
+    w.bytes(part);
+  }
+  return true;
+}
+
+void Query::restore(QueryState& st, std::string_view snapshot, const std::string& what) const {
+  StateReader r(snapshot, what);
+  if (r.u32() != kSnapshotMagic) r.fail("not a sluice state snapshot");
+  uint32_t version = r.u32();
+  if (version != kSnapshotVersion) r.fail("snapshot version " + std::to_string(version));
+  if (r.u32() != ops_.size()) r.fail("the snapshot has another number of operators");
+  for (auto& s : st.states) {
+    if (r.boolean() != (s != nullptr)) r.fail("the snapshot has another chain of operators");
+    if (s == nullptr) continue;
+    StateReader part(r.bytes(), what);
+    s->load(part);
+    part.expect_end();
+  }
+  r.expect_end();
+}
+
+void OperatorState::load(StateReader& r) {
+  r.fail("this operator's state cannot be restored");
 }
 
 }  // namespace sluice::exec

@@ -58,6 +58,15 @@ class Query {
   // End of a bounded input: flushes every operator in order.
   Batch& close(QueryState& state, ExecContext& ctx) const;
 
+  // Durable state. `snapshot` appends the state of every operator to `out` (a versioned header,
+  // then one length-prefixed part per operator) and returns true, or returns false (leaving `out`
+  // as it was) when some operator cannot save its state yet. `restore` reads a snapshot into a
+  // state fresh from make_state(); a truncated, corrupt or foreign snapshot (another version,
+  // another chain of operators) throws sluice::Error (kState) naming `what`, and the state is then
+  // to be discarded.
+  bool snapshot(const QueryState& state, std::string& out) const;
+  void restore(QueryState& state, std::string_view snapshot, const std::string& what) const;
+
   size_t input_width() const { return input_width_; }
   // The event time of an input row for windowed and expiring OVER queries (null otherwise); the
   // runtime reads it to track the watermark.

@@ -20,6 +20,20 @@ bool DistinctSet::insert(const Value& v) {
   return true;
 }
 
+void DistinctSet::save(exec::StateWriter& w) const {
+  w.u32(static_cast<uint32_t>(seen_.size()));
+  for (const Value& v : seen_)
+    w.value(v);
+}
+
+void DistinctSet::load(exec::StateReader& r) {
+  uint32_t n = r.count(2);  // a value takes at least its tag and null flag
+  Arena scratch;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!insert(r.value(scratch))) r.fail("a DISTINCT value twice");
+  }
+}
+
 template <TypeId kType>
 Value SumInt<kType>::finalize(Arena&, exec::EvalContext& ctx) const {
   if (!has) return Value::make_null(kType);

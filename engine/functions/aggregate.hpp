@@ -13,6 +13,11 @@
 #include <string_view>
 #include <vector>
 
+namespace sluice::exec {
+class StateWriter;
+class StateReader;
+}  // namespace sluice::exec
+
 namespace sluice::functions {
 
 using types::DataType;
@@ -33,6 +38,11 @@ struct BoundAggregate {
   Value (*finalize)(const void* state, Arena& arena, exec::EvalContext& ctx) = nullptr;
   // Releases what the state owns (may be null when nothing).
   void (*destroy)(void* state) = nullptr;
+  // Writes the state (snapshots); `load` reads it back into a state fresh from `init`, which
+  // then finalizes and updates as the saved one would. Truncated or corrupt bytes throw
+  // sluice::Error (kState).
+  void (*save)(const void* state, exec::StateWriter& w) = nullptr;
+  void (*load)(void* state, exec::StateReader& r) = nullptr;
   bool takes_nulls = false;  // true: update also gets NULL arguments (arg->null set)
 };
 

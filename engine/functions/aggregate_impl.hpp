@@ -4,6 +4,7 @@
 // destroyed with the group. A state belongs to one pipeline (one strand): no synchronisation.
 // update never fails and never allocates, except to own a string or grow a DISTINCT set.
 
+#include "exec/state_codec.hpp"
 #include "functions/aggregate.hpp"
 #include "types/value_ops.hpp"
 
@@ -34,6 +35,10 @@ BoundAggregate make_aggregate(DataType result, DataType arg) {
   b.finalize = [](const void* p, Arena& arena, exec::EvalContext& ctx) {
     return std::launder(static_cast<const S*>(p))->finalize(arena, ctx);
   };
+  b.save = [](const void* p, exec::StateWriter& w) {
+    std::launder(static_cast<const S*>(p))->save(w);
+  };
+  b.load = [](void* p, exec::StateReader& r) { std::launder(static_cast<S*>(p))->load(r); };
   if constexpr (!std::is_trivially_destructible_v<S>) {
     b.destroy = [](void* p) { std::launder(static_cast<S*>(p))->~S(); };
   }
@@ -83,6 +88,17 @@ struct HeldValue {
     if constexpr (kType == TypeId::kString) return Value::string(arena.copy(value.str()));
     return value;
   }
+  void save(exec::StateWriter& w) const {
+    w.boolean(has);
+    if (has) w.value(value);
+  }
+  void load(exec::StateReader& r) {
+    if (!r.boolean()) return;
+    Arena scratch;
+    Value v = r.value(scratch);
+    if (v.null || v.type != kType) r.fail("a kept value of another type");
+    take(v);  // copies a string into the state's own buffer
+  }
 };
 
 // <0, 0, >0 between two non-NULL values of kType.
@@ -106,6 +122,8 @@ class DistinctSet {
  public:
   // True when `v` was not seen before (it is then remembered).
   bool insert(const Value& v);
+  void save(exec::StateWriter& w) const;
+  void load(exec::StateReader& r);
 
  private:
   struct Hash {
@@ -126,6 +144,14 @@ struct Distinct {
     if (set.insert(*v)) inner.update(v);
   }
   Value finalize(Arena& arena, exec::EvalContext& ctx) const { return inner.finalize(arena, ctx); }
+  void save(exec::StateWriter& w) const {
+    set.save(w);
+    inner.save(w);
+  }
+  void load(exec::StateReader& r) {
+    set.load(r);
+    inner.load(r);
+  }
 };
 
 // ---- COUNT ----
@@ -134,6 +160,8 @@ struct Count {
   int64_t n = 0;
   void update(const Value*) { ++n; }
   Value finalize(Arena&, exec::EvalContext&) const { return Value::bigint(n); }
+  void save(exec::StateWriter& w) const { w.i64(n); }
+  void load(exec::StateReader& r) { n = r.i64(); }
 };
 
 // ---- SUM / AVG ----
@@ -148,6 +176,14 @@ struct SumInt {
     has = true;
   }
   Value finalize(Arena&, exec::EvalContext& ctx) const;
+  void save(exec::StateWriter& w) const {
+    w.i128(sum);
+    w.boolean(has);
+  }
+  void load(exec::StateReader& r) {
+    sum = r.i128();
+    has = r.boolean();
+  }
 };
 
 struct SumDecimal {
@@ -161,6 +197,19 @@ struct SumDecimal {
     has = true;
   }
   Value finalize(Arena&, exec::EvalContext& ctx) const;
+  void save(exec::StateWriter& w) const {
+    w.i128(sum);
+    w.boolean(has);
+    w.boolean(overflow);
+    w.u8(scale);
+  }
+  void load(exec::StateReader& r) {
+    sum = r.i128();
+    has = r.boolean();
+    overflow = r.boolean();
+    scale = r.u8();
+    if (scale > types::kMaxDecimalPrecision) r.fail("decimal scale " + std::to_string(scale));
+  }
 };
 
 struct SumDouble {
@@ -172,6 +221,14 @@ struct SumDouble {
   }
   Value finalize(Arena&, exec::EvalContext&) const {
     return has ? Value::float64(sum) : Value::make_null(TypeId::kDouble);
+  }
+  void save(exec::StateWriter& w) const {
+    w.f64(sum);
+    w.boolean(has);
+  }
+  void load(exec::StateReader& r) {
+    sum = r.f64();
+    has = r.boolean();
   }
 };
 
@@ -186,6 +243,14 @@ struct AvgInt {
     if (n == 0) return Value::make_null(TypeId::kDouble);
     return Value::float64(static_cast<double>(sum) / static_cast<double>(n));
   }
+  void save(exec::StateWriter& w) const {
+    w.i128(sum);
+    w.i64(n);
+  }
+  void load(exec::StateReader& r) {
+    sum = r.i128();
+    n = r.i64();
+  }
 };
 
 struct AvgDecimal {
@@ -196,6 +261,14 @@ struct AvgDecimal {
     ++n;
   }
   Value finalize(Arena&, exec::EvalContext& ctx) const;
+  void save(exec::StateWriter& w) const {
+    sum.save(w);
+    w.i64(n);
+  }
+  void load(exec::StateReader& r) {
+    sum.load(r);
+    n = r.i64();
+  }
 };
 
 struct AvgDouble {
@@ -208,6 +281,14 @@ struct AvgDouble {
   Value finalize(Arena&, exec::EvalContext&) const {
     if (n == 0) return Value::make_null(TypeId::kDouble);
     return Value::float64(sum / static_cast<double>(n));
+  }
+  void save(exec::StateWriter& w) const {
+    w.f64(sum);
+    w.i64(n);
+  }
+  void load(exec::StateReader& r) {
+    sum = r.f64();
+    n = r.i64();
   }
 };
 
@@ -224,6 +305,8 @@ struct Extreme {
     held.take(*v);
   }
   Value finalize(Arena& arena, exec::EvalContext&) const { return held.result(arena); }
+  void save(exec::StateWriter& w) const { held.save(w); }
+  void load(exec::StateReader& r) { held.load(r); }
 };
 template <TypeId kType>
 using Min = Extreme<kType, false>;
@@ -237,6 +320,8 @@ struct Pick {
     if (kLast || !held.has) held.take(*v);
   }
   Value finalize(Arena& arena, exec::EvalContext&) const { return held.result(arena); }
+  void save(exec::StateWriter& w) const { held.save(w); }
+  void load(exec::StateReader& r) { held.load(r); }
 };
 template <TypeId kType>
 using FirstValue = Pick<kType, false>;
@@ -265,6 +350,16 @@ struct Variance {
     if (var < 0) var = 0;  // rounding can leave -0.0000001 for constant input
     bool root = kKind == Spread::kStddevSamp || kKind == Spread::kStddevPop;
     return Value::float64(root ? std::sqrt(var) : var);
+  }
+  void save(exec::StateWriter& w) const {
+    w.i64(n);
+    w.f64(mean);
+    w.f64(m2);
+  }
+  void load(exec::StateReader& r) {
+    n = r.i64();
+    mean = r.f64();
+    m2 = r.f64();
   }
 };
 

@@ -15,6 +15,8 @@ that add coverage. Sources:
                  option byte
   http           requests to every admin route, with and without the token, pipelined, chunked,
                  malformed
+  state          each query of state_fuzz.cpp over a few row sets, with no edit, byte flips and
+                 truncations of its snapshot
 """
 
 import pathlib
@@ -311,6 +313,20 @@ def write(out, target, name, data):
     (d / name).write_bytes(data.encode() if isinstance(data, str) else data)
 
 
+def state_seeds():
+    """Inputs of the `state` target: query byte, row count, 3 bytes per row, then edits."""
+    seeds = []
+    for query in range(4):
+        for rows in (0, 1, 7, 40):
+            body = bytes([query, rows])
+            body += bytes((i * 37 + 11) % 256 for i in range(3 * rows))
+            seeds.append(body)                       # the snapshot unedited
+            seeds.append(body + bytes([13, 0x80]))  # one flipped bit
+            seeds.append(body + bytes([2, 1, 9]))   # a flipped byte, then truncated to 36 bytes
+            seeds.append(body + bytes([5]))          # truncated to 20 bytes
+    return seeds
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -332,6 +348,8 @@ def main():
     for i, line in enumerate(json_records()):
         # Cycle the option byte: every timestamp format, event-time override and sink format.
         write(out, "json", f"record-{i}", bytes([i % 32]) + line.encode())
+    for i, data in enumerate(state_seeds()):
+        write(out, "state", f"snapshot-{i}", data)
     print(f"make_seeds: wrote seeds to {out}")
 
 

@@ -1,0 +1,71 @@
+#pragma once
+// The binary encoding of operator state, for snapshots and changelog records: StateWriter appends
+// to a byte string, StateReader reads it back. Fixed-width little-endian integers, IEEE doubles by
+// their bits, length-prefixed bytes, and Values as a type tag, a null flag and the payload. The
+// reader checks every length against what is left and every tag against what it may be: a
+// truncated or corrupt input throws sluice::Error (kState) and is never read past its end. The
+// layout of each state is versioned by its owner (see Query::snapshot); this file only encodes.
+// Not thread-safe; a writer or reader belongs to the caller.
+
+#include "common/arena.hpp"
+#include "types/value.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace sluice::exec {
+
+class StateWriter {
+ public:
+  explicit StateWriter(std::string& out) : out_(out) {}
+
+  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u32(uint32_t v) { fixed(v, 4); }
+  void u64(uint64_t v) { fixed(v, 8); }
+  void i64(int64_t v) { u64(static_cast<uint64_t>(v)); }
+  void i128(types::int128 v);
+  void f64(double v);
+  void boolean(bool v) { u8(v ? 1 : 0); }
+  void bytes(std::string_view v);
+  void value(const types::Value& v);
+
+ private:
+  void fixed(uint64_t v, int n);
+  std::string& out_;
+};
+
+class StateReader {
+ public:
+  // `what` names the input in errors ("snapshot of job x partition 3").
+  StateReader(std::string_view in, std::string what) : in_(in), what_(std::move(what)) {}
+
+  uint8_t u8() { return static_cast<uint8_t>(fixed(1)); }
+  uint32_t u32() { return static_cast<uint32_t>(fixed(4)); }
+  uint64_t u64() { return fixed(8); }
+  int64_t i64() { return static_cast<int64_t>(fixed(8)); }
+  types::int128 i128();
+  double f64();
+  bool boolean();
+  // A view into the input: valid as long as the input is.
+  std::string_view bytes();
+  // A value; its string bytes are copied into `arena`.
+  types::Value value(Arena& arena);
+  // A count of items that each take at least `min_item_bytes` of what is left: rejects counts a
+  // truncated input cannot hold before anything is allocated for them.
+  uint32_t count(size_t min_item_bytes);
+
+  size_t left() const { return in_.size() - pos_; }
+  // Throws unless everything was read.
+  void expect_end();
+  [[noreturn]] void fail(const std::string& why) const;
+
+ private:
+  uint64_t fixed(int n);
+  std::string_view in_;
+  size_t pos_ = 0;
+  std::string what_;
+};
+
+}  // namespace sluice::exec

@@ -1,0 +1,148 @@
+// Fuzz target `state`: operator state snapshots (Query::snapshot / Query::restore), which a
+// daemon reads back from disk and from Kafka and must never trust. Byte 0 picks one of the
+// queries below; byte 1 (mod 64) is a row count; then 3 bytes per row (symbol, quantity, price)
+// feed the query; the rest are edits of the snapshot taken after those rows: pairs (position
+// byte, xor byte), or when odd one byte left that truncates the snapshot to (byte * 4) bytes.
+//
+// Checked: restoring the unedited snapshot always works, and the restored state, given the same
+// further rows and closed, emits exactly what the uninterrupted state emits. An edited snapshot
+// either throws sluice::Error with code STATE, or restores into a state that runs further rows,
+// closes and snapshots again without a crash (ASan/UBSan watch).
+
+#include "common/error.hpp"
+#include "exec/query.hpp"
+#include "plan/compile.hpp"
+#include "types/value_ops.hpp"
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fuzz_check.hpp"
+
+namespace {
+
+using namespace sluice;
+using types::DataType;
+using types::TypeId;
+using types::Value;
+
+constexpr std::array<const char*, 4> kQueries = {
+    "SELECT symbol, COUNT(*), SUM(qty), AVG(price), MIN(price), MAX(symbol), FIRST_VALUE(qty), "
+    "LAST_VALUE(price), STDDEV(qty) FROM trades GROUP BY symbol",
+    "SELECT symbol, COUNT(DISTINCT qty), SUM(DISTINCT price), MIN(DISTINCT symbol) FROM trades "
+    "GROUP BY symbol EMIT FINAL",
+    "SELECT COUNT(*), SUM(price), VAR_POP(qty) FROM trades",
+    "SELECT symbol, qty, COUNT(*) FROM trades WHERE qty > 1 GROUP BY symbol, qty",
+};
+
+const exec::Query& query(size_t i) {
+  static std::vector<std::shared_ptr<const exec::Query>> compiled = [] {
+    plan::SourceSchema trades{"trades",
+                              {{"symbol", DataType::string()},
+                               {"price", DataType::decimal(18, 4)},
+                               {"qty", DataType::bigint()}}};
+    std::vector<std::shared_ptr<const exec::Query>> qs;
+    for (const char* sql : kQueries)
+      qs.push_back(plan::compile_query(sql, trades));
+    return qs;
+  }();
+  return *compiled[i];
+}
+
+const std::array<std::string, 8> kSymbols = {"", "a", "bb", "ünï", "AAPL", "x\x01y", "NULL", "z"};
+
+void add_rows(exec::Batch& in, const uint8_t* rows, size_t n, int64_t first) {
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t* r = rows + 3 * i;
+    Value* row = in.append_row({0, first + static_cast<int64_t>(i)});
+    row[0] = r[0] % 9 == 8 ? Value::make_null(TypeId::kString)
+                           : Value::string(kSymbols[r[0] % 9 % kSymbols.size()]);
+    row[1] = r[2] == 0 ? Value::make_null(TypeId::kDecimal)
+                       : Value::decimal((static_cast<int64_t>(r[2]) - 128) * 12345, 4);
+    row[2] = Value::bigint(static_cast<int64_t>(r[1] % 16) - 4);
+    row[3] = Value::make_null(TypeId::kString);
+    row[4] = Value::make_null(TypeId::kTimestamp);
+    row[5] = Value::bigint(0);
+    row[6] = Value::bigint(first + static_cast<int64_t>(i));
+  }
+}
+
+void collect(exec::Batch& b, std::vector<std::string>& out) {
+  for (size_t r = 0; r < b.size(); ++r) {
+    std::string line;
+    for (size_t c = 0; c < b.width(); ++c)
+      line.append(c ? "," : "").append(types::to_text(b.row(r)[c]));
+    out.push_back(line);
+  }
+}
+
+// Runs the tail rows into `st` and closes it.
+std::vector<std::string> finish(const exec::Query& q, exec::QueryState& st, const uint8_t* rows,
+                                size_t n, int64_t first) {
+  std::vector<std::string> out;
+  exec::ExecContext ctx;
+  exec::Batch in(q.input_width());
+  add_rows(in, rows, n, first);
+  collect(q.process(st, in, ctx), out);
+  collect(q.close(st, ctx), out);
+  return out;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) return 0;
+  const exec::Query& q = query(data[0] % kQueries.size());
+  size_t n = data[1] % 64;
+  if (size < 2 + 3 * n) return 0;
+  const uint8_t* rows = data + 2;
+  const uint8_t* edits = rows + 3 * n;
+  size_t edit_bytes = size - 2 - 3 * n;
+  // The first half of the rows before the snapshot, the second after it.
+  size_t head = n / 2;
+
+  auto st = q.make_state();
+  std::string snapshot;
+  {
+    exec::ExecContext ctx;
+    exec::Batch in(q.input_width());
+    add_rows(in, rows, head, 0);
+    q.process(*st, in, ctx);
+    FUZZ_CHECK(q.snapshot(*st, snapshot), "a grouped aggregate's state saves");
+  }
+  std::vector<std::string> expected =
+      finish(q, *st, rows + 3 * head, n - head, static_cast<int64_t>(head));
+  {
+    auto restored = q.make_state();
+    try {
+      q.restore(*restored, snapshot, "fuzz snapshot");
+    } catch (const Error& e) {
+      FUZZ_CHECK(false, e.what());
+    }
+    auto got = finish(q, *restored, rows + 3 * head, n - head, static_cast<int64_t>(head));
+    FUZZ_CHECK(got == expected, "the restored state continues as the saved one");
+  }
+
+  std::string edited = snapshot;
+  for (size_t i = 0; i + 1 < edit_bytes; i += 2) {
+    if (edited.empty()) break;
+    edited[edits[i] % edited.size()] ^= static_cast<char>(edits[i + 1]);
+  }
+  if (edit_bytes % 2 == 1)
+    edited.resize(std::min<size_t>(edited.size(), edits[edit_bytes - 1] * 4u));
+  if (edited == snapshot) return 0;
+  auto damaged = q.make_state();
+  try {
+    q.restore(*damaged, edited, "fuzz snapshot");
+  } catch (const Error& e) {
+    FUZZ_CHECK(e.code() == ErrorCode::kState, e.what());
+    return 0;
+  }
+  // Restored from edited bytes (e.g. a changed count or sum): it must still run and save.
+  finish(q, *damaged, rows + 3 * head, n - head, static_cast<int64_t>(head));
+  std::string again;
+  FUZZ_CHECK(q.snapshot(*damaged, again), "a restored state saves again");
+  return 0;
+}
