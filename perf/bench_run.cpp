@@ -78,21 +78,29 @@ class Pipeline {
   size_t input_width() const { return query_->input_width(); }
 
   // Runs one input batch; `sink` sees every output batch. A windowed query exposes its event time
-  // (Query::event_time); as `sluice run` does, the watermark (max event time seen, no
-  // out-of-orderness allowance) then advances after each batch.
+  // (Query::event_time); as `sluice run` does, every record is judged against the watermark
+  // before it (max event time seen, no out-of-orderness allowance), which also advances after
+  // each batch.
   template <typename Sink>
   void process(exec::Batch& in, Sink&& sink) {
     exec::ExecContext ctx;
-    sink(query_->process(*state_, in, ctx));
-    if (const auto& time = query_->event_time(); time && !in.empty()) {
+    const auto& time = query_->event_time();
+    if (time) {
+      // The watermark before each record, as the decode stage records it (per-record event time).
+      steps_.clear();
       for (size_t r = 0; r < in.size(); ++r) {
+        if (max_event_time_ != INT64_MIN &&
+            (steps_.empty() || max_event_time_ > steps_.back().watermark))
+          steps_.push_back({in.position(r).offset, max_event_time_});
         types::Value t = time->eval(in.row(r), ctx.eval);
         if (!t.null) max_event_time_ = std::max(max_event_time_, t.i);
       }
-      if (max_event_time_ > watermark_) {
-        watermark_ = max_event_time_;
-        sink(query_->on_watermark(*state_, watermark_, ctx));
-      }
+      ctx.watermark_steps = steps_;
+    }
+    sink(query_->process(*state_, in, ctx));
+    if (time && max_event_time_ > watermark_) {
+      watermark_ = max_event_time_;
+      sink(query_->on_watermark(*state_, watermark_, ctx));
     }
     m_.rejected += ctx.rejections.size();
   }
@@ -108,6 +116,7 @@ class Pipeline {
   std::shared_ptr<const exec::Query> query_;
   std::unique_ptr<exec::QueryState> state_;
   int64_t max_event_time_ = INT64_MIN;
+  std::vector<exec::WatermarkStep> steps_;
   int64_t watermark_ = INT64_MIN;
 };
 

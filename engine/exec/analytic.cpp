@@ -80,6 +80,9 @@ class Analytic final : public Operator {
     auto& st = static_cast<AnalyticState&>(*base);
     ctx.eval.arena = &out.arena();
     for (size_t r = 0; r < in.size(); ++r) {
+      // The watermark in force before this record moves the clock first (see ExecContext).
+      int64_t w = ctx.watermark_before(in.position(r));
+      if (w != std::numeric_limits<int64_t>::min()) advance_clock(st, w, out, ctx);
       if (!evaluate(in.row(r), st, ctx.eval)) {
         ctx.reject(in.position(r));
         continue;

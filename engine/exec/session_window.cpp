@@ -44,8 +44,12 @@ class SessionState final : public OperatorState {
   std::vector<std::vector<Session>> sessions;  // per group, sorted by start
   size_t empty_groups = 0;
   int64_t watermark = kNoWatermark;
+  // No session closes or is freed before the watermark reaches this (a lower bound: sessions only
+  // grow); exact after every fire.
+  int64_t next_due = std::numeric_limits<int64_t>::max();
   uint64_t next_seq = 0;
   std::vector<Value> scratch;
+  std::vector<std::unique_ptr<GroupTable>> retired;  // see WindowOperatorShell
 
   // Open windows: unfired sessions; groups: keys with a session; bytes: the key table, the
   // session records and their per-record buffers (capacity; string arenas not counted).
@@ -84,6 +88,12 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
   int64_t close_at(const Session& s) const {
     return add_clamped(add_clamped(s.end, spec_.size_ms), spec_.lateness_ms);
   }
+  // When a fired session kept for `update` is freed (at once without `update`).
+  int64_t drop_at(const Session& s) const {
+    return spec_.late == LatePolicy::kUpdate ? add_clamped(close_at(s), spec_.lateness_ms)
+                                             : close_at(s);
+  }
+  int64_t due(const SessionState& st) const { return st.next_due; }
 
   uint32_t group_of(SessionState& st) const {
     bool inserted = false;
@@ -155,6 +165,7 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
       set_.keep_args(s.args.data() + at, *s.strings.back());
     }
     s.seq.push_back(st.next_seq++);
+    st.next_due = std::min(st.next_due, s.fired ? drop_at(s) : close_at(s));
     if (may_emit && (spec_.emit_changes || s.fired)) {
       emit(key, s.start, s.end, s.block, out, pos, ctx);
     }
@@ -215,6 +226,11 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
       it->fired = true;
     }
     free_closed(st, watermark, ctx);
+    st.next_due = std::numeric_limits<int64_t>::max();
+    for (const auto& list : st.sessions) {
+      for (const Session& s : list)
+        st.next_due = std::min(st.next_due, s.fired ? drop_at(s) : close_at(s));
+    }
   }
 
   void free_closed(SessionState& st, int64_t watermark, ExecContext& ctx) const {
@@ -243,6 +259,7 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
       keys->find_or_insert(key, keys->hash_key(key), &inserted);
       kept_sessions.push_back(std::move(st.sessions[g]));
     }
+    st.retired.push_back(std::move(st.keys));  // `out` may hold rows with its keys
     st.keys = std::move(keys);
     st.sessions = std::move(kept_sessions);
     st.empty_groups = 0;

@@ -20,7 +20,7 @@ bool WatermarkTracker::idle(const Input& in, int64_t now_ms) const {
   return idle_timeout_ms_ > 0 && now_ms - in.last_seen_ms >= idle_timeout_ms_;
 }
 
-std::optional<int64_t> WatermarkTracker::advance(int64_t now_ms) {
+std::optional<int64_t> WatermarkTracker::merged(int64_t now_ms) const {
   int64_t merged = std::numeric_limits<int64_t>::max();
   bool any = false;
   for (const Input& in : inputs_) {
@@ -31,9 +31,19 @@ std::optional<int64_t> WatermarkTracker::advance(int64_t now_ms) {
     merged = std::min(merged, wm);
   }
   if (!any) return std::nullopt;  // every input idle: nothing new to go by
-  if (merged <= current_) return std::nullopt;
-  current_ = merged;
+  return merged;
+}
+
+std::optional<int64_t> WatermarkTracker::advance(int64_t now_ms) {
+  std::optional<int64_t> m = merged(now_ms);
+  if (!m || *m <= current_) return std::nullopt;
+  current_ = *m;
   return current_;
+}
+
+int64_t WatermarkTracker::peek(int64_t now_ms) const {
+  std::optional<int64_t> m = merged(now_ms);
+  return m ? std::max(*m, current_) : current_;
 }
 
 }  // namespace sluice::exec

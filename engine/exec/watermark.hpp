@@ -28,6 +28,9 @@ class WatermarkTracker {
   std::optional<int64_t> advance(int64_t now_ms);
   // The last watermark `advance` returned (kNone before the first).
   int64_t current() const { return current_; }
+  // The watermark `advance(now_ms)` would return now (or the current one when it would not move),
+  // without moving it: the watermark in force before the next record, for per-record event time.
+  int64_t peek(int64_t now_ms) const;
 
  private:
   struct Input {
@@ -35,6 +38,7 @@ class WatermarkTracker {
     int64_t last_seen_ms = 0;
   };
   bool idle(const Input& in, int64_t now_ms) const;
+  std::optional<int64_t> merged(int64_t now_ms) const;
 
   std::vector<Input> inputs_;
   int64_t delay_ms_;

@@ -73,8 +73,9 @@ class TimeWindowState final : public OperatorState {
  public:
   explicit TimeWindowState(const AggregateSet& set) : set_(set), scratch(set.scratch_width()) {}
   ~TimeWindowState() override {
-    for (auto& [start, w] : windows)
-      set_.destroy_all(*w.table);
+    for (auto& [start, w] : windows) {
+      if (w.table) set_.destroy_all(*w.table);
+    }
   }
 
   const AggregateSet& set_;
@@ -85,6 +86,10 @@ class TimeWindowState final : public OperatorState {
   TimeWindow* last = nullptr;
   int64_t watermark = kNoWatermark;
   std::vector<Value> scratch;
+  std::vector<std::unique_ptr<GroupTable>> retired;  // see WindowOperatorShell
+  // No window closes or is freed before the watermark reaches this (a lower bound; exact after
+  // every fire).
+  int64_t due = std::numeric_limits<int64_t>::max();
 
   // Open: not fired yet (fired windows kept for late_records: update count in bytes only).
   StateSize size() const override {
@@ -154,6 +159,7 @@ class HoppingWindow final : public WindowOperatorShell<HoppingWindow, TimeWindow
     if (!w.table) {
       w.table =
           std::make_unique<GroupTable>(set_.key_count(), set_.state_size(), set_.state_align());
+      st.due = std::min(st.due, add_clamped(start + spec_.size_ms, spec_.lateness_ms));
     }
     return w;
   }
@@ -168,6 +174,8 @@ class HoppingWindow final : public WindowOperatorShell<HoppingWindow, TimeWindow
       emit(w.table->key(g), start, start + spec_.size_ms, block, out, pos, ctx);
     }
   }
+
+  int64_t due(const TimeWindowState& st) const { return st.due; }
 
   // Emits (EMIT FINAL) and frees the windows the watermark closed, in order of window end.
   void fire(TimeWindowState& st, int64_t watermark, Batch& out, ExecContext& ctx) const {
@@ -189,8 +197,19 @@ class HoppingWindow final : public WindowOperatorShell<HoppingWindow, TimeWindow
       }
       if (w.table->size() > 0) ctx.release(w.min_offset);
       set_.destroy_all(*w.table);
+      st.retired.push_back(std::move(w.table));  // `out` may hold rows with its keys
       if (st.last == &w) st.last = nullptr;
       it = st.windows.erase(it);
+    }
+    // Windows are ordered by start, so by close: the fired ones kept for `update` come first.
+    st.due = std::numeric_limits<int64_t>::max();
+    for (const auto& [start, w] : st.windows) {
+      int64_t close_at = add_clamped(start + spec_.size_ms, spec_.lateness_ms);
+      if (!w.fired) {
+        st.due = std::min(st.due, close_at);
+        break;
+      }
+      st.due = std::min(st.due, add_clamped(close_at, spec_.lateness_ms));
     }
   }
 };

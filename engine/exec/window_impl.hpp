@@ -60,7 +60,11 @@ class WindowOperator : public Operator {
 // The operator shell every window kind shares. `Derived` provides
 //   assign(State&, int64_t time, Batch& out, RecordPosition, ExecContext&)  (one accepted row)
 //   fire(State&, int64_t watermark, Batch& out, ExecContext&)              (emit closed windows)
-// and `State` (constructed from the AggregateSet) has `scratch` and `watermark` members.
+//   due(const State&)  (a watermark below which `fire` has nothing to do: a lower bound)
+// and `State` (constructed from the AggregateSet) has `scratch` and `watermark` members, and
+// `retired`: key tables no longer used whose strings rows already emitted may still point at
+// (a window freed while its batch's rows are being built); freed at the next call, by when the
+// caller has consumed the batch.
 template <typename Derived, typename State>
 class WindowOperatorShell : public WindowOperator {
  public:
@@ -70,10 +74,19 @@ class WindowOperatorShell : public WindowOperator {
     return std::make_unique<State>(set_);
   }
 
+  // Each record is judged against the watermark in force before it (ExecContext's steps): what
+  // that watermark closed is emitted first, exactly as if the records came one batch each.
   void process(OperatorState* base, Batch& in, Batch& out, ExecContext& ctx) const override {
     auto& st = static_cast<State&>(*base);
+    st.retired.clear();
     ctx.eval.arena = &out.arena();
     for (size_t r = 0; r < in.size(); ++r) {
+      int64_t w = ctx.watermark_before(in.position(r));
+      if (w > st.watermark) {
+        st.watermark = w;
+        if (w >= derived().due(st)) derived().fire(st, w, out, ctx);
+        ctx.eval.arena = &out.arena();
+      }
       int64_t t = 0;
       if (read_row(in, r, st.scratch.data(), &t, ctx))
         derived().assign(st, t, out, in.position(r), ctx);
@@ -83,12 +96,15 @@ class WindowOperatorShell : public WindowOperator {
   void on_watermark(OperatorState* base, int64_t watermark, Batch& out,
                     ExecContext& ctx) const override {
     auto& st = static_cast<State&>(*base);
+    st.retired.clear();
     st.watermark = std::max(st.watermark, watermark);
     derived().fire(st, st.watermark, out, ctx);
   }
 
   void on_close(OperatorState* base, Batch& out, ExecContext& ctx) const override {
-    derived().fire(static_cast<State&>(*base), std::numeric_limits<int64_t>::max(), out, ctx);
+    auto& st = static_cast<State&>(*base);
+    st.retired.clear();
+    derived().fire(st, std::numeric_limits<int64_t>::max(), out, ctx);
   }
 
  private:

@@ -23,6 +23,7 @@ DecodeStage::DecodeStage(const config::JobConfig& job, const exec::Query& query,
 void DecodeStage::begin(int64_t now_ms, int64_t wall_ms) {
   rows_.clear();
   rejections_.clear();
+  steps_.clear();
   now_ms_ = now_ms;
   wall_ms_ = wall_ms;
 }
@@ -65,6 +66,11 @@ void DecodeStage::add(std::string_view value, const RecordMeta& meta) {
                       types::time::timestamp_to_string(reference))}});
     return;
   }
+  // The watermark before this record: where it moved since the last record, a new step.
+  int64_t before = watermarks_.peek(now_ms_);
+  if (before != exec::WatermarkTracker::kNone &&
+      (steps_.empty() || before > steps_.back().watermark))
+    steps_.push_back({meta.position.offset, before});
   watermarks_.observe(0, t.i, now_ms_);
 }
 

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -47,6 +48,9 @@ class DecodeStage {
   exec::Batch& batch() { return rows_; }
   // The merged watermark when the batch moved it; nullopt otherwise (see exec::WatermarkTracker).
   std::optional<int64_t> advance_watermark() { return watermarks_.advance(now_ms_); }
+  // The watermark in force before each record of the batch, as steps (exec::ExecContext): for the
+  // query's operators to judge every record against its own watermark.
+  std::span<const exec::WatermarkStep> watermark_steps() const { return steps_; }
   // The batch's rejections so far, in input order.
   std::vector<exec::Rejection>& rejections() { return rejections_; }
 
@@ -59,6 +63,7 @@ class DecodeStage {
   int64_t now_ms_ = 0;
   int64_t wall_ms_ = 0;
   std::vector<exec::Rejection> rejections_;
+  std::vector<exec::WatermarkStep> steps_;
 };
 
 }  // namespace sluice::server::pipeline

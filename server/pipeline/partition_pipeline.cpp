@@ -171,6 +171,7 @@ void PartitionPipeline::transform(std::span<const InputRecord> records, InFlight
   auto& rejections = decode_.rejections();
   exec::ExecContext ctx;
   ctx.replay_before = replay_before_;
+  ctx.watermark_steps = decode_.watermark_steps();
   if (spec_->route) {
     route_.route(decode_.batch(), records, buffer_, rejections);
   } else {

@@ -85,6 +85,7 @@ class FileRun {
       decode_.add(line, {std::nullopt, std::nullopt, {0, offset}});
     }
     exec::ExecContext ctx;
+    ctx.watermark_steps = decode_.watermark_steps();
     run_.run(decode_.batch(), decode_.advance_watermark(), ctx, decode_.rejections(),
              [&](exec::Batch& out) { write_output(out); });
     settle(ctx);

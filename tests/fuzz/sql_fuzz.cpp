@@ -187,6 +187,7 @@ void run(const config::JobConfig& job, const exec::Query& query, std::string_vie
       }
       decode.add(record, meta);
     }
+    ctx.watermark_steps = decode.watermark_steps();
     stage.run(decode.batch(), decode.advance_watermark(), ctx, decode.rejections(), emit);
     settle();
     if (query.state_size(stage.state()).bytes > kMaxStateBytes) break;

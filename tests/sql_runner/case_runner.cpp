@@ -194,23 +194,43 @@ CaseResult CaseRunner::run(const TestCase& tc, int index) {
   Report r;
   const std::string out_path = path_for(index, ".out.jsonl");
   const std::string dlq_path = path_for(index, ".dlq.jsonl");
-  std::remove(out_path.c_str());
-  std::remove(dlq_path.c_str());
   if (!write_lines(path_for(index, ".in.jsonl"), tc.input)) {
     r.line("cannot write the input file under " + work_dir_);
     return {false, r.finish(tc)};
   }
   const std::string yaml = job_yaml(tc, index);
-  Outcome got = execute(yaml, path_for(index, ".yaml"), tc.batch_rows);
-  if (tc.error) {
-    check_error(*tc.error, got, r);
-  } else if (got.code) {
-    r.line("unexpected error " + *got.code + " at " + location_text(got.location) + ": " +
-           got.message);
-  } else {
-    r.diff("output", tc.expected, read_lines(out_path));
+  // The case's own batch size (the runner's default when it names none), then 1, 7 and 1,024
+  // records per batch: the output is a function of the input order alone, so every batch size
+  // gives the same output, counts and dead letters.
+  const uint32_t own =
+      tc.batch_rows > 0 ? tc.batch_rows : static_cast<uint32_t>(server::RunOptions{}.batch_rows);
+  std::vector<uint32_t> batches = {own};
+  for (uint32_t b : {1u, 7u, 1024u}) {
+    if (b != own) batches.push_back(b);
+  }
+  Outcome got;
+  for (uint32_t batch : batches) {
+    std::remove(out_path.c_str());
+    std::remove(dlq_path.c_str());
+    got = execute(yaml, path_for(index, ".yaml"), batch);
+    std::string at = batch == own ? "" : " (" + std::to_string(batch) + " per batch)";
+    if (tc.error) {
+      check_error(*tc.error, got, r);
+      break;  // errors come before any record is read
+    }
+    if (got.code) {
+      r.line("unexpected error " + *got.code + " at " + location_text(got.location) + ": " +
+             got.message);
+      break;
+    }
+    size_t before = r.size();
+    r.diff("output" + at, tc.expected, read_lines(out_path));
     check_counts(tc.counts, *got.stats, r);
     if (tc.dead_letters) check_dead_letters(*tc.dead_letters, dlq_path, r);
+    if (r.size() != before) {
+      if (batch != own) r.line("records per batch: " + std::to_string(batch));
+      break;
+    }
   }
   if (r.empty()) return {true, ""};
   if (got.code && *got.code == "CONFIG") r.line("job YAML:\n" + yaml);

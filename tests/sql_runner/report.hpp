@@ -18,6 +18,8 @@ class Report {
             const std::vector<std::string>& actual);
 
   bool empty() const { return body_.empty(); }
+  // Grows with every line added: compare before and after a check.
+  size_t size() const { return body_.size(); }
 
   // Header (file:line, case name, query) followed by the collected lines.
   std::string finish(const TestCase& tc) const;

@@ -45,7 +45,7 @@ struct TestCase {
   ExpectedCounts counts;
   std::optional<std::vector<std::string>> dead_letters;  // error codes, in order
   std::string known_bug;    // non-empty: expected to fail until the engine bug it names is fixed
-  uint32_t batch_rows = 0;  // `batch: N`: records per batch (the watermark moves per batch)
+  uint32_t batch_rows = 0;  // `batch: N`: records per batch (0: the runner's default)
 };
 
 // Parses one .test file. Format problems are returned in `problems` ("file:line: message"); the
