@@ -107,6 +107,7 @@ void AggregateSet::load_table(GroupTable& table, StateReader& r) const {
     Arena scratch(256);  // the table copies key strings into its own arena
     for (auto& k : key)
       k = r.value(scratch);
+    check_key(key.data(), r);
     bool inserted = false;
     uint32_t g = table.find_or_insert(key.data(), table.hash_key(key.data()), &inserted);
     if (!inserted) r.fail("a group twice");
@@ -114,6 +115,29 @@ void AggregateSet::load_table(GroupTable& table, StateReader& r) const {
     init(table.state(g));
     for (size_t a = 0; a < aggs_.size(); ++a)
       aggs_[a].fn.load(table.state(g) + offsets_[a], r);
+  }
+}
+
+namespace {
+
+// NULL, or a value of type `t` (a DECIMAL of its scale).
+bool of_type(const Value& v, types::DataType t) {
+  if (v.null) return true;
+  return v.type == t.id && (t.id != types::TypeId::kDecimal || v.scale == t.scale);
+}
+
+}  // namespace
+
+void AggregateSet::check_key(const Value* key, StateReader& r) const {
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    if (!of_type(key[k], keys_[k]->type())) r.fail("a group key of another type than the query's");
+  }
+}
+
+void AggregateSet::check_args(const Value* args, StateReader& r) const {
+  for (size_t a = 0; a < aggs_.size(); ++a) {
+    if (aggs_[a].arg && !of_type(args[a], aggs_[a].fn.arg_type))
+      r.fail("an aggregate argument of another type than the query's");
   }
 }
 

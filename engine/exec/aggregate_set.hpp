@@ -42,6 +42,10 @@ class AggregateSet {
   // another shape (key or aggregate count) or a group twice throws sluice::Error (kState).
   void save_table(const GroupTable& table, StateWriter& w) const;
   void load_table(GroupTable& table, StateReader& r) const;
+  // Restored keys and arguments must have the types the query gives them (NULL aside): a value
+  // of another type would be read as that type by hashing and the aggregates. Throws kState.
+  void check_key(const Value* key, StateReader& r) const;
+  void check_args(const Value* args, StateReader& r) const;
 
  private:
   std::vector<ExpressionPtr> keys_;

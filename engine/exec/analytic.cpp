@@ -79,10 +79,11 @@ class Analytic final : public Operator {
   void process(OperatorState* base, Batch& in, Batch& out, ExecContext& ctx) const override {
     auto& st = static_cast<AnalyticState&>(*base);
     ctx.eval.arena = &out.arena();
+    // The watermark in force before each record moves the clock first (see ExecContext).
+    auto advance = [&](int64_t w) { advance_clock(st, w, out, ctx); };
+    size_t applied = 0;
     for (size_t r = 0; r < in.size(); ++r) {
-      // The watermark in force before this record moves the clock first (see ExecContext).
-      int64_t w = ctx.watermark_before(in.position(r));
-      if (w != std::numeric_limits<int64_t>::min()) advance_clock(st, w, out, ctx);
+      ctx.apply_steps_through(applied, in.position(r).offset, advance);
       if (!evaluate(in.row(r), st, ctx.eval)) {
         ctx.reject(in.position(r));
         continue;
@@ -92,6 +93,7 @@ class Analytic final : public Operator {
       uint32_t g = partition_of(st, out);
       step(st, g, in.row(r), in.position(r), out, ctx);
     }
+    ctx.apply_steps_through(applied, ExecContext::kAllSteps, advance);
   }
 
   void on_watermark(OperatorState* base, int64_t watermark, Batch& out,

@@ -27,6 +27,7 @@ class GroupTable {
   uint32_t find_or_insert(const types::Value* key, uint64_t hash, bool* inserted);
 
   size_t size() const { return hashes_.size(); }
+  size_t key_width() const { return key_width_; }
   const types::Value* key(uint32_t group) const { return keys_.data() + group * key_width_; }
   // State blocks grow geometrically (32, 32, 64, 128, ... groups) and never move.
   char* state(uint32_t group) { return states_[group]; }

@@ -60,15 +60,16 @@ struct ExecContext {
   // Operators judge each record against the watermark in force before it, so that what is late
   // and what closes when depends on the input order alone, not on how records were batched.
   std::span<const WatermarkStep> watermark_steps;
-  // The watermark in force before the input record at `pos` (INT64_MIN when no step applies;
-  // take the max with the operator's own). Amortised O(1) for rows read in offset order.
-  int64_t watermark_before(RecordPosition pos) {
-    const auto& s = watermark_steps;
-    if (s.empty() || pos.offset < s[0].offset) return std::numeric_limits<int64_t>::min();
-    if (step_ >= s.size() || s[step_].offset > pos.offset) step_ = 0;
-    while (step_ + 1 < s.size() && s[step_ + 1].offset <= pos.offset)
-      ++step_;
-    return s[step_].watermark;
+  // Calls `apply(watermark)` for every step at or before the input record at `offset` that
+  // `cursor` (0 at the start of each batch, kept by the operator) has not passed yet, in order.
+  // An operator calls it before each row it reads, then with kAllSteps after its last row: every
+  // step is applied one by one, those of records it never sees (dropped by WHERE) too, so what it
+  // does is what it would do were the records fed one batch each.
+  static constexpr int64_t kAllSteps = std::numeric_limits<int64_t>::max();
+  template <typename Apply>
+  void apply_steps_through(size_t& cursor, int64_t offset, Apply&& apply) const {
+    while (cursor < watermark_steps.size() && watermark_steps[cursor].offset <= offset)
+      apply(watermark_steps[cursor++].watermark);
   }
 
   // Rejects the row whose evaluation failed (eval.failed) and resets the evaluation context.
@@ -76,9 +77,6 @@ struct ExecContext {
     rejections.push_back({pos, std::move(eval.error)});
     eval.clear();
   }
-
- private:
-  size_t step_ = 0;  // watermark_before's cursor
 };
 
 // What an operator state holds, for metrics: windows still open, groups (summed over the open

@@ -6,12 +6,13 @@
 namespace sluice::exec {
 
 Query::Query(size_t input_width, std::vector<OperatorPtr> ops, std::vector<OutputColumn> output,
-             ExpressionPtr event_time, QueryKeys keys)
+             ExpressionPtr event_time, QueryKeys keys, uint64_t state_fingerprint)
     : input_width_(input_width),
       ops_(std::move(ops)),
       output_(std::move(output)),
       event_time_(std::move(event_time)),
-      keys_(std::move(keys)) {
+      keys_(std::move(keys)),
+      state_fingerprint_(state_fingerprint) {
   SLUICE_ASSERT(!ops_.empty());
 }
 
@@ -98,6 +99,7 @@ bool Query::snapshot(const QueryState& st, std::string& out) const {
   StateWriter w(out);
   w.u32(kSnapshotMagic);
   w.u32(kSnapshotVersion);
+  w.u64(state_fingerprint_);
   w.u32(static_cast<uint32_t>(ops_.size()));
   std::string part;
   for (const auto& s : st.states) {
@@ -119,6 +121,9 @@ void Query::restore(QueryState& st, std::string_view snapshot, const std::string
   if (r.u32() != kSnapshotMagic) r.fail("not a sluice state snapshot");
   uint32_t version = r.u32();
   if (version != kSnapshotVersion) r.fail("snapshot version " + std::to_string(version));
+  if (r.u64() != state_fingerprint_) {
+    r.fail("the snapshot is of another query or source schema (its SQL or columns changed)");
+  }
   if (r.u32() != ops_.size()) r.fail("the snapshot has another number of operators");
   for (auto& s : st.states) {
     if (r.boolean() != (s != nullptr)) r.fail("the snapshot has another chain of operators");

@@ -7,6 +7,7 @@
 #include "exec/operator.hpp"
 #include "types/data_type.hpp"
 
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -45,8 +46,10 @@ class QueryState {
 class Query {
  public:
   // `event_time` (may be null): the event time of an input row, for queries that use watermarks.
+  // `state_fingerprint`: the identity of the query's state, written into its snapshots
+  // (plan::state_fingerprint: the SQL and the source schema).
   Query(size_t input_width, std::vector<OperatorPtr> ops, std::vector<OutputColumn> output,
-        ExpressionPtr event_time = nullptr, QueryKeys keys = {});
+        ExpressionPtr event_time = nullptr, QueryKeys keys = {}, uint64_t state_fingerprint = 0);
 
   std::unique_ptr<QueryState> make_state() const;
   // Runs one input batch through the chain. The returned batch (owned by `state`) holds the output
@@ -62,8 +65,8 @@ class Query {
   // then one length-prefixed part per operator) and returns true, or returns false (leaving `out`
   // as it was) when some operator cannot save its state yet. `restore` reads a snapshot into a
   // state fresh from make_state(); a truncated, corrupt or foreign snapshot (another version,
-  // another chain of operators) throws sluice::Error (kState) naming `what`, and the state is then
-  // to be discarded.
+  // another query: another state_fingerprint) throws sluice::Error (kState) naming `what`, and the
+  // state is then to be discarded.
   bool snapshot(const QueryState& state, std::string& out) const;
   void restore(QueryState& state, std::string_view snapshot, const std::string& what) const;
 
@@ -102,6 +105,7 @@ class Query {
   std::vector<OutputColumn> output_;
   ExpressionPtr event_time_;
   QueryKeys keys_;
+  uint64_t state_fingerprint_;
 };
 
 }  // namespace sluice::exec

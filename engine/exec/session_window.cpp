@@ -26,6 +26,16 @@ struct Session {
   std::vector<std::unique_ptr<Arena>> strings;
 };
 
+// Gives `s` its aggregate state block, initialised.
+void init_block(Session& s, const AggregateSet& set) {
+  if (set.aggregate_count() == 0) return;
+  size_t align = set.state_align();
+  s.storage.reset(new char[set.state_size() + align]);
+  auto raw = reinterpret_cast<uintptr_t>(s.storage.get());
+  s.block = reinterpret_cast<char*>((raw + align - 1) / align * align);
+  set.init(s.block);
+}
+
 class SessionState final : public OperatorState {
  public:
   explicit SessionState(const AggregateSet& set)
@@ -76,7 +86,81 @@ class SessionState final : public OperatorState {
     }
     return min;
   }
+
+  // The watermark and arrival counter, then per group its key and sessions: bounds, fired, oldest
+  // offset and each record's arrival number and arguments. The aggregate state is not written:
+  // `load` rebuilds it by replaying the arguments, as a merge does.
+  bool save(StateWriter& w) const override {
+    w.i64(watermark);
+    w.u64(next_seq);
+    w.u32(static_cast<uint32_t>(keys->key_width()));
+    w.u32(static_cast<uint32_t>(set_.aggregate_count()));
+    w.u32(static_cast<uint32_t>(sessions.size()));
+    for (uint32_t g = 0; g < sessions.size(); ++g) {
+      for (size_t k = 0; k < keys->key_width(); ++k)
+        w.value(keys->key(g)[k]);
+      w.u32(static_cast<uint32_t>(sessions[g].size()));
+      for (const Session& s : sessions[g]) {
+        w.i64(s.start);
+        w.i64(s.end);
+        w.boolean(s.fired);
+        w.i64(s.min_offset);
+        w.u32(static_cast<uint32_t>(s.seq.size()));
+        for (size_t r = 0; r < s.seq.size(); ++r) {
+          w.u64(s.seq[r]);
+          for (size_t a = 0; a < set_.aggregate_count(); ++a)
+            w.value(s.args[r * set_.aggregate_count() + a]);
+        }
+      }
+    }
+    return true;
+  }
+
+  void load(StateReader& r) override;
 };
+
+void SessionState::load(StateReader& r) {
+  watermark = r.i64();
+  next_seq = r.u64();
+  size_t width = set_.aggregate_count();
+  if (r.u32() != keys->key_width() || r.u32() != width)
+    r.fail("the state has other group keys or aggregates than the query");
+  uint32_t groups = r.count(std::max<size_t>(4, 2 * keys->key_width()));
+  std::vector<Value> key(keys->key_width());
+  next_due = std::numeric_limits<int64_t>::min();  // the next fire computes it
+  for (uint32_t i = 0; i < groups; ++i) {
+    Arena scratch(256);
+    for (auto& k : key)
+      k = r.value(scratch);
+    set_.check_key(key.data(), r);
+    bool inserted = false;
+    keys->find_or_insert(key.data(), keys->hash_key(key.data()), &inserted);
+    if (!inserted) r.fail("a group twice");
+    auto& list = sessions.emplace_back();
+    uint32_t n = r.count(8 + 8 + 1 + 8 + 4);
+    if (n == 0) ++empty_groups;
+    for (uint32_t j = 0; j < n; ++j) {
+      Session& s = list.emplace_back();
+      s.start = r.i64();
+      s.end = r.i64();
+      if (s.end < s.start || (j > 0 && s.start <= list[j - 1].end)) r.fail("sessions out of order");
+      s.fired = r.boolean();
+      s.min_offset = r.i64();
+      uint32_t records = r.count(8 + 2 * width);
+      if (records == 0) r.fail("a session without records");
+      s.strings.push_back(std::make_unique<Arena>(1024));
+      for (uint32_t k = 0; k < records; ++k) {
+        s.seq.push_back(r.u64());
+        for (size_t a = 0; a < width; ++a)
+          s.args.push_back(r.value(*s.strings.back()));
+        set_.check_args(s.args.data() + k * width, r);
+      }
+      init_block(s, set_);
+      for (size_t k = 0; s.block != nullptr && k < records; ++k)
+        set_.update(s.block, s.args.data() + k * width);
+    }
+  }
+}
 
 class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionState> {
  public:
@@ -141,13 +225,7 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
   Session new_session(int64_t t) const {
     Session s;
     s.start = s.end = t;
-    if (set_.aggregate_count() > 0) {
-      size_t align = set_.state_align();
-      s.storage.reset(new char[set_.state_size() + align]);
-      auto raw = reinterpret_cast<uintptr_t>(s.storage.get());
-      s.block = reinterpret_cast<char*>((raw + align - 1) / align * align);
-      set_.init(s.block);
-    }
+    init_block(s, set_);
     return s;
   }
 
@@ -207,17 +285,19 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
     list.erase(list.begin() + static_cast<std::ptrdiff_t>(i + 1));
   }
 
-  // Emits (EMIT FINAL) the sessions the watermark closed, by end, then first-seen group order,
-  // then start; frees those no longer kept.
+  // Emits (EMIT FINAL) the sessions the watermark closed, by end, then by the arrival of their
+  // first record (not by group: compacting the key table renumbers groups); frees those no
+  // longer kept.
   void fire(SessionState& st, int64_t watermark, Batch& out, ExecContext& ctx) const {
-    std::vector<std::tuple<int64_t, uint32_t, int64_t>> due;  // end, group, start
+    std::vector<std::tuple<int64_t, uint64_t, uint32_t, int64_t>> due;  // end, seq, group, start
     for (uint32_t g = 0; g < st.sessions.size(); ++g) {
       for (const Session& s : st.sessions[g]) {
-        if (!s.fired && closed(close_at(s), watermark)) due.emplace_back(s.end, g, s.start);
+        if (!s.fired && closed(close_at(s), watermark))
+          due.emplace_back(s.end, s.seq.front(), g, s.start);
       }
     }
     std::sort(due.begin(), due.end());
-    for (const auto& [end, g, start] : due) {
+    for (const auto& [end, seq, g, start] : due) {
       auto& list = st.sessions[g];
       auto it = std::find_if(list.begin(), list.end(),
                              [start = start](const Session& s) { return s.start == start; });

@@ -136,6 +136,19 @@ Value StateReader::value(Arena& arena) {
   fail("unreachable type");
 }
 
+int64_t StateReader::counter() {
+  int64_t n = i64();
+  if (n < 0 || n > (int64_t{1} << 62)) fail("a row count of " + std::to_string(n));
+  return n;
+}
+
+types::int128 StateReader::sum128() {
+  types::int128 s = i128();
+  constexpr types::int128 kMax = types::int128{1} << 126;
+  if (s > kMax || s < -kMax) fail("a sum beyond 2^126");
+  return s;
+}
+
 void StateReader::expect_end() {
   if (left() != 0) fail(std::to_string(left()) + " bytes left over");
 }

@@ -55,6 +55,12 @@ class StateReader {
   // A count of items that each take at least `min_item_bytes` of what is left: rejects counts a
   // truncated input cannot hold before anything is allocated for them.
   uint32_t count(size_t min_item_bytes);
+  // A count of rows a state has seen: refuses negative ones and ones above 2^62, which no input
+  // reaches, so a restored counter cannot overflow as it goes on counting.
+  int64_t counter();
+  // An exact sum of 64-bit values: refuses magnitudes above 2^126 (2^62 values of 2^63), so a
+  // restored sum cannot overflow 128 bits as it goes on adding.
+  types::int128 sum128();
 
   size_t left() const { return in_.size() - pos_; }
   // Throws unless everything was read.

@@ -111,6 +111,36 @@ class TimeWindowState final : public OperatorState {
     }
     return min;
   }
+
+  // The watermark, then each window (start, fired, oldest offset, groups).
+  bool save(StateWriter& wr) const override {
+    wr.i64(watermark);
+    wr.u32(static_cast<uint32_t>(windows.size()));
+    for (const auto& [start, w] : windows) {
+      wr.i64(start);
+      wr.boolean(w.fired);
+      wr.i64(w.min_offset);
+      set_.save_table(*w.table, wr);
+    }
+    return true;
+  }
+
+  void load(StateReader& r) override {
+    watermark = r.i64();
+    uint32_t n = r.count(8 + 1 + 8 + 12);
+    for (uint32_t i = 0; i < n; ++i) {
+      int64_t start = r.i64();
+      if (windows.count(start) != 0) r.fail("a window twice");
+      TimeWindow& w = windows[start];
+      w.table =
+          std::make_unique<GroupTable>(set_.key_count(), set_.state_size(), set_.state_align());
+      w.fired = r.boolean();
+      w.min_offset = r.i64();
+      set_.load_table(*w.table, r);
+    }
+    last = nullptr;
+    due = std::numeric_limits<int64_t>::min();  // the next fire computes it
+  }
 };
 
 class HoppingWindow final : public WindowOperatorShell<HoppingWindow, TimeWindowState> {

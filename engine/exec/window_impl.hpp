@@ -80,25 +80,22 @@ class WindowOperatorShell : public WindowOperator {
     auto& st = static_cast<State&>(*base);
     st.retired.clear();
     ctx.eval.arena = &out.arena();
+    auto advance = [&](int64_t w) { advance_watermark(st, w, out, ctx); };
+    size_t step = 0;
     for (size_t r = 0; r < in.size(); ++r) {
-      int64_t w = ctx.watermark_before(in.position(r));
-      if (w > st.watermark) {
-        st.watermark = w;
-        if (w >= derived().due(st)) derived().fire(st, w, out, ctx);
-        ctx.eval.arena = &out.arena();
-      }
+      ctx.apply_steps_through(step, in.position(r).offset, advance);
       int64_t t = 0;
       if (read_row(in, r, st.scratch.data(), &t, ctx))
         derived().assign(st, t, out, in.position(r), ctx);
     }
+    ctx.apply_steps_through(step, ExecContext::kAllSteps, advance);
   }
 
   void on_watermark(OperatorState* base, int64_t watermark, Batch& out,
                     ExecContext& ctx) const override {
     auto& st = static_cast<State&>(*base);
     st.retired.clear();
-    st.watermark = std::max(st.watermark, watermark);
-    derived().fire(st, st.watermark, out, ctx);
+    advance_watermark(st, watermark, out, ctx);
   }
 
   void on_close(OperatorState* base, Batch& out, ExecContext& ctx) const override {
@@ -109,6 +106,15 @@ class WindowOperatorShell : public WindowOperator {
 
  private:
   const Derived& derived() const { return static_cast<const Derived&>(*this); }
+
+  // Between rows and after a batch alike, so that closing (and the memory housekeeping that
+  // comes with it) happens at the same points however the records were batched.
+  void advance_watermark(State& st, int64_t w, Batch& out, ExecContext& ctx) const {
+    if (w <= st.watermark) return;
+    st.watermark = w;
+    if (w >= derived().due(st)) derived().fire(st, w, out, ctx);
+    ctx.eval.arena = &out.arena();
+  }
 };
 
 // Session windows (session_window.cpp); make_window_aggregate dispatches to it.

@@ -161,7 +161,7 @@ struct Count {
   void update(const Value*) { ++n; }
   Value finalize(Arena&, exec::EvalContext&) const { return Value::bigint(n); }
   void save(exec::StateWriter& w) const { w.i64(n); }
-  void load(exec::StateReader& r) { n = r.i64(); }
+  void load(exec::StateReader& r) { n = r.counter(); }
 };
 
 // ---- SUM / AVG ----
@@ -181,7 +181,7 @@ struct SumInt {
     w.boolean(has);
   }
   void load(exec::StateReader& r) {
-    sum = r.i128();
+    sum = r.sum128();
     has = r.boolean();
   }
 };
@@ -248,8 +248,8 @@ struct AvgInt {
     w.i64(n);
   }
   void load(exec::StateReader& r) {
-    sum = r.i128();
-    n = r.i64();
+    sum = r.sum128();
+    n = r.counter();
   }
 };
 
@@ -267,7 +267,7 @@ struct AvgDecimal {
   }
   void load(exec::StateReader& r) {
     sum.load(r);
-    n = r.i64();
+    n = r.counter();
   }
 };
 
@@ -288,7 +288,7 @@ struct AvgDouble {
   }
   void load(exec::StateReader& r) {
     sum = r.f64();
-    n = r.i64();
+    n = r.counter();
   }
 };
 
@@ -357,7 +357,7 @@ struct Variance {
     w.f64(m2);
   }
   void load(exec::StateReader& r) {
-    n = r.i64();
+    n = r.counter();
     mean = r.f64();
     m2 = r.f64();
   }

@@ -3,6 +3,7 @@
 #include "functions/aggregate.hpp"
 #include "plan/binder_impl.hpp"
 #include "plan/query_keys.hpp"
+#include "plan/state_fingerprint.hpp"
 #include "sql/parser.hpp"
 
 #include <fmt/format.h>
@@ -185,7 +186,9 @@ LogicalPlan Binder::bind(const sql::SelectStatement& stmt) {
 LogicalPlan bind(const sql::SelectStatement& stmt, std::string_view sql, const SourceSchema& source,
                  const exec::EventTimeSettings& time) {
   Binder binder(sql, source, time);
-  return binder.bind(stmt);
+  LogicalPlan plan = binder.bind(stmt);
+  plan.state_fingerprint = state_fingerprint(sql, source);
+  return plan;
 }
 
 std::shared_ptr<const exec::Query> build_query(LogicalPlan plan) {
@@ -209,7 +212,8 @@ std::shared_ptr<const exec::Query> build_query(LogicalPlan plan) {
   if (plan.analytic && plan.analytic->watermark_time) event_time = plan.analytic->watermark_time;
   exec::QueryKeys keys = query_keys(plan);
   return std::make_shared<exec::Query>(plan.input_width, std::move(ops), std::move(plan.output),
-                                       std::move(event_time), std::move(keys));
+                                       std::move(event_time), std::move(keys),
+                                       plan.state_fingerprint);
 }
 
 std::shared_ptr<const exec::Query> compile_query(std::string_view sql, const SourceSchema& source,

@@ -9,6 +9,7 @@
 #include "exec/window_aggregate.hpp"
 #include "sql/ast.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -32,6 +33,8 @@ struct LogicalPlan {
   std::optional<exec::WindowSpec> window;
   // OVER analytics: [filter] -> analytic -> project; projections read [input..., calls...].
   std::shared_ptr<exec::AnalyticSpec> analytic;
+  // See state_fingerprint.hpp; set by bind().
+  uint64_t state_fingerprint = 0;
 };
 
 }  // namespace sluice::plan

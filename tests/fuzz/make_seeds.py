@@ -316,7 +316,7 @@ def write(out, target, name, data):
 def state_seeds():
     """Inputs of the `state` target: query byte, row count, 3 bytes per row, then edits."""
     seeds = []
-    for query in range(4):
+    for query in range(6):
         for rows in (0, 1, 7, 40):
             body = bytes([query, rows])
             body += bytes((i * 37 + 11) % 256 for i in range(3 * rows))

@@ -1,8 +1,9 @@
 // Fuzz target `state`: operator state snapshots (Query::snapshot / Query::restore), which a
 // daemon reads back from disk and from Kafka and must never trust. Byte 0 picks one of the
-// queries below; byte 1 (mod 64) is a row count; then 3 bytes per row (symbol, quantity, price)
-// feed the query; the rest are edits of the snapshot taken after those rows: pairs (position
-// byte, xor byte), or when odd one byte left that truncates the snapshot to (byte * 4) bytes.
+// queries below (grouped aggregates, a hopping window, sessions); byte 1 (mod 64) is a row count;
+// then 3 bytes per row (symbol, quantity and lateness, price) feed the query as a pipeline does;
+// the rest are edits of the snapshot taken after those rows: pairs (position byte, xor byte), or
+// when odd one byte left that truncates the snapshot to (byte * 4) bytes.
 //
 // Checked: restoring the unedited snapshot always works, and the restored state, given the same
 // further rows and closed, emits exactly what the uninterrupted state emits. An edited snapshot
@@ -28,13 +29,17 @@ using types::DataType;
 using types::TypeId;
 using types::Value;
 
-constexpr std::array<const char*, 4> kQueries = {
+constexpr std::array<const char*, 6> kQueries = {
     "SELECT symbol, COUNT(*), SUM(qty), AVG(price), MIN(price), MAX(symbol), FIRST_VALUE(qty), "
     "LAST_VALUE(price), STDDEV(qty) FROM trades GROUP BY symbol",
     "SELECT symbol, COUNT(DISTINCT qty), SUM(DISTINCT price), MIN(DISTINCT symbol) FROM trades "
     "GROUP BY symbol EMIT FINAL",
     "SELECT COUNT(*), SUM(price), VAR_POP(qty) FROM trades",
     "SELECT symbol, qty, COUNT(*) FROM trades WHERE qty > 1 GROUP BY symbol, qty",
+    "SELECT symbol, _window_start, COUNT(*), SUM(price), MIN(symbol) FROM trades GROUP BY symbol "
+    "WINDOW HOPPING(ts, 4s, 2s) EMIT CHANGES",
+    "SELECT symbol, _window_start, _window_end, COUNT(*), LAST_VALUE(symbol), AVG(qty) FROM "
+    "trades GROUP BY symbol WINDOW SESSION(ts, 1500ms)",
 };
 
 const exec::Query& query(size_t i) {
@@ -42,7 +47,8 @@ const exec::Query& query(size_t i) {
     plan::SourceSchema trades{"trades",
                               {{"symbol", DataType::string()},
                                {"price", DataType::decimal(18, 4)},
-                               {"qty", DataType::bigint()}}};
+                               {"qty", DataType::bigint()},
+                               {"ts", DataType::timestamp()}}};
     std::vector<std::shared_ptr<const exec::Query>> qs;
     for (const char* sql : kQueries)
       qs.push_back(plan::compile_query(sql, trades));
@@ -53,20 +59,32 @@ const exec::Query& query(size_t i) {
 
 const std::array<std::string, 8> kSymbols = {"", "a", "bb", "ünï", "AAPL", "x\x01y", "NULL", "z"};
 
-void add_rows(exec::Batch& in, const uint8_t* rows, size_t n, int64_t first) {
+// Appends rows `first`.. from 3 bytes each; event times grow by 0.5 s a row, up to 1.5 s out
+// of order. Returns the watermark steps of the batch (max event time before each row), starting
+// from `*max_time`, which it advances.
+std::vector<exec::WatermarkStep> add_rows(exec::Batch& in, const uint8_t* rows, size_t n,
+                                          int64_t first, int64_t* max_time) {
+  std::vector<exec::WatermarkStep> steps;
   for (size_t i = 0; i < n; ++i) {
     const uint8_t* r = rows + 3 * i;
-    Value* row = in.append_row({0, first + static_cast<int64_t>(i)});
+    int64_t offset = first + static_cast<int64_t>(i);
+    if (*max_time != INT64_MIN && (steps.empty() || *max_time > steps.back().watermark))
+      steps.push_back({offset, *max_time});
+    int64_t ts = offset * 500 - (r[1] / 16 % 4) * 500;
+    Value* row = in.append_row({0, offset});
     row[0] = r[0] % 9 == 8 ? Value::make_null(TypeId::kString)
                            : Value::string(kSymbols[r[0] % 9 % kSymbols.size()]);
     row[1] = r[2] == 0 ? Value::make_null(TypeId::kDecimal)
                        : Value::decimal((static_cast<int64_t>(r[2]) - 128) * 12345, 4);
     row[2] = Value::bigint(static_cast<int64_t>(r[1] % 16) - 4);
-    row[3] = Value::make_null(TypeId::kString);
-    row[4] = Value::make_null(TypeId::kTimestamp);
-    row[5] = Value::bigint(0);
-    row[6] = Value::bigint(first + static_cast<int64_t>(i));
+    row[3] = Value::timestamp(ts);
+    row[4] = Value::make_null(TypeId::kString);
+    row[5] = Value::make_null(TypeId::kTimestamp);
+    row[6] = Value::bigint(0);
+    row[7] = Value::bigint(offset);
+    *max_time = std::max(*max_time, ts);
   }
+  return steps;
 }
 
 void collect(exec::Batch& b, std::vector<std::string>& out) {
@@ -78,14 +96,23 @@ void collect(exec::Batch& b, std::vector<std::string>& out) {
   }
 }
 
-// Runs the tail rows into `st` and closes it.
-std::vector<std::string> finish(const exec::Query& q, exec::QueryState& st, const uint8_t* rows,
-                                size_t n, int64_t first) {
-  std::vector<std::string> out;
+// Runs rows into `st` as a pipeline does (per-record watermark, the watermark moved after the
+// batch); `close` then flushes it.
+void feed(const exec::Query& q, exec::QueryState& st, const uint8_t* rows, size_t n, int64_t first,
+          int64_t* max_time, std::vector<std::string>& out) {
   exec::ExecContext ctx;
   exec::Batch in(q.input_width());
-  add_rows(in, rows, n, first);
+  std::vector<exec::WatermarkStep> steps = add_rows(in, rows, n, first, max_time);
+  if (q.event_time()) ctx.watermark_steps = steps;
   collect(q.process(st, in, ctx), out);
+  if (q.event_time() && *max_time != INT64_MIN) collect(q.on_watermark(st, *max_time, ctx), out);
+}
+
+std::vector<std::string> finish(const exec::Query& q, exec::QueryState& st, const uint8_t* rows,
+                                size_t n, int64_t first, int64_t max_time) {
+  std::vector<std::string> out;
+  feed(q, st, rows, n, first, &max_time, out);
+  exec::ExecContext ctx;
   collect(q.close(st, ctx), out);
   return out;
 }
@@ -105,15 +132,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto st = q.make_state();
   std::string snapshot;
+  int64_t max_time = INT64_MIN;
   {
-    exec::ExecContext ctx;
-    exec::Batch in(q.input_width());
-    add_rows(in, rows, head, 0);
-    q.process(*st, in, ctx);
-    FUZZ_CHECK(q.snapshot(*st, snapshot), "a grouped aggregate's state saves");
+    std::vector<std::string> ignored;
+    feed(q, *st, rows, head, 0, &max_time, ignored);
+    FUZZ_CHECK(q.snapshot(*st, snapshot), "the query's state saves");
   }
+  const int64_t tail_first = static_cast<int64_t>(head);
   std::vector<std::string> expected =
-      finish(q, *st, rows + 3 * head, n - head, static_cast<int64_t>(head));
+      finish(q, *st, rows + 3 * head, n - head, tail_first, max_time);
   {
     auto restored = q.make_state();
     try {
@@ -121,7 +148,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } catch (const Error& e) {
       FUZZ_CHECK(false, e.what());
     }
-    auto got = finish(q, *restored, rows + 3 * head, n - head, static_cast<int64_t>(head));
+    auto got = finish(q, *restored, rows + 3 * head, n - head, tail_first, max_time);
     FUZZ_CHECK(got == expected, "the restored state continues as the saved one");
   }
 
@@ -141,7 +168,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   // Restored from edited bytes (e.g. a changed count or sum): it must still run and save.
-  finish(q, *damaged, rows + 3 * head, n - head, static_cast<int64_t>(head));
+  finish(q, *damaged, rows + 3 * head, n - head, tail_first, max_time);
   std::string again;
   FUZZ_CHECK(q.snapshot(*damaged, again), "a restored state saves again");
   return 0;

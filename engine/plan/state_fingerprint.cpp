@@ -1,0 +1,43 @@
+#include "plan/state_fingerprint.hpp"
+
+#include "sql/lexer.hpp"
+
+namespace sluice::plan {
+
+namespace {
+
+class Fnv1a {
+ public:
+  void add(std::string_view s) {
+    for (char c : s)
+      byte(static_cast<unsigned char>(c));
+    byte(0);  // a separator: ("ab","c") and ("a","bc") differ
+  }
+  void byte(unsigned char c) {
+    h_ ^= c;
+    h_ *= 0x100000001b3ULL;
+  }
+  uint64_t value() const { return h_; }
+
+ private:
+  uint64_t h_ = 0xcbf29ce484222325ULL;
+};
+
+}  // namespace
+
+uint64_t state_fingerprint(std::string_view sql, const SourceSchema& source) {
+  Fnv1a h;
+  h.add("sluice state 1");
+  for (const sql::Token& t : sql::tokenize(sql)) {
+    h.byte(static_cast<unsigned char>(t.kind));
+    h.add(t.kind == sql::TokenKind::kIdentifier ? sql::to_upper(t.value) : t.value);
+  }
+  h.add("columns");
+  for (const auto& c : source.columns) {
+    h.add(sql::to_upper(c.name));  // columns are matched ignoring case
+    h.add(c.type.to_string());
+  }
+  return h.value();
+}
+
+}  // namespace sluice::plan
