@@ -143,6 +143,8 @@ void SessionState::load(StateReader& r) {
       Session& s = list.emplace_back();
       s.start = r.i64();
       s.end = r.i64();
+      check_restored_time(s.start, r);
+      check_restored_time(s.end, r);
       if (s.end < s.start || (j > 0 && s.start <= list[j - 1].end)) r.fail("sessions out of order");
       s.fired = r.boolean();
       s.min_offset = r.i64();

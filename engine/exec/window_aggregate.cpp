@@ -18,6 +18,11 @@ bool WindowOperator::read_row(const Batch& in, size_t r, Value* scratch, int64_t
   const Value* row = in.row(r);
   Value t = spec_.time->eval(row, ctx.eval);
   if (!ctx.eval.failed && t.null) ctx.eval.fail(ErrorCode::kDecode, "the event time is NULL");
+  if (!ctx.eval.failed && (t.i > kMaxEventTimeMs || t.i < -kMaxEventTimeMs)) {
+    ctx.eval.fail(
+        ErrorCode::kEventTime,
+        fmt::format("the event time {} ms is more than 2^62 ms from 1970: not windowed", t.i));
+  }
   if (!ctx.eval.failed) set_.evaluate(row, scratch, ctx.eval);
   if (ctx.eval.failed) {
     ctx.reject(in.position(r));
@@ -130,6 +135,7 @@ class TimeWindowState final : public OperatorState {
     uint32_t n = r.count(8 + 1 + 8 + 12);
     for (uint32_t i = 0; i < n; ++i) {
       int64_t start = r.i64();
+      check_restored_time(start, r);
       if (windows.count(start) != 0) r.fail("a window twice");
       TimeWindow& w = windows[start];
       w.table =

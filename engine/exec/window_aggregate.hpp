@@ -45,6 +45,12 @@ struct WindowSpec {
 // time than a whole batch.
 inline constexpr int64_t kMaxWindowsPerRecord = 10000;
 
+// The bounds that keep window arithmetic (start + size, time - gap, ...) inside 64 bits: the
+// binder refuses a size, advance, gap or grace period above 1000 years, and a window rejects
+// (EVENT_TIME) a record whose event time is more than 2^62 ms (about 146 million years) from 1970.
+inline constexpr int64_t kMaxWindowDurationMs = int64_t{365'250} * 86'400'000;
+inline constexpr int64_t kMaxEventTimeMs = int64_t{1} << 62;
+
 OperatorPtr make_window_aggregate(WindowSpec spec, std::vector<ExpressionPtr> keys,
                                   std::vector<AggregateCall> aggregates);
 

@@ -4,6 +4,7 @@
 // a window's row, the closing rule and the late-record policy. Immutable like every operator.
 
 #include "exec/aggregate_set.hpp"
+#include "exec/state_codec.hpp"
 #include "exec/window_aggregate.hpp"
 
 #include <algorithm>
@@ -20,6 +21,12 @@ inline int64_t add_clamped(int64_t a, int64_t b) {
   int64_t r = 0;
   if (!__builtin_add_overflow(a, b, &r)) return r;
   return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+
+// A restored window or session bound: within what records in range (kMaxEventTimeMs) give.
+inline void check_restored_time(int64_t t, StateReader& r) {
+  if (t < -kMaxEventTimeMs - kMaxWindowDurationMs || t > kMaxEventTimeMs)
+    r.fail("a window time out of range");
 }
 
 // Floor division for possibly negative times (before 1970).

@@ -144,6 +144,10 @@ int64_t Binder::bind_window_duration(const Expr& e, const char* what) {
     fail(ErrorCode::kSqlType, fmt::format("the {} must be positive, found {}", what, quote(e)),
          e.loc);
   }
+  if (v->i > exec::kMaxWindowDurationMs) {
+    fail(ErrorCode::kSqlUnsupported,
+         fmt::format("the {} may be at most 1000 years, found {}", what, quote(e)), e.loc);
+  }
   return v->i;
 }
 
