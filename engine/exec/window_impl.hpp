@@ -88,14 +88,14 @@ class WindowOperatorShell : public WindowOperator {
     st.retired.clear();
     ctx.eval.arena = &out.arena();
     auto advance = [&](int64_t w) { advance_watermark(st, w, out, ctx); };
-    size_t step = 0;
+    size_t applied = 0;
     for (size_t r = 0; r < in.size(); ++r) {
-      ctx.apply_steps_through(step, in.position(r).offset, advance);
+      ctx.apply_steps_through(applied, in.position(r).offset, advance);
       int64_t t = 0;
       if (read_row(in, r, st.scratch.data(), &t, ctx))
         derived().assign(st, t, out, in.position(r), ctx);
     }
-    ctx.apply_steps_through(step, ExecContext::kAllSteps, advance);
+    ctx.apply_steps_through(applied, ExecContext::kAllSteps, advance);
   }
 
   void on_watermark(OperatorState* base, int64_t watermark, Batch& out,

@@ -10,6 +10,8 @@
 #include <set>
 #include <string>
 
+#include "exec_test_util.hpp"
+
 using namespace sluice;
 using types::DataType;
 using types::Value;
@@ -69,12 +71,7 @@ TEST_CASE("LIKE matching", "[exec]") {
 
 namespace {
 
-plan::SourceSchema trades() {
-  return {"trades",
-          {{"symbol", DataType::string()},
-           {"price", DataType::decimal(18, 4)},
-           {"qty", DataType::bigint()}}};
-}
+using test::trades;
 
 // Runs rows (symbol, price unscaled at scale 4, qty) through a compiled query.
 std::vector<std::string> run(const std::string& sql,

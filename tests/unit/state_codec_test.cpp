@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "exec_test_util.hpp"
+
 using namespace sluice;
 using types::DataType;
 using types::TypeId;
@@ -188,12 +190,7 @@ TEST_CASE("every aggregate state saves and loads: same result, same result after
 
 namespace {
 
-plan::SourceSchema trades() {
-  return {"trades",
-          {{"symbol", DataType::string()},
-           {"price", DataType::decimal(18, 4)},
-           {"qty", DataType::bigint()}}};
-}
+using test::trades;
 
 void add_rows(exec::Batch& in, int from, int to) {
   for (int i = from; i < to; ++i) {
