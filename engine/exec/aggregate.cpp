@@ -3,6 +3,7 @@
 #include "exec/aggregate_set.hpp"
 #include "exec/group_table.hpp"
 #include "exec/operators.hpp"
+#include "exec/state_codec.hpp"
 
 #include <algorithm>
 
@@ -88,6 +89,32 @@ class DistinctState final : public OperatorState {
  public:
   explicit DistinctState(size_t width) : table(width, 0, 1) {}
   StateSize size() const override { return {0, table.size(), table.memory_bytes()}; }
+  // The rows seen, in first-seen order. Restored values are only compared, never computed on.
+  bool save(StateWriter& w) const override {
+    w.u32(static_cast<uint32_t>(table.key_width()));
+    w.u32(static_cast<uint32_t>(table.size()));
+    for (uint32_t g = 0; g < table.size(); ++g) {
+      const Value* row = table.key(g);
+      for (size_t c = 0; c < table.key_width(); ++c)
+        w.value(row[c]);
+    }
+    return true;
+  }
+  void load(StateReader& r) override {
+    if (r.u32() != table.key_width()) r.fail("the state has rows of another width");
+    if (table.size() != 0) r.fail("restoring into a table that is not empty");
+    // A row takes at least a tag and a null flag per column.
+    uint32_t rows = r.count(std::max<size_t>(1, 2 * table.key_width()));
+    std::vector<Value> row(table.key_width());
+    for (uint32_t i = 0; i < rows; ++i) {
+      Arena scratch(256);  // the table copies strings into its own arena
+      for (auto& v : row)
+        v = r.value(scratch);
+      bool inserted = false;
+      table.find_or_insert(row.data(), table.hash_key(row.data()), &inserted);
+      if (!inserted) r.fail("a row twice");
+    }
+  }
   GroupTable table;
 };
 

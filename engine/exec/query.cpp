@@ -116,6 +116,11 @@ bool Query::snapshot(const QueryState& st, std::string& out) const {
   return true;
 }
 
+bool Query::can_snapshot() const {
+  std::string out;
+  return snapshot(*make_state(), out);
+}
+
 void Query::restore(QueryState& st, std::string_view snapshot, const std::string& what) const {
   StateReader r(snapshot, what);
   if (r.u32() != kSnapshotMagic) r.fail("not a sluice state snapshot");

@@ -69,6 +69,8 @@ class Query {
   // state is then to be discarded.
   bool snapshot(const QueryState& state, std::string& out) const;
   void restore(QueryState& state, std::string_view snapshot, const std::string& what) const;
+  // True when every operator can save its state (snapshot of a fresh state succeeds).
+  bool can_snapshot() const;
 
   size_t input_width() const { return input_width_; }
   // The event time of an input row for windowed and expiring OVER queries (null otherwise); the

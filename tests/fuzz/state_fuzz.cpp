@@ -29,7 +29,7 @@ using types::DataType;
 using types::TypeId;
 using types::Value;
 
-constexpr std::array<const char*, 6> kQueries = {
+constexpr std::array<const char*, 7> kQueries = {
     "SELECT symbol, COUNT(*), SUM(qty), AVG(price), MIN(price), MAX(symbol), FIRST_VALUE(qty), "
     "LAST_VALUE(price), STDDEV(qty) FROM trades GROUP BY symbol",
     "SELECT symbol, COUNT(DISTINCT qty), SUM(DISTINCT price), MIN(DISTINCT symbol) FROM trades "
@@ -40,6 +40,7 @@ constexpr std::array<const char*, 6> kQueries = {
     "WINDOW HOPPING(ts, 4s, 2s) EMIT CHANGES",
     "SELECT symbol, _window_start, _window_end, COUNT(*), LAST_VALUE(symbol), AVG(qty) FROM "
     "trades GROUP BY symbol WINDOW SESSION(ts, 1500ms)",
+    "SELECT DISTINCT symbol, qty, price FROM trades",
 };
 
 const exec::Query& query(size_t i) {

@@ -223,7 +223,8 @@ TEST_CASE("a grouped aggregate restored from a snapshot continues as if never st
        {"SELECT symbol, COUNT(*), SUM(qty), AVG(price), MIN(price), MAX(symbol), "
         "COUNT(DISTINCT qty) FROM trades GROUP BY symbol",
         "SELECT symbol, SUM(price) AS p, STDDEV(qty) FROM trades GROUP BY symbol EMIT FINAL",
-        "SELECT COUNT(*), LAST_VALUE(symbol) FROM trades"}) {
+        "SELECT COUNT(*), LAST_VALUE(symbol) FROM trades",
+        "SELECT DISTINCT symbol, qty, price FROM trades"}) {
     INFO(sql);
     auto q = plan::compile_query(sql, trades());
     // Uninterrupted.
@@ -420,4 +421,6 @@ TEST_CASE("a query whose operators cannot save their state yet says so", "[state
   std::string out = "prefix";
   CHECK_FALSE(q->snapshot(*st, out));
   CHECK(out == "prefix");
+  CHECK_FALSE(q->can_snapshot());
+  CHECK(plan::compile_query("SELECT DISTINCT k FROM t", events)->can_snapshot());
 }
