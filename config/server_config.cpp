@@ -2,6 +2,7 @@
 
 #include "config/env_subst_impl.hpp"
 #include "config/kafka_config_impl.hpp"
+#include "config/time_config_impl.hpp"
 #include "config/yaml_reader_impl.hpp"
 
 #include <algorithm>
@@ -127,6 +128,19 @@ void read_threads(MapReader& map, unsigned* threads) {
   *threads = value;
 }
 
+// state_snapshot_interval: a duration from 100 ms to 1 hour.
+void read_snapshot_interval(MapReader& map, int64_t* ms) {
+  std::string text;
+  if (!map.string("state_snapshot_interval", &text)) return;
+  int64_t value = 0;
+  if (!parse_duration(text, &value) || value < 100 || value > 3'600'000) {
+    map.issues().add(mark_of(map.value("state_snapshot_interval")), "state_snapshot_interval",
+                     "expected a duration from 100ms to 1h (e.g. 5s), found '" + text + "'");
+    return;
+  }
+  *ms = value;
+}
+
 void read_server(MapReader& root, ServerConfig& config) {
   read_kafka_properties(root.map("kafka"), PropertyOwner::kServer, &config.kafka);
   config.jobs_dir = "jobs";
@@ -135,6 +149,7 @@ void read_server(MapReader& root, ServerConfig& config) {
   read_threads(root, &config.threads);
   config.state_dir = "state";
   read_dir(root, "state_dir", config.file, &config.state_dir);
+  read_snapshot_interval(root, &config.state_snapshot_interval_ms);
   root.finish();
 }
 

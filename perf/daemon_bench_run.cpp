@@ -461,7 +461,11 @@ DaemonBenchResult run_daemon(const DaemonBenchSetup& s, int threads) {
       throw Error(ErrorCode::kUsage, "the job writes to " + job_config->sink.topic);
     IoThreads io(threads);
     {
-      kafka::KafkaJob job(io.context, job_config, {{"bootstrap.servers", pre.bootstrap}}, 1);
+      kafka::KafkaJobOptions options;
+      options.state_dir = s.state_dir;
+      options.snapshot_interval_ms = s.snapshot_interval_ms;
+      kafka::KafkaJob job(io.context, job_config, {{"bootstrap.servers", pre.bootstrap}}, 1,
+                          options);
       job.start();
       r.ok = time_job(job, s, r);
       auto stopped = std::make_shared<std::atomic<bool>>(false);

@@ -32,6 +32,9 @@ struct DaemonBenchSetup {
   // with a per-run suffix. `broker_pids`: the cluster's processes, whose CPU is reported.
   std::string bootstrap;
   std::vector<int> broker_pids;
+  // Durable state: the daemon's state_dir (empty: none) and snapshot interval.
+  std::string state_dir;
+  int64_t snapshot_interval_ms = 5000;
 };
 
 struct DaemonBenchResult {

@@ -56,6 +56,8 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
   }
   http::check_job_env_prefix(server.http_job_env_prefix, secrets);
   JobManagerOptions jm;
+  jm.job.state_dir = server.state_dir;
+  jm.job.snapshot_interval_ms = server.state_snapshot_interval_ms;
   EmbeddedKafka* broker = options.embedded_kafka.get();
   if (broker != nullptr) {
     std::string bootstrap = broker->start();

@@ -1,5 +1,7 @@
 #include "server/checkpoint/commit_coordinator.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace sluice::server::checkpoint {
@@ -16,10 +18,26 @@ void CommitCoordinator::round(const Pipelines& pipelines, const std::vector<int3
     if (progress.offset < 0) continue;
     auto it = last_.find(id);
     if (it != last_.end() && it->second == progress) continue;
+    bool new_snapshot =
+        progress.checkpoint && (it == last_.end() || it->second.checkpoint != progress.checkpoint);
+    if (new_snapshot && !write_snapshot(id, progress)) continue;
     commits.push_back({id, progress});
     last_[id] = progress;
   }
   if (!commits.empty()) committer_.commit(commits, sync);
+}
+
+bool CommitCoordinator::write_snapshot(int32_t partition, const pipeline::Progress& progress) {
+  if (store_ == nullptr) return true;
+  std::string why =
+      store_->write(partition, *progress.checkpoint, committed_ ? committed_(partition) : -1);
+  if (why.empty()) return true;
+  if (warn_)
+    warn_(
+        fmt::format("partition {}: state snapshot at offset {} not written, offset not "
+                    "committed: {}",
+                    partition, progress.checkpoint->offset, why));
+  return false;
 }
 
 }  // namespace sluice::server::checkpoint

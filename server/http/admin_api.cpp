@@ -103,6 +103,15 @@ void partition_json(std::string& out, const PartitionStatus& p, int64_t now) {
   field(out, "open_windows", p.open_windows);
   field(out, "groups", p.groups);
   field(out, "state_bytes", p.state_bytes);
+  if (!p.restored_from.empty()) {  // durable state
+    field(out, "snapshots", p.snapshots);
+    field(out, "snapshot_bytes", p.snapshot_bytes);
+    field(out, "restored_from", p.restored_from);
+    offset_field(out, "restored_offset", p.restored_offset);
+    field(out, "restored_bytes", p.restored_bytes);
+    key(out, "restore_seconds");
+    out += fmt::format("{}, ", p.restore_seconds);
+  }
   counts_json(out, p.counts);
   close_object(out);
 }

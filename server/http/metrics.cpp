@@ -203,6 +203,21 @@ struct Families {
       "Approximate bytes of the partition's query state (hash tables, keys, aggregate states), as "
       "of its last commit point.",
       MetricType::Gauge);
+  MetricFamily snapshots = family(
+      "sluice_state_snapshots_total",
+      "State snapshots the partition's pipeline took (durable state only).", MetricType::Counter);
+  MetricFamily snapshot_bytes = family(
+      "sluice_state_snapshot_bytes",
+      "Bytes of the partition's last state snapshot (durable state only).", MetricType::Gauge);
+  MetricFamily restore_seconds =
+      family("sluice_state_restore_seconds",
+             "Seconds the partition's state took to restore from its local snapshot when it was "
+             "assigned (durable state only; 0 when there was none).",
+             MetricType::Gauge);
+  MetricFamily restored_bytes =
+      family("sluice_state_restored_bytes",
+             "Bytes of the snapshot the partition's state was restored from (0: started empty).",
+             MetricType::Gauge);
   MetricFamily generation =
       family("sluice_job_config_generation",
              "The job file's generation: it grows each time the file changes.", MetricType::Gauge);
@@ -247,6 +262,12 @@ void add_partition(Families& f, const JobStatus& job, const PartitionStatus& p, 
     add_gauge(f.open_windows, base, static_cast<double>(p.open_windows));
     add_gauge(f.groups, base, static_cast<double>(p.groups));
     add_gauge(f.state_bytes, base, static_cast<double>(p.state_bytes));
+  }
+  if (!p.restored_from.empty()) {
+    add_counter(f.snapshots, base, static_cast<double>(p.snapshots));
+    add_gauge(f.snapshot_bytes, base, static_cast<double>(p.snapshot_bytes));
+    add_gauge(f.restore_seconds, base, p.restore_seconds);
+    add_gauge(f.restored_bytes, base, static_cast<double>(p.restored_bytes));
   }
 }
 
@@ -375,6 +396,10 @@ std::string render_metrics(const std::vector<JobStatus>& jobs, int64_t now_ms) {
                                         std::move(f.open_windows),
                                         std::move(f.groups),
                                         std::move(f.state_bytes),
+                                        std::move(f.snapshots),
+                                        std::move(f.snapshot_bytes),
+                                        std::move(f.restore_seconds),
+                                        std::move(f.restored_bytes),
                                         std::move(f.commits),
                                         std::move(f.commit_failures),
                                         std::move(f.rebalances),

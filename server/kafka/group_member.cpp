@@ -57,8 +57,12 @@ void GroupMember::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
 void GroupMember::assign(rd_kafka_topic_partition_list_t* parts) {
   // Where to start, and the progress to restore, from the committed offsets and their metadata.
   PartitionList committed(rd_kafka_topic_partition_list_copy(parts));
-  rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), committed.get(), 10000);
-  if (err) listener_.warn("reading committed offsets", rd_kafka_err2str(err));
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (int attempt = 0; attempt < 3; ++attempt) {  // a coordinator moving: try again
+    err = rd_kafka_committed(consumer_.get(), committed.get(), 10000);
+    if (!err) break;
+    listener_.warn("reading committed offsets", rd_kafka_err2str(err));
+  }
   std::vector<std::pair<int32_t, pipeline::Progress>> assigned;
   for (int i = 0; i < parts->cnt; ++i) {
     auto& p = parts->elems[i];
@@ -69,10 +73,13 @@ void GroupMember::assign(rd_kafka_topic_partition_list_t* parts) {
       if (c.metadata != nullptr) md = {static_cast<const char*>(c.metadata), c.metadata_size};
       restored = checkpoint::decode_progress(c.offset, md);
     }
-    p.offset = restored.offset >= 0 ? restored.offset : RD_KAFKA_OFFSET_INVALID;
     assigned.emplace_back(p.partition, restored);
   }
-  bool paused = listener_.assigned(assigned);
+  bool paused = listener_.assigned(assigned, err ? rd_kafka_err2str(err) : "");
+  for (int i = 0; i < parts->cnt; ++i) {
+    int64_t offset = assigned[static_cast<size_t>(i)].second.offset;
+    parts->elems[i].offset = offset >= 0 ? offset : RD_KAFKA_OFFSET_INVALID;
+  }
   // Synchronous, and before the assignment starts fetching (see the header).
   if (paused)
     rd_kafka_pause_partitions(consumer_.get(), parts);

@@ -33,9 +33,13 @@ class GroupListener {
  public:
   virtual ~GroupListener() = default;
   // The group assigned `partitions` (with their committed progress; offset -1: none). The
-  // listener starts their pipelines; the consumer fetches them once this returns. Returns whether
-  // they start paused (the admin API's pause).
-  virtual bool assigned(const std::vector<std::pair<int32_t, pipeline::Progress>>& partitions) = 0;
+  // listener starts their pipelines; the consumer fetches them once this returns, from each
+  // progress's offset as the listener left it (a restored state snapshot moves it to the
+  // snapshot's). `committed_error`: why the committed offsets could not be read (empty: they
+  // were; otherwise every progress is offset -1 and the consumer resumes from what is committed).
+  // Returns whether they start paused (the admin API's pause).
+  virtual bool assigned(std::vector<std::pair<int32_t, pipeline::Progress>>& partitions,
+                        const std::string& committed_error) = 0;
   // The group takes `partitions` away; `lost`: another member may own them already, so nothing
   // may be committed for them. The listener retires their pipelines before this returns.
   virtual void revoked(const std::vector<int32_t>& partitions, bool lost) = 0;

@@ -85,7 +85,15 @@ void JobStage::create_clients(const config::KafkaProperties& defaults) {
     dead_letter_sink_ = std::make_unique<TopicSink>(producer_, job.dead_letter->topic);
   committer_ = std::make_unique<GroupCommitter>(
       *group_, [this](const std::string& e) { warn("commit", e); });
-  coordinator_ = std::make_unique<checkpoint::CommitCoordinator>(*committer_);
+  if (spec_->durable)
+    store_ = std::make_unique<checkpoint::StateStore>(options_.state_dir, group_->topic());
+  coordinator_ = std::make_unique<checkpoint::CommitCoordinator>(
+      *committer_, store_.get(), [this](const std::string& e) { warn("state", e); },
+      [this](int32_t partition) {
+        std::lock_guard lock(mu_);
+        auto it = committed_.find(partition);
+        return it != committed_.end() ? it->second : int64_t{-1};
+      });
 }
 
 void JobStage::start() {
@@ -265,7 +273,63 @@ void JobStage::shutdown() {
   if (done) asio::post(io_, std::move(done));
 }
 
-bool JobStage::assigned(const std::vector<std::pair<int32_t, pipeline::Progress>>& parts) {
+std::unique_ptr<exec::QueryState> JobStage::restore_state(int32_t partition,
+                                                          pipeline::Progress& restored) {
+  auto started = std::chrono::steady_clock::now();
+  // A snapshot goes with the committed offset it was committed with, or one before it (the
+  // partition ran elsewhere since: the records after it are read again). A later one was never
+  // committed, or the group's offsets were reset (to reprocess): it is not used, nor is any
+  // snapshot when the group has no committed offset.
+  std::vector<std::string> warnings;
+  std::shared_ptr<const pipeline::StateCheckpoint> cp;
+  if (restored.offset >= 0) cp = store_->read(partition, restored.offset, warnings);
+  for (const auto& w : warnings)
+    spdlog::warn("job {}: partition {}: state snapshot skipped: {}", job_name(), partition, w);
+  Restore info{"empty", restored.offset, 0, 0};
+  std::unique_ptr<exec::QueryState> state;
+  if (cp) {
+    const exec::Query& query = *spec_->query;
+    state = query.make_state();
+    try {
+      query.restore(*state, cp->state,
+                    fmt::format("snapshot of job {} partition {}", job_name(), partition));
+      restored.offset = cp->offset;
+      restored.watermark = cp->watermark;
+      restored.done = cp->offset;  // restored with its state: nothing after it is a replay
+      restored.checkpoint = cp;
+      info = {"snapshot", cp->offset, cp->state.size(), 0};
+    } catch (const std::exception& e) {  // Error (kState), or out of memory
+      state.reset();
+      spdlog::warn("job {}: partition {}: state snapshot not used: {}", job_name(), partition,
+                   e.what());
+    }
+  }
+  info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (state) {
+    spdlog::info(
+        "job {}: partition {}: state restored from the snapshot at offset {} ({} bytes, "
+        "{:.3f} s)",
+        job_name(), partition, info.offset, info.bytes, info.seconds);
+  } else if (restored.offset >= 0) {
+    spdlog::warn(
+        "job {}: partition {}: no usable state snapshot at or before the committed "
+        "offset {} in {}: starting with empty state",
+        job_name(), partition, restored.offset, store_->partition_dir(partition));
+  }
+  std::lock_guard lock(mu_);
+  restores_[partition] = info;
+  return state;
+}
+
+bool JobStage::assigned(std::vector<std::pair<int32_t, pipeline::Progress>>& parts,
+                        const std::string& committed_error) {
+  // Durable state goes with its committed offset: without it, no snapshot can be chosen safely,
+  // and starting empty would lose the state for good once the next snapshot is committed.
+  if (store_ && !committed_error.empty())
+    fail(
+        fmt::format("reading the committed offsets of '{}' failed ({}): the durable state "
+                    "cannot be restored safely",
+                    group_->topic(), committed_error));
   note_reachable();
   std::vector<int32_t> ids;
   std::vector<std::shared_ptr<pipeline::PartitionPipeline>> started;
@@ -274,17 +338,23 @@ bool JobStage::assigned(const std::vector<std::pair<int32_t, pipeline::Progress>
     std::lock_guard lock(mu_);
     paused = user_paused_;
   }
-  for (const auto& [partition, restored] : parts) {
+  for (auto& [partition, restored] : parts) {
+    if (restored.offset >= 0) {
+      std::lock_guard lock(mu_);
+      committed_[partition] = restored.offset;
+    }
+    std::unique_ptr<exec::QueryState> state;
+    if (store_) state = restore_state(partition, restored);
+    if (restored.checkpoint) coordinator_->restored(partition, restored);
     pipeline::PipelineIo pio{group_->source(job_name(), partition, paused), output_sink_.get(),
                              dead_letter_sink_.get()};
     auto p = std::make_shared<pipeline::PartitionPipeline>(
         spec_, asio::make_strand(io_), std::move(pio), shared_from_this(),
-        pipeline::SystemClock::instance(), restored);
+        pipeline::SystemClock::instance(), restored, std::move(state));
     started.push_back(p);
     ids.push_back(partition);
     std::lock_guard lock(mu_);
     pipelines_[partition] = p;
-    if (restored.offset >= 0) committed_[partition] = restored.offset;
   }
   for (auto& p : started)
     p->start(paused);
@@ -346,6 +416,7 @@ void JobStage::retire(const std::vector<int32_t>& partitions, bool do_commit) {
     retired_batch_latency_.add(p->metrics().batch_latency);
     retired_batch_records_.add(p->metrics().batch_records);
     pipelines_.erase(id);
+    restores_.erase(id);
     if (p->drained())
       p->close_source();
     else
@@ -386,6 +457,12 @@ JobStage::Snapshot JobStage::snapshot() const {
     ps.topic = spec_->job->source.topic;
     auto c = committed_.find(id);
     if (c != committed_.end()) ps.committed = c->second;
+    if (auto r = restores_.find(id); r != restores_.end()) {
+      ps.restored_from = r->second.from;
+      ps.restored_offset = r->second.offset;
+      ps.restored_bytes = r->second.bytes;
+      ps.restore_seconds = r->second.seconds;
+    }
     int64_t lo = 0;
     int64_t hi = 0;
     if (group_ &&

@@ -46,6 +46,8 @@ struct StageOptions {
   // (the job's source) has. Empty for a stage that reads a user's topic.
   std::string partitions_from;
   int64_t admin_timeout_ms = 30000;  // bound of each of those Admin API and metadata calls
+  // Durable state (when the spec is durable): the job's directory in the daemon's state_dir.
+  std::string state_dir;
 };
 
 class JobStage final : public pipeline::PipelineHost,
@@ -93,7 +95,8 @@ class JobStage final : public pipeline::PipelineHost,
   void records_read() override { note_reachable(); }
 
   // GroupListener (the control thread)
-  bool assigned(const std::vector<std::pair<int32_t, pipeline::Progress>>& parts) override;
+  bool assigned(std::vector<std::pair<int32_t, pipeline::Progress>>& parts,
+                const std::string& committed_error) override;
   void revoked(const std::vector<int32_t>& parts, bool lost) override;
   void warn(const char* what, const std::string& message) override;
 
@@ -111,6 +114,10 @@ class JobStage final : public pipeline::PipelineHost,
   void retire(const std::vector<int32_t>& partitions, bool commit);
   void commit_round(const std::vector<int32_t>& partitions, bool sync);
   void note_reachable();
+  // The state a durable partition starts from: its newest usable local snapshot at or before the
+  // committed offset, restored (moves `restored` back to the snapshot's offset), or null (empty
+  // state from the committed offset; none committed: no snapshot is used either).
+  std::unique_ptr<exec::QueryState> restore_state(int32_t partition, pipeline::Progress& restored);
   Pipelines current(const std::vector<int32_t>& partitions = {}) const;
 
   // Immutable after construction.
@@ -128,6 +135,7 @@ class JobStage final : public pipeline::PipelineHost,
   std::unique_ptr<TopicSink> output_sink_;
   std::unique_ptr<TopicSink> dead_letter_sink_;
   std::unique_ptr<GroupCommitter> committer_;
+  std::unique_ptr<checkpoint::StateStore> store_;               // durable state only
   std::unique_ptr<checkpoint::CommitCoordinator> coordinator_;  // the control thread
 
   std::thread control_;
@@ -151,7 +159,14 @@ class JobStage final : public pipeline::PipelineHost,
   std::function<void()> on_stopped_;
   bool stopped_ = false;
   std::map<int32_t, int64_t> committed_;  // last committed offset per partition
-  bool user_paused_ = false;              // pause(): new pipelines start paused
+  struct Restore {
+    std::string from;  // "snapshot" | "empty" (durable state only)
+    int64_t offset = -1;
+    uint64_t bytes = 0;
+    double seconds = 0;
+  };
+  std::map<int32_t, Restore> restores_;  // per current partition
+  bool user_paused_ = false;             // pause(): new pipelines start paused
   int64_t last_error_log_ms_ = 0;
   uint64_t suppressed_errors_ = 0;
 };

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <filesystem>
 
 namespace sluice::server::kafka {
 namespace {
@@ -36,6 +37,9 @@ std::shared_ptr<const pipeline::PipelineSpec> make_spec(
   }
   spec->encoder =
       std::make_shared<format::JsonEncoder>(output_columns(*query), job->sink.timestamp_format);
+  spec->durable =
+      !route && !options.state_dir.empty() && query->unbounded_state() && query->can_snapshot();
+  spec->snapshot_interval_ms = options.snapshot_interval_ms;
   spec->batch_records = options.batch_records;
   spec->max_in_flight = options.max_in_flight;
   spec->job = std::move(job);
@@ -54,6 +58,14 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
   StageOptions stage_options;
   stage_options.commit_interval_ms = options.commit_interval_ms;
   stage_options.drain_timeout_ms = options.drain_timeout_ms;
+  if (!options.state_dir.empty())
+    stage_options.state_dir = (std::filesystem::path(options.state_dir) / job->name).string();
+  if (query->unbounded_state() && (options.state_dir.empty() || !query->can_snapshot()))
+    spdlog::warn(
+        "job {}: its state is not durable ({}): after a restart or a partition move it "
+        "starts empty",
+        job->name,
+        options.state_dir.empty() ? "no state_dir" : "OVER state is kept in memory only");
   if (needs_repartition(*job, *query)) {
     auto router = std::make_shared<JobStage>(io, make_spec(job, query, true, options), group,
                                              repartition_topic(*job), generation, stage_options);

@@ -10,8 +10,12 @@
 // broker, and no record before it is still held in an open window (so re-reading from the
 // committed offset rebuilds the windows). The committed offset carries the event-time watermark
 // and the acknowledged position as metadata, so after a restart records of windows that were
-// already emitted are recognised as replayed. Non-windowed aggregates and OVER keep their state in
-// memory only: after a restart or a partition move it starts empty.
+// already emitted are recognised as replayed. A non-windowed aggregate's and DISTINCT's state is
+// durable: each
+// partition snapshots it into `state_dir/<job>/<partition>/` (checkpoint::StateStore) and commits
+// only offsets a snapshot on disk covers; a partition assigned to this daemon again restores the
+// newest snapshot and reads on from its offset. Without a snapshot (a partition new to this
+// daemon) it starts empty from the committed offset, as OVER state always does.
 //
 // Partitioning: every partition has its own state, so a query that keeps state per key needs all
 // records of a key on one partition. When the source is not declared `partitioned_by` (a subset
@@ -45,6 +49,10 @@ struct KafkaJobOptions {
   int64_t commit_interval_ms = 1000;  // how often acknowledged positions are committed
   uint64_t max_in_flight = 50000;     // unacknowledged output per partition before it pauses
   int64_t drain_timeout_ms = 30000;   // stop/revoke: wait this long for acknowledgements
+  // Durable state: the daemon's state_dir (empty: none kept) and how often a partition with
+  // durable state snapshots it (its committed offset advances at most this often).
+  std::string state_dir;
+  int64_t snapshot_interval_ms = 5000;
 };
 
 class JobStage;

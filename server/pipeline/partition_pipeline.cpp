@@ -22,7 +22,8 @@ RecordKey make_key(const PipelineSpec& spec) {
 
 PartitionPipeline::PartitionPipeline(std::shared_ptr<const PipelineSpec> spec, Strand strand,
                                      PipelineIo io, std::shared_ptr<PipelineHost> host,
-                                     const Clock& clock, const Progress& restored)
+                                     const Clock& clock, const Progress& restored,
+                                     std::unique_ptr<exec::QueryState> state)
     : spec_(std::move(spec)),
       strand_(std::move(strand)),
       io_(std::move(io)),
@@ -31,7 +32,7 @@ PartitionPipeline::PartitionPipeline(std::shared_ptr<const PipelineSpec> spec, S
       partition_(io_.source->partition()),
       policy_(*spec_->job, io_.dead_letter != nullptr),
       decode_(*spec_->job, *spec_->query, clock.steady_ms()),
-      query_(*spec_->query),
+      query_(*spec_->query, std::move(state)),
       encode_(*spec_->encoder, make_key(*spec_), io_.output->max_record_bytes()),
       route_(make_key(*spec_), io_.output->max_record_bytes()),
       flow_(spec_->max_in_flight),
@@ -54,6 +55,9 @@ PartitionPipeline::PartitionPipeline(std::shared_ptr<const PipelineSpec> spec, S
     query_.restore_watermark(watermark);
   acked_offset_ = restored.offset;
   acked_done_ = restored.done;
+  read_end_ = restored.offset;
+  ready_snapshot_ = restored.checkpoint;
+  last_snapshot_ms_ = clock.steady_ms();
   metrics_.position.set(static_cast<uint64_t>(restored.offset));  // -1: not known yet
   metrics_.watermark.set(static_cast<uint64_t>(query_.watermark()));
 }
@@ -95,7 +99,11 @@ void PartitionPipeline::request_stop() {
 
 void PartitionPipeline::request_publish() {
   asio::post(strand_, [self = shared_from_this()] {
-    if (!self->drained()) self->publish();
+    if (self->drained()) return;
+    if (self->spec_->durable &&
+        self->clock_.steady_ms() - self->last_snapshot_ms_ >= self->spec_->snapshot_interval_ms)
+      self->take_snapshot();
+    self->publish();
   });
 }
 
@@ -149,6 +157,7 @@ void PartitionPipeline::process(std::span<const InputRecord> records) {
   metrics_.bytes_in.add(bytes);
   metrics_.position.set(static_cast<uint64_t>(records.back().offset + 1));
   batch->end_offset = records.back().offset + 1;
+  read_end_ = batch->end_offset;
 
   transform(records, batch);
   metrics_.batch_latency.add(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -411,37 +420,6 @@ void PartitionPipeline::update_flow() {
 
 void PartitionPipeline::apply_source_pause() {
   io_.source->pause(flow_.source_paused());
-}
-
-// Makes the acknowledged position visible to the commit rounds.
-void PartitionPipeline::publish() {
-  if (!spec_->route) {
-    exec::StateSize size = query_.query().state_size(query_.state());
-    metrics_.open_windows.set(size.open_windows);
-    metrics_.groups.set(size.groups);
-    metrics_.state_bytes.set(size.bytes);
-  }
-  if (acked_offset_ < 0) return;  // (once blocked, acked_offset_ stays before the failure)
-  Progress p;
-  p.offset = acked_offset_;
-  if (!spec_->route) {
-    if (auto retained = query_.query().retained_offset(query_.state()))
-      p.offset = std::min(p.offset, *retained);
-  }
-  for (const InFlightBatch* b : in_flight_)
-    p.offset = std::min(p.offset, b->released_offset);
-  p.offset = std::min(p.offset, blocked_released_);
-  p.watermark = acked_watermark_;
-  p.done = acked_done_;
-  std::lock_guard lock(progress_mu_);
-  progress_ = p;
-}
-
-void PartitionPipeline::finish_stop() {
-  if (drained()) return;
-  publish();
-  drained_.store(true, std::memory_order_release);
-  host_->pipeline_drained();
 }
 
 InFlightBatch* PartitionPipeline::acquire() {

@@ -64,6 +64,11 @@ struct PipelineSpec {
   std::shared_ptr<const format::JsonEncoder> encoder;  // the query's output
   size_t batch_records = 1024;
   uint64_t max_in_flight = 50000;
+  // Durable state (a query whose state never closes, and can be snapshotted): the pipeline
+  // snapshots its state about every `snapshot_interval_ms` (at a commit round's publish request)
+  // and its progress commits only offsets a snapshot covers (Progress::checkpoint).
+  bool durable = false;
+  int64_t snapshot_interval_ms = 5000;
 };
 
 // The job a pipeline runs for. Any thread.
@@ -90,10 +95,12 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
  public:
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 
-  // `restored`: the progress stored with the committed offset (offset -1: none).
+  // `restored`: the progress stored with the committed offset (offset -1: none), or the one a
+  // restored snapshot gives (its `checkpoint` set); `state`: that snapshot's state, restored
+  // (null: a fresh state).
   PartitionPipeline(std::shared_ptr<const PipelineSpec> spec, Strand strand, PipelineIo io,
                     std::shared_ptr<PipelineHost> host, const Clock& clock,
-                    const Progress& restored);
+                    const Progress& restored, std::unique_ptr<exec::QueryState> state = nullptr);
   ~PartitionPipeline() override;
   PartitionPipeline(const PartitionPipeline&) = delete;
   PartitionPipeline& operator=(const PartitionPipeline&) = delete;
@@ -139,6 +146,7 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   void update_flow();
   void apply_source_pause();
   void publish();
+  void take_snapshot();
   void finish_stop();
   void fail_on(const exec::Rejection& rej, InFlightBatch* batch);
   void log_skip(const exec::Rejection& rej);
@@ -169,6 +177,11 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   int64_t acked_watermark_;
   int64_t acked_done_ = -1;
   int64_t replay_before_ = -1;
+  int64_t read_end_ = -1;  // one past the last record processed
+  // Durable state: the snapshot taken whose output is not acknowledged yet, and the newest one
+  // whose output is (what the progress commits).
+  std::shared_ptr<const StateCheckpoint> pending_snapshot_, ready_snapshot_;
+  int64_t last_snapshot_ms_ = 0;
   bool started_ = false;
   bool stopping_ = false;
   bool waited_for_room_ = false;  // a sink was full: reads were held back

@@ -18,6 +18,7 @@ struct PipelineMetrics {
   Counter watermark;  // as uint64_t(int64_t)
   Counter in_flight, pauses, delivery_errors;
   Counter open_windows, groups, state_bytes;  // as of the last publish
+  Counter snapshots, snapshot_bytes;          // durable state: taken, and the size of the last
   std::atomic<bool> paused{false};            // backpressure
   LatencyHistogram latency;                   // input record timestamp -> output acknowledged, µs
   LatencyHistogram batch_latency;             // read -> last output handed to the sink, µs
@@ -39,6 +40,8 @@ struct PipelineMetrics {
     s.open_windows = open_windows.get();
     s.groups = groups.get();
     s.state_bytes = state_bytes.get();
+    s.snapshots = snapshots.get();
+    s.snapshot_bytes = snapshot_bytes.get();
     s.counts = counts();
     return s;
   }

@@ -4,17 +4,31 @@
 // the records before `done` is acknowledged, the windows closed at `watermark` are emitted and
 // acknowledged, and no record before `offset` is held by a window still open at `watermark`.
 // After a restart, records re-read below `done` whose window closed at `watermark` are recognised
-// as replayed. Plain value.
+// as replayed. Plain values.
+//
+// A pipeline with durable state (a non-windowed aggregate) commits only offsets a snapshot of its
+// state covers: `checkpoint` is then the snapshot at `offset` (its output acknowledged), to be
+// written to the state store before the offset is committed.
 
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <string>
 
 namespace sluice::server::pipeline {
+
+// The engine state of one partition after every record before `offset` (exec::Query::snapshot).
+struct StateCheckpoint {
+  int64_t offset = -1;
+  int64_t watermark = std::numeric_limits<int64_t>::min();
+  std::string state;
+};
 
 struct Progress {
   int64_t offset = -1;  // the offset to commit (the next record to read); -1: nothing yet
   int64_t watermark = std::numeric_limits<int64_t>::min();  // min: none
   int64_t done = -1;  // one past the last record processed and acknowledged
+  std::shared_ptr<const StateCheckpoint> checkpoint;  // durable state at `offset`; null: none
   bool operator==(const Progress&) const = default;
 };
 

@@ -17,7 +17,9 @@ namespace sluice::server::pipeline {
 
 class QueryStage {
  public:
-  explicit QueryStage(const exec::Query& query) : query_(query), state_(query.make_state()) {}
+  // `state`: a state restored from a snapshot (null: a fresh one).
+  explicit QueryStage(const exec::Query& query, std::unique_ptr<exec::QueryState> state = nullptr)
+      : query_(query), state_(state ? std::move(state) : query.make_state()) {}
 
   // Runs `rows` through the query; when the query has an event time and `watermark` moved, lets
   // it emit what the watermark closed. `emit` receives each output batch (maybe several).

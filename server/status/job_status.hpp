@@ -52,6 +52,15 @@ struct PartitionStatus {
   uint64_t open_windows = 0;
   uint64_t groups = 0;       // summed over the open windows; partitions for OVER
   uint64_t state_bytes = 0;  // approximate
+  // Durable state: snapshots taken by this pipeline, the size of the last, and what the pipeline
+  // started from: "snapshot" (restored from the local state store), "empty" (no usable snapshot)
+  // or "" (the query keeps no durable state), with the restore's offset, bytes and seconds.
+  uint64_t snapshots = 0;
+  uint64_t snapshot_bytes = 0;
+  std::string restored_from;
+  int64_t restored_offset = -1;
+  uint64_t restored_bytes = 0;
+  double restore_seconds = 0;
   JobCounts counts;
 };
 

@@ -26,6 +26,11 @@ class FakeSource final : public server::pipeline::PartitionSource {
   explicit FakeSource(int32_t partition = 0, bool start_paused = false)
       : partition_(partition), paused_(start_paused) {}
 
+  // The offset the next append gets (a partition read from a restored position).
+  void set_next_offset(int64_t offset) {
+    std::lock_guard lock(mu_);
+    next_offset_ = offset;
+  }
   // Appends a record; returns its offset.
   int64_t append(Record r) {
     std::function<void()> wake;

@@ -203,14 +203,16 @@ class Ctx:
             return len(BOOTSTRAP.split(","))
         return self.broker.brokers
 
-    def start_daemon(self, label="d1", threads=2, args=()):
+    def start_daemon(self, label="d1", threads=2, args=(), config=""):
         """Starts `sluice serve` on this case's jobs dir (all daemons share it, so they join the
-        same consumer groups); its log is DIR/<label>.log (appended across restarts)."""
+        same consumer groups); its log is DIR/<label>.log (appended across restarts), its
+        state_dir DIR/state-<label>; `config`: more lines for its server config."""
         port = h.free_port()
         config = h.write_server_config(os.path.join(self.dir, f"{label}.yaml"),
                                        self.broker.bootstrap, self.jobs_dir, threads=threads,
                                        http_port=port,
-                                       state_dir=os.path.join(self.dir, f"state-{label}"))
+                                       state_dir=os.path.join(self.dir, f"state-{label}"),
+                                       extra=config)
         d = h.Daemon(self.sluice, config, os.path.join(self.dir, f"{label}.log"), args,
                      http_port=port).start()
         self.daemons.append(d)
@@ -734,6 +736,158 @@ def test_final_kill(ctx):
     stop_cleanly(d2)
     return (f"{need} closed windows all emitted ({len(out) - len(got)} duplicates after kill -9); "
             f"before the kill {first}; after it, from offsets {committed}, {second}")
+
+
+STATE_KILLS = int(os.environ.get("E2E_STATE_KILLS", "12"))
+
+
+def test_state_kill(ctx):
+    """kill -9 chaos on a non-windowed aggregate (S2: GROUP BY symbol, EMIT CHANGES over 200
+    keys): input flows from a producer thread while the daemon is killed STATE_KILLS times at
+    random moments and restarted each time (static group membership: it gets its partitions back
+    at once), then runs to the end. Each partition restores its newest local state snapshot and
+    reads on from the offset it covers, so every key's last output equals the true COUNT, AVG,
+    MIN, MAX and SUM (at least once: rows may repeat, none is wrong)."""
+    import random
+    import threading
+    sc = SCENARIOS["S2"]
+    n = max(RECORDS, 3000) * 5  # the mock keeps ~5 MiB a partition: replays add rows
+    data = generate(ctx, "S2", n)
+    expected = expected_output(ctx, "S2", data)
+    parts = split_lines(data, STATE_KILLS * 2 + 1)
+    ctx.start_broker(topics=[("quotes", 3), ("quotes-out", 3)])
+    ctx.write_job("s2.yaml", kafka_job("s2", sc, "quotes", "quotes-out",
+                                       properties={"group.instance.id": "s2-d1"}))
+    server = "state_snapshot_interval: 200ms\n"
+    d = ctx.start_daemon(config=server)
+    wait_assigned(d, "s2", "quotes")
+    errors = []
+
+    def produce_all():
+        try:
+            for part in parts[:-1]:
+                ctx.produce("quotes", part, key_field=sc["key"])
+                time.sleep(1.5)
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+
+    producer = threading.Thread(target=produce_all)
+    producer.start()
+    rng = random.Random(11)
+    restored = 0
+    try:
+        for _ in range(STATE_KILLS):
+            time.sleep(rng.uniform(1.0, 3.0))  # before or after the first snapshot commits
+            d.kill()
+            mark = d.log_size()
+            d = ctx.start_daemon(config=server)
+            wait_assigned(d, "s2", "quotes", since=mark)
+            restored += len(re.findall(r"state restored from the snapshot", d.log()[mark:]))
+    finally:
+        producer.join(timeout=120)
+    if errors:
+        raise AssertionError(f"producing the input: {errors[0]}")
+    ctx.produce("quotes", parts[-1], key_field=sc["key"])  # the last daemon reads on to the end
+    job = settled(d, "s2", len(h.read_jsonl(parts[-1])))
+    deadline = time.monotonic() + 60
+    while any(p["lag"] != 0 for p in job["partitions"]) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job = settled(d, "s2", 0)
+    out = ctx.consume("quotes-out", min_records=len(expected), idle=3, max_seconds=90)
+    with open(os.path.join(ctx.dir, "out.jsonl"), "w") as f:  # for a failure's post-mortem
+        for r in out:
+            f.write(json.dumps({"p": r.partition, "o": r.offset, "v": r.value}) + "\n")
+    detail = check(h.changes_equal(expected, values(out), ["symbol"], exact=False))
+    if restored == 0:
+        raise AssertionError("no restart restored a state snapshot")
+    froms = sorted(p.get("restored_from") for p in job["partitions"])
+    if froms != ["snapshot"] * 3:
+        raise AssertionError(f"/jobs restored_from {froms}, want snapshot for each partition")
+    counted = check_counts(job, exact=False)
+    stop_cleanly(d)
+    return (f"{STATE_KILLS} kills, {restored} partition restores from snapshots; {detail}; "
+            f"{len(out) - len(expected)} repeated rows; last daemon: {counted}")
+
+
+def _snapshot_files(ctx, label, job, partition):
+    """The snapshot files of a partition in a daemon's state_dir, oldest first."""
+    d = os.path.join(ctx.dir, f"state-{label}", job, str(partition))
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".snapshot")) \
+        if os.path.isdir(d) else []
+
+
+def test_state_changes(ctx):
+    """Durable state across clean restarts, a corrupt snapshot file and a changed query (S2 over
+    2 partitions, snapshots every 200 ms).
+
+    1. Two parts of the input with a pause between (so each partition has at least two snapshot
+       files), then SIGTERM: the final snapshots are written before the offsets are committed.
+    2. The newest snapshot of partition 0 gets a flipped byte: the restart skips it with a
+       warning (checksum mismatch), restores the older one and reads on from its offset; part 3
+       then ends every key at its exact values.
+    3. The job's SQL changes (a filter that keeps every record): the snapshots are of another
+       query, so the job says so and starts from its committed offsets with empty state
+       (restored_from "empty")."""
+    sc = SCENARIOS["S2"]
+    data = generate(ctx, "S2", RECORDS)
+    expected = expected_output(ctx, "S2", data)
+    parts = split_lines(data, 3)
+    ctx.start_broker(topics=[("quotes", 2), ("quotes-out", 2)])
+    ctx.write_job("s2.yaml", kafka_job("s2", sc, "quotes", "quotes-out"))
+    server = "state_snapshot_interval: 200ms\n"
+    d = ctx.start_daemon(config=server)
+    wait_assigned(d, "s2", "quotes")
+    half = split_lines(parts[0], 2)
+    for i, part in enumerate(half):
+        ctx.produce("quotes", part, key_field=sc["key"])
+        n = sum(len(h.read_jsonl(p)) for p in half[:i + 1])
+        settled(d, "s2", n)
+        time.sleep(3)  # a snapshot of this part is written and committed
+    ctx.produce("quotes", parts[1], key_field=sc["key"])
+    settled(d, "s2", len(h.read_jsonl(parts[0])) + len(h.read_jsonl(parts[1])))
+    stop_cleanly(d)
+
+    files = _snapshot_files(ctx, "d1", "s2", 0)
+    if len(files) < 2:
+        raise AssertionError(f"partition 0 has {len(files)} snapshot files, want 2: {files}")
+    with open(files[-1], "r+b") as f:
+        f.seek(os.path.getsize(files[-1]) // 2)
+        b = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([b[0] ^ 0x40]))
+    older = int(os.path.basename(files[-2]).split(".")[0])
+    mark = d.log_size()
+    d = ctx.start_daemon(config=server)
+    wait_assigned(d, "s2", "quotes", since=mark)
+    log = d.log()[mark:]
+    if not re.search(r"partition 0: state snapshot skipped: .*checksum mismatch", log):
+        raise AssertionError(f"no warning about the corrupt snapshot; log:\n{h.tail(log)}")
+    if f"partition 0: state restored from the snapshot at offset {older} " not in log:
+        raise AssertionError(f"partition 0 did not restore the older snapshot at {older}; "
+                             f"log:\n{h.tail(log)}")
+    ctx.produce("quotes", parts[2], key_field=sc["key"])
+    out = ctx.consume("quotes-out", min_records=len(expected), idle=3)
+    detail = check(h.changes_equal(expected, values(out), ["symbol"], exact=False))
+    job = settled(d, "s2", 0)
+    froms = sorted((p["partition"], p["restored_from"]) for p in job["partitions"])
+    if froms != [(0, "snapshot"), (1, "snapshot")]:
+        raise AssertionError(f"restored_from {froms}, want a snapshot for both partitions")
+    check_counts(job, exact=False)
+
+    mark = d.log_size()
+    ctx.write_job("s2.yaml", kafka_job("s2", sc, "quotes", "quotes-out",
+                                       sql=sc["sql"].replace(" GROUP BY", " WHERE price > 0 "
+                                                                          "GROUP BY")))
+    d.wait_for_log(r"state snapshot not used: .*another query or source schema", since=mark,
+                   timeout=40)
+    wait_assigned(d, "s2", "quotes", since=mark)
+    job = d.job("s2")
+    froms = sorted(p["restored_from"] for p in job["partitions"])
+    if froms != ["empty", "empty"]:
+        raise AssertionError(f"after the SQL changed, restored_from {froms}, want empty")
+    stop_cleanly(d)
+    return (f"corrupt snapshot skipped, partition 0 restored at offset {older}; {detail}; "
+            f"a changed query starts empty")
 
 
 # --------------------------------------------------------------------------------------------

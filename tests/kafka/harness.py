@@ -394,8 +394,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def write_server_config(path, bootstrap, jobs_dir, threads=2, http_port=None, state_dir=None):
-    """Writes a `sluice serve` config (YAML) and returns its path."""
+def write_server_config(path, bootstrap, jobs_dir, threads=2, http_port=None, state_dir=None,
+                        extra=""):
+    """Writes a `sluice serve` config (YAML; `extra`: more top-level lines) and returns its
+    path."""
     http_port = http_port or free_port()
     state_dir = state_dir or os.path.join(os.path.dirname(path), "state")
     os.makedirs(jobs_dir, exist_ok=True)
@@ -404,7 +406,7 @@ def write_server_config(path, bootstrap, jobs_dir, threads=2, http_port=None, st
                 f"jobs_dir: {jobs_dir}\n"
                 f"http:\n  listen: 127.0.0.1:{http_port}\n"
                 f"threads: {threads}\n"
-                f"state_dir: {state_dir}\n")
+                f"state_dir: {state_dir}\n" + extra)
     return path
 
 

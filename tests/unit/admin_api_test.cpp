@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "kafka_test_util.hpp"
+#include "temp_dir.hpp"
 
 using namespace sluice;
 using namespace sluice::server;
@@ -59,22 +60,8 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
-// A fresh directory under the temp dir, removed on destruction.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("sluice-admin-" + std::to_string(getpid()) + "-" + std::to_string(counter()++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  static std::atomic<int>& counter() {
-    static std::atomic<int> c{0};
-    return c;
-  }
+struct TempDir : test::TempDir {
+  TempDir() : test::TempDir("sluice-admin") {}
 };
 
 const char* kValidJob =

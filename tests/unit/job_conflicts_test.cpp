@@ -25,29 +25,16 @@
 #include <sstream>
 #include <thread>
 
+#include "temp_dir.hpp"
+
 using namespace sluice;
 using namespace sluice::server;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the temp dir, removed on destruction.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("sluice-conflicts-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
+struct TempDir : test::TempDir {
+  TempDir() : test::TempDir("sluice-conflicts") {}
 };
 
 // A stateless Kafka job: `name`, reading `topic`, writing `<topic>-out`; `extra` adds top-level

@@ -18,9 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "fake_sink.hpp"
-#include "fake_source.hpp"
-#include "manual_clock.hpp"
+#include "pipeline_rig.hpp"
 
 using namespace sluice;
 using server::pipeline::DeliveryStatus;
@@ -28,87 +26,9 @@ using server::pipeline::Progress;
 
 namespace {
 
-class FakeHost final : public server::pipeline::PipelineHost {
- public:
-  void fail(const std::string& why) override {
-    if (!failed_.exchange(true)) error = why;
-  }
-  bool failed() const override { return failed_.load(); }
-  void pipeline_drained() override { ++drained; }
-  void records_read() override { ++reads; }
-
-  std::string error;
-  int drained = 0;
-  int reads = 0;
-
- private:
-  std::atomic<bool> failed_{false};
-};
-
-struct RigOptions {
-  size_t batch_records = 1024;
-  uint64_t max_in_flight = 50000;
-  size_t out_max_bytes = 1'000'000;
-  size_t out_capacity = std::numeric_limits<size_t>::max();
-  size_t dlq_max_bytes = 1'000'000;
-  bool dead_letter = true;
-  bool source_starts_paused = false;
-  Progress restored;
-};
-
-RigOptions opts(const std::function<void(RigOptions&)>& set) {
-  RigOptions o;
-  set(o);
-  return o;
-}
-
-// One pipeline over a FakeSource, writing to FakeSinks `out` and `dlq`.
-struct Rig {
-  Rig(const std::string& yaml, RigOptions o = {})
-      : out("out", o.out_max_bytes, o.out_capacity), dlq("dlq", o.dlq_max_bytes) {
-    auto job = std::make_shared<config::JobConfig>(config::load_job_text(yaml, "job.yaml"));
-    auto spec = std::make_shared<server::pipeline::PipelineSpec>();
-    spec->query = server::compile_job(*job);
-    spec->key_columns = spec->query->key_output_columns();
-    spec->key_row = server::output_columns(*spec->query);
-    spec->encoder = std::make_shared<format::JsonEncoder>(server::output_columns(*spec->query),
-                                                          job->sink.timestamp_format);
-    spec->batch_records = o.batch_records;
-    spec->max_in_flight = o.max_in_flight;
-    spec->job = job;
-    auto src = std::make_unique<testing::FakeSource>(0, o.source_starts_paused);
-    source = src.get();
-    server::pipeline::PipelineIo pio{std::move(src), &out, o.dead_letter ? &dlq : nullptr};
-    pipeline = std::make_shared<server::pipeline::PartitionPipeline>(
-        spec, boost::asio::make_strand(io), std::move(pio), host, clock, o.restored);
-  }
-  ~Rig() {
-    pipeline->request_stop();
-    run();
-  }
-
-  void run() {
-    io.restart();
-    io.poll();
-  }
-  void start(bool paused = false) {
-    pipeline->start(paused);
-    run();
-  }
-  Progress progress() {
-    pipeline->request_publish();
-    run();
-    return pipeline->progress();
-  }
-  server::JobCounts counts() const { return pipeline->metrics().counts(); }
-
-  boost::asio::io_context io;
-  testing::ManualClock clock;
-  testing::FakeSink out, dlq;
-  std::shared_ptr<FakeHost> host = std::make_shared<FakeHost>();
-  testing::FakeSource* source = nullptr;
-  std::shared_ptr<server::pipeline::PartitionPipeline> pipeline;
-};
+using test::opts;
+using test::Rig;
+using test::RigOptions;
 
 const std::string kIds =
     "name: p\nsql: SELECT id FROM t\n"
@@ -174,7 +94,7 @@ TEST_CASE("pipeline: a window closed by a batch whose output is in flight holds 
 
 TEST_CASE("pipeline: a restored progress restores the watermark and recognises replays",
           "[pipeline]") {
-  Progress restored{1, 12000, 3};
+  Progress restored{1, 12000, 3, nullptr};
   Rig rig(
       "name: w\nsql: SELECT k, _window_start, COUNT(*) AS n FROM t GROUP BY k "
       "WINDOW TUMBLING(ts, INTERVAL '10' SECOND)\n"
@@ -194,7 +114,8 @@ TEST_CASE("pipeline: a restored progress restores the watermark and recognises r
 }
 
 TEST_CASE("pipeline: a watermark restored far in the future is not trusted", "[pipeline]") {
-  Progress restored{1, 4102444800000, 1};  // 2100-01-01: a poisoned watermark of an old version
+  Progress restored{1, 4102444800000, 1,
+                    nullptr};  // 2100-01-01: a poisoned watermark of an old version
   Rig rig(
       "name: w\nsql: SELECT k, COUNT(*) AS n FROM t GROUP BY k "
       "WINDOW TUMBLING(ts, INTERVAL '10' SECOND)\n"

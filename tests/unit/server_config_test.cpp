@@ -96,7 +96,8 @@ TEST_CASE("a complete server config loads with every value", "[config]") {
       "jobs_dir: jobs/\n"
       "http: { listen: '0.0.0.0:9100' }\n"
       "threads: 4\n"
-      "state_dir: /var/lib/sluice\n";
+      "state_dir: /var/lib/sluice\n"
+      "state_snapshot_interval: 250ms\n";
   ServerConfig c =
       load_server_text(text, "/etc/sluice/sluice.yaml", env_of({{"PROTO", "plaintext"}}));
   CHECK(c.file == "/etc/sluice/sluice.yaml");
@@ -110,6 +111,7 @@ TEST_CASE("a complete server config loads with every value", "[config]") {
   CHECK(c.threads == 4);
   CHECK(c.effective_threads() == 4);
   CHECK(c.state_dir == "/var/lib/sluice");
+  CHECK(c.state_snapshot_interval_ms == 250);
 }
 
 TEST_CASE("the README's server config loads as written", "[config]") {
@@ -119,7 +121,8 @@ TEST_CASE("the README's server config loads as written", "[config]") {
       "jobs_dir: jobs/                 # every *.yaml in it is a job\n"
       "http: { listen: 127.0.0.1:9464 }   # metrics and admin API\n"
       "threads: 0                      # 0 (the default) = one per core\n"
-      "state_dir: /var/lib/sluice\n";
+      "state_dir: /var/lib/sluice\n"
+      "state_snapshot_interval: 5s     # how often durable state is saved\n";
   ServerConfig c = load_server_text(text, "sluice.yaml", env_of({{"KAFKA_BROKERS", "k:1,k:2"}}));
   CHECK(c.kafka == KafkaProperties{{"bootstrap.servers", "k:1,k:2"}});
   CHECK(c.jobs_dir == "jobs/");
@@ -135,6 +138,7 @@ TEST_CASE("every server key has a default; directories resolve next to the file"
     CHECK(c.kafka.empty());
     CHECK(c.jobs_dir == "conf/jobs");
     CHECK(c.state_dir == "conf/state");
+    CHECK(c.state_snapshot_interval_ms == 5000);
     CHECK(c.http.host == "127.0.0.1");
     CHECK(c.http.port == 9464);
     CHECK(c.threads == 0);
@@ -186,6 +190,13 @@ TEST_CASE("server config errors: every problem at once, with positions", "[confi
           "sluice.yaml:1:1: unknown key 'job_dir' (did you mean 'jobs_dir'?)\n"
           "sluice.yaml:2:1: unknown key 'thread' (did you mean 'threads'?)\n"
           "sluice.yaml:4:3: http: unknown key 'listn' (did you mean 'listen'?)");
+  }
+  SECTION("the snapshot interval") {
+    for (const char* bad : {"50ms", "2h", "soon", "-1s"})
+      CHECK(server_errors(std::string("state_snapshot_interval: ") + bad + "\n") ==
+            std::string("sluice.yaml:1:26: state_snapshot_interval: expected a duration from "
+                        "100ms to 1h (e.g. 5s), found '") +
+                bad + "'");
   }
   SECTION("listen addresses") {
     auto listen_error = [](const std::string& value) {
