@@ -22,7 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr uint32_t kFileMagic = 0x4e534c53;  // "SLSN"
-constexpr uint32_t kFileVersion = 1;
+constexpr uint32_t kFileVersion = 2;         // 2: the source positions of a repartitioned job
 constexpr std::string_view kSuffix = ".snapshot";
 
 uint32_t checksum(std::string_view bytes) {
@@ -112,6 +112,11 @@ std::string StateStore::write(int32_t partition, const pipeline::StateCheckpoint
   w.bytes(topic_);
   w.i64(cp.offset);
   w.i64(cp.watermark);
+  w.u32(static_cast<uint32_t>(cp.sources.size()));
+  for (const auto& [partition, offset] : cp.sources) {
+    w.u32(static_cast<uint32_t>(partition));
+    w.i64(offset);
+  }
   w.u64(cp.state.size());
   std::string trailer;
   exec::StateWriter(trailer).u32(static_cast<uint32_t>(
@@ -174,6 +179,13 @@ std::shared_ptr<const pipeline::StateCheckpoint> StateStore::read(
       auto cp = std::make_shared<pipeline::StateCheckpoint>();
       cp->offset = r.i64();
       cp->watermark = r.i64();
+      uint32_t sources = r.count(12);
+      for (uint32_t i = 0; i < sources; ++i) {
+        auto partition = static_cast<int32_t>(r.u32());
+        int64_t source_offset = r.i64();
+        if (partition < 0 || source_offset < 0) r.fail("a negative source position");
+        cp->sources.emplace_back(partition, source_offset);
+      }
       uint64_t size = r.u64();
       if (cp->offset != offset) r.fail("the offset inside differs from the file name");
       if (r.left() < 4 || size != r.left() - 4) r.fail("truncated or too long");

@@ -2,9 +2,9 @@
 // StateStore: a job's local state snapshots, one directory per partition under
 // `state_dir/<job>/<partition>/`, one file per snapshot named by the input offset it covers
 // (`<offset, 20 digits>.snapshot`). A file holds a header (magic, version, the source topic, the
-// offset and the watermark), the engine's snapshot (exec::Query::snapshot, which carries the
-// query's state fingerprint) and a CRC-32 of all of it. Written atomically: a temporary file,
-// fsync, rename, fsync of the directory.
+// offset, the watermark and the source positions of a repartitioned job), the engine's snapshot
+// (exec::Query::snapshot, which carries the query's state fingerprint) and a CRC-32 of all of it.
+// Written atomically: a temporary file, fsync, rename, fsync of the directory.
 //
 // Which files stay: the one written, and the newest at or before the last offset Kafka confirmed
 // as committed (what a restart would restore), with any between them; older ones go, and so do

@@ -23,9 +23,9 @@ std::shared_ptr<const config::JobConfig> query_stage_config(const config::JobCon
   return cfg;
 }
 
-std::shared_ptr<const pipeline::PipelineSpec> make_spec(
-    std::shared_ptr<const config::JobConfig> job, std::shared_ptr<const exec::Query> query,
-    bool route, const KafkaJobOptions& options) {
+std::shared_ptr<pipeline::PipelineSpec> make_spec(std::shared_ptr<const config::JobConfig> job,
+                                                  std::shared_ptr<const exec::Query> query,
+                                                  bool route, const KafkaJobOptions& options) {
   auto spec = std::make_shared<pipeline::PipelineSpec>();
   spec->route = route;
   if (route) {
@@ -71,9 +71,10 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
                                              repartition_topic(*job), generation, stage_options);
     StageOptions main_options = stage_options;
     main_options.partitions_from = job->source.topic;
-    auto main = std::make_shared<JobStage>(
-        io, make_spec(query_stage_config(*job, *query), query, false, options),
-        repartition_group(*job), job->sink.topic, generation, main_options);
+    auto main_spec = make_spec(query_stage_config(*job, *query), query, false, options);
+    main_spec->dedupe_sources = true;  // copies a restarted router re-sent count once
+    auto main = std::make_shared<JobStage>(io, main_spec, repartition_group(*job), job->sink.topic,
+                                           generation, main_options);
     router->set_sibling(main);
     main->set_sibling(router);
     stages_ = {router, main};

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
 namespace sluice::server::kafka {
 namespace {
 
@@ -37,6 +39,35 @@ KafkaPartitionSource::~KafkaPartitionSource() {
   close();
 }
 
+namespace {
+
+// The router's `sluice.source` header ("<partition>:<offset>"), when the record has a well-formed
+// one.
+void read_source_header(rd_kafka_message_t* m, pipeline::InputRecord& r) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  const void* value = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_last(headers, pipeline::kSourceHeader, &value, &size) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      value == nullptr)
+    return;
+  std::string_view text(static_cast<const char*>(value), size);
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  auto [pend, pec] = std::from_chars(text.data(), text.data() + colon, partition);
+  auto [oend, oec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), offset);
+  if (pec != std::errc() || pend != text.data() + colon || oec != std::errc() ||
+      oend != text.data() + text.size() || partition < 0 || offset < 0)
+    return;
+  r.source_partition = partition;
+  r.source_offset = offset;
+}
+
+}  // namespace
+
 void KafkaPartitionSource::release_messages() {
   for (size_t i = 0; i < held_; ++i)
     rd_kafka_message_destroy(messages_[i]);
@@ -69,6 +100,7 @@ std::span<const pipeline::InputRecord> KafkaPartitionSource::read_batch(size_t m
       r.value = std::string_view(static_cast<const char*>(m->payload), m->len);
     rd_kafka_timestamp_type_t type;
     r.timestamp_ms = rd_kafka_message_timestamp(m, &type);
+    read_source_header(const_cast<rd_kafka_message_t*>(m), r);
     records_.push_back(r);
   }
   if (refill_.after_read(held_, bytes, before, rd_kafka_queue_length(queue_.get())))

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace sluice::server::pipeline {
 namespace {
@@ -52,13 +53,21 @@ void RouteStage::route(exec::Batch& rows, std::span<const InputRecord> inputs, O
     if (in == nullptr || !in->value) continue;
     std::optional<std::string_view> key;
     if (key_.encode(rows.row(r), key_bytes_)) key = key_bytes_;
-    size_t size = in->value->size() + (key ? key->size() : 0);
+    // Where it came from, so the query stage can drop a copy re-sent after a crash.
+    char source[32];
+    auto [mid, ec1] = std::to_chars(source, source + 11, pos.partition);
+    *mid++ = ':';
+    auto [end, ec2] = std::to_chars(mid, source + sizeof(source), pos.offset);
+    std::string_view source_text(source, static_cast<size_t>(end - source));
+    size_t size = in->value->size() + (key ? key->size() : 0) + sizeof(kSourceHeader) - 1 +
+                  source_text.size();
     if (size > max_bytes_) {
       rejections.push_back(too_large(pos, size, max_bytes_, "the record to repartition"));
       continue;
     }
     out.begin(OutputKind::kOutput, key, in->timestamp_ms, pos.offset);
     out.set_value(*in->value);
+    out.add_header(kSourceHeader, source_text);
   }
 }
 

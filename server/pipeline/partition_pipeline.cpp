@@ -57,6 +57,9 @@ PartitionPipeline::PartitionPipeline(std::shared_ptr<const PipelineSpec> spec, S
   acked_done_ = restored.done;
   read_end_ = restored.offset;
   ready_snapshot_ = restored.checkpoint;
+  if (restored.checkpoint)
+    applied_sources_.insert(restored.checkpoint->sources.begin(),
+                            restored.checkpoint->sources.end());
   last_snapshot_ms_ = clock.steady_ms();
   metrics_.position.set(static_cast<uint64_t>(restored.offset));  // -1: not known yet
   metrics_.watermark.set(static_cast<uint64_t>(query_.watermark()));
@@ -141,6 +144,7 @@ void PartitionPipeline::process(std::span<const InputRecord> records) {
   decode_.begin(clock_.steady_ms(), wall);
   uint64_t bytes = 0;
   for (const InputRecord& r : records) {
+    if (spec_->dedupe_sources && replayed_source(r)) continue;
     std::optional<int64_t> ts;
     if (r.timestamp_ms >= 0) ts = r.timestamp_ms;
     batch->timestamps.push_back(ts.value_or(wall));
@@ -172,6 +176,20 @@ void PartitionPipeline::process(std::span<const InputRecord> records) {
   update_flow();
   sends_.push_back({batch, nullptr, {}, 0});
   send_pending();
+}
+
+// A copy of a record already applied from its source partition (see dedupe_sources): counted as
+// replayed. Otherwise the record's source position becomes the highest applied.
+bool PartitionPipeline::replayed_source(const InputRecord& r) {
+  if (r.source_partition < 0) return false;
+  auto [it, inserted] = applied_sources_.try_emplace(r.source_partition, r.source_offset);
+  if (inserted) return false;
+  if (r.source_offset <= it->second) {
+    metrics_.replayed.add(1);
+    return true;
+  }
+  it->second = r.source_offset;
+  return false;
 }
 
 // Decode rejections, query (or route), encode, and the batch's rejections settled.

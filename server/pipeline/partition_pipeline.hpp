@@ -47,6 +47,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace sluice::server::pipeline {
@@ -69,6 +70,10 @@ struct PipelineSpec {
   // and its progress commits only offsets a snapshot covers (Progress::checkpoint).
   bool durable = false;
   int64_t snapshot_interval_ms = 5000;
+  // The query stage of a repartitioned job: a record whose `sluice.source` position is at or
+  // below the highest one applied from that source partition is a copy a restarted router
+  // re-sent: counted as replayed and dropped (remembered in the state snapshots when durable).
+  bool dedupe_sources = false;
 };
 
 // The job a pipeline runs for. Any thread.
@@ -136,6 +141,7 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   void read();
   void schedule_read();
   void process(std::span<const InputRecord> records);
+  bool replayed_source(const InputRecord& r);
   void transform(std::span<const InputRecord> records, InFlightBatch* batch);
   bool settle_rejections(std::span<const InputRecord> records, InFlightBatch* batch);
   void send_pending();
@@ -181,6 +187,7 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   // Durable state: the snapshot taken whose output is not acknowledged yet, and the newest one
   // whose output is (what the progress commits).
   std::shared_ptr<const StateCheckpoint> pending_snapshot_, ready_snapshot_;
+  std::unordered_map<int32_t, int64_t> applied_sources_;  // dedupe_sources
   int64_t last_snapshot_ms_ = 0;
   bool started_ = false;
   bool stopping_ = false;

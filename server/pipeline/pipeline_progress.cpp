@@ -58,6 +58,8 @@ void PartitionPipeline::take_snapshot() {
   auto cp = std::make_shared<StateCheckpoint>();
   cp->offset = read_end_;
   cp->watermark = query_.watermark();
+  cp->sources.assign(applied_sources_.begin(), applied_sources_.end());
+  std::sort(cp->sources.begin(), cp->sources.end());
   try {
     if (!query_.query().snapshot(query_.state(), cp->state)) return;
   } catch (const std::exception& e) {  // out of memory: the next interval tries again

@@ -14,6 +14,8 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sluice::server::pipeline {
 
@@ -22,6 +24,9 @@ struct StateCheckpoint {
   int64_t offset = -1;
   int64_t watermark = std::numeric_limits<int64_t>::min();
   std::string state;
+  // The query stage of a repartitioned job: per source partition, the highest source offset
+  // applied (records re-sent by a restarted router at or below it are replays).
+  std::vector<std::pair<int32_t, int64_t>> sources;
 };
 
 struct Progress {

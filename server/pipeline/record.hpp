@@ -15,7 +15,14 @@ struct InputRecord {
   std::optional<std::string_view> key;    // nullopt: no key
   std::optional<std::string_view> value;  // nullopt: no value (a tombstone)
   int64_t timestamp_ms = -1;              // the record's own timestamp; -1: none
+  // Where a record read from a repartition topic came from (its `sluice.source` header, which
+  // the router writes as "<partition>:<offset>"); -1: not known.
+  int32_t source_partition = -1;
+  int64_t source_offset = -1;
 };
+
+// The header a router puts on each record it forwards: "<partition>:<offset>" of the input.
+inline constexpr char kSourceHeader[] = "sluice.source";
 
 struct Header {
   std::string_view name;

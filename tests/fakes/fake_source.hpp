@@ -21,6 +21,8 @@ class FakeSource final : public server::pipeline::PartitionSource {
     std::optional<std::string> key;
     std::optional<std::string> value;
     int64_t timestamp_ms = -1;
+    int32_t source_partition = -1;  // the `sluice.source` header a router wrote; -1: none
+    int64_t source_offset = -1;
   };
 
   explicit FakeSource(int32_t partition = 0, bool start_paused = false)
@@ -68,6 +70,8 @@ class FakeSource final : public server::pipeline::PartitionSource {
       if (r.key) in.key = *r.key;
       if (r.value) in.value = *r.value;
       in.timestamp_ms = r.timestamp_ms;
+      in.source_partition = r.source_partition;
+      in.source_offset = r.source_offset;
       records_.push_back(in);
     }
     if (records_.empty()) starved_ = true;

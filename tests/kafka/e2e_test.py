@@ -407,6 +407,22 @@ def test_s3b(ctx):
     return scenario_case(ctx, "S3b")
 
 
+def _bysym_setup(ctx, n):
+    """The repartitioned job of the repartition cases (GROUP BY symbol over trades keyed by
+    trader_id): its scenario dict, `n` records of S3a data, and `sluice run`'s output on them."""
+    sc = dict(SCENARIOS["S3a"], sql="SELECT symbol, COUNT(*) AS n, SUM(quantity) AS q, "
+              "MAX(price) AS top FROM market_data GROUP BY symbol",
+              partitioned_by=None, sink_key=["symbol"], event_time=None)
+    data = generate(ctx, "S3a", n)
+    job_path = data + ".run.yaml"
+    out_path = data + ".expected.jsonl"
+    with open(job_path, "w") as f:
+        f.write(job_yaml("run-bysym", sc, ["  type: file", f"  path: {data}"],
+                         ["  type: file", f"  path: {out_path}"]))
+    h.run_job(ctx.sluice, job_path)
+    return sc, data, h.read_jsonl(out_path)
+
+
 def test_repartition(ctx):
     """GROUP BY a column the topic is not keyed by: the job re-keys its input through
     <job>-repartition, so two daemons sharing the work still produce one correct count per key.
@@ -419,17 +435,7 @@ def test_repartition(ctx):
     record, write one output each (exact; records_out = the records in the output topic). Each
     daemon alone: rejected = dead_lettered + skipped. On a real broker sluice creates the
     repartition topic (4 partitions, as the source's), which the test checks."""
-    sc = dict(SCENARIOS["S3a"], sql="SELECT symbol, COUNT(*) AS n, SUM(quantity) AS q, "
-              "MAX(price) AS top FROM market_data GROUP BY symbol",
-              partitioned_by=None, sink_key=["symbol"], event_time=None)
-    data = generate(ctx, "S3a", RECORDS)
-    job_path = data + ".run.yaml"
-    out_path = data + ".expected.jsonl"
-    with open(job_path, "w") as f:
-        f.write(job_yaml("run-bysym", sc, ["  type: file", f"  path: {data}"],
-                         ["  type: file", f"  path: {out_path}"]))
-    h.run_job(ctx.sluice, job_path)
-    expected = h.read_jsonl(out_path)
+    sc, data, expected = _bysym_setup(ctx, RECORDS)
     # On the real broker (no auto-creation) sluice creates the repartition topic itself; the
     # mock's CreateTopics does not answer, so there the test creates it.
     topics = [("trades", 4), ("by-symbol", 4)]
@@ -748,25 +754,48 @@ def test_state_kill(ctx):
     at once), then runs to the end. Each partition restores its newest local state snapshot and
     reads on from the offset it covers, so every key's last output equals the true COUNT, AVG,
     MIN, MAX and SUM (at least once: rows may repeat, none is wrong)."""
-    import random
-    import threading
     sc = SCENARIOS["S2"]
     n = max(RECORDS, 3000) * 5  # the mock keeps ~5 MiB a partition: replays add rows
     data = generate(ctx, "S2", n)
     expected = expected_output(ctx, "S2", data)
-    parts = split_lines(data, STATE_KILLS * 2 + 1)
     ctx.start_broker(topics=[("quotes", 3), ("quotes-out", 3)])
     ctx.write_job("s2.yaml", kafka_job("s2", sc, "quotes", "quotes-out",
                                        properties={"group.instance.id": "s2-d1"}))
-    server = "state_snapshot_interval: 200ms\n"
-    d = ctx.start_daemon(config=server)
-    wait_assigned(d, "s2", "quotes")
+    d, restored = _kill_chaos(ctx, "s2", "quotes", [], data, sc["key"], STATE_KILLS)
+    out = _consume_until(ctx, "quotes-out", len(expected),
+                         lambda rows: h.changes_equal(expected, rows, ["symbol"], exact=False))
+    job = _run_to_end(d, "s2")
+    detail = check(h.changes_equal(expected, values(out), ["symbol"], exact=False))
+    froms = sorted(p.get("restored_from") for p in job["partitions"])
+    if froms != ["snapshot"] * 3:
+        raise AssertionError(f"/jobs restored_from {froms}, want snapshot for each partition")
+    counted = check_counts(job, exact=False)
+    stop_cleanly(d)
+    return (f"{STATE_KILLS} kills, {restored} partition restores from snapshots; {detail}; "
+            f"{len(out) - len(expected)} repeated rows; last daemon: {counted}")
+
+
+_CHAOS_SERVER = "state_snapshot_interval: 200ms\n"
+
+
+def _kill_chaos(ctx, job, topic, more_topics, data, key_field, kills):
+    """Starts a daemon on `job` (reading `topic`, and `more_topics` too when repartitioned) and
+    kills it with SIGKILL `kills` times at random moments while a thread produces all but the
+    last part of `data` (in 2 * kills parts, 1.5 s apart), restarting it each time; then
+    produces the last part. Returns the last daemon and how many partitions restored a snapshot
+    over the restarts (at least one, or AssertionError)."""
+    import random
+    import threading
+    parts = split_lines(data, kills * 2 + 1)
+    d = ctx.start_daemon(config=_CHAOS_SERVER)
+    for t in [topic, *more_topics]:
+        wait_assigned(d, job, t)
     errors = []
 
     def produce_all():
         try:
             for part in parts[:-1]:
-                ctx.produce("quotes", part, key_field=sc["key"])
+                ctx.produce(topic, part, key_field=key_field)
                 time.sleep(1.5)
         except Exception as e:  # reported by the main thread
             errors.append(e)
@@ -776,37 +805,81 @@ def test_state_kill(ctx):
     rng = random.Random(11)
     restored = 0
     try:
-        for _ in range(STATE_KILLS):
+        for _ in range(kills):
             time.sleep(rng.uniform(1.0, 3.0))  # before or after the first snapshot commits
             d.kill()
             mark = d.log_size()
-            d = ctx.start_daemon(config=server)
-            wait_assigned(d, "s2", "quotes", since=mark)
+            d = ctx.start_daemon(config=_CHAOS_SERVER)
+            for t in [topic, *more_topics]:
+                wait_assigned(d, job, t, since=mark)
             restored += len(re.findall(r"state restored from the snapshot", d.log()[mark:]))
     finally:
         producer.join(timeout=120)
     if errors:
         raise AssertionError(f"producing the input: {errors[0]}")
-    ctx.produce("quotes", parts[-1], key_field=sc["key"])  # the last daemon reads on to the end
-    job = settled(d, "s2", len(h.read_jsonl(parts[-1])))
-    deadline = time.monotonic() + 60
-    while any(p["lag"] != 0 for p in job["partitions"]) and time.monotonic() < deadline:
-        time.sleep(0.5)
-        job = settled(d, "s2", 0)
-    out = ctx.consume("quotes-out", min_records=len(expected), idle=3, max_seconds=90)
-    with open(os.path.join(ctx.dir, "out.jsonl"), "w") as f:  # for a failure's post-mortem
-        for r in out:
-            f.write(json.dumps({"p": r.partition, "o": r.offset, "v": r.value}) + "\n")
-    detail = check(h.changes_equal(expected, values(out), ["symbol"], exact=False))
     if restored == 0:
         raise AssertionError("no restart restored a state snapshot")
-    froms = sorted(p.get("restored_from") for p in job["partitions"])
-    if froms != ["snapshot"] * 3:
-        raise AssertionError(f"/jobs restored_from {froms}, want snapshot for each partition")
+    ctx.produce(topic, parts[-1], key_field=key_field)  # the last daemon reads on to the end
+    return d, restored
+
+
+def _consume_until(ctx, topic, min_records, ok, timeout=90):
+    """The records of `topic` once `ok(values)` holds (its first element), re-reading the topic
+    every few seconds while it does not (output may still be coming); the last read when
+    `timeout` s passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = ctx.consume(topic, min_records=min_records, idle=2, max_seconds=60)
+        if ok(values(out))[0] or time.monotonic() > deadline:
+            return out
+        time.sleep(1)
+
+
+def _run_to_end(d, job):
+    """The job's settled JSON once every partition of the daemon has no lag (bounded: 60 s)."""
+    state = settled(d, job, 1)
+    deadline = time.monotonic() + 60
+    while any(p["lag"] != 0 for p in state["partitions"]) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        state = settled(d, job, 0)
+    return state
+
+
+REPARTITION_KILLS = int(os.environ.get("E2E_REPARTITION_KILLS", "6"))
+
+
+def test_repartition_kill(ctx):
+    """kill -9 chaos on a repartitioned aggregate: GROUP BY symbol over input keyed by trader_id,
+    so the router re-keys it through <job>-repartition; the daemon is killed REPARTITION_KILLS
+    times while input flows. A restarted router re-sends what it had forwarded since its last
+    commit; the query stage recognises those copies by their source position (the
+    `sluice.source` header) and counts them as replayed, and its durable state restores from its
+    snapshots. So every symbol ends with its exact COUNT, SUM and MAX."""
+    sc, data, expected = _bysym_setup(ctx, max(RECORDS, 3000) * 2)
+    topics = [("trades", 3), ("by-symbol", 3)]
+    ctx.start_broker(topics=topics if BOOTSTRAP else topics + [("bysym-repartition", 3)])
+    ctx.write_job("bysym.yaml", kafka_job("bysym", sc, "trades", "by-symbol",
+                                          properties={"group.instance.id": "bysym-d1"}))
+    d, restored = _kill_chaos(ctx, "bysym", "trades", ["bysym-repartition"], data, "trader_id",
+                              REPARTITION_KILLS)
+    last_e = {r["symbol"]: r for r in expected}
+
+    def last_rows_equal(rows):
+        last_a = {r["symbol"]: r for r in rows}
+        bad = [k for k in last_e if last_a.get(k) != last_e[k]]
+        if bad:
+            return False, (f"{len(bad)} of {len(last_e)} symbols end differently, e.g. "
+                           f"{bad[0]}: want {last_e[bad[0]]} got {last_a.get(bad[0])}")
+        return True, ""
+
+    out = _consume_until(ctx, "by-symbol", len(expected), last_rows_equal)
+    job = _run_to_end(d, "bysym")
+    check(last_rows_equal(values(out)))
     counted = check_counts(job, exact=False)
     stop_cleanly(d)
-    return (f"{STATE_KILLS} kills, {restored} partition restores from snapshots; {detail}; "
-            f"{len(out) - len(expected)} repeated rows; last daemon: {counted}")
+    return (f"{REPARTITION_KILLS} kills, {restored} partition restores; last row equal for "
+            f"{len(last_e)} symbols; {len(out)} updates; last daemon: {counted} "
+            f"({job['counts']['replayed']} replayed)")
 
 
 def _snapshot_files(ctx, label, job, partition):

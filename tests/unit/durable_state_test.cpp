@@ -76,14 +76,20 @@ TEST_CASE("state store: snapshots are written atomically; the newest and the com
   }
   CHECK(files(tmp.path / "3") ==
         std::vector<std::string>{"00000000000000000017.snapshot", "00000000000000000040.snapshot"});
+  StateCheckpoint with_sources = checkpoint(41, "s");
+  with_sources.sources = {{0, 17}, {5, 1234567890123}};
+  REQUIRE(store.write(4, with_sources, -1).empty());
   std::vector<std::string> warnings;
-  auto cp = store.read(3, 1000, warnings);
+  auto cp = store.read(4, 1000, warnings);
+  REQUIRE(cp);
+  CHECK(cp->sources == with_sources.sources);
+  cp = store.read(3, 1000, warnings);
   REQUIRE(cp);
   CHECK(warnings.empty());
   CHECK(cp->offset == 40);
   CHECK(cp->watermark == 400);
   CHECK(cp->state == "state@40");
-  CHECK_FALSE(store.read(4, 1000, warnings));  // another partition: nothing
+  CHECK_FALSE(store.read(5, 1000, warnings));  // another partition: nothing
   // Only snapshots at or before the committed offset count (a later one was never committed).
   cp = store.read(3, 39, warnings);
   REQUIRE(cp);
@@ -129,8 +135,9 @@ TEST_CASE("state store: a size field near 2^64 is refused, not read past the end
   StateStore store(tmp.path.string(), "in");
   REQUIRE(store.write(0, checkpoint(7, "abc"), -1).empty());
   fs::path file = tmp.path / "0" / "00000000000000000007.snapshot";
-  // The header: magic, version, topic (length + 2 bytes), offset, watermark, then the size.
-  std::streamoff size_at = 4 + 4 + 4 + 2 + 8 + 8;
+  // The header: magic, version, topic (length + 2 bytes), offset, watermark, source positions
+  // (a count: none), then the size.
+  std::streamoff size_at = 4 + 4 + 4 + 2 + 8 + 8 + 4;
   {
     std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(size_at);
@@ -279,4 +286,78 @@ TEST_CASE(
   Progress p = rig.progress();
   CHECK(p.offset == 3);
   CHECK(p.checkpoint == saved);
+}
+
+TEST_CASE(
+    "repartitioned query stage: copies a restarted router re-sent count once, also after a "
+    "restore",
+    "[state]") {
+  auto record = [](const char* k, int32_t partition, int64_t offset) {
+    testing::FakeSource::Record r;
+    r.value = k_json(k);
+    r.source_partition = partition;
+    r.source_offset = offset;
+    return r;
+  };
+  std::shared_ptr<const StateCheckpoint> saved;
+  {
+    test::Rig rig(kCounts, test::opts([](test::RigOptions& o) {
+                    o.durable = true;
+                    o.dedupe_sources = true;
+                  }));
+    rig.source->append(record("a", 0, 10));
+    rig.source->append(record("a", 1, 10));  // another source partition: not a copy
+    rig.source->append(record("a", 0, 11));
+    rig.source->append(record("a", 0, 10));  // re-sent
+    rig.source->append(record("a", 0, 11));  // re-sent
+    rig.source->append(k_json("b"));         // no source header: always applied
+    rig.start();
+    REQUIRE(rig.out.taken().size() == 4);
+    CHECK(rig.out.taken()[2].value == "{\"k\":\"a\",\"n\":3}");
+    CHECK(rig.counts().replayed == 2);
+    CHECK(rig.counts().records_in == 6);
+    rig.out.deliver();
+    rig.run();
+    rig.pipeline->request_stop();
+    rig.run();
+    saved = rig.pipeline->progress().checkpoint;
+    REQUIRE(saved);
+    CHECK(saved->sources == std::vector<std::pair<int32_t, int64_t>>{{0, 11}, {1, 10}});
+  }
+  auto job = config::load_job_text(kCounts, "job.yaml");
+  auto query = server::compile_job(job);
+  auto state = query->make_state();
+  query->restore(*state, saved->state, "test snapshot");
+  Progress restored;
+  restored.offset = restored.done = saved->offset;
+  restored.checkpoint = saved;
+  test::Rig rig(kCounts, test::opts([&](test::RigOptions& o) {
+                  o.durable = true;
+                  o.dedupe_sources = true;
+                  o.restored = restored;
+                  o.state = std::move(state);
+                }));
+  rig.source->set_next_offset(saved->offset);
+  rig.source->append(record("a", 1, 10));  // a copy of one applied before the snapshot
+  rig.source->append(record("a", 1, 11));
+  rig.start();
+  REQUIRE(rig.out.taken().size() == 1);
+  CHECK(rig.out.taken()[0].value == "{\"k\":\"a\",\"n\":4}");
+  CHECK(rig.counts().replayed == 1);
+}
+
+TEST_CASE("a router marks each record it forwards with its source position", "[state]") {
+  test::Rig rig(
+      "name: r\nsql: SELECT k, COUNT(*) AS n FROM t GROUP BY k\n"
+      "source: {type: kafka, topic: in, name: t, schema: {k: STRING, v: BIGINT}}\n"
+      "sink: {type: kafka, topic: out}\n",
+      test::opts([](test::RigOptions& o) { o.route = true; }));
+  rig.source->set_next_offset(41);
+  rig.source->append("{\"k\":\"a\",\"v\":1}");
+  rig.source->append("{\"k\":\"b\",\"v\":2}");
+  rig.start();
+  REQUIRE(rig.out.taken().size() == 2);
+  CHECK(rig.out.taken()[0].headers.at("sluice.source") == "0:41");
+  CHECK(rig.out.taken()[1].headers.at("sluice.source") == "0:42");
+  CHECK(rig.out.taken()[1].value == "{\"k\":\"b\",\"v\":2}");  // forwarded unchanged
 }

@@ -51,6 +51,8 @@ struct RigOptions {
   bool source_starts_paused = false;
   Progress restored;
   bool durable = false;  // PipelineSpec::durable
+  bool dedupe_sources = false;
+  bool route = false;  // the router of a repartitioned job (PipelineSpec::route)
   int64_t snapshot_interval_ms = 5000;
   std::unique_ptr<exec::QueryState> state;  // restored state (null: fresh)
 };
@@ -74,7 +76,13 @@ struct Rig {
                                                           job->sink.timestamp_format);
     spec->batch_records = o.batch_records;
     spec->max_in_flight = o.max_in_flight;
+    if (o.route) {
+      spec->route = true;
+      spec->key_columns = *spec->query->partition_key_inputs();
+      spec->key_row = job->source.schema;
+    }
     spec->durable = o.durable;
+    spec->dedupe_sources = o.dedupe_sources;
     spec->snapshot_interval_ms = o.snapshot_interval_ms;
     spec->job = job;
     auto src = std::make_unique<testing::FakeSource>(0, o.source_starts_paused);
