@@ -128,17 +128,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     parser.eager(true);
     boost::system::error_code ec;
     // As a connection reads: everything the client sent is in the buffer, and when the parser
-    // can make no more progress the client has closed the connection.
+    // can make no more progress the client has closed the connection. Like Beast's read loop,
+    // the parser never gets bytes it asked more for again without more after them (it asserts
+    // so): everything is here already, so the client has closed the connection.
     while (!parser.is_done()) {
       size_t used =
           rest.empty() ? 0 : parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
       rest.remove_prefix(used);
-      if (ec == bhttp::error::need_more) ec = {};
-      if (ec) break;
-      if (used == 0) {
+      if (ec == bhttp::error::need_more || (!ec && used == 0)) {
+        ec = {};
         parser.put_eof(ec);
         break;
       }
+      if (ec) break;
     }
     if (ec == bhttp::error::header_limit) {
       check_error(431, "request headers too large");
