@@ -33,7 +33,7 @@ struct ServerConfig {
   std::string http_job_env_prefix;
   unsigned threads = 0;   // 0: one per core (see effective_threads)
   std::string state_dir;  // default "state" next to the config file
-  // How often a partition with durable state (a non-windowed aggregate) snapshots it into
+  // How often a partition with durable state (a non-windowed aggregate, DISTINCT) snapshots it into
   // state_dir; its committed offset advances at most this often. 100 ms .. 1 h.
   int64_t state_snapshot_interval_ms = 5000;
 

@@ -11,10 +11,10 @@
 // committed offset rebuilds the windows). The committed offset carries the event-time watermark
 // and the acknowledged position as metadata, so after a restart records of windows that were
 // already emitted are recognised as replayed. A non-windowed aggregate's and DISTINCT's state is
-// durable: each
-// partition snapshots it into `state_dir/<job>/<partition>/` (checkpoint::StateStore) and commits
-// only offsets a snapshot on disk covers; a partition assigned to this daemon again restores the
-// newest snapshot and reads on from its offset. Without a snapshot (a partition new to this
+// durable: each partition snapshots it into `state_dir/<job>/<partition>/`
+// (checkpoint::StateStore) and commits only offsets a snapshot on disk covers; a partition
+// assigned to this daemon again restores the newest snapshot at or before its committed offset
+// and reads on from the snapshot's offset. Without a snapshot (a partition new to this
 // daemon) it starts empty from the committed offset, as OVER state always does.
 //
 // Partitioning: every partition has its own state, so a query that keeps state per key needs all

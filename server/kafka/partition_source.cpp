@@ -100,7 +100,7 @@ std::span<const pipeline::InputRecord> KafkaPartitionSource::read_batch(size_t m
       r.value = std::string_view(static_cast<const char*>(m->payload), m->len);
     rd_kafka_timestamp_type_t type;
     r.timestamp_ms = rd_kafka_message_timestamp(m, &type);
-    read_source_header(const_cast<rd_kafka_message_t*>(m), r);
+    read_source_header(messages_[i], r);
     records_.push_back(r);
   }
   if (refill_.after_read(held_, bytes, before, rd_kafka_queue_length(queue_.get())))

@@ -6,9 +6,9 @@
 // After a restart, records re-read below `done` whose window closed at `watermark` are recognised
 // as replayed. Plain values.
 //
-// A pipeline with durable state (a non-windowed aggregate) commits only offsets a snapshot of its
-// state covers: `checkpoint` is then the snapshot at `offset` (its output acknowledged), to be
-// written to the state store before the offset is committed.
+// A pipeline with durable state (a non-windowed aggregate, DISTINCT) commits only offsets a
+// snapshot of its state covers: `checkpoint` is then the snapshot at `offset` (its output
+// acknowledged), to be written to the state store before the offset is committed.
 
 #include <cstdint>
 #include <limits>
