@@ -1,6 +1,7 @@
 // Grouped aggregation (continuous EMIT CHANGES, or EMIT FINAL at end of input) and DISTINCT.
 
 #include "exec/aggregate_set.hpp"
+#include "exec/change_tracker.hpp"
 #include "exec/group_table.hpp"
 #include "exec/operators.hpp"
 #include "exec/state_codec.hpp"
@@ -24,9 +25,71 @@ class AggregateState final : public OperatorState {
   }
   void load(StateReader& r) override { set_.load_table(table, r); }
 
+  bool track_changes() override {
+    changes.enable();
+    return true;
+  }
+  void save_changes(const ChangeVisitor& out) override {
+    std::string key, value;
+    changes.take(
+        [&](uint32_t g) {
+          key.clear();
+          value.clear();
+          StateWriter kw(key), vw(value);
+          set_.save_key(table.key(g), kw);
+          set_.save_states(table.state(g), vw);
+          std::string_view v = value;
+          out(key, &v);
+        },
+        [&](const std::string& gone) { out(gone, nullptr); });
+  }
+  void load_change(StateReader& kr, StateReader* vr) override {
+    Arena scratch_arena(256);  // the table copies key strings into its own arena
+    set_.load_key(kr, scratch_arena, key_scratch);
+    kr.expect_end();
+    uint64_t hash = table.hash_key(key_scratch.data());
+    if (vr == nullptr) {  // a tombstone
+      int64_t g = table.find(key_scratch.data(), hash);
+      if (g >= 0) deletions.mark(static_cast<uint32_t>(g), true);
+      return;
+    }
+    bool inserted = false;
+    uint32_t g = table.find_or_insert(key_scratch.data(), hash, &inserted);
+    if (deletions.deleted(g)) deletions.mark(g, false);
+    if (set_.aggregate_count() == 0) return;
+    if (!inserted) set_.destroy(table.state(g));
+    set_.init(table.state(g));
+    set_.load_states(table.state(g), *vr);
+  }
+  void finish_changes() override {
+    if (!deletions.any()) return;
+    std::string kept;  // the table without the deleted groups, rebuilt from its own snapshot
+    StateWriter w(kept);
+    set_.save_table(table, w, &deletions);
+    set_.destroy_all(table);
+    table.clear();
+    deletions.clear();
+    StateReader r(kept, "the state rebuilt without deleted groups");
+    set_.load_table(table, r);
+  }
+  void touch(StateReader& kr) override {
+    Arena scratch_arena(256);
+    set_.load_key(kr, scratch_arena, key_scratch);
+    kr.expect_end();
+    int64_t g = table.find(key_scratch.data(), table.hash_key(key_scratch.data()));
+    if (g >= 0) {
+      changes.changed(static_cast<uint32_t>(g));
+      return;
+    }
+    changes.gone(std::string(kr.whole()));
+  }
+
   const AggregateSet& set_;
   GroupTable table;
   std::vector<Value> scratch;  // keys, then aggregate arguments, of the row being processed
+  std::vector<Value> key_scratch;
+  ChangeTracker changes;
+  Deletions deletions;
 };
 
 class Aggregate final : public Operator {
@@ -49,6 +112,7 @@ class Aggregate final : public Operator {
         continue;
       }
       uint32_t g = set_.find_group(st.table, st.scratch.data());
+      st.changes.changed(g);
       if (set_.aggregate_count() > 0)
         set_.update(st.table.state(g), st.scratch.data() + set_.key_count());
       if (emit_changes_) emit(st, g, out, in.position(r), ctx);
@@ -91,13 +155,7 @@ class DistinctState final : public OperatorState {
   StateSize size() const override { return {0, table.size(), table.memory_bytes()}; }
   // The rows seen, in first-seen order. Restored values are only compared, never computed on.
   bool save(StateWriter& w) const override {
-    w.u32(static_cast<uint32_t>(table.key_width()));
-    w.u32(static_cast<uint32_t>(table.size()));
-    for (uint32_t g = 0; g < table.size(); ++g) {
-      const Value* row = table.key(g);
-      for (size_t c = 0; c < table.key_width(); ++c)
-        w.value(row[c]);
-    }
+    save_rows(w, nullptr);
     return true;
   }
   void load(StateReader& r) override {
@@ -115,7 +173,81 @@ class DistinctState final : public OperatorState {
       if (!inserted) r.fail("a row twice");
     }
   }
+  // Changelog entries: a row's values as the key, an empty value (the row was seen).
+  bool track_changes() override {
+    changes.enable();
+    return true;
+  }
+  void save_changes(const ChangeVisitor& out) override {
+    std::string key;
+    std::string_view seen;
+    changes.take(
+        [&](uint32_t g) {
+          key.clear();
+          StateWriter kw(key);
+          const Value* row = table.key(g);
+          for (size_t c = 0; c < table.key_width(); ++c)
+            kw.value(row[c]);
+          out(key, &seen);
+        },
+        [&](const std::string& gone) { out(gone, nullptr); });
+  }
+  void load_change(StateReader& kr, StateReader* vr) override {
+    Arena scratch(256);
+    read_row(kr, scratch);
+    uint64_t hash = table.hash_key(row_scratch.data());
+    if (vr == nullptr) {
+      int64_t g = table.find(row_scratch.data(), hash);
+      if (g >= 0) deletions.mark(static_cast<uint32_t>(g), true);
+      return;
+    }
+    vr->expect_end();
+    bool inserted = false;
+    uint32_t g = table.find_or_insert(row_scratch.data(), hash, &inserted);
+    if (deletions.deleted(g)) deletions.mark(g, false);
+  }
+  void finish_changes() override {
+    if (!deletions.any()) return;
+    std::string kept;
+    StateWriter w(kept);
+    save_rows(w, &deletions);
+    table.clear();
+    deletions.clear();
+    StateReader r(kept, "the state rebuilt without deleted rows");
+    load(r);
+  }
+  void touch(StateReader& kr) override {
+    Arena scratch(256);
+    read_row(kr, scratch);
+    int64_t g = table.find(row_scratch.data(), table.hash_key(row_scratch.data()));
+    if (g >= 0)
+      changes.changed(static_cast<uint32_t>(g));
+    else
+      changes.gone(std::string(kr.whole()));
+  }
+
   GroupTable table;
+  ChangeTracker changes;
+  Deletions deletions;
+
+ private:
+  void save_rows(StateWriter& w, const Deletions* skip) const {
+    w.u32(static_cast<uint32_t>(table.key_width()));
+    w.u32(static_cast<uint32_t>(table.size() - (skip ? skip->count() : 0)));
+    for (uint32_t g = 0; g < table.size(); ++g) {
+      if (skip && skip->deleted(g)) continue;
+      const Value* row = table.key(g);
+      for (size_t c = 0; c < table.key_width(); ++c)
+        w.value(row[c]);
+    }
+  }
+  void read_row(StateReader& kr, Arena& arena) {
+    row_scratch.resize(table.key_width());
+    for (auto& v : row_scratch)
+      v = kr.value(arena);
+    kr.expect_end();
+  }
+  std::vector<Value> row_scratch;
 };
 
 class Distinct final : public Operator {
@@ -125,12 +257,15 @@ class Distinct final : public Operator {
     return std::make_unique<DistinctState>(output_width());
   }
   void process(OperatorState* base, Batch& in, Batch& out, ExecContext&) const override {
-    auto& table = static_cast<DistinctState&>(*base).table;
+    auto& st = static_cast<DistinctState&>(*base);
+    auto& table = st.table;
     for (size_t r = 0; r < in.size(); ++r) {
       const Value* row = in.row(r);
       bool inserted = false;
-      table.find_or_insert(row, table.hash_key(row), &inserted);
-      if (inserted) std::copy(row, row + in.width(), out.append_row(in.position(r)));
+      uint32_t g = table.find_or_insert(row, table.hash_key(row), &inserted);
+      if (!inserted) continue;
+      st.changes.changed(g);
+      std::copy(row, row + in.width(), out.append_row(in.position(r)));
     }
   }
 };

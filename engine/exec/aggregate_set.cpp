@@ -83,17 +83,38 @@ void AggregateSet::keep_args(Value* args, Arena& arena) const {
   }
 }
 
-void AggregateSet::save_table(const GroupTable& table, StateWriter& w) const {
+void AggregateSet::save_table(const GroupTable& table, StateWriter& w,
+                              const Deletions* skip) const {
   w.u32(static_cast<uint32_t>(keys_.size()));
   w.u32(static_cast<uint32_t>(aggs_.size()));
-  w.u32(static_cast<uint32_t>(table.size()));
+  w.u32(static_cast<uint32_t>(table.size() - (skip ? skip->count() : 0)));
   for (uint32_t g = 0; g < table.size(); ++g) {
-    const Value* key = table.key(g);
-    for (size_t k = 0; k < keys_.size(); ++k)
-      w.value(key[k]);
-    for (size_t a = 0; a < aggs_.size(); ++a)
-      aggs_[a].fn.save(table.state(g) + offsets_[a], w);
+    if (skip && skip->deleted(g)) continue;
+    save_key(table.key(g), w);
+    save_states(table.state(g), w);
   }
+}
+
+void AggregateSet::save_key(const Value* key, StateWriter& w) const {
+  for (size_t k = 0; k < keys_.size(); ++k)
+    w.value(key[k]);
+}
+
+void AggregateSet::save_states(const char* block, StateWriter& w) const {
+  for (size_t a = 0; a < aggs_.size(); ++a)
+    aggs_[a].fn.save(block + offsets_[a], w);
+}
+
+void AggregateSet::load_key(StateReader& r, Arena& arena, std::vector<Value>& key) const {
+  key.resize(keys_.size());
+  for (auto& k : key)
+    k = r.value(arena);
+  check_key(key.data(), r);
+}
+
+void AggregateSet::load_states(char* block, StateReader& r) const {
+  for (size_t a = 0; a < aggs_.size(); ++a)
+    aggs_[a].fn.load(block + offsets_[a], r);
 }
 
 void AggregateSet::load_table(GroupTable& table, StateReader& r) const {
@@ -102,19 +123,16 @@ void AggregateSet::load_table(GroupTable& table, StateReader& r) const {
   if (table.size() != 0) r.fail("restoring into a table that is not empty");
   // A group takes at least a tag and a null flag per key, and a byte per aggregate.
   uint32_t groups = r.count(std::max<size_t>(1, 2 * keys_.size() + aggs_.size()));
-  std::vector<Value> key(keys_.size());
+  std::vector<Value> key;
   for (uint32_t i = 0; i < groups; ++i) {
     Arena scratch(256);  // the table copies key strings into its own arena
-    for (auto& k : key)
-      k = r.value(scratch);
-    check_key(key.data(), r);
+    load_key(r, scratch, key);
     bool inserted = false;
     uint32_t g = table.find_or_insert(key.data(), table.hash_key(key.data()), &inserted);
     if (!inserted) r.fail("a group twice");
     if (aggs_.empty()) continue;
     init(table.state(g));
-    for (size_t a = 0; a < aggs_.size(); ++a)
-      aggs_[a].fn.load(table.state(g) + offsets_[a], r);
+    load_states(table.state(g), r);
   }
 }
 

@@ -4,6 +4,7 @@
 // layout of a group's state block (one aligned slot per aggregate). Immutable and shared by every
 // pipeline; the blocks it works on belong to one pipeline's operator state.
 
+#include "exec/change_tracker.hpp"
 #include "exec/group_table.hpp"
 #include "exec/operators.hpp"
 #include "exec/state_codec.hpp"
@@ -37,11 +38,19 @@ class AggregateSet {
   uint32_t find_group(GroupTable& table, const Value* key) const;
   // Copies the strings among `args` into `arena` (to keep arguments beyond their batch).
   void keep_args(Value* args, Arena& arena) const;
-  // Writes every group of `table` (keys and aggregate states, in group order); `load_table` reads
-  // them into an empty table, which then holds the same groups in the same order. A table of
-  // another shape (key or aggregate count) or a group twice throws sluice::Error (kState).
-  void save_table(const GroupTable& table, StateWriter& w) const;
+  // Writes every group of `table` (keys and aggregate states, in group order) but those `skip`
+  // marks deleted; `load_table` reads them into an empty table, which then holds the same groups
+  // in the same order. A table of another shape (key or aggregate count) or a group twice throws
+  // sluice::Error (kState).
+  void save_table(const GroupTable& table, StateWriter& w, const Deletions* skip = nullptr) const;
   void load_table(GroupTable& table, StateReader& r) const;
+  // One group's key, and its aggregate states, as save_table writes them (changelog entries).
+  void save_key(const Value* key, StateWriter& w) const;
+  void save_states(const char* block, StateWriter& w) const;
+  // Reads a key save_key wrote into `key` (strings in `arena`), checking its types.
+  void load_key(StateReader& r, Arena& arena, std::vector<Value>& key) const;
+  // Reads states save_states wrote into `block`, which holds initialised states.
+  void load_states(char* block, StateReader& r) const;
   // Restored keys and arguments must have the types the query gives them (NULL aside): a value
   // of another type would be read as that type by hashing and the aggregates. Throws kState.
   void check_key(const Value* key, StateReader& r) const;

@@ -97,6 +97,26 @@ bool GroupTable::key_equals(uint32_t group, const types::Value* key) const {
   return true;
 }
 
+void GroupTable::clear() {
+  slots_.assign(64, 0);
+  mask_ = 63;
+  hashes_.clear();
+  keys_.clear();
+  states_.clear();
+  state_storage_.clear();
+  state_bytes_ = 0;
+  next_state_ = nullptr;
+  strings_.reset();
+}
+
+int64_t GroupTable::find(const types::Value* key, uint64_t hash) const {
+  for (uint64_t pos = hash & mask_; slots_[pos] != 0; pos = (pos + 1) & mask_) {
+    uint32_t g = slots_[pos] - 1;
+    if (hashes_[g] == hash && key_equals(g, key)) return g;
+  }
+  return -1;
+}
+
 uint32_t GroupTable::find_or_insert(const types::Value* key, uint64_t hash, bool* inserted) {
   uint64_t pos = hash & mask_;
   while (true) {

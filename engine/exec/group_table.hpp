@@ -25,6 +25,10 @@ class GroupTable {
   uint64_t hash_key(const types::Value* key) const;
   // Returns the group of `key`, creating it (and setting *inserted) when new.
   uint32_t find_or_insert(const types::Value* key, uint64_t hash, bool* inserted);
+  // Empties the table (the caller destroys the states first).
+  void clear();
+  // The group of `key`, or -1 when the table has none.
+  int64_t find(const types::Value* key, uint64_t hash) const;
 
   size_t size() const { return hashes_.size(); }
   size_t key_width() const { return key_width_; }

@@ -8,10 +8,12 @@
 #include "exec/eval_context.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace sluice::exec {
@@ -82,6 +84,10 @@ struct ExecContext {
 // What an operator state holds, for metrics: windows still open, groups (summed over the open
 // windows; partitions for OVER) and an estimate of the bytes they take (hash tables, keys, string
 // arenas and aggregate state blocks; per-record buffers of sessions and OVER are approximated).
+// One changelog entry: a key's bytes and its state's bytes, or a tombstone (`value` null: the
+// state holds no such key). Views valid during the call.
+using ChangeVisitor = std::function<void(std::string_view key, const std::string_view* value)>;
+
 struct StateSize {
   uint64_t open_windows = 0;
   uint64_t groups = 0;
@@ -111,6 +117,18 @@ class OperatorState {
   // (kState); the state is then to be discarded.
   virtual bool save(StateWriter&) const { return false; }
   virtual void load(StateReader& r);
+  // Changelog: durable state written as the keys that changed. After `track_changes` (true: this
+  // state can) the state remembers which keys records changed; `save_changes` hands each to `out`
+  // with its state, or as a tombstone, and forgets them. `load_change` applies such an entry
+  // (`r` reads the value; null: a tombstone) and `touch` marks a key to be written by the next
+  // save_changes, whatever the state holds for it then. Bad bytes throw sluice::Error (kState).
+  // `finish_changes` ends a run of load_change calls (a tombstone removes its key only then);
+  // touch and processing come after it.
+  virtual bool track_changes() { return false; }
+  virtual void save_changes(const ChangeVisitor&) {}
+  virtual void load_change(StateReader& key, StateReader* value);
+  virtual void finish_changes() {}
+  virtual void touch(StateReader& key);
 };
 
 class Operator {

@@ -140,8 +140,114 @@ void Query::restore(QueryState& st, std::string_view snapshot, const std::string
   r.expect_end();
 }
 
+namespace {
+
+constexpr uint8_t kChangelogVersion = 1;
+constexpr size_t kChangelogPrefix = 1 + 8 + 1;  // version, fingerprint, part
+
+}  // namespace
+
+bool Query::track_changes(QueryState& st) const {
+  bool all = true;
+  for (auto& s : st.states) {
+    if (s != nullptr && !s->track_changes()) all = false;
+  }
+  return all;
+}
+
+bool Query::can_changelog() const {
+  return track_changes(*make_state());
+}
+
+std::string Query::changelog_key(uint8_t part, std::string_view key) const {
+  std::string out;
+  out.reserve(kChangelogPrefix + key.size());
+  StateWriter w(out);
+  w.u8(kChangelogVersion);
+  w.u64(state_fingerprint_);
+  w.u8(part);
+  out.append(key);
+  return out;
+}
+
+void Query::save_changes(QueryState& st, const ChangeVisitor& out) const {
+  std::string full;
+  for (size_t i = 0; i < st.states.size(); ++i) {
+    if (st.states[i] == nullptr) continue;
+    st.states[i]->save_changes([&](std::string_view key, const std::string_view* value) {
+      full = changelog_key(static_cast<uint8_t>(i), key);
+      out(full, value);
+    });
+  }
+}
+
+OperatorState* Query::change_target(QueryState& st, std::string_view key, const std::string& what,
+                                    ChangeOwner& owner, std::string_view& part_key) const {
+  StateReader r(key, what);
+  if (r.u8() != kChangelogVersion || r.u64() != state_fingerprint_) {
+    owner = ChangeOwner::kForeign;  // another query's (or version's) entry
+    return nullptr;
+  }
+  uint8_t part = r.u8();
+  part_key = key.substr(kChangelogPrefix);
+  if (part == kRuntimePart) {
+    owner = ChangeOwner::kRuntime;
+    return nullptr;
+  }
+  if (part >= st.states.size() || st.states[part] == nullptr)
+    r.fail("a changelog entry of an operator without state");
+  owner = ChangeOwner::kOperator;
+  return st.states[part].get();
+}
+
+Query::ChangeOwner Query::apply_change(QueryState& st, std::string_view key,
+                                       const std::string_view* value, const std::string& what,
+                                       std::string_view* runtime_key) const {
+  ChangeOwner owner;
+  std::string_view part_key;
+  OperatorState* target = change_target(st, key, what, owner, part_key);
+  if (owner == ChangeOwner::kRuntime && runtime_key != nullptr) *runtime_key = part_key;
+  if (target == nullptr) return owner;
+  StateReader kr(part_key, what);
+  if (value == nullptr) {
+    target->load_change(kr, nullptr);
+    return owner;
+  }
+  StateReader vr(*value, what);
+  target->load_change(kr, &vr);
+  vr.expect_end();
+  return owner;
+}
+
+void Query::finish_changes(QueryState& st) const {
+  for (auto& s : st.states) {
+    if (s != nullptr) s->finish_changes();
+  }
+}
+
+Query::ChangeOwner Query::touch_change(QueryState& st, std::string_view key,
+                                       const std::string& what,
+                                       std::string_view* runtime_key) const {
+  ChangeOwner owner;
+  std::string_view part_key;
+  OperatorState* target = change_target(st, key, what, owner, part_key);
+  if (owner == ChangeOwner::kRuntime && runtime_key != nullptr) *runtime_key = part_key;
+  if (target == nullptr) return owner;
+  StateReader kr(part_key, what);
+  target->touch(kr);
+  return owner;
+}
+
 void OperatorState::load(StateReader& r) {
   r.fail("this operator's state cannot be restored");
+}
+
+void OperatorState::load_change(StateReader& key, StateReader*) {
+  key.fail("this operator's state has no changelog");
+}
+
+void OperatorState::touch(StateReader& key) {
+  key.fail("this operator's state has no changelog");
 }
 
 }  // namespace sluice::exec

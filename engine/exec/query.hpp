@@ -72,6 +72,28 @@ class Query {
   // True when every operator can save its state (snapshot of a fresh state succeeds).
   bool can_snapshot() const;
 
+  // Changelog: durable state written as the keys that changed since the last checkpoint. An
+  // entry's key is [u8 version][u64 state fingerprint][u8 part][the part's key]: part i is
+  // operator i's state, kRuntimePart the runtime's own entries (changelog_key builds theirs).
+  // The state fingerprint keeps another query's entries apart (kForeign: ignored).
+  static constexpr uint8_t kRuntimePart = 255;
+  enum class ChangeOwner { kOperator, kRuntime, kForeign };
+  // Starts tracking changes in `state`; false when some operator cannot (no changelog).
+  bool track_changes(QueryState& state) const;
+  bool can_changelog() const;
+  // Hands every entry changed since the last call to `out` (value null: a tombstone).
+  void save_changes(QueryState& state, const ChangeVisitor& out) const;
+  std::string changelog_key(uint8_t part, std::string_view key) const;
+  // Applies an entry (value null: a tombstone) to `state`, or, `touch_change`, marks its key to be
+  // written again by the next save_changes. A runtime entry is neither: its part's key is set in
+  // `runtime_key`. Bad bytes throw sluice::Error (kState) naming `what`.
+  ChangeOwner apply_change(QueryState& state, std::string_view key, const std::string_view* value,
+                           const std::string& what, std::string_view* runtime_key) const;
+  ChangeOwner touch_change(QueryState& state, std::string_view key, const std::string& what,
+                           std::string_view* runtime_key) const;
+  // Ends a run of apply_change calls: call it after the last, before touch_change or processing.
+  void finish_changes(QueryState& state) const;
+
   size_t input_width() const { return input_width_; }
   // The event time of an input row for windowed and expiring OVER queries (null otherwise); the
   // runtime reads it to track the watermark.
@@ -96,6 +118,10 @@ class Query {
   }
 
  private:
+  // The operator state an entry's key names (its part's key in `part_key`); null for another
+  // query's entry or the runtime's (`owner`).
+  OperatorState* change_target(QueryState& state, std::string_view key, const std::string& what,
+                               ChangeOwner& owner, std::string_view& part_key) const;
   Batch& run_from(size_t first, QueryState& state, Batch& input, ExecContext& ctx) const;
   // Runs `flush` on each operator after feeding it the rows the operators before it emitted.
   template <typename Flush>

@@ -63,6 +63,8 @@ class StateReader {
   types::int128 sum128();
 
   size_t left() const { return in_.size() - pos_; }
+  // Everything the reader reads from.
+  std::string_view whole() const { return in_; }
   // Throws unless everything was read.
   void expect_end();
   [[noreturn]] void fail(const std::string& why) const;

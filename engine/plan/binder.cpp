@@ -219,7 +219,7 @@ std::shared_ptr<const exec::Query> build_query(LogicalPlan plan) {
 std::shared_ptr<const exec::Query> compile_query(std::string_view sql, const SourceSchema& source,
                                                  const exec::EventTimeSettings& time) {
   sql::SelectStatement stmt = sql::parse_select(sql);
-  return build_query(bind(stmt, sql, source, time));
+  return build_query(plan::bind(stmt, sql, source, time));
 }
 
 }  // namespace sluice::plan

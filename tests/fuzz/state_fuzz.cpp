@@ -9,6 +9,9 @@
 // further rows and closed, emits exactly what the uninterrupted state emits. An edited snapshot
 // either throws sluice::Error with code STATE, or restores into a state that runs further rows,
 // closes and snapshots again without a crash (ASan/UBSan watch).
+// Queries with a changelog also write their changes at two checkpoints (a quarter and half of the
+// rows); a state rebuilt from those entries must continue as the uninterrupted one, and the same
+// edits applied to the entries' bytes must give an Error (STATE) or a state that runs.
 
 #include "common/error.hpp"
 #include "exec/query.hpp"
@@ -118,6 +121,69 @@ std::vector<std::string> finish(const exec::Query& q, exec::QueryState& st, cons
   return out;
 }
 
+struct Change {
+  std::string key;
+  bool tombstone = false;
+  std::string value;
+};
+
+// Applies `log` to a fresh state; throws what apply_change throws.
+std::unique_ptr<exec::QueryState> rebuild(const exec::Query& q, const std::vector<Change>& log) {
+  auto st = q.make_state();
+  for (const Change& c : log) {
+    std::string_view v = c.value;
+    q.apply_change(*st, c.key, c.tombstone ? nullptr : &v, "fuzz changelog", nullptr);
+  }
+  q.finish_changes(*st);
+  return st;
+}
+
+template <typename Edit>
+void check_changelog(const exec::Query& q, const uint8_t* rows, size_t n,
+                     const std::vector<std::string>& expected, Edit edit) {
+  size_t quarter = n / 4, head = n / 2;
+  auto st = q.make_state();
+  FUZZ_CHECK(q.track_changes(*st), "the query's state tracks its changes");
+  std::vector<Change> log;
+  auto take = [&] {
+    q.save_changes(*st, [&](std::string_view key, const std::string_view* value) {
+      log.push_back({std::string(key), value == nullptr, value ? std::string(*value) : ""});
+    });
+  };
+  int64_t max_time = INT64_MIN;
+  std::vector<std::string> ignored;
+  feed(q, *st, rows, quarter, 0, &max_time, ignored);
+  take();
+  feed(q, *st, rows + 3 * quarter, head - quarter, static_cast<int64_t>(quarter), &max_time,
+       ignored);
+  take();
+  const int64_t tail_first = static_cast<int64_t>(head);
+  try {
+    auto restored = rebuild(q, log);
+    auto got = finish(q, *restored, rows + 3 * head, n - head, tail_first, max_time);
+    FUZZ_CHECK(got == expected, "the state rebuilt from its changelog continues as the saved one");
+  } catch (const Error& e) {
+    FUZZ_CHECK(false, e.what());
+  }
+  if (log.empty()) return;
+  // The edits, applied to one entry's key or value (picked by the row count).
+  Change& victim = log[n % log.size()];
+  std::string& bytes = n % 2 == 0 || victim.tombstone ? victim.key : victim.value;
+  std::string before = bytes;
+  bytes = edit(bytes);
+  if (bytes == before) return;
+  std::unique_ptr<exec::QueryState> damaged;
+  try {
+    damaged = rebuild(q, log);
+  } catch (const Error& e) {
+    FUZZ_CHECK(e.code() == ErrorCode::kState, e.what());
+    return;
+  }
+  finish(q, *damaged, rows + 3 * head, n - head, tail_first, max_time);
+  std::string again;
+  FUZZ_CHECK(q.snapshot(*damaged, again), "a state rebuilt from edited entries saves");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -153,13 +219,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(got == expected, "the restored state continues as the saved one");
   }
 
-  std::string edited = snapshot;
-  for (size_t i = 0; i + 1 < edit_bytes; i += 2) {
-    if (edited.empty()) break;
-    edited[edits[i] % edited.size()] ^= static_cast<char>(edits[i + 1]);
-  }
-  if (edit_bytes % 2 == 1)
-    edited.resize(std::min<size_t>(edited.size(), edits[edit_bytes - 1] * 4u));
+  auto edit = [&](const std::string& bytes) {
+    std::string edited = bytes;
+    for (size_t i = 0; i + 1 < edit_bytes; i += 2) {
+      if (edited.empty()) break;
+      edited[edits[i] % edited.size()] ^= static_cast<char>(edits[i + 1]);
+    }
+    if (edit_bytes % 2 == 1)
+      edited.resize(std::min<size_t>(edited.size(), edits[edit_bytes - 1] * 4u));
+    return edited;
+  };
+  if (q.can_changelog()) check_changelog(q, rows, n, expected, edit);
+
+  std::string edited = edit(snapshot);
   if (edited == snapshot) return 0;
   auto damaged = q.make_state();
   try {

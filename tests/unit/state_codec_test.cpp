@@ -190,31 +190,9 @@ TEST_CASE("every aggregate state saves and loads: same result, same result after
 
 namespace {
 
+using test::add_rows;
+using test::collect;
 using test::trades;
-
-void add_rows(exec::Batch& in, int from, int to) {
-  for (int i = from; i < to; ++i) {
-    Value* r = in.append_row({0, i});
-    std::string sym = std::to_string(i % 13);
-    sym.insert(0, 1, 'S');
-    r[0] = Value::string(in.arena().copy(sym));
-    r[1] = i % 11 == 0 ? Value::make_null(TypeId::kDecimal) : Value::decimal(i * 37 % 1000, 4);
-    r[2] = Value::bigint(i % 5);
-    r[3] = Value::make_null(TypeId::kString);
-    r[4] = Value::make_null(TypeId::kTimestamp);
-    r[5] = Value::bigint(0);
-    r[6] = Value::bigint(i);
-  }
-}
-
-void collect(exec::Batch& b, std::vector<std::string>& out) {
-  for (size_t r = 0; r < b.size(); ++r) {
-    std::string line;
-    for (size_t c = 0; c < b.width(); ++c)
-      line.append(c ? "," : "").append(types::to_text(b.row(r)[c]));
-    out.push_back(line);
-  }
-}
 
 }  // namespace
 
