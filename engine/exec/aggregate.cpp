@@ -41,7 +41,9 @@ class AggregateState final : public OperatorState {
           std::string_view v = value;
           out(key, &v);
         },
-        [&](const std::string& gone) { out(gone, nullptr); });
+        [&](const std::string& gone) {
+          if (!holds(gone)) out(gone, nullptr);  // (else it was written as a changed group)
+        });
   }
   void load_change(StateReader& kr, StateReader* vr) override {
     Arena scratch_arena(256);  // the table copies key strings into its own arena
@@ -82,6 +84,14 @@ class AggregateState final : public OperatorState {
       return;
     }
     changes.gone(std::string(kr.whole()));
+  }
+
+  // True when the table holds the group of a key as save_key wrote it.
+  bool holds(std::string_view key) {
+    StateReader kr(key, "a changed key");
+    Arena scratch_arena(256);
+    set_.load_key(kr, scratch_arena, key_scratch);
+    return table.find(key_scratch.data(), table.hash_key(key_scratch.data())) >= 0;
   }
 
   const AggregateSet& set_;
@@ -190,7 +200,9 @@ class DistinctState final : public OperatorState {
             kw.value(row[c]);
           out(key, &seen);
         },
-        [&](const std::string& gone) { out(gone, nullptr); });
+        [&](const std::string& gone) {
+          if (!holds(gone)) out(gone, nullptr);  // (else it was written as a changed row)
+        });
   }
   void load_change(StateReader& kr, StateReader* vr) override {
     Arena scratch(256);
@@ -231,6 +243,12 @@ class DistinctState final : public OperatorState {
   Deletions deletions;
 
  private:
+  bool holds(std::string_view key) {
+    StateReader kr(key, "a changed row");
+    Arena scratch(256);
+    read_row(kr, scratch);
+    return table.find(row_scratch.data(), table.hash_key(row_scratch.data())) >= 0;
+  }
   void save_rows(StateWriter& w, const Deletions* skip) const {
     w.u32(static_cast<uint32_t>(table.key_width()));
     w.u32(static_cast<uint32_t>(table.size() - (skip ? skip->count() : 0)));

@@ -18,8 +18,9 @@ void CommitCoordinator::round(const Pipelines& pipelines, const std::vector<int3
     if (progress.offset < 0) continue;
     auto it = last_.find(id);
     if (it != last_.end() && it->second == progress) continue;
-    bool new_snapshot =
-        progress.checkpoint && (it == last_.end() || it->second.checkpoint != progress.checkpoint);
+    // A checkpoint without a full snapshot (the changelog holds it) has nothing to write.
+    bool new_snapshot = progress.checkpoint && !progress.checkpoint->state.empty() &&
+                        (it == last_.end() || it->second.checkpoint != progress.checkpoint);
     if (new_snapshot && !write_snapshot(id, progress)) continue;
     commits.push_back({id, progress});
     last_[id] = progress;

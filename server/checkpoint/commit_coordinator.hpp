@@ -5,11 +5,12 @@
 // pipeline's strand later, so a round commits what the pipelines published a round ago (about one
 // commit interval): the scan of open windows runs once per interval, not per batch.
 //
-// Durable state: a progress that carries a new state snapshot has it written to the StateStore
-// first; its offset is committed only once the snapshot is on disk (a failed write commits
-// nothing for that partition and is tried again next round), so the committed offset is never
-// ahead of the state that covers it.
-// Lifecycle: lives as long as its job stage. Threading: the job's control thread only.
+// Durable state: a progress that carries a new full state snapshot has it written to the
+// StateStore first (a changelog checkpoint's records are acknowledged before it is progress); its
+// offset is committed only once the snapshot is on disk (a failed write commits nothing for that
+// partition and is tried again next round), so the committed offset is never ahead of the state
+// that covers it. Lifecycle: lives as long as its job stage. Threading: the job's control thread
+// only.
 
 #include "server/checkpoint/committer.hpp"
 #include "server/checkpoint/state_store.hpp"

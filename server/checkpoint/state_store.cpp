@@ -22,7 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr uint32_t kFileMagic = 0x4e534c53;  // "SLSN"
-constexpr uint32_t kFileVersion = 2;         // 2: the source positions of a repartitioned job
+// 2: the source positions of a repartitioned job; 3: the changelog position (2 is still read).
+constexpr uint32_t kFileVersion = 3;
 constexpr std::string_view kSuffix = ".snapshot";
 
 uint32_t checksum(std::string_view bytes) {
@@ -117,6 +118,7 @@ std::string StateStore::write(int32_t partition, const pipeline::StateCheckpoint
     w.u32(static_cast<uint32_t>(partition));
     w.i64(offset);
   }
+  w.i64(cp.changelog_end);
   w.u64(cp.state.size());
   std::string trailer;
   exec::StateWriter(trailer).u32(static_cast<uint32_t>(
@@ -171,9 +173,10 @@ std::shared_ptr<const pipeline::StateCheckpoint> StateStore::read(
       }
       exec::StateReader r(bytes, path.string());
       if (r.u32() != kFileMagic) r.fail("not a sluice state snapshot file");
-      if (uint32_t version = r.u32(); version != kFileVersion)
-        r.fail(
-            fmt::format("snapshot file version {} (this sluice reads {})", version, kFileVersion));
+      uint32_t version = r.u32();
+      if (version != kFileVersion && version != 2)
+        r.fail(fmt::format("snapshot file version {} (this sluice reads 2 and {})", version,
+                           kFileVersion));
       if (std::string_view topic = r.bytes(); topic != topic_)
         r.fail(fmt::format("a snapshot of topic '{}', not '{}'", topic, topic_));
       auto cp = std::make_shared<pipeline::StateCheckpoint>();
@@ -186,6 +189,7 @@ std::shared_ptr<const pipeline::StateCheckpoint> StateStore::read(
         if (partition < 0 || source_offset < 0) r.fail("a negative source position");
         cp->sources.emplace_back(partition, source_offset);
       }
+      if (version >= 3) cp->changelog_end = std::max<int64_t>(-1, r.i64());
       uint64_t size = r.u64();
       if (cp->offset != offset) r.fail("the offset inside differs from the file name");
       if (r.left() < 4 || size != r.left() - 4) r.fail("truncated or too long");

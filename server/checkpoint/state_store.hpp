@@ -2,7 +2,8 @@
 // StateStore: a job's local state snapshots, one directory per partition under
 // `state_dir/<job>/<partition>/`, one file per snapshot named by the input offset it covers
 // (`<offset, 20 digits>.snapshot`). A file holds a header (magic, version, the source topic, the
-// offset, the watermark and the source positions of a repartitioned job), the engine's snapshot
+// offset, the watermark, the source positions of a repartitioned job and the changelog position
+// after the snapshot's checkpoint), the engine's snapshot
 // (exec::Query::snapshot, which carries the query's state fingerprint) and a CRC-32 of all of it.
 // Written atomically: a temporary file, fsync, rename, fsync of the directory.
 //

@@ -106,9 +106,11 @@ void partition_json(std::string& out, const PartitionStatus& p, int64_t now) {
   if (!p.restored_from.empty()) {  // durable state
     field(out, "snapshots", p.snapshots);
     field(out, "snapshot_bytes", p.snapshot_bytes);
+    field(out, "changelog_records", p.changelog_records);
     field(out, "restored_from", p.restored_from);
     offset_field(out, "restored_offset", p.restored_offset);
     field(out, "restored_bytes", p.restored_bytes);
+    field(out, "restored_records", p.restored_records);
     key(out, "restore_seconds");
     out += fmt::format("{}, ", p.restore_seconds);
   }

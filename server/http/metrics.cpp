@@ -209,10 +209,18 @@ struct Families {
   MetricFamily snapshot_bytes = family(
       "sluice_state_snapshot_bytes",
       "Bytes of the partition's last state snapshot (durable state only).", MetricType::Gauge);
+  MetricFamily changelog_records = family(
+      "sluice_state_changelog_records_total",
+      "Changelog records (changed keys) the partition's pipeline wrote (durable state only).",
+      MetricType::Counter);
   MetricFamily restore_seconds =
       family("sluice_state_restore_seconds",
-             "Seconds the partition's state took to restore from its local snapshot when it was "
-             "assigned (durable state only; 0 when there was none).",
+             "Seconds the partition's state took to restore from its local snapshot and changelog "
+             "when it was assigned (durable state only).",
+             MetricType::Gauge);
+  MetricFamily restored_records =
+      family("sluice_state_restored_records",
+             "Changelog records applied when the partition's state was restored (0: none).",
              MetricType::Gauge);
   MetricFamily restored_bytes =
       family("sluice_state_restored_bytes",
@@ -266,8 +274,10 @@ void add_partition(Families& f, const JobStatus& job, const PartitionStatus& p, 
   if (!p.restored_from.empty()) {
     add_counter(f.snapshots, base, static_cast<double>(p.snapshots));
     add_gauge(f.snapshot_bytes, base, static_cast<double>(p.snapshot_bytes));
+    add_counter(f.changelog_records, base, static_cast<double>(p.changelog_records));
     add_gauge(f.restore_seconds, base, p.restore_seconds);
     add_gauge(f.restored_bytes, base, static_cast<double>(p.restored_bytes));
+    add_gauge(f.restored_records, base, static_cast<double>(p.restored_records));
   }
 }
 
@@ -398,8 +408,10 @@ std::string render_metrics(const std::vector<JobStatus>& jobs, int64_t now_ms) {
                                         std::move(f.state_bytes),
                                         std::move(f.snapshots),
                                         std::move(f.snapshot_bytes),
+                                        std::move(f.changelog_records),
                                         std::move(f.restore_seconds),
                                         std::move(f.restored_bytes),
+                                        std::move(f.restored_records),
                                         std::move(f.commits),
                                         std::move(f.commit_failures),
                                         std::move(f.rebalances),

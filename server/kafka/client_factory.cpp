@@ -44,6 +44,23 @@ rd_kafka_t* make_consumer(const config::JobConfig& job, const config::KafkaPrope
   return consumer;
 }
 
+rd_kafka_t* make_reader(const config::JobConfig& job, const config::KafkaProperties& props,
+                        const std::string& group_id, const ClientHooks& hooks) {
+  KafkaConf c(props, fmt::format("job '{}'", job.name));
+  c.set("group.id", group_id);
+  c.set("client.id", "sluice-" + job.name + "-restore");
+  c.set("enable.auto.commit", "false");
+  c.set("enable.auto.offset.store", "false");
+  c.set("enable.partition.eof", "true");
+  c.set("isolation.level", "read_committed");
+  rd_kafka_conf_set_opaque(c.get(), hooks.opaque);
+  rd_kafka_conf_set_log_cb(c.get(), hooks.on_log);
+  rd_kafka_conf_set_error_cb(c.get(), hooks.on_error);
+  rd_kafka_t* reader = c.create(RD_KAFKA_CONSUMER);
+  rd_kafka_poll_set_consumer(reader);
+  return reader;
+}
+
 rd_kafka_t* make_producer(const config::JobConfig& job, const config::KafkaProperties& props,
                           const ClientHooks& hooks) {
   KafkaConf p(props, fmt::format("job '{}'", job.name));

@@ -28,6 +28,10 @@ config::KafkaProperties job_properties(const config::JobConfig& job,
 
 rd_kafka_t* make_consumer(const config::JobConfig& job, const config::KafkaProperties& props,
                           const std::string& group_id, const ClientHooks& hooks);
+// A consumer that reads partitions it assigns itself (a changelog, on restore): it never joins
+// or commits for `group_id`; committed transactions only, with end-of-partition events.
+rd_kafka_t* make_reader(const config::JobConfig& job, const config::KafkaProperties& props,
+                        const std::string& group_id, const ClientHooks& hooks);
 rd_kafka_t* make_producer(const config::JobConfig& job, const config::KafkaProperties& props,
                           const ClientHooks& hooks);
 

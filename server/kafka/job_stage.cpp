@@ -83,6 +83,10 @@ void JobStage::create_clients(const config::KafkaProperties& defaults) {
   output_sink_ = std::make_unique<TopicSink>(producer_, output_topic_);
   if (job.dead_letter && job.dead_letter->type == "kafka")
     dead_letter_sink_ = std::make_unique<TopicSink>(producer_, job.dead_letter->topic);
+  if (spec_->changelog) {
+    changelog_sink_ = std::make_unique<TopicSink>(producer_, options_.changelog_topic);
+    reader_.reset(make_reader(job, props, group_id_ + "-restore", hooks));
+  }
   committer_ = std::make_unique<GroupCommitter>(
       *group_, [this](const std::string& e) { warn("commit", e); });
   if (spec_->durable)
@@ -214,9 +218,34 @@ std::string JobStage::prepare_source() {
   return "";
 }
 
+// The changelog topic: compacted (the latest state of each key is what counts), one partition
+// per partition of the stage's source.
+std::string JobStage::prepare_changelog() {
+  if (!spec_->changelog) return "";
+  int timeout = static_cast<int>(options_.admin_timeout_ms);
+  std::string error;
+  int32_t partitions = partition_count(group_->client(), group_->topic(), timeout, &error);
+  if (partitions < 0) return error;
+  if (partitions == 0)
+    return fmt::format(
+        "source topic '{}' does not exist (the changelog topic '{}' gets as many "
+        "partitions as it has)",
+        group_->topic(), options_.changelog_topic);
+  TopicSpec spec{options_.changelog_topic, partitions, {{"cleanup.policy", "compact"}}};
+  bool created = false;
+  if (std::string why = ensure_topic(group_->client(), spec, timeout, &created); !why.empty())
+    return fmt::format("changelog topic: {}", why);
+  if (created)
+    spdlog::info("job {}: created topic '{}' ({} partitions, compacted)", job_name(), spec.name,
+                 partitions);
+  return "";
+}
+
 void JobStage::run_control() {
   std::string error;
   if (error = prepare_source(); !error.empty()) {
+    fail(error);
+  } else if (error = prepare_changelog(); !error.empty()) {
     fail(error);
   } else if (!group_->subscribe(&error)) {
     fail(fmt::format("subscribing to '{}': {}", group_->topic(), error));
@@ -263,7 +292,10 @@ void JobStage::shutdown() {
       p->close_source();
     output_sink_.reset();
     dead_letter_sink_.reset();
+    changelog_sink_.reset();
     producer_->close();
+    if (reader_) rd_kafka_consumer_close(reader_.get());
+    reader_.reset();
     group_.reset();
     state_ = failed_.load() ? JobState::kFailed : JobState::kStopped;
     stopped_ = true;
@@ -271,54 +303,6 @@ void JobStage::shutdown() {
   }
   spdlog::info("job {}: {}", job_name(), failed_.load() ? "stopped after failure" : "stopped");
   if (done) asio::post(io_, std::move(done));
-}
-
-std::unique_ptr<exec::QueryState> JobStage::restore_state(int32_t partition,
-                                                          pipeline::Progress& restored) {
-  auto started = std::chrono::steady_clock::now();
-  // A snapshot goes with the committed offset it was committed with, or one before it (the
-  // partition ran elsewhere since: the records after it are read again). A later one was never
-  // committed, or the group's offsets were reset (to reprocess): it is not used, nor is any
-  // snapshot when the group has no committed offset.
-  std::vector<std::string> warnings;
-  std::shared_ptr<const pipeline::StateCheckpoint> cp;
-  if (restored.offset >= 0) cp = store_->read(partition, restored.offset, warnings);
-  for (const auto& w : warnings)
-    spdlog::warn("job {}: partition {}: state snapshot skipped: {}", job_name(), partition, w);
-  Restore info{"empty", restored.offset, 0, 0};
-  std::unique_ptr<exec::QueryState> state;
-  if (cp) {
-    const exec::Query& query = *spec_->query;
-    state = query.make_state();
-    try {
-      query.restore(*state, cp->state,
-                    fmt::format("snapshot of job {} partition {}", job_name(), partition));
-      restored.offset = cp->offset;
-      restored.watermark = cp->watermark;
-      restored.done = cp->offset;  // restored with its state: nothing after it is a replay
-      restored.checkpoint = cp;
-      info = {"snapshot", cp->offset, cp->state.size(), 0};
-    } catch (const std::exception& e) {  // Error (kState), or out of memory
-      state.reset();
-      spdlog::warn("job {}: partition {}: state snapshot not used: {}", job_name(), partition,
-                   e.what());
-    }
-  }
-  info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (state) {
-    spdlog::info(
-        "job {}: partition {}: state restored from the snapshot at offset {} ({} bytes, "
-        "{:.3f} s)",
-        job_name(), partition, info.offset, info.bytes, info.seconds);
-  } else if (restored.offset >= 0) {
-    spdlog::warn(
-        "job {}: partition {}: no usable state snapshot at or before the committed "
-        "offset {} in {}: starting with empty state",
-        job_name(), partition, restored.offset, store_->partition_dir(partition));
-  }
-  std::lock_guard lock(mu_);
-  restores_[partition] = info;
-  return state;
 }
 
 bool JobStage::assigned(std::vector<std::pair<int32_t, pipeline::Progress>>& parts,
@@ -344,10 +328,10 @@ bool JobStage::assigned(std::vector<std::pair<int32_t, pipeline::Progress>>& par
       committed_[partition] = restored.offset;
     }
     std::unique_ptr<exec::QueryState> state;
-    if (store_) state = restore_state(partition, restored);
+    if (store_ && !failed_.load()) state = restore_state(partition, restored);
     if (restored.checkpoint) coordinator_->restored(partition, restored);
     pipeline::PipelineIo pio{group_->source(job_name(), partition, paused), output_sink_.get(),
-                             dead_letter_sink_.get()};
+                             dead_letter_sink_.get(), changelog_sink_.get()};
     auto p = std::make_shared<pipeline::PartitionPipeline>(
         spec_, asio::make_strand(io_), std::move(pio), shared_from_this(),
         pipeline::SystemClock::instance(), restored, std::move(state));
@@ -461,6 +445,7 @@ JobStage::Snapshot JobStage::snapshot() const {
       ps.restored_from = r->second.from;
       ps.restored_offset = r->second.offset;
       ps.restored_bytes = r->second.bytes;
+      ps.restored_records = r->second.records;
       ps.restore_seconds = r->second.seconds;
     }
     int64_t lo = 0;

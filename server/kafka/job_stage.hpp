@@ -46,8 +46,11 @@ struct StageOptions {
   // (the job's source) has. Empty for a stage that reads a user's topic.
   std::string partitions_from;
   int64_t admin_timeout_ms = 30000;  // bound of each of those Admin API and metadata calls
-  // Durable state (when the spec is durable): the job's directory in the daemon's state_dir.
+  // Durable state (when the spec is durable): the job's directory in the daemon's state_dir, and
+  // with a changelog (spec changelog), its topic, created (compacted) with as many partitions as
+  // the stage's source has.
   std::string state_dir;
+  std::string changelog_topic;
 };
 
 class JobStage final : public pipeline::PipelineHost,
@@ -110,14 +113,22 @@ class JobStage final : public pipeline::PipelineHost,
   using Pipelines = checkpoint::CommitCoordinator::Pipelines;
   void run_control();
   std::string prepare_source();
+  std::string prepare_changelog();
   void shutdown();
   void retire(const std::vector<int32_t>& partitions, bool commit);
   void commit_round(const std::vector<int32_t>& partitions, bool sync);
   void note_reachable();
   // The state a durable partition starts from: its newest usable local snapshot at or before the
   // committed offset, restored (moves `restored` back to the snapshot's offset), or null (empty
-  // state from the committed offset; none committed: no snapshot is used either).
+  // state from the committed offset; none committed: no snapshot is used either). With a
+  // changelog, the records after the snapshot (or all) bring the state to the committed offset
+  // (stage_restore.cpp); a changelog that cannot be read fails the job.
   std::unique_ptr<exec::QueryState> restore_state(int32_t partition, pipeline::Progress& restored);
+  std::shared_ptr<const pipeline::StateCheckpoint> read_snapshot(int32_t partition,
+                                                                 int64_t committed,
+                                                                 exec::QueryState& state);
+  bool replay_changelog(int32_t partition, pipeline::Progress& restored, exec::QueryState& state,
+                        const pipeline::StateCheckpoint* snapshot);
   Pipelines current(const std::vector<int32_t>& partitions = {}) const;
 
   // Immutable after construction.
@@ -134,6 +145,8 @@ class JobStage final : public pipeline::PipelineHost,
   std::shared_ptr<KafkaProducer> producer_;
   std::unique_ptr<TopicSink> output_sink_;
   std::unique_ptr<TopicSink> dead_letter_sink_;
+  std::unique_ptr<TopicSink> changelog_sink_;  // durable state with a changelog
+  ClientHandle reader_;                        // reads the changelog on restore
   std::unique_ptr<GroupCommitter> committer_;
   std::unique_ptr<checkpoint::StateStore> store_;               // durable state only
   std::unique_ptr<checkpoint::CommitCoordinator> coordinator_;  // the control thread
@@ -160,9 +173,10 @@ class JobStage final : public pipeline::PipelineHost,
   bool stopped_ = false;
   std::map<int32_t, int64_t> committed_;  // last committed offset per partition
   struct Restore {
-    std::string from;  // "snapshot" | "empty" (durable state only)
+    std::string from;  // see PartitionStatus::restored_from
     int64_t offset = -1;
     uint64_t bytes = 0;
+    uint64_t records = 0;  // changelog records applied
     double seconds = 0;
   };
   std::map<int32_t, Restore> restores_;  // per current partition

@@ -39,6 +39,7 @@ std::shared_ptr<pipeline::PipelineSpec> make_spec(std::shared_ptr<const config::
       std::make_shared<format::JsonEncoder>(output_columns(*query), job->sink.timestamp_format);
   spec->durable =
       !route && !options.state_dir.empty() && query->unbounded_state() && query->can_snapshot();
+  spec->changelog = spec->durable && has_changelog(*query);
   spec->snapshot_interval_ms = options.snapshot_interval_ms;
   spec->batch_records = options.batch_records;
   spec->max_in_flight = options.max_in_flight;
@@ -60,6 +61,7 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
   stage_options.drain_timeout_ms = options.drain_timeout_ms;
   if (!options.state_dir.empty())
     stage_options.state_dir = (std::filesystem::path(options.state_dir) / job->name).string();
+  stage_options.changelog_topic = changelog_topic(*job);
   if (query->unbounded_state() && (options.state_dir.empty() || !query->can_snapshot()))
     spdlog::warn(
         "job {}: its state is not durable ({}): after a restart or a partition move it "

@@ -35,7 +35,7 @@ void on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* m, void* /*opaque
     value = std::string_view(static_cast<const char*>(m->payload), m->len);
   pipeline::report_delivery(
       ticket, status, m->err ? std::string_view(rd_kafka_err2str(m->err)) : std::string_view(),
-      value);
+      value, m->err ? -1 : m->offset);
 }
 
 }  // namespace

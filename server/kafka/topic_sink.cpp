@@ -1,5 +1,7 @@
 #include "server/kafka/topic_sink.hpp"
 
+#include <array>
+
 namespace sluice::server::kafka {
 namespace {
 
@@ -23,26 +25,40 @@ pipeline::SendResult TopicSink::send(const pipeline::OutputRecord& record,
   size_t key_len = record.key ? record.key->size() : 0;
   auto* value = const_cast<char*>(record.value.data());
   rd_kafka_resp_err_t err;
-  if (!record.headers.empty()) {
-    rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
-    for (const auto& h : record.headers)
-      rd_kafka_header_add(headers, h.name.data(), static_cast<ssize_t>(h.name.size()),
-                          h.value.data(), static_cast<ssize_t>(h.value.size()));
-    err = rd_kafka_producev(producer_->client(), RD_KAFKA_V_RKT(handle_.get()),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
-                            RD_KAFKA_V_VALUE(value, record.value.size()),
-                            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(ticket), RD_KAFKA_V_END);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(headers);
-  } else if (record.timestamp_ms >= 0) {
-    err = rd_kafka_producev(producer_->client(), RD_KAFKA_V_RKT(handle_.get()),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
-                            RD_KAFKA_V_VALUE(value, record.value.size()),
-                            RD_KAFKA_V_TIMESTAMP(record.timestamp_ms), RD_KAFKA_V_OPAQUE(ticket),
-                            RD_KAFKA_V_END);
-  } else {
+  if (record.headers.empty() && record.timestamp_ms < 0 && record.partition < 0 &&
+      !record.tombstone) {  // the common case, without building a produce request
     int rc = rd_kafka_produce(handle_.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, value,
                               record.value.size(), key, key_len, ticket);
     err = rc == 0 ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error();
+  } else {
+    std::array<rd_kafka_vu_t, 8> vu{};
+    size_t n = 0;
+    auto add = [&](rd_kafka_vtype_t type) -> rd_kafka_vu_t& {
+      vu[n].vtype = type;
+      return vu[n++];
+    };
+    add(RD_KAFKA_VTYPE_RKT).u.rkt = handle_.get();
+    add(RD_KAFKA_VTYPE_MSGFLAGS).u.i = RD_KAFKA_MSG_F_COPY;
+    add(RD_KAFKA_VTYPE_OPAQUE).u.ptr = ticket;
+    add(RD_KAFKA_VTYPE_KEY).u.mem = {const_cast<void*>(key), key_len};
+    add(RD_KAFKA_VTYPE_VALUE).u.mem = {record.tombstone ? nullptr : value,
+                                       record.tombstone ? 0 : record.value.size()};
+    if (record.partition >= 0) add(RD_KAFKA_VTYPE_PARTITION).u.i32 = record.partition;
+    if (record.timestamp_ms >= 0) add(RD_KAFKA_VTYPE_TIMESTAMP).u.i64 = record.timestamp_ms;
+    rd_kafka_headers_t* headers = nullptr;
+    if (!record.headers.empty()) {
+      headers = rd_kafka_headers_new(record.headers.size());
+      for (const auto& h : record.headers)
+        rd_kafka_header_add(headers, h.name.data(), static_cast<ssize_t>(h.name.size()),
+                            h.value.data(), static_cast<ssize_t>(h.value.size()));
+      add(RD_KAFKA_VTYPE_HEADERS).u.headers = headers;
+    }
+    rd_kafka_error_t* e = rd_kafka_produceva(producer_->client(), vu.data(), n);
+    err = e != nullptr ? rd_kafka_error_code(e) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (e != nullptr) {
+      rd_kafka_error_destroy(e);
+      if (headers != nullptr) rd_kafka_headers_destroy(headers);
+    }
   }
   switch (err) {
     case RD_KAFKA_RESP_ERR_NO_ERROR:

@@ -5,8 +5,8 @@
 namespace sluice::server::pipeline {
 
 void report_delivery(DeliveryTicket* ticket, DeliveryStatus status, std::string_view error,
-                     std::string_view value) {
-  ticket->batch->delivered(ticket, status, error, value);
+                     std::string_view value, int64_t offset) {
+  ticket->batch->delivered(ticket, status, error, value, offset);
 }
 
 void InFlightBatch::reset(BatchOwner* owner) {
@@ -23,7 +23,8 @@ void InFlightBatch::reset(BatchOwner* owner) {
   released_offset = std::numeric_limits<int64_t>::max();
   outputs_sent = messages = bytes = 0;
   timestamps.clear();
-  done = holds_back = false;
+  done = holds_back = checkpoint = false;
+  changelog_end_.store(-1, std::memory_order_relaxed);
 }
 
 void InFlightBatch::prepare(const OutputBuffer& buffer) {
@@ -41,7 +42,13 @@ DeliveryTicket* InFlightBatch::extra_ticket(OutputKind kind, int64_t input_offse
 }
 
 void InFlightBatch::delivered(DeliveryTicket* ticket, DeliveryStatus status, std::string_view error,
-                              std::string_view value) {
+                              std::string_view value, int64_t offset) {
+  if (status == DeliveryStatus::kOk && ticket->kind == OutputKind::kChangelog && offset >= 0) {
+    int64_t end = changelog_end_.load(std::memory_order_relaxed);
+    while (offset + 1 > end &&
+           !changelog_end_.compare_exchange_weak(end, offset + 1, std::memory_order_relaxed)) {
+    }
+  }
   if (status != DeliveryStatus::kOk && ticket->kind == OutputKind::kOutput)
     outputs_lost_.fetch_add(1, std::memory_order_relaxed);
   if (status == DeliveryStatus::kTooLarge) {

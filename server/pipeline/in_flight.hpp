@@ -74,7 +74,10 @@ class InFlightBatch {
 
   // The sinks' threads (report_delivery), or the strand for a record a sink refused outright.
   void delivered(DeliveryTicket* ticket, DeliveryStatus status, std::string_view error,
-                 std::string_view value);
+                 std::string_view value, int64_t offset = -1);
+  // One past the highest offset a changelog record of the batch was written at; -1: none known.
+  // Read on the strand once the batch is back.
+  int64_t changelog_end() const { return changelog_end_.load(std::memory_order_relaxed); }
   // Fails the batch: it is never acknowledged (first reason wins). Any thread.
   void fail(std::string why);
 
@@ -101,6 +104,7 @@ class InFlightBatch {
   std::vector<int64_t> timestamps;  // input record timestamps (ms), for the latency histogram
   bool done = false;                // every report seen and handled (strand)
   bool holds_back = false;          // the job failed on one of its records: never commit it
+  bool checkpoint = false;          // a checkpoint's changelog records (no input records)
 
  private:
   BatchOwner* owner_ = nullptr;
@@ -109,6 +113,7 @@ class InFlightBatch {
   std::atomic<int32_t> pending_{0};
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> outputs_lost_{0};
+  std::atomic<int64_t> changelog_end_{-1};
   std::mutex mu_;  // guards error_ (until failed_ is set) and size_failures_
   std::string error_;
   std::vector<SizeFailure> size_failures_;

@@ -63,6 +63,7 @@ OutputRecord OutputBuffer::record(size_t i, std::vector<Header>& headers) const 
   r.value = view(e.value_pos, e.value_len);
   r.timestamp_ms = e.timestamp_ms;
   r.headers = headers;
+  r.tombstone = e.tombstone;
   return r;
 }
 

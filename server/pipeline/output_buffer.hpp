@@ -14,7 +14,8 @@
 
 namespace sluice::server::pipeline {
 
-enum class OutputKind : uint8_t { kOutput, kDeadLetter };
+// kChangelog: a durable state's entry (a key and its state), to the stage's changelog topic.
+enum class OutputKind : uint8_t { kOutput, kDeadLetter, kChangelog };
 
 class OutputBuffer {
  public:
@@ -26,6 +27,7 @@ class OutputBuffer {
     uint32_t headers_first = 0, headers_count = 0;
     int64_t timestamp_ms = -1;
     int64_t input_offset = -1;  // the input record it derives from; -1: none (a closed window)
+    bool tombstone = false;     // no value (set_tombstone)
   };
 
   void clear() {
@@ -41,6 +43,8 @@ class OutputBuffer {
   void finish_value();
   // Sets the value of the entry begun last to a copy of `value` (instead of appending to bytes()).
   void set_value(std::string_view value);
+  // Makes the entry begun last a tombstone: no value at all.
+  void set_tombstone() { entries_.back().tombstone = true; }
   // Drops the entry begun last (and its bytes).
   void drop_last();
   // Adds a header to the entry begun last.

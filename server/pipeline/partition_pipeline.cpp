@@ -57,6 +57,11 @@ PartitionPipeline::PartitionPipeline(std::shared_ptr<const PipelineSpec> spec, S
   acked_done_ = restored.done;
   read_end_ = restored.offset;
   ready_snapshot_ = restored.checkpoint;
+  changelog_ = spec_->changelog && io_.changelog != nullptr && !spec_->route;
+  if (changelog_) {
+    query_.query().track_changes(query_.state());
+    if (restored.checkpoint) changelog_end_ = restored.checkpoint->changelog_end;
+  }
   if (restored.checkpoint)
     applied_sources_.insert(restored.checkpoint->sources.begin(),
                             restored.checkpoint->sources.end());
@@ -103,9 +108,14 @@ void PartitionPipeline::request_stop() {
 void PartitionPipeline::request_publish() {
   asio::post(strand_, [self = shared_from_this()] {
     if (self->drained()) return;
-    if (self->spec_->durable &&
-        self->clock_.steady_ms() - self->last_snapshot_ms_ >= self->spec_->snapshot_interval_ms)
-      self->take_snapshot();
+    if (self->spec_->durable) {
+      bool due =
+          self->clock_.steady_ms() - self->last_snapshot_ms_ >= self->spec_->snapshot_interval_ms;
+      if (self->changelog_)
+        self->take_checkpoint(due);
+      else if (due)
+        self->take_snapshot();
+    }
     self->publish();
   });
 }
@@ -286,9 +296,12 @@ void PartitionPipeline::send_pending() {
     OutputBuffer& buffer = job.own ? *job.own : buffer_;
     while (job.next < buffer.size()) {
       const auto& entry = buffer.entry(job.next);
-      RecordSink* sink = entry.kind == OutputKind::kOutput ? io_.output : io_.dead_letter;
+      RecordSink* sink = entry.kind == OutputKind::kOutput       ? io_.output
+                         : entry.kind == OutputKind::kDeadLetter ? io_.dead_letter
+                                                                 : io_.changelog;
       DeliveryTicket* ticket = job.own ? job.tickets[job.next] : job.batch->ticket(job.next);
       OutputRecord record = buffer.record(job.next, headers_);
+      if (entry.kind == OutputKind::kChangelog) record.partition = partition_;
       job.batch->sending();
       SendResult result = sink->send(record, ticket, error);
       if (result == SendResult::kQueued) {
@@ -309,6 +322,15 @@ void PartitionPipeline::send_pending() {
           });
         });
         return;
+      }
+      if (result == SendResult::kTooLarge && entry.kind == OutputKind::kChangelog) {
+        job.batch->not_sent();
+        job.batch->fail(
+            fmt::format("a changelog record of {} bytes is over the limit of '{}': raise the job's "
+                        "message.max.bytes (and the topic's max.message.bytes)",
+                        record.size(), sink->name()));
+        job.next = buffer.size();
+        continue;
       }
       if (result == SendResult::kTooLarge) {
         // Refused outright: handled like a size failure the broker reported.
@@ -355,11 +377,11 @@ bool PartitionPipeline::handle_size_failures(InFlightBatch* batch) {
   for (SizeFailure& f : failures) {
     exec::Rejection rej{{partition_, f.input_offset},
                         {ErrorCode::kTooLarge, fmt::format("refused: {}", f.error)}};
-    if (f.kind == OutputKind::kDeadLetter) {
-      batch->fail(
-          fmt::format("the dead-letter topic refused a record for its size ({}): raise "
-                      "its max.message.bytes or lower the job's message.max.bytes",
-                      f.error));
+    if (f.kind != OutputKind::kOutput) {
+      batch->fail(fmt::format(
+          "the {} topic refused a record for its size ({}): raise its max.message.bytes{}",
+          f.kind == OutputKind::kDeadLetter ? "dead-letter" : "changelog", f.error,
+          f.kind == OutputKind::kDeadLetter ? " or lower the job's message.max.bytes" : ""));
       continue;
     }
     if (f.input_offset >= 0) {
@@ -410,6 +432,7 @@ void PartitionPipeline::retire_done() {
     if (blocked_) blocked_released_ = std::min(blocked_released_, b->released_offset);
     metrics_.records_out.add(b->outputs_delivered());
     metrics_.bytes_out.add(b->bytes);
+    if (b->checkpoint && !blocked_) checkpoint_acknowledged(*b);
     if (!blocked_) {
       acked_offset_ = b->end_offset;
       acked_done_ = std::max(acked_done_, b->end_offset);

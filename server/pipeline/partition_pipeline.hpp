@@ -70,6 +70,12 @@ struct PipelineSpec {
   // and its progress commits only offsets a snapshot covers (Progress::checkpoint).
   bool durable = false;
   int64_t snapshot_interval_ms = 5000;
+  // Durable state with a changelog (PipelineIo::changelog): a checkpoint at every publish request
+  // writes the keys changed since the last one to the changelog partition of the pipeline's own
+  // number, each record with header `sluice.checkpoint: <offset>`, after the output before it.
+  // Its offset is the progress once those records are acknowledged; a full snapshot goes with a
+  // checkpoint about every snapshot_interval_ms, and with the last one when the pipeline stops.
+  bool changelog = false;
   // The query stage of a repartitioned job: a record whose `sluice.source` position is at or
   // below the highest one applied from that source partition is a copy a restarted router
   // re-sent: counted as replayed and dropped (remembered in the state snapshots when durable).
@@ -93,6 +99,7 @@ struct PipelineIo {
   std::unique_ptr<PartitionSource> source;
   RecordSink* output = nullptr;       // outlives the pipeline
   RecordSink* dead_letter = nullptr;  // null: the job has no dead-letter sink
+  RecordSink* changelog = nullptr;    // the stage's changelog (PipelineSpec::changelog)
 };
 
 class PartitionPipeline final : public std::enable_shared_from_this<PartitionPipeline>,
@@ -153,6 +160,9 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   void apply_source_pause();
   void publish();
   void take_snapshot();
+  bool take_checkpoint(bool with_snapshot);
+  void checkpoint_acknowledged(const InFlightBatch& batch);
+  bool snapshot_into(StateCheckpoint& cp);
   void finish_stop();
   void fail_on(const exec::Rejection& rej, InFlightBatch* batch);
   void log_skip(const exec::Rejection& rej);
@@ -186,7 +196,10 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   int64_t read_end_ = -1;  // one past the last record processed
   // Durable state: the snapshot taken whose output is not acknowledged yet, and the newest one
   // whose output is (what the progress commits).
-  std::shared_ptr<const StateCheckpoint> pending_snapshot_, ready_snapshot_;
+  std::shared_ptr<StateCheckpoint> pending_snapshot_;
+  std::shared_ptr<const StateCheckpoint> ready_snapshot_;
+  bool changelog_ = false;      // spec_->changelog, with a changelog sink
+  int64_t changelog_end_ = -1;  // one past the last changelog record acknowledged
   std::unordered_map<int32_t, int64_t> applied_sources_;  // dedupe_sources
   int64_t last_snapshot_ms_ = 0;
   bool started_ = false;

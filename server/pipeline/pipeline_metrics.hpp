@@ -19,6 +19,7 @@ struct PipelineMetrics {
   Counter in_flight, pauses, delivery_errors;
   Counter open_windows, groups, state_bytes;  // as of the last publish
   Counter snapshots, snapshot_bytes;          // durable state: taken, and the size of the last
+  Counter changelog_records;                  // durable state: changelog records written
   std::atomic<bool> paused{false};            // backpressure
   LatencyHistogram latency;                   // input record timestamp -> output acknowledged, µs
   LatencyHistogram batch_latency;             // read -> last output handed to the sink, µs
@@ -42,6 +43,7 @@ struct PipelineMetrics {
     s.state_bytes = state_bytes.get();
     s.snapshots = snapshots.get();
     s.snapshot_bytes = snapshot_bytes.get();
+    s.changelog_records = changelog_records.get();
     s.counts = counts();
     return s;
   }

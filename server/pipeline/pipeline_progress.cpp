@@ -3,6 +3,7 @@
 
 #include "server/pipeline/partition_pipeline.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -19,8 +20,9 @@ void PartitionPipeline::publish() {
     metrics_.state_bytes.set(size.bytes);
   }
   if (spec_->durable) {
-    // Only what a snapshot covers, once the snapshot's output is acknowledged.
-    if (pending_snapshot_ && !blocked_ && acked_offset_ >= pending_snapshot_->offset)
+    // Only what a snapshot covers, once the snapshot's output is acknowledged (with a changelog:
+    // once its changelog records are, checkpoint_acknowledged).
+    if (!changelog_ && pending_snapshot_ && !blocked_ && acked_offset_ >= pending_snapshot_->offset)
       ready_snapshot_ = std::move(pending_snapshot_);
     if (!ready_snapshot_) return;
     Progress p;
@@ -56,27 +58,106 @@ void PartitionPipeline::take_snapshot() {
   const StateCheckpoint* last = ready_snapshot_.get();
   if (last != nullptr && last->offset == read_end_) return;
   auto cp = std::make_shared<StateCheckpoint>();
-  cp->offset = read_end_;
-  cp->watermark = query_.watermark();
-  cp->sources.assign(applied_sources_.begin(), applied_sources_.end());
-  std::sort(cp->sources.begin(), cp->sources.end());
+  if (!snapshot_into(*cp)) return;
+  pending_snapshot_ = std::move(cp);
+}
+
+// The checkpoint's position, and the full state into `cp.state`; false when the query could not
+// save its state (an operator cannot, or out of memory: the next interval tries again).
+bool PartitionPipeline::snapshot_into(StateCheckpoint& cp) {
+  cp.offset = read_end_;
+  cp.watermark = query_.watermark();
+  cp.sources.assign(applied_sources_.begin(), applied_sources_.end());
+  std::sort(cp.sources.begin(), cp.sources.end());
+  last_snapshot_ms_ = clock_.steady_ms();
   try {
-    if (!query_.query().snapshot(query_.state(), cp->state)) return;
-  } catch (const std::exception& e) {  // out of memory: the next interval tries again
+    if (!query_.query().snapshot(query_.state(), cp.state)) return false;
+  } catch (const std::exception& e) {
     spdlog::warn("job {}: partition {}: state snapshot not taken: {}", spec_->job->name, partition_,
                  e.what());
-    last_snapshot_ms_ = clock_.steady_ms();
-    return;
+    cp.state.clear();
+    return false;
   }
-  last_snapshot_ms_ = clock_.steady_ms();
   metrics_.snapshots.add(1);
-  metrics_.snapshot_bytes.set(cp->state.size());
+  metrics_.snapshot_bytes.set(cp.state.size());
+  return true;
+}
+
+namespace {
+
+// The changelog key of the highest source offset applied from a source partition.
+std::string source_key(const exec::Query& q, int32_t source_partition) {
+  return q.changelog_key(exec::Query::kRuntimePart, fmt::format("source:{}", source_partition));
+}
+
+}  // namespace
+
+// Durable state with a changelog: the keys changed since the last checkpoint go to the changelog
+// as one batch behind the output so far; the checkpoint (with a full snapshot when
+// `with_snapshot`) is the progress once that batch is acknowledged (checkpoint_acknowledged).
+// True when a batch went out. Nothing read since the last checkpoint, a failure or a checkpoint
+// still in flight: nothing to do.
+bool PartitionPipeline::take_checkpoint(bool with_snapshot) {
+  if (blocked_ || host_->failed() || pending_snapshot_ || read_end_ < 0) return false;
+  if (ready_snapshot_ && ready_snapshot_->offset == read_end_) return false;
+  auto cp = std::make_shared<StateCheckpoint>();
+  if (!with_snapshot || !snapshot_into(*cp)) {
+    cp->state.clear();
+    cp->offset = read_end_;
+    cp->watermark = query_.watermark();
+    cp->sources.assign(applied_sources_.begin(), applied_sources_.end());
+    std::sort(cp->sources.begin(), cp->sources.end());
+  }
+  auto own = std::make_unique<OutputBuffer>();
+  std::string at = std::to_string(read_end_);
+  auto add = [&](std::string_view key, const std::string_view* value) {
+    own->begin(OutputKind::kChangelog, key, -1, -1);
+    if (value != nullptr)
+      own->set_value(*value);
+    else
+      own->set_tombstone();
+    own->add_header(kCheckpointHeader, at);
+  };
+  const exec::Query& q = query_.query();
+  q.save_changes(query_.state(), add);
+  for (const auto& [source, offset] : cp->sources) {  // a handful: all of them, every time
+    std::string value = std::to_string(offset);
+    std::string_view v = value;
+    add(source_key(q, source), &v);
+  }
+  InFlightBatch* batch = acquire();
+  batch->checkpoint = true;
+  batch->end_offset = read_end_;
+  batch->watermark_after = query_.watermark();
+  batch->prepare(*own);
+  batch->messages = own->size();
+  SendJob send{batch, std::move(own), {}, 0};
+  for (size_t i = 0; i < send.own->size(); ++i)
+    send.tickets.push_back(batch->ticket(i));
+  metrics_.changelog_records.add(batch->messages);
+  in_flight_.push_back(batch);
+  in_flight_records_ += batch->messages;
   pending_snapshot_ = std::move(cp);
+  update_flow();
+  bool idle = sends_.empty();
+  sends_.push_back(std::move(send));
+  if (idle) send_pending();
+  return true;
+}
+
+// The changelog records of the pending checkpoint, and everything before them, are written.
+void PartitionPipeline::checkpoint_acknowledged(const InFlightBatch& batch) {
+  changelog_end_ = std::max(changelog_end_, batch.changelog_end());
+  if (!pending_snapshot_) return;
+  pending_snapshot_->changelog_end = changelog_end_;
+  ready_snapshot_ = std::move(pending_snapshot_);
 }
 
 void PartitionPipeline::finish_stop() {
   if (drained()) return;
-  if (spec_->durable) {  // everything is acknowledged: a snapshot now is ready at once
+  // A last checkpoint, with a full snapshot: the pipeline drains once it is acknowledged.
+  if (changelog_ && take_checkpoint(true)) return;
+  if (spec_->durable && !changelog_) {  // everything is acknowledged: a snapshot now is ready
     publish();
     take_snapshot();
   }

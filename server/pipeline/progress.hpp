@@ -6,9 +6,10 @@
 // After a restart, records re-read below `done` whose window closed at `watermark` are recognised
 // as replayed. Plain values.
 //
-// A pipeline with durable state (a non-windowed aggregate, DISTINCT) commits only offsets a
-// snapshot of its state covers: `checkpoint` is then the snapshot at `offset` (its output
-// acknowledged), to be written to the state store before the offset is committed.
+// A pipeline with durable state (a non-windowed aggregate, DISTINCT) commits only offsets its
+// durable state covers: `checkpoint` is then the checkpoint at `offset` (its output and changelog
+// records acknowledged), with the full snapshot to be written to the state store before the
+// offset is committed when it carries one.
 
 #include <cstdint>
 #include <limits>
@@ -19,11 +20,16 @@
 
 namespace sluice::server::pipeline {
 
-// The engine state of one partition after every record before `offset` (exec::Query::snapshot).
+// The engine state of one partition after every record before `offset`: a full snapshot
+// (exec::Query::snapshot), or, with a changelog, none (`state` empty) when the changelog records
+// of this checkpoint and those before it hold the state.
 struct StateCheckpoint {
   int64_t offset = -1;
   int64_t watermark = std::numeric_limits<int64_t>::min();
   std::string state;
+  // One past the last changelog record written for this checkpoint or an earlier one: a restore
+  // from this snapshot reads the changelog on from there. -1: not known (from the start).
+  int64_t changelog_end = -1;
   // The query stage of a repartitioned job: per source partition, the highest source offset
   // applied (records re-sent by a restarted router at or below it are replays).
   std::vector<std::pair<int32_t, int64_t>> sources;

@@ -23,6 +23,8 @@ struct InputRecord {
 
 // The header a router puts on each record it forwards: "<partition>:<offset>" of the input.
 inline constexpr char kSourceHeader[] = "sluice.source";
+// The header on each changelog record: the input offset of the checkpoint that wrote it.
+inline constexpr char kCheckpointHeader[] = "sluice.checkpoint";
 
 struct Header {
   std::string_view name;
@@ -34,6 +36,8 @@ struct OutputRecord {
   std::string_view value;
   int64_t timestamp_ms = -1;  // -1: the sink stamps it
   std::span<const Header> headers;
+  int32_t partition = -1;  // -1: the sink's partitioner picks it (by key)
+  bool tombstone = false;  // no value at all (a compacted topic's delete), not an empty one
   // The bytes the record takes against a sink's size limit (key, value and headers).
   size_t size() const {
     size_t n = value.size() + (key ? key->size() : 0);

@@ -28,9 +28,9 @@ enum class DeliveryStatus : uint8_t {
 
 // Reports the delivery of the record queued with `ticket` (the sink's delivery thread). `error`
 // says why it failed; `value` is the record's value as the sink still holds it (for dead-lettering
-// a record refused for its size).
+// a record refused for its size); `offset` where it was written (-1: not known).
 void report_delivery(DeliveryTicket* ticket, DeliveryStatus status, std::string_view error,
-                     std::string_view value);
+                     std::string_view value, int64_t offset = -1);
 
 enum class SendResult {
   kQueued,    // taken; its delivery will be reported

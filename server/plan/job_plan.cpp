@@ -52,18 +52,27 @@ void check_partitioning(const config::JobConfig& job, const exec::Query& query) 
                     job.source.topic)}});
 }
 
-// A repartitioned job writes its records to repartition_topic(job) and reads them back: as its
-// source or as an output it would feed itself forever.
-void check_own_repartition_topic(const config::JobConfig& job) {
-  const std::string topic = repartition_topic(job);
+// A job's internal topics are its own: a repartitioned job writes its records to
+// repartition_topic(job) and reads them back, a durable one writes its state to
+// changelog_topic(job); neither may be the job's source or an output.
+void check_internal_topics(const config::JobConfig& job, const exec::Query& query) {
+  std::vector<std::pair<std::string, const char*>> internal;
+  if (needs_repartition(job, query))
+    internal.emplace_back(repartition_topic(job),
+                          "repartition topic (the job re-keys its records through it, as its "
+                          "GROUP BY needs)");
+  if (has_changelog(query))
+    internal.emplace_back(changelog_topic(job),
+                          "changelog topic (the job writes its durable state to it)");
   std::vector<config::ConfigIssue> issues;
   auto check = [&](const std::string& type, const std::string& used, config::Mark mark,
                    const char* key) {
-    if (type != "kafka" || used != topic) return;
-    issues.push_back({job.file, mark, key,
-                      fmt::format("'{}' is this job's repartition topic (the job re-keys its "
-                                  "records through it, as its GROUP BY needs): use another topic",
-                                  topic)});
+    if (type != "kafka") return;
+    for (const auto& [topic, what] : internal) {
+      if (used == topic)
+        issues.push_back({job.file, mark, key,
+                          fmt::format("'{}' is this job's {}: use another topic", topic, what)});
+    }
   };
   check(job.source.type, job.source.topic, job.source.topic_mark, "source.topic");
   check(job.sink.type, job.sink.topic, job.sink.topic_mark, "sink.topic");
@@ -79,7 +88,7 @@ std::shared_ptr<const exec::Query> compile_job(const config::JobConfig& job) {
   auto query = plan::compile_query(job.sql, schema_of(job), time_settings(job));
   check_sink_key(job, *query);
   if (job.source.type == "kafka") check_partitioning(job, *query);
-  if (needs_repartition(job, *query)) check_own_repartition_topic(job);
+  if (job.source.type == "kafka") check_internal_topics(job, *query);
   return query;
 }
 
@@ -101,6 +110,14 @@ std::string repartition_topic(const config::JobConfig& job) {
   return job.name + "-repartition";
 }
 
+bool has_changelog(const exec::Query& query) {
+  return query.unbounded_state() && query.can_snapshot() && query.can_changelog();
+}
+
+std::string changelog_topic(const config::JobConfig& job) {
+  return job.name + "-changelog";
+}
+
 std::string consumer_group(const config::JobConfig& job) {
   return job.group_id.empty() ? job.name : job.group_id;
 }
@@ -116,6 +133,7 @@ std::vector<std::string> job_topics(const config::JobConfig& job) {
   if (job.sink.type == "kafka") topics.push_back(job.sink.topic);
   if (job.dead_letter && job.dead_letter->type == "kafka") topics.push_back(job.dead_letter->topic);
   if (needs_repartition(job, *query)) topics.push_back(repartition_topic(job));
+  if (job.source.type == "kafka" && has_changelog(*query)) topics.push_back(changelog_topic(job));
   return topics;
 }
 

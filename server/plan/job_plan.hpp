@@ -30,13 +30,19 @@ std::vector<size_t> key_columns(const config::JobConfig& job, const exec::Query&
 // records are first re-keyed through the internal topic `repartition_topic(job)`.
 bool needs_repartition(const config::JobConfig& job, const exec::Query& query);
 std::string repartition_topic(const config::JobConfig& job);
+// A query whose state never closes and can be kept durable: with a state_dir, its state is
+// snapshotted locally and written to the changelog topic `changelog_topic(job)` (compacted, as
+// many partitions as the topic the query reads).
+bool has_changelog(const exec::Query& query);
+std::string changelog_topic(const config::JobConfig& job);
 // The consumer group of the job's consumer: `group_id`, default the job name.
 std::string consumer_group(const config::JobConfig& job);
 // The consumer group of a repartitioned job's query stage, which reads repartition_topic(job):
 // `<consumer_group>-repartition`.
 std::string repartition_group(const config::JobConfig& job);
 
-// Every Kafka topic the job reads or writes: source, sink, dead letters, repartition topic.
+// Every Kafka topic the job reads or writes: source, sink, dead letters, repartition and
+// changelog topics.
 // Compiles the query (throws like compile_job).
 std::vector<std::string> job_topics(const config::JobConfig& job);
 

@@ -52,14 +52,18 @@ struct PartitionStatus {
   uint64_t open_windows = 0;
   uint64_t groups = 0;       // summed over the open windows; partitions for OVER
   uint64_t state_bytes = 0;  // approximate
-  // Durable state: snapshots taken by this pipeline, the size of the last, and what the pipeline
-  // started from: "snapshot" (restored from the local state store), "empty" (no usable snapshot)
-  // or "" (the query keeps no durable state), with the restore's offset, bytes and seconds.
+  // Durable state: snapshots taken by this pipeline, the size of the last, the changelog records
+  // it wrote, and what the pipeline started from: "snapshot" (the local state store),
+  // "snapshot+changelog" (a snapshot and the changelog records after it), "changelog" (the
+  // changelog alone: no usable snapshot here), "empty" (nothing to restore) or "" (the query
+  // keeps no durable state), with the restore's offset, bytes, changelog records and seconds.
   uint64_t snapshots = 0;
   uint64_t snapshot_bytes = 0;
+  uint64_t changelog_records = 0;
   std::string restored_from;
   int64_t restored_offset = -1;
   uint64_t restored_bytes = 0;
+  uint64_t restored_records = 0;
   double restore_seconds = 0;
   JobCounts counts;
 };

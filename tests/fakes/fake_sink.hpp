@@ -1,9 +1,10 @@
 #pragma once
 // An in-memory pipeline::RecordSink: it keeps every record it took (copied, with headers) and
 // reports deliveries only when the test says so (`deliver`), in the order it took them, as
-// delivered, refused for size, or failed. `capacity` bounds the records taken but not yet
-// reported: beyond it `send` answers kFull, and `deliver` calls the room waiters. Used from the
-// test thread (the pipeline's strand runs there too, through io_context::poll).
+// delivered (at the offset = its index among those taken), refused for size, or failed. `capacity`
+// bounds the records taken but not yet reported: beyond it `send` answers kFull, and `deliver`
+// calls the room waiters. Used from the test thread (the pipeline's strand runs there too, through
+// io_context::poll).
 
 #include "server/pipeline/sink.hpp"
 
@@ -24,6 +25,8 @@ class FakeSink final : public server::pipeline::RecordSink {
     std::string value;
     int64_t timestamp_ms = -1;
     std::map<std::string, std::string> headers;
+    int32_t partition = -1;
+    bool tombstone = false;
     server::pipeline::DeliveryTicket* ticket = nullptr;
   };
 
@@ -46,6 +49,8 @@ class FakeSink final : public server::pipeline::RecordSink {
     if (r.key) t.key = std::string(*r.key);
     t.value = std::string(r.value);
     t.timestamp_ms = r.timestamp_ms;
+    t.partition = r.partition;
+    t.tombstone = r.tombstone;
     for (const auto& h : r.headers)
       t.headers[std::string(h.name)] = std::string(h.value);
     t.ticket = ticket;
@@ -62,9 +67,10 @@ class FakeSink final : public server::pipeline::RecordSink {
                server::pipeline::DeliveryStatus status = server::pipeline::DeliveryStatus::kOk,
                std::string error = "") {
     while (n-- > 0 && !unreported_.empty()) {
-      const Taken& t = taken_[unreported_.front()];
+      size_t index = unreported_.front();
+      const Taken& t = taken_[index];
       unreported_.pop_front();
-      server::pipeline::report_delivery(t.ticket, status, error, t.value);
+      report(t, index, status, error);
     }
     auto waiters = std::move(waiters_);
     waiters_.clear();
@@ -78,8 +84,7 @@ class FakeSink final : public server::pipeline::RecordSink {
     for (auto it = unreported_.begin(); it != unreported_.end(); ++it) {
       if (*it != index) continue;
       unreported_.erase(it);
-      const Taken& t = taken_[index];
-      server::pipeline::report_delivery(t.ticket, status, error, t.value);
+      report(taken_[index], index, status, error);
       return;
     }
   }
@@ -92,6 +97,13 @@ class FakeSink final : public server::pipeline::RecordSink {
   size_t waiters() const { return waiters_.size(); }
 
  private:
+  static void report(const Taken& t, size_t index, server::pipeline::DeliveryStatus status,
+                     const std::string& error) {
+    bool ok = status == server::pipeline::DeliveryStatus::kOk;
+    server::pipeline::report_delivery(t.ticket, status, error, t.value,
+                                      ok ? static_cast<int64_t>(index) : -1);
+  }
+
   std::string name_;
   size_t max_bytes_;
   size_t capacity_;

@@ -119,7 +119,7 @@ TEST_CASE("a keyed query repartitions unless the source is partitioned by a subs
   CHECK_FALSE(needs("SELECT symbol, price FROM trades WHERE quantity > 0", ""));
 
   auto topics = server::job_topics(job_from(kafka_job_yaml(by_symbol)));
-  CHECK(topics == std::vector<std::string>{"in", "out", "t-repartition"});
+  CHECK(topics == std::vector<std::string>{"in", "out", "t-repartition", "t-changelog"});
 
   // State without a plain-column key cannot be partitioned: refused with a clear error.
   auto global = job_from(kafka_job_yaml("SELECT COUNT(*) FROM trades"));

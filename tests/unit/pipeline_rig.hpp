@@ -50,7 +50,8 @@ struct RigOptions {
   bool dead_letter = true;
   bool source_starts_paused = false;
   Progress restored;
-  bool durable = false;  // PipelineSpec::durable
+  bool durable = false;    // PipelineSpec::durable
+  bool changelog = false;  // PipelineSpec::changelog, writing to Rig::changelog
   bool dedupe_sources = false;
   bool route = false;  // the router of a repartitioned job (PipelineSpec::route)
   int64_t snapshot_interval_ms = 5000;
@@ -66,7 +67,9 @@ inline RigOptions opts(const std::function<void(RigOptions&)>& set) {
 // One pipeline over a FakeSource, writing to FakeSinks `out` and `dlq`.
 struct Rig {
   Rig(const std::string& yaml, RigOptions o = {})
-      : out("out", o.out_max_bytes, o.out_capacity), dlq("dlq", o.dlq_max_bytes) {
+      : out("out", o.out_max_bytes, o.out_capacity),
+        dlq("dlq", o.dlq_max_bytes),
+        changelog("changelog") {
     auto job = std::make_shared<config::JobConfig>(config::load_job_text(yaml, "job.yaml"));
     auto spec = std::make_shared<server::pipeline::PipelineSpec>();
     spec->query = server::compile_job(*job);
@@ -81,13 +84,15 @@ struct Rig {
       spec->key_columns = *spec->query->partition_key_inputs();
       spec->key_row = job->source.schema;
     }
-    spec->durable = o.durable;
+    spec->durable = o.durable || o.changelog;
+    spec->changelog = o.changelog;
     spec->dedupe_sources = o.dedupe_sources;
     spec->snapshot_interval_ms = o.snapshot_interval_ms;
     spec->job = job;
     auto src = std::make_unique<testing::FakeSource>(0, o.source_starts_paused);
     source = src.get();
-    server::pipeline::PipelineIo pio{std::move(src), &out, o.dead_letter ? &dlq : nullptr};
+    server::pipeline::PipelineIo pio{std::move(src), &out, o.dead_letter ? &dlq : nullptr,
+                                     o.changelog ? &changelog : nullptr};
     pipeline = std::make_shared<server::pipeline::PartitionPipeline>(
         spec, boost::asio::make_strand(io), std::move(pio), host, clock, o.restored,
         std::move(o.state));
@@ -114,7 +119,7 @@ struct Rig {
 
   boost::asio::io_context io;
   testing::ManualClock clock;
-  testing::FakeSink out, dlq;
+  testing::FakeSink out, dlq, changelog;
   std::shared_ptr<FakeHost> host = std::make_shared<FakeHost>();
   testing::FakeSource* source = nullptr;
   std::shared_ptr<server::pipeline::PartitionPipeline> pipeline;

@@ -1,0 +1,24 @@
+#pragma once
+// Reads one partition of a topic from a given offset to its end as of the call, in order (a
+// durable stage's changelog, on restore), on a reader client (make_reader) the caller owns.
+// Blocking, bounded: it gives up when no record or end arrives for `timeout_ms`.
+// Threading: the caller's thread (a stage's control thread).
+
+#include <librdkafka/rdkafka.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace sluice::server::kafka {
+
+// Hands every record of `topic` `partition` from `from` (-1: its first) up to its end to
+// `record`, then sets `*end` to the end offset it read to. Returns "" or why it could not (the
+// partition's offsets unknown, a fetch error, no progress within `timeout_ms`); an exception
+// from `record` stops the read and propagates.
+std::string read_partition(rd_kafka_t* reader, const std::string& topic, int32_t partition,
+                           int64_t from, int timeout_ms,
+                           const std::function<void(const rd_kafka_message_t&)>& record,
+                           int64_t* end);
+
+}  // namespace sluice::server::kafka
