@@ -3,15 +3,23 @@
 // keys, and for S3a's tumbling window over the same keys: state bytes per key (the engine's
 // estimate and the process's resident memory growth), snapshot time and size, the snapshot file
 // written and read back through the state store (fsync included), and the restore into a fresh
-// state. Single-threaded; prints one line per measurement.
+// state. With --bootstrap, S2's state also goes through a changelog topic on that Kafka cluster:
+// every key written as a changelog record (as one checkpoint), then read back and applied into a
+// fresh state as a restore on another daemon does. Prints one line per measurement.
 //
-//   sluice_state_bench [--keys N] [--dir DIR]     (default 1,000,000 keys, a temporary directory)
+//   sluice_state_bench [--keys N] [--dir DIR] [--bootstrap HOST:PORT]
+//   (default 1,000,000 keys, a temporary directory, no changelog)
 
 #include "exec/query.hpp"
 #include "plan/compile.hpp"
+#include "server/checkpoint/changelog_restore.hpp"
 #include "server/checkpoint/state_store.hpp"
+#include "server/kafka/changelog_reader.hpp"
+#include "server/kafka/topic_admin.hpp"
+#include "server/pipeline/record.hpp"
 
 #include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -68,10 +76,115 @@ void fill(exec::Batch& in, int64_t from, int64_t to, int64_t keys) {
   }
 }
 
-void run(const char* name, const std::string& sql, int64_t keys, const std::string& dir) {
+rd_kafka_t* client(rd_kafka_type_t type, const std::string& bootstrap) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  auto set = [&](const char* k, const char* v) {
+    if (rd_kafka_conf_set(conf, k, v, err, sizeof err) != RD_KAFKA_CONF_OK) {
+      fmt::print(stderr, "{}\n", err);
+      std::exit(2);
+    }
+  };
+  set("bootstrap.servers", bootstrap.c_str());
+  if (type == RD_KAFKA_PRODUCER) {
+    set("enable.idempotence", "true");
+    set("linger.ms", "5");
+    set("queue.buffering.max.messages", "1000000");
+  } else {
+    set("group.id", "sluice-state-bench");
+    set("enable.auto.commit", "false");
+    set("enable.partition.eof", "true");
+    set("isolation.level", "read_committed");
+    for (const auto& [k, v] : server::kafka::reader_defaults())
+      set(k.c_str(), v.c_str());
+  }
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
+  if (rk == nullptr) {
+    fmt::print(stderr, "{}\n", err);
+    std::exit(2);
+  }
+  if (type == RD_KAFKA_CONSUMER) rd_kafka_poll_set_consumer(rk);
+  return rk;
+}
+
+// S2's state (`state`, tracking its changes) as one checkpoint's changelog records on a new
+// topic of `bootstrap`, then read back and applied into a fresh state.
+void changelog(const exec::Query& query, exec::QueryState& state, int64_t keys,
+               const std::string& bootstrap) {
+  std::string topic = fmt::format("sluice-state-bench-{}", getpid());
+  rd_kafka_t* producer = client(RD_KAFKA_PRODUCER, bootstrap);
+  bool created = false;
+  std::string why = server::kafka::ensure_topic(
+      producer, {topic, 1, {{"cleanup.policy", "compact"}}}, 30000, &created);
+  if (!why.empty()) {
+    fmt::print("S2 changelog: {}\n", why);
+    return;
+  }
+  std::string at = std::to_string(keys);
+  uint64_t records = 0, bytes = 0;
+  auto t = std::chrono::steady_clock::now();
+  query.save_changes(state, [&](std::string_view key, const std::string_view* value) {
+    while (true) {
+      rd_kafka_resp_err_t err = rd_kafka_producev(
+          producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key.data(), key.size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(value->data()), value->size()),
+          RD_KAFKA_V_HEADER(server::pipeline::kCheckpointHeader, at.data(),
+                            static_cast<ssize_t>(at.size())),
+          RD_KAFKA_V_END);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      rd_kafka_poll(producer, 10);  // the queue is full: let deliveries drain
+    }
+    ++records;
+    bytes += key.size() + value->size();
+  });
+  rd_kafka_flush(producer, 120000);
+  double write = seconds_since(t);
+  rd_kafka_destroy(producer);
+
+  rd_kafka_t* reader = client(RD_KAFKA_CONSUMER, bootstrap);
+  // Reading alone first (the same records, nothing applied), to tell the two costs apart.
+  int64_t end = -1;
+  uint64_t seen = 0;
+  t = std::chrono::steady_clock::now();
+  why = server::kafka::read_partition(
+      reader, topic, 0, -1, 30000, [&](const rd_kafka_message_t&) { ++seen; }, &end);
+  double read_only = seconds_since(t);
+  auto fresh = query.make_state();
+  query.track_changes(*fresh);
+  t = std::chrono::steady_clock::now();
+  server::checkpoint::ChangelogRestore rebuild(query, *fresh, -1, keys, {}, "bench changelog");
+  why += server::kafka::read_partition(
+      reader, topic, 0, -1, 30000,
+      [&](const rd_kafka_message_t& m) {
+        std::string_view key(static_cast<const char*>(m.key), m.key_len);
+        std::string_view value(static_cast<const char*>(m.payload), m.len);
+        rebuild.add(m.offset, key, &value, keys);
+      },
+      &end);
+  rebuild.finish();
+  double restore = seconds_since(t);
+  rd_kafka_consumer_close(reader);
+  rd_kafka_destroy(reader);
+  if (!why.empty()) {
+    fmt::print("S2 changelog: reading back: {}\n", why);
+    return;
+  }
+  fmt::print(
+      "S2 changelog: {} records ({:.1f} MB) written and acknowledged in {:.2f} s ({:.2f} M "
+      "records/s); read alone in {:.2f} s ({} records); read back and restored in {:.2f} s: "
+      "{:.2f} M keys/s ({} groups after)\n",
+      records, static_cast<double>(bytes) / 1e6, write, static_cast<double>(records) / write / 1e6,
+      read_only, seen, restore, static_cast<double>(rebuild.applied()) / restore / 1e6,
+      query.state_size(*fresh).groups);
+}
+
+void run(const char* name, const std::string& sql, int64_t keys, const std::string& dir,
+         const std::string& bootstrap = "") {
   auto query = plan::compile_query(sql, market());
   uint64_t rss0 = rss_bytes();
   auto state = query->make_state();
+  if (!bootstrap.empty()) query->track_changes(*state);
   exec::ExecContext ctx;
   exec::Batch in(query->input_width());
   auto t = std::chrono::steady_clock::now();
@@ -105,6 +218,7 @@ void run(const char* name, const std::string& sql, int64_t keys, const std::stri
     fmt::print("{}: write failed: {}\n", name, why);
     return;
   }
+  if (!bootstrap.empty()) changelog(*query, *state, keys, bootstrap);
   state.reset();
   t = std::chrono::steady_clock::now();
   std::vector<std::string> warnings;
@@ -132,10 +246,11 @@ void run(const char* name, const std::string& sql, int64_t keys, const std::stri
 
 int main(int argc, char** argv) {
   int64_t keys = 1'000'000;
-  std::string dir;
+  std::string dir, bootstrap;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--keys") == 0) keys = std::atoll(argv[i + 1]);
     if (std::strcmp(argv[i], "--dir") == 0) dir = argv[i + 1];
+    if (std::strcmp(argv[i], "--bootstrap") == 0) bootstrap = argv[i + 1];
   }
   bool own_dir = dir.empty();
   if (own_dir)
@@ -144,7 +259,7 @@ int main(int argc, char** argv) {
   run("S2",
       "SELECT symbol, COUNT(*), AVG(price), MIN(price), MAX(price), SUM(quantity) "
       "FROM market_data GROUP BY symbol",
-      keys, dir);
+      keys, dir, bootstrap);
   run("S3a",
       "SELECT symbol, COUNT(*), SUM(quantity) FROM market_data GROUP BY symbol "
       "WINDOW TUMBLING(trade_time, INTERVAL '1' HOUR) EMIT FINAL",

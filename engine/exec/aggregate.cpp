@@ -46,8 +46,8 @@ class AggregateState final : public OperatorState {
         });
   }
   void load_change(StateReader& kr, StateReader* vr) override {
-    Arena scratch_arena(256);  // the table copies key strings into its own arena
-    set_.load_key(kr, scratch_arena, key_scratch);
+    key_arena.reset();  // the table copies key strings into its own arena
+    set_.load_key(kr, key_arena, key_scratch);
     kr.expect_end();
     uint64_t hash = table.hash_key(key_scratch.data());
     if (vr == nullptr) {  // a tombstone
@@ -98,6 +98,7 @@ class AggregateState final : public OperatorState {
   GroupTable table;
   std::vector<Value> scratch;  // keys, then aggregate arguments, of the row being processed
   std::vector<Value> key_scratch;
+  Arena key_arena{256};  // key_scratch's strings
   ChangeTracker changes;
   Deletions deletions;
 };

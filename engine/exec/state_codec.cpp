@@ -60,7 +60,8 @@ void StateWriter::value(const Value& v) {
 }
 
 void StateReader::fail(const std::string& why) const {
-  throw Error(ErrorCode::kState, what_ + ": " + why + " (at byte " + std::to_string(pos_) + ")");
+  throw Error(ErrorCode::kState,
+              std::string(what_) + ": " + why + " (at byte " + std::to_string(pos_) + ")");
 }
 
 uint64_t StateReader::fixed(int n) {

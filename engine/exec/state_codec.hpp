@@ -38,8 +38,9 @@ class StateWriter {
 
 class StateReader {
  public:
-  // `what` names the input in errors ("snapshot of job x partition 3").
-  StateReader(std::string_view in, std::string what) : in_(in), what_(std::move(what)) {}
+  // `what` names the input in errors ("snapshot of job x partition 3"); it must outlive the
+  // reader (readers are made per changelog record: no copy).
+  StateReader(std::string_view in, std::string_view what) : in_(in), what_(what) {}
 
   uint8_t u8() { return static_cast<uint8_t>(fixed(1)); }
   uint32_t u32() { return static_cast<uint32_t>(fixed(4)); }
@@ -73,7 +74,7 @@ class StateReader {
   uint64_t fixed(int n);
   std::string_view in_;
   size_t pos_ = 0;
-  std::string what_;
+  std::string_view what_;
 };
 
 }  // namespace sluice::exec

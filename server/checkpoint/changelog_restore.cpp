@@ -50,7 +50,12 @@ void ChangelogRestore::add(int64_t offset, std::string_view key, const std::stri
   }
   if (snapshot_offset_ >= 0 && *checkpoint <= snapshot_offset_) return;  // in the snapshot
   std::string_view runtime;
-  auto owner = query_.apply_change(state_, key, value, at(offset), &runtime);
+  exec::Query::ChangeOwner owner;
+  try {
+    owner = query_.apply_change(state_, key, value, what_, &runtime);
+  } catch (const Error& e) {
+    throw Error(e.code(), fmt::format("{} (offset {})", e.what(), offset));
+  }
   if (owner == exec::Query::ChangeOwner::kForeign) {
     ++foreign_;
     return;

@@ -171,7 +171,8 @@ std::shared_ptr<const pipeline::StateCheckpoint> StateStore::read(
         if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
           throw Error(ErrorCode::kState, fmt::format("{}: cannot be read", path.string()));
       }
-      exec::StateReader r(bytes, path.string());
+      const std::string where = path.string();
+      exec::StateReader r(bytes, where);
       if (r.u32() != kFileMagic) r.fail("not a sluice state snapshot file");
       uint32_t version = r.u32();
       if (version != kFileVersion && version != 2)
@@ -195,7 +196,7 @@ std::shared_ptr<const pipeline::StateCheckpoint> StateStore::read(
       if (r.left() < 4 || size != r.left() - 4) r.fail("truncated or too long");
       size_t header = bytes.size() - r.left();
       std::string_view state(bytes.data() + header, size);
-      exec::StateReader tail(std::string_view(bytes).substr(header + size), path.string());
+      exec::StateReader tail(std::string_view(bytes).substr(header + size), where);
       uint32_t want = tail.u32();
       uint32_t got =
           static_cast<uint32_t>(crc32_combine(checksum(std::string_view(bytes.data(), header)),

@@ -73,6 +73,10 @@ std::vector<Row> parse_rows(const std::string& body) {
     bool paused = false;
     if (j["paused"].get(paused) == simdjson::SUCCESS && paused && r.state == "running")
       r.state = "paused";
+    simdjson::dom::array restoring;
+    if (r.state == "running" && j["restoring"].get(restoring) == simdjson::SUCCESS &&
+        restoring.size() > 0)
+      r.state = "restoring";  // durable state of some partitions is being restored
     simdjson::dom::element counts;
     if (j["counts"].get(counts) == simdjson::SUCCESS) {
       r.in = get_uint(counts, "records_in");

@@ -4,6 +4,7 @@
 #include "server/http/metrics.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 
@@ -151,6 +152,18 @@ std::string job_json(const JobStatus& job, int64_t now) {
   field(out, "commit_failures", job.commit_failures);
   field(out, "rebalances", job.rebalances);
   field(out, "delivery_errors", job.delivery_errors);
+  key(out, "restoring");
+  out += "[";
+  for (size_t i = 0; i < job.restoring.size(); ++i) {
+    const RestoringPartition& p = job.restoring[i];
+    out += i ? ", {" : "{";
+    field(out, "topic", p.topic);
+    field(out, "partition", static_cast<uint64_t>(p.partition));
+    field(out, "records", p.records);
+    key(out, "seconds");
+    out += fmt::format("{}}}", p.seconds);
+  }
+  out += "], ";
   field(out, "sql", job.sql);
   auto topic_object = [&](const char* name, const std::string& topic) {
     key(out, name);
@@ -187,9 +200,17 @@ Readiness readiness(const std::vector<JobStatus>& jobs, bool scanned) {
   if (!scanned) return {false, "starting"};
   for (const JobStatus* j : unique_jobs(jobs)) {
     if (j->state == JobState::kInvalid) continue;
-    if (j->state == JobState::kRunning && j->kafka_reachable) continue;
+    if (j->state == JobState::kRunning && j->kafka_reachable && j->restoring.empty()) continue;
     r.ready = false;
     if (!r.reason.empty()) r.reason += "; ";
+    if (j->state == JobState::kRunning && !j->restoring.empty()) {
+      std::vector<int32_t> ids;
+      for (const auto& p : j->restoring)
+        ids.push_back(p.partition);
+      r.reason += fmt::format("job {} is restoring the state of partitions [{}]", j->name,
+                              fmt::join(ids, ","));
+      continue;
+    }
     if (j->state == JobState::kRunning) {
       r.reason += fmt::format("job {} cannot reach Kafka (all brokers down)", j->name);
       continue;

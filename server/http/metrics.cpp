@@ -185,6 +185,10 @@ struct Families {
   MetricFamily batch_records =
       family("sluice_batch_records", "Records per batch read from a partition, per job.",
              MetricType::Histogram);
+  MetricFamily restoring = family(
+      "sluice_state_restoring_partitions",
+      "Partitions of the job whose durable state is being restored (their pipelines start after).",
+      MetricType::Gauge);
   MetricFamily producer_queue =
       family("sluice_producer_queue_records",
              "Messages (and requests) in the job's producer queues not yet acknowledged or served.",
@@ -323,6 +327,7 @@ void add_job(Families& f, const JobStatus& job, int64_t now_ms) {
   add_histogram(f.batch_latency, base[0], batch_latency_histogram(job.batch_latency));
   add_histogram(f.batch_records, base[0], batch_records_histogram(job.batch_records));
   add_gauge(f.producer_queue, base, static_cast<double>(job.producer_queue));
+  add_gauge(f.restoring, base, static_cast<double>(job.restoring.size()));
 }
 
 }  // namespace
@@ -403,6 +408,7 @@ std::string render_metrics(const std::vector<JobStatus>& jobs, int64_t now_ms) {
                                         std::move(f.batch_latency),
                                         std::move(f.batch_records),
                                         std::move(f.producer_queue),
+                                        std::move(f.restoring),
                                         std::move(f.open_windows),
                                         std::move(f.groups),
                                         std::move(f.state_bytes),

@@ -47,21 +47,36 @@ void check_groups(const JobClaims& job, const JobClaims& other,
   }
 }
 
-void check_repartition_topics(const JobClaims& job, const JobClaims& other,
-                              std::vector<config::ConfigIssue>& issues) {
-  for (const auto& out : job.outputs) {
-    if (other.repartition_topic.empty() || out.topic != other.repartition_topic) continue;
-    issues.push_back({job.file, out.mark, out.key_path,
-                      fmt::format("'{}' is the repartition topic of {}: that job would read these "
-                                  "records as its own input; write to another topic",
-                                  out.topic, job_ref(other))});
-  }
-  for (const auto& out : other.outputs) {
-    if (job.repartition_topic.empty() || out.topic != job.repartition_topic) continue;
-    issues.push_back({job.file, job.name_mark, "name",
-                      fmt::format("this job's repartition topic '{}' is also written by job '{}' "
-                                  "({}, {}): its records would be read as this job's input",
-                                  out.topic, other.name, other.file, out.key_path)});
+// A job's internal topics: written by another job, their records would be read as this job's
+// input (repartition) or restored as its state (changelog).
+void check_internal_topics(const JobClaims& job, const JobClaims& other,
+                           std::vector<config::ConfigIssue>& issues) {
+  struct Internal {
+    std::string JobClaims::*topic;
+    const char* what;
+    const char* harm;
+  };
+  const Internal internal[] = {
+      {&JobClaims::repartition_topic, "repartition", "read these records as its own input"},
+      {&JobClaims::changelog_topic, "changelog", "restore these records as its state"}};
+  for (const Internal& t : internal) {
+    const std::string& theirs = other.*t.topic;
+    const std::string& mine = job.*t.topic;
+    for (const auto& out : job.outputs) {
+      if (theirs.empty() || out.topic != theirs) continue;
+      issues.push_back({job.file, out.mark, out.key_path,
+                        fmt::format("'{}' is the {} topic of {}: that job would {}; write to "
+                                    "another topic",
+                                    out.topic, t.what, job_ref(other), t.harm)});
+    }
+    for (const auto& out : other.outputs) {
+      if (mine.empty() || out.topic != mine) continue;
+      issues.push_back(
+          {job.file, job.name_mark, "name",
+           fmt::format("this job's {} topic '{}' is also written by job '{}' ({}, "
+                       "{}): this job would {}",
+                       t.what, out.topic, other.name, other.file, out.key_path, t.harm)});
+    }
   }
 }
 
@@ -80,6 +95,7 @@ JobClaims job_claims(const config::JobConfig& job, const exec::Query& query) {
     c.repartition_group = repartition_group(job);
     c.repartition_topic = repartition_topic(job);
   }
+  if (job.source.type == "kafka" && has_changelog(query)) c.changelog_topic = changelog_topic(job);
   if (job.sink.type == "kafka")
     c.outputs.push_back({job.sink.topic, "sink.topic", job.sink.topic_mark});
   if (job.dead_letter && job.dead_letter->type == "kafka")
@@ -96,7 +112,7 @@ std::vector<config::ConfigIssue> find_conflicts(const JobClaims& job, const JobC
     return issues;
   }
   check_groups(job, other, issues);
-  check_repartition_topics(job, other, issues);
+  check_internal_topics(job, other, issues);
   return issues;
 }
 

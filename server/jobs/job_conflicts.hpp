@@ -1,10 +1,11 @@
 #pragma once
 // Jobs that cannot run side by side (in one daemon, or in daemons that share their job files).
 // A job claims its name, its consumer groups (`group_id`, default the name, and for a job that
-// repartitions also `<group>-repartition`, the group of its query stage) and its repartition
-// topic `<name>-repartition`. Two jobs in one consumer group would split the partitions of both
-// their topics between them, and each would drop the records it has no use for; a job writing
-// another job's repartition topic would mix its records into that job's input.
+// repartitions also `<group>-repartition`, the group of its query stage), its repartition topic
+// `<name>-repartition` and its changelog topic `<name>-changelog`. Two jobs in one consumer group
+// would split the partitions of both their topics between them, and each would drop the records
+// it has no use for; a job writing another job's repartition topic would mix its records into
+// that job's input, and one writing its changelog topic into that job's restored state.
 //
 // Checked by `sluice validate` over its files, by the daemon's JobManager against the jobs it
 // runs, and by POST /jobs. Pure functions of their arguments; any thread.
@@ -31,6 +32,7 @@ struct JobClaims {
   config::Mark group_mark;        // where group_id is given; line 0 when the group is the job name
   std::string repartition_group;  // of the query stage; empty unless the job repartitions
   std::string repartition_topic;  // empty unless the job repartitions
+  std::string changelog_topic;    // empty unless its state can be durable (has_changelog)
   std::vector<Output> outputs;    // the Kafka topics it writes (sink, dead letters)
 };
 

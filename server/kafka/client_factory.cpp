@@ -1,5 +1,6 @@
 #include "server/kafka/client_factory.hpp"
 
+#include "server/kafka/changelog_reader.hpp"
 #include "server/kafka/producer.hpp"
 
 #include <fmt/format.h>
@@ -53,6 +54,8 @@ rd_kafka_t* make_reader(const config::JobConfig& job, const config::KafkaPropert
   c.set("enable.auto.offset.store", "false");
   c.set("enable.partition.eof", "true");
   c.set("isolation.level", "read_committed");
+  for (const auto& [k, v] : reader_defaults())
+    c.set_default(props, k, v);
   rd_kafka_conf_set_opaque(c.get(), hooks.opaque);
   rd_kafka_conf_set_log_cb(c.get(), hooks.on_log);
   rd_kafka_conf_set_error_cb(c.get(), hooks.on_error);

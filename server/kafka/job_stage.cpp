@@ -431,6 +431,10 @@ JobStage::Snapshot JobStage::snapshot() const {
   s.error = error_;
   s.paused = user_paused_;
   s.counts = retired_counts_;
+  for (const auto& [id, r] : restoring_)
+    s.restoring.push_back(
+        {spec_->job->source.topic, id, r.records,
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - r.since).count()});
   s.delivery_errors = retired_delivery_errors_;
   retired_latency_.add_to(s.latency);
   retired_batch_latency_.add_to(s.batch_latency);

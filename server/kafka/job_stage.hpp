@@ -88,6 +88,7 @@ class JobStage final : public pipeline::PipelineHost,
     uint64_t producer_queue = 0;
     bool kafka_reachable = true;
     bool paused = false;
+    std::vector<RestoringPartition> restoring;
   };
   Snapshot snapshot() const;
 
@@ -180,7 +181,12 @@ class JobStage final : public pipeline::PipelineHost,
     double seconds = 0;
   };
   std::map<int32_t, Restore> restores_;  // per current partition
-  bool user_paused_ = false;             // pause(): new pipelines start paused
+  struct Restoring {
+    std::chrono::steady_clock::time_point since;
+    uint64_t records = 0;
+  };
+  std::map<int32_t, Restoring> restoring_;  // restores under way
+  bool user_paused_ = false;                // pause(): new pipelines start paused
   int64_t last_error_log_ms_ = 0;
   uint64_t suppressed_errors_ = 0;
 };

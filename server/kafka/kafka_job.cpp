@@ -144,6 +144,8 @@ JobStatus KafkaJob::status() const {
     s.kafka_reachable = s.kafka_reachable && st.kafka_reachable;
     s.producer_queue += st.producer_queue;
     s.paused = s.paused || st.paused;
+    for (auto& r : st.restoring)
+      s.restoring.push_back(std::move(r));
     for (size_t i = 0; i < st.batch_latency.size(); ++i) {
       s.batch_latency[i] += st.batch_latency[i];
       s.batch_records[i] += st.batch_records[i];

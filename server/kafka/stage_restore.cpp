@@ -61,6 +61,18 @@ std::shared_ptr<const pipeline::StateCheckpoint> JobStage::read_snapshot(int32_t
 std::unique_ptr<exec::QueryState> JobStage::restore_state(int32_t partition,
                                                           pipeline::Progress& restored) {
   auto started = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    restoring_[partition] = {started, 0};
+  }
+  struct Done {  // the partition is no longer restoring, however the restore ends
+    JobStage* stage;
+    int32_t partition;
+    ~Done() {
+      std::lock_guard lock(stage->mu_);
+      stage->restoring_.erase(partition);
+    }
+  } done{this, partition};
   const exec::Query& query = *spec_->query;
   auto state = query.make_state();
   auto cp = read_snapshot(partition, restored.offset, *state);
@@ -112,6 +124,7 @@ bool JobStage::replay_changelog(int32_t partition, pipeline::Progress& restored,
   checkpoint::ChangelogRestore rebuild(query, state, snapshot ? snapshot->offset : -1,
                                        restored.offset, std::move(sources), what);
   int64_t end = -1;
+  uint64_t read = 0;
   std::string error;
   try {
     error = read_partition(
@@ -121,6 +134,10 @@ bool JobStage::replay_changelog(int32_t partition, pipeline::Progress& restored,
           std::string_view key(static_cast<const char*>(m.key), m.key_len);
           std::string_view value(static_cast<const char*>(m.payload), m.len);
           rebuild.add(m.offset, key, m.payload != nullptr ? &value : nullptr, checkpoint_of(m));
+          if (++read % 65536 == 0) {  // progress for /jobs, now and then
+            std::lock_guard lock(mu_);
+            restoring_[partition].records = read;
+          }
         },
         &end);
     if (error.empty()) rebuild.finish();

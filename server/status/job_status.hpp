@@ -68,6 +68,14 @@ struct PartitionStatus {
   JobCounts counts;
 };
 
+// A partition whose durable state is being restored (before its pipeline starts).
+struct RestoringPartition {
+  std::string topic;
+  int32_t partition = 0;
+  uint64_t records = 0;  // changelog records read so far
+  double seconds = 0;    // since the restore began
+};
+
 struct JobStatus {
   std::string name;
   std::string file;
@@ -84,7 +92,8 @@ struct JobStatus {
   uint64_t delivery_errors = 0;
   uint64_t routed = 0;  // records re-keyed into the repartition topic (repartitioned jobs)
   std::vector<PartitionStatus> partitions;
-  LatencyHistogram::Snapshot latency{};  // record timestamp -> output acknowledged, µs
+  std::vector<RestoringPartition> restoring;  // readiness is false while any is
+  LatencyHistogram::Snapshot latency{};       // record timestamp -> output acknowledged, µs
   // Per batch, over every pipeline of the job (both stages of a repartitioned one), since the job
   // started: the time from reading a batch to handing its last output to the producer (µs), and
   // the batch's record count (in the same log-linear buckets, as counts).

@@ -622,5 +622,10 @@ TEST_CASE("sluice status: URLs and the table", "[admin]") {
   CHECK(contains(table, "a                    paused         1000      1000"));
   CHECK(contains(table, "b                    failed            -         -"));
   CHECK(status_table("{\"jobs\": []}", {}, 0).find("(no jobs)") != std::string::npos);
+  // A running job restoring the state of some partition shows as restoring.
+  std::string restoring = job("c", "running", false, 0, 0, "null");
+  restoring.insert(restoring.size() - 1, ", \"restoring\": [{\"partition\": 1}]");
+  CHECK(contains(status_table("{\"jobs\": [" + restoring + "]}", {}, 0),
+                 "c                    restoring"));
   CHECK_THROWS_AS(status_table("<html>", {}, 0), Error);
 }

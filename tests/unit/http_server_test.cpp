@@ -648,7 +648,8 @@ TEST_CASE("metrics: batch latency, batch size, producer queue and state size", "
   CHECK(contains(json, "\"open_windows\": 3, \"groups\": 17, \"state_bytes\": 4096, "));
 }
 
-TEST_CASE("admin API: readyz is 503 while starting and while a job cannot reach Kafka", "[http]") {
+TEST_CASE("admin API: readyz is 503 while starting, restoring state, or unable to reach Kafka",
+          "[http]") {
   std::vector<JobStatus> jobs = {sample_job()};
   CHECK(http::readiness(jobs).ready);
   http::Readiness starting = http::readiness(jobs, false);
@@ -659,6 +660,22 @@ TEST_CASE("admin API: readyz is 503 while starting and while a job cannot reach 
   CHECK_FALSE(down.ready);
   CHECK(down.reason == "job s2 cannot reach Kafka (all brokers down)");
   CHECK(contains(http::job_json(jobs[0], 0), "\"kafka_reachable\": false, "));
+  // Restoring durable state: not ready until every partition's state is back.
+  jobs[0].kafka_reachable = true;
+  jobs[0].restoring = {{"s2-in", 2, 131072, 0.5}, {"s2-in", 0, 0, 0.25}};
+  http::Readiness restoring = http::readiness(jobs);
+  CHECK_FALSE(restoring.ready);
+  CHECK(restoring.reason == "job s2 is restoring the state of partitions [2,0]");
+  CHECK(contains(http::job_json(jobs[0], 0),
+                 "\"restoring\": [{\"topic\": \"s2-in\", \"partition\": 2, \"records\": "
+                 "131072, \"seconds\": 0.5}, {\"topic\": \"s2-in\", \"partition\": 0, "
+                 "\"records\": 0, \"seconds\": 0.25}], "));
+  CHECK(contains(http::render_metrics(jobs, 0),
+                 "sluice_state_restoring_partitions{job_name=\"s2\"} 2"));
+  jobs[0].restoring.clear();
+  CHECK(http::readiness(jobs).ready);
+  CHECK(contains(http::job_json(jobs[0], 0), "\"restoring\": [], "));
+  jobs[0].kafka_reachable = false;
 
   std::atomic<bool> scanned{false};
   jobs[0].kafka_reachable = true;

@@ -203,6 +203,22 @@ TEST_CASE("find_conflicts: which pairs of jobs collide, reported in the first on
   CHECK(
       rw[0].message.starts_with("this job's repartition topic 'r1-repartition' is also written "
                                 "by job 'writer' (writer.yaml, sink.topic)"));
+  // Nor another job's changelog topic (a durable aggregate's state).
+  CHECK(r1.changelog_topic == "r1-changelog");
+  auto spoiler = claims_of(
+      stateless_job("spoiler", "w")
+          .replace(stateless_job("spoiler", "w").find("topic: w-out"), 12, "topic: r1-changelog"),
+      "spoiler.yaml");
+  auto sr = find_conflicts(spoiler, r1);
+  REQUIRE(sr.size() == 1);
+  CHECK(sr[0].message.starts_with("'r1-changelog' is the changelog topic of job 'r1'"));
+  auto rs = find_conflicts(r1, spoiler);
+  REQUIRE(rs.size() == 1);
+  CHECK(
+      rs[0].message.starts_with("this job's changelog topic 'r1-changelog' is also written by "
+                                "job 'spoiler' (spoiler.yaml, sink.topic): this job would "
+                                "restore these records as its state"));
+  CHECK(reader.changelog_topic.empty());  // stateless: no changelog
   // One name in two files: one issue, at the name.
   auto twin = claims_of(stateless_job("b", "other", "group_id: other\n"), "twin.yaml");
   auto tb = find_conflicts(twin, b);
