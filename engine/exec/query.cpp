@@ -182,7 +182,8 @@ void Query::save_changes(QueryState& st, const ChangeVisitor& out) const {
 }
 
 OperatorState* Query::change_target(QueryState& st, std::string_view key, const std::string& what,
-                                    ChangeOwner& owner, std::string_view& part_key) const {
+                                    std::string_view* runtime_key, ChangeOwner& owner,
+                                    std::string_view& part_key) const {
   StateReader r(key, what);
   if (r.u8() != kChangelogVersion || r.u64() != state_fingerprint_) {
     owner = ChangeOwner::kForeign;  // another query's (or version's) entry
@@ -192,6 +193,7 @@ OperatorState* Query::change_target(QueryState& st, std::string_view key, const 
   part_key = key.substr(kChangelogPrefix);
   if (part == kRuntimePart) {
     owner = ChangeOwner::kRuntime;
+    if (runtime_key != nullptr) *runtime_key = part_key;
     return nullptr;
   }
   if (part >= st.states.size() || st.states[part] == nullptr)
@@ -205,8 +207,7 @@ Query::ChangeOwner Query::apply_change(QueryState& st, std::string_view key,
                                        std::string_view* runtime_key) const {
   ChangeOwner owner;
   std::string_view part_key;
-  OperatorState* target = change_target(st, key, what, owner, part_key);
-  if (owner == ChangeOwner::kRuntime && runtime_key != nullptr) *runtime_key = part_key;
+  OperatorState* target = change_target(st, key, what, runtime_key, owner, part_key);
   if (target == nullptr) return owner;
   StateReader kr(part_key, what);
   if (value == nullptr) {
@@ -230,8 +231,7 @@ Query::ChangeOwner Query::touch_change(QueryState& st, std::string_view key,
                                        std::string_view* runtime_key) const {
   ChangeOwner owner;
   std::string_view part_key;
-  OperatorState* target = change_target(st, key, what, owner, part_key);
-  if (owner == ChangeOwner::kRuntime && runtime_key != nullptr) *runtime_key = part_key;
+  OperatorState* target = change_target(st, key, what, runtime_key, owner, part_key);
   if (target == nullptr) return owner;
   StateReader kr(part_key, what);
   target->touch(kr);

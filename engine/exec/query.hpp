@@ -119,9 +119,10 @@ class Query {
 
  private:
   // The operator state an entry's key names (its part's key in `part_key`); null for another
-  // query's entry or the runtime's (`owner`).
+  // query's entry or the runtime's (`owner`; a runtime entry's part key also in `runtime_key`).
   OperatorState* change_target(QueryState& state, std::string_view key, const std::string& what,
-                               ChangeOwner& owner, std::string_view& part_key) const;
+                               std::string_view* runtime_key, ChangeOwner& owner,
+                               std::string_view& part_key) const;
   Batch& run_from(size_t first, QueryState& state, Batch& input, ExecContext& ctx) const;
   // Runs `flush` on each operator after feeding it the rows the operators before it emitted.
   template <typename Flush>

@@ -33,12 +33,15 @@ bool CommitCoordinator::write_snapshot(int32_t partition, const pipeline::Progre
   std::string why =
       store_->write(partition, *progress.checkpoint, committed_ ? committed_(partition) : -1);
   if (why.empty()) return true;
+  // With the state in the changelog the snapshot only speeds restores up: the offset commits.
+  bool commit = progress.checkpoint->in_changelog;
   if (warn_)
-    warn_(
-        fmt::format("partition {}: state snapshot at offset {} not written, offset not "
-                    "committed: {}",
-                    partition, progress.checkpoint->offset, why));
-  return false;
+    warn_(fmt::format("partition {}: state snapshot at offset {} not written ({}): {}", partition,
+                      progress.checkpoint->offset,
+                      commit ? "the changelog holds the state, the offset is committed"
+                             : "offset not committed",
+                      why));
+  return commit;
 }
 
 }  // namespace sluice::server::checkpoint

@@ -50,7 +50,7 @@ struct KafkaJobOptions {
   uint64_t max_in_flight = 50000;     // unacknowledged output per partition before it pauses
   int64_t drain_timeout_ms = 30000;   // stop/revoke: wait this long for acknowledgements
   // Durable state: the daemon's state_dir (empty: none kept) and how often a partition with
-  // durable state snapshots it (its committed offset advances at most this often).
+  // durable state takes a full snapshot (its changelog is written every commit round).
   std::string state_dir;
   int64_t snapshot_interval_ms = 5000;
 };

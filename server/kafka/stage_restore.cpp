@@ -163,6 +163,7 @@ bool JobStage::replay_changelog(int32_t partition, pipeline::Progress& restored,
   cp->watermark = restored.watermark;
   cp->sources.assign(rebuild.sources().begin(), rebuild.sources().end());
   cp->changelog_end = end;
+  cp->in_changelog = true;
   restored.done = restored.offset;
   restored.checkpoint = std::move(cp);
   return true;

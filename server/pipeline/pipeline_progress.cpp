@@ -150,6 +150,7 @@ void PartitionPipeline::checkpoint_acknowledged(const InFlightBatch& batch) {
   changelog_end_ = std::max(changelog_end_, batch.changelog_end());
   if (!pending_snapshot_) return;
   pending_snapshot_->changelog_end = changelog_end_;
+  pending_snapshot_->in_changelog = true;
   ready_snapshot_ = std::move(pending_snapshot_);
 }
 

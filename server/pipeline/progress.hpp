@@ -30,6 +30,9 @@ struct StateCheckpoint {
   // One past the last changelog record written for this checkpoint or an earlier one: a restore
   // from this snapshot reads the changelog on from there. -1: not known (from the start).
   int64_t changelog_end = -1;
+  // The changelog holds this state (its records are acknowledged): the snapshot only speeds a
+  // restore up, and the offset may be committed without it.
+  bool in_changelog = false;
   // The query stage of a repartitioned job: per source partition, the highest source offset
   // applied (records re-sent by a restarted router at or below it are replays).
   std::vector<std::pair<int32_t, int64_t>> sources;

@@ -1057,6 +1057,73 @@ def test_state_move(ctx):
             f"from its snapshot and the changelog; {detail}")
 
 
+MOVE_KILLS = int(os.environ.get("E2E_MOVE_KILLS", "4" if BOOTSTRAP else "2"))
+
+
+def test_state_two_daemons(ctx):
+    """Two daemons share a durable S2 job (3 partitions, each daemon its own state_dir); daemon a
+    is killed with SIGKILL MOVE_KILLS times (4 on the real broker, 2 on the mock) while input
+    flows: each time b takes a's partitions once a's group session times out, restoring them from
+    the changelog (and from its own snapshots where it had them: on the mock, whose commits fail
+    during its slower rebalances, mostly those), then a restarts and the
+    partitions that move back restore a's snapshots plus the changelog records written since.
+    Run to the end, every key's last output equals the true COUNT, AVG, MIN, MAX and SUM."""
+    import threading
+    sc = SCENARIOS["S2"]
+    data = generate(ctx, "S2", max(RECORDS, 3000) * 3)
+    expected = expected_output(ctx, "S2", data)
+    parts = split_lines(data, MOVE_KILLS * 3 + 1)
+    ctx.start_broker(topics=[("quotes", 3), ("quotes-out", 3)] +
+                     internal_topics(("s2-changelog", 3)))
+    ctx.write_job("s2.yaml", kafka_job("s2", sc, "quotes", "quotes-out"))
+    server = "state_snapshot_interval: 500ms\n"
+    a = ctx.start_daemon("a", config=server)
+    b = ctx.start_daemon("b", config=server)
+    wait_assigned(b, "s2", "quotes")
+    errors = []
+
+    def produce_all():
+        try:
+            for part in parts[:-1]:
+                ctx.produce("quotes", part, key_field=sc["key"])
+                time.sleep(1.0)
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+
+    producer = threading.Thread(target=produce_all)
+    producer.start()
+    moved = 0
+    try:
+        for _ in range(MOVE_KILLS):
+            time.sleep(2)
+            a.kill()
+            mark_b = b.log_size()
+            deadline = time.monotonic() + 60
+            while latest_assignment(b, "s2", "quotes", since=mark_b) != [0, 1, 2]:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"b did not take every partition after a was killed; "
+                                         f"log:\n{h.tail(b.log())}")
+                time.sleep(0.5)
+            moved += len(re.findall(r"state restored from", b.log()[mark_b:]))
+            mark_a = a.log_size()
+            a = ctx.start_daemon("a", config=server)
+            wait_assigned(a, "s2", "quotes", since=mark_a)
+    finally:
+        producer.join(timeout=120)
+    if errors:
+        raise AssertionError(f"producing the input: {errors[0]}")
+    if moved == 0:
+        raise AssertionError("b restored no partition's state after a was killed")
+    ctx.produce("quotes", parts[-1], key_field=sc["key"])
+    out = _consume_until(ctx, "quotes-out", len(expected),
+                         lambda rows: h.changes_equal(expected, rows, ["symbol"], exact=False))
+    detail = check(h.changes_equal(expected, values(out), ["symbol"], exact=False))
+    stop_cleanly(a, "daemon a")
+    stop_cleanly(b, "daemon b")
+    return (f"{MOVE_KILLS} kills of a, {moved} partition restores on b; "
+            f"{detail}; {len(out) - len(expected)} repeated rows")
+
+
 # --------------------------------------------------------------------------------------------
 # Jobs directory
 

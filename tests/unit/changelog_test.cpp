@@ -70,8 +70,8 @@ void run(const exec::Query& q, exec::QueryState& st, int from, int to,
 }
 
 const char* const kQueries[] = {
-    "SELECT symbol, COUNT(*), SUM(qty), AVG(price), MIN(price), MAX(symbol), "
-    "COUNT(DISTINCT qty) FROM trades GROUP BY symbol",
+    ("SELECT symbol, COUNT(*), SUM(qty), AVG(price), MIN(price), MAX(symbol), "
+     "COUNT(DISTINCT qty) FROM trades GROUP BY symbol"),
     "SELECT symbol, qty, SUM(price) AS p, STDDEV(qty) FROM trades GROUP BY symbol, qty",
     "SELECT COUNT(*), LAST_VALUE(symbol) FROM trades", "SELECT DISTINCT symbol, qty FROM trades"};
 
