@@ -1265,8 +1265,10 @@ def test_internal_topics(ctx):
     """(Real broker only: the mock does not answer CreateTopics.) A repartitioning job creates its
     repartition topic with as many partitions as its source (the `repartition` case); here, when
     it cannot, the job fails with the reason in its status instead of stalling: an existing
-    repartition topic with another partition count, and a source topic that does not exist. The
-    daemon and its other job go on.
+    repartition topic with another partition count, and a source topic that does not exist. A
+    durable aggregate creates its changelog topic the same way (as many partitions as its source,
+    compacted), and fails when one exists with another partition count. The daemon and its other
+    jobs go on.
 
     Counts: the good job (stateless: the exact identity) reads every record once and is the only
     writer of its output topic; the failed jobs counted nothing."""
@@ -1275,14 +1277,18 @@ def test_internal_topics(ctx):
                    "GROUP BY symbol", partitioned_by=None, sink_key=["symbol"], event_time=None)
     data = generate(ctx, "S0", RECORDS)
     rows = h.read_jsonl(data)
+    keyed = dict(regroup, partitioned_by=["symbol"])  # no repartition: a durable aggregate
     ctx.start_broker(topics=[("orders", 3), ("good-out", 3), ("trades", 3), ("sym-out", 3),
-                             ("wrong-repartition", 2)])
+                             ("wrong-repartition", 2), ("badlog-changelog", 2)])
     ctx.write_job("good.yaml", kafka_job("good", sc, "orders", "good-out"))
     ctx.write_job("wrong.yaml", kafka_job("wrong", regroup, "trades", "sym-out"))
     ctx.write_job("nosource.yaml", kafka_job("nosource", regroup, "no-such-topic", "ns-out"))
+    ctx.write_job("sums.yaml", kafka_job("sums", keyed, "trades", "sums-out"))
+    ctx.write_job("badlog.yaml", kafka_job("badlog", keyed, "trades", "badlog-out"))
     d = ctx.start_daemon()
     want = {"wrong": "topic 'wrong-repartition' exists with 2 partitions, not 3",
-            "nosource": "source topic 'no-such-topic' does not exist"}
+            "nosource": "source topic 'no-such-topic' does not exist",
+            "badlog": "changelog topic: topic 'badlog-changelog' exists with 2 partitions, not 3"}
     for name, text in want.items():
         d.wait_for_log(h.log_regex("failed", name), timeout=60)
         job = d.job(name)
@@ -1293,6 +1299,12 @@ def test_internal_topics(ctx):
             raise AssertionError(f"job {name} counted {job['counts']}")
     if ctx.broker.partitions("nosource-repartition") != 0:
         raise AssertionError("nosource-repartition was created without a source to size it")
+    wait_assigned(d, "sums", "trades")
+    if ctx.broker.partitions("sums-changelog") != 3:
+        raise AssertionError(f"sums-changelog has {ctx.broker.partitions('sums-changelog')} "
+                             f"partitions, want 3 (as trades)")
+    if ctx.broker.topic_config("sums-changelog", "cleanup.policy") != "compact":
+        raise AssertionError("sums-changelog is not compacted")
     wait_assigned(d, "good", "orders")
     ctx.produce("orders", data, key_field=sc["key"])
     check(h.multiset_equal(rows, values(ctx.consume("good-out", min_records=len(rows)))),
@@ -1300,7 +1312,7 @@ def test_internal_topics(ctx):
     counted = check_counts(settled(d, "good", RECORDS), exact=True, records_in=RECORDS,
                            records_out=len(rows))
     stop_cleanly(d)
-    return f"both failed with their reason; {counted}"
+    return f"the three failed with their reason; sums-changelog created; {counted}"
 
 
 def test_independent_clients(ctx):

@@ -265,6 +265,20 @@ class ExternalBroker:
         finally:
             consumer.close()
 
+    def topic_config(self, topic, name):
+        """The value of topic config `name` of `topic` (None: not set or no such topic)."""
+        from kafka.admin import ConfigResource, ConfigResourceType
+        admin = self._admin()
+        try:
+            for res in admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)]):
+                for t in res.resources:
+                    for entry in t[4]:
+                        if entry[0] == name:
+                            return entry[1]
+            return None
+        finally:
+            admin.close()
+
     def stop(self, timeout=15):
         return None
 
