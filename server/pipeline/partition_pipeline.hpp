@@ -163,6 +163,7 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   bool take_checkpoint(bool with_snapshot);
   void checkpoint_acknowledged(const InFlightBatch& batch);
   bool snapshot_into(StateCheckpoint& cp);
+  void position_into(StateCheckpoint& cp) const;
   void finish_stop();
   void fail_on(const exec::Rejection& rej, InFlightBatch* batch);
   void log_skip(const exec::Rejection& rej);
@@ -198,8 +199,9 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   // whose output is (what the progress commits).
   std::shared_ptr<StateCheckpoint> pending_snapshot_;
   std::shared_ptr<const StateCheckpoint> ready_snapshot_;
-  bool changelog_ = false;      // spec_->changelog, with a changelog sink
-  int64_t changelog_end_ = -1;  // one past the last changelog record acknowledged
+  bool changelog_ = false;         // spec_->changelog, with a changelog sink
+  int64_t changelog_end_ = -1;     // one past the last changelog record acknowledged
+  bool final_checkpoint_ = false;  // finish_stop took (or tried) its last checkpoint
   std::unordered_map<int32_t, int64_t> applied_sources_;  // dedupe_sources
   int64_t last_snapshot_ms_ = 0;
   bool started_ = false;

@@ -62,13 +62,18 @@ void PartitionPipeline::take_snapshot() {
   pending_snapshot_ = std::move(cp);
 }
 
-// The checkpoint's position, and the full state into `cp.state`; false when the query could not
-// save its state (an operator cannot, or out of memory: the next interval tries again).
-bool PartitionPipeline::snapshot_into(StateCheckpoint& cp) {
+// The checkpoint's position: every record processed so far.
+void PartitionPipeline::position_into(StateCheckpoint& cp) const {
   cp.offset = read_end_;
   cp.watermark = query_.watermark();
   cp.sources.assign(applied_sources_.begin(), applied_sources_.end());
   std::sort(cp.sources.begin(), cp.sources.end());
+}
+
+// The checkpoint's position, and the full state into `cp.state`; false when the query could not
+// save its state (an operator cannot, or out of memory: the next interval tries again).
+bool PartitionPipeline::snapshot_into(StateCheckpoint& cp) {
+  position_into(cp);
   last_snapshot_ms_ = clock_.steady_ms();
   try {
     if (!query_.query().snapshot(query_.state(), cp.state)) return false;
@@ -95,18 +100,17 @@ std::string source_key(const exec::Query& q, int32_t source_partition) {
 // Durable state with a changelog: the keys changed since the last checkpoint go to the changelog
 // as one batch behind the output so far; the checkpoint (with a full snapshot when
 // `with_snapshot`) is the progress once that batch is acknowledged (checkpoint_acknowledged).
-// True when a batch went out. Nothing read since the last checkpoint, a failure or a checkpoint
-// still in flight: nothing to do.
+// True when a batch went out. Nothing read since the last checkpoint (unless a snapshot is asked
+// for and the last one has none), a failure or a checkpoint still in flight: nothing to do.
 bool PartitionPipeline::take_checkpoint(bool with_snapshot) {
   if (blocked_ || host_->failed() || pending_snapshot_ || read_end_ < 0) return false;
-  if (ready_snapshot_ && ready_snapshot_->offset == read_end_) return false;
+  if (ready_snapshot_ && ready_snapshot_->offset == read_end_ &&
+      (!with_snapshot || !ready_snapshot_->state.empty()))
+    return false;
   auto cp = std::make_shared<StateCheckpoint>();
   if (!with_snapshot || !snapshot_into(*cp)) {
     cp->state.clear();
-    cp->offset = read_end_;
-    cp->watermark = query_.watermark();
-    cp->sources.assign(applied_sources_.begin(), applied_sources_.end());
-    std::sort(cp->sources.begin(), cp->sources.end());
+    position_into(*cp);
   }
   auto own = std::make_unique<OutputBuffer>();
   std::string at = std::to_string(read_end_);
@@ -157,7 +161,10 @@ void PartitionPipeline::checkpoint_acknowledged(const InFlightBatch& batch) {
 void PartitionPipeline::finish_stop() {
   if (drained()) return;
   // A last checkpoint, with a full snapshot: the pipeline drains once it is acknowledged.
-  if (changelog_ && take_checkpoint(true)) return;
+  if (changelog_ && !final_checkpoint_) {
+    final_checkpoint_ = true;
+    if (take_checkpoint(true)) return;
+  }
   if (spec_->durable && !changelog_) {  // everything is acknowledged: a snapshot now is ready
     publish();
     take_snapshot();

@@ -991,6 +991,20 @@ def _wait_committed(d, job, timeout=20):
         time.sleep(0.3)
 
 
+def _kill_for(a, b, job, topic, partitions, timeout=60):
+    """Kills daemon `a` with SIGKILL and waits until `b` holds `partitions` of the job's `topic`
+    (once a's group session timed out); returns b's log position before the kill."""
+    a.kill()
+    mark = b.log_size()
+    deadline = time.monotonic() + timeout
+    while latest_assignment(b, job, topic, since=mark) != partitions:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"b did not take {partitions} after a was killed; log:\n"
+                                 f"{h.tail(b.log())}")
+        time.sleep(0.5)
+    return mark
+
+
 def test_state_move(ctx):
     """Durable state follows its partitions between daemons through the changelog topic (S2 over
     3 partitions, 200 keys; each daemon has its own state_dir).
@@ -1026,14 +1040,7 @@ def test_state_move(ctx):
     ctx.produce("quotes", parts[1], key_field=sc["key"])
     time.sleep(3)
 
-    a.kill()
-    mark_b = b.log_size()
-    deadline = time.monotonic() + 60
-    while latest_assignment(b, "s2", "quotes", since=mark_b) != [0, 1, 2]:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"b did not take every partition after a was killed; log:\n"
-                                 f"{h.tail(b.log())}")
-        time.sleep(0.5)
+    mark_b = _kill_for(a, b, "s2", "quotes", [0, 1, 2])
     if "state restored from changelog" not in b.log()[mark_b:]:
         raise AssertionError(f"b restored a's partitions without the changelog; log:\n"
                              f"{h.tail(b.log())}")
@@ -1096,14 +1103,7 @@ def test_state_two_daemons(ctx):
     try:
         for _ in range(MOVE_KILLS):
             time.sleep(2)
-            a.kill()
-            mark_b = b.log_size()
-            deadline = time.monotonic() + 60
-            while latest_assignment(b, "s2", "quotes", since=mark_b) != [0, 1, 2]:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"b did not take every partition after a was killed; "
-                                         f"log:\n{h.tail(b.log())}")
-                time.sleep(0.5)
+            mark_b = _kill_for(a, b, "s2", "quotes", [0, 1, 2])
             moved += len(re.findall(r"state restored from", b.log()[mark_b:]))
             mark_a = a.log_size()
             a = ctx.start_daemon("a", config=server)

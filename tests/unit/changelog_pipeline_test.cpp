@@ -183,6 +183,25 @@ TEST_CASE(
   CHECK(p.checkpoint->changelog_end == 2);
 }
 
+TEST_CASE("changelog pipeline: stopping right after a checkpoint still leaves a full snapshot",
+          "[changelog]") {
+  test::Rig rig(kCounts, changelog_opts());
+  rig.start();
+  feed(rig, {"a", "b"});
+  rig.changelog.deliver();
+  rig.run();
+  REQUIRE(rig.progress().offset == 2);  // a checkpoint without a snapshot
+  REQUIRE(rig.pipeline->progress().checkpoint->state.empty());
+  rig.pipeline->request_stop();
+  rig.run();  // nothing changed: a checkpoint of no records, with the snapshot
+  CHECK(rig.changelog.taken().size() == 2);
+  REQUIRE(rig.pipeline->drained());
+  Progress p = rig.pipeline->progress();
+  REQUIRE(p.checkpoint);
+  CHECK(p.offset == 2);
+  CHECK_FALSE(p.checkpoint->state.empty());
+}
+
 TEST_CASE(
     "changelog restore: the state at the committed offset, whatever an unfinished "
     "checkpoint left",
