@@ -36,11 +36,11 @@ bool CommitCoordinator::write_snapshot(int32_t partition, const pipeline::Progre
   // With the state in the changelog the snapshot only speeds restores up: the offset commits.
   bool commit = progress.checkpoint->in_changelog;
   if (warn_)
-    warn_(fmt::format("partition {}: state snapshot at offset {} not written ({}): {}", partition,
-                      progress.checkpoint->offset,
-                      commit ? "the changelog holds the state, the offset is committed"
-                             : "offset not committed",
-                      why));
+    warn_(fmt::format(
+        "partition {}: state snapshot at offset {} not written ({}): {}", partition,
+        progress.checkpoint->offset,
+        commit ? "the changelog holds the state, the offset is committed" : "offset not committed",
+        why));
   return commit;
 }
 

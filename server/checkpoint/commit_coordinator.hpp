@@ -10,8 +10,8 @@
 // offset is committed only once the snapshot is on disk (a failed write commits nothing for that
 // partition and is tried again next round), so the committed offset is never ahead of the state
 // that covers it. When the changelog holds that state (StateCheckpoint::in_changelog), a failed
-// write is only warned about and the offset commits. Lifecycle: lives as long as its job stage. Threading: the job's control thread
-// only.
+// write is only warned about and the offset commits. Lifecycle: lives as long as its job stage.
+// Threading: the job's control thread only.
 
 #include "server/checkpoint/committer.hpp"
 #include "server/checkpoint/state_store.hpp"
