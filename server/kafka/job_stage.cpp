@@ -80,11 +80,10 @@ void JobStage::create_clients(const config::KafkaProperties& defaults) {
   group_ = std::make_unique<GroupMember>(make_consumer(job, props, group_id_, hooks),
                                          job.source.topic, *this);
   producer_ = std::make_shared<KafkaProducer>(io_, make_producer(job, props, hooks));
-  output_sink_ = std::make_unique<TopicSink>(producer_, output_topic_);
+  if (!is_router()) output_sink_ = std::make_unique<TopicSink>(producer_, output_topic_);
   if (job.dead_letter && job.dead_letter->type == "kafka")
     dead_letter_sink_ = std::make_unique<TopicSink>(producer_, job.dead_letter->topic);
   if (spec_->changelog) {
-    changelog_sink_ = std::make_unique<TopicSink>(producer_, options_.changelog_topic);
     reader_.reset(make_reader(job, props, group_id_ + "-restore", hooks));
   }
   committer_ = std::make_unique<GroupCommitter>(
@@ -192,60 +191,61 @@ void JobStage::on_commit_result(rd_kafka_resp_err_t err, rd_kafka_topic_partitio
   }
 }
 
-std::string JobStage::prepare_source() {
-  if (options_.partitions_from.empty()) return "";
-  const std::string& source = options_.partitions_from;
+// A topic the job creates for itself, with as many partitions as `source` has: found so, or
+// created through the Admin API; "" or why not. Nothing names it before (a producer's topic
+// handle would let a broker that auto-creates topics make it with its own defaults).
+std::string JobStage::prepare_internal_topic(const std::string& source, const char* kind,
+                                             TopicSpec spec) {
   int timeout = static_cast<int>(options_.admin_timeout_ms);
   std::string error;
   int32_t partitions = partition_count(group_->client(), source, timeout, &error);
   if (partitions < 0) return error;
   if (partitions == 0)
     return fmt::format(
-        "source topic '{}' does not exist (the repartition topic '{}' gets as "
-        "many partitions as it has)",
-        source, group_->topic());
-  // Delete, never compact (records of one key are all needed), and keep each record's own
-  // timestamp: the query stage's event time and `_timestamp` come from it.
-  TopicSpec spec{group_->topic(),
-                 partitions,
-                 {{"cleanup.policy", "delete"}, {"message.timestamp.type", "CreateTime"}}};
+        "source topic '{}' does not exist (the {} topic '{}' gets as many partitions as it has)",
+        source, kind, spec.name);
+  spec.partitions = partitions;
   bool created = false;
   if (std::string why = ensure_topic(group_->client(), spec, timeout, &created); !why.empty())
-    return fmt::format("repartition topic: {}", why);
+    return fmt::format("{} topic: {}", kind, why);
   if (created)
-    spdlog::info("job {}: created topic '{}' ({} partitions, as '{}')", job_name(), spec.name,
-                 partitions, source);
+    spdlog::info("job {}: created {} topic '{}' ({} partitions, as '{}')", job_name(), kind,
+                 spec.name, partitions, source);
   return "";
 }
 
-// The changelog topic: compacted (the latest state of each key is what counts), one partition
-// per partition of the stage's source.
-std::string JobStage::prepare_changelog() {
-  if (!spec_->changelog) return "";
-  int timeout = static_cast<int>(options_.admin_timeout_ms);
+// The repartition topic (between the router and the query stage; either stage may be first),
+// then the changelog; the sinks writing to them exist only once they do.
+std::string JobStage::prepare_topics() {
+  // Delete, never compact (records of one key are all needed), and keep each record's own
+  // timestamp: the query stage's event time and `_timestamp` come from it.
+  const std::vector<std::pair<std::string, std::string>> repartition = {
+      {"cleanup.policy", "delete"}, {"message.timestamp.type", "CreateTime"}};
   std::string error;
-  int32_t partitions = partition_count(group_->client(), group_->topic(), timeout, &error);
-  if (partitions < 0) return error;
-  if (partitions == 0)
-    return fmt::format(
-        "source topic '{}' does not exist (the changelog topic '{}' gets as many "
-        "partitions as it has)",
-        group_->topic(), options_.changelog_topic);
-  TopicSpec spec{options_.changelog_topic, partitions, {{"cleanup.policy", "compact"}}};
-  bool created = false;
-  if (std::string why = ensure_topic(group_->client(), spec, timeout, &created); !why.empty())
-    return fmt::format("changelog topic: {}", why);
-  if (created)
-    spdlog::info("job {}: created topic '{}' ({} partitions, compacted)", job_name(), spec.name,
-                 partitions);
+  if (is_router()) {
+    error = prepare_internal_topic(group_->topic(), "repartition", {output_topic_, 0, repartition});
+    if (!error.empty()) return error;
+    std::lock_guard lock(mu_);
+    output_sink_ = std::make_unique<TopicSink>(producer_, output_topic_);
+  } else if (!options_.partitions_from.empty()) {
+    error = prepare_internal_topic(options_.partitions_from, "repartition",
+                                   {group_->topic(), 0, repartition});
+    if (!error.empty()) return error;
+  }
+  if (spec_->changelog) {
+    // Compacted: the latest state of each key is what counts.
+    error = prepare_internal_topic(group_->topic(), "changelog",
+                                   {options_.changelog_topic, 0, {{"cleanup.policy", "compact"}}});
+    if (!error.empty()) return error;
+    std::lock_guard lock(mu_);
+    changelog_sink_ = std::make_unique<TopicSink>(producer_, options_.changelog_topic);
+  }
   return "";
 }
 
 void JobStage::run_control() {
   std::string error;
-  if (error = prepare_source(); !error.empty()) {
-    fail(error);
-  } else if (error = prepare_changelog(); !error.empty()) {
+  if (error = prepare_topics(); !error.empty()) {
     fail(error);
   } else if (!group_->subscribe(&error)) {
     fail(fmt::format("subscribing to '{}': {}", group_->topic(), error));

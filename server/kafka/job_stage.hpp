@@ -20,6 +20,7 @@
 #include "server/kafka/group_committer.hpp"
 #include "server/kafka/group_member.hpp"
 #include "server/kafka/producer.hpp"
+#include "server/kafka/topic_admin.hpp"
 #include "server/kafka/topic_sink.hpp"
 #include "server/pipeline/partition_pipeline.hpp"
 #include "server/status/job_status.hpp"
@@ -113,8 +114,8 @@ class JobStage final : public pipeline::PipelineHost,
  private:
   using Pipelines = checkpoint::CommitCoordinator::Pipelines;
   void run_control();
-  std::string prepare_source();
-  std::string prepare_changelog();
+  std::string prepare_internal_topic(const std::string& source, const char* kind, TopicSpec spec);
+  std::string prepare_topics();
   void shutdown();
   void retire(const std::vector<int32_t>& partitions, bool commit);
   void commit_round(const std::vector<int32_t>& partitions, bool sync);
@@ -141,7 +142,8 @@ class JobStage final : public pipeline::PipelineHost,
   StageOptions options_;
   std::weak_ptr<JobStage> sibling_;
 
-  // Clients: created before start; the control thread closes them at its end.
+  // Clients: created before start (the sinks of the repartition and changelog topics once those
+  // exist, by the control thread); the control thread closes them at its end.
   std::unique_ptr<GroupMember> group_;
   std::shared_ptr<KafkaProducer> producer_;
   std::unique_ptr<TopicSink> output_sink_;

@@ -59,6 +59,7 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
   StageOptions stage_options;
   stage_options.commit_interval_ms = options.commit_interval_ms;
   stage_options.drain_timeout_ms = options.drain_timeout_ms;
+  stage_options.admin_timeout_ms = options.admin_timeout_ms;
   if (!options.state_dir.empty())
     stage_options.state_dir = (std::filesystem::path(options.state_dir) / job->name).string();
   stage_options.changelog_topic = changelog_topic(*job);

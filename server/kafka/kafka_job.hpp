@@ -49,6 +49,7 @@ struct KafkaJobOptions {
   int64_t commit_interval_ms = 1000;  // how often acknowledged positions are committed
   uint64_t max_in_flight = 50000;     // unacknowledged output per partition before it pauses
   int64_t drain_timeout_ms = 30000;   // stop/revoke: wait this long for acknowledgements
+  int64_t admin_timeout_ms = 30000;   // bound of each Admin API and metadata call
   // Durable state: the daemon's state_dir (empty: none kept) and how often a partition with
   // durable state takes a full snapshot (its changelog is written every commit round).
   std::string state_dir;

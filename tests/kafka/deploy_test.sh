@@ -91,6 +91,10 @@ port=$(sed -n 's/.*"message":"http: listening on 127\.0\.0\.1:\([0-9]*\)".*/\1/p
   head -1)
 base="http://127.0.0.1:$port"
 ready() { [[ $(curl -s -o /dev/null -w '%{http_code}' "$base/readyz") == 200 ]]; }
+# Both jobs assigned (S2 then restores its durable state, not ready meanwhile), then ready.
+for job in s2 s3b; do
+  wait_for 30 grep -q "\"message\":\"job $job: assigned " "$work/err" || fail "$job never assigned"
+done
 wait_for 30 ready || fail "readyz never 200: $(curl -s "$base/readyz")"
 for s in S2 S3b; do
   "$SLUICE" gen --scenario $s --records 5000 --bootstrap "$bootstrap" 2>"$work/gen" ||

@@ -155,9 +155,10 @@ pid=""
 [[ $rc -eq 0 ]] || fail "sluice serve exited $rc after SIGTERM"
 grep -q "all jobs stopped" "$work/err" || fail "no clean stop in the log"
 
-# Kafka reachability: a daemon against an external broker that goes down and up again.
+# Kafka reachability: a daemon against an external broker that goes down and up again. The S2 job
+# keeps durable state: its changelog topic is created here (the mock answers no CreateTopics).
 mkfifo "$work/ctl"
-"$SLUICE" broker --topic s2-in:2 --control stdin <"$work/ctl" >"$work/bout" 2>"$work/berr" &
+"$SLUICE" broker --topic s2-in:2 --topic s2-changelog:2 --control stdin <"$work/ctl" >"$work/bout" 2>"$work/berr" &
 bpid=$!
 exec 3>"$work/ctl" # the broker's stdin stays open while the test writes commands
 wait_for 20 grep -q '^bootstrap: ' "$work/bout" || fail "no broker bootstrap: $(cat "$work/berr")"

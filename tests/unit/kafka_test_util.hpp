@@ -142,16 +142,14 @@ inline std::vector<Message> consume(const std::string& bootstrap, const std::str
 inline int partition_count(const std::string& bootstrap, const std::string& topic) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   set(conf, "bootstrap.servers", bootstrap);
-  set(conf, "allow.auto.create.topics", "false");
   Handle rk = make_handle(RD_KAFKA_PRODUCER, conf);
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
+  // The metadata of every topic: a request naming the topic would let the mock broker create it.
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk.get(), 0, rkt, &md, 5000);
-  rd_kafka_topic_destroy(rkt);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
+  if (rd_kafka_metadata(rk.get(), 1, nullptr, &md, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
   int count = -1;
-  if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
-    count = md->topics[0].partition_cnt;
+  for (int i = 0; i < md->topic_cnt; ++i)
+    if (topic == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+      count = md->topics[i].partition_cnt;
   rd_kafka_metadata_destroy(md);
   return count;
 }
