@@ -136,16 +136,6 @@ void AggregateSet::load_table(GroupTable& table, StateReader& r) const {
   }
 }
 
-namespace {
-
-// NULL, or a value of type `t` (a DECIMAL of its scale).
-bool of_type(const Value& v, types::DataType t) {
-  if (v.null) return true;
-  return v.type == t.id && (t.id != types::TypeId::kDecimal || v.scale == t.scale);
-}
-
-}  // namespace
-
 void AggregateSet::check_key(const Value* key, StateReader& r) const {
   for (size_t k = 0; k < keys_.size(); ++k) {
     if (!of_type(key[k], keys_[k]->type())) r.fail("a group key of another type than the query's");

@@ -2,6 +2,7 @@
 // expiry of inactive partition keys. The frame math is in analytic_calls.cpp.
 
 #include "exec/analytic_impl.hpp"
+#include "exec/change_tracker.hpp"
 #include "exec/group_table.hpp"
 #include "types/value_ops.hpp"
 
@@ -13,6 +14,7 @@ namespace {
 using analytic::FrameMath;
 using analytic::kNever;
 using analytic::Partition;
+using analytic::PartitionCodec;
 using analytic::PendingRow;
 using types::TypeId;
 
@@ -22,17 +24,39 @@ int64_t saturating_add(int64_t a, int64_t b) {
   return out;
 }
 
+class Analytic;
+
 class AnalyticState final : public OperatorState {
  public:
-  AnalyticState(size_t keys, size_t scratch, size_t calls)
-      : table(std::make_unique<GroupTable>(keys, 0, 1)), scratch(scratch), results(calls) {}
+  AnalyticState(const Analytic& op, size_t keys, size_t scratch, size_t calls)
+      : op(op), table(std::make_unique<GroupTable>(keys, 0, 1)), scratch(scratch), results(calls) {}
 
   // Groups: the partitions; bytes: their key table and records (rows buffered in the frame
   // rings and LEAD's pending rows are not counted).
   StateSize size() const override {
     return {0, parts.size(), table->memory_bytes() + parts.capacity() * sizeof(Partition)};
   }
+  // Snapshot: the clock, then each partition key with its partition.
+  bool save(StateWriter& w) const override;
+  void load(StateReader& r) override;
+  // Changelog entries: [0][partition key] -> the partition; [1] -> the clock.
+  bool track_changes() override {
+    changes.enable();
+    return true;
+  }
+  void save_changes(const ChangeVisitor& out) override;
+  void load_change(StateReader& key, StateReader* value) override;
+  void finish_changes() override;
+  void touch(StateReader& key) override;
 
+  // The key of partition g as its changelog entries name it.
+  std::string entry_key(uint32_t g) const;
+  // Keeps only the partitions `keep` accepts, renumbered in order (changed marks follow);
+  // `tombstones`: the changelog is to delete the others.
+  template <typename Keep>
+  void compact(Keep keep, bool tombstones);
+
+  const Analytic& op;
   std::unique_ptr<GroupTable> table;  // partition key -> index into parts
   std::vector<Partition> parts;
   std::vector<Value> scratch;  // keys, order, inputs, fallbacks of the row being processed
@@ -41,6 +65,16 @@ class AnalyticState final : public OperatorState {
   int64_t clock = 0;
   int64_t next_sweep = 0;
   uint64_t arrivals = 0;
+  ChangeTracker changes;
+  Deletions deletions;
+  std::string clock_written;  // the clock entry last written (changelog)
+
+ private:
+  void save_clock(StateWriter& w) const;
+  void load_clock(StateReader& r);
+  // Reads a partition key into key_scratch, checking its types; false: the clock's entry.
+  bool read_key(StateReader& r, Arena& arena);
+  std::vector<Value> key_scratch;
 };
 
 class Analytic final : public Operator {
@@ -53,7 +87,8 @@ class Analytic final : public Operator {
         order_at_(spec_.partition_by.size()),
         inputs_at_(order_at_ + 1),
         fallbacks_at_(inputs_at_ + spec_.inputs.size()),
-        scratch_width_(fallbacks_at_ + spec_.calls.size()) {
+        scratch_width_(fallbacks_at_ + spec_.calls.size()),
+        codec_(spec_, ring_caps_, lead_span_, output_width()) {
     ring_caps_.assign(spec_.inputs.size(), 1);
     for (const AnalyticCall& c : spec_.calls) {
       if (c.kind == AnalyticKind::kLead) lead_span_ = std::max(lead_span_, c.offset);
@@ -72,7 +107,7 @@ class Analytic final : public Operator {
   }
 
   std::unique_ptr<OperatorState> make_state() const override {
-    return std::make_unique<AnalyticState>(spec_.partition_by.size(), scratch_width_,
+    return std::make_unique<AnalyticState>(*this, spec_.partition_by.size(), scratch_width_,
                                            spec_.calls.size());
   }
 
@@ -180,17 +215,7 @@ class Analytic final : public Operator {
     }
     if (!any) return;
     emit_in_arrival_order(rows, out);
-    auto table = std::make_unique<GroupTable>(spec_.partition_by.size(), 0, 1);
-    std::vector<Partition> parts;
-    for (uint32_t g = 0; g < st.parts.size(); ++g) {
-      if (expired(st, st.parts[g])) continue;
-      bool inserted = false;
-      const Value* key = st.table->key(g);
-      table->find_or_insert(key, table->hash_key(key), &inserted);
-      parts.push_back(std::move(st.parts[g]));
-    }
-    st.table = std::move(table);
-    st.parts = std::move(parts);
+    st.compact([&](uint32_t g) { return !expired(st, st.parts[g]); }, true);
   }
 
   // ---- one row
@@ -198,6 +223,7 @@ class Analytic final : public Operator {
   void step(AnalyticState& st, uint32_t g, const Value* row, RecordPosition pos, Batch& out,
             ExecContext& ctx) const {
     Partition& p = st.parts[g];
+    st.changes.changed(g);
     const Value& order = st.scratch[order_at_];
     int64_t activity = order_is_time_ && !order.null ? order.i : (st.has_clock ? st.clock : kNever);
     p.last_active = std::max(p.last_active, activity);
@@ -299,6 +325,8 @@ class Analytic final : public Operator {
       emit_pending(*r, out);
   }
 
+  friend class AnalyticState;
+
   AnalyticSpec spec_;
   FrameMath math_;
   size_t input_width_;
@@ -310,7 +338,181 @@ class Analytic final : public Operator {
   int64_t lead_span_ = 0;
   bool order_is_time_ = false;
   int64_t sweep_every_ = 1;
+  PartitionCodec codec_;  // after ring_caps_ and lead_span_, which the constructor sets first
 };
+
+// ---- durable state
+
+void AnalyticState::save_clock(StateWriter& w) const {
+  w.boolean(has_clock);
+  w.i64(clock);
+  w.i64(next_sweep);
+  w.u64(arrivals);
+}
+
+void AnalyticState::load_clock(StateReader& r) {
+  has_clock = r.boolean();
+  clock = r.i64();
+  next_sweep = r.i64();
+  arrivals = static_cast<uint64_t>(r.counter());
+}
+
+bool AnalyticState::read_key(StateReader& r, Arena& arena) {
+  if (r.u8() != 0) return false;
+  key_scratch.resize(op.spec_.partition_by.size());
+  for (size_t k = 0; k < key_scratch.size(); ++k) {
+    key_scratch[k] = r.value(arena);
+    if (!of_type(key_scratch[k], op.spec_.partition_by[k]->type()))
+      r.fail("a partition key of another type than the query's");
+  }
+  return true;
+}
+
+bool AnalyticState::save(StateWriter& w) const {
+  save_clock(w);
+  w.u32(static_cast<uint32_t>(parts.size()));
+  for (uint32_t g = 0; g < parts.size(); ++g) {
+    const Value* key = table->key(g);
+    for (size_t k = 0; k < table->key_width(); ++k)
+      w.value(key[k]);
+    op.codec_.save(parts[g], w);
+  }
+  return true;
+}
+
+void AnalyticState::load(StateReader& r) {
+  if (!parts.empty()) r.fail("restoring into a state that is not empty");
+  load_clock(r);
+  // A partition takes at least a tag and a null flag per key and 40 bytes of counters.
+  uint32_t n = r.count(2 * table->key_width() + 40);
+  key_scratch.resize(table->key_width());
+  for (uint32_t i = 0; i < n; ++i) {
+    Arena arena(256);  // the table copies key strings into its own arena
+    for (size_t k = 0; k < key_scratch.size(); ++k) {
+      key_scratch[k] = r.value(arena);
+      if (!of_type(key_scratch[k], op.spec_.partition_by[k]->type()))
+        r.fail("a partition key of another type than the query's");
+    }
+    bool inserted = false;
+    table->find_or_insert(key_scratch.data(), table->hash_key(key_scratch.data()), &inserted);
+    if (!inserted) r.fail("a partition key twice");
+    parts.push_back(op.fresh_partition());
+    op.codec_.load(r, parts.back(), arrivals);
+  }
+}
+
+std::string AnalyticState::entry_key(uint32_t g) const {
+  std::string key;
+  StateWriter w(key);
+  w.u8(0);
+  const Value* values = table->key(g);
+  for (size_t k = 0; k < table->key_width(); ++k)
+    w.value(values[k]);
+  return key;
+}
+
+template <typename Keep>
+void AnalyticState::compact(Keep keep, bool tombstones) {
+  auto rebuilt = std::make_unique<GroupTable>(table->key_width(), 0, 1);
+  std::vector<Partition> kept;
+  std::vector<int64_t> to(parts.size(), -1);
+  for (uint32_t g = 0; g < parts.size(); ++g) {
+    if (!keep(g)) {
+      if (tombstones && changes.on()) changes.gone(entry_key(g));  // unless it is back by then
+      continue;
+    }
+    bool inserted = false;
+    const Value* key = table->key(g);
+    to[g] = rebuilt->find_or_insert(key, rebuilt->hash_key(key), &inserted);
+    kept.push_back(std::move(parts[g]));
+  }
+  changes.remap(to);
+  table = std::move(rebuilt);
+  parts = std::move(kept);
+}
+
+void AnalyticState::save_changes(const ChangeVisitor& out) {
+  std::string value;
+  changes.take(
+      [&](uint32_t g) {
+        std::string key = entry_key(g);
+        value.clear();
+        StateWriter w(value);
+        op.codec_.save(parts[g], w);
+        std::string_view v = value;
+        out(key, &v);
+      },
+      [&](const std::string& gone) {
+        StateReader r(gone, "a partition key gone");
+        Arena arena(256);
+        read_key(r, arena);
+        if (table->find(key_scratch.data(), table->hash_key(key_scratch.data())) < 0)
+          out(gone, nullptr);  // (else it was written as a changed partition)
+      });
+  value.clear();
+  StateWriter w(value);
+  save_clock(w);
+  if (value != clock_written) {
+    std::string key(1, '\1');
+    std::string_view v = value;
+    out(key, &v);
+    clock_written = value;
+  }
+}
+
+void AnalyticState::load_change(StateReader& kr, StateReader* vr) {
+  Arena arena(256);
+  if (!read_key(kr, arena)) {
+    kr.expect_end();
+    if (vr == nullptr) kr.fail("a tombstone for the operator's clock");
+    load_clock(*vr);
+    vr->expect_end();
+    return;
+  }
+  kr.expect_end();
+  uint64_t hash = table->hash_key(key_scratch.data());
+  if (vr == nullptr) {
+    int64_t g = table->find(key_scratch.data(), hash);
+    if (g >= 0) deletions.mark(static_cast<uint32_t>(g), true);
+    return;
+  }
+  bool inserted = false;
+  uint32_t g = table->find_or_insert(key_scratch.data(), hash, &inserted);
+  if (inserted) parts.emplace_back();
+  if (deletions.deleted(g)) deletions.mark(g, false);
+  parts[g] = op.fresh_partition();
+  // The clock's entry may come later: held rows are checked against it in finish_changes.
+  op.codec_.load(*vr, parts[g], UINT64_MAX);
+  vr->expect_end();
+}
+
+void AnalyticState::finish_changes() {
+  if (deletions.any()) {
+    compact([&](uint32_t g) { return !deletions.deleted(g); }, false);
+    deletions.clear();
+  }
+  // Rows held for LEAD keep their arrival order ahead of every later row.
+  for (const Partition& p : parts) {
+    for (const PendingRow& row : p.pending) {
+      if (row.live) arrivals = std::max(arrivals, row.arrival + 1);
+    }
+  }
+}
+
+void AnalyticState::touch(StateReader& kr) {
+  Arena arena(256);
+  if (!read_key(kr, arena)) {
+    kr.expect_end();
+    clock_written.clear();  // written again with the next changes
+    return;
+  }
+  kr.expect_end();
+  int64_t g = table->find(key_scratch.data(), table->hash_key(key_scratch.data()));
+  if (g >= 0)
+    changes.changed(static_cast<uint32_t>(g));
+  else
+    changes.gone(std::string(kr.whole()));
+}
 
 }  // namespace
 

@@ -62,6 +62,8 @@ struct AnalyticSpec {
   ExpressionPtr order_by;                   // TIMESTAMP or number; may be null
   std::vector<ExpressionPtr> inputs;        // distinct call arguments, already cast
   std::vector<AnalyticCall> calls;
+  // The input row's column types: a restored held row (LEAD) must have them.
+  std::vector<types::DataType> input_types;
   int64_t expire_after_ms = 3'600'000;
   // source.event_time, when the job sets it: the runtime derives the watermarks it passes to
   // on_watermark from it (Query::event_time). Not read by the operator itself.

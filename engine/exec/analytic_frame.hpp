@@ -12,6 +12,8 @@
 
 namespace sluice::exec::analytic {
 
+class PartitionCodec;  // saves and restores these (exec/analytic_state.cpp)
+
 using types::int128;
 using types::Value;
 
@@ -31,6 +33,7 @@ class HeldValue {
   }
 
  private:
+  friend class PartitionCodec;
   Value value_;
   bool has_ = false;
   std::string bytes_;
@@ -51,6 +54,7 @@ class ValueRing {
   Value at(int64_t seq) const { return slots_[static_cast<size_t>(seq) % cap_].get(); }
 
  private:
+  friend class PartitionCodec;
   size_t cap_;
   std::vector<HeldValue> slots_;
 };
@@ -75,6 +79,7 @@ class WideSum {
   }
 
  private:
+  friend class PartitionCodec;
   unsigned __int128 lo_ = 0;
   int64_t hi_ = 0;
 };
@@ -102,6 +107,7 @@ class DoubleSum {
   }
 
  private:
+  friend class PartitionCodec;
   bool count_special(double x, int64_t d) {
     if (std::isfinite(x)) return false;
     if (std::isnan(x)) {
@@ -143,6 +149,7 @@ class SeqDeque {
   }
 
  private:
+  friend class PartitionCodec;
   void grow() {
     std::vector<int64_t> bigger(buf_.empty() ? 8 : buf_.size() * 2);
     for (size_t i = 0; i < size_; ++i)

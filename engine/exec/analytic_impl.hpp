@@ -6,6 +6,7 @@
 #include "exec/analytic.hpp"
 #include "exec/analytic_frame.hpp"
 #include "exec/batch.hpp"
+#include "exec/state_codec.hpp"
 
 #include <cstdint>
 #include <string>
@@ -52,6 +53,34 @@ struct Partition {
   std::vector<ValueRing> rings;  // one per AnalyticSpec::inputs entry
   std::vector<CallState> calls;
   std::vector<PendingRow> pending;  // LEAD: row `seq` waits in slot seq % lead_span
+};
+
+// The durable state of one partition key (exec/analytic_state.cpp): `save` writes it, `load`
+// reads it into a fresh partition and refuses what the operator could not have made (a frame
+// position outside its frame, a value of another type, a ring of another size), so a restored
+// partition goes on exactly as the saved one would. Bad bytes throw sluice::Error (kState).
+class PartitionCodec {
+ public:
+  // `ring_caps` and `lead_span` are the operator's, read when used.
+  PartitionCodec(const AnalyticSpec& spec, const std::vector<size_t>& ring_caps,
+                 const int64_t& lead_span, size_t output_width)
+      : spec_(spec), ring_caps_(ring_caps), lead_span_(lead_span), output_width_(output_width) {}
+
+  void save(const Partition& p, StateWriter& w) const;
+  // `arrivals`: the operator's arrival counter; a held LEAD row arrived before it.
+  void load(StateReader& r, Partition& p, uint64_t arrivals) const;
+
+ private:
+  void save_held(const HeldValue& h, StateWriter& w) const;
+  void load_held(StateReader& r, HeldValue& h, const types::DataType& type, Arena& arena) const;
+  void save_call(const CallState& s, StateWriter& w) const;
+  void load_call(StateReader& r, const AnalyticCall& c, const Partition& p, CallState& s,
+                 Arena& arena) const;
+
+  const AnalyticSpec& spec_;
+  const std::vector<size_t>& ring_caps_;
+  const int64_t& lead_span_;
+  size_t output_width_;
 };
 
 // Per-call frame math over one partition. `seq` is the current row's sequence number and `args`

@@ -5,6 +5,7 @@
 // until enabled; then a byte per group and the list of those changed. One pipeline's; not
 // thread-safe.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -46,6 +47,19 @@ class ChangeTracker {
     groups_.push_back(group);
   }
   void gone(std::string key) { gone_.push_back(std::move(key)); }
+  // The table was rebuilt with its groups renumbered: `to[g]` is group g's new number, or -1 when
+  // it was dropped (mark its key gone). The changed groups keep their marks.
+  void remap(const std::vector<int64_t>& to) {
+    if (!on_) return;
+    std::vector<uint32_t> kept;
+    for (uint32_t g : groups_) {
+      if (to[g] >= 0) kept.push_back(static_cast<uint32_t>(to[g]));
+    }
+    std::fill(flags_.begin(), flags_.end(), 0);
+    groups_.clear();
+    for (uint32_t g : kept)
+      changed(g);
+  }
   // Hands each changed group, then each key marked gone, to the callbacks, and starts over.
   template <typename Group, typename Gone>
   void take(Group&& group, Gone&& gone) {

@@ -8,6 +8,7 @@
 // Not thread-safe; a writer or reader belongs to the caller.
 
 #include "common/arena.hpp"
+#include "types/data_type.hpp"
 #include "types/value.hpp"
 
 #include <cstdint>
@@ -16,6 +17,13 @@
 #include <utility>
 
 namespace sluice::exec {
+
+// NULL, or a value of type `t` (a DECIMAL of its scale): what a restored value must be before
+// anything compares or computes with it.
+inline bool of_type(const types::Value& v, const types::DataType& t) {
+  if (v.null) return true;
+  return v.type == t.id && (t.id != types::TypeId::kDecimal || v.scale == t.scale);
+}
 
 class StateWriter {
  public:

@@ -127,6 +127,10 @@ bool Binder::bind_analytics(const sql::SelectStatement& stmt, LogicalPlan& plan)
   over_ = std::make_shared<OverBinding>();
   over_->stmt = &stmt;
   over_->input_width = plan.input_width;
+  for (const auto& c : source_.columns)
+    over_->spec.input_types.push_back(c.type);
+  for (const auto& c : kSystemColumns)
+    over_->spec.input_types.push_back(c.type);
   bind_select_list(stmt, plan, {Scope::Kind::kRow, "SELECT"});
   if (!time_.column.empty()) {
     // source.event_time: its watermarks expire partition keys (see exec/analytic.hpp).

@@ -68,7 +68,7 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
         "job {}: its state is not durable ({}): after a restart or a partition move it "
         "starts empty",
         job->name,
-        options.state_dir.empty() ? "no state_dir" : "OVER state is kept in memory only");
+        options.state_dir.empty() ? "no state_dir" : "its operators cannot save their state");
   if (needs_repartition(*job, *query)) {
     auto router = std::make_shared<JobStage>(io, make_spec(job, query, true, options), group,
                                              repartition_topic(*job), generation, stage_options);

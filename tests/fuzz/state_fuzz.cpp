@@ -1,7 +1,8 @@
 // Fuzz target `state`: operator state snapshots (Query::snapshot / Query::restore), which a
 // daemon reads back from disk and from Kafka and must never trust. Byte 0 picks one of the
-// queries below (grouped aggregates, a hopping window, sessions); byte 1 (mod 64) is a row count;
-// then 3 bytes per row (symbol, quantity and lateness, price) feed the query as a pipeline does;
+// queries below (grouped aggregates, a hopping window, sessions, DISTINCT, OVER frames and
+// navigation); byte 1 (mod 64) is a row count; then 3 bytes per row (symbol, quantity and
+// lateness, price) feed the query as a pipeline does;
 // the rest are edits of the snapshot taken after those rows: pairs (position byte, xor byte), or
 // when odd one byte left that truncates the snapshot to (byte * 4) bytes.
 //
@@ -32,7 +33,7 @@ using types::DataType;
 using types::TypeId;
 using types::Value;
 
-constexpr std::array<const char*, 7> kQueries = {
+constexpr std::array<const char*, 9> kQueries = {
     "SELECT symbol, COUNT(*), SUM(qty), AVG(price), MIN(price), MAX(symbol), FIRST_VALUE(qty), "
     "LAST_VALUE(price), STDDEV(qty) FROM trades GROUP BY symbol",
     "SELECT symbol, COUNT(DISTINCT qty), SUM(DISTINCT price), MIN(DISTINCT symbol) FROM trades "
@@ -44,6 +45,13 @@ constexpr std::array<const char*, 7> kQueries = {
     "SELECT symbol, _window_start, _window_end, COUNT(*), LAST_VALUE(symbol), AVG(qty) FROM "
     "trades GROUP BY symbol WINDOW SESSION(ts, 1500ms)",
     "SELECT DISTINCT symbol, qty, price FROM trades",
+    "SELECT symbol, qty, SUM(qty) OVER w, AVG(price) OVER w, MIN(price) OVER w, MAX(symbol) OVER "
+    "w, COUNT(*) OVER w, LAG(price, 2) OVER w, FIRST_VALUE(symbol) OVER w, SUM(CAST(qty AS "
+    "DOUBLE)) OVER w FROM trades WINDOW w AS (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 3 "
+    "PRECEDING AND CURRENT ROW EXPIRE AFTER INTERVAL '2' SECOND INACTIVITY)",
+    "SELECT symbol, ROW_NUMBER() OVER w, RANK() OVER w, DENSE_RANK() OVER w, LEAD(qty, 2) OVER w, "
+    "LEAD(symbol) OVER w, MAX(price) OVER w, FIRST_VALUE(qty) OVER w FROM trades WINDOW w AS "
+    "(PARTITION BY qty ORDER BY ts EXPIRE AFTER INTERVAL '3' SECOND INACTIVITY)",
 };
 
 const exec::Query& query(size_t i) {

@@ -753,6 +753,29 @@ def test_final_kill(ctx):
 STATE_KILLS = int(os.environ.get("E2E_STATE_KILLS", "12" if BOOTSTRAP else "6"))
 
 
+def _state_chaos(ctx, scenario, n, topic, compare):
+    """_kill_chaos on `scenario`'s job over n generated records (3 partitions of `topic`, output
+    to `topic`-out, static group membership: a restarted daemon gets its partitions back at once),
+    then its output once `compare(expected, rows)` holds, checked. Returns the last daemon, its
+    settled job, the output rows, the expected rows and a summary."""
+    sc = SCENARIOS[scenario]
+    job = scenario.lower()
+    data = generate(ctx, scenario, n)
+    expected = expected_output(ctx, scenario, data)
+    out_topic = f"{topic}-out"
+    ctx.start_broker(topics=[(topic, 3), (out_topic, 3)] +
+                     internal_topics((f"{job}-changelog", 3)))
+    ctx.write_job(f"{job}.yaml", kafka_job(job, sc, topic, out_topic,
+                                           properties={"group.instance.id": f"{job}-d1"}))
+    d, restored = _kill_chaos(ctx, job, topic, [], data, sc["key"], STATE_KILLS)
+    out = values(_consume_until(ctx, out_topic, len(expected),
+                                lambda rows: compare(expected, rows)))
+    state = _run_to_end(d, job)
+    detail = check(compare(expected, out))
+    return d, state, out, expected, (f"{STATE_KILLS} kills, {restored} partition restores from "
+                                     f"snapshots; {detail}")
+
+
 def test_state_kill(ctx):
     """kill -9 chaos on a non-windowed aggregate (S2: GROUP BY symbol, EMIT CHANGES over 200
     keys): input flows from a producer thread while the daemon is killed STATE_KILLS times at
@@ -760,26 +783,32 @@ def test_state_kill(ctx):
     at once), then runs to the end. Each partition restores its newest local state snapshot and
     reads on from the offset it covers, so every key's last output equals the true COUNT, AVG,
     MIN, MAX and SUM (at least once: rows may repeat, none is wrong)."""
-    sc = SCENARIOS["S2"]
-    n = max(RECORDS, 3000) * 5  # the mock keeps ~5 MiB a partition: replays add rows
-    data = generate(ctx, "S2", n)
-    expected = expected_output(ctx, "S2", data)
-    ctx.start_broker(topics=[("quotes", 3), ("quotes-out", 3)] +
-                     internal_topics(("s2-changelog", 3)))
-    ctx.write_job("s2.yaml", kafka_job("s2", sc, "quotes", "quotes-out",
-                                       properties={"group.instance.id": "s2-d1"}))
-    d, restored = _kill_chaos(ctx, "s2", "quotes", [], data, sc["key"], STATE_KILLS)
-    out = _consume_until(ctx, "quotes-out", len(expected),
-                         lambda rows: h.changes_equal(expected, rows, ["symbol"], exact=False))
-    job = _run_to_end(d, "s2")
-    detail = check(h.changes_equal(expected, values(out), ["symbol"], exact=False))
-    froms = sorted(p.get("restored_from") for p in job["partitions"])
-    if any(not f.startswith("snapshot") for f in froms):
-        raise AssertionError(f"/jobs restored_from {froms}, want a snapshot for each partition")
+    # The mock keeps ~5 MiB a partition: replays add rows.
+    d, job, out, expected, summary = _state_chaos(
+        ctx, "S2", max(RECORDS, 3000) * 5, "quotes",
+        lambda e, rows: h.changes_equal(e, rows, ["symbol"], exact=False))
+    # Each partition with a committed offset restored a snapshot (one the kills never let commit
+    # starts empty from the beginning, rightly).
+    froms = sorted((p.get("restored_from"), p.get("restored_offset")) for p in job["partitions"])
+    if any(not f.startswith("snapshot") and off is not None for f, off in froms):
+        raise AssertionError(f"/jobs (restored_from, restored_offset) {froms}, want a snapshot "
+                             f"for each partition with a committed offset")
     counted = check_counts(job, exact=False)
     stop_cleanly(d)
-    return (f"{STATE_KILLS} kills, {restored} partition restores from snapshots; {detail}; "
-            f"{len(out) - len(expected)} repeated rows; last daemon: {counted}")
+    return f"{summary}; {len(out) - len(expected)} repeated rows; last daemon: {counted}"
+
+
+def test_over_kill(ctx):
+    """kill -9 chaos on an OVER query (S1: AVG, MIN, MAX over each symbol's last 100 rows): input
+    flows while the daemon is killed STATE_KILLS times at random moments and restarted, then runs
+    to the end. Each partition restores its frames (snapshot, then the changelog) and reads on
+    from the offset they cover, so every output row is the one `sluice run` computes for its
+    record (at least once: a row may repeat, none is wrong, none is missing)."""
+    d, job, _, _, summary = _state_chaos(ctx, "S1", max(RECORDS, 3000) * 2, "ticks",
+                                         h.multiset_superset)
+    counted = check_counts(job, exact=False)
+    stop_cleanly(d)
+    return f"{summary}; last daemon: {counted}"
 
 
 _CHAOS_SERVER = "state_snapshot_interval: 200ms\n"

@@ -253,6 +253,22 @@ TEST_CASE("a grouped aggregate restored from a snapshot continues as if never st
 
 namespace {
 
+// OVER: sliding and running frames of every type (BIGINT, DOUBLE, DECIMAL, STRING), and
+// navigation with LEAD rows held across the snapshot and keys expiring (rows every 0.7 s, three
+// keys, EXPIRE AFTER 2 s).
+const char* const kOverFrames =
+    "SELECT k, v, SUM(v) OVER w, AVG(CAST(v AS DOUBLE)) OVER w, "
+    "SUM(CAST(v AS DECIMAL(10, 2))) OVER w, MIN(v) OVER w, MAX(k) OVER w, COUNT(*) OVER w, "
+    "LAG(v, 2) OVER w, FIRST_VALUE(v) OVER w, "
+    "SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
+    "AS running, MIN(k) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND "
+    "CURRENT ROW) AS least FROM t "
+    "WINDOW w AS (PARTITION BY k ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)";
+const char* const kOverNavigation =
+    "SELECT k, v, ROW_NUMBER() OVER w, RANK() OVER w, DENSE_RANK() OVER w, LEAD(v, 2) OVER w, "
+    "LEAD(k) OVER w, LAG(k) OVER w, FIRST_VALUE(k) OVER w FROM t "
+    "WINDOW w AS (PARTITION BY k ORDER BY ts EXPIRE AFTER INTERVAL '2' SECOND INACTIVITY)";
+
 // Drives a windowed query as the pipeline does: every record judged against the watermark before
 // it (max event time seen), the watermark moved at the end of each batch.
 struct WindowRun {
@@ -303,7 +319,7 @@ struct WindowRun {
 
 }  // namespace
 
-TEST_CASE("window and session states restored from a snapshot continue as if never stopped",
+TEST_CASE("window, session and OVER states restored from a snapshot continue as if never stopped",
           "[state]") {
   plan::SourceSchema events{
       "t", {{"k", DataType::string()}, {"v", DataType::bigint()}, {"ts", DataType::timestamp()}}};
@@ -316,6 +332,8 @@ TEST_CASE("window and session states restored from a snapshot continue as if nev
            "FROM t GROUP BY k WINDOW SESSION(ts, 2s)",
            "SELECT k, _window_start, _window_end, SUM(v) FROM t GROUP BY k WINDOW "
            "SESSION(ts, 1500ms) EMIT CHANGES",
+           kOverFrames,
+           kOverNavigation,
        }) {
     INFO(sql);
     auto q = plan::compile_query(sql, events);
@@ -391,14 +409,39 @@ TEST_CASE("a snapshot restores only into the query and source schema it was take
   CHECK_THAT(restore_error(by_symbol, forged), Catch::Contains("a group key of another type"));
 }
 
-TEST_CASE("a query whose operators cannot save their state yet says so", "[state]") {
-  plan::SourceSchema events{"t", {{"k", DataType::string()}, {"ts", DataType::timestamp()}}};
-  auto q = plan::compile_query(
-      "SELECT k, COUNT(*) OVER (PARTITION BY k ORDER BY ts ROWS 3 PRECEDING) FROM t", events);
-  auto st = q->make_state();
-  std::string out = "prefix";
-  CHECK_FALSE(q->snapshot(*st, out));
-  CHECK(out == "prefix");
-  CHECK_FALSE(q->can_snapshot());
-  CHECK(plan::compile_query("SELECT DISTINCT k FROM t", events)->can_snapshot());
+TEST_CASE("an OVER snapshot with a forged identity cannot put frames of another shape in the state",
+          "[state]") {
+  plan::SourceSchema events{"t", {{"k", DataType::string()}, {"v", DataType::bigint()}}};
+  auto over = [&](const char* frame) {
+    return plan::compile_query(
+        std::string("SELECT k, MIN(v) OVER (PARTITION BY k ROWS ") + frame + ") AS m FROM t",
+        events);
+  };
+  auto three = over("3 PRECEDING");
+  auto st = three->make_state();
+  exec::ExecContext ctx;
+  exec::Batch in(three->input_width());
+  for (int i = 0; i < 20; ++i) {
+    Value* r = in.append_row({0, i});
+    r[0] = Value::string(in.arena().copy(i % 2 ? "a" : "b"));
+    r[1] = Value::bigint(20 - i);
+    for (int c = 2; c < 6; ++c)
+      r[c] = Value::make_null(TypeId::kNull);
+  }
+  three->process(*st, in, ctx);
+  std::string snap;
+  REQUIRE(three->snapshot(*st, snap));
+  // The same bytes claimed by a query whose frame is five rows: its rings and deques differ.
+  auto five = over("5 PRECEDING");
+  std::string empty;
+  REQUIRE(five->snapshot(*five->make_state(), empty));
+  std::string forged = snap;
+  forged.replace(8, 8, empty.substr(8, 8));  // after the magic and version
+  auto target = five->make_state();
+  try {
+    five->restore(*target, forged, "forged");
+    FAIL("a forged OVER snapshot was restored");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("a frame ring of another size"));
+  }
 }
