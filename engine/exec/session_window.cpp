@@ -3,6 +3,15 @@
 // strings); when a record bridges two sessions, the merged session's state is rebuilt by
 // replaying both argument lists in arrival order. Closed sessions are freed, and the key table is
 // rebuilt when most of its groups have no session left, so memory follows the open sessions.
+//
+// Replay after a restart (ExecContext::replay_before): the records re-read start at the oldest
+// record of any open session, and the restored watermark is the one the emitted output covers.
+// A session's extent depends on the records after its first, so a re-read record is never judged
+// alone: it joins (or starts) its session, which counts as emitted before the restart (`silent`:
+// fired, no output) while the restored watermark closes it, and opens again when a later re-read
+// record extends it past that. When the replay ends (the first record past it, or the watermark
+// moving on), the silent sessions are settled: their records count as replayed and they are
+// freed like any fired session (or kept for `update`, whole: kept sessions are re-read too).
 
 #include "exec/window_impl.hpp"
 
@@ -18,6 +27,7 @@ struct Session {
   int64_t start = 0;  // first record's event time
   int64_t end = 0;    // last record's event time
   bool fired = false;
+  bool silent = false;  // fired by the replay (emitted before the restart); see the top
   int64_t min_offset = std::numeric_limits<int64_t>::max();  // of the records it holds
   std::unique_ptr<char[]> storage;  // the aggregate state block, aligned inside
   char* block = nullptr;
@@ -58,6 +68,7 @@ class SessionState final : public OperatorState {
   // grow); exact after every fire.
   int64_t next_due = std::numeric_limits<int64_t>::max();
   uint64_t next_seq = 0;
+  bool replay_pending = false;  // silent sessions may exist (not saved: a replay is transient)
   std::vector<Value> scratch;
   std::vector<std::unique_ptr<GroupTable>> retired;  // see WindowOperatorShell
 
@@ -194,6 +205,8 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
   }
 
   void assign(SessionState& st, int64_t t, Batch& out, RecordPosition pos, ExecContext& ctx) const {
+    bool replaying = ctx.replaying(pos);
+    if (!replaying) settle_replay(st, ctx);
     uint32_t g = group_of(st);
     auto& list = st.sessions[g];
     // Sessions of one group are at least `gap` apart, so a record touches at most two.
@@ -203,6 +216,10 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
     size_t n = 0;
     while (first + n < list.size() && list[first + n].start - spec_.size_ms < t)
       ++n;
+    if (replaying) {
+      replay(st, list, first, n, t, out, st.keys->key(g), pos, ctx);
+      return;
+    }
     bool open = std::any_of(list.begin() + static_cast<std::ptrdiff_t>(first),
                             list.begin() + static_cast<std::ptrdiff_t>(first + n),
                             [](const Session& s) { return !s.fired; });
@@ -217,11 +234,38 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
       on_late(pos, t, st.watermark, ctx);
       return;
     }
-    // `update`: a kept, closed session takes it and re-emits, unless the record is replayed.
-    bool replayed = !open && ctx.replaying(pos);
-    if (!open) ++(replayed ? ctx.replayed : ctx.late);
+    // `update`: a kept, closed session takes it and re-emits.
+    if (!open) ++ctx.late;
     if (n == 2) merge(list, first);
-    add(st, list[first], t, out, st.keys->key(g), pos, ctx, !replayed);
+    add(st, list[first], t, out, st.keys->key(g), pos, ctx, true);
+  }
+
+  // A re-read record: into its session (`n` of them from `first`), which is silent while the
+  // restored watermark closes it. Emits nothing: what it adds was emitted before the restart.
+  void replay(SessionState& st, std::vector<Session>& list, size_t first, size_t n, int64_t t,
+              Batch& out, const Value* key, RecordPosition pos, ExecContext& ctx) const {
+    st.replay_pending = true;
+    if (n == 0) list.insert(list.begin() + static_cast<std::ptrdiff_t>(first), new_session(t));
+    if (n == 2) merge(list, first);
+    Session& s = list[first];
+    add(st, s, t, out, key, pos, ctx, false);
+    s.silent = s.fired = closed(close_at(s), st.watermark);
+    st.next_due = std::min(st.next_due, s.fired ? drop_at(s) : close_at(s));
+  }
+
+  // The replay ended: silent sessions' records count as replayed; the sessions are freed, or
+  // kept for `update` as fired ones.
+  void settle_replay(SessionState& st, ExecContext& ctx) const {
+    if (!st.replay_pending) return;
+    st.replay_pending = false;
+    for (auto& list : st.sessions) {
+      for (Session& s : list) {
+        if (!s.silent) continue;
+        ctx.replayed += s.seq.size();
+        s.silent = false;
+      }
+    }
+    free_closed(st, st.watermark, ctx);
   }
 
   Session new_session(int64_t t) const {
@@ -283,6 +327,7 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
     a.start = std::min(a.start, b.start);
     a.end = std::max(a.end, b.end);
     a.fired = a.fired && b.fired;
+    a.silent = a.silent && b.silent;
     a.min_offset = std::min(a.min_offset, b.min_offset);
     list.erase(list.begin() + static_cast<std::ptrdiff_t>(i + 1));
   }
@@ -291,6 +336,7 @@ class SessionWindow final : public WindowOperatorShell<SessionWindow, SessionSta
   // first record (not by group: compacting the key table renumbers groups); frees those no
   // longer kept.
   void fire(SessionState& st, int64_t watermark, Batch& out, ExecContext& ctx) const {
+    settle_replay(st, ctx);
     std::vector<std::tuple<int64_t, uint64_t, uint32_t, int64_t>> due;  // end, seq, group, start
     for (uint32_t g = 0; g < st.sessions.size(); ++g) {
       for (const Session& s : st.sessions[g]) {
