@@ -1078,9 +1078,9 @@ def _kill_for(a, b, job, topic, partitions, timeout=60):
     return mark
 
 
-def test_state_move(ctx):
-    """Durable state follows its partitions between daemons through the changelog topic (S2 over
-    3 partitions, 200 keys; each daemon has its own state_dir).
+def _state_move(ctx, scenario, topic, compare):
+    """Durable state follows its partitions between daemons through the changelog topic
+    (`scenario`'s job over 3 partitions of `topic`; each daemon has its own state_dir).
 
     1. Daemon a runs the job alone over part 1.
     2. Daemon b joins with an empty state_dir: the partitions it takes restore from the changelog
@@ -1090,51 +1090,66 @@ def test_state_move(ctx):
        are not applied, and their keys are written again); part 3 flows.
     4. a restarts with its old state_dir: the partitions that move back restore a's old snapshot
        and the changelog records written after it ("snapshot+changelog"); part 4 flows.
-    Every key's last output equals the true COUNT, AVG, MIN, MAX and SUM."""
-    sc = SCENARIOS["S2"]
-    data = generate(ctx, "S2", max(RECORDS, 3000) * 2)
-    expected = expected_output(ctx, "S2", data)
+    Then the output once `compare(expected, rows)` holds, checked; returns a summary."""
+    sc = SCENARIOS[scenario]
+    job = scenario.lower()
+    data = generate(ctx, scenario, max(RECORDS, 3000) * 2)
+    expected = expected_output(ctx, scenario, data)
     parts = split_lines(data, 4)
-    ctx.start_broker(topics=[("quotes", 3), ("quotes-out", 3)] +
-                     internal_topics(("s2-changelog", 3)))
-    ctx.write_job("s2.yaml", kafka_job("s2", sc, "quotes", "quotes-out"))
+    out_topic = f"{topic}-out"
+    ctx.start_broker(topics=[(topic, 3), (out_topic, 3)] +
+                     internal_topics((f"{job}-changelog", 3)))
+    ctx.write_job(f"{job}.yaml", kafka_job(job, sc, topic, out_topic))
     server = "state_snapshot_interval: 200ms\n"
     a = ctx.start_daemon("a", config=server)
-    wait_assigned(a, "s2", "quotes")
-    ctx.produce("quotes", parts[0], key_field=sc["key"])
-    settled(a, "s2", len(h.read_jsonl(parts[0])))
-    _wait_committed(a, "s2")  # (else b would rightly start empty, from the first offset)
+    wait_assigned(a, job, topic)
+    ctx.produce(topic, parts[0], key_field=sc["key"])
+    settled(a, job, len(h.read_jsonl(parts[0])))
+    _wait_committed(a, job)  # (else b would rightly start empty, from the first offset)
 
     b = ctx.start_daemon("b", config=server)
-    got = wait_assigned(b, "s2", "quotes")
-    froms = sorted({p["restored_from"] for p in b.job("s2")["partitions"]})
+    got = wait_assigned(b, job, topic)
+    froms = sorted({p["restored_from"] for p in b.job(job)["partitions"]})
     if not got or froms != ["changelog"]:
         raise AssertionError(f"b took {got} restored from {froms}, want the changelog")
-    ctx.produce("quotes", parts[1], key_field=sc["key"])
+    ctx.produce(topic, parts[1], key_field=sc["key"])
     time.sleep(3)
 
-    mark_b = _kill_for(a, b, "s2", "quotes", [0, 1, 2])
+    mark_b = _kill_for(a, b, job, topic, [0, 1, 2])
     if "state restored from changelog" not in b.log()[mark_b:]:
         raise AssertionError(f"b restored a's partitions without the changelog; log:\n"
                              f"{h.tail(b.log())}")
-    ctx.produce("quotes", parts[2], key_field=sc["key"])
+    ctx.produce(topic, parts[2], key_field=sc["key"])
     time.sleep(3)
 
     mark_a = a.log_size()
     a = ctx.start_daemon("a", config=server)
-    back = wait_assigned(a, "s2", "quotes", since=mark_a)
+    back = wait_assigned(a, job, topic, since=mark_a)
     log_a = a.log()[mark_a:]
     if "state restored from snapshot+changelog" not in log_a:
         raise AssertionError(f"a got {back} back without its snapshot and the changelog; log:\n"
                              f"{h.tail(log_a)}")
-    ctx.produce("quotes", parts[3], key_field=sc["key"])
-    out = _consume_until(ctx, "quotes-out", len(expected),
-                         lambda rows: h.changes_equal(expected, rows, ["symbol"], exact=False))
-    detail = check(h.changes_equal(expected, values(out), ["symbol"], exact=False))
+    ctx.produce(topic, parts[3], key_field=sc["key"])
+    out = _consume_until(ctx, out_topic, len(expected), lambda rows: compare(expected, rows))
+    detail = check(compare(expected, values(out)))
     stop_cleanly(a, "daemon a")
     stop_cleanly(b, "daemon b")
     return (f"b took {got} from the changelog, then all after a's kill; a took {back} back "
             f"from its snapshot and the changelog; {detail}")
+
+
+def test_state_move(ctx):
+    """_state_move on S2 (GROUP BY symbol over 200 keys): every key's last output equals the true
+    COUNT, AVG, MIN, MAX and SUM."""
+    return _state_move(ctx, "S2", "quotes",
+                       lambda e, rows: h.changes_equal(e, rows, ["symbol"], exact=False))
+
+
+def test_over_move(ctx):
+    """_state_move on S1 (OVER: each symbol's last 100 rows): the frames restored from the
+    changelog go on as if never moved; every output row is one `sluice run` computes, and all
+    of them are there."""
+    return _state_move(ctx, "S1", "ticks", h.multiset_superset)
 
 
 MOVE_KILLS = int(os.environ.get("E2E_MOVE_KILLS", "4" if BOOTSTRAP else "2"))
