@@ -206,8 +206,14 @@ std::string JobStage::prepare_internal_topic(const std::string& source, const ch
         source, kind, spec.name);
   spec.partitions = partitions;
   bool created = false;
-  if (std::string why = ensure_topic(group_->client(), spec, timeout, &created); !why.empty())
-    return fmt::format("{} topic: {}", kind, why);
+  if (std::string why = ensure_topic(group_->client(), spec, timeout, &created); !why.empty()) {
+    // What an operator can do about it (no right to create topics, a broker that does not
+    // answer): create it, as sluice would have.
+    std::string configs;
+    for (const auto& [name, value] : spec.configs)
+      configs += fmt::format(", {}={}", name, value);
+    return fmt::format("{} topic: {} (it needs {} partitions{})", kind, why, partitions, configs);
+  }
   if (created)
     spdlog::info("job {}: created {} topic '{}' ({} partitions, as '{}')", job_name(), kind,
                  spec.name, partitions, source);

@@ -46,6 +46,7 @@ TEST_CASE("internal topics: a durable job's changelog is not auto-created by its
   auto st = wait_failed(job);
   CHECK_THAT(st.error,
              Catch::Contains("changelog topic: creating topic 'c-changelog' (2 partitions)"));
+  CHECK_THAT(st.error, Catch::EndsWith("(it needs 2 partitions, cleanup.policy=compact)"));
   CHECK(partition_count(bootstrap, "c-changelog") == -1);
 }
 
@@ -64,5 +65,7 @@ TEST_CASE("internal topics: a repartition topic is not auto-created by the route
   auto st = wait_failed(job);
   CHECK_THAT(st.error,
              Catch::Contains("repartition topic: creating topic 'r-repartition' (2 partitions)"));
+  CHECK_THAT(st.error, Catch::EndsWith("(it needs 2 partitions, cleanup.policy=delete, "
+                                       "message.timestamp.type=CreateTime)"));
   CHECK(partition_count(bootstrap, "r-repartition") == -1);
 }
