@@ -18,11 +18,15 @@
 
 namespace sluice::exec {
 
-// NULL, or a value of type `t` (a DECIMAL of its scale): what a restored value must be before
-// anything compares or computes with it.
+// NULL, or a value of type `t` (a DECIMAL of its scale, below 10^38 in magnitude): what a restored
+// value must be before anything compares or computes with it (negating -2^127 is undefined).
 inline bool of_type(const types::Value& v, const types::DataType& t) {
   if (v.null) return true;
-  return v.type == t.id && (t.id != types::TypeId::kDecimal || v.scale == t.scale);
+  if (v.type != t.id) return false;
+  if (t.id != types::TypeId::kDecimal) return true;
+  constexpr types::int128 kLimit = static_cast<types::int128>(1'000'000'000'000'000'000ULL) *
+                                   1'000'000'000'000'000'000ULL * 100;  // 10^38
+  return v.scale == t.scale && v.dec < kLimit && v.dec > -kLimit;
 }
 
 class StateWriter {

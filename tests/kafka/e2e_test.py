@@ -885,8 +885,10 @@ def _kill_chaos(ctx, job, topic, more_topics, data, key_field, kills, snapshots=
     rng = random.Random(11)
     restored = 0
     try:
-        for _ in range(kills):
-            time.sleep(rng.uniform(1.0, 3.0))  # before or after the first snapshot commits
+        for k in range(kills):
+            if snapshots and k == 0:
+                _wait_snapshot_committed(d, job)  # (so that a restart can restore one)
+            time.sleep(rng.uniform(1.0, 3.0))  # before or after the next snapshot commits
             d.kill()
             mark = d.log_size()
             d = ctx.start_daemon(config=_CHAOS_SERVER)
@@ -1064,6 +1066,19 @@ def _wait_committed(d, job, timeout=20):
         time.sleep(0.3)
 
 
+def _wait_snapshot_committed(d, job, timeout=20):
+    """Waits until a partition of the job in daemon `d` with durable state has written a snapshot
+    and committed an offset (a slow machine may otherwise kill every run before its first)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        parts = [p for p in d.job(job)["partitions"] if "snapshots" in p]
+        if any(p["snapshots"] > 0 and p["committed"] is not None for p in parts):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{job}: no snapshot committed within {timeout} s: {parts}")
+        time.sleep(0.2)
+
+
 def _kill_for(a, b, job, topic, partitions, timeout=60):
     """Kills daemon `a` with SIGKILL and waits until `b` holds `partitions` of the job's `topic`
     (once a's group session timed out); returns b's log position before the kill."""
@@ -1121,6 +1136,7 @@ def _state_move(ctx, scenario, topic, compare):
                              f"{h.tail(b.log())}")
     ctx.produce(topic, parts[2], key_field=sc["key"])
     time.sleep(3)
+    _wait_committed(b, job)  # (else a would rightly restore its snapshot alone)
 
     mark_a = a.log_size()
     a = ctx.start_daemon("a", config=server)

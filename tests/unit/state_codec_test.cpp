@@ -445,3 +445,40 @@ TEST_CASE("an OVER snapshot with a forged identity cannot put frames of another 
     CHECK_THAT(e.what(), Catch::Contains("a frame ring of another size"));
   }
 }
+
+TEST_CASE("an OVER snapshot refuses decimals beyond 38 digits", "[state]") {
+  auto q = plan::compile_query(
+      "SELECT symbol, SUM(price) OVER (PARTITION BY symbol ROWS 1 PRECEDING) AS s, MIN(price) "
+      "OVER (PARTITION BY symbol ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS m "
+      "FROM trades",
+      trades());
+  auto st = q->make_state();
+  exec::ExecContext ctx;
+  exec::Batch in(q->input_width());
+  Value* r = in.append_row({0, 0});
+  r[0] = Value::string("AAPL");
+  r[1] = Value::decimal(424242424242, 4);
+  r[2] = Value::bigint(1);
+  for (int c = 3; c < 7; ++c)
+    r[c] = Value::make_null(TypeId::kNull);
+  q->process(*st, in, ctx);
+  std::string snap;
+  REQUIRE(q->snapshot(*st, snap));
+  // Every copy of the value (the frame ring, the SUM, the held MIN) made -2^127: negating it, as
+  // a value leaving a SUM frame does, is undefined.
+  std::string value(16, '\0');
+  for (int i = 0; i < 8; ++i)
+    value[static_cast<size_t>(i)] = static_cast<char>((424242424242LL >> (8 * i)) & 0xff);
+  std::string min128(16, '\0');
+  min128[15] = static_cast<char>(0x80);
+  std::string forged = snap;
+  size_t copies = 0;
+  for (size_t at = forged.find(value); at != std::string::npos; at = forged.find(value, at + 16)) {
+    forged.replace(at, 16, min128);
+    ++copies;
+  }
+  REQUIRE(copies >= 2);
+  auto target = q->make_state();
+  CHECK_THROWS_WITH(q->restore(*target, forged, "forged"),
+                    Catch::Contains("of another type than the query's"));
+}
