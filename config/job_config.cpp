@@ -220,6 +220,38 @@ void read_group_id(MapReader& job, JobConfig& config) {
   }
 }
 
+// processing: the delivery guarantee and how often progress commits (10 ms .. 1 min). Exactly
+// once commits Kafka transactions: every endpoint must be a topic.
+void read_processing(MapReader& job, JobConfig& config) {
+  if (!job.value("processing").IsDefined()) return;
+  MapReader map = job.map("processing");
+  Guarantee g = Guarantee::kAtLeastOnce;
+  if (map.choice("guarantee", "a processing guarantee", kGuarantees, &g)) {
+    config.guarantee = g;
+    config.guarantee_mark = mark_of(map.value("guarantee"));
+  }
+  std::string text;
+  if (map.string("commit_interval", &text)) {
+    int64_t ms = 0;
+    if (!parse_duration(text, &ms) || ms < 10 || ms > 60'000)
+      map.issues().add(mark_of(map.value("commit_interval")), "processing.commit_interval",
+                       "expected a duration from 10ms to 1m (e.g. 100ms), found '" + text + "'");
+    else
+      config.commit_interval_ms = ms;
+  }
+  map.finish();
+  if (config.guarantee != Guarantee::kExactlyOnce) return;
+  auto need_kafka = [&](const std::string& type, const char* what) {
+    if (type == "kafka" || type.empty()) return;
+    map.issues().add(config.guarantee_mark, "processing.guarantee",
+                     std::string("exactly_once needs a Kafka ") + what +
+                         " (it commits Kafka transactions); the " + what + " is of type " + type);
+  };
+  need_kafka(config.source.type, "source");
+  need_kafka(config.sink.type, "sink");
+  if (config.dead_letter) need_kafka(config.dead_letter->type, "dead_letter");
+}
+
 // A job that writes to the topic it reads would consume its own output forever.
 void check_topics_differ(MapReader& job, const JobConfig& config) {
   if (config.source.type != "kafka" || config.source.topic.empty()) return;
@@ -243,6 +275,7 @@ void read_job(MapReader& job, JobConfig& config, std::string_view text) {
   if (has_dead_letter) config.dead_letter = read_sink(job.map("dead_letter"), config.file, true);
   read_kafka_properties(job.map("kafka"), PropertyOwner::kJob, &config.kafka, &config.kafka_marks);
   read_group_id(job, config);
+  read_processing(job, config);
   check_topics_differ(job, config);
   if (config.source.late_records == exec::LatePolicy::kDeadLetter && !has_dead_letter) {
     job.issues().add(config.source.late_records_mark, "source.late_records",
@@ -271,6 +304,10 @@ bool is_valid_job_name(std::string_view name) {
     if (!ok) return false;
   }
   return true;
+}
+
+const char* guarantee_name(Guarantee g) {
+  return g == Guarantee::kExactlyOnce ? "exactly_once" : "at_least_once";
 }
 
 std::string job_name_rule() {

@@ -43,6 +43,11 @@ class ConfigError : public Error {
 
 enum class OnError { kDeadLetter, kSkip, kFail };
 
+// processing.guarantee: at least once (a record's output may repeat after a failure) or exactly
+// once (output, dead letters, changelog and input offsets commit in one Kafka transaction).
+enum class Guarantee { kAtLeastOnce, kExactlyOnce };
+const char* guarantee_name(Guarantee g);
+
 // librdkafka properties (name -> value, as text), in file order.
 using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
 
@@ -120,6 +125,11 @@ struct JobConfig {
   std::string group_id;               // consumer group; default: the job's name
   Mark name_mark;                     // where `name` is given
   Mark group_id_mark;                 // where `group_id` is given; line 0 when it defaults
+  // processing.guarantee (none: the daemon's default) and processing.commit_interval (0: the
+  // daemon's default for the guarantee). Exactly once needs Kafka for the source and every sink.
+  std::optional<Guarantee> guarantee;
+  Mark guarantee_mark;
+  int64_t commit_interval_ms = 0;
 
   // True when the source, the sink or the dead-letter sink is a Kafka topic.
   bool uses_kafka() const;

@@ -21,6 +21,10 @@ void read_topic(MapReader& map, const std::string& type, std::string* out);
 bool read_column_list(MapReader& map, std::string_view key, const std::string& type,
                       std::vector<std::string>* out, std::vector<Mark>* marks);
 
+// The values of `processing.guarantee` (job files and the server config).
+inline constexpr Option<Guarantee> kGuarantees[] = {{"at_least_once", Guarantee::kAtLeastOnce},
+                                                    {"exactly_once", Guarantee::kExactlyOnce}};
+
 // Whose `kafka:` map is read: the server config's is the operator's and may set any property;
 // a job file's may set only the client-tuning properties of config/job_kafka_properties.hpp.
 enum class PropertyOwner { kServer, kJob };

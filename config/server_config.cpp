@@ -141,6 +141,12 @@ void read_snapshot_interval(MapReader& map, int64_t* ms) {
   *ms = value;
 }
 
+// processing.guarantee: the default of the jobs that do not choose.
+void read_processing(MapReader map, Guarantee* guarantee) {
+  map.choice("guarantee", "a processing guarantee", kGuarantees, guarantee);
+  map.finish();
+}
+
 void read_server(MapReader& root, ServerConfig& config) {
   read_kafka_properties(root.map("kafka"), PropertyOwner::kServer, &config.kafka);
   config.jobs_dir = "jobs";
@@ -150,6 +156,7 @@ void read_server(MapReader& root, ServerConfig& config) {
   config.state_dir = "state";
   read_dir(root, "state_dir", config.file, &config.state_dir);
   read_snapshot_interval(root, &config.state_snapshot_interval_ms);
+  read_processing(root.map("processing"), &config.guarantee);
   root.finish();
 }
 

@@ -36,6 +36,8 @@ struct ServerConfig {
   // How often a partition with durable state (a non-windowed aggregate, DISTINCT) snapshots it into
   // state_dir; its committed offset advances at most this often. 100 ms .. 1 h.
   int64_t state_snapshot_interval_ms = 5000;
+  // processing.guarantee: the delivery guarantee of jobs that do not set their own.
+  Guarantee guarantee = Guarantee::kAtLeastOnce;
 
   // `threads`, with 0 resolved to the number of cores (at least 1).
   unsigned effective_threads() const;

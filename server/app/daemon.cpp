@@ -13,11 +13,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <ostream>
@@ -43,6 +45,19 @@ void start_http(http::HttpServer& server, const config::HttpListen& listen, bool
                server.port());
 }
 
+// What makes this daemon's transactional.ids its own and stable over its restarts: the host
+// and its state directory (two daemons never share one).
+std::string instance_id(const std::string& state_dir) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::error_code ec;
+  std::string dir = std::filesystem::absolute(state_dir, ec).lexically_normal().string();
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (unsigned char c : dir)
+    h = (h ^ c) * 16777619u;
+  return fmt::format("{}:{:08x}", host[0] ? host : "sluice", h);
+}
+
 }  // namespace
 
 int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::ostream& out) {
@@ -58,6 +73,8 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
   JobManagerOptions jm;
   jm.job.state_dir = server.state_dir;
   jm.job.snapshot_interval_ms = server.state_snapshot_interval_ms;
+  jm.job.guarantee = server.guarantee;
+  jm.job.instance = instance_id(server.state_dir);
   EmbeddedKafka* broker = options.embedded_kafka.get();
   if (broker != nullptr) {
     std::string bootstrap = broker->start();

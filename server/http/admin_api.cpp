@@ -148,8 +148,14 @@ std::string job_json(const JobStatus& job, int64_t now) {
   field(out, "producer_queue", job.producer_queue);
   counts_json(out, job.counts);
   field(out, "routed", job.routed);
+  field(out, "guarantee", job.guarantee);
   field(out, "commits", job.commits);
   field(out, "commit_failures", job.commit_failures);
+  if (job.guarantee != "at_least_once") {
+    field(out, "transaction_aborts", job.transaction_aborts);
+    key(out, "transaction_seconds");
+    out += fmt::format("{}, ", job.transaction_seconds);
+  }
   field(out, "rebalances", job.rebalances);
   field(out, "delivery_errors", job.delivery_errors);
   key(out, "restoring");

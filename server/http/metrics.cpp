@@ -168,6 +168,16 @@ struct Families {
       family("sluice_commits_total", "Offset commits that succeeded.", MetricType::Counter);
   MetricFamily commit_failures =
       family("sluice_commit_failures_total", "Offset commits that failed.", MetricType::Counter);
+  MetricFamily transaction_aborts =
+      family("sluice_transaction_aborts_total",
+             "Exactly once: transactions aborted (the partitions restarted from their last "
+             "commit).",
+             MetricType::Counter);
+  MetricFamily transaction_seconds =
+      family("sluice_transaction_seconds_total",
+             "Exactly once: time spent committing transactions, from the barrier that parks the "
+             "partitions to the broker's answer (divided by sluice_commits_total: the mean).",
+             MetricType::Counter);
   MetricFamily rebalances =
       family("sluice_rebalances_total", "Consumer group rebalances (assignments and revocations).",
              MetricType::Counter);
@@ -296,6 +306,10 @@ void add_job(Families& f, const JobStatus& job, int64_t now_ms) {
   if (job.state == JobState::kInvalid) return;
   add_counter(f.commits, base, static_cast<double>(job.commits));
   add_counter(f.commit_failures, base, static_cast<double>(job.commit_failures));
+  if (job.guarantee != "at_least_once") {
+    add_counter(f.transaction_aborts, base, static_cast<double>(job.transaction_aborts));
+    add_counter(f.transaction_seconds, base, job.transaction_seconds);
+  }
   add_counter(f.rebalances, base, static_cast<double>(job.rebalances));
   add_counter(f.delivery_errors, base, static_cast<double>(job.delivery_errors));
 
@@ -420,6 +434,8 @@ std::string render_metrics(const std::vector<JobStatus>& jobs, int64_t now_ms) {
                                         std::move(f.restored_records),
                                         std::move(f.commits),
                                         std::move(f.commit_failures),
+                                        std::move(f.transaction_aborts),
+                                        std::move(f.transaction_seconds),
                                         std::move(f.rebalances),
                                         std::move(f.delivery_errors),
                                         std::move(f.state),

@@ -13,6 +13,10 @@
 
 namespace sluice::server::kafka {
 
+// The offsets of `commits` in `topic`, each with its progress as metadata.
+PartitionList commit_list(const std::string& topic,
+                          const std::vector<checkpoint::PartitionCommit>& commits);
+
 class GroupCommitter final : public checkpoint::Committer {
  public:
   // `on_error` hears of a commit that could not even be sent (asynchronous ones only).

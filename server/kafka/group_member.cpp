@@ -91,6 +91,18 @@ void GroupMember::assign(rd_kafka_topic_partition_list_t* parts) {
     rd_kafka_assign(consumer_.get(), parts);
 }
 
+void GroupMember::reassign(const std::vector<int32_t>& partitions) {
+  PartitionList parts = partition_list(static_cast<int>(partitions.size()));
+  for (int32_t id : partitions)
+    rd_kafka_topic_partition_list_add(parts.get(), topic_.c_str(), id);
+  // Dropping them first discards what was fetched beyond the committed offsets.
+  if (cooperative())
+    ErrorHandle(rd_kafka_incremental_unassign(consumer_.get(), parts.get()));
+  else
+    rd_kafka_assign(consumer_.get(), nullptr);
+  assign(parts.get());
+}
+
 void GroupMember::revoke(rd_kafka_topic_partition_list_t* parts) {
   std::vector<int32_t> ids;
   for (int i = 0; parts != nullptr && i < parts->cnt; ++i)

@@ -66,6 +66,9 @@ class GroupMember {
   rd_kafka_resp_err_t commit(rd_kafka_topic_partition_list_t* offsets, bool sync);
   // A metadata request (bounded): true when the cluster answered.
   bool probe(int timeout_ms);
+  // Assigns `partitions` (already assigned, their pipelines retired) again from their committed
+  // offsets, through the listener's `assigned` as after a rebalance (an aborted transaction).
+  void reassign(const std::vector<int32_t>& partitions);
   // Leaves the group (its revocation finds nothing assigned).
   void close();
   const std::string& topic() const { return topic_; }

@@ -76,10 +76,32 @@ JobStage::~JobStage() {
 void JobStage::create_clients(const config::KafkaProperties& defaults) {
   const config::JobConfig& job = *spec_->job;
   config::KafkaProperties props = job_properties(job, defaults);
+  config::KafkaProperties producer_props = props;
+  bool exactly_once = !options_.transactional_id.empty();
+  if (exactly_once) {
+    for (const auto& [k, v] : props) {
+      if (k == "isolation.level" && v != "read_committed")
+        throw Error(ErrorCode::kConfig,
+                    fmt::format("job '{}': kafka property 'isolation.level' must be "
+                                "read_committed with processing.guarantee exactly_once",
+                                job.name));
+    }
+    props.emplace_back("isolation.level", "read_committed");
+    producer_props.emplace_back("transactional.id", options_.transactional_id);
+    producer_props.emplace_back("transaction.timeout.ms", std::to_string(kTransactionTimeoutMs));
+  }
   ClientHooks hooks{this, kafka::on_error, on_log, kafka::on_rebalance, on_commit};
   group_ = std::make_unique<GroupMember>(make_consumer(job, props, group_id_, hooks),
                                          job.source.topic, *this);
-  producer_ = std::make_shared<KafkaProducer>(io_, make_producer(job, props, hooks));
+  producer_ = std::make_shared<KafkaProducer>(io_, make_producer(job, producer_props, hooks));
+  if (exactly_once)
+    txn_ =
+        std::make_unique<Transaction>(producer_->client(), *group_, kTransactionTimeoutMs,
+                                      [this](const std::vector<checkpoint::PartitionCommit>& done) {
+                                        std::lock_guard lock(mu_);
+                                        for (const auto& c : done)
+                                          committed_[c.partition] = c.progress.offset;
+                                      });
   if (!is_router()) output_sink_ = std::make_unique<TopicSink>(producer_, output_topic_);
   if (job.dead_letter && job.dead_letter->type == "kafka")
     dead_letter_sink_ = std::make_unique<TopicSink>(producer_, job.dead_letter->topic);
@@ -91,7 +113,8 @@ void JobStage::create_clients(const config::KafkaProperties& defaults) {
   if (spec_->durable)
     store_ = std::make_unique<checkpoint::StateStore>(options_.state_dir, group_->topic());
   coordinator_ = std::make_unique<checkpoint::CommitCoordinator>(
-      *committer_, store_.get(), [this](const std::string& e) { warn("state", e); },
+      txn_ ? static_cast<checkpoint::Committer&>(*txn_) : *committer_, store_.get(),
+      [this](const std::string& e) { warn("state", e); },
       [this](int32_t partition) {
         std::lock_guard lock(mu_);
         auto it = committed_.find(partition);
@@ -191,67 +214,11 @@ void JobStage::on_commit_result(rd_kafka_resp_err_t err, rd_kafka_topic_partitio
   }
 }
 
-// A topic the job creates for itself, with as many partitions as `source` has: found so, or
-// created through the Admin API; "" or why not. Nothing names it before (a producer's topic
-// handle would let a broker that auto-creates topics make it with its own defaults).
-std::string JobStage::prepare_internal_topic(const std::string& source, const char* kind,
-                                             TopicSpec spec) {
-  int timeout = static_cast<int>(options_.admin_timeout_ms);
-  std::string error;
-  int32_t partitions = partition_count(group_->client(), source, timeout, &error);
-  if (partitions < 0) return error;
-  if (partitions == 0)
-    return fmt::format(
-        "source topic '{}' does not exist (the {} topic '{}' gets as many partitions as it has)",
-        source, kind, spec.name);
-  spec.partitions = partitions;
-  bool created = false;
-  if (std::string why = ensure_topic(group_->client(), spec, timeout, &created); !why.empty()) {
-    // What an operator can do about it (no right to create topics, a broker that does not
-    // answer): create it, as sluice would have.
-    std::string configs;
-    for (const auto& [name, value] : spec.configs)
-      configs += fmt::format(", {}={}", name, value);
-    return fmt::format("{} topic: {} (it needs {} partitions{})", kind, why, partitions, configs);
-  }
-  if (created)
-    spdlog::info("job {}: created {} topic '{}' ({} partitions, as '{}')", job_name(), kind,
-                 spec.name, partitions, source);
-  return "";
-}
-
-// The repartition topic (between the router and the query stage; either stage may be first),
-// then the changelog; the sinks writing to them exist only once they do.
-std::string JobStage::prepare_topics() {
-  // Delete, never compact (records of one key are all needed), and keep each record's own
-  // timestamp: the query stage's event time and `_timestamp` come from it.
-  const std::vector<std::pair<std::string, std::string>> repartition = {
-      {"cleanup.policy", "delete"}, {"message.timestamp.type", "CreateTime"}};
-  std::string error;
-  if (is_router()) {
-    error = prepare_internal_topic(group_->topic(), "repartition", {output_topic_, 0, repartition});
-    if (!error.empty()) return error;
-    std::lock_guard lock(mu_);
-    output_sink_ = std::make_unique<TopicSink>(producer_, output_topic_);
-  } else if (!options_.partitions_from.empty()) {
-    error = prepare_internal_topic(options_.partitions_from, "repartition",
-                                   {group_->topic(), 0, repartition});
-    if (!error.empty()) return error;
-  }
-  if (spec_->changelog) {
-    // Compacted: the latest state of each key is what counts.
-    error = prepare_internal_topic(group_->topic(), "changelog",
-                                   {options_.changelog_topic, 0, {{"cleanup.policy", "compact"}}});
-    if (!error.empty()) return error;
-    std::lock_guard lock(mu_);
-    changelog_sink_ = std::make_unique<TopicSink>(producer_, options_.changelog_topic);
-  }
-  return "";
-}
-
 void JobStage::run_control() {
   std::string error;
   if (error = prepare_topics(); !error.empty()) {
+    fail(error);
+  } else if (txn_ && !(error = txn_->init()).empty()) {
     fail(error);
   } else if (!group_->subscribe(&error)) {
     fail(fmt::format("subscribing to '{}': {}", group_->topic(), error));
@@ -273,7 +240,10 @@ void JobStage::run_control() {
       rd_kafka_message_destroy(m);
     }
     if (steady_ms() >= next_commit) {
-      commit_round({}, false);
+      if (txn_)
+        transaction_round({});
+      else
+        commit_round({}, false);
       if (!kafka_reachable_.load() && group_->probe(2000) && !kafka_reachable_.exchange(true))
         spdlog::info("job {}: kafka reachable again", job_name());
       next_commit = steady_ms() + options_.commit_interval_ms;
@@ -287,7 +257,10 @@ void JobStage::shutdown() {
     std::lock_guard lock(mu_);
     if (state_ != JobState::kFailed) state_ = JobState::kStopping;
   }
-  retire({}, true);
+  if (txn_ && failed_.load())
+    abort_and_retire({});  // nothing after the last commit is kept
+  else
+    retire({}, true);
   group_->close();  // leaves the group; its revocation finds nothing assigned
   producer_->flush(5000);
   producer_->purge();
@@ -353,7 +326,10 @@ bool JobStage::assigned(std::vector<std::pair<int32_t, pipeline::Progress>>& par
 }
 
 void JobStage::revoked(const std::vector<int32_t>& parts, bool lost) {
-  retire(parts, !lost);
+  if (txn_ && lost)  // the transaction cannot commit their offsets any more: none of it counts
+    rewind("partitions lost", parts);
+  else
+    retire(parts, !lost);
   spdlog::info("job {}: revoked {} [{}]{}", job_name(), group_->topic(), fmt::join(parts, ","),
                lost ? " (lost: not committed)" : "");
 }
@@ -372,6 +348,15 @@ JobStage::Pipelines JobStage::current(const std::vector<int32_t>& partitions) co
 void JobStage::retire(const std::vector<int32_t>& partitions, bool do_commit) {
   Pipelines going = current(partitions);
   if (going.empty()) return;
+  if (txn_ && do_commit) {
+    // Exactly once: their last transaction (with everyone's output so far) commits first; they
+    // stay parked, with nothing in flight.
+    std::vector<int32_t> ids;
+    for (const auto& [id, p] : going)
+      ids.push_back(id);
+    if (!transaction_round(ids)) return;  // aborted and rewound (or failed): nothing to commit
+    do_commit = false;
+  }
   for (auto& [id, p] : going)
     p->request_stop();
   auto all_drained = [&] {
@@ -432,6 +417,8 @@ JobStage::Snapshot JobStage::snapshot() const {
   s.rebalances = rebalances_.get();
   s.kafka_reachable = kafka_reachable_.load();
   s.producer_queue = producer_ ? producer_->queue_length() : 0;
+  s.transaction_aborts = transaction_aborts_.get();
+  s.transaction_seconds = static_cast<double>(transaction_us_.get()) / 1e6;
   std::lock_guard lock(mu_);
   s.state = failed_.load() && state_ != JobState::kStopped ? JobState::kFailed : state_;
   s.error = error_;

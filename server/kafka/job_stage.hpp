@@ -22,6 +22,7 @@
 #include "server/kafka/producer.hpp"
 #include "server/kafka/topic_admin.hpp"
 #include "server/kafka/topic_sink.hpp"
+#include "server/kafka/transaction.hpp"
 #include "server/pipeline/partition_pipeline.hpp"
 #include "server/status/job_status.hpp"
 
@@ -39,6 +40,11 @@
 
 namespace sluice::server::kafka {
 
+// Exactly once: the producer's transaction.timeout.ms (the broker aborts a transaction left open
+// this long, e.g. by a daemon killed before its successor took over with another
+// transactional.id), also the bound of each transactional call.
+inline constexpr int kTransactionTimeoutMs = 10000;
+
 struct StageOptions {
   int64_t commit_interval_ms = 1000;  // how often acknowledged positions are committed
   int64_t drain_timeout_ms = 30000;   // stop/revoke: wait this long for acknowledgements
@@ -52,6 +58,9 @@ struct StageOptions {
   // the stage's source has.
   std::string state_dir;
   std::string changelog_topic;
+  // Exactly once: the stage's producer is transactional with this transactional.id (empty: at
+  // least once) and its consumer reads committed records only.
+  std::string transactional_id;
 };
 
 class JobStage final : public pipeline::PipelineHost,
@@ -87,6 +96,8 @@ class JobStage final : public pipeline::PipelineHost,
     LatencyHistogram::Snapshot latency{}, batch_latency{}, batch_records{};
     uint64_t commits = 0, commit_failures = 0, rebalances = 0, delivery_errors = 0;
     uint64_t producer_queue = 0;
+    uint64_t transaction_aborts = 0;
+    double transaction_seconds = 0;  // spent committing transactions (barrier to commit)
     bool kafka_reachable = true;
     bool paused = false;
     std::vector<RestoringPartition> restoring;
@@ -119,6 +130,15 @@ class JobStage final : public pipeline::PipelineHost,
   void shutdown();
   void retire(const std::vector<int32_t>& partitions, bool commit);
   void commit_round(const std::vector<int32_t>& partitions, bool sync);
+  // Exactly once (stage_transaction.cpp): one transaction over every pipeline, parked at a
+  // barrier meanwhile; those of `keep_parked` stay parked (they are being retired). False when
+  // it was aborted (the partitions rewound) or the job failed.
+  bool transaction_round(const std::vector<int32_t>& keep_parked);
+  bool await_barrier(const Pipelines& pipelines, uint64_t barrier);
+  // Aborts the open transaction and starts every partition (but `gone`) again from its
+  // committed offset and state.
+  void rewind(const std::string& why, const std::vector<int32_t>& gone = {});
+  void abort_and_retire(const std::vector<int32_t>& partitions);
   void note_reachable();
   // The state a durable partition starts from: its newest usable local snapshot at or before the
   // committed offset, restored (moves `restored` back to the snapshot's offset), or null (empty
@@ -151,6 +171,7 @@ class JobStage final : public pipeline::PipelineHost,
   std::unique_ptr<TopicSink> changelog_sink_;  // durable state with a changelog
   ClientHandle reader_;                        // reads the changelog on restore
   std::unique_ptr<GroupCommitter> committer_;
+  std::unique_ptr<Transaction> txn_;                            // exactly once
   std::unique_ptr<checkpoint::StateStore> store_;               // durable state only
   std::unique_ptr<checkpoint::CommitCoordinator> coordinator_;  // the control thread
 
@@ -158,7 +179,9 @@ class JobStage final : public pipeline::PipelineHost,
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> failed_{false};
   std::atomic<bool> kafka_reachable_{true};
-  SharedCounter commits_, commit_failures_, rebalances_;
+  SharedCounter commits_, commit_failures_, rebalances_, transaction_aborts_;
+  SharedCounter transaction_us_;
+  uint64_t barrier_ = 0;  // the control thread
 
   // Guarded by mu_.
   mutable std::mutex mu_;

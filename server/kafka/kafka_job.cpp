@@ -4,6 +4,7 @@
 #include "server/plan/job_plan.hpp"
 
 #include <boost/asio/post.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -41,11 +42,28 @@ std::shared_ptr<pipeline::PipelineSpec> make_spec(std::shared_ptr<const config::
       !route && !options.state_dir.empty() && query->unbounded_state() && query->can_snapshot();
   spec->changelog = spec->durable && has_changelog(*query);
   spec->snapshot_interval_ms = options.snapshot_interval_ms;
+  spec->transactional =
+      job->guarantee.value_or(options.guarantee) == config::Guarantee::kExactlyOnce;
   spec->batch_records = options.batch_records;
   spec->max_in_flight = options.max_in_flight;
   spec->job = std::move(job);
   spec->query = std::move(query);
   return spec;
+}
+
+// Exactly once from the server's default: a job whose endpoints are not all topics cannot run
+// so (a job file that asks for it is refused when loaded).
+void check_exactly_once(const config::JobConfig& job) {
+  auto check = [&](const std::string& type, const char* what) {
+    if (type != "kafka")
+      throw Error(ErrorCode::kConfig,
+                  fmt::format("job '{}': processing.guarantee exactly_once (the server's default) "
+                              "needs a Kafka {}; its {} is of type {} (set "
+                              "processing.guarantee: at_least_once in the job file)",
+                              job.name, what, what, type));
+  };
+  check(job.sink.type, "sink");
+  if (job.dead_letter) check(job.dead_letter->type, "dead_letter");
 }
 
 }  // namespace
@@ -57,7 +75,12 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
   auto query = compile_job(*job);
   std::string group = consumer_group(*job);
   StageOptions stage_options;
-  stage_options.commit_interval_ms = options.commit_interval_ms;
+  bool exactly_once = job->guarantee.value_or(options.guarantee) == config::Guarantee::kExactlyOnce;
+  if (exactly_once) check_exactly_once(*job);
+  stage_options.commit_interval_ms =
+      job->commit_interval_ms > 0
+          ? job->commit_interval_ms
+          : (exactly_once ? kTransactionIntervalMs : options.commit_interval_ms);
   stage_options.drain_timeout_ms = options.drain_timeout_ms;
   stage_options.admin_timeout_ms = options.admin_timeout_ms;
   if (!options.state_dir.empty())
@@ -69,11 +92,16 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
         "starts empty",
         job->name,
         options.state_dir.empty() ? "no state_dir" : "its operators cannot save their state");
+  auto transactional_id = [&](const std::string& stage_group) {
+    return exactly_once ? fmt::format("{}@{}", stage_group, options.instance) : std::string();
+  };
+  stage_options.transactional_id = transactional_id(group);
   if (needs_repartition(*job, *query)) {
     auto router = std::make_shared<JobStage>(io, make_spec(job, query, true, options), group,
                                              repartition_topic(*job), generation, stage_options);
     StageOptions main_options = stage_options;
     main_options.partitions_from = job->source.topic;
+    main_options.transactional_id = transactional_id(repartition_group(*job));
     auto main_spec = make_spec(query_stage_config(*job, *query), query, false, options);
     main_spec->dedupe_sources = true;  // copies a restarted router re-sent count once
     auto main = std::make_shared<JobStage>(io, main_spec, repartition_group(*job), job->sink.topic,
@@ -134,12 +162,16 @@ JobStatus KafkaJob::status() const {
   s.sink_topic = job_->sink.topic;
   if (job_->dead_letter) s.dead_letter_topic = job_->dead_letter->topic;
   s.state = JobState::kStopped;
+  if (!stages_.empty() && stages_.front()->spec().transactional)
+    s.guarantee = config::guarantee_name(config::Guarantee::kExactlyOnce);
   bool first = true;
   for (const auto& stage : stages_) {
     JobStage::Snapshot st = stage->snapshot();
     s.generation = stage->generation();
     s.commits += st.commits;
     s.commit_failures += st.commit_failures;
+    s.transaction_aborts += st.transaction_aborts;
+    s.transaction_seconds += st.transaction_seconds;
     s.rebalances += st.rebalances;
     s.delivery_errors += st.delivery_errors;
     s.kafka_reachable = s.kafka_reachable && st.kafka_reachable;

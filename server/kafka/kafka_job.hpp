@@ -5,7 +5,9 @@
 // encode -> produce) per assigned partition on its own strand of the daemon's io_context, with its
 // own engine state; the compiled query is shared.
 //
-// Delivery: at least once, nothing lost. A partition's offset is committed only when every
+// Delivery: exactly once (processing.guarantee; each stage commits its output, changelog and
+// offsets in one Kafka transaction per commit interval: stage_transaction.cpp), or at least once,
+// nothing lost. A partition's offset is committed only when every
 // output and dead-letter record derived from the records before it has been acknowledged by the
 // broker, and no record before it is still held in an open window (so re-reading from the
 // committed offset rebuilds the windows). The committed offset carries the event-time watermark
@@ -54,7 +56,15 @@ struct KafkaJobOptions {
   // durable state takes a full snapshot (its changelog is written every commit round).
   std::string state_dir;
   int64_t snapshot_interval_ms = 5000;
+  // The guarantee of jobs that do not choose (the server config's processing.guarantee), and
+  // what makes this daemon's transactional.ids its own (exactly once: `<group>@<instance>`; a
+  // daemon restarted with the same one fences its predecessor's open transactions).
+  config::Guarantee guarantee = config::Guarantee::kAtLeastOnce;
+  std::string instance = "sluice";
 };
+
+// Exactly once commits a transaction this often unless the job says otherwise.
+inline constexpr int64_t kTransactionIntervalMs = 100;
 
 class JobStage;
 

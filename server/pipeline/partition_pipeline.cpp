@@ -108,7 +108,7 @@ void PartitionPipeline::request_stop() {
 void PartitionPipeline::request_publish() {
   asio::post(strand_, [self = shared_from_this()] {
     if (self->drained()) return;
-    if (self->spec_->durable) {
+    if (self->spec_->durable && !self->spec_->transactional) {
       bool due =
           self->clock_.steady_ms() - self->last_snapshot_ms_ >= self->spec_->snapshot_interval_ms;
       if (self->changelog_)
@@ -138,7 +138,8 @@ void PartitionPipeline::schedule_read() {
 }
 
 void PartitionPipeline::read() {
-  if (!started_ || stopping_ || !flow_.can_read() || !sends_.empty() || host_->failed()) return;
+  if (!started_ || stopping_ || held_ || !flow_.can_read() || !sends_.empty() || host_->failed())
+    return;
   auto records = io_.source->read_batch(spec_->batch_records);
   if (records.empty()) return;
   process(records);
@@ -423,7 +424,8 @@ void PartitionPipeline::retire_done() {
     in_flight_.pop_front();
     if (b->failed()) {
       metrics_.delivery_errors.add(1);
-      if (!blocked_) host_->fail(fmt::format("partition {}: {}", partition_, b->error()));
+      if (!blocked_ && !abandoned_)
+        host_->fail(fmt::format("partition {}: {}", partition_, b->error()));
     }
     if (b->failed() || b->holds_back) {
       blocked_ = true;  // never commit past what was not delivered
@@ -445,6 +447,7 @@ void PartitionPipeline::retire_done() {
   }
   update_flow();
   if (stopping_ && in_flight_.empty() && sends_.empty()) finish_stop();
+  park_if_idle();
 }
 
 void PartitionPipeline::update_flow() {

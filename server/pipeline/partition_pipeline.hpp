@@ -80,6 +80,9 @@ struct PipelineSpec {
   // below the highest one applied from that source partition is a copy a restarted router
   // re-sent: counted as replayed and dropped (remembered in the state snapshots when durable).
   bool dedupe_sources = false;
+  // Exactly once: the stage commits a Kafka transaction at barriers (request_barrier); durable
+  // state takes its checkpoint there, never at a publish request or when the pipeline stops.
+  bool transactional = false;
 };
 
 // The job a pipeline runs for. Any thread.
@@ -128,6 +131,15 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   // once per commit interval, not per batch).
   void request_publish();
   Progress progress() const;
+  // Exactly once. A barrier stops reading at the next batch boundary, checkpoints durable state,
+  // waits until every record sent is acknowledged, publishes the progress and marks `barrier`
+  // parked (telling the host, pipeline_drained); `release_barrier` reads on. `abandon`: the
+  // transaction holding the pipeline's output is aborted; deliveries failing from now on do not
+  // fail the job (the stage discards the pipeline and starts its partition again).
+  void request_barrier(uint64_t barrier);
+  void release_barrier();
+  uint64_t parked() const { return parked_.load(std::memory_order_acquire); }
+  void abandon();
   // Releases the source (after the pipeline drained; the caller's thread).
   void close_source();
 
@@ -165,6 +177,7 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   bool snapshot_into(StateCheckpoint& cp);
   void position_into(StateCheckpoint& cp) const;
   void finish_stop();
+  void park_if_idle();
   void fail_on(const exec::Rejection& rej, InFlightBatch* batch);
   void log_skip(const exec::Rejection& rej);
   InFlightBatch* acquire();
@@ -208,6 +221,9 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   bool stopping_ = false;
   bool waited_for_room_ = false;  // a sink was full: reads were held back
   bool blocked_ = false;          // a batch failed: the progress stays before it
+  bool held_ = false;             // at a barrier: nothing is read until it is released
+  uint64_t barrier_ = 0;          // the barrier held at
+  bool abandoned_ = false;        // abandon(): failed deliveries are expected
   // The oldest record of the windows closed by batches retired since the failure (theirs and the
   // failed batch's own): their output may be missing, so the progress stays before them too.
   int64_t blocked_released_ = std::numeric_limits<int64_t>::max();
@@ -216,6 +232,7 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
 
   PipelineMetrics metrics_;
   std::atomic<bool> drained_{false};
+  std::atomic<uint64_t> parked_{0};
   mutable std::mutex progress_mu_;
   Progress progress_;
 };

@@ -1,8 +1,10 @@
 // PartitionPipeline's progress for the commit rounds: the acknowledged position, or with durable
-// state the newest state snapshot whose output is acknowledged (partition_pipeline.hpp).
+// state the newest state snapshot whose output is acknowledged, and the exactly-once barriers
+// (partition_pipeline.hpp).
 
 #include "server/pipeline/partition_pipeline.hpp"
 
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -158,14 +160,54 @@ void PartitionPipeline::checkpoint_acknowledged(const InFlightBatch& batch) {
   ready_snapshot_ = std::move(pending_snapshot_);
 }
 
+// Exactly once: the stage's transaction barriers (partition_pipeline.hpp).
+void PartitionPipeline::request_barrier(uint64_t barrier) {
+  boost::asio::post(strand_, [self = shared_from_this(), barrier] {
+    if (self->drained()) return;
+    self->held_ = true;
+    self->barrier_ = barrier;
+    if (self->spec_->durable && !self->blocked_) {
+      bool due =
+          self->clock_.steady_ms() - self->last_snapshot_ms_ >= self->spec_->snapshot_interval_ms;
+      if (self->changelog_)
+        self->take_checkpoint(due);
+      else
+        self->take_snapshot();  // every transaction's offsets need state that covers them
+    }
+    self->park_if_idle();
+  });
+}
+
+void PartitionPipeline::release_barrier() {
+  boost::asio::post(strand_, [self = shared_from_this()] {
+    if (!self->held_) return;
+    self->held_ = false;
+    self->read();
+  });
+}
+
+void PartitionPipeline::abandon() {
+  boost::asio::post(strand_, [self = shared_from_this()] { self->abandoned_ = true; });
+}
+
+// At a barrier with every record sent acknowledged: the progress is the transaction's.
+void PartitionPipeline::park_if_idle() {
+  if (!held_ || !in_flight_.empty() || !sends_.empty() || parked() == barrier_) return;
+  publish();
+  parked_.store(barrier_, std::memory_order_release);
+  host_->pipeline_drained();
+}
+
 void PartitionPipeline::finish_stop() {
   if (drained()) return;
   // A last checkpoint, with a full snapshot: the pipeline drains once it is acknowledged.
-  if (changelog_ && !final_checkpoint_) {
+  // (Exactly once: the stage's last transaction took it at its barrier.)
+  if (changelog_ && !final_checkpoint_ && !spec_->transactional) {
     final_checkpoint_ = true;
     if (take_checkpoint(true)) return;
   }
-  if (spec_->durable && !changelog_) {  // everything is acknowledged: a snapshot now is ready
+  if (spec_->durable && !changelog_ && !spec_->transactional) {
+    // Everything is acknowledged: a snapshot now is ready.
     publish();
     take_snapshot();
   }

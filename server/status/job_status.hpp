@@ -86,8 +86,14 @@ struct JobStatus {
   uint64_t generation = 0;  // config generation: bumped when its file changes
   bool paused = false;      // paused through the admin API (POST /jobs/{name}/pause)
   JobCounts counts;
+  // processing.guarantee; with exactly_once, `commits` counts committed transactions,
+  // `commit_failures` aborted ones (also `transaction_aborts`), and `transaction_seconds` the time
+  // spent committing them (from the barrier to the broker's answer).
+  std::string guarantee = "at_least_once";
   uint64_t commits = 0;
   uint64_t commit_failures = 0;
+  uint64_t transaction_aborts = 0;
+  double transaction_seconds = 0;
   uint64_t rebalances = 0;
   uint64_t delivery_errors = 0;
   uint64_t routed = 0;  // records re-keyed into the repartition topic (repartitioned jobs)
