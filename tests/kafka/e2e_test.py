@@ -40,7 +40,9 @@ if os.path.isdir(BOOTSTRAP):  # a cluster directory of scripts/kafka.sh: its boo
 # Cases that need the mock broker's fault injection (`sluice broker --control`), and cases that
 # need a real broker (the mock does not answer CreateTopics).
 MOCK_ONLY = {"broker_faults"}
-REAL_ONLY = {"internal_topics", "independent_clients", "leader_kill"}
+# Exactly once needs real transactions (the mock drops offsets sent in one).
+REAL_ONLY = {"internal_topics", "independent_clients", "leader_kill", "eos_kill",
+             "eos_state_kill", "eos_final_kill"}
 KAFKA_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
                         "kafka.sh")
 KAFKA_JOB_PROPERTIES = {"auto.offset.reset": "earliest", "session.timeout.ms": "6000"}
@@ -855,6 +857,95 @@ def test_session_kill(ctx):
     return f"{STATE_KILLS} kills; {detail}; last daemon: {counted}"
 
 
+# Exactly once: the job's own processing section. Transactions of 1 s (the default is 100 ms)
+# leave the kills more open transactions with output in them to abort.
+EXACTLY_ONCE = "processing:\n  guarantee: exactly_once\n  commit_interval: 1s\n"
+
+
+def _committed_output(ctx, topic, want, timeout=90):
+    """What a read_committed consumer (confluent-kafka's default isolation) reads from `topic`:
+    parsed JSON values in (partition, offset) order, re-read until at least `want` records or
+    `timeout` s passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        raw = h.read_raw_confluent(ctx.broker.bootstrap, topic, idle=3, max_seconds=60)
+        if len(raw) >= want or time.monotonic() > deadline:
+            return [json.loads(r.value) for r in raw]
+        time.sleep(1)
+
+
+def _eos_chaos(ctx, scenario, n, compare, want=lambda expected, data: len(expected)):
+    """kill -9 chaos (STATE_KILLS kills while input flows) on `scenario` with processing.guarantee
+    exactly_once; the output as a read_committed consumer sees it must satisfy `compare(expected,
+    rows, data)` (exactly, not only up to repeats) once `want(expected, data)` rows came. Returns a
+    summary, with how many rows a read_uncommitted reader saw besides (the aborted transactions'
+    records, which the first never sees)."""
+    sc = SCENARIOS[scenario]
+    job = scenario.lower()
+    data = generate(ctx, scenario, n)
+    expected = expected_output(ctx, scenario, data)
+    topic, out_topic = f"eos-{job}", f"eos-{job}-out"
+    ctx.start_broker(topics=[(topic, 3), (out_topic, 3)] +
+                     internal_topics((f"{job}-changelog", 3)))
+    ctx.write_job(f"{job}.yaml", kafka_job(job, sc, topic, out_topic,
+                                           properties={"group.instance.id": f"{job}-d1"}) +
+                  EXACTLY_ONCE)
+    d, _ = _kill_chaos(ctx, job, topic, [], data, sc["key"], STATE_KILLS, snapshots=False)
+    out = _committed_output(ctx, out_topic, want(expected, data))
+    state = _run_to_end(d, job)
+    detail = check(compare(expected, out, data))
+    # (kafka-python shows the transaction markers as records too: only JSON rows count.)
+    uncommitted = sum(isinstance(v, dict) for v in values(
+        ctx.consume(out_topic, min_records=len(out), idle=2)))
+    if state.get("guarantee") != "exactly_once" or state.get("commits", 0) == 0:
+        raise AssertionError(f"/jobs guarantee {state.get('guarantee')}, commits "
+                             f"{state.get('commits')}: want exactly_once with transactions")
+    counted = check_counts(state, exact=False)
+    stop_cleanly(d)
+    return (f"{STATE_KILLS} kills; read_committed: {detail}; a read_uncommitted reader saw "
+            f"{uncommitted - len(out)} more rows (of aborted transactions); last daemon: "
+            f"{counted}, "
+            f"{state['commits']} transactions, {state['transaction_aborts']} aborted")
+
+
+def test_eos_kill(ctx):
+    """Exactly once under kill -9 chaos (S0, a filter): the daemon is killed STATE_KILLS times at
+    random moments while input flows and restarted each time (the same transactional.id fences
+    the killed one and aborts its open transaction), then runs to the end. A read_committed
+    consumer of the output sees every expected row exactly once: none missing, none repeated."""
+    return _eos_chaos(ctx, "S0", max(RECORDS, 3000) * 5,
+                      lambda e, rows, _: h.multiset_equal(e, rows))
+
+
+def test_eos_state_kill(ctx):
+    """Exactly once under kill -9 chaos on a non-windowed aggregate (S2: GROUP BY symbol, EMIT
+    CHANGES): output, changelog and offsets commit in one transaction, so after every restart the
+    state restored is the one the committed output came from. A read_committed consumer sees
+    exactly the change rows `sluice run` emits (none repeated), and every key's last row is its
+    true COUNT, AVG, MIN, MAX and SUM."""
+    return _eos_chaos(ctx, "S2", max(RECORDS, 3000) * 5,
+                      lambda e, rows, _: h.changes_equal(e, rows, ["symbol"], exact=True))
+
+
+def _closed_windows(data):
+    """Whether a window row's window the input's watermark closed (its end a minute before the
+    last event time: S3a's windows and lateness)."""
+    last = max(json.loads(line)["trade_time"] for line in open(data))
+    return lambda r: epoch_ms(r["_window_end"]) <= last - 60000
+
+
+def test_eos_final_kill(ctx):
+    """Exactly once under kill -9 chaos on tumbling windows, EMIT FINAL (S3a): open windows are
+    rebuilt by re-reading from the committed offset, and the windows the committed transaction
+    already emitted are recognised as replays. A read_committed consumer sees every window the
+    watermark closed exactly once, each with its exact COUNT, AVG and SUMs."""
+    return _eos_chaos(
+        ctx, "S3a", max(RECORDS, 3000) * 2,
+        lambda e, rows, data: h.final_windows_equal(e, rows, ["trader_id", "symbol"],
+                                                    required=_closed_windows(data)),
+        want=lambda e, data: len(list(filter(_closed_windows(data), e))))
+
+
 _CHAOS_SERVER = "state_snapshot_interval: 200ms\n"
 
 
@@ -957,11 +1048,14 @@ def test_repartition_kill(ctx):
     out = _consume_until(ctx, "by-symbol", len(expected), last_rows_equal)
     job = _run_to_end(d, "bysym")
     check(last_rows_equal(values(out)))
-    counted = check_counts(job, exact=False)
+    # The query stage drops as replayed the copies an earlier daemon's router sent twice, which
+    # this daemon's records_in (its router's reads) never counted: the identity holds without them.
+    replayed = job["counts"]["replayed"]
+    counted = check_counts(dict(job, counts=dict(job["counts"], replayed=0)), exact=False)
     stop_cleanly(d)
     return (f"{REPARTITION_KILLS} kills, {restored} partition restores; last row equal for "
             f"{len(last_e)} symbols; {len(out)} updates; last daemon: {counted} "
-            f"({job['counts']['replayed']} replayed)")
+            f"({replayed} replayed)")
 
 
 def _snapshot_files(ctx, label, job, partition):
