@@ -42,7 +42,9 @@ constexpr const char* kUsage =
     "--broker-pids: the cluster's processes; their CPU in each timed region is reported.\n"
     "--trace 1 prints the daemon's counts every 50 ms of the timed region to stderr.\n"
     "--state-dir DIR: every daemon measurement runs again with durable state (snapshots into\n"
-    "DIR every --snapshot-interval-ms, default 5000), shown as <scenario>+st.\n";
+    "DIR every --snapshot-interval-ms, default 5000), shown as <scenario>+st.\n"
+    "--exactly-once 1: every daemon measurement runs again with processing.guarantee\n"
+    "exactly_once (100 ms transactions; durable state too with --state-dir), shown as +eos.\n";
 
 struct Options {
   std::vector<std::string> scenarios{"S0", "S1", "S2", "S3a", "S3b"};
@@ -57,6 +59,7 @@ struct Options {
   std::vector<int> broker_pids;
   std::string state_dir;
   int64_t snapshot_interval_ms = 5000;
+  bool exactly_once = false;
 };
 
 struct Row {
@@ -66,6 +69,7 @@ struct Row {
   DaemonBenchResult raw;
   DaemonBenchResult daemon;
   bool durable = false;  // the daemon kept durable state (--state-dir)
+  bool eos = false;      // exactly once (--exactly-once)
   double ratio() const { return raw.rate() > 0 ? daemon.rate() / raw.rate() : 0; }
 };
 
@@ -137,6 +141,8 @@ Options parse(int argc, char** argv) {
       o.state_dir = v;
     else if (a == "--snapshot-interval-ms")
       o.snapshot_interval_ms = number(a, v);
+    else if (a == "--exactly-once")
+      o.exactly_once = v == "1" || v == "true";
     else
       throw Error(ErrorCode::kUsage, "unknown option " + a);
   }
@@ -191,8 +197,8 @@ std::string json_row(const Row& r, int64_t n) {
   for (char& c : error)
     if (c == '"' || c == '\\') c = '\'';
   return fmt::format(
-      "{{\"bench\":\"sluice-daemon\",\"scenario\":\"{}\",\"durable\":{},\"partitions\":{},"
-      "\"threads\":{},"
+      "{{\"bench\":\"sluice-daemon\",\"scenario\":\"{}\",\"durable\":{},\"exactly_once\":{},"
+      "\"partitions\":{},\"threads\":{},"
       "\"n\":{},\"status\":\"{}\",\"raw_records_per_second\":{:.0f},"
       "\"daemon_records_per_second\":{:.0f},\"daemon_over_raw\":{:.3f},\"raw_seconds\":{:.4f},"
       "\"raw_cpu_seconds\":{:.3f},\"daemon_seconds\":{:.4f},\"cpu_seconds\":{:.3f},"
@@ -200,17 +206,17 @@ std::string json_row(const Row& r, int64_t n) {
       "\"raw_broker_cpu_seconds\":{:.3f},\"p50_seconds\":{:.4f},\"p99_seconds\":{:.4f},"
       "\"records_in\":{},\"records_out\":{},\"expected_out\":{},\"output_in_topic\":{},"
       "\"input_per_partition\":[{}],\"cpu_by_thread\":{{{}}},\"error\":\"{}\"}}",
-      r.scenario->id, r.durable, r.partitions, r.threads, n, status_of(r), r.raw.rate(), d.rate(),
-      r.ratio(), r.raw.seconds, r.raw.cpu_seconds, d.seconds, d.cpu_seconds, d.rate_per_cpu(),
-      d.broker_cpu_seconds, r.raw.broker_cpu_seconds, d.p50, d.p99, d.records_in, d.records_out,
-      d.expected_out, d.output_in_topic, parts, threads_cpu, error);
+      r.scenario->id, r.durable, r.eos, r.partitions, r.threads, n, status_of(r), r.raw.rate(),
+      d.rate(), r.ratio(), r.raw.seconds, r.raw.cpu_seconds, d.seconds, d.cpu_seconds,
+      d.rate_per_cpu(), d.broker_cpu_seconds, r.raw.broker_cpu_seconds, d.p50, d.p99, d.records_in,
+      d.records_out, d.expected_out, d.output_in_topic, parts, threads_cpu, error);
 }
 
 void print_row(const Row& r) {
   const auto& d = r.daemon;
   double io = d.cpu_by_thread.count("sluice-io") ? d.cpu_by_thread.at("sluice-io") : 0;
   std::string broker = d.broker_cpu_seconds < 0 ? "-" : fmt::format("{:.3f}", d.broker_cpu_seconds);
-  std::string label = r.scenario->id + (r.durable ? "+st" : "");
+  std::string label = r.scenario->id + (r.durable ? "+st" : "") + (r.eos ? "+eos" : "");
   std::printf("%-4s %2d %2d %10.0f %10.0f %6.1f%% %6.3f %6.3f %10.0f %8s %7s %7s  %s\n",
               label.c_str(), r.partitions, r.threads, r.raw.rate(), d.rate(), 100 * r.ratio(),
               d.cpu_seconds, io, d.rate_per_cpu(), broker.c_str(), ms(d.p50).c_str(),
@@ -224,9 +230,10 @@ void print_row(const Row& r) {
 void print_scaling(const std::vector<Row>& rows) {
   std::printf("\nthread scaling (target: 2 threads >= 1.7x 1 thread)\n");
   for (const auto& a : rows) {
-    if (a.threads != 1 || a.durable) continue;
+    if (a.threads != 1 || a.durable || a.eos) continue;
     for (const auto& b : rows) {
-      if (b.threads != 2 || b.durable || b.scenario != a.scenario || b.partitions != a.partitions)
+      if (b.threads != 2 || b.durable || b.eos || b.scenario != a.scenario ||
+          b.partitions != a.partitions)
         continue;
       if (!a.daemon.ok || !b.daemon.ok || a.daemon.rate() == 0) continue;
       double x = b.daemon.rate() / a.daemon.rate();
@@ -266,12 +273,26 @@ int run(const Options& o) {
         Row row{s, p, t, raw, median_of(o.repeat, [&] { return run_daemon(setup, t); })};
         print_row(row);
         rows.push_back(std::move(row));
-        if (o.state_dir.empty()) continue;
         DaemonBenchSetup durable = setup;
-        durable.state_dir = fmt::format("{}/{}-p{}-t{}", o.state_dir, id, p, t);
-        Row st{s, p, t, raw, median_of(o.repeat, [&] { return run_daemon(durable, t); }), true};
-        print_row(st);
-        rows.push_back(std::move(st));
+        if (!o.state_dir.empty()) {
+          durable.state_dir = fmt::format("{}/{}-p{}-t{}", o.state_dir, id, p, t);
+          Row st{s, p, t, raw, median_of(o.repeat, [&] { return run_daemon(durable, t); }), true};
+          print_row(st);
+          rows.push_back(std::move(st));
+        }
+        if (!o.exactly_once) continue;
+        DaemonBenchSetup eos = durable;
+        eos.exactly_once = true;
+        if (!eos.state_dir.empty()) eos.state_dir += "-eos";
+        Row er{s,
+               p,
+               t,
+               raw,
+               median_of(o.repeat, [&] { return run_daemon(eos, t); }),
+               !eos.state_dir.empty(),
+               true};
+        print_row(er);
+        rows.push_back(std::move(er));
       }
     }
   }

@@ -464,6 +464,10 @@ DaemonBenchResult run_daemon(const DaemonBenchSetup& s, int threads) {
       kafka::KafkaJobOptions options;
       options.state_dir = s.state_dir;
       options.snapshot_interval_ms = s.snapshot_interval_ms;
+      if (s.exactly_once) {
+        options.guarantee = config::Guarantee::kExactlyOnce;
+        options.instance = fmt::format("bench-{}", pre.output);  // a transactional.id of its own
+      }
       kafka::KafkaJob job(io.context, job_config, {{"bootstrap.servers", pre.bootstrap}}, 1,
                           options);
       job.start();

@@ -35,6 +35,7 @@ struct DaemonBenchSetup {
   // Durable state: the daemon's state_dir (empty: none) and snapshot interval.
   std::string state_dir;
   int64_t snapshot_interval_ms = 5000;
+  bool exactly_once = false;  // processing.guarantee exactly_once (100 ms transactions)
 };
 
 struct DaemonBenchResult {
