@@ -42,7 +42,8 @@ if os.path.isdir(BOOTSTRAP):  # a cluster directory of scripts/kafka.sh: its boo
 MOCK_ONLY = {"broker_faults"}
 # Exactly once needs real transactions (the mock drops offsets sent in one).
 REAL_ONLY = {"internal_topics", "independent_clients", "leader_kill", "eos_kill",
-             "eos_state_kill", "eos_final_kill"}
+             "eos_state_kill", "eos_final_kill", "eos_two_daemons",
+             "eos_repartition_kill"}
 KAFKA_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
                         "kafka.sh")
 KAFKA_JOB_PROPERTIES = {"auto.offset.reset": "earliest", "session.timeout.ms": "6000"}
@@ -1058,6 +1059,48 @@ def test_repartition_kill(ctx):
             f"({replayed} replayed)")
 
 
+def test_eos_repartition_kill(ctx):
+    """Exactly once under kill -9 chaos on a repartitioned aggregate (GROUP BY symbol over input
+    keyed by trader_id; the daemon killed REPARTITION_KILLS times while input flows). Each stage
+    commits its own transactions: the router's copies in <job>-repartition with its input
+    offsets, the query stage's output and changelog with the repartition offsets, which it reads
+    read_committed. So a read_committed consumer sees, for every symbol, a strictly rising COUNT
+    (no update applied twice, none rewound) ending at its exact COUNT, SUM and MAX."""
+    sc, data, expected = _bysym_setup(ctx, max(RECORDS, 3000) * 2)
+    ctx.start_broker(topics=[("trades", 3), ("by-symbol", 3)] +
+                     internal_topics(("bysym-repartition", 3), ("bysym-changelog", 3)))
+    ctx.write_job("bysym.yaml", kafka_job("bysym", sc, "trades", "by-symbol",
+                                          properties={"group.instance.id": "bysym-d1"}) +
+                  EXACTLY_ONCE)
+    d, _ = _kill_chaos(ctx, "bysym", "trades", ["bysym-repartition"], data, "trader_id",
+                       REPARTITION_KILLS, snapshots=False)
+    last_e = {r["symbol"]: r for r in expected}
+    out = _committed_output(ctx, "by-symbol", len(last_e))
+    deadline = time.monotonic() + 60
+    while {r["symbol"]: r for r in out} != last_e and time.monotonic() < deadline:
+        time.sleep(1)  # (the last transactions may still be coming)
+        out = _committed_output(ctx, "by-symbol", len(out))
+    last_a, counts = {}, {}
+    for r in out:  # (partition, offset) order: each symbol's rows in the order written
+        prev = last_a.get(r["symbol"])
+        if prev is not None and r["n"] <= prev["n"]:
+            raise AssertionError(f"symbol {r['symbol']}: COUNT {prev['n']} then {r['n']} (an "
+                                 f"update applied twice or rewound)")
+        last_a[r["symbol"]] = r
+        counts[r["symbol"]] = counts.get(r["symbol"], 0) + 1
+    bad = [k for k in last_e if last_a.get(k) != last_e[k]]
+    if bad:
+        raise AssertionError(f"{len(bad)} of {len(last_e)} symbols end differently, e.g. "
+                             f"{bad[0]}: want {last_e[bad[0]]} got {last_a.get(bad[0])}")
+    job = _run_to_end(d, "bysym")
+    replayed = job["counts"]["replayed"]
+    counted = check_counts(dict(job, counts=dict(job["counts"], replayed=0)), exact=False)
+    stop_cleanly(d)
+    return (f"{REPARTITION_KILLS} kills; read_committed: {len(out)} updates, COUNT rising for "
+            f"every one of {len(last_e)} symbols to its exact last row; last daemon: {counted} "
+            f"({replayed} replayed), {job['commits']} transactions")
+
+
 def _snapshot_files(ctx, label, job, partition):
     """The snapshot files of a partition in a daemon's state_dir, oldest first."""
     d = os.path.join(ctx.dir, f"state-{label}", job, str(partition))
@@ -1320,6 +1363,74 @@ def test_state_two_daemons(ctx):
     stop_cleanly(b, "daemon b")
     return (f"{MOVE_KILLS} kills of a, {moved} partition restores on b; "
             f"{detail}; {len(out) - len(expected)} repeated rows")
+
+
+def test_eos_two_daemons(ctx):
+    """Exactly once with two daemons sharing an S2 job (GROUP BY symbol, EMIT CHANGES; each
+    daemon its own state_dir and so its own transactional.id) while input flows: daemon a is
+    killed with SIGKILL MOVE_KILLS times (b takes its partitions from the committed offsets and
+    changelog, and a restarts), then b is frozen (SIGSTOP) until a holds every partition. When b
+    resumes, its open transaction cannot commit (its group generation is gone): it aborts it and
+    rewinds its pipelines, the path a failed transaction takes. A read_committed consumer sees
+    exactly the change rows `sluice run` emits, none repeated, and every key's true last row."""
+    import threading
+    sc = SCENARIOS["S2"]
+    data = generate(ctx, "S2", max(RECORDS, 3000) * 3)
+    expected = expected_output(ctx, "S2", data)
+    parts = split_lines(data, MOVE_KILLS * 3 + 4)
+    ctx.start_broker(topics=[("quotes", 3), ("quotes-out", 3)] +
+                     internal_topics(("s2-changelog", 3)))
+    ctx.write_job("s2.yaml", kafka_job("s2", sc, "quotes", "quotes-out") + EXACTLY_ONCE)
+    server = "state_snapshot_interval: 500ms\n"
+    a = ctx.start_daemon("a", config=server)
+    b = ctx.start_daemon("b", config=server)
+    wait_assigned(b, "s2", "quotes")
+    errors = []
+
+    def produce_all():
+        try:
+            for part in parts[:-1]:
+                ctx.produce("quotes", part, key_field=sc["key"])
+                time.sleep(1.0)
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+
+    producer = threading.Thread(target=produce_all)
+    producer.start()
+    try:
+        for _ in range(MOVE_KILLS):
+            time.sleep(2)
+            _kill_for(a, b, "s2", "quotes", [0, 1, 2])
+            mark_a = a.log_size()
+            a = ctx.start_daemon("a", config=server)
+            wait_assigned(a, "s2", "quotes", since=mark_a)
+        time.sleep(2)
+        mark_a, mark_b = a.log_size(), b.log_size()
+        with b.frozen():
+            deadline = time.monotonic() + 60
+            while latest_assignment(a, "s2", "quotes", since=mark_a) != [0, 1, 2]:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"a did not take every partition from the frozen b; "
+                                         f"log:\n{h.tail(a.log())}")
+                time.sleep(0.5)
+        b.wait_for_log(r"transaction aborted", since=mark_b)
+        wait_assigned(b, "s2", "quotes", since=mark_b)
+    finally:
+        producer.join(timeout=120)
+    if errors:
+        raise AssertionError(f"producing the input: {errors[0]}")
+    ctx.produce("quotes", parts[-1], key_field=sc["key"])
+    out = _committed_output(ctx, "quotes-out", len(expected))
+    detail = check(h.changes_equal(expected, out, ["symbol"], exact=True))
+    jobs = {"a": settled(a, "s2"), "b": settled(b, "s2")}
+    if jobs["b"].get("transaction_aborts", 0) < 1:
+        raise AssertionError(f"b's /jobs shows no aborted transaction after it resumed: "
+                             f"{jobs['b']}")
+    counted = "; ".join(f"{k}: {check_counts(j, exact=False)}, {j['commits']} transactions, "
+                        f"{j['transaction_aborts']} aborted" for k, j in jobs.items())
+    stop_cleanly(a, "daemon a")
+    stop_cleanly(b, "daemon b")
+    return f"{MOVE_KILLS} kills of a, b frozen and rewound; read_committed: {detail}; {counted}"
 
 
 # --------------------------------------------------------------------------------------------

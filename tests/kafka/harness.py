@@ -10,6 +10,7 @@ The daemon's log lines the tests look for are in LOG_PATTERNS, the one place to 
 """
 
 import collections
+import contextlib
 import json
 import os
 import re
@@ -318,6 +319,16 @@ class Daemon:
             return None if self.proc is None else self.proc.returncode
         os.kill(self.proc.pid, signal.SIGKILL)
         return self.proc.wait(timeout=10)
+
+    @contextlib.contextmanager
+    def frozen(self):
+        """SIGSTOP for the `with` block, then SIGCONT (a daemon frozen past its group session, as
+        by a stalled VM); resumed however the block ends."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        try:
+            yield self
+        finally:
+            os.kill(self.proc.pid, signal.SIGCONT)
 
     def log(self):
         try:
