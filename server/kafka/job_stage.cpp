@@ -93,6 +93,7 @@ void JobStage::create_clients(const config::KafkaProperties& defaults) {
   ClientHooks hooks{this, kafka::on_error, on_log, kafka::on_rebalance, on_commit};
   group_ = std::make_unique<GroupMember>(make_consumer(job, props, group_id_, hooks),
                                          job.source.topic, *this);
+  fit_producer_to_topics(producer_props);
   producer_ = std::make_shared<KafkaProducer>(io_, make_producer(job, producer_props, hooks));
   if (exactly_once)
     txn_ =

@@ -127,6 +127,7 @@ class JobStage final : public pipeline::PipelineHost,
   void run_control();
   std::string prepare_internal_topic(const std::string& source, const char* kind, TopicSpec spec);
   std::string prepare_topics();
+  void fit_producer_to_topics(config::KafkaProperties& producer_props);
   void shutdown();
   void retire(const std::vector<int32_t>& partitions, bool commit);
   void commit_round(const std::vector<int32_t>& partitions, bool sync);

@@ -3,9 +3,14 @@
 
 #include "server/kafka/job_stage.hpp"
 #include "server/kafka/topic_admin.hpp"
+#include "server/kafka/topic_sink.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
 
 namespace sluice::server::kafka {
 
@@ -65,6 +70,46 @@ std::string JobStage::prepare_topics() {
     changelog_sink_ = std::make_unique<TopicSink>(producer_, options_.changelog_topic);
   }
   return "";
+}
+
+// librdkafka batches a topic's records up to batch.size and refuses locally only a record over
+// message.max.bytes (both 1,000,000 by default); the broker refuses a whole batch over the topic's
+// max.message.bytes, with every record in it. So when a topic this stage writes takes less, both
+// are lowered to fit it: a record too large is then rejected alone (RECORD_TOO_LARGE, before it
+// is sent), and no transaction is failed by it. Bounded by a few seconds: a cluster that does not
+// answer leaves the producer as configured.
+void JobStage::fit_producer_to_topics(config::KafkaProperties& producer_props) {
+  const config::JobConfig& job = *spec_->job;
+  std::vector<std::string> topics = {output_topic_};
+  if (job.dead_letter && job.dead_letter->type == "kafka") topics.push_back(job.dead_letter->topic);
+  if (spec_->changelog) topics.push_back(options_.changelog_topic);
+  std::string error;
+  int timeout = static_cast<int>(std::min<int64_t>(options_.admin_timeout_ms, 5000));
+  int64_t limit = smallest_max_message_bytes(group_->client(), topics, timeout, &error);
+  if (limit < 0) {
+    spdlog::warn(
+        "job {}: the max.message.bytes of its output topics is unknown ({}): a topic "
+        "that takes less than the producer's message.max.bytes refuses whole batches",
+        job_name(), error);
+    return;
+  }
+  auto value = [&](const char* name) {
+    int64_t v = 1000000;  // librdkafka's default for both
+    for (const auto& [k, text] : producer_props) {
+      if (k == name) std::from_chars(text.data(), text.data() + text.size(), v);
+    }
+    return v;
+  };
+  int64_t max_bytes = value("message.max.bytes");
+  if (limit == 0 || limit >= max_bytes || limit <= 2 * static_cast<int64_t>(kRecordOverheadBytes))
+    return;
+  int64_t batch = std::min(value("batch.size"), limit - int64_t{kRecordOverheadBytes});
+  producer_props.emplace_back("message.max.bytes", std::to_string(limit));
+  producer_props.emplace_back("batch.size", std::to_string(batch));
+  spdlog::info(
+      "job {}: a topic it writes takes batches of at most {} bytes (max.message.bytes of "
+      "[{}]): its producer's message.max.bytes is {} and batch.size {}",
+      job_name(), limit, fmt::join(topics, ","), limit, batch);
 }
 
 }  // namespace sluice::server::kafka

@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
+#include <cstring>
 #include <memory>
+#include <string_view>
 #include <thread>
 
 namespace sluice::server::kafka {
@@ -107,6 +110,78 @@ std::string ensure_topic(rd_kafka_t* client, const TopicSpec& spec, int timeout_
     return fmt::format("topic '{}' exists with {} partitions, not {}", spec.name, have,
                        spec.partitions);
   return "";
+}
+
+int64_t smallest_max_message_bytes(rd_kafka_t* client, const std::vector<std::string>& topics,
+                                   int timeout_ms, std::string* error) {
+  const rd_kafka_metadata_t* raw = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(client, 1, nullptr, &raw, timeout_ms);
+  MetadataHandle md(raw);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    *error = fmt::format("reading the metadata: {}", rd_kafka_err2str(err));
+    return -1;
+  }
+  std::vector<std::string> present;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& t = md->topics[i];
+    if (t.err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        std::find(topics.begin(), topics.end(), t.topic) != topics.end())
+      present.push_back(t.topic);
+  }
+  // DescribeConfigs goes to the controller the metadata names: one of the brokers, or none to
+  // ask (librdkafka's mock broker names broker 0, which it does not have).
+  int32_t controller = rd_kafka_controllerid(client, 0);
+  bool known = std::any_of(md->brokers, md->brokers + md->broker_cnt,
+                           [&](const rd_kafka_metadata_broker_t& b) { return b.id == controller; });
+  if (present.empty() || !known) return 0;
+  std::vector<ConfigResourceHandle> owned;
+  std::vector<rd_kafka_ConfigResource_t*> resources;
+  for (const auto& topic : present) {
+    owned.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+    resources.push_back(owned.back().get());
+  }
+  std::array<char, 512> errstr{};
+  AdminOptionsHandle options(rd_kafka_AdminOptions_new(client, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS));
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms, errstr.data(),
+                                            errstr.size());
+  QueueHandle queue(rd_kafka_queue_new(client));
+  rd_kafka_DescribeConfigs(client, resources.data(), resources.size(), options.get(), queue.get());
+  EventHandle event(rd_kafka_queue_poll(queue.get(), timeout_ms + 1000));
+  if (!event) {
+    *error = fmt::format("no answer to DescribeConfigs within {} ms", timeout_ms);
+    return -1;
+  }
+  if (rd_kafka_event_error(event.get())) {
+    *error = fmt::format("DescribeConfigs: {}", rd_kafka_event_error_string(event.get()));
+    return -1;
+  }
+  const rd_kafka_DescribeConfigs_result_t* result =
+      rd_kafka_event_DescribeConfigs_result(event.get());
+  size_t count = 0;
+  const rd_kafka_ConfigResource_t** described =
+      result ? rd_kafka_DescribeConfigs_result_resources(result, &count) : nullptr;
+  int64_t smallest = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (rd_kafka_ConfigResource_error(described[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      *error = fmt::format("DescribeConfigs of topic '{}': {}",
+                           rd_kafka_ConfigResource_name(described[i]),
+                           rd_kafka_ConfigResource_error_string(described[i]));
+      return -1;
+    }
+    size_t entries = 0;
+    const rd_kafka_ConfigEntry_t** configs =
+        rd_kafka_ConfigResource_configs(described[i], &entries);
+    for (size_t j = 0; j < entries; ++j) {
+      const char* value = rd_kafka_ConfigEntry_value(configs[j]);
+      if (std::string_view(rd_kafka_ConfigEntry_name(configs[j])) != "max.message.bytes" ||
+          value == nullptr)
+        continue;
+      int64_t bytes = 0;
+      auto [end, ec] = std::from_chars(value, value + std::strlen(value), bytes);
+      if (ec == std::errc() && bytes > 0 && (smallest == 0 || bytes < smallest)) smallest = bytes;
+    }
+  }
+  return smallest;
 }
 
 }  // namespace sluice::server::kafka

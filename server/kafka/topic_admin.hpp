@@ -36,4 +36,11 @@ int32_t partition_count(rd_kafka_t* client, const std::string& topic, int timeou
 // (its reason), no answer within `timeout_ms`, or the topic exists with another partition count.
 std::string ensure_topic(rd_kafka_t* client, const TopicSpec& spec, int timeout_ms, bool* created);
 
+// The smallest `max.message.bytes` (the largest record batch the broker accepts) among those of
+// `topics` that exist (DescribeConfigs): 0 when none exists or the cluster names no controller
+// to ask (librdkafka's mock broker), -1 with `error` set when it could not be read within
+// `timeout_ms`.
+int64_t smallest_max_message_bytes(rd_kafka_t* client, const std::vector<std::string>& topics,
+                                   int timeout_ms, std::string* error);
+
 }  // namespace sluice::server::kafka

@@ -3,19 +3,13 @@
 #include <array>
 
 namespace sluice::server::kafka {
-namespace {
-
-// Room left for the broker's per-record and per-batch overhead below message.max.bytes.
-constexpr size_t kOverheadBytes = 512;
-
-}  // namespace
 
 TopicSink::TopicSink(std::shared_ptr<KafkaProducer> producer, std::string topic)
     : producer_(std::move(producer)),
       topic_(std::move(topic)),
       handle_(rd_kafka_topic_new(producer_->client(), topic_.c_str(), nullptr)),
-      max_bytes_(producer_->max_message_bytes() > 2 * kOverheadBytes
-                     ? producer_->max_message_bytes() - kOverheadBytes
+      max_bytes_(producer_->max_message_bytes() > 2 * kRecordOverheadBytes
+                     ? producer_->max_message_bytes() - kRecordOverheadBytes
                      : producer_->max_message_bytes()) {}
 
 pipeline::SendResult TopicSink::send(const pipeline::OutputRecord& record,

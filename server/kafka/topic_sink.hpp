@@ -12,6 +12,10 @@
 
 namespace sluice::server::kafka {
 
+// Room left below the producer's message.max.bytes for the broker's per-record and per-batch
+// overhead: a record larger than the limit less this is kTooLarge.
+inline constexpr size_t kRecordOverheadBytes = 512;
+
 class TopicSink final : public pipeline::RecordSink {
  public:
   TopicSink(std::shared_ptr<KafkaProducer> producer, std::string topic);

@@ -5,6 +5,23 @@
 #include <fmt/format.h>
 
 namespace sluice::server::kafka {
+namespace {
+
+// The broker refused a record for its size: a topic's max.message.bytes was lowered below what
+// the producer was set up with when the job started (JobStage::create_clients caps it then).
+bool refused_for_size(const rd_kafka_error_t* error) {
+  return rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
+}
+
+std::string describe(const rd_kafka_error_t* error) {
+  return fmt::format("{}{}", rd_kafka_error_string(error),
+                     refused_for_size(error) ? " (a topic's max.message.bytes is lower now than "
+                                               "when the job started: restart the job to take "
+                                               "the new limit)"
+                                             : "");
+}
+
+}  // namespace
 
 std::string Transaction::init() {
   ErrorHandle e(rd_kafka_init_transactions(producer_, timeout_ms_));
@@ -22,21 +39,27 @@ void Transaction::commit(const std::vector<checkpoint::PartitionCommit>& commits
   if (e) {
     // end() reports it: the transaction cannot commit without its offsets.
     offsets_failed_ = true;
-    error_ =
-        fmt::format("adding the offsets to the transaction: {}", rd_kafka_error_string(e.get()));
+    offsets_outcome_ = outcome_of(e.get());
+    error_ = fmt::format("adding the offsets to the transaction: {}", describe(e.get()));
     return;
   }
   pending_.insert(pending_.end(), commits.begin(), commits.end());
 }
 
+// Fatal errors, and refusals for size: a rewound partition would send the same record again.
+Transaction::Outcome Transaction::outcome_of(const rd_kafka_error_t* error) const {
+  return rd_kafka_error_is_fatal(error) || refused_for_size(error) ? Outcome::kFatal
+                                                                   : Outcome::kAbort;
+}
+
 Transaction::Outcome Transaction::fail(rd_kafka_error_t* error, const char* what) {
   ErrorHandle e(error);
-  error_ = fmt::format("{}: {}", what, rd_kafka_error_string(e.get()));
-  return rd_kafka_error_is_fatal(e.get()) ? Outcome::kFatal : Outcome::kAbort;
+  error_ = fmt::format("{}: {}", what, describe(e.get()));
+  return outcome_of(e.get());
 }
 
 Transaction::Outcome Transaction::end() {
-  if (offsets_failed_) return Outcome::kAbort;
+  if (offsets_failed_) return offsets_outcome_;
   rd_kafka_error_t* e = nullptr;
   for (int attempt = 0; attempt < 3; ++attempt) {  // a timeout may be tried again
     e = rd_kafka_commit_transaction(producer_, timeout_ms_);

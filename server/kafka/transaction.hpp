@@ -6,7 +6,8 @@
 // offsets to it (with the consumer's group metadata, so a member that lost its partitions in a
 // rebalance cannot commit them: KIP-447). `end` commits the transaction and begins the next one.
 // A transaction that fails needs `abort` (the stage then rewinds its partitions); one that is
-// fenced or fatal fails the job.
+// fenced or fatal fails the job, and so does one the broker failed because it refused a record
+// for its size: the rewound partitions would send the same record again, and fail again, forever.
 //
 // Threading: the job stage's control thread only.
 
@@ -46,6 +47,7 @@ class Transaction final : public checkpoint::Committer {
 
  private:
   Outcome fail(rd_kafka_error_t* error, const char* what);
+  Outcome outcome_of(const rd_kafka_error_t* error) const;
 
   rd_kafka_t* producer_;
   GroupMember& member_;
@@ -53,6 +55,7 @@ class Transaction final : public checkpoint::Committer {
   std::function<void(const std::vector<checkpoint::PartitionCommit>&)> committed_;
   std::vector<checkpoint::PartitionCommit> pending_;  // offsets added to the open transaction
   bool offsets_failed_ = false;
+  Outcome offsets_outcome_ = Outcome::kAbort;  // once offsets_failed_
   std::string error_;
 };
 

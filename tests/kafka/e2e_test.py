@@ -43,7 +43,7 @@ MOCK_ONLY = {"broker_faults"}
 # Exactly once needs real transactions (the mock drops offsets sent in one).
 REAL_ONLY = {"internal_topics", "independent_clients", "leader_kill", "eos_kill",
              "eos_state_kill", "eos_final_kill", "eos_two_daemons",
-             "eos_repartition_kill"}
+             "eos_repartition_kill", "topic_size_limit"}
 KAFKA_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
                         "kafka.sh")
 KAFKA_JOB_PROPERTIES = {"auto.offset.reset": "earliest", "session.timeout.ms": "6000"}
@@ -1568,6 +1568,71 @@ def test_invalid_job(ctx):
                              f"{bad['counts']} (want invalid, with its error, nothing counted)")
     stop_cleanly(d)
     return f"invalid files reported, good job complete; {counted}"
+
+
+def test_topic_size_limit(ctx):
+    """An output topic whose max.message.bytes (20,000) is below the producer's message.max.bytes
+    (1,000,000): the job lowers its producer's limits to fit the topic, so the one record of 20
+    whose output would be 30 KB is rejected alone (RECORD_TOO_LARGE, skipped) and the other 19 are
+    written. Without that, the broker refuses the whole batch with them in it; at least once they
+    are all rejected, and exactly once the transaction fails and is replayed without end. Then,
+    the exactly-once job's topic limit is lowered under it (5,000) and an 8 KB output sent: the
+    broker refuses it, and the job fails with that reason instead of replaying it forever."""
+    if not isinstance(ctx.start_broker(), h.ExternalBroker):
+        raise AssertionError("needs a real broker")
+    ctx.broker.create_topic("lim-in", 1)
+    ctx.broker.create_topic("lim-eos-in", 1)
+    ctx.broker.create_topic("lim-out", 1, configs={"max.message.bytes": "20000"})
+    ctx.broker.create_topic("lim-eos-out", 1, configs={"max.message.bytes": "20000"})
+    sc = SCENARIOS["S0"]
+    sql = "SELECT order_id, order_date FROM orders WHERE total_amount > 100"
+    ctx.write_job("lim.yaml", kafka_job("lim", sc, "lim-in", "lim-out", sql=sql))
+    ctx.write_job("lim-eos.yaml", kafka_job("lim-eos", sc, "lim-eos-in", "lim-eos-out", sql=sql) +
+                  EXACTLY_ONCE)
+    d = ctx.start_daemon()
+    for job, topic in (("lim", "lim-in"), ("lim-eos", "lim-eos-in")):
+        wait_assigned(d, job, topic)
+    path = os.path.join(ctx.dir, "orders.jsonl")
+
+    def write(rows):
+        with open(path, "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+
+    write({"order_id": i, "customer_id": i, "order_date": "x" * (30000 if i == 10 else 10),
+           "total_amount": "200.00"} for i in range(20))
+    for topic in ("lim-in", "lim-eos-in"):
+        ctx.produce(topic, path, key_field="customer_id")
+    want = sorted(i for i in range(20) if i != 10)
+    results = []
+    for job, out_topic in (("lim", "lim-out"), ("lim-eos", "lim-eos-out")):
+        rows = _committed_output(ctx, out_topic, len(want), timeout=30)
+        state = settled(d, job, 20)
+        got = sorted(r["order_id"] for r in rows)
+        c = state["counts"]
+        if got != want or c["rejected"] != 1 or c["skipped"] != 1:
+            raise AssertionError(f"job {job}: output order_ids {got} (want all but 10), counts "
+                                 f"{c} (want 1 rejected and skipped); log:\n{h.tail(d.log())}")
+        results.append(f"{job}: 19 written, the 30 KB one rejected")
+    # The exactly-once job's topic takes less from now on than its producer was set up for.
+    ctx.broker.set_topic_config("lim-eos-out", {"max.message.bytes": "5000"})
+    time.sleep(1)
+    write([{"order_id": 99, "customer_id": 99, "order_date": "y" * 8000,
+            "total_amount": "200.00"}])
+    ctx.produce("lim-eos-in", path, key_field="customer_id")
+    deadline = time.monotonic() + 30
+    while (state := d.job("lim-eos"))["state"] != "failed":
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job lim-eos is {state['state']} 30 s after the broker refused a "
+                                 f"record of it for its size (want failed); log:\n"
+                                 f"{h.tail(d.log())}")
+        time.sleep(0.5)
+    if "max.message.bytes" not in (state.get("error") or ""):
+        raise AssertionError(f"job lim-eos failed with {state.get('error')!r}: want the reason")
+    if state.get("transaction_aborts", 0) > 1:
+        raise AssertionError(f"{state['transaction_aborts']} transactions aborted before failing")
+    check_counts(settled(d, "lim", 20), exact=True)
+    stop_cleanly(d)
+    return "; ".join(results) + f"; lowered under it: lim-eos failed: {state['error']}"
 
 
 def test_internal_topics(ctx):

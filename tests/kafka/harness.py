@@ -24,7 +24,7 @@ import urllib.parse
 import urllib.request
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError
 
 # One log line per event on the daemon's stderr. `{job}` and `{topic}` are filled in (escaped)
@@ -241,15 +241,18 @@ class ExternalBroker:
         finally:
             admin.close()
 
-    def create_topic(self, name, partitions, timeout=30.0):
-        """Creates the topic (retried while a deleted topic of that name is still going away)."""
+    def create_topic(self, name, partitions, timeout=30.0, configs=None):
+        """Creates the topic (retried while a deleted topic of that name is still going away),
+        with topic `configs` ({name: value}) when given."""
         deadline = time.monotonic() + timeout
         admin = self._admin()
         try:
             replicas = min(3, len(admin.describe_cluster()["brokers"]))
             while True:
                 try:
-                    admin.create_topics([NewTopic(name, partitions, replicas)], timeout_ms=15000)
+                    admin.create_topics([NewTopic(name, partitions, replicas,
+                                                  topic_configs=configs or {})],
+                                        timeout_ms=15000)
                     return
                 except KafkaError as e:
                     if time.monotonic() > deadline:
@@ -258,6 +261,14 @@ class ExternalBroker:
         finally:
             admin.close()
 
+
+    def set_topic_config(self, name, configs):
+        """Changes topic configs ({name: value}) of an existing topic."""
+        admin = self._admin()
+        try:
+            admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name, configs=configs)])
+        finally:
+            admin.close()
     def partitions(self, topic):
         """The number of partitions of `topic` (0: no such topic)."""
         consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
