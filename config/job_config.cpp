@@ -250,6 +250,12 @@ void read_processing(MapReader& job, JobConfig& config) {
   need_kafka(config.source.type, "source");
   need_kafka(config.sink.type, "sink");
   if (config.dead_letter) need_kafka(config.dead_letter->type, "dead_letter");
+  for (size_t i = 0; i < config.kafka.size(); ++i) {
+    const auto& [name, value] = config.kafka[i];
+    if (std::string why = refuse_exactly_once_property(name, value); !why.empty())
+      map.issues().add(i < config.kafka_marks.size() ? config.kafka_marks[i] : Mark{},
+                       "kafka." + name, why);
+  }
 }
 
 // A job that writes to the topic it reads would consume its own output forever.
@@ -304,6 +310,14 @@ bool is_valid_job_name(std::string_view name) {
     if (!ok) return false;
   }
   return true;
+}
+
+std::string refuse_exactly_once_property(std::string_view name, std::string_view value) {
+  if (name == "isolation.level" && value != "read_committed")
+    return "must be read_committed with processing.guarantee exactly_once (the job reads "
+           "committed records only), found '" +
+           std::string(value) + "'";
+  return "";
 }
 
 const char* guarantee_name(Guarantee g) {

@@ -47,6 +47,9 @@ enum class OnError { kDeadLetter, kSkip, kFail };
 // once (output, dead letters, changelog and input offsets commit in one Kafka transaction).
 enum class Guarantee { kAtLeastOnce, kExactlyOnce };
 const char* guarantee_name(Guarantee g);
+// Why a kafka property cannot be set in a job with processing.guarantee exactly_once, or "": its
+// consumers read committed records only (isolation.level read_committed).
+std::string refuse_exactly_once_property(std::string_view name, std::string_view value);
 
 // librdkafka properties (name -> value, as text), in file order.
 using KafkaProperties = std::vector<std::pair<std::string, std::string>>;

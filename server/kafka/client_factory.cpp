@@ -8,16 +8,17 @@
 namespace sluice::server::kafka {
 
 config::KafkaProperties job_properties(const config::JobConfig& job,
-                                       const config::KafkaProperties& defaults) {
+                                       const config::KafkaProperties& defaults, bool exactly_once) {
   config::KafkaProperties props = defaults;
   for (const auto& p : job.kafka)
     props.push_back(p);
   for (const auto& [k, v] : props) {
+    std::string why = exactly_once ? config::refuse_exactly_once_property(k, v) : "";
     if (k == "enable.auto.commit" && v != "false")
+      why = "must be false: sluice commits offsets itself, after the output is acknowledged";
+    if (!why.empty())
       throw Error(ErrorCode::kConfig,
-                  fmt::format("job '{}': kafka property 'enable.auto.commit' must be false: sluice "
-                              "commits offsets itself, after the output is acknowledged",
-                              job.name));
+                  fmt::format("job '{}': kafka property '{}' {}", job.name, k, why));
   }
   return props;
 }

@@ -22,9 +22,11 @@ struct ClientHooks {
                     void*) = nullptr;
 };
 
-// The job's properties after the server's. Throws Error kConfig for properties sluice decides.
+// The job's properties after the server's. Throws Error kConfig for properties sluice decides
+// (with `exactly_once`, also an isolation.level other than read_committed).
 config::KafkaProperties job_properties(const config::JobConfig& job,
-                                       const config::KafkaProperties& defaults);
+                                       const config::KafkaProperties& defaults,
+                                       bool exactly_once = false);
 
 rd_kafka_t* make_consumer(const config::JobConfig& job, const config::KafkaProperties& props,
                           const std::string& group_id, const ClientHooks& hooks);

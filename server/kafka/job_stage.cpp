@@ -75,17 +75,10 @@ JobStage::~JobStage() {
 
 void JobStage::create_clients(const config::KafkaProperties& defaults) {
   const config::JobConfig& job = *spec_->job;
-  config::KafkaProperties props = job_properties(job, defaults);
-  config::KafkaProperties producer_props = props;
   bool exactly_once = !options_.transactional_id.empty();
+  config::KafkaProperties props = job_properties(job, defaults, exactly_once);
+  config::KafkaProperties producer_props = props;
   if (exactly_once) {
-    for (const auto& [k, v] : props) {
-      if (k == "isolation.level" && v != "read_committed")
-        throw Error(ErrorCode::kConfig,
-                    fmt::format("job '{}': kafka property 'isolation.level' must be "
-                                "read_committed with processing.guarantee exactly_once",
-                                job.name));
-    }
     props.emplace_back("isolation.level", "read_committed");
     producer_props.emplace_back("transactional.id", options_.transactional_id);
     producer_props.emplace_back("transaction.timeout.ms", std::to_string(kTransactionTimeoutMs));
