@@ -205,11 +205,13 @@ std::string json_row(const Row& r, int64_t n) {
       "\"records_per_cpu_second\":{:.0f},\"broker_cpu_seconds\":{:.3f},"
       "\"raw_broker_cpu_seconds\":{:.3f},\"p50_seconds\":{:.4f},\"p99_seconds\":{:.4f},"
       "\"records_in\":{},\"records_out\":{},\"expected_out\":{},\"output_in_topic\":{},"
-      "\"input_per_partition\":[{}],\"cpu_by_thread\":{{{}}},\"error\":\"{}\"}}",
+      "\"input_per_partition\":[{}],\"cpu_by_thread\":{{{}}},\"transactions\":{},"
+      "\"transaction_seconds\":{:.3f},\"error\":\"{}\"}}",
       r.scenario->id, r.durable, r.eos, r.partitions, r.threads, n, status_of(r), r.raw.rate(),
       d.rate(), r.ratio(), r.raw.seconds, r.raw.cpu_seconds, d.seconds, d.cpu_seconds,
       d.rate_per_cpu(), d.broker_cpu_seconds, r.raw.broker_cpu_seconds, d.p50, d.p99, d.records_in,
-      d.records_out, d.expected_out, d.output_in_topic, parts, threads_cpu, error);
+      d.records_out, d.expected_out, d.output_in_topic, parts, threads_cpu, d.transactions,
+      d.transaction_seconds, error);
 }
 
 void print_row(const Row& r) {
@@ -221,6 +223,10 @@ void print_row(const Row& r) {
               label.c_str(), r.partitions, r.threads, r.raw.rate(), d.rate(), 100 * r.ratio(),
               d.cpu_seconds, io, d.rate_per_cpu(), broker.c_str(), ms(d.p50).c_str(),
               ms(d.p99).c_str(), status_of(r).c_str());
+  if (d.transactions > 0)
+    std::printf("     %llu transactions, %.1f ms each to commit (mean, barrier to answer)\n",
+                static_cast<unsigned long long>(d.transactions),
+                1000 * d.transaction_seconds / static_cast<double>(d.transactions));
   if (!r.raw.error.empty()) std::printf("     raw: %s\n", r.raw.error.c_str());
   if (!d.error.empty()) std::printf("     daemon: %s\n", d.error.c_str());
   std::fflush(stdout);
@@ -239,6 +245,26 @@ void print_scaling(const std::vector<Row>& rows) {
       double x = b.daemon.rate() / a.daemon.rate();
       std::printf("%-4s P=%d: %.2fx  %s\n", a.scenario->id.c_str(), a.partitions, x,
                   x >= 1.7 ? "pass" : "FAIL");
+    }
+  }
+}
+
+// Exactly once against at least once in the same run (the same scenario, partitions, threads and
+// state): the target is 90% of the throughput.
+void print_eos_cost(const std::vector<Row>& rows) {
+  bool header = false;
+  for (const auto& e : rows) {
+    if (!e.eos || !e.daemon.ok) continue;
+    for (const auto& a : rows) {
+      if (a.eos || a.scenario != e.scenario || a.partitions != e.partitions ||
+          a.threads != e.threads || a.durable != e.durable || !a.daemon.ok || a.daemon.rate() == 0)
+        continue;
+      if (!header) std::printf("\nexactly once vs at least once (target: >= 90%%)\n");
+      header = true;
+      double x = e.daemon.rate() / a.daemon.rate();
+      std::printf("%-4s P=%d T=%d: %.0f%%  %s\n",
+                  (e.scenario->id + (e.durable ? "+st" : "")).c_str(), e.partitions, e.threads,
+                  100 * x, x >= 0.9 ? "pass" : "FAIL");
     }
   }
 }
@@ -297,6 +323,7 @@ int run(const Options& o) {
     }
   }
   print_scaling(rows);
+  print_eos_cost(rows);
   std::printf("\n");
   for (const auto& r : rows)
     std::printf("%s\n", json_row(r, o.n).c_str());

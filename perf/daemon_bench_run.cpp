@@ -182,15 +182,59 @@ void preload(Preloaded& pre, const DaemonBenchSetup& s, const std::string& outpu
                         static_cast<uint64_t>(std::min<int64_t>(s.n, 1000));
 }
 
+// The records a read_committed consumer reads from every partition of `topic`, from the start to
+// the last stable offset (commit markers and aborted records are not delivered); bounded: 120 s.
+uint64_t count_committed(const std::string& bootstrap, const std::string& topic, int partitions) {
+  Handle h = make_client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap},
+                                             {"group.id", "sluice-bench-count"},
+                                             {"isolation.level", "read_committed"},
+                                             {"enable.partition.eof", "true"},
+                                             {"enable.auto.commit", "false"}});
+  rd_kafka_poll_set_consumer(h.get());
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_resp_err_t err = rd_kafka_assign(h.get(), list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err)
+    throw Error(ErrorCode::kIo, fmt::format("assigning {}: {}", topic, rd_kafka_err2str(err)));
+  uint64_t count = 0;
+  int at_end = 0;
+  auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (at_end < partitions) {
+    if (Clock::now() > deadline)
+      throw Error(ErrorCode::kIo, fmt::format("reading {} read_committed: not at its end in 120 s "
+                                              "({} records so far)",
+                                              topic, count));
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(h.get(), 100);
+    if (m == nullptr) continue;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+      ++at_end;  // (each partition once: nothing is written to it any more)
+    else if (m->err)
+      at_end = partitions + 1;  // reported below
+    else
+      ++count;
+    std::string error = m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF
+                            ? rd_kafka_message_errstr(m)
+                            : std::string();
+    rd_kafka_message_destroy(m);
+    if (!error.empty())
+      throw Error(ErrorCode::kIo, fmt::format("reading {} read_committed: {}", topic, error));
+  }
+  rd_kafka_consumer_close(h.get());
+  return count;
+}
+
 // Checks the output topic afterwards: nothing dropped by the broker, as many records as
 // acknowledged, as many as expected.
-void check_output(const Preloaded& pre, int partitions, DaemonBenchResult& r) {
+void check_output(const Preloaded& pre, int partitions, bool exactly_once, DaemonBenchResult& r) {
   uint64_t total = 0;
   bool trimmed = false;
   for (auto [lo, hi] : topic_offsets(pre.bootstrap, pre.output, partitions)) {
     trimmed = trimmed || lo != 0;
     total += static_cast<uint64_t>(hi);
   }
+  if (exactly_once) total = count_committed(pre.bootstrap, pre.output, partitions);
   r.output_in_topic = total;
   std::string why;
   if (r.records_out != r.expected_out)
@@ -390,6 +434,10 @@ bool time_job(const kafka::KafkaJob& job, const DaemonBenchSetup& s, DaemonBench
   r.records_out = st.counts.records_out;
   r.p50 = server::LatencyHistogram::quantile(st.latency, 0.5);
   r.p99 = server::LatencyHistogram::quantile(st.latency, 0.99);
+  if (st.guarantee == "exactly_once") {
+    r.transactions = st.commits;
+    r.transaction_seconds = st.transaction_seconds;
+  }
   return true;
 }
 
@@ -447,7 +495,7 @@ DaemonBenchResult run_raw_copy(const DaemonBenchSetup& s) {
     preload(pre, s, lower(s.scenario->id) + "-raw", r);
     r.expected_out = static_cast<uint64_t>(s.n);
     copy_records(pre, s, r);
-    if (r.ok) check_output(pre, s.partitions, r);
+    if (r.ok) check_output(pre, s.partitions, false, r);
   });
 }
 
@@ -478,7 +526,7 @@ DaemonBenchResult run_daemon(const DaemonBenchSetup& s, int threads) {
       while (!*stopped && Clock::now() < deadline)
         std::this_thread::sleep_for(kPoll);
     }
-    if (r.ok) check_output(pre, s.partitions, r);
+    if (r.ok) check_output(pre, s.partitions, s.exactly_once, r);
   });
 }
 

@@ -45,7 +45,9 @@ struct DaemonBenchResult {
   uint64_t records_in = 0;   // input records read
   uint64_t records_out = 0;  // output records acknowledged
   uint64_t expected_out = 0;
-  uint64_t output_in_topic = 0;    // sum of the output partitions' high watermarks afterwards
+  // Records in the output topic afterwards: the partitions' high watermarks summed, or (exactly
+  // once, whose commit markers take offsets too) what a read_committed consumer reads.
+  uint64_t output_in_topic = 0;
   double seconds = 0;              // wall time of the timed region
   double cpu_seconds = 0;          // process CPU (every thread, the in-process broker included)
   double broker_cpu_seconds = -1;  // CPU of the external broker processes; -1: none given
@@ -54,6 +56,10 @@ struct DaemonBenchResult {
   double p99 = -1;
   std::vector<int64_t> input_per_partition;  // records preloaded into each input partition
   uint64_t input_topic_bytes = 0;            // value bytes preloaded
+  // Exactly once: transactions committed in the timed region and the time spent committing them
+  // (from the barrier to the broker's answer).
+  uint64_t transactions = 0;
+  double transaction_seconds = 0;
 
   double rate() const { return seconds > 0 ? static_cast<double>(records_in) / seconds : 0; }
   double rate_per_cpu() const {
