@@ -42,7 +42,7 @@ class AggregateState final : public OperatorState {
           out(key, &v);
         },
         [&](const std::string& gone) {
-          if (!holds(gone)) out(gone, nullptr);  // (else it was written as a changed group)
+          if (!holds(gone)) out(gone, nullptr);  // (else it is written as a changed group)
         });
   }
   void load_change(StateReader& kr, StateReader* vr) override {
@@ -87,11 +87,17 @@ class AggregateState final : public OperatorState {
   }
 
   // True when the table holds the group of a key as save_key wrote it.
+  // Whether the table holds `key`, written as these bytes (not only an equal key: 0.0 for -0.0).
   bool holds(std::string_view key) {
     StateReader kr(key, "a changed key");
     Arena scratch_arena(256);
     set_.load_key(kr, scratch_arena, key_scratch);
-    return table.find(key_scratch.data(), table.hash_key(key_scratch.data())) >= 0;
+    int64_t g = table.find(key_scratch.data(), table.hash_key(key_scratch.data()));
+    if (g < 0) return false;
+    std::string held;
+    StateWriter w(held);
+    set_.save_key(table.key(static_cast<uint32_t>(g)), w);
+    return held == key;
   }
 
   const AggregateSet& set_;
@@ -194,15 +200,11 @@ class DistinctState final : public OperatorState {
     std::string_view seen;
     changes.take(
         [&](uint32_t g) {
-          key.clear();
-          StateWriter kw(key);
-          const Value* row = table.key(g);
-          for (size_t c = 0; c < table.key_width(); ++c)
-            kw.value(row[c]);
+          key = row_bytes(g);
           out(key, &seen);
         },
         [&](const std::string& gone) {
-          if (!holds(gone)) out(gone, nullptr);  // (else it was written as a changed row)
+          if (!holds(gone)) out(gone, nullptr);  // (else it is written as a changed row)
         });
   }
   void load_change(StateReader& kr, StateReader* vr) override {
@@ -244,11 +246,22 @@ class DistinctState final : public OperatorState {
   Deletions deletions;
 
  private:
+  // Whether the table holds the row `key`, written as these bytes (not only an equal row).
   bool holds(std::string_view key) {
     StateReader kr(key, "a changed row");
     Arena scratch(256);
     read_row(kr, scratch);
-    return table.find(row_scratch.data(), table.hash_key(row_scratch.data())) >= 0;
+    int64_t g = table.find(row_scratch.data(), table.hash_key(row_scratch.data()));
+    return g >= 0 && row_bytes(static_cast<uint32_t>(g)) == key;
+  }
+  // A row's changelog key.
+  std::string row_bytes(uint32_t g) const {
+    std::string bytes;
+    StateWriter w(bytes);
+    const Value* row = table.key(g);
+    for (size_t c = 0; c < table.key_width(); ++c)
+      w.value(row[c]);
+    return bytes;
   }
   void save_rows(StateWriter& w, const Deletions* skip) const {
     w.u32(static_cast<uint32_t>(table.key_width()));

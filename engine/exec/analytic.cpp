@@ -446,8 +446,9 @@ void AnalyticState::save_changes(const ChangeVisitor& out) {
         StateReader r(gone, "a partition key gone");
         Arena arena(256);
         read_key(r, arena);
-        if (table->find(key_scratch.data(), table->hash_key(key_scratch.data())) < 0)
-          out(gone, nullptr);  // (else it was written as a changed partition)
+        int64_t g = table->find(key_scratch.data(), table->hash_key(key_scratch.data()));
+        if (g < 0 || entry_key(static_cast<uint32_t>(g)) != gone)
+          out(gone, nullptr);  // (else it is written as a changed partition)
       });
   value.clear();
   StateWriter w(value);

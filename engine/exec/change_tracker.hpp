@@ -1,7 +1,9 @@
 #pragma once
 // ChangeTracker: for a changelog of a GroupTable's state, the groups changed since the changelog
 // last took them (OperatorState::save_changes), and the keys marked to be written again that the
-// table does not hold (written as tombstones unless the table holds them by then). Costs nothing
+// table does not hold (written as tombstones unless the table holds them by then, as the same
+// bytes: a key equal to it but written otherwise, such as 0.0 for -0.0, is another changelog
+// entry, which the tombstone must still delete). Costs nothing
 // until enabled; then a byte per group and the list of those changed. One pipeline's; not
 // thread-safe.
 
@@ -60,17 +62,19 @@ class ChangeTracker {
     for (uint32_t g : kept)
       changed(g);
   }
-  // Hands each changed group, then each key marked gone, to the callbacks, and starts over.
+  // Hands each key marked gone, then each changed group, to the callbacks, and starts over. In
+  // that order, a tombstone applied on restore never deletes a group written after it under
+  // other bytes of an equal key.
   template <typename Group, typename Gone>
   void take(Group&& group, Gone&& gone) {
+    for (const std::string& key : gone_)
+      gone(key);
+    gone_.clear();
     for (uint32_t g : groups_) {
       flags_[g] = 0;
       group(g);
     }
     groups_.clear();
-    for (const std::string& key : gone_)
-      gone(key);
-    gone_.clear();
   }
 
  private:
