@@ -23,7 +23,7 @@ void InFlightBatch::reset(BatchOwner* owner) {
   released_offset = std::numeric_limits<int64_t>::max();
   outputs_sent = messages = bytes = 0;
   timestamps.clear();
-  done = holds_back = checkpoint = false;
+  done = holds_back = checkpoint = after_barrier = false;
   changelog_end_.store(-1, std::memory_order_relaxed);
 }
 

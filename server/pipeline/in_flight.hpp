@@ -105,6 +105,9 @@ class InFlightBatch {
   bool done = false;                // every report seen and handled (strand)
   bool holds_back = false;          // the job failed on one of its records: never commit it
   bool checkpoint = false;          // a checkpoint's changelog records (no input records)
+  // Read after an exactly-once barrier the pipeline is held at: its records are sent only once
+  // the barrier is released (they belong to the next transaction).
+  bool after_barrier = false;
 
  private:
   BatchOwner* owner_ = nullptr;

@@ -101,6 +101,7 @@ void PartitionPipeline::user_pause(bool paused) {
 void PartitionPipeline::request_stop() {
   asio::post(strand_, [self = shared_from_this()] {
     self->stopping_ = true;
+    self->drop_after_barrier();  // (a transaction committed up to the barrier, or none did)
     if (self->in_flight_.empty() && self->sends_.empty()) self->finish_stop();
   });
 }
@@ -138,8 +139,8 @@ void PartitionPipeline::schedule_read() {
 }
 
 void PartitionPipeline::read() {
-  if (!started_ || stopping_ || held_ || !flow_.can_read() || !sends_.empty() || host_->failed())
-    return;
+  if (!started_ || stopping_ || !flow_.can_read() || !sends_idle() || host_->failed()) return;
+  if (held_ && held_batches_ >= kHeldBatches) return;
   auto records = io_.source->read_batch(spec_->batch_records);
   if (records.empty()) return;
   process(records);
@@ -185,6 +186,17 @@ void PartitionPipeline::process(std::span<const InputRecord> records) {
   in_flight_.push_back(batch);
   in_flight_records_ += batch->messages;
   update_flow();
+  if (held_) {
+    // After the barrier: kept, with a buffer of its own, until the barrier is released.
+    batch->after_barrier = true;
+    ++held_batches_;
+    SendJob held{batch, std::make_unique<OutputBuffer>(std::move(buffer_)), {}, 0};
+    buffer_.clear();
+    for (size_t i = 0; i < held.own->size(); ++i)
+      held.tickets.push_back(batch->ticket(i));
+    sends_.push_back(std::move(held));
+    return;
+  }
   sends_.push_back({batch, nullptr, {}, 0});
   send_pending();
 }
@@ -292,7 +304,7 @@ void PartitionPipeline::log_skip(const exec::Rejection& rej) {
 // Hands the queued records to their sinks until done or a sink is full.
 void PartitionPipeline::send_pending() {
   std::string error;
-  while (!sends_.empty()) {
+  while (!sends_.empty() && !sends_idle()) {
     SendJob& job = sends_.front();
     OutputBuffer& buffer = job.own ? *job.own : buffer_;
     while (job.next < buffer.size()) {
@@ -410,10 +422,26 @@ bool PartitionPipeline::handle_size_failures(InFlightBatch* batch) {
   batch->hold();
   batch->messages += send.own->size();
   in_flight_records_ += send.own->size();
-  bool idle = sends_.empty();
-  sends_.push_back(std::move(send));
-  if (idle) send_pending();
+  queue_send(std::move(send));
   return true;
+}
+
+// Queues more records of a batch already sent (dead letters, a checkpoint): behind what is being
+// sent, ahead of what a barrier holds back unless the batch itself came after the barrier.
+void PartitionPipeline::queue_send(SendJob send) {
+  auto at = sends_.end();
+  if (held_ && !send.batch->after_barrier) {
+    at = std::find_if(sends_.begin(), sends_.end(),
+                      [](const SendJob& j) { return j.batch->after_barrier; });
+  }
+  bool idle = sends_idle();
+  sends_.insert(at, std::move(send));
+  if (idle) send_pending();
+}
+
+// Nothing to send now: no records queued, or only those a barrier holds back.
+bool PartitionPipeline::sends_idle() const {
+  return sends_.empty() || (held_ && sends_.front().batch->after_barrier);
 }
 
 // Retires the batches at the front whose every record is reported, in input order.

@@ -108,6 +108,10 @@ struct PipelineIo {
 class PartitionPipeline final : public std::enable_shared_from_this<PartitionPipeline>,
                                 public BatchOwner {
  public:
+  // At a barrier, the batches read ahead while the transaction commits (their output held back):
+  // enough to cover a commit, few enough that the next barrier does not wait for a burst.
+  static constexpr size_t kHeldBatches = 4;
+
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 
   // `restored`: the progress stored with the committed offset (offset -1: none), or the one a
@@ -131,11 +135,14 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   // once per commit interval, not per batch).
   void request_publish();
   Progress progress() const;
-  // Exactly once. A barrier stops reading at the next batch boundary, checkpoints durable state,
-  // waits until every record sent is acknowledged, publishes the progress and marks `barrier`
-  // parked (telling the host, pipeline_drained); `release_barrier` reads on. `abandon`: the
-  // transaction holding the pipeline's output is aborted; deliveries failing from now on do not
-  // fail the job (the stage discards the pipeline and starts its partition again).
+  // Exactly once. A barrier takes effect at the next batch boundary: durable state is
+  // checkpointed, and once every record sent before it is acknowledged the progress is published
+  // and `barrier` marked parked (telling the host, pipeline_drained). Meanwhile the pipeline
+  // reads and computes on, holding the output back (it belongs to the next transaction; the
+  // records in flight bound it as always); `release_barrier` sends it and goes on. `abandon`: the
+  // transaction holding the pipeline's output is aborted; what was held back is dropped, and
+  // deliveries failing from now on do not fail the job (the stage discards the pipeline and
+  // starts its partition again). A pipeline stopped at a barrier drops what it held back too.
   void request_barrier(uint64_t barrier);
   void release_barrier();
   uint64_t parked() const { return parked_.load(std::memory_order_acquire); }
@@ -164,6 +171,9 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   void transform(std::span<const InputRecord> records, InFlightBatch* batch);
   bool settle_rejections(std::span<const InputRecord> records, InFlightBatch* batch);
   void send_pending();
+  void queue_send(SendJob send);
+  bool sends_idle() const;
+  void drop_after_barrier();
   void on_room();
   void on_batch_back(InFlightBatch* batch);
   bool handle_size_failures(InFlightBatch* batch);
@@ -221,7 +231,8 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   bool stopping_ = false;
   bool waited_for_room_ = false;  // a sink was full: reads were held back
   bool blocked_ = false;          // a batch failed: the progress stays before it
-  bool held_ = false;             // at a barrier: nothing is read until it is released
+  bool held_ = false;             // at a barrier: output read after it is held back
+  size_t held_batches_ = 0;       // batches read since the barrier (at most kHeldBatches)
   uint64_t barrier_ = 0;          // the barrier held at
   bool abandoned_ = false;        // abandon(): failed deliveries are expected
   // The oldest record of the windows closed by batches retired since the failure (theirs and the

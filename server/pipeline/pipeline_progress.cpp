@@ -145,9 +145,7 @@ bool PartitionPipeline::take_checkpoint(bool with_snapshot) {
   in_flight_records_ += batch->messages;
   pending_snapshot_ = std::move(cp);
   update_flow();
-  bool idle = sends_.empty();
-  sends_.push_back(std::move(send));
-  if (idle) send_pending();
+  queue_send(std::move(send));
   return true;
 }
 
@@ -178,21 +176,48 @@ void PartitionPipeline::request_barrier(uint64_t barrier) {
   });
 }
 
+// What was read while held goes out now, in order, and reading goes on.
 void PartitionPipeline::release_barrier() {
   boost::asio::post(strand_, [self = shared_from_this()] {
     if (!self->held_) return;
     self->held_ = false;
+    self->held_batches_ = 0;
+    for (InFlightBatch* b : self->in_flight_)
+      b->after_barrier = false;
+    self->send_pending();
     self->read();
   });
 }
 
 void PartitionPipeline::abandon() {
-  boost::asio::post(strand_, [self = shared_from_this()] { self->abandoned_ = true; });
+  boost::asio::post(strand_, [self = shared_from_this()] {
+    self->abandoned_ = true;
+    self->drop_after_barrier();
+  });
 }
 
-// At a barrier with every record sent acknowledged: the progress is the transaction's.
+// The batches read after the barrier, never sent: dropped (their records are read again by
+// whoever gets the partition next, from the offsets the transactions committed).
+void PartitionPipeline::drop_after_barrier() {
+  if (!held_) return;
+  while (!sends_.empty() && sends_.back().batch->after_barrier)
+    sends_.pop_back();
+  while (!in_flight_.empty() && in_flight_.back()->after_barrier) {
+    InFlightBatch* b = in_flight_.back();
+    in_flight_.pop_back();
+    in_flight_records_ -= b->messages;
+    recycle(b);
+  }
+  held_batches_ = 0;
+  update_flow();
+}
+
+// At a barrier with every record sent before it acknowledged: the progress is the transaction's.
+// (Batches read after the barrier are behind those in both queues.)
 void PartitionPipeline::park_if_idle() {
-  if (!held_ || !in_flight_.empty() || !sends_.empty() || parked() == barrier_) return;
+  if (!held_ || parked() == barrier_) return;
+  if (!in_flight_.empty() && !in_flight_.front()->after_barrier) return;
+  if (!sends_.empty() && !sends_.front().batch->after_barrier) return;
   publish();
   parked_.store(barrier_, std::memory_order_release);
   host_->pipeline_drained();

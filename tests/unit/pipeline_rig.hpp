@@ -53,7 +53,8 @@ struct RigOptions {
   bool durable = false;    // PipelineSpec::durable
   bool changelog = false;  // PipelineSpec::changelog, writing to Rig::changelog
   bool dedupe_sources = false;
-  bool route = false;  // the router of a repartitioned job (PipelineSpec::route)
+  bool route = false;          // the router of a repartitioned job (PipelineSpec::route)
+  bool transactional = false;  // exactly once (PipelineSpec::transactional)
   int64_t snapshot_interval_ms = 5000;
   std::unique_ptr<exec::QueryState> state;  // restored state (null: fresh)
 };
@@ -87,6 +88,7 @@ struct Rig {
     spec->durable = o.durable || o.changelog;
     spec->changelog = o.changelog;
     spec->dedupe_sources = o.dedupe_sources;
+    spec->transactional = o.transactional;
     spec->snapshot_interval_ms = o.snapshot_interval_ms;
     spec->job = job;
     auto src = std::make_unique<testing::FakeSource>(0, o.source_starts_paused);
