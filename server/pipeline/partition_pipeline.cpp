@@ -426,24 +426,6 @@ bool PartitionPipeline::handle_size_failures(InFlightBatch* batch) {
   return true;
 }
 
-// Queues more records of a batch already sent (dead letters, a checkpoint): behind what is being
-// sent, ahead of what a barrier holds back unless the batch itself came after the barrier.
-void PartitionPipeline::queue_send(SendJob send) {
-  auto at = sends_.end();
-  if (held_ && !send.batch->after_barrier) {
-    at = std::find_if(sends_.begin(), sends_.end(),
-                      [](const SendJob& j) { return j.batch->after_barrier; });
-  }
-  bool idle = sends_idle();
-  sends_.insert(at, std::move(send));
-  if (idle) send_pending();
-}
-
-// Nothing to send now: no records queued, or only those a barrier holds back.
-bool PartitionPipeline::sends_idle() const {
-  return sends_.empty() || (held_ && sends_.front().batch->after_barrier);
-}
-
 // Retires the batches at the front whose every record is reported, in input order.
 void PartitionPipeline::retire_done() {
   int64_t now_us = clock_.wall_us();

@@ -158,6 +158,24 @@ void PartitionPipeline::checkpoint_acknowledged(const InFlightBatch& batch) {
   ready_snapshot_ = std::move(pending_snapshot_);
 }
 
+// Queues more records of a batch already sent (dead letters, a checkpoint): behind what is being
+// sent, ahead of what a barrier holds back unless the batch itself came after the barrier.
+void PartitionPipeline::queue_send(SendJob send) {
+  auto at = sends_.end();
+  if (held_ && !send.batch->after_barrier) {
+    at = std::find_if(sends_.begin(), sends_.end(),
+                      [](const SendJob& j) { return j.batch->after_barrier; });
+  }
+  bool idle = sends_idle();
+  sends_.insert(at, std::move(send));
+  if (idle) send_pending();
+}
+
+// Nothing to send now: no records queued, or only those a barrier holds back.
+bool PartitionPipeline::sends_idle() const {
+  return sends_.empty() || (held_ && sends_.front().batch->after_barrier);
+}
+
 // Exactly once: the stage's transaction barriers (partition_pipeline.hpp).
 void PartitionPipeline::request_barrier(uint64_t barrier) {
   boost::asio::post(strand_, [self = shared_from_this(), barrier] {
