@@ -947,6 +947,34 @@ def test_eos_final_kill(ctx):
         want=lambda e, data: len(list(filter(_closed_windows(data), e))))
 
 
+class _Feeder:
+    """Produces `parts` (JSON Lines files) to `topic` from a thread, `pause` s apart, while the
+    case kills and restarts daemons: wait() (in a finally) lets it finish, check() raises what
+    went wrong."""
+
+    def __init__(self, ctx, topic, parts, key_field, pause):
+        import threading
+        self.errors = []
+
+        def produce_all():
+            try:
+                for part in parts:
+                    ctx.produce(topic, part, key_field=key_field)
+                    time.sleep(pause)
+            except Exception as e:  # reported by check()
+                self.errors.append(e)
+
+        self.thread = threading.Thread(target=produce_all)
+        self.thread.start()
+
+    def wait(self):
+        self.thread.join(timeout=120)
+
+    def check(self):
+        if self.errors:
+            raise AssertionError(f"producing the input: {self.errors[0]}")
+
+
 _CHAOS_SERVER = "state_snapshot_interval: 200ms\n"
 
 
@@ -957,23 +985,11 @@ def _kill_chaos(ctx, job, topic, more_topics, data, key_field, kills, snapshots=
     produces the last part. Returns the last daemon and how many partitions restored a snapshot
     over the restarts (`snapshots`: at least one, or AssertionError)."""
     import random
-    import threading
     parts = split_lines(data, kills * 2 + 1)
     d = ctx.start_daemon(config=_CHAOS_SERVER)
     for t in [topic, *more_topics]:
         wait_assigned(d, job, t)
-    errors = []
-
-    def produce_all():
-        try:
-            for part in parts[:-1]:
-                ctx.produce(topic, part, key_field=key_field)
-                time.sleep(1.5)
-        except Exception as e:  # reported by the main thread
-            errors.append(e)
-
-    producer = threading.Thread(target=produce_all)
-    producer.start()
+    feeder = _Feeder(ctx, topic, parts[:-1], key_field, 1.5)
     rng = random.Random(11)
     restored = 0
     try:
@@ -988,9 +1004,8 @@ def _kill_chaos(ctx, job, topic, more_topics, data, key_field, kills, snapshots=
                 wait_assigned(d, job, t, since=mark)
             restored += len(re.findall(r"state restored from snapshot", d.log()[mark:]))
     finally:
-        producer.join(timeout=120)
-    if errors:
-        raise AssertionError(f"producing the input: {errors[0]}")
+        feeder.wait()
+    feeder.check()
     if snapshots and restored == 0:
         raise AssertionError("no restart restored a state snapshot")
     ctx.produce(topic, parts[-1], key_field=key_field)  # the last daemon reads on to the end
@@ -1022,6 +1037,29 @@ def _run_to_end(d, job):
 REPARTITION_KILLS = int(os.environ.get("E2E_REPARTITION_KILLS", "6" if BOOTSTRAP else "4"))
 
 
+def _last_rows_equal(expected):
+    """A check of output rows (in output order): every symbol's last row is its expected one."""
+    last_e = {r["symbol"]: r for r in expected}
+
+    def last_rows_equal(rows):
+        last_a = {r["symbol"]: r for r in rows}
+        bad = [k for k in last_e if last_a.get(k) != last_e[k]]
+        if bad:
+            return False, (f"{len(bad)} of {len(last_e)} symbols end differently, e.g. "
+                           f"{bad[0]}: want {last_e[bad[0]]} got {last_a.get(bad[0])}")
+        return True, ""
+
+    return last_rows_equal
+
+
+def _bysym_counts(job):
+    """check_counts on the repartitioned job, and its replayed count. The query stage drops as
+    replayed the copies an earlier daemon's router sent twice, which this daemon's records_in (its
+    router's reads) never counted: the identity holds without them."""
+    replayed = job["counts"]["replayed"]
+    return check_counts(dict(job, counts=dict(job["counts"], replayed=0)), exact=False), replayed
+
+
 def test_repartition_kill(ctx):
     """kill -9 chaos on a repartitioned aggregate: GROUP BY symbol over input keyed by trader_id,
     so the router re-keys it through <job>-repartition; the daemon is killed REPARTITION_KILLS
@@ -1037,22 +1075,11 @@ def test_repartition_kill(ctx):
     d, restored = _kill_chaos(ctx, "bysym", "trades", ["bysym-repartition"], data, "trader_id",
                               REPARTITION_KILLS)
     last_e = {r["symbol"]: r for r in expected}
-
-    def last_rows_equal(rows):
-        last_a = {r["symbol"]: r for r in rows}
-        bad = [k for k in last_e if last_a.get(k) != last_e[k]]
-        if bad:
-            return False, (f"{len(bad)} of {len(last_e)} symbols end differently, e.g. "
-                           f"{bad[0]}: want {last_e[bad[0]]} got {last_a.get(bad[0])}")
-        return True, ""
-
+    last_rows_equal = _last_rows_equal(expected)
     out = _consume_until(ctx, "by-symbol", len(expected), last_rows_equal)
     job = _run_to_end(d, "bysym")
     check(last_rows_equal(values(out)))
-    # The query stage drops as replayed the copies an earlier daemon's router sent twice, which
-    # this daemon's records_in (its router's reads) never counted: the identity holds without them.
-    replayed = job["counts"]["replayed"]
-    counted = check_counts(dict(job, counts=dict(job["counts"], replayed=0)), exact=False)
+    counted, replayed = _bysym_counts(job)
     stop_cleanly(d)
     return (f"{REPARTITION_KILLS} kills, {restored} partition restores; last row equal for "
             f"{len(last_e)} symbols; {len(out)} updates; last daemon: {counted} "
@@ -1080,21 +1107,16 @@ def test_eos_repartition_kill(ctx):
     while {r["symbol"]: r for r in out} != last_e and time.monotonic() < deadline:
         time.sleep(1)  # (the last transactions may still be coming)
         out = _committed_output(ctx, "by-symbol", len(out))
-    last_a, counts = {}, {}
+    last_a = {}
     for r in out:  # (partition, offset) order: each symbol's rows in the order written
         prev = last_a.get(r["symbol"])
         if prev is not None and r["n"] <= prev["n"]:
             raise AssertionError(f"symbol {r['symbol']}: COUNT {prev['n']} then {r['n']} (an "
                                  f"update applied twice or rewound)")
         last_a[r["symbol"]] = r
-        counts[r["symbol"]] = counts.get(r["symbol"], 0) + 1
-    bad = [k for k in last_e if last_a.get(k) != last_e[k]]
-    if bad:
-        raise AssertionError(f"{len(bad)} of {len(last_e)} symbols end differently, e.g. "
-                             f"{bad[0]}: want {last_e[bad[0]]} got {last_a.get(bad[0])}")
+    check(_last_rows_equal(expected)(out))
     job = _run_to_end(d, "bysym")
-    replayed = job["counts"]["replayed"]
-    counted = check_counts(dict(job, counts=dict(job["counts"], replayed=0)), exact=False)
+    counted, replayed = _bysym_counts(job)
     stop_cleanly(d)
     return (f"{REPARTITION_KILLS} kills; read_committed: {len(out)} updates, COUNT rising for "
             f"every one of {len(last_e)} symbols to its exact last row; last daemon: {counted} "
@@ -1308,6 +1330,28 @@ def test_over_move(ctx):
 MOVE_KILLS = int(os.environ.get("E2E_MOVE_KILLS", "4" if BOOTSTRAP else "2"))
 
 
+_TWO_DAEMONS_SERVER = "state_snapshot_interval: 500ms\n"
+
+
+def _two_daemons_s2(ctx, n_parts, job_extra=""):
+    """S2 over 3 partitions of `quotes` (and `s2-changelog`) shared by daemons a and b (each its
+    own state_dir), b assigned, and all but the last of the data's `n_parts` parts being produced
+    1 s apart: returns the expected rows, the parts, a, b and the _Feeder."""
+    sc = SCENARIOS["S2"]
+    data = generate(ctx, "S2", max(RECORDS, 3000) * 3)
+    expected = expected_output(ctx, "S2", data)
+    parts = split_lines(data, n_parts)
+    ctx.start_broker(topics=[("quotes", 3), ("quotes-out", 3)] +
+                     internal_topics(("s2-changelog", 3)))
+    ctx.write_job("s2.yaml", kafka_job("s2", sc, "quotes", "quotes-out") + job_extra)
+    a = ctx.start_daemon("a", config=_TWO_DAEMONS_SERVER)
+    b = ctx.start_daemon("b", config=_TWO_DAEMONS_SERVER)
+    wait_assigned(b, "s2", "quotes")
+    return expected, parts, a, b, _Feeder(ctx, "quotes", parts[:-1], sc["key"], 1.0)
+
+
+
+
 def test_state_two_daemons(ctx):
     """Two daemons share a durable S2 job (3 partitions, each daemon its own state_dir); daemon a
     is killed with SIGKILL MOVE_KILLS times (4 on the real broker, 2 on the mock) while input
@@ -1316,30 +1360,8 @@ def test_state_two_daemons(ctx):
     during its slower rebalances, mostly those), then a restarts and the
     partitions that move back restore a's snapshots plus the changelog records written since.
     Run to the end, every key's last output equals the true COUNT, AVG, MIN, MAX and SUM."""
-    import threading
-    sc = SCENARIOS["S2"]
-    data = generate(ctx, "S2", max(RECORDS, 3000) * 3)
-    expected = expected_output(ctx, "S2", data)
-    parts = split_lines(data, MOVE_KILLS * 3 + 1)
-    ctx.start_broker(topics=[("quotes", 3), ("quotes-out", 3)] +
-                     internal_topics(("s2-changelog", 3)))
-    ctx.write_job("s2.yaml", kafka_job("s2", sc, "quotes", "quotes-out"))
-    server = "state_snapshot_interval: 500ms\n"
-    a = ctx.start_daemon("a", config=server)
-    b = ctx.start_daemon("b", config=server)
-    wait_assigned(b, "s2", "quotes")
-    errors = []
-
-    def produce_all():
-        try:
-            for part in parts[:-1]:
-                ctx.produce("quotes", part, key_field=sc["key"])
-                time.sleep(1.0)
-        except Exception as e:  # reported by the main thread
-            errors.append(e)
-
-    producer = threading.Thread(target=produce_all)
-    producer.start()
+    expected, parts, a, b, feeder = _two_daemons_s2(ctx, MOVE_KILLS * 3 + 1)
+    server = _TWO_DAEMONS_SERVER
     moved = 0
     try:
         for _ in range(MOVE_KILLS):
@@ -1350,12 +1372,11 @@ def test_state_two_daemons(ctx):
             a = ctx.start_daemon("a", config=server)
             wait_assigned(a, "s2", "quotes", since=mark_a)
     finally:
-        producer.join(timeout=120)
-    if errors:
-        raise AssertionError(f"producing the input: {errors[0]}")
+        feeder.wait()
+    feeder.check()
     if moved == 0:
         raise AssertionError("b restored no partition's state after a was killed")
-    ctx.produce("quotes", parts[-1], key_field=sc["key"])
+    ctx.produce("quotes", parts[-1], key_field=SCENARIOS["S2"]["key"])
     out = _consume_until(ctx, "quotes-out", len(expected),
                          lambda rows: h.changes_equal(expected, rows, ["symbol"], exact=False))
     detail = check(h.changes_equal(expected, values(out), ["symbol"], exact=False))
@@ -1373,30 +1394,8 @@ def test_eos_two_daemons(ctx):
     resumes, its open transaction cannot commit (its group generation is gone): it aborts it and
     rewinds its pipelines, the path a failed transaction takes. A read_committed consumer sees
     exactly the change rows `sluice run` emits, none repeated, and every key's true last row."""
-    import threading
-    sc = SCENARIOS["S2"]
-    data = generate(ctx, "S2", max(RECORDS, 3000) * 3)
-    expected = expected_output(ctx, "S2", data)
-    parts = split_lines(data, MOVE_KILLS * 3 + 4)
-    ctx.start_broker(topics=[("quotes", 3), ("quotes-out", 3)] +
-                     internal_topics(("s2-changelog", 3)))
-    ctx.write_job("s2.yaml", kafka_job("s2", sc, "quotes", "quotes-out") + EXACTLY_ONCE)
-    server = "state_snapshot_interval: 500ms\n"
-    a = ctx.start_daemon("a", config=server)
-    b = ctx.start_daemon("b", config=server)
-    wait_assigned(b, "s2", "quotes")
-    errors = []
-
-    def produce_all():
-        try:
-            for part in parts[:-1]:
-                ctx.produce("quotes", part, key_field=sc["key"])
-                time.sleep(1.0)
-        except Exception as e:  # reported by the main thread
-            errors.append(e)
-
-    producer = threading.Thread(target=produce_all)
-    producer.start()
+    expected, parts, a, b, feeder = _two_daemons_s2(ctx, MOVE_KILLS * 3 + 4, EXACTLY_ONCE)
+    server = _TWO_DAEMONS_SERVER
     try:
         for _ in range(MOVE_KILLS):
             time.sleep(2)
@@ -1416,10 +1415,9 @@ def test_eos_two_daemons(ctx):
         b.wait_for_log(r"transaction aborted", since=mark_b)
         wait_assigned(b, "s2", "quotes", since=mark_b)
     finally:
-        producer.join(timeout=120)
-    if errors:
-        raise AssertionError(f"producing the input: {errors[0]}")
-    ctx.produce("quotes", parts[-1], key_field=sc["key"])
+        feeder.wait()
+    feeder.check()
+    ctx.produce("quotes", parts[-1], key_field=SCENARIOS["S2"]["key"])
     out = _committed_output(ctx, "quotes-out", len(expected))
     detail = check(h.changes_equal(expected, out, ["symbol"], exact=True))
     jobs = {"a": settled(a, "s2"), "b": settled(b, "s2")}
