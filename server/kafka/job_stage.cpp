@@ -77,28 +77,15 @@ void JobStage::create_clients(const config::KafkaProperties& defaults) {
   const config::JobConfig& job = *spec_->job;
   bool exactly_once = !options_.transactional_id.empty();
   config::KafkaProperties props = job_properties(job, defaults, exactly_once);
-  config::KafkaProperties producer_props = props;
+  producer_props_ = props;
   if (exactly_once) {
     props.emplace_back("isolation.level", "read_committed");
-    producer_props.emplace_back("transactional.id", options_.transactional_id);
-    producer_props.emplace_back("transaction.timeout.ms", std::to_string(kTransactionTimeoutMs));
+    producer_props_.emplace_back("transactional.id", options_.transactional_id);
+    producer_props_.emplace_back("transaction.timeout.ms", std::to_string(kTransactionTimeoutMs));
   }
   ClientHooks hooks{this, kafka::on_error, on_log, kafka::on_rebalance, on_commit};
   group_ = std::make_unique<GroupMember>(make_consumer(job, props, group_id_, hooks),
                                          job.source.topic, *this);
-  fit_producer_to_topics(producer_props);
-  producer_ = std::make_shared<KafkaProducer>(io_, make_producer(job, producer_props, hooks));
-  if (exactly_once)
-    txn_ =
-        std::make_unique<Transaction>(producer_->client(), *group_, kTransactionTimeoutMs,
-                                      [this](const std::vector<checkpoint::PartitionCommit>& done) {
-                                        std::lock_guard lock(mu_);
-                                        for (const auto& c : done)
-                                          committed_[c.partition] = c.progress.offset;
-                                      });
-  if (!is_router()) output_sink_ = std::make_unique<TopicSink>(producer_, output_topic_);
-  if (job.dead_letter && job.dead_letter->type == "kafka")
-    dead_letter_sink_ = std::make_unique<TopicSink>(producer_, job.dead_letter->topic);
   if (spec_->changelog) {
     reader_.reset(make_reader(job, props, group_id_ + "-restore", hooks));
   }
@@ -106,6 +93,36 @@ void JobStage::create_clients(const config::KafkaProperties& defaults) {
       *group_, [this](const std::string& e) { warn("commit", e); });
   if (spec_->durable)
     store_ = std::make_unique<checkpoint::StateStore>(options_.state_dir, group_->topic());
+}
+
+// The control thread, first: the producer is fitted to the topics it writes (which asks the
+// cluster, so not on the thread that creates the job) and made with its sinks, transaction and
+// commit coordinator. "" or why not.
+std::string JobStage::create_producer() {
+  const config::JobConfig& job = *spec_->job;
+  fit_producer_to_topics(producer_props_);
+  ClientHooks hooks{this, kafka::on_error, on_log, kafka::on_rebalance, on_commit};
+  std::shared_ptr<KafkaProducer> producer;
+  try {
+    producer = std::make_shared<KafkaProducer>(io_, make_producer(job, producer_props_, hooks));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  {
+    std::lock_guard lock(mu_);
+    producer_ = producer;
+    if (!is_router()) output_sink_ = std::make_unique<TopicSink>(producer_, output_topic_);
+    if (job.dead_letter && job.dead_letter->type == "kafka")
+      dead_letter_sink_ = std::make_unique<TopicSink>(producer_, job.dead_letter->topic);
+  }
+  if (!options_.transactional_id.empty())
+    txn_ =
+        std::make_unique<Transaction>(producer_->client(), *group_, kTransactionTimeoutMs,
+                                      [this](const std::vector<checkpoint::PartitionCommit>& done) {
+                                        std::lock_guard lock(mu_);
+                                        for (const auto& c : done)
+                                          committed_[c.partition] = c.progress.offset;
+                                      });
   coordinator_ = std::make_unique<checkpoint::CommitCoordinator>(
       txn_ ? static_cast<checkpoint::Committer&>(*txn_) : *committer_, store_.get(),
       [this](const std::string& e) { warn("state", e); },
@@ -114,10 +131,11 @@ void JobStage::create_clients(const config::KafkaProperties& defaults) {
         auto it = committed_.find(partition);
         return it != committed_.end() ? it->second : int64_t{-1};
       });
+  producer_->start();
+  return "";
 }
 
 void JobStage::start() {
-  producer_->start();
   control_ = std::thread([self = shared_from_this()] { self->run_control(); });
 }
 
@@ -210,7 +228,9 @@ void JobStage::on_commit_result(rd_kafka_resp_err_t err, rd_kafka_topic_partitio
 
 void JobStage::run_control() {
   std::string error;
-  if (error = prepare_topics(); !error.empty()) {
+  if (error = create_producer(); !error.empty()) {
+    fail(error);
+  } else if (error = prepare_topics(); !error.empty()) {
     fail(error);
   } else if (txn_ && !(error = txn_->init()).empty()) {
     fail(error);
@@ -256,8 +276,10 @@ void JobStage::shutdown() {
   else
     retire({}, true);
   group_->close();  // leaves the group; its revocation finds nothing assigned
-  producer_->flush(5000);
-  producer_->purge();
+  if (producer_) {
+    producer_->flush(5000);
+    producer_->purge();
+  }
   std::function<void()> done;
   {
     std::lock_guard lock(mu_);
@@ -266,7 +288,7 @@ void JobStage::shutdown() {
     output_sink_.reset();
     dead_letter_sink_.reset();
     changelog_sink_.reset();
-    producer_->close();
+    if (producer_) producer_->close();
     if (reader_) rd_kafka_consumer_close(reader_.get());
     reader_.reset();
     group_.reset();
@@ -410,10 +432,10 @@ JobStage::Snapshot JobStage::snapshot() const {
   s.commit_failures = commit_failures_.get();
   s.rebalances = rebalances_.get();
   s.kafka_reachable = kafka_reachable_.load();
-  s.producer_queue = producer_ ? producer_->queue_length() : 0;
   s.transaction_aborts = transaction_aborts_.get();
   s.transaction_seconds = static_cast<double>(transaction_us_.get()) / 1e6;
   std::lock_guard lock(mu_);
+  s.producer_queue = producer_ ? producer_->queue_length() : 0;
   s.state = failed_.load() && state_ != JobState::kStopped ? JobState::kFailed : state_;
   s.error = error_;
   s.paused = user_paused_;

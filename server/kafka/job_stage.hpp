@@ -72,7 +72,8 @@ class JobStage final : public pipeline::PipelineHost,
            const StageOptions& options);
   ~JobStage() override;
 
-  // Creates the clients (throws Error kConfig); before start().
+  // Creates the consumers (throws Error kConfig); before start(). The producer is made by the
+  // control thread when it starts (it first asks the cluster for its topics' limits).
   void create_clients(const config::KafkaProperties& defaults);
   void start();
   // Asks the control thread to stop; `done` is posted to the io_context once it stopped.
@@ -126,6 +127,7 @@ class JobStage final : public pipeline::PipelineHost,
   using Pipelines = checkpoint::CommitCoordinator::Pipelines;
   void run_control();
   std::string prepare_internal_topic(const std::string& source, const char* kind, TopicSpec spec);
+  std::string create_producer();
   std::string prepare_topics();
   void fit_producer_to_topics(config::KafkaProperties& producer_props);
   void shutdown();
@@ -166,7 +168,8 @@ class JobStage final : public pipeline::PipelineHost,
   // Clients: created before start (the sinks of the repartition and changelog topics once those
   // exist, by the control thread); the control thread closes them at its end.
   std::unique_ptr<GroupMember> group_;
-  std::shared_ptr<KafkaProducer> producer_;
+  config::KafkaProperties producer_props_;   // create_clients, for create_producer
+  std::shared_ptr<KafkaProducer> producer_;  // made by the control thread (mu_ when set)
   std::unique_ptr<TopicSink> output_sink_;
   std::unique_ptr<TopicSink> dead_letter_sink_;
   std::unique_ptr<TopicSink> changelog_sink_;  // durable state with a changelog
