@@ -78,8 +78,7 @@ uint32_t AggregateSet::find_group(GroupTable& table, const Value* key) const {
 
 void AggregateSet::keep_args(Value* args, Arena& arena) const {
   for (size_t a = 0; a < aggs_.size(); ++a) {
-    if (!args[a].null && args[a].type == types::TypeId::kString)
-      args[a] = Value::string(arena.copy(args[a].str()));
+    if (args[a].has_bytes()) args[a] = args[a].with_bytes(arena.copy(args[a].str()));
   }
 }
 

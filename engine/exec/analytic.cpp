@@ -252,8 +252,8 @@ class Analytic final : public Operator {
   }
 
   Value output_value(const Value& v, Batch& out) const {
-    if (v.null || v.type != TypeId::kString) return v;
-    return Value::string(out.arena().copy(v.str()));
+    if (!v.has_bytes()) return v;
+    return v.with_bytes(out.arena().copy(v.str()));
   }
 
   void emit_row(const Value* row, const Value* results, RecordPosition pos, Batch& out,
@@ -303,10 +303,9 @@ class Analytic final : public Operator {
     Value* dst = out.append_row(p.position);
     for (size_t i = 0; i < p.values.size(); ++i) {
       Value v = p.values[i];
-      if (!v.null && v.type == TypeId::kString) {
-        v = Value::string(
+      if (v.has_bytes())
+        v = v.with_bytes(
             out.arena().copy(std::string_view(p.bytes).substr(p.offsets[i], v.s.size)));
-      }
       dst[i] = v;
     }
     p.live = false;

@@ -23,12 +23,12 @@ class HeldValue {
   void take(const Value& v) {
     value_ = v;
     has_ = true;
-    if (!v.null && v.type == types::TypeId::kString) bytes_.assign(v.str());
+    if (v.has_bytes()) bytes_.assign(v.str());
   }
   bool has() const { return has_; }
   // Valid until the next take(); strings point into this object.
   Value get() const {
-    if (!value_.null && value_.type == types::TypeId::kString) return Value::string(bytes_);
+    if (value_.has_bytes()) return value_.with_bytes(bytes_);
     return value_;
   }
 

@@ -37,7 +37,7 @@ struct PendingRow {
 
   void set(size_t col, const Value& v) {
     values[col] = v;
-    if (!v.null && v.type == types::TypeId::kString) {
+    if (v.has_bytes()) {
       offsets[col] = static_cast<uint32_t>(bytes.size());
       bytes.append(v.str());
     }

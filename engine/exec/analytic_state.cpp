@@ -107,8 +107,8 @@ void PartitionCodec::save(const Partition& p, StateWriter& w) const {
     if (!row.live) continue;
     for (size_t i = 0; i < row.values.size(); ++i) {
       Value v = row.values[i];
-      if (!v.null && v.type == TypeId::kString)
-        v = Value::string(std::string_view(row.bytes).substr(row.offsets[i], v.s.size));
+      if (v.has_bytes())
+        v = v.with_bytes(std::string_view(row.bytes).substr(row.offsets[i], v.s.size));
       w.value(v);
     }
     w.u32(static_cast<uint32_t>(row.position.partition));

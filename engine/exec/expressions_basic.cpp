@@ -24,9 +24,9 @@ class Column final : public Expression {
 class Constant final : public Expression {
  public:
   Constant(const Value& v, DataType t) : Expression(t), value_(v) {
-    if (!v.null && v.type == TypeId::kString) {
+    if (v.has_bytes()) {
       bytes_.assign(v.str());
-      value_ = Value::string(bytes_);
+      value_ = v.with_bytes(bytes_);
     }
   }
   Value eval(const Value*, EvalContext&) const override { return value_; }

@@ -110,6 +110,8 @@ class CompareConstant final : public Expression {
         case TypeId::kBigInt:
         case TypeId::kTimestamp:
         case TypeId::kInterval:
+        case TypeId::kDate:
+        case TypeId::kTime:
           return three_way(a.i, k_.i);
         case TypeId::kDecimal:
           if (a.scale == k_.scale) return three_way(a.dec, k_.dec);

@@ -52,6 +52,8 @@ uint64_t hash_value(const Value& v, uint64_t seed) {
       case TypeId::kBigInt:
       case TypeId::kTimestamp:
       case TypeId::kInterval:
+      case TypeId::kDate:
+      case TypeId::kTime:
         return mum(mum(static_cast<uint64_t>(v.i) ^ kMix1, seed ^ kMix2), kMix0);
       case TypeId::kString:
         if (v.s.size <= 16) {
@@ -135,7 +137,7 @@ uint32_t GroupTable::find_or_insert(const types::Value* key, uint64_t hash, bool
     // Copied as it is, then only a string's pointer is redirected to the table's own bytes
     // (rebuilding the Value on the stack made the CPU stall on store forwarding).
     types::Value& v = keys_.emplace_back(key[i]);
-    if (!v.null && v.type == types::TypeId::kString) v.s.data = strings_.copy(v.str()).data();
+    if (v.has_bytes()) v.s.data = strings_.copy(v.str()).data();
   }
   if (state_size_ > 0) add_state_slot(group);
   slots_[pos] = group + 1;

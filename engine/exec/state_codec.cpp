@@ -1,6 +1,7 @@
 #include "exec/state_codec.hpp"
 
 #include "common/error.hpp"
+#include "types/time.hpp"
 
 #include <cstring>
 
@@ -44,6 +45,8 @@ void StateWriter::value(const Value& v) {
     case TypeId::kBigInt:
     case TypeId::kTimestamp:
     case TypeId::kInterval:
+    case TypeId::kDate:
+    case TypeId::kTime:
       i64(v.i);
       return;
     case TypeId::kDouble:
@@ -54,6 +57,7 @@ void StateWriter::value(const Value& v) {
       i128(v.dec);
       return;
     case TypeId::kString:
+    case TypeId::kBytes:
       bytes(v.str());
       return;
   }
@@ -109,8 +113,7 @@ uint32_t StateReader::count(size_t min_item_bytes) {
 
 Value StateReader::value(Arena& arena) {
   uint8_t tag = u8();
-  if (tag > static_cast<uint8_t>(TypeId::kInterval))
-    fail("unknown type tag " + std::to_string(tag));
+  if (tag > static_cast<uint8_t>(TypeId::kBytes)) fail("unknown type tag " + std::to_string(tag));
   auto type = static_cast<TypeId>(tag);
   if (boolean()) return Value::make_null(type);
   switch (type) {
@@ -133,6 +136,18 @@ Value StateReader::value(Arena& arena) {
     }
     case TypeId::kString:
       return Value::string(arena.copy(bytes()));
+    case TypeId::kBytes:
+      return Value::bytes(arena.copy(bytes()));
+    case TypeId::kDate: {
+      int64_t days = i64();
+      if (!types::time::valid_date(days)) fail("a DATE of " + std::to_string(days) + " days");
+      return Value::date(days);
+    }
+    case TypeId::kTime: {
+      int64_t ms = i64();
+      if (!types::time::valid_time(ms)) fail("a TIME of " + std::to_string(ms) + " ms");
+      return Value::time(ms);
+    }
   }
   fail("unreachable type");
 }

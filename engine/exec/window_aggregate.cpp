@@ -38,8 +38,7 @@ void WindowOperator::emit(const Value* key, int64_t start, int64_t end, const ch
   size_t keys = set_.key_count();
   std::copy(key, key + keys, dst);
   for (size_t k = 0; owned_keys && k < keys; ++k) {
-    if (!dst[k].null && dst[k].type == types::TypeId::kString)
-      dst[k] = Value::string(out.arena().copy(dst[k].str()));
+    if (dst[k].has_bytes()) dst[k] = dst[k].with_bytes(out.arena().copy(dst[k].str()));
   }
   dst[keys] = Value::timestamp(start);
   dst[keys + 1] = Value::timestamp(end);

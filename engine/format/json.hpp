@@ -50,6 +50,8 @@ class JsonDecoder {
   // Case-insensitive matching folds ASCII letters only. TIMESTAMP numbers may have fractions (time
   // below a millisecond is floored); with kAuto a numeric string is epoch milliseconds too.
   // Nested objects and arrays are accepted for STRING columns only, as their raw JSON text.
+  // DATE accepts "2024-01-15" (or an ISO-8601 timestamp's day) or a number of days since
+  // 1970-01-01; TIME "10:00:05.123" or milliseconds since midnight; BYTES a base64 string.
   // On failure the row holds NULLs and the fields decoded so far.
   bool decode(std::string_view bytes, types::Value* row, Arena& arena, RecordError* err);
 
@@ -94,7 +96,9 @@ class JsonEncoder {
 
   // Appends one JSON object, keys in column order, no trailing newline. DECIMAL written exactly
   // as a JSON number with its scale ("123.4500"); DOUBLE shortest round-trip (non-finite -> null);
-  // TIMESTAMP per TimestampOutput; INTERVAL as milliseconds; NULL as null.
+  // TIMESTAMP, DATE and TIME per TimestampOutput (ISO-8601 text, or epoch milliseconds, days
+  // since 1970-01-01 and milliseconds since midnight); INTERVAL as milliseconds; BYTES as a base64
+  // string; NULL as null.
   void encode(const types::Value* row, std::string& out) const;
 
  private:

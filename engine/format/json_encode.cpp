@@ -1,6 +1,8 @@
 #include "format/json.hpp"
+#include "types/bytes_text.hpp"
 #include "types/decimal.hpp"
 #include "types/time.hpp"
+#include "types/value_text.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -153,7 +155,10 @@ JsonEncoder::JsonEncoder(std::vector<Column> columns, TimestampOutput ts)
 // Bytes value `v` may take: JSON text of any non-string scalar fits 48 (DECIMAL needs 42).
 size_t value_bound(const Value& v) {
   constexpr size_t kMaxScalar = 48;
-  return !v.null && v.type == TypeId::kString ? json_string_bound(v.str()) : kMaxScalar;
+  if (v.null) return kMaxScalar;
+  if (v.type == TypeId::kString) return json_string_bound(v.str());
+  if (v.type == TypeId::kBytes) return types::base64_size(v.s.size) + 2;
+  return kMaxScalar;
 }
 
 // Encoding runs once per output row: the row's size is bounded first, the string grown once, and
@@ -202,9 +207,17 @@ char* JsonEncoder::write_value(const Value& v, char* p) const {
     case TypeId::kString:
       return write_json_string(v.str(), p);
     case TypeId::kTimestamp:
+    case TypeId::kDate:
+    case TypeId::kTime:
+      // Epoch form: milliseconds, days since 1970-01-01, milliseconds since midnight.
       if (ts_ == TimestampOutput::kEpochMillis) return std::to_chars(p, p + kRoom, v.i).ptr;
       *p = '"';
-      p += 1 + types::time::format_timestamp(v.i, p + 1);
+      p += 1 + types::format_scalar(v, p + 1);
+      *p = '"';
+      return p + 1;
+    case TypeId::kBytes:
+      *p = '"';
+      p = types::write_base64(v.str(), p + 1);
       *p = '"';
       return p + 1;
   }

@@ -1,5 +1,6 @@
 #include "format/json_fields.hpp"
 
+#include "types/bytes_text.hpp"
 #include "types/decimal.hpp"
 #include "types/number_text.hpp"
 #include "types/time.hpp"
@@ -298,6 +299,74 @@ bool decode_timestamp(ondemand::value& json, json_type type, const FieldContext&
   return fail(ctx, "cannot parse " + clip(token(json)) + " as TIMESTAMP");
 }
 
+// An integral number (or a string holding one) within [lo, hi]; `what` names the unit.
+bool integral_in(ondemand::value& json, json_type type, const FieldContext& ctx, int64_t lo,
+                 int64_t hi, std::string_view what, int64_t* out) {
+  std::string_view text;
+  if (!number_of(json, ctx, &text)) return false;
+  if (types::parse_int64(text, out) != NumberStatus::kOk)
+    return expected(ctx, json, type, std::string("an integral number of ") + std::string(what));
+  if (*out < lo || *out > hi)
+    return fail(ctx, clip(text) + " " + std::string(what) + " is out of range");
+  return true;
+}
+
+// DATE: "2024-01-15" (or an ISO-8601 timestamp, whose day is taken), or a number of days since
+// 1970-01-01 (how Avro, Kafka Connect and ksqlDB's JSON write dates).
+bool decode_date(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
+  int64_t days = 0;
+  if (type == json_type::number) {
+    if (!integral_in(json, type, ctx, -types::time::kMaxDateDays, types::time::kMaxDateDays, "days",
+                     &days))
+      return false;
+  } else if (type == json_type::string) {
+    std::string_view text;
+    if (!string_of(json, ctx, &text)) return false;
+    text = types::trim_spaces(text);
+    int64_t ms = 0;
+    if (types::time::parse_date(text, &days)) {
+    } else if (types::time::parse_timestamp(text, &ms)) {
+      days = types::time::day_of(ms);
+    } else {
+      return fail(ctx, "cannot parse " + clip(token(json)) + " as DATE");
+    }
+  } else {
+    return expected(ctx, json, type, "a date string or a number of days");
+  }
+  *out = Value::date(days);
+  return true;
+}
+
+// TIME: "10:00:05.123", or a number of milliseconds since midnight.
+bool decode_time(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
+  int64_t ms = 0;
+  if (type == json_type::number) {
+    if (!integral_in(json, type, ctx, 0, types::time::kMsPerDay - 1, "milliseconds", &ms))
+      return false;
+  } else if (type == json_type::string) {
+    std::string_view text;
+    if (!string_of(json, ctx, &text)) return false;
+    if (!types::time::parse_time(types::trim_spaces(text), &ms))
+      return fail(ctx, "cannot parse " + clip(token(json)) + " as TIME");
+  } else {
+    return expected(ctx, json, type, "a time string or a number of milliseconds");
+  }
+  *out = Value::time(ms);
+  return true;
+}
+
+// BYTES: a base64 string.
+bool decode_bytes(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
+  if (type != json_type::string) return expected(ctx, json, type, "a base64 string");
+  std::string_view text;
+  if (!string_of(json, ctx, &text)) return false;
+  char* at = ctx.arena.allocate(types::base64_max_decoded(text.size()));
+  size_t n = 0;
+  if (!types::decode_base64(text, at, &n)) return fail(ctx, clip(token(json)) + " is not base64");
+  *out = Value::bytes({at, n});
+  return true;
+}
+
 }  // namespace
 
 bool invalid_json(RecordError* err, simdjson::error_code code) {
@@ -333,6 +402,12 @@ bool decode_field(ondemand::value& json, const FieldContext& ctx, Value* out) {
       return decode_string(json, type, ctx, out);
     case TypeId::kTimestamp:
       return decode_timestamp(json, type, ctx, out);
+    case TypeId::kDate:
+      return decode_date(json, type, ctx, out);
+    case TypeId::kTime:
+      return decode_time(json, type, ctx, out);
+    case TypeId::kBytes:
+      return decode_bytes(json, type, ctx, out);
   }
   return true;
 }

@@ -13,10 +13,10 @@ namespace sluice::functions {
 namespace agg {
 
 bool DistinctSet::insert(const Value& v) {
-  if (v.type != TypeId::kString || v.s.size == 0) return seen_.insert(v).second;
+  if (!v.has_bytes() || v.s.size == 0) return seen_.insert(v).second;
   if (seen_.contains(v)) return false;
   if (!strings_) strings_ = std::make_unique<Arena>(4096);
-  seen_.insert(Value::string(strings_->copy(v.str())));  // the set must own what it keeps
+  seen_.insert(v.with_bytes(strings_->copy(v.str())));  // the set must own what it keeps
   return true;
 }
 
@@ -128,6 +128,12 @@ BoundAggregate by_type(DataType arg, bool distinct) {
       return make<S<TypeId::kTimestamp>>(t, t, distinct);
     case TypeId::kInterval:
       return make<S<TypeId::kInterval>>(t, t, distinct);
+    case TypeId::kDate:
+      return make<S<TypeId::kDate>>(t, t, distinct);
+    case TypeId::kTime:
+      return make<S<TypeId::kTime>>(t, t, distinct);
+    case TypeId::kBytes:
+      return make<S<TypeId::kBytes>>(t, t, distinct);
     case TypeId::kNull:
       break;
   }

@@ -75,17 +75,17 @@ template <TypeId kType>
 struct HeldValue {
   Value value;
   bool has = false;
-  [[no_unique_address]] std::conditional_t<kType == TypeId::kString, OwnedString, std::monostate>
-      owned;
+  static constexpr bool kOwnsBytes = kType == TypeId::kString || kType == TypeId::kBytes;
+  [[no_unique_address]] std::conditional_t<kOwnsBytes, OwnedString, std::monostate> owned;
 
   void take(const Value& v) {
     value = v;
     has = true;
-    if constexpr (kType == TypeId::kString) value = Value::string(owned.assign(v.str()));
+    if constexpr (kOwnsBytes) value = v.with_bytes(owned.assign(v.str()));
   }
   Value result(Arena& arena) const {
     if (!has) return Value::make_null(kType);
-    if constexpr (kType == TypeId::kString) return Value::string(arena.copy(value.str()));
+    if constexpr (kOwnsBytes) return value.with_bytes(arena.copy(value.str()));
     return value;
   }
   void save(exec::StateWriter& w) const {
@@ -105,9 +105,9 @@ struct HeldValue {
 template <TypeId kType>
 int compare_as(const Value& a, const Value& b) {
   if constexpr (kType == TypeId::kBigInt || kType == TypeId::kTimestamp ||
-                kType == TypeId::kInterval) {
+                kType == TypeId::kInterval || kType == TypeId::kDate || kType == TypeId::kTime) {
     return a.i < b.i ? -1 : (a.i > b.i ? 1 : 0);
-  } else if constexpr (kType == TypeId::kString) {
+  } else if constexpr (kType == TypeId::kString || kType == TypeId::kBytes) {
     return a.str().compare(b.str());
   } else if constexpr (kType == TypeId::kDecimal) {
     if (a.scale == b.scale) return a.dec < b.dec ? -1 : (a.dec > b.dec ? 1 : 0);

@@ -49,6 +49,7 @@ std::span<const ScalarDef> regex_functions();
 std::span<const ScalarDef> time_functions();
 std::span<const ScalarDef> calendar_functions();
 std::span<const ScalarDef> conditional_functions();
+std::span<const ScalarDef> date_bytes_functions();
 
 // --- binding helpers ---
 
@@ -84,7 +85,7 @@ inline DataType concrete(DataType t, DataType fallback) {
 enum class Param : uint8_t { kText, kInt, kDouble, kTime, kBool };
 
 // True when the call has between `min_args` and params.size() arguments of the given classes
-// (kDouble accepts any number, kTime accepts TIMESTAMP or STRING).
+// (kDouble accepts any number, kTime accepts TIMESTAMP, DATE (its midnight) or STRING).
 bool fits_params(const CallSite& c, std::span<const Param> params, size_t min_args);
 std::vector<DataType> param_types(const CallSite& c, std::span<const Param> params);
 

@@ -35,7 +35,7 @@ bool fits_param(TypeId t, Param p) {
     case Param::kDouble:
       return is_number(t);
     case Param::kTime:
-      return is_time(t) || t == TypeId::kString;
+      return is_time(t) || t == TypeId::kString || t == TypeId::kDate;
     case Param::kBool:
       return is_bool(t);
   }
@@ -176,9 +176,9 @@ namespace {
 const std::vector<const ScalarDef*>& registry() {
   static const std::vector<const ScalarDef*> defs = [] {
     std::vector<const ScalarDef*> all;
-    for (auto family :
-         {math_functions(), string_functions(), string_functions_more(), regex_functions(),
-          time_functions(), calendar_functions(), conditional_functions()}) {
+    for (auto family : {math_functions(), string_functions(), string_functions_more(),
+                        regex_functions(), time_functions(), calendar_functions(),
+                        conditional_functions(), date_bytes_functions()}) {
       for (const ScalarDef& d : family)
         all.push_back(&d);
     }

@@ -1,4 +1,5 @@
-// DATE_TRUNC, TIMESTAMPADD and the EXTRACT fields (extract.hpp): calendar arithmetic in UTC.
+// DATE_TRUNC, TIMESTAMPADD, DATEADD/DATESUB, TIMEADD/TIMESUB and the EXTRACT fields
+// (extract.hpp): calendar arithmetic in UTC.
 
 #include "common/ascii.hpp"
 #include "functions/extract.hpp"
@@ -176,24 +177,59 @@ bool add_months(int64_t ms, int64_t months, int64_t* out) {
   return true;
 }
 
-// TIMESTAMPADD(unit, n, ts): calendar units keep the time of day and clamp the day to the end of
-// the month (Jan 31 + 1 month = Feb 28/29).
+// `n` units after `ms`: calendar units keep the time of day and clamp the day to the end of the
+// month (Jan 31 + 1 month = Feb 28/29). False on overflow.
+bool add_units(const UnitName& u, int64_t n, int64_t ms, int64_t* out) {
+  int64_t delta = 0;
+  if (__builtin_mul_overflow(n, u.ms, &delta)) return false;
+  if (u.unit >= Unit::kMonth) return add_months(ms, delta, out);
+  return !__builtin_add_overflow(ms, delta, out);
+}
+
 Value timestampadd_fn(const Value* a, size_t, exec::EvalContext& ctx, const void* state) {
   const UnitName* u = unit_of(a, state, ctx, "TIMESTAMPADD");
   if (u == nullptr) return Value::make_null(TypeId::kTimestamp);
-  int64_t delta = 0, out = 0;
-  bool ok = !__builtin_mul_overflow(a[1].i, u->ms, &delta);
-  if (u->unit >= Unit::kMonth) {
-    ok = ok && add_months(a[2].i, delta, &out);
-  } else {
-    ok = ok && !__builtin_add_overflow(a[2].i, delta, &out);
-  }
-  return ok ? Value::timestamp(out) : out_of_range(ctx, "TIMESTAMPADD");
+  int64_t out = 0;
+  return add_units(*u, a[1].i, a[2].i, &out) ? Value::timestamp(out)
+                                             : out_of_range(ctx, "TIMESTAMPADD");
 }
 
-template <ScalarFn kFn, Param... kParams>
-std::optional<BoundScalar> bind_unit_fn(const CallSite& c) {
-  auto b = bind_simple<kFn, TypeId::kTimestamp, sizeof...(kParams), kParams...>(c);
+// DATEADD / DATESUB (kSign -1): days and longer units only.
+template <int kSign>
+Value dateadd_fn(const Value* a, size_t, exec::EvalContext& ctx, const void* state) {
+  std::string_view fn = kSign > 0 ? "DATEADD" : "DATESUB";
+  const UnitName* u = unit_of(a, state, ctx, fn);
+  if (u == nullptr) return Value::make_null(TypeId::kDate);
+  if (u->unit < Unit::kDay) {
+    ctx.fail(ErrorCode::kInvalidArgument, fmt::format("{}: a DATE moves by days or longer", fn));
+    return Value::make_null(TypeId::kDate);
+  }
+  int64_t out = 0, n = 0;
+  if (__builtin_mul_overflow(a[1].i, kSign, &n) || !add_units(*u, n, a[2].i * kMsPerDay, &out) ||
+      !types::time::valid_date(floor_div(out, kMsPerDay))) {
+    ctx.fail(ErrorCode::kOverflow, fmt::format("{}: result is out of the DATE range", fn));
+    return Value::make_null(TypeId::kDate);
+  }
+  return Value::date(floor_div(out, kMsPerDay));
+}
+
+// TIMEADD / TIMESUB (kSign -1): hours and shorter units, wrapping around midnight.
+template <int kSign>
+Value timeadd_fn(const Value* a, size_t, exec::EvalContext& ctx, const void* state) {
+  std::string_view fn = kSign > 0 ? "TIMEADD" : "TIMESUB";
+  const UnitName* u = unit_of(a, state, ctx, fn);
+  if (u == nullptr) return Value::make_null(TypeId::kTime);
+  if (u->unit > Unit::kHour) {
+    ctx.fail(ErrorCode::kInvalidArgument, fmt::format("{}: a TIME moves by hours or shorter", fn));
+    return Value::make_null(TypeId::kTime);
+  }
+  // (n mod a day) first, so the product cannot overflow.
+  int64_t delta = floor_mod(a[1].i, kMsPerDay) * u->ms % kMsPerDay * kSign;
+  return Value::time(floor_mod(a[2].i + delta, kMsPerDay));
+}
+
+// Binds (unit, ...) with result `result`; a constant unit is resolved (and checked) here.
+std::optional<BoundScalar> with_unit(const CallSite& c, std::optional<BoundScalar> b) {
   if (!b) return b;
   if (const Value* unit = c.constant(0)) {
     const UnitName* u = find_unit(unit->str());
@@ -203,10 +239,29 @@ std::optional<BoundScalar> bind_unit_fn(const CallSite& c) {
   return b;
 }
 
+template <ScalarFn kFn, Param... kParams>
+std::optional<BoundScalar> bind_unit_fn(const CallSite& c) {
+  return with_unit(c, bind_simple<kFn, TypeId::kTimestamp, sizeof...(kParams), kParams...>(c));
+}
+
+// (unit, integer, DATE or TIME) -> the same type.
+template <ScalarFn kFn, TypeId kType>
+std::optional<BoundScalar> bind_shift(const CallSite& c) {
+  if (c.size() != 3 || !is_text(c.id(0)) || !is_integer(c.id(1)) ||
+      (c.id(2) != kType && !is_null_type(c.id(2))))
+    return std::nullopt;
+  DataType t{kType, 0, 0};
+  return with_unit(c, make_bound(t, {DataType::string(), DataType::bigint(), t}, kFn));
+}
+
 const ScalarDef kDefs[] = {
     {"DATE_TRUNC", "(unit, timestamp)", bind_unit_fn<date_trunc_fn, Param::kText, Param::kTime>},
     {"TIMESTAMPADD", "(unit, integer, timestamp)",
      bind_unit_fn<timestampadd_fn, Param::kText, Param::kInt, Param::kTime>},
+    {"DATEADD", "(unit, integer, date)", bind_shift<dateadd_fn<1>, TypeId::kDate>},
+    {"DATESUB", "(unit, integer, date)", bind_shift<dateadd_fn<-1>, TypeId::kDate>},
+    {"TIMEADD", "(unit, integer, time)", bind_shift<timeadd_fn<1>, TypeId::kTime>},
+    {"TIMESUB", "(unit, integer, time)", bind_shift<timeadd_fn<-1>, TypeId::kTime>},
 };
 
 }  // namespace

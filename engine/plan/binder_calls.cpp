@@ -169,9 +169,7 @@ ExpressionPtr Binder::bind_case(const Expr& e, const Scope& scope) {
 ExpressionPtr Binder::bind_cast(const Expr& e, const Scope& scope) {
   ExpressionPtr in = bind_expr(*e.args.at(0), scope);
   std::string reason;
-  std::optional<DataType> target = e.type_name == "DATE"
-                                       ? std::optional<DataType>(DataType::timestamp())
-                                       : types::parse_type_name(e.type_name, &reason);
+  std::optional<DataType> target = types::parse_type_name(e.type_name, &reason);
   if (!target) {
     fail(ErrorCode::kSqlType,
          fmt::format("unknown type '{}' in {}: {}", e.type_name, quote(e), reason), e.loc);
@@ -242,9 +240,11 @@ ExpressionPtr Binder::bind_extract(const Expr& e, const Scope& scope) {
   if (in->type().id == TypeId::kString && in->constant_value() != nullptr) {
     in = coerce(e, in, DataType::timestamp());
   }
-  if (in->type().id != TypeId::kTimestamp && in->type().id != TypeId::kNull) {
+  TypeId t = in->type().id;
+  if (t != TypeId::kTimestamp && t != TypeId::kDate && t != TypeId::kTime && t != TypeId::kNull) {
     fail(ErrorCode::kSqlType,
-         fmt::format("EXTRACT needs a TIMESTAMP, found {} in {}", in->type().to_string(), quote(e)),
+         fmt::format("EXTRACT needs a TIMESTAMP, DATE or TIME, found {} in {}",
+                     in->type().to_string(), quote(e)),
          e.loc);
   }
   std::optional<functions::ExtractField> field = functions::parse_extract_field(e.name);
@@ -252,7 +252,17 @@ ExpressionPtr Binder::bind_extract(const Expr& e, const Scope& scope) {
     fail(ErrorCode::kSqlType, fmt::format("unknown EXTRACT field {} in {}", e.name, quote(e)),
          e.loc);
   }
-  in = coerce(e, in, DataType::timestamp());
+  // A TIME is its milliseconds since midnight, which read as a TIMESTAMP on 1970-01-01: only its
+  // clock fields mean anything. A DATE is its midnight: only its calendar fields do.
+  bool clock_field =
+      *field >= functions::ExtractField::kHour && *field != functions::ExtractField::kEpoch;
+  if ((t == TypeId::kTime && !clock_field) || (t == TypeId::kDate && clock_field)) {
+    fail(ErrorCode::kSqlType,
+         fmt::format("EXTRACT({} FROM ...) does not apply to {} in {}", e.name,
+                     in->type().to_string(), quote(e)),
+         e.loc);
+  }
+  if (t != TypeId::kTime) in = coerce(e, in, DataType::timestamp());
   auto node = std::make_shared<Extract>(*field, in);
   return fold_constant(node, {in});
 }

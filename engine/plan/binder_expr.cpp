@@ -92,9 +92,11 @@ ExpressionPtr Binder::coerce(const Expr& at, ExpressionPtr e, DataType target) {
 
 DataType Binder::common_type(const Expr& at, const std::vector<ExpressionPtr>& items,
                              const char* what) {
-  // String constants meet a TIMESTAMP by being parsed as one: `trade_time > '2024-01-15'`.
+  // String constants meet a TIMESTAMP, DATE or TIME by being parsed as one:
+  // `trade_time > '2024-01-15'`.
   bool has_timestamp = std::any_of(items.begin(), items.end(), [](const ExpressionPtr& i) {
-    return i->type().id == TypeId::kTimestamp;
+    TypeId t = i->type().id;
+    return t == TypeId::kTimestamp || t == TypeId::kDate || t == TypeId::kTime;
   });
   DataType t = DataType::null();
   for (const auto& item : items) {

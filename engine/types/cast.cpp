@@ -7,6 +7,8 @@
 #include "types/value_ops.hpp"
 #include "types/value_text.hpp"
 
+#include <simdjson.h>
+
 #include <cmath>
 #include <limits>
 
@@ -177,7 +179,16 @@ bool to_decimal(const Value& v, DataType t, Value* out, RecordError* err) {
   return true;
 }
 
-bool to_string(const Value& v, Arena& arena, Value* out) {
+bool to_string(const Value& v, Arena& arena, Value* out, RecordError* err) {
+  if (v.type == TypeId::kBytes) {
+    if (!simdjson::validate_utf8(v.s.data, v.s.size)) {
+      return fail(err, ErrorCode::kCast,
+                  "cannot cast BYTES to STRING: not valid UTF-8 (FROM_BYTES(x, 'base64') or "
+                  "FROM_BYTES(x, 'hex') give its text)");
+    }
+    *out = Value::string(arena.copy(v.str()));
+    return true;
+  }
   char buf[kMaxScalarText];
   size_t n = format_scalar(v, buf);
   *out = Value::string(arena.copy({buf, n}));
@@ -189,6 +200,9 @@ bool to_timestamp(const Value& v, Value* out, RecordError* err) {
   switch (v.type) {
     case TypeId::kBigInt:
       ms = v.i;
+      break;
+    case TypeId::kDate:
+      ms = v.i * time::kMsPerDay;  // valid dates never overflow
       break;
     case TypeId::kString:
       if (!time::parse_timestamp(trim_spaces(v.str()), &ms))
@@ -219,6 +233,51 @@ bool to_interval(const Value& v, Value* out, RecordError* err) {
   return true;
 }
 
+bool to_date(const Value& v, Value* out, RecordError* err) {
+  int64_t days = 0;
+  switch (v.type) {
+    case TypeId::kTimestamp:
+      days = time::day_of(v.i);
+      break;
+    case TypeId::kString: {
+      std::string_view text = trim_spaces(v.str());
+      int64_t ms = 0;
+      // A date, or a timestamp whose day is taken (its offset applied first).
+      if (!time::parse_date(text, &days)) {
+        if (!time::parse_timestamp(text, &ms)) return invalid(v, DataType::date(), err);
+        days = time::day_of(ms);
+      }
+      break;
+    }
+    default:
+      return unsupported(v, DataType::date(), err);
+  }
+  *out = Value::date(days);
+  return true;
+}
+
+bool to_time(const Value& v, Value* out, RecordError* err) {
+  int64_t ms = 0;
+  switch (v.type) {
+    case TypeId::kTimestamp:
+      ms = time::time_of_day(v.i);
+      break;
+    case TypeId::kString:
+      if (!time::parse_time(trim_spaces(v.str()), &ms)) return invalid(v, DataType::time(), err);
+      break;
+    default:
+      return unsupported(v, DataType::time(), err);
+  }
+  *out = Value::time(ms);
+  return true;
+}
+
+bool to_bytes(const Value& v, Arena& arena, Value* out, RecordError* err) {
+  if (v.type != TypeId::kString) return unsupported(v, DataType::bytes(), err);
+  *out = Value::bytes(arena.copy(v.str()));
+  return true;
+}
+
 }  // namespace
 
 bool can_cast(DataType from, DataType to) {
@@ -235,8 +294,14 @@ bool can_cast(DataType from, DataType to) {
       return from.is_numeric() || f == TypeId::kBoolean || f == TypeId::kString ||
              f == TypeId::kTimestamp || f == TypeId::kInterval;
     case TypeId::kTimestamp:
+      return f == TypeId::kBigInt || f == TypeId::kString || f == TypeId::kDate;
     case TypeId::kInterval:
       return f == TypeId::kBigInt || f == TypeId::kString;
+    case TypeId::kDate:
+    case TypeId::kTime:
+      return f == TypeId::kTimestamp || f == TypeId::kString;
+    case TypeId::kBytes:
+      return f == TypeId::kString;
     case TypeId::kString:
       return true;
   }
@@ -265,11 +330,17 @@ bool cast(const Value& v, DataType target, Arena& arena, Value* out, RecordError
     case TypeId::kDecimal:
       return to_decimal(v, target, out, err);
     case TypeId::kString:
-      return to_string(v, arena, out);
+      return to_string(v, arena, out, err);
     case TypeId::kTimestamp:
       return to_timestamp(v, out, err);
     case TypeId::kInterval:
       return to_interval(v, out, err);
+    case TypeId::kDate:
+      return to_date(v, out, err);
+    case TypeId::kTime:
+      return to_time(v, out, err);
+    case TypeId::kBytes:
+      return to_bytes(v, arena, out, err);
   }
   return unsupported(v, target, err);
 }

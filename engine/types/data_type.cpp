@@ -23,6 +23,12 @@ std::string DataType::to_string() const {
       return "TIMESTAMP";
     case TypeId::kInterval:
       return "INTERVAL";
+    case TypeId::kDate:
+      return "DATE";
+    case TypeId::kTime:
+      return "TIME";
+    case TypeId::kBytes:
+      return "BYTES";
   }
   return "UNKNOWN";
 }
@@ -90,6 +96,10 @@ std::optional<DataType> base_type(const std::string& name) {
     return DataType::string();
   if (name == "TIMESTAMP") return DataType::timestamp();
   if (name == "INTERVAL") return DataType::interval();
+  if (name == "DATE") return DataType::date();
+  if (name == "TIME") return DataType::time();
+  if (name == "BYTES" || name == "BINARY" || name == "VARBINARY" || name == "BLOB")
+    return DataType::bytes();
   return std::nullopt;
 }
 
@@ -147,14 +157,16 @@ std::optional<DataType> parse_type_name(std::string_view text, std::string* erro
   if (!type_args(lex, &args, &a, &b, error, name)) return std::nullopt;
   if (!lex.at_end()) return fail(error, "unexpected text in type '" + std::string(text) + "'");
   if (type->id == TypeId::kDecimal) return decimal_type(args, a, b, error);
-  bool sized = name == "VARCHAR" || name == "CHAR" || name == "TIMESTAMP";
+  bool sized = name == "VARCHAR" || name == "CHAR" || name == "TIMESTAMP" || name == "TIME" ||
+               name == "BINARY" || name == "VARBINARY";
   if (args > (sized ? 1 : 0)) {
     return fail(error,
                 "type " + name + " does not take " + (args == 1 ? "an argument" : "arguments"));
   }
-  if (name == "TIMESTAMP" && args == 1 && a > 9)
-    return fail(error, "TIMESTAMP precision must be between 0 and 9, got " + std::to_string(a));
-  if ((name == "VARCHAR" || name == "CHAR") && args == 1 && a < 1)
+  if ((name == "TIMESTAMP" || name == "TIME") && args == 1 && a > 9)
+    return fail(error, name + " precision must be between 0 and 9, got " + std::to_string(a));
+  if ((name == "VARCHAR" || name == "CHAR" || name == "BINARY" || name == "VARBINARY") &&
+      args == 1 && a < 1)
     return fail(error, name + " length must be at least 1");
   return type;
 }
@@ -179,6 +191,10 @@ std::optional<DataType> common_super_type(DataType a, DataType b) {
   if (a.id == TypeId::kNull) return b;
   if (b.id == TypeId::kNull) return a;
   if (a.id == b.id) return a.id == TypeId::kDecimal ? combine_decimals(a, b) : a;
+  // A DATE meets a TIMESTAMP as its midnight.
+  if ((a.id == TypeId::kDate && b.id == TypeId::kTimestamp) ||
+      (a.id == TypeId::kTimestamp && b.id == TypeId::kDate))
+    return DataType::timestamp();
   if (!a.is_numeric() || !b.is_numeric()) return std::nullopt;
   if (a.id == TypeId::kDouble || b.id == TypeId::kDouble) return DataType::float64();
   return combine_decimals(as_decimal(a), as_decimal(b));

@@ -1,6 +1,8 @@
 #pragma once
 // SQL data types. DECIMAL(p,s) is an exact scaled integer (p <= 38); TIMESTAMP is milliseconds
-// since the Unix epoch (UTC); INTERVAL is a day-time duration in milliseconds.
+// since the Unix epoch (UTC); INTERVAL is a day-time duration in milliseconds; DATE is days since
+// 1970-01-01; TIME is milliseconds since midnight (0 .. 86,399,999); BYTES is a byte string.
+// The TypeId numbers are written into state snapshots: new types go at the end.
 
 #include <cstdint>
 #include <optional>
@@ -18,6 +20,9 @@ enum class TypeId : uint8_t {
   kString,
   kTimestamp,
   kInterval,
+  kDate,
+  kTime,
+  kBytes,
 };
 
 inline constexpr uint8_t kMaxDecimalPrecision = 38;
@@ -35,6 +40,9 @@ struct DataType {
   static constexpr DataType string() { return {TypeId::kString, 0, 0}; }
   static constexpr DataType timestamp() { return {TypeId::kTimestamp, 0, 0}; }
   static constexpr DataType interval() { return {TypeId::kInterval, 0, 0}; }
+  static constexpr DataType date() { return {TypeId::kDate, 0, 0}; }
+  static constexpr DataType time() { return {TypeId::kTime, 0, 0}; }
+  static constexpr DataType bytes() { return {TypeId::kBytes, 0, 0}; }
 
   bool is_numeric() const {
     return id == TypeId::kBigInt || id == TypeId::kDouble || id == TypeId::kDecimal;
@@ -46,7 +54,8 @@ struct DataType {
 
 // Parses a type name as written in schemas and CAST: BOOLEAN/BOOL, BIGINT/INT/INTEGER/SMALLINT/
 // TINYINT/LONG, DOUBLE/FLOAT/REAL, DECIMAL(p,s)/NUMERIC(p,s)/DECIMAL(p)/DECIMAL, STRING/VARCHAR/
-// VARCHAR(n)/TEXT/CHAR(n), TIMESTAMP/TIMESTAMP(3), INTERVAL. Case-insensitive, spaces tolerated.
+// VARCHAR(n)/TEXT/CHAR(n), TIMESTAMP/TIMESTAMP(3), INTERVAL, DATE, TIME/TIME(3),
+// BYTES/BINARY/VARBINARY/BLOB. Case-insensitive, spaces tolerated.
 // Returns nullopt and sets `error` when the text names no type.
 std::optional<DataType> parse_type_name(std::string_view text, std::string* error = nullptr);
 

@@ -10,7 +10,7 @@ namespace {
 constexpr int64_t kMsPerSecond = 1000;
 constexpr int64_t kMsPerMinute = 60 * kMsPerSecond;
 constexpr int64_t kMsPerHour = 60 * kMsPerMinute;
-constexpr int64_t kMsPerDay = 24 * kMsPerHour;
+static_assert(kMsPerDay == 24 * kMsPerHour);
 
 // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian, 400-year eras), valid
 // for negative years and epochs.
@@ -139,38 +139,21 @@ char* put_digits(char* p, int64_t v, int width) {
   return p + width;
 }
 
-}  // namespace
-
-bool parse_timestamp(std::string_view text, int64_t* ms) {
-  size_t pos = 0;
+// "YYYY-MM-DD" at text[pos], checked against the calendar.
+bool parse_day(std::string_view text, size_t& pos, int64_t* days) {
   int64_t year = 0;
   int month = 0, day = 0;
   if (!year_digits(text, pos, &year) || !expect(text, pos, '-') || !digits(text, pos, 2, &month) ||
       !expect(text, pos, '-') || !digits(text, pos, 2, &day))
     return false;
   if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return false;
-  Clock clock;
-  int64_t offset = 0;
-  if (pos < text.size()) {
-    char sep = text[pos++];
-    if (sep != 'T' && sep != 't' && sep != ' ') return false;
-    if (!parse_clock(text, pos, &clock) || !parse_offset(text, pos, &offset)) return false;
-  }
-  if (pos != text.size()) return false;
-  // Nine-digit years reach past the int64 range: computed in 128 bits, then checked.
-  __int128 t = static_cast<__int128>(days_from_civil(year, month, day)) * kMsPerDay +
-               clock.hour * kMsPerHour + clock.minute * kMsPerMinute + clock.second * kMsPerSecond +
-               clock.millis - offset;
-  if (t < std::numeric_limits<int64_t>::min() || t > std::numeric_limits<int64_t>::max())
-    return false;
-  *ms = static_cast<int64_t>(t);
+  *days = days_from_civil(year, month, day);
   return true;
 }
 
-size_t format_timestamp(int64_t ms, char* buf) {
-  CivilTime t = to_civil(ms);
-  char* p = buf;
-  int64_t year = t.year;
+char* put_day(char* p, int64_t days) {
+  Ymd ymd = civil_from_days(days);
+  int64_t year = ymd.year;
   if (year < 0) {
     *p++ = '-';
     year = -year;
@@ -180,17 +163,79 @@ size_t format_timestamp(int64_t ms, char* buf) {
     ++width;
   p = put_digits(p, year, width);
   *p++ = '-';
-  p = put_digits(p, t.month, 2);
+  p = put_digits(p, ymd.month, 2);
   *p++ = '-';
-  p = put_digits(p, t.day, 2);
-  *p++ = 'T';
-  p = put_digits(p, t.hour, 2);
+  return put_digits(p, ymd.day, 2);
+}
+
+char* put_clock(char* p, int64_t ms_of_day) {
+  p = put_digits(p, ms_of_day / kMsPerHour, 2);
   *p++ = ':';
-  p = put_digits(p, t.minute, 2);
+  p = put_digits(p, ms_of_day / kMsPerMinute % 60, 2);
   *p++ = ':';
-  p = put_digits(p, t.second, 2);
+  p = put_digits(p, ms_of_day / kMsPerSecond % 60, 2);
   *p++ = '.';
-  p = put_digits(p, t.millisecond, 3);
+  return put_digits(p, ms_of_day % kMsPerSecond, 3);
+}
+
+}  // namespace
+
+int64_t day_of(int64_t ms) {
+  int64_t days = ms / kMsPerDay;
+  return ms % kMsPerDay < 0 ? days - 1 : days;
+}
+
+int64_t time_of_day(int64_t ms) {
+  int64_t rem = ms % kMsPerDay;
+  return rem < 0 ? rem + kMsPerDay : rem;
+}
+
+bool parse_date(std::string_view text, int64_t* days) {
+  size_t pos = 0;
+  return parse_day(text, pos, days) && pos == text.size() && valid_date(*days);
+}
+
+size_t format_date(int64_t days, char* buf) {
+  return static_cast<size_t>(put_day(buf, days) - buf);
+}
+
+bool parse_time(std::string_view text, int64_t* ms_of_day) {
+  size_t pos = 0;
+  Clock c;
+  if (!parse_clock(text, pos, &c) || pos != text.size()) return false;
+  *ms_of_day = c.hour * kMsPerHour + c.minute * kMsPerMinute + c.second * kMsPerSecond + c.millis;
+  return true;
+}
+
+size_t format_time(int64_t ms_of_day, char* buf) {
+  return static_cast<size_t>(put_clock(buf, ms_of_day) - buf);
+}
+
+bool parse_timestamp(std::string_view text, int64_t* ms) {
+  size_t pos = 0;
+  int64_t days = 0;
+  if (!parse_day(text, pos, &days)) return false;
+  Clock clock;
+  int64_t offset = 0;
+  if (pos < text.size()) {
+    char sep = text[pos++];
+    if (sep != 'T' && sep != 't' && sep != ' ') return false;
+    if (!parse_clock(text, pos, &clock) || !parse_offset(text, pos, &offset)) return false;
+  }
+  if (pos != text.size()) return false;
+  // Nine-digit years reach past the int64 range: computed in 128 bits, then checked.
+  __int128 t = static_cast<__int128>(days) * kMsPerDay + clock.hour * kMsPerHour +
+               clock.minute * kMsPerMinute + clock.second * kMsPerSecond + clock.millis - offset;
+  if (t < std::numeric_limits<int64_t>::min() || t > std::numeric_limits<int64_t>::max())
+    return false;
+  *ms = static_cast<int64_t>(t);
+  return true;
+}
+
+size_t format_timestamp(int64_t ms, char* buf) {
+  char* p = put_day(buf, day_of(ms));
+  *p++ = 'T';
+  p = put_clock(p, time_of_day(ms));
   *p++ = 'Z';
   return static_cast<size_t>(p - buf);
 }
@@ -201,12 +246,8 @@ std::string timestamp_to_string(int64_t ms) {
 }
 
 CivilTime to_civil(int64_t ms) {
-  int64_t days = ms / kMsPerDay;
-  int64_t rem = ms % kMsPerDay;
-  if (rem < 0) {
-    --days;
-    rem += kMsPerDay;
-  }
+  int64_t days = day_of(ms);
+  int64_t rem = time_of_day(ms);
   Ymd ymd = civil_from_days(days);
   CivilTime t;
   t.year = ymd.year;

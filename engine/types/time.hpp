@@ -18,6 +18,32 @@ bool parse_timestamp(std::string_view text, int64_t* ms);
 size_t format_timestamp(int64_t ms, char* buf);
 std::string timestamp_to_string(int64_t ms);
 
+inline constexpr int64_t kMsPerDay = 86'400'000;
+
+// DATE values are the days a TIMESTAMP can hold: |days| <= kMaxDateDays, so DATE -> TIMESTAMP
+// never overflows.
+inline constexpr int64_t kMaxDateDays = INT64_MAX / kMsPerDay;
+inline bool valid_date(int64_t days) {
+  return days >= -kMaxDateDays && days <= kMaxDateDays;
+}
+inline bool valid_time(int64_t ms_of_day) {
+  return ms_of_day >= 0 && ms_of_day < kMsPerDay;
+}
+
+// DATE text "2024-01-15" (years as parse_timestamp reads them) <-> days since 1970-01-01; false
+// outside the calendar or kMaxDateDays.
+bool parse_date(std::string_view text, int64_t* days);
+// `buf` must hold 16 bytes.
+size_t format_date(int64_t days, char* buf);
+// TIME text "10:00", "10:00:05", "10:00:05.123" (finer digits truncated) <-> milliseconds since
+// midnight, 0 .. kMsPerDay - 1.
+bool parse_time(std::string_view text, int64_t* ms_of_day);
+// "10:00:05.123" (always milliseconds). `buf` must hold 16 bytes.
+size_t format_time(int64_t ms_of_day, char* buf);
+// The day (days since the epoch) and the time of day (ms) of a TIMESTAMP, flooring before 1970.
+int64_t day_of(int64_t ms);
+int64_t time_of_day(int64_t ms);
+
 struct CivilTime {
   int64_t year;
   int month, day, hour, minute, second, millisecond;

@@ -23,10 +23,10 @@ struct Value {
   uint8_t scale = 0;  // DECIMAL only: digits after the point
   union {
     bool b;
-    int64_t i;  // BIGINT, TIMESTAMP (ms), INTERVAL (ms)
+    int64_t i;  // BIGINT, TIMESTAMP (ms), INTERVAL (ms), DATE (days), TIME (ms of the day)
     double d;
-    int128 dec;  // DECIMAL unscaled value
-    StringRef s;
+    int128 dec;   // DECIMAL unscaled value
+    StringRef s;  // STRING, BYTES
   };
 
   Value() : dec(0) {}
@@ -73,9 +73,33 @@ struct Value {
     v.i = ms;
     return v;
   }
+  static Value date(int64_t days) {
+    Value v = of(TypeId::kDate);
+    v.i = days;
+    return v;
+  }
+  static Value time(int64_t ms_of_day) {
+    Value v = of(TypeId::kTime);
+    v.i = ms_of_day;
+    return v;
+  }
+  // Does not copy, as string().
+  static Value bytes(std::string_view x) {
+    Value v = of(TypeId::kBytes);
+    v.s = {x.data(), static_cast<uint32_t>(x.size())};
+    return v;
+  }
 
   std::string_view str() const { return {s.data, s.size}; }
   bool is_null() const { return null; }
+  // A non-NULL STRING or BYTES: its bytes live outside the value and are copied with it.
+  bool has_bytes() const { return !null && (type == TypeId::kString || type == TypeId::kBytes); }
+  // The same value with its bytes at `at` (a copy the caller made of str()).
+  Value with_bytes(std::string_view at) const {
+    Value v = *this;
+    v.s = {at.data(), static_cast<uint32_t>(at.size())};
+    return v;
+  }
 
  private:
   static Value of(TypeId t) {

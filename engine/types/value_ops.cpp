@@ -1,5 +1,6 @@
 #include "types/value_ops.hpp"
 
+#include "types/bytes_text.hpp"
 #include "types/decimal.hpp"
 #include "types/time.hpp"
 #include "types/value_text.hpp"
@@ -134,12 +135,15 @@ int compare(const Value& a, const Value& b) {
     case TypeId::kBigInt:
     case TypeId::kTimestamp:
     case TypeId::kInterval:
+    case TypeId::kDate:
+    case TypeId::kTime:
       return three_way(a.i, b.i);
     case TypeId::kDouble:
       return compare_double(a.d, b.d);
     case TypeId::kDecimal:
       return compare_decimal(a.dec, a.scale, b.dec, b.scale);
     case TypeId::kString:
+    case TypeId::kBytes:
       return compare_strings(a.str(), b.str());
   }
   return 0;
@@ -155,6 +159,8 @@ uint64_t hash(const Value& v, uint64_t seed) {
     case TypeId::kBigInt:
     case TypeId::kTimestamp:
     case TypeId::kInterval:
+    case TypeId::kDate:
+    case TypeId::kTime:
       return hash_word(static_cast<uint64_t>(v.i), seed);
     case TypeId::kDouble:
       return hash_word(double_bits(v.d), seed);
@@ -163,6 +169,7 @@ uint64_t hash(const Value& v, uint64_t seed) {
       return hash_word(static_cast<uint64_t>(u >> 64), hash_word(static_cast<uint64_t>(u), seed));
     }
     case TypeId::kString:
+    case TypeId::kBytes:
       return hash_bytes(v.s.data, v.s.size, seed);
   }
   return seed;
@@ -184,7 +191,12 @@ size_t format_scalar(const Value& v, char* buf) {
       return decimal::format(v.dec, v.scale, buf);
     case TypeId::kTimestamp:
       return time::format_timestamp(v.i, buf);
+    case TypeId::kDate:
+      return time::format_date(v.i, buf);
+    case TypeId::kTime:
+      return time::format_time(v.i, buf);
     case TypeId::kString:
+    case TypeId::kBytes:
       break;
   }
   std::memcpy(buf, "NULL", 4);
@@ -210,6 +222,8 @@ void append_text(const Value& v, std::string& out) {
     out.append("NULL");
   } else if (v.type == TypeId::kString) {
     out.append(v.s.data, v.s.size);
+  } else if (v.type == TypeId::kBytes) {
+    append_base64(v.str(), out);
   } else {
     char buf[kMaxScalarText];
     out.append(buf, format_scalar(v, buf));

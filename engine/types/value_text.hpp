@@ -10,7 +10,7 @@ namespace sluice::types {
 // Enough for any non-string value: DECIMAL needs 42, TIMESTAMP 30, DOUBLE 24.
 inline constexpr size_t kMaxScalarText = 64;
 
-// Writes the text of a non-NULL, non-STRING value (as append_text would) into `buf`
+// Writes the text of a non-NULL value other than STRING and BYTES (as append_text would) into `buf`
 // (kMaxScalarText bytes); returns the length. NULL writes "NULL".
 size_t format_scalar(const Value& v, char* buf);
 

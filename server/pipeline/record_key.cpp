@@ -6,7 +6,9 @@ RecordKey::RecordKey(std::vector<size_t> columns, const std::vector<format::Colu
                      format::TimestampOutput ts)
     : columns_(std::move(columns)) {
   if (columns_.empty()) return;
-  raw_string_ = columns_.size() == 1 && schema[columns_[0]].type.id == types::TypeId::kString;
+  const types::TypeId only = schema[columns_[0]].type.id;
+  raw_string_ =
+      columns_.size() == 1 && (only == types::TypeId::kString || only == types::TypeId::kBytes);
   if (raw_string_) return;
   std::vector<format::Column> cols;
   for (size_t c : columns_)

@@ -41,6 +41,9 @@ std::vector<format::Column> schema() {
       {"ts", DataType::timestamp()},
       {"ev", DataType::timestamp()},
       {"iv", DataType::interval()},
+      {"dt", DataType::date()},
+      {"tm", DataType::time()},
+      {"by", DataType::bytes()},
       // Names that match only case-insensitively, or two ways.
       {"Price", DataType::decimal(10, 2)},
       {"price", DataType::float64()},

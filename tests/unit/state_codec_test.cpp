@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "functions/aggregate.hpp"
 #include "plan/compile.hpp"
+#include "types/time.hpp"
 #include "types/value_ops.hpp"
 
 #include <catch2/catch.hpp>
@@ -71,6 +72,12 @@ Value random_value(DataType t, std::mt19937_64& rng, Arena& arena) {
       return Value::timestamp(1'700'000'000'000 + small(rng) * 1000);
     case TypeId::kInterval:
       return Value::interval(small(rng) * 1000);
+    case TypeId::kDate:
+      return Value::date(19'000 + small(rng));
+    case TypeId::kTime:
+      return Value::time(43'200'000 + small(rng) * 1000);
+    case TypeId::kBytes:
+      return Value::bytes(arena.copy(std::string(rng() % 9, static_cast<char>(rng() % 256))));
     case TypeId::kNull:
       break;
   }
@@ -88,7 +95,11 @@ TEST_CASE("state codec round-trips every value type and rejects truncated bytes"
                                Value::string(""),
                                Value::string("ünïcode \x01 bytes"),
                                Value::timestamp(-1),
-                               Value::interval(86'400'000)};
+                               Value::interval(86'400'000),
+                               Value::date(-719'528),
+                               Value::time(86'399'999),
+                               Value::bytes(std::string_view("\0\xff\x80", 3)),
+                               Value::make_null(TypeId::kBytes)};
   std::string bytes;
   exec::StateWriter w(bytes);
   for (const Value& v : values)
@@ -117,10 +128,17 @@ TEST_CASE("state codec round-trips every value type and rejects truncated bytes"
     }
     CHECK(threw);
   }
-  // A bad type tag and an impossible count.
-  std::string bad = "\x09";
+  // A bad type tag, DATE and TIME values no query can make, and an impossible count.
+  std::string bad = "\x0b";
   exec::StateReader tag(bad, "t");
   CHECK_THROWS_AS(tag.value(arena), Error);
+  for (Value forged : {Value::date(types::time::kMaxDateDays + 1), Value::time(-1),
+                       Value::time(types::time::kMsPerDay)}) {
+    std::string out;
+    exec::StateWriter(out).value(forged);
+    exec::StateReader in(out, "t");
+    CHECK_THROWS_WITH(in.value(arena), Catch::Contains("t: a "));
+  }
   std::string many;
   exec::StateWriter(many).u32(1'000'000);
   exec::StateReader count(many, "t");
@@ -130,8 +148,9 @@ TEST_CASE("state codec round-trips every value type and rejects truncated bytes"
 TEST_CASE("every aggregate state saves and loads: same result, same result after more rows",
           "[state]") {
   std::vector<DataType> types = {
-      DataType::boolean(), DataType::bigint(),    DataType::float64(), DataType::decimal(18, 2),
-      DataType::string(),  DataType::timestamp(), DataType::interval()};
+      DataType::boolean(), DataType::bigint(),    DataType::float64(),  DataType::decimal(18, 2),
+      DataType::string(),  DataType::timestamp(), DataType::interval(), DataType::date(),
+      DataType::time(),    DataType::bytes()};
   std::mt19937_64 rng(42);
   size_t checked = 0;
   for (const std::string& name : functions::aggregate_function_names()) {
