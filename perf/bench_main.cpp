@@ -24,7 +24,8 @@ namespace {
 using server::devtools::all_scenarios;
 
 constexpr const char* kUsage =
-    "usage: sluice_bench [--scenarios S0,S1,S2,S3a,S3b] [--n 5000,1000000] [--modes engine,full]\n"
+    "usage: sluice_bench [--scenarios S0,S1,S2,S3a,S3b] [--n 5000,1000000] [--modes "
+    "engine,full,avro]\n"
     "                    [--repeat 5] [--no-fork]\n"
     "Each (scenario, mode, N) runs --repeat times, each run in a fresh forked child; the table\n"
     "shows the median rate over the runs and the largest peak RSS. --no-fork runs in-process\n"
@@ -76,8 +77,9 @@ Options parse_args(int argc, char** argv) {
     } else if (arg == "--modes") {
       o.modes.clear();
       for (const auto& v : split(value())) {
-        if (v != "engine" && v != "full") throw Error(ErrorCode::kUsage, "unknown mode " + v);
-        o.modes.push_back(v == "engine" ? Mode::kEngine : Mode::kFull);
+        if (v != "engine" && v != "full" && v != "avro")
+          throw Error(ErrorCode::kUsage, "unknown mode " + v);
+        o.modes.push_back(v == "engine" ? Mode::kEngine : v == "full" ? Mode::kFull : Mode::kAvro);
       }
     } else if (arg == "--repeat") {
       o.repeat = std::max(1, std::stoi(value()));
@@ -165,7 +167,7 @@ Summary measure(const Scenario& s, Mode mode, int64_t n, const Options& o) {
   sum.s = &s;
   sum.mode = mode;
   sum.n = n;
-  sum.target = mode == Mode::kEngine ? s.engine_target : s.full_target;
+  sum.target = mode == Mode::kEngine ? s.engine_target : mode == Mode::kFull ? s.full_target : 0;
   std::vector<RunResult> runs;
   for (int k = 0; k < o.repeat; ++k) {
     RunResult r = o.fork ? run_forked(s, mode, n) : run_here(s, mode, n);
@@ -194,6 +196,10 @@ Summary measure(const Scenario& s, Mode mode, int64_t n, const Options& o) {
   return sum;
 }
 
+std::string mode_name(Mode m) {
+  return m == Mode::kEngine ? "engine" : m == Mode::kFull ? "full" : "avro";
+}
+
 std::string mrate(double r) {
   return fmt::format("{:.2f}M", r / 1e6);
 }
@@ -207,7 +213,7 @@ std::string verdict(const Summary& x, uint64_t expected) {
 
 void print_row(const Summary& x) {
   uint64_t expected = x.s->expected_rows(x.n);
-  std::string mode = x.mode == Mode::kEngine ? "engine" : "full";
+  std::string mode = mode_name(x.mode);
   if (!x.error.empty()) {
     std::string msg = x.error.substr(0, x.error.find('\n'));
     fmt::print("{:<4} {:<7} {:>9}  {}: {}\n", x.s->id, mode, x.n,
@@ -222,7 +228,7 @@ void print_row(const Summary& x) {
 
 std::string json_line(const Summary& x) {
   uint64_t expected = x.s->expected_rows(x.n);
-  std::string mode = x.mode == Mode::kEngine ? "engine" : "full";
+  std::string mode = mode_name(x.mode);
   std::string head =
       fmt::format(R"({{"bench":"sluice","scenario":"{}","title":"{}","mode":"{}","n":{},)", x.s->id,
                   x.s->title, mode, x.n);

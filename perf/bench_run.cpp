@@ -4,6 +4,7 @@
 #include "perf/bench_run.hpp"
 
 #include "exec/query.hpp"
+#include "format/avro.hpp"
 #include "plan/compile.hpp"
 
 #include <sys/resource.h>
@@ -21,6 +22,7 @@ namespace {
 
 constexpr size_t kBatchRows = 1024;
 constexpr size_t kChunkBatches = 16;
+constexpr uint32_t kSchemaId = 1;  // the id Avro input is framed with
 
 double now(clockid_t clock) {
   timespec ts{};
@@ -152,16 +154,22 @@ Measurement run_engine(const Scenario& s, int64_t n) {
   return m;
 }
 
-// Decodes a batch of JSON lines, runs it and encodes the output, as `sluice run` does per poll.
+// Decodes a batch of records (JSON lines, or framed Avro), runs it and encodes the output, as a
+// pipeline does per poll.
 class FullPath {
  public:
-  FullPath(const Scenario& s, Measurement& m)
+  FullPath(const Scenario& s, Measurement& m, bool avro)
       : s_(s),
         m_(m),
         p_(s, m),
         decoder_(s.columns),
         encoder_(output_columns(p_.query())),
-        input_(p_.input_width()) {}
+        input_(p_.input_width()) {
+    if (!avro) return;
+    avro_in_.emplace_back(format::avro::Schema::parse(format::avro::schema_for(s.columns, "In")),
+                          s.columns);
+    avro_out_.emplace_back(output_columns(p_.query()), "Out");
+  }
 
   void run_batch(const std::vector<std::string_view>& lines, int64_t first_offset) {
     input_.clear();
@@ -169,7 +177,7 @@ class FullPath {
     for (std::string_view line : lines) {
       types::Value* row = input_.append_row({0, offset});
       RecordError err;
-      if (!decoder_.decode(line, row, input_.arena(), &err)) {
+      if (!decode(line, row, err)) {
         input_.pop_row();
         ++m_.rejected;
       } else {
@@ -190,12 +198,24 @@ class FullPath {
       cols.push_back({c.name, c.type});
     return cols;
   }
+  bool decode(std::string_view record, types::Value* row, RecordError& err) {
+    if (avro_in_.empty()) return decoder_.decode(record, row, input_.arena(), &err);
+    format::Framed f;
+    if (!format::unframe(record, &f, &err)) return false;
+    return f.schema_id == kSchemaId && avro_in_[0].decode(f.payload, row, input_.arena(), &err);
+  }
   // Output bytes go to a reused buffer, as they would to a producer's batch.
   void encode(exec::Batch& out) {
     bytes_.clear();
+    RecordError err;
     for (size_t r = 0; r < out.size(); ++r) {
-      encoder_.encode(out.row(r), bytes_);
-      bytes_.push_back('\n');
+      if (avro_out_.empty()) {
+        encoder_.encode(out.row(r), bytes_);
+        bytes_.push_back('\n');
+      } else {
+        format::append_frame(kSchemaId, bytes_);
+        if (!avro_out_[0].encode(out.row(r), bytes_, &err)) ++m_.rejected;
+      }
     }
     m_.rows_out += out.size();
     m_.bytes_out += bytes_.size();
@@ -206,13 +226,43 @@ class FullPath {
   Pipeline p_;
   format::JsonDecoder decoder_;
   format::JsonEncoder encoder_;
+  std::vector<format::AvroDecoder> avro_in_;   // one with Avro input
+  std::vector<format::AvroEncoder> avro_out_;  // one with Avro output
   exec::Batch input_;
   std::string bytes_;
 };
 
-Measurement run_full(const Scenario& s, int64_t n) {
+// Appends record i as the input of the mode: a JSON line, or a framed Avro record.
+class InputWriter {
+ public:
+  InputWriter(const Scenario& s, bool avro) : s_(s), row_(s.columns.size() + 4) {
+    if (avro) encoder_.emplace_back(s.columns, "In");
+  }
+  void append(int64_t i, std::string& out) {
+    if (encoder_.empty()) {
+      s_.append_json(i, out);
+      out.push_back('\n');
+      return;
+    }
+    arena_.reset();
+    s_.fill_row(i, row_.data(), arena_);
+    format::append_frame(kSchemaId, out);
+    RecordError err;
+    if (!encoder_[0].encode(row_.data(), out, &err)) throw Error(ErrorCode::kInternal, err.message);
+  }
+  size_t separator() const { return encoder_.empty() ? 1 : 0; }
+
+ private:
+  const Scenario& s_;
+  std::vector<types::Value> row_;
+  Arena arena_;
+  std::vector<format::AvroEncoder> encoder_;
+};
+
+Measurement run_full(const Scenario& s, int64_t n, bool avro) {
   Measurement m;
-  FullPath full(s, m);
+  FullPath full(s, m, avro);
+  InputWriter writer(s, avro);
   std::string text;
   std::vector<size_t> ends;
   std::vector<std::string_view> lines;
@@ -222,8 +272,7 @@ Measurement run_full(const Scenario& s, int64_t n) {
     ends.clear();
     int64_t chunk_first = i;
     for (size_t k = 0; k < kChunkBatches * kBatchRows && i < n; ++k, ++i) {
-      s.append_json(i, text);
-      text.push_back('\n');
+      writer.append(i, text);
       ends.push_back(text.size());
     }
     m.bytes_in += text.size();
@@ -234,7 +283,7 @@ Measurement run_full(const Scenario& s, int64_t n) {
       size_t last = std::min(ends.size(), (b + 1) * kBatchRows);
       for (size_t k = b * kBatchRows; k < last; ++k) {
         size_t start = k == 0 ? 0 : ends[k - 1];
-        lines.emplace_back(text.data() + start, ends[k] - start - 1);  // without '\n'
+        lines.emplace_back(text.data() + start, ends[k] - start - writer.separator());
       }
       full.run_batch(lines, chunk_first + static_cast<int64_t>(b * kBatchRows));
     }
@@ -259,7 +308,7 @@ long current_rss_kb() {
 }
 
 Measurement run_scenario(const Scenario& s, Mode mode, int64_t n) {
-  return mode == Mode::kEngine ? run_engine(s, n) : run_full(s, n);
+  return mode == Mode::kEngine ? run_engine(s, n) : run_full(s, n, mode == Mode::kAvro);
 }
 
 }  // namespace sluice::perf

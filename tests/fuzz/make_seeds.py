@@ -17,6 +17,8 @@ that add coverage. Sources:
                  malformed
   state          each query of state_fuzz.cpp over a few row sets, with no edit, byte flips and
                  truncations of its snapshot
+  avro           the records of tests/unit/avro_test.cpp (written by fastavro) for each writer
+                 schema of avro_fuzz.cpp, truncations of them, and the schemas of both files as text
 """
 
 import pathlib
@@ -327,6 +329,31 @@ def state_seeds():
     return seeds
 
 
+def avro_seeds():
+    """(mode byte + record) and (3 + schema text) inputs for avro_fuzz.cpp."""
+    test = (ROOT / "tests/unit/avro_test.cpp").read_text()
+    fuzz = (ROOT / "tests/fuzz/avro_fuzz.cpp").read_text()
+    # Hex literals of the unit test: records of the trade schema and of the encoder's schema.
+    records = []
+    for name in ("kTrade0", "kTrade1"):
+        body = re.search(name + r" =\s*((?:\s*\"[0-9a-f]+\")+);", test).group(1)
+        records.append((0, bytes.fromhex("".join(re.findall(r'"([0-9a-f]+)"', body)))))
+    for body in re.findall(r'CHECK\(hex\(out\) ==\s*((?:\s*"[0-9a-f]+")+)\);', test):
+        records.append((2, bytes.fromhex("".join(re.findall(r'"([0-9a-f]+)"', body)))))
+    seeds = []
+    for mode, rec in records:
+        seeds.append(bytes([mode]) + rec)
+        seeds.append(bytes([mode]) + rec[: len(rec) // 2])
+    # The nested schema: an id, two items (one nested list), an empty map, a fixed, no next.
+    seeds.append(bytes([1]) + bytes.fromhex("0204026b0202000000000000f03f026c0202040003001000"
+                                           "00" "106162630000"))
+    schemas = re.findall(r'R"json\((.*?)\)json"', fuzz, re.S)
+    schemas += re.findall(r'R"\((\{"type".*?)\)"', test)
+    for text in schemas:
+        seeds.append(bytes([3]) + text.encode())
+    return seeds
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -350,6 +377,8 @@ def main():
         write(out, "json", f"record-{i}", bytes([i % 32]) + line.encode())
     for i, data in enumerate(state_seeds()):
         write(out, "state", f"snapshot-{i}", data)
+    for i, data in enumerate(avro_seeds()):
+        write(out, "avro", f"avro-{i}", data)
     print(f"make_seeds: wrote seeds to {out}")
 
 
