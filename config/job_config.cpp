@@ -48,7 +48,7 @@ using types::DataType;
 constexpr Option<std::string_view> kSourceTypes[] = {{"file", "file"}, {"kafka", "kafka"}};
 constexpr Option<std::string_view> kSinkTypes[] = {
     {"file", "file"}, {"stdout", "stdout"}, {"kafka", "kafka"}};
-constexpr Option<std::string_view> kFormats[] = {{"json", "json"}, {"avro", "avro", false}};
+constexpr Option<std::string_view> kFormats[] = {{"json", "json"}, {"avro", "avro"}};
 constexpr Option<format::TimestampInput> kTimestampInputs[] = {
     {"auto", format::TimestampInput::kAuto},
     {"epoch_millis", format::TimestampInput::kEpochMillis},
@@ -87,6 +87,18 @@ void read_endpoint_path(MapReader& map, const std::string& type, const std::stri
   *out = resolve_path(job_file, *out);
 }
 
+// `format`: avro is the Schema Registry wire format, which only Kafka topics carry.
+void read_format(MapReader& map, const std::string& type, bool dead_letter, std::string* format) {
+  if (!map.choice("format", "a format", kFormats, format) || *format != "avro") return;
+  std::string why = dead_letter ? "a dead letter keeps the record's own bytes"
+                    : type != "kafka" && !type.empty()
+                        ? "avro values are read and written in the Schema Registry wire format, "
+                          "which Kafka topics carry; a " +
+                              type + " endpoint takes json"
+                        : "";
+  if (!why.empty()) map.issues().add(mark_of(map.value("format")), map.key_path("format"), why);
+}
+
 // `dead_letter` has the sink's shape except `key`: dead-lettered records keep their original key.
 SinkConfig read_sink(MapReader map, const std::string& job_file, bool dead_letter = false) {
   SinkConfig sink;
@@ -96,7 +108,7 @@ SinkConfig read_sink(MapReader map, const std::string& job_file, bool dead_lette
   read_topic(map, sink.type, &sink.topic);
   sink.topic_mark = mark_of(map.value("topic"));
   if (!dead_letter) read_column_list(map, "key", sink.type, &sink.key, &sink.key_marks);
-  map.choice("format", "a format", kFormats, &sink.format);
+  read_format(map, sink.type, dead_letter, &sink.format);
   map.choice("timestamp_format", "a timestamp format", kTimestampOutputs, &sink.timestamp_format);
   map.finish();
   return sink;
@@ -178,7 +190,7 @@ SourceConfig read_source(MapReader map, const std::string& job_file) {
   read_endpoint_path(map, source.type, job_file, &source.path);
   read_topic(map, source.type, &source.topic);
   source.topic_mark = mark_of(map.value("topic"));
-  map.choice("format", "a format", kFormats, &source.format);
+  read_format(map, source.type, false, &source.format);
   map.choice("timestamp_format", "a timestamp format", kTimestampInputs, &source.timestamp_input);
   MapReader schema = map.map("schema", Need::kRequired);
   read_schema(schema, source);

@@ -141,6 +141,31 @@ void read_snapshot_interval(MapReader& map, int64_t* ms) {
   *ms = value;
 }
 
+// schema_registry: url (http only), basic-auth username and password, a request timeout.
+void read_schema_registry(MapReader map, ServerConfig::SchemaRegistry* registry) {
+  if (map.string("url", &registry->url, Need::kRequired) && !registry->url.starts_with("http://")) {
+    map.issues().add(mark_of(map.value("url")), map.key_path("url"),
+                     "expected http://HOST:PORT[/PATH], found '" + registry->url + "'");
+  }
+  map.string("username", &registry->username);
+  map.string("password", &registry->password);
+  std::string text;
+  if (map.string("timeout", &text)) {
+    int64_t value = 0;
+    if (!parse_duration(text, &value) || value < 100 || value > 60'000) {
+      map.issues().add(mark_of(map.value("timeout")), map.key_path("timeout"),
+                       "expected a duration from 100ms to 1m (e.g. 5s), found '" + text + "'");
+    } else {
+      registry->timeout_ms = value;
+    }
+  }
+  if (!registry->password.empty() && registry->username.empty()) {
+    map.issues().add(mark_of(map.value("password")), map.key_path("password"),
+                     "a password needs a username");
+  }
+  map.finish();
+}
+
 // processing.guarantee: the default of the jobs that do not choose.
 void read_processing(MapReader map, Guarantee* guarantee) {
   map.choice("guarantee", "a processing guarantee", kGuarantees, guarantee);
@@ -157,6 +182,8 @@ void read_server(MapReader& root, ServerConfig& config) {
   read_dir(root, "state_dir", config.file, &config.state_dir);
   read_snapshot_interval(root, &config.state_snapshot_interval_ms);
   read_processing(root.map("processing"), &config.guarantee);
+  if (root.value("schema_registry").IsDefined())
+    read_schema_registry(root.map("schema_registry"), &config.schema_registry);
   root.finish();
 }
 

@@ -38,6 +38,13 @@ struct ServerConfig {
   int64_t state_snapshot_interval_ms = 5000;
   // processing.guarantee: the delivery guarantee of jobs that do not set their own.
   Guarantee guarantee = Guarantee::kAtLeastOnce;
+  // schema_registry: a Confluent-compatible Schema Registry for jobs with `format: avro` (url
+  // empty: none). The password is a secret: never logged or shown.
+  struct SchemaRegistry {
+    std::string url;
+    std::string username, password;
+    int64_t timeout_ms = 5000;  // per request, 100 ms .. 1 min
+  } schema_registry;
 
   // `threads`, with 0 resolved to the number of cores (at least 1).
   unsigned effective_threads() const;

@@ -143,8 +143,8 @@ Result run_once(const server::devtools::Scenario& sc, const std::string& yaml, i
   spec->query = server::compile_job(*job);
   spec->key_columns = server::key_columns(*job, *spec->query);
   spec->key_row = server::output_columns(*spec->query);
-  spec->encoder = std::make_shared<format::JsonEncoder>(server::output_columns(*spec->query),
-                                                        job->sink.timestamp_format);
+  spec->encoder = std::make_shared<pl::JsonValueEncoder>(server::output_columns(*spec->query),
+                                                         job->sink.timestamp_format);
   spec->job = job;
   asio::io_context io(partitions);
   auto host = std::make_shared<Host>();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what sluice needs from Debian bookworm's archive. One list, used by the README's quick
 # start, CI (.ci/run) and the Dockerfile.
-#   scripts/install-deps.sh            build + test dependencies, and the Kafka broker's jars
+#   scripts/install-deps.sh            build + test dependencies, the Kafka broker's jars and the
+#                                      schema registry (built once into ~/.cache/sluice)
 #   scripts/install-deps.sh --build    only what building the sluice binary needs (the Dockerfile)
 #   scripts/install-deps.sh --runtime  only the shared libraries the sluice binary loads
 set -euo pipefail
@@ -24,7 +25,8 @@ TEST_PACKAGES=(
   # llvm-symbolizer, which puts file:line in sanitizer reports)
   clang libclang-rt-14-dev llvm
   # tests and benchmarks: the real Apache Kafka broker (scripts/kafka.sh: Java 17, its jars
-  # resolved from Maven Central by Maven)
+  # resolved from Maven Central by Maven) and the schema registry (scripts/schema-registry.sh:
+  # Apicurio Registry, built from Maven Central by Maven)
   openjdk-17-jdk-headless maven
 )
 RUNTIME_PACKAGES=(
@@ -59,6 +61,10 @@ if [[ -z "$mode" ]]; then
   here=$(cd "$(dirname "$0")" && pwd)
   # The Kafka broker's jars (tests/kafka/broker/pom.xml), into ~/.cache/sluice once per version.
   echo "install-deps: Kafka broker jars in $(bash "$here/kafka.sh" classpath)"
+  # The Avro tests' schema registry (scripts/schema-registry/pom.xml), built into ~/.cache/sluice
+  # once per pom.
+  registry=$(bash "$here/schema-registry.sh" build)
+  echo "install-deps: schema registry in $registry"
   # PyPI packages of the tests (tests/requirements.txt), in a virtualenv of their own: the
   # python3 on PATH may not be Debian's, and Debian's is kept as Debian installed it.
   venv=${SLUICE_VENV:-$HOME/.cache/sluice/venv}

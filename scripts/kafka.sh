@@ -37,18 +37,8 @@ die() {
   exit 1
 }
 
-java_bin() {
-  local java=java
-  [[ -n "${JAVA_HOME:-}" ]] && java="$JAVA_HOME/bin/java"
-  command -v "$java" >/dev/null 2>&1 ||
-    die "no Java: install Java 17 or newer (scripts/install-deps.sh) or set JAVA_HOME"
-  local major
-  major=$("$java" -XshowSettings:properties -version 2>&1 |
-    sed -n 's/^ *java.specification.version = //p' | head -1)
-  [[ "${major:-0}" =~ ^[0-9]+$ && $major -ge 17 ]] ||
-    die "$java is Java ${major:-unknown}; the Kafka broker needs 17 or newer (set JAVA_HOME)"
-  echo "$java"
-}
+# shellcheck source=scripts/jvm.sh
+source "$root/scripts/jvm.sh"
 
 # Resolves the broker's jars once per version into the cache; prints the directory.
 classpath_dir() {
@@ -108,7 +98,7 @@ create_topics() {
   local dir=$1 java lib bootstrap spec
   shift
   [[ -f "$dir/nodes" ]] || die "$dir holds no cluster started by kafka.sh"
-  java=$(java_bin)
+  java=$(java_bin "the Kafka broker")
   lib=$(classpath_dir)
   bootstrap=$(sed 's/^bootstrap: //' "$dir/bootstrap")
   for spec in "$@"; do
@@ -123,7 +113,7 @@ create_topics() {
 # Starts node $2 of cluster $1 in the background and waits until it serves requests.
 launch() {
   local dir=$1 n=$2 java lib node
-  java=$(java_bin)
+  java=$(java_bin "the Kafka broker")
   lib=$(classpath_dir)
   node="$dir/node$n"
   node_running "$node" && die "node $n is running"
@@ -157,7 +147,7 @@ start() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   local java lib ports voters="" bootstrap="" i
-  java=$(java_bin)
+  java=$(java_bin "the Kafka broker")
   lib=$(classpath_dir)
   read -r -a ports <<<"$(free_ports $((2 * n)))"
   for ((i = 1; i <= n; i++)); do
@@ -229,15 +219,7 @@ node_running() {
 }
 
 stop_node() {
-  local node=$1 pid
-  [[ -f "$node/pid" ]] || return 0
-  pid=$(cat "$node/pid")
-  if node_running "$node"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$node/pid"
+  stop_process "$1" node_running
 }
 
 stop() {

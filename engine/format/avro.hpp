@@ -67,7 +67,7 @@ class AvroEncoder {
   // The writer schema is avro::schema_for(columns, record_name); throws as it does.
   AvroEncoder(std::vector<Column> columns, std::string_view record_name);
 
-  // Appends the Avro binary of `row` (without framing). False with a kDecode error (nothing
+  // Appends the Avro binary of `row` (without framing). False with a kOverflow error (nothing
   // appended) for a value Avro's type cannot hold: a DATE beyond int's days.
   bool encode(const types::Value* row, std::string& out, RecordError* err) const;
   const std::string& schema() const { return schema_; }

@@ -71,7 +71,7 @@ bool AvroEncoder::encode(const types::Value* row, std::string& out, RecordError*
         if (v.i < INT32_MIN || v.i > INT32_MAX) {
           out.resize(start);
           if (err) {
-            *err = {ErrorCode::kDecode,
+            *err = {ErrorCode::kOverflow,
                     fmt::format("column '{}': DATE {} days is beyond Avro's int", columns_[i].name,
                                 v.i)};
           }

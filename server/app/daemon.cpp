@@ -5,6 +5,7 @@
 #include "server/http/http_server.hpp"
 #include "server/http/job_admin.hpp"
 #include "server/jobs/job_manager.hpp"
+#include "server/kafka/schema_registry.hpp"
 #include "server/plan/job_plan.hpp"
 #include "server/status/latency_window.hpp"
 
@@ -63,7 +64,7 @@ std::string instance_id(const std::string& state_dir) {
 int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::ostream& out) {
   const config::HttpListen http_listen = options.http_listen ? *options.http_listen : server.http;
   http::check_listen_security(http_listen.host, server.http_token);  // before anything starts
-  std::vector<std::string> secrets = {server.http_token};
+  std::vector<std::string> secrets = {server.http_token, server.schema_registry.password};
   for (const auto& [name, value] : server.kafka) {
     bool secret = name.find("password") != std::string::npos ||
                   name.find("secret") != std::string::npos || name == "ssl.key.pem";
@@ -75,6 +76,12 @@ int run_daemon(config::ServerConfig server, const DaemonOptions& options, std::o
   jm.job.snapshot_interval_ms = server.state_snapshot_interval_ms;
   jm.job.guarantee = server.guarantee;
   jm.job.instance = instance_id(server.state_dir);
+  if (!server.schema_registry.url.empty()) {
+    const auto& r = server.schema_registry;
+    jm.job.registry = std::make_shared<kafka::SchemaRegistry>(
+        kafka::RegistryOptions{r.url, r.username, r.password, r.timeout_ms});
+    spdlog::info("schema registry: {}", r.url);
+  }
   EmbeddedKafka* broker = options.embedded_kafka.get();
   if (broker != nullptr) {
     std::string bootstrap = broker->start();

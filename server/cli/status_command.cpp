@@ -1,7 +1,7 @@
 #include "server/cli/status_command.hpp"
 
 #include "common/error.hpp"
-#include "server/http/http_client.hpp"
+#include "server/net/http_client.hpp"
 #include "server/status/status_text.hpp"
 
 #include <fmt/format.h>
@@ -173,11 +173,11 @@ int run_status_command(const std::vector<std::string>& args, std::ostream& out, 
     url_text = args[++i];
   }
   std::string error;
-  auto url = http::parse_http_url(url_text, &error);
+  auto url = net::parse_http_url(url_text, &error);
   if (!url) return usage(fmt::format("--url '{}': {}", url_text, error));
 
   auto fetch = [&]() {
-    http::HttpReply reply = http::http_get(*url, "/jobs");
+    net::HttpReply reply = net::http_get(*url, "/jobs");
     if (reply.status != 200)
       throw Error(ErrorCode::kIo, fmt::format("GET {}/jobs answered {}: {}", url->text,
                                               reply.status, reply.body.substr(0, 200)));

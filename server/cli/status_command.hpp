@@ -1,6 +1,6 @@
 #pragma once
 // `sluice status [--url http://127.0.0.1:9464] [--watch [SECONDS]]`: reads GET /jobs from a
-// running daemon (server/http/http_client.hpp) and prints one table row per job: state, records
+// running daemon (server/net/http_client.hpp) and prints one table row per job: state, records
 // in and out (totals; with --watch the rates between two reads), p50/p99 end-to-end latency,
 // total lag, partitions, rejected records and the first line of the error. --watch redraws every
 // SECONDS (default 1) until Ctrl-C. Runs on the calling thread.

@@ -45,6 +45,8 @@ namespace sluice::server::kafka {
 // transactional.id), also the bound of each transactional call.
 inline constexpr int kTransactionTimeoutMs = 10000;
 
+class SchemaRegistry;
+
 struct StageOptions {
   int64_t commit_interval_ms = 1000;  // how often acknowledged positions are committed
   int64_t drain_timeout_ms = 30000;   // stop/revoke: wait this long for acknowledgements
@@ -61,6 +63,8 @@ struct StageOptions {
   // Exactly once: the stage's producer is transactional with this transactional.id (empty: at
   // least once) and its consumer reads committed records only.
   std::string transactional_id;
+  // Registers an Avro sink's schema (`<topic>-value`) before the stage subscribes.
+  std::shared_ptr<SchemaRegistry> registry;
 };
 
 class JobStage final : public pipeline::PipelineHost,
@@ -128,6 +132,9 @@ class JobStage final : public pipeline::PipelineHost,
   void run_control();
   std::string prepare_internal_topic(const std::string& source, const char* kind, TopicSpec spec);
   std::string create_producer();
+  // An Avro sink: registers the output schema as `<topic>-value` and gives the encoder its id.
+  // Empty, or why it failed.
+  std::string register_value_schema();
   std::string prepare_topics();
   void fit_producer_to_topics(config::KafkaProperties& producer_props);
   void shutdown();

@@ -1,6 +1,7 @@
 #include "server/kafka/kafka_job.hpp"
 
 #include "server/kafka/job_stage.hpp"
+#include "server/kafka/schema_registry.hpp"
 #include "server/plan/job_plan.hpp"
 
 #include <boost/asio/post.hpp>
@@ -36,8 +37,15 @@ std::shared_ptr<pipeline::PipelineSpec> make_spec(std::shared_ptr<const config::
     spec->key_columns = key_columns(*job, *query);
     spec->key_row = output_columns(*query);
   }
-  spec->encoder =
-      std::make_shared<format::JsonEncoder>(output_columns(*query), job->sink.timestamp_format);
+  if (job->sink.format == "avro" && !route) {
+    spec->avro_output = std::make_shared<pipeline::AvroValueEncoder>(
+        output_columns(*query), format::avro::field_name(job->sink.topic));
+    spec->encoder = spec->avro_output;
+  } else {
+    spec->encoder = std::make_shared<pipeline::JsonValueEncoder>(output_columns(*query),
+                                                                 job->sink.timestamp_format);
+  }
+  if (job->source.format == "avro") spec->schemas = options.registry;
   spec->durable =
       !route && !options.state_dir.empty() && query->unbounded_state() && query->can_snapshot();
   spec->changelog = spec->durable && has_changelog(*query);
@@ -74,7 +82,15 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
     : job_(job) {
   auto query = compile_job(*job);
   std::string group = consumer_group(*job);
+  if ((job->source.format == "avro" || job->sink.format == "avro") && !options.registry) {
+    throw Error(
+        ErrorCode::kConfig,
+        fmt::format("job '{}': format avro needs a Schema Registry: set schema_registry.url "
+                    "in the server config",
+                    job->name));
+  }
   StageOptions stage_options;
+  stage_options.registry = options.registry;
   bool exactly_once = job->guarantee.value_or(options.guarantee) == config::Guarantee::kExactlyOnce;
   if (exactly_once) check_exactly_once(*job);
   stage_options.commit_interval_ms =

@@ -46,6 +46,8 @@
 
 namespace sluice::server::kafka {
 
+class SchemaRegistry;
+
 struct KafkaJobOptions {
   size_t batch_records = 1024;        // records read from a partition per batch
   int64_t commit_interval_ms = 1000;  // how often acknowledged positions are committed
@@ -61,6 +63,8 @@ struct KafkaJobOptions {
   // daemon restarted with the same one fences its predecessor's open transactions).
   config::Guarantee guarantee = config::Guarantee::kAtLeastOnce;
   std::string instance = "sluice";
+  // The Schema Registry of jobs with `format: avro` (null: none configured; such jobs fail).
+  std::shared_ptr<SchemaRegistry> registry;
 };
 
 // Exactly once commits a transaction this often unless the job says otherwise.

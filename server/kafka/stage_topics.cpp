@@ -1,7 +1,9 @@
-// JobStage's internal topics (job_stage.hpp): the repartition and changelog topics it creates
-// (or finds) before anything writes to them.
+// JobStage's topics (job_stage.hpp): the repartition and changelog topics it creates (or finds)
+// before anything writes to them, the producer fitted to its topics' size limits, and an Avro
+// sink's schema registered before anything is written.
 
 #include "server/kafka/job_stage.hpp"
+#include "server/kafka/schema_registry.hpp"
 #include "server/kafka/topic_admin.hpp"
 #include "server/kafka/topic_sink.hpp"
 
@@ -110,6 +112,20 @@ void JobStage::fit_producer_to_topics(config::KafkaProperties& producer_props) {
       "job {}: a topic it writes takes batches of at most {} bytes (max.message.bytes of "
       "[{}]): its producer's message.max.bytes is {} and batch.size {}",
       job_name(), limit, fmt::join(topics, ","), limit, batch);
+}
+
+std::string JobStage::register_value_schema() {
+  if (!spec_->avro_output) return "";
+  std::string subject = output_topic_ + "-value";
+  try {
+    uint32_t id = options_.registry->register_schema(subject, spec_->avro_output->schema());
+    spec_->avro_output->set_schema_id(id);
+    spdlog::info("job {}: writes Avro with schema {} of subject '{}' ({})", job_name(), id, subject,
+                 options_.registry->url());
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace sluice::server::kafka

@@ -8,7 +8,8 @@
 
 namespace sluice::server::pipeline {
 
-DecodeStage::DecodeStage(const config::JobConfig& job, const exec::Query& query, int64_t now_ms)
+DecodeStage::DecodeStage(const config::JobConfig& job, const exec::Query& query, int64_t now_ms,
+                         std::shared_ptr<SchemaSource> schemas)
     : job_(job),
       query_(query),
       decoder_(job.source.schema, job.source.timestamp_input),
@@ -17,6 +18,11 @@ DecodeStage::DecodeStage(const config::JobConfig& job, const exec::Query& query,
   for (size_t c = 0; c < job.source.schema.size(); ++c) {
     if (job.source.schema[c].name == job.source.event_time)
       decoder_.set_timestamp_input(c, job.source.event_time_input);
+  }
+  if (job.source.format == "avro") {
+    if (!schemas)
+      throw Error(ErrorCode::kConfig, "format avro needs a schema_registry (server config)");
+    avro_ = std::make_unique<AvroValueDecoder>(std::move(schemas), job.source.schema);
   }
 }
 
@@ -31,7 +37,9 @@ void DecodeStage::begin(int64_t now_ms, int64_t wall_ms) {
 void DecodeStage::add(std::string_view value, const RecordMeta& meta) {
   types::Value* row = rows_.append_row(meta.position);
   RecordError err;
-  if (!decoder_.decode(value, row, rows_.arena(), &err)) {
+  bool ok = avro_ ? avro_->decode(value, row, rows_.arena(), &err)
+                  : decoder_.decode(value, row, rows_.arena(), &err);
+  if (!ok) {
     rows_.pop_row();
     rejections_.push_back({meta.position, std::move(err)});
     return;

@@ -14,6 +14,7 @@
 #include "exec/query.hpp"
 #include "exec/watermark.hpp"
 #include "format/json.hpp"
+#include "server/pipeline/value_format.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -33,7 +34,15 @@ struct RecordMeta {
 class DecodeStage {
  public:
   // One input (a file, or one Kafka partition) feeds the watermark. `now_ms`: steady time.
-  DecodeStage(const config::JobConfig& job, const exec::Query& query, int64_t now_ms);
+  // `schemas`: where an Avro source's writer schemas come from (null for JSON).
+  DecodeStage(const config::JobConfig& job, const exec::Query& query, int64_t now_ms,
+              std::shared_ptr<SchemaSource> schemas = nullptr);
+
+  // True when every record of `records` can be decoded now; false when some need a writer schema
+  // not at hand yet, which is being fetched: `ready` is called (from any thread) when one arrives.
+  bool prepare(std::span<const InputRecord> records, const std::function<void()>& ready) {
+    return !avro_ || avro_->prepare(records, ready);
+  }
 
   // Starts a batch: clears the rows and the rejections. `now_ms` is the batch's processing time on
   // the steady clock (idleness), `wall_ms` on the wall clock (the future-skew bound).
@@ -58,6 +67,7 @@ class DecodeStage {
   const config::JobConfig& job_;
   const exec::Query& query_;
   format::JsonDecoder decoder_;
+  std::unique_ptr<AvroValueDecoder> avro_;  // format avro
   exec::Batch rows_;
   exec::WatermarkTracker watermarks_;
   int64_t now_ms_ = 0;

@@ -36,7 +36,13 @@ void EncodeStage::encode(exec::Batch& rows, std::span<const InputRecord> inputs,
       key = in->key;
     }
     out.begin(OutputKind::kOutput, key, -1, pos.offset);
-    encoder_.encode(row, out.bytes());
+    RecordError err;
+    if (!encoder_.encode(row, out.bytes(), &err)) {
+      out.finish_value();
+      out.drop_last();
+      rejections.push_back({pos, std::move(err)});
+      continue;
+    }
     out.finish_value();
     if (size_t size = out.last_size(); size > max_bytes_) {
       out.drop_last();

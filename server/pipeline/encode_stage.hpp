@@ -1,6 +1,6 @@
 #pragma once
 // EncodeStage and RouteStage: turn a batch's rows into the records of its OutputBuffer.
-// - EncodeStage encodes each output row of the query as JSON, keyed by the job's key columns
+// - EncodeStage encodes each output row of the query (JSON or Avro), keyed by the job's key columns
 //   (sink.key, else the GROUP BY columns) or, when it has none, by the key of the input record the
 //   row came from.
 // - RouteStage (the first stage of a repartitioned job) forwards each decoded input record
@@ -12,10 +12,10 @@
 // Owned by one pipeline (one strand); not thread-safe.
 
 #include "exec/operator.hpp"
-#include "format/json.hpp"
 #include "server/pipeline/output_buffer.hpp"
 #include "server/pipeline/record.hpp"
 #include "server/pipeline/record_key.hpp"
+#include "server/pipeline/value_format.hpp"
 
 #include <cstddef>
 #include <span>
@@ -30,14 +30,14 @@ const InputRecord* find_input(std::span<const InputRecord> batch, int64_t offset
 class EncodeStage {
  public:
   // `encoder` is shared and immutable; `max_bytes`: the output sink's record size limit.
-  EncodeStage(const format::JsonEncoder& encoder, RecordKey key, size_t max_bytes)
+  EncodeStage(const ValueEncoder& encoder, RecordKey key, size_t max_bytes)
       : encoder_(encoder), key_(std::move(key)), max_bytes_(max_bytes) {}
 
   void encode(exec::Batch& rows, std::span<const InputRecord> inputs, OutputBuffer& out,
               std::vector<exec::Rejection>& rejections);
 
  private:
-  const format::JsonEncoder& encoder_;
+  const ValueEncoder& encoder_;
   RecordKey key_;
   size_t max_bytes_;
   std::string key_bytes_;

@@ -31,7 +31,7 @@ PartitionPipeline::PartitionPipeline(std::shared_ptr<const PipelineSpec> spec, S
       clock_(clock),
       partition_(io_.source->partition()),
       policy_(*spec_->job, io_.dead_letter != nullptr),
-      decode_(*spec_->job, *spec_->query, clock.steady_ms()),
+      decode_(*spec_->job, *spec_->query, clock.steady_ms(), spec_->schemas),
       query_(*spec_->query, std::move(state)),
       encode_(*spec_->encoder, make_key(*spec_), io_.output->max_record_bytes()),
       route_(make_key(*spec_), io_.output->max_record_bytes()),
@@ -141,8 +141,17 @@ void PartitionPipeline::schedule_read() {
 void PartitionPipeline::read() {
   if (!started_ || stopping_ || !flow_.can_read() || !sends_idle() || host_->failed()) return;
   if (held_ && held_batches_ >= kHeldBatches) return;
-  auto records = io_.source->read_batch(spec_->batch_records);
+  // A batch waiting for writer schemas stays the source's last read (its views stay valid) until
+  // they arrive; nothing more is read meanwhile.
+  auto records = waiting_.empty() ? io_.source->read_batch(spec_->batch_records) : waiting_;
   if (records.empty()) return;
+  waiting_ = {};
+  if (!decode_.prepare(records, [self = weak_from_this()] {
+        if (auto p = self.lock()) p->schedule_read();
+      })) {
+    waiting_ = records;
+    return;
+  }
   process(records);
   // More may be waiting: the source wakes us only after an empty read (a short read is not one:
   // a Kafka partition queue counts the errors it handed out instead of records).
@@ -199,20 +208,6 @@ void PartitionPipeline::process(std::span<const InputRecord> records) {
   }
   sends_.push_back({batch, nullptr, {}, 0});
   send_pending();
-}
-
-// A copy of a record already applied from its source partition (see dedupe_sources): counted as
-// replayed. Otherwise the record's source position becomes the highest applied.
-bool PartitionPipeline::replayed_source(const InputRecord& r) {
-  if (r.source_partition < 0) return false;
-  auto [it, inserted] = applied_sources_.try_emplace(r.source_partition, r.source_offset);
-  if (inserted) return false;
-  if (r.source_offset <= it->second) {
-    metrics_.replayed.add(1);
-    return true;
-  }
-  it->second = r.source_offset;
-  return false;
 }
 
 // Decode rejections, query (or route), encode, and the batch's rejections settled.

@@ -61,8 +61,11 @@ struct PipelineSpec {
   // row (empty: the input record's key).
   bool route = false;
   std::vector<size_t> key_columns;
-  std::vector<format::Column> key_row;                 // the row `key_columns` index
-  std::shared_ptr<const format::JsonEncoder> encoder;  // the query's output
+  std::vector<format::Column> key_row;          // the row `key_columns` index
+  std::shared_ptr<const ValueEncoder> encoder;  // the query's output
+  // `encoder` when the sink is Avro: the job stage sets its schema id before pipelines start.
+  std::shared_ptr<AvroValueEncoder> avro_output;
+  std::shared_ptr<SchemaSource> schemas;  // an Avro source's writer schemas
   size_t batch_records = 1024;
   uint64_t max_in_flight = 50000;
   // Durable state (a query whose state never closes, and can be snapshotted): the pipeline
@@ -200,6 +203,8 @@ class PartitionPipeline final : public std::enable_shared_from_this<PartitionPip
   const Clock& clock_;
   int32_t partition_;
   RejectionPolicy policy_;
+  // The batch read last, while writer schemas it needs are fetched (see read()).
+  std::span<const InputRecord> waiting_;
   DecodeStage decode_;
   QueryStage query_;
   EncodeStage encode_;

@@ -1,6 +1,7 @@
 // PartitionPipeline's progress for the commit rounds: the acknowledged position, or with durable
 // state the newest state snapshot whose output is acknowledged, and the exactly-once barriers
-// (partition_pipeline.hpp).
+// (partition_pipeline.hpp); and the positions applied from each source partition of a
+// repartitioned job (dedupe_sources).
 
 #include "server/pipeline/partition_pipeline.hpp"
 
@@ -257,6 +258,20 @@ void PartitionPipeline::finish_stop() {
   publish();
   drained_.store(true, std::memory_order_release);
   host_->pipeline_drained();
+}
+
+// A copy of a record already applied from its source partition (see dedupe_sources): counted as
+// replayed. Otherwise the record's source position becomes the highest applied.
+bool PartitionPipeline::replayed_source(const InputRecord& r) {
+  if (r.source_partition < 0) return false;
+  auto [it, inserted] = applied_sources_.try_emplace(r.source_partition, r.source_offset);
+  if (inserted) return false;
+  if (r.source_offset <= it->second) {
+    metrics_.replayed.add(1);
+    return true;
+  }
+  it->second = r.source_offset;
+  return false;
 }
 
 }  // namespace sluice::server::pipeline

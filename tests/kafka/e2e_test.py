@@ -10,6 +10,8 @@ Environment: E2E_RECORDS (records per scenario, default 3000); E2E_BOOTSTRAP=HOS
 the DIR of `scripts/kafka.sh start DIR`) runs the cases against that real Kafka cluster instead of
 a `sluice broker` per case: each case first deletes every topic and consumer group on it. Cases in
 MOCK_ONLY (fault injection) refuse to run there, and cases in REAL_ONLY anywhere else.
+E2E_REGISTRY=URL (or the DIR of `scripts/schema-registry.sh start DIR`): the schema registry of the
+Avro case; without it the case starts one of its own (scripts/schema-registry.sh, in its WORKDIR).
 
 Every case ends by checking the counting identity on each daemon's `GET /jobs/<name>` (see
 check_counts), taken after the output was consumed and before the daemon stops, once nothing is in
@@ -37,13 +39,14 @@ if os.path.isdir(BOOTSTRAP):  # a cluster directory of scripts/kafka.sh: its boo
     CLUSTER_DIR = os.path.abspath(BOOTSTRAP)
     with open(os.path.join(BOOTSTRAP, "bootstrap")) as f:
         BOOTSTRAP = f.read().split()[-1]
+REGISTRY = os.environ.get("E2E_REGISTRY", "")
 # Cases that need the mock broker's fault injection (`sluice broker --control`), and cases that
 # need a real broker (the mock does not answer CreateTopics).
 MOCK_ONLY = {"broker_faults"}
 # Exactly once needs real transactions (the mock drops offsets sent in one).
 REAL_ONLY = {"internal_topics", "independent_clients", "leader_kill", "eos_kill",
              "eos_state_kill", "eos_final_kill", "eos_two_daemons",
-             "eos_repartition_kill", "topic_size_limit"}
+             "eos_repartition_kill", "topic_size_limit", "avro_registry"}
 KAFKA_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
                         "kafka.sh")
 KAFKA_JOB_PROPERTIES = {"auto.offset.reset": "earliest", "session.timeout.ms": "6000"}
@@ -185,6 +188,7 @@ class Ctx:
         self.jobs_dir = os.path.join(self.dir, "jobs")
         os.makedirs(self.jobs_dir)
         self.broker = None
+        self.registry = None
         self.daemons = []
 
     def start_broker(self, brokers=1, topics=()):
@@ -199,6 +203,14 @@ class Ctx:
         for name, partitions in topics:
             self.broker.create_topic(name, partitions)
         return self.broker
+
+    def start_registry(self):
+        """The schema registry of E2E_REGISTRY, or one of this case's own (stopped by cleanup)."""
+        if REGISTRY:
+            self.registry = h.SchemaRegistry.at(REGISTRY)
+        else:
+            self.registry = h.SchemaRegistry.start(os.path.join(self.dir, "registry"))
+        return self.registry
 
     def broker_nodes(self):
         """The number of nodes of the cluster the case runs on."""
@@ -241,6 +253,11 @@ class Ctx:
                 d.stop(timeout=15)
         if self.broker is not None:
             self.broker.stop()
+        if self.registry is not None:
+            try:
+                self.registry.stop()
+            except (h.HarnessError, subprocess.SubprocessError) as e:
+                print(f"{self.dir}: {e}", file=sys.stderr)
 
 
 def check(ok_reason, what=""):
@@ -1788,6 +1805,191 @@ def test_independent_clients(ctx):
                                      f"(read at {read_at})")
     stop_cleanly(d)
     return f"{' and '.join(details)} records read alike by 3 clients; {counted}"
+
+
+# Avro in the Schema Registry wire format. Writer schemas v1 and v2 of trades-avro-value: v2 drops
+# `note`, adds `venue` (default "XNAS") and makes price and trade_time nullable unions.
+_AVRO_DECIMAL = {"type": "bytes", "logicalType": "decimal", "precision": 18, "scale": 4}
+_AVRO_MILLIS = {"type": "long", "logicalType": "timestamp-millis"}
+_AVRO_V1 = {"type": "record", "name": "Trade", "namespace": "sluice.e2e", "fields": [
+    {"name": "symbol", "type": "string"},
+    {"name": "price", "type": _AVRO_DECIMAL},
+    {"name": "quantity", "type": "long"},
+    {"name": "trade_time", "type": _AVRO_MILLIS},
+    {"name": "note", "type": "string"}]}
+_AVRO_V2 = {"type": "record", "name": "Trade", "namespace": "sluice.e2e", "fields": [
+    {"name": "symbol", "type": "string"},
+    {"name": "price", "type": ["null", _AVRO_DECIMAL], "default": None},
+    {"name": "quantity", "type": "long"},
+    {"name": "trade_time", "type": ["null", _AVRO_MILLIS], "default": None},
+    {"name": "venue", "type": "string", "default": "XNAS"}]}
+# The job's output schema (trades-avro-out-value): every column a ["null", T] union.
+_AVRO_OUT = [("symbol", "string"), ("price", _AVRO_DECIMAL), ("quantity", "long"),
+             ("trade_time", _AVRO_MILLIS), ("venue", "string")]
+AVRO_JOB = """name: avro-e2e
+sql: |
+  SELECT symbol, price, quantity, trade_time, venue FROM trades WHERE quantity > 0
+source:
+  name: trades
+  type: kafka
+  topic: trades-avro
+  format: avro
+  schema:
+    symbol: 'STRING'
+    price: 'DECIMAL(18,4)'
+    quantity: 'BIGINT'
+    trade_time: 'TIMESTAMP'
+    venue: 'STRING'
+sink:
+  type: kafka
+  topic: trades-avro-out
+  format: avro
+dead_letter:
+  type: kafka
+  topic: trades-avro-dlq
+kafka:
+""" + "".join(f"  {k}: {v}\n" for k, v in KAFKA_JOB_PROPERTIES.items())
+
+
+def _avro_rows(version, n):
+    """n input rows of writer schema `version` (1 or 2) as confluent_avro.py takes them (decimals
+    as strings, timestamps as epoch ms); every 50th has quantity 0, in v2 a few lack venue (the
+    writer's default) or have a null price or trade_time."""
+    specials = ["0.0000", "-0.0001", "99999999999999.9999", "-12345678901234.5678"]
+    for i in range(n):
+        units = (i * 7919 + version * 104729) % 10**9
+        row = {"symbol": "SYMé" if i == 3 else f"SYM{i % 7}",
+               "price": specials[i] if i < len(specials) else
+               f"{units // 10**4}.{units % 10**4:04d}",
+               "quantity": 0 if i % 50 == 17 else (2**40 + i if i == 5 else i * 1000 + version),
+               "trade_time": 1700000000000 + version * 10**7 + i * 1001}
+        if version == 1:
+            row["note"] = f"note {i} " * (i % 4)
+        else:
+            if i % 40 == 11:
+                row["price"] = None
+            if i % 40 == 13:
+                row["trade_time"] = None
+            if i % 10 != 3:
+                row["venue"] = ("XLON", "XNYS", "XPAR")[i % 3]
+        yield row
+
+
+def _avro_expected(rows, version):
+    """The job's output for input rows of writer schema `version`: quantity > 0, the job's
+    columns only, venue null for v1 (its writer lacks it) and the writer's default where a v2 row
+    lacks it."""
+    return [{"symbol": r["symbol"], "price": r["price"], "quantity": r["quantity"],
+             "trade_time": r["trade_time"],
+             "venue": None if version == 1 else r.get("venue", "XNAS")}
+            for r in rows if r["quantity"] > 0]
+
+
+def _avro_type(t):
+    """An Avro type reduced to what the check compares: {"type": X} alone is X; a logical type
+    keeps type, logicalType, precision and scale."""
+    if isinstance(t, dict):
+        t = {k: v for k, v in t.items() if k in ("type", "logicalType", "precision", "scale")}
+        return t["type"] if list(t) == ["type"] else t
+    return t
+
+
+def test_avro_registry(ctx):
+    """(Real broker only.) `format: avro` on both ends, with a schema registry (Apicurio's
+    Confluent-compatible API, scripts/schema-registry.sh; E2E_REGISTRY): 200 records written
+    with confluent-kafka's AvroSerializer under writer schema v1 (symbol, price decimal(18,4),
+    quantity, trade_time timestamp-millis, note), then 200 under v2 of the same subject (note
+    dropped, venue added with a default, price and trade_time nullable), 8 of them with quantity 0;
+    then a record with magic byte 1 and one with magic 0 and a schema id the registry does not
+    have. The daemon starts after all were written and reads from the beginning. Every output
+    record, read with confluent-kafka's AvroDeserializer, has the expected values (writer fields
+    matched by name, v1 rows' venue null, note skipped); the output schema registered under
+    trades-avro-out-value makes every column a ["null", T] union (decimal(18,4) bytes,
+    timestamp-millis long); every output value is in the wire format with that schema's id; the
+    two malformed records are dead-lettered with DECODE and their original bytes.
+
+    Counts (stateless: the exact identity): one daemon reads every record once (records_in = 402)
+    and writes every output once (records_out = 392); filtered 8, dead_lettered 2."""
+    ctx.start_broker(topics=[("trades-avro", 3), ("trades-avro-out", 3), ("trades-avro-dlq", 1)])
+    registry = ctx.start_registry()
+    registry.delete_subjects("trades-avro-value", "trades-avro-out-value")  # an earlier run's
+    bootstrap = ctx.broker.bootstrap
+    expected, n_in = [], 0
+    ids = {}
+    for version, schema in ((1, _AVRO_V1), (2, _AVRO_V2)):
+        rows = list(_avro_rows(version, 200))
+        path = os.path.join(ctx.dir, f"trades-v{version}.jsonl")
+        with open(path, "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+        count, ids[version] = h.produce_avro(bootstrap, registry.url, "trades-avro", schema, path,
+                                             key_field="symbol")
+        if version == 1:  # v2 is compatible, but not with every registry's default (FULL)
+            registry.set_compatibility("trades-avro-value", "NONE")
+        n_in += count
+        expected += _avro_expected(rows, version)
+    if ids[1] == ids[2] or len(registry.versions("trades-avro-value")) != 2:
+        raise AssertionError(f"writer schemas: ids {ids}, versions of trades-avro-value "
+                             f"{registry.versions('trades-avro-value')} (want 2 of each)")
+    # Malformed: a v1 record with magic byte 1; its payload framed with a schema id nobody has.
+    written = h.read_raw(bootstrap, "trades-avro", idle=0.5, min_records=n_in)
+    payload = next(r.value[5:] for r in written if r.value[:5] == h.wire_format(ids[1]))
+    unknown_id = registry.unused_id(999999)
+    bad = [b"\x01" + ids[1].to_bytes(4, "big") + payload, h.wire_format(unknown_id, payload)]
+    h.produce_raw(bootstrap, "trades-avro", bad)
+    n_in += len(bad)
+    filtered = n_in - len(bad) - len(expected)
+
+    ctx.write_job("avro.yaml", AVRO_JOB)
+    d = ctx.start_daemon(config=f"schema_registry:\n  url: {registry.url}\n")
+    job = "avro-e2e"
+    m = d.wait_for_log("|".join(f"({h.log_regex(e, job)})" for e in ("started", "invalid",
+                                                                       "failed")), timeout=30)
+    if not m.group(1):
+        raise AssertionError(f"job {job}: {d.job(job).get('error')!r}; log:\n{h.tail(d.log())}")
+    got = h.consume_avro(bootstrap, registry.url, "trades-avro-out", len(expected), timeout=60)
+    check(h.multiset_equal(expected, got), "output values")
+
+    latest = registry.latest("trades-avro-out-value")
+    if latest is None:
+        raise AssertionError("no schema registered under trades-avro-out-value")
+    out_id, out_schema = latest
+    fields = [(f["name"], [_avro_type(b) for b in f["type"]] if isinstance(f["type"], list)
+               else _avro_type(f["type"])) for f in out_schema.get("fields", ())]
+    want_fields = [(name, ["null", t]) for name, t in _AVRO_OUT]
+    if out_schema.get("type") != "record" or fields != want_fields:
+        raise AssertionError(f"trades-avro-out-value: {json.dumps(out_schema)}; want fields "
+                             f"{want_fields}")
+    raw_out = h.read_raw(bootstrap, "trades-avro-out", idle=1, min_records=len(expected))
+    framed, want_framed = {v.value[:5] for v in raw_out}, h.wire_format(out_id)
+    if len(raw_out) != len(expected) or framed != {want_framed}:
+        raise AssertionError(f"{len(raw_out)} output records (want {len(expected)}), framed "
+                             f"{sorted(f.hex() for f in framed)} (want {want_framed.hex()})")
+
+    dlq = h.read_raw(bootstrap, "trades-avro-dlq", idle=1, min_records=len(bad))
+    inputs = {r.value: r for r in h.read_raw(bootstrap, "trades-avro", idle=0.5,
+                                             min_records=n_in)}
+    if sorted(r.value for r in dlq) != sorted(bad):
+        raise AssertionError(f"dead letters {[r.value[:8].hex() for r in dlq]}, want the two "
+                             f"malformed records {[b[:8].hex() for b in bad]}")
+    reasons = []
+    for r in dlq:
+        src, hs = inputs[r.value], dict(r.headers)
+        want_h = {"sluice.error.code": b"DECODE", "sluice.source.topic": b"trades-avro",
+                  "sluice.source.partition": str(src.partition).encode(),
+                  "sluice.source.offset": str(src.offset).encode(), "sluice.job": job.encode()}
+        if any(hs.get(k) != v for k, v in want_h.items()) or not hs.get("sluice.error.message"):
+            raise AssertionError(f"dead letter {r.value[:8].hex()}: headers {r.headers}, want "
+                                 f"{want_h} and a sluice.error.message")
+        reasons.append(hs["sluice.error.message"].decode(errors="replace"))
+
+    state = settled(d, job, n_in)
+    counted = check_counts(state, exact=True, records_in=n_in, records_out=len(expected))
+    c = state["counts"]
+    if c["filtered"] != filtered or c["dead_lettered"] != len(bad):
+        raise AssertionError(f"counts {c}: want filtered {filtered}, dead_lettered {len(bad)}")
+    stop_cleanly(d)
+    return (f"{len(expected)} rows of writer schemas {ids[1]} and {ids[2]} equal, output schema "
+            f"{out_id}; dead letters: {'; '.join(reasons)}; {counted}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -579,10 +580,11 @@ VENV_PYTHON = os.environ.get("SLUICE_VENV", os.path.expanduser("~/.cache/sluice/
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def read_raw(bootstrap, topic, idle=3.0, max_seconds=60.0):
-    """kafka-python: RawRecords (key, value, header values as bytes) by (partition, offset)."""
+def read_raw(bootstrap, topic, idle=3.0, max_seconds=60.0, min_records=0):
+    """kafka-python: RawRecords (key, value, header values as bytes) by (partition, offset); reads
+    until no record came for `idle` s and at least `min_records` were read, or `max_seconds`."""
     kinds = {0: "CreateTime", 1: "LogAppendTime"}
-    return _read_topic(bootstrap, topic, idle, max_seconds, 0, lambda m: RawRecord(
+    return _read_topic(bootstrap, topic, idle, max_seconds, min_records, lambda m: RawRecord(
         m.partition, m.offset, m.key, m.value, tuple((k, v) for k, v in (m.headers or [])),
         kinds.get(m.timestamp_type, "none"), m.timestamp))
 
@@ -746,3 +748,155 @@ def final_windows_equal(expected, actual, key_cols, window_cols=("_window_start"
     if missing:
         return False, f"{len(missing)} of {len(need)} windows missing, e.g. {exp[missing[0]]}"
     return True, f"{len(act_rows)} windows equal ({len(need)} required)"
+
+
+# --------------------------------------------------------------------------------------------
+# Avro records in the Schema Registry wire format: written and read by confluent_avro.py
+# (confluent-kafka's AvroSerializer / AvroDeserializer, in the virtualenv of
+# scripts/install-deps.sh), against the registry of scripts/schema-registry.sh.
+
+SCHEMA_REGISTRY_SH = os.path.join(_HERE, "..", "..", "scripts", "schema-registry.sh")
+_CONFLUENT_AVRO = os.path.join(_HERE, "confluent_avro.py")
+
+
+def _confluent_avro(args, timeout):
+    """Runs confluent_avro.py ARGS with the virtualenv's python; returns its stdout lines."""
+    try:
+        r = subprocess.run([VENV_PYTHON, _CONFLUENT_AVRO, *args], capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise HarnessError(f"confluent_avro.py {args[0]}: no exit within {timeout} s") from e
+    if r.returncode != 0:
+        raise HarnessError(f"confluent_avro.py {' '.join(args[:4])} exited {r.returncode}: "
+                           f"{r.stderr.strip()[-2000:]}")
+    return r.stdout.splitlines()
+
+
+def produce_avro(bootstrap, registry_url, topic, schema, path, key_field=None, timeout=90):
+    """Produces every JSON line of `path` to `topic` as one Avro record in the wire format, with
+    `schema` (a dict, or the path of a .avsc file) registered under TOPIC-value (decimals given
+    as strings, timestamps as epoch ms; confluent_avro.py's docstring). acks=all, every delivery
+    checked. Returns (count, schema id)."""
+    if not isinstance(schema, str):
+        schema_path = f"{path}.avsc"
+        with open(schema_path, "w") as f:
+            json.dump(schema, f)
+        schema = schema_path
+    args = ["produce", bootstrap, registry_url, topic, schema, path]
+    if key_field is not None:
+        args += ["--key-field", key_field]
+    last = (_confluent_avro(args, timeout) or [""])[-1]
+    m = re.fullmatch(r"produced (\d+) records with schema id (\d+|None)", last)
+    if not m:
+        raise HarnessError(f"confluent_avro.py produce printed {last!r}")
+    return int(m.group(1)), None if m.group(2) == "None" else int(m.group(2))
+
+
+def consume_avro(bootstrap, registry_url, topic, count, timeout=60.0):
+    """Reads `count` records of `topic` from the beginning (read_committed) and deserializes them
+    with the writer schemas their ids name; returns the values as dicts by (partition, offset):
+    decimals as strings, timestamps as epoch ms, bytes as base64. HarnessError when fewer came
+    within `timeout` s."""
+    lines = _confluent_avro(["consume", bootstrap, registry_url, topic, str(count), "--timeout",
+                             str(timeout)], timeout + 30)
+    return [json.loads(line) for line in lines]
+
+
+def produce_raw(bootstrap, topic, values, timeout=60):
+    """Produces each of `values` (bytes) as one record's value, exactly, without a key (acks=all,
+    through confluent_avro.py raw-produce)."""
+    _confluent_avro(["raw-produce", bootstrap, topic, *(v.hex() for v in values)], timeout)
+
+
+def wire_format(schema_id, payload=b""):
+    """A value in the Schema Registry wire format: magic byte 0, the 4-byte schema id, payload."""
+    return b"\x00" + schema_id.to_bytes(4, "big") + payload
+
+
+class SchemaRegistry:
+    """A Confluent-compatible schema registry: `SchemaRegistry.start(dir)` starts one with
+    scripts/schema-registry.sh in `dir` (stop() stops it and removes `dir`); `SchemaRegistry(url)`
+    uses one already running (stop() leaves it). `url` is the API's base URL (.../apis/ccompat/v7),
+    requests go straight to it (no proxy), each bounded by `timeout` s."""
+
+    def __init__(self, url, directory=None):
+        self.url = url.rstrip("/")
+        self.directory = directory
+
+    @classmethod
+    def start(cls, directory, timeout=300):
+        """Starts a registry (building it first when it is not built yet: up to a few minutes)."""
+        r = subprocess.run(["bash", SCHEMA_REGISTRY_SH, "start", directory], capture_output=True,
+                           text=True, timeout=timeout)
+        lines = r.stdout.strip().splitlines()
+        m = re.fullmatch(r"url: (\S+)", lines[-1]) if lines else None
+        if r.returncode != 0 or not m:
+            raise HarnessError(f"schema-registry.sh start exited {r.returncode}: "
+                               f"{r.stderr.strip()[-2000:]}")
+        return cls(m.group(1), directory)
+
+    @classmethod
+    def at(cls, where):
+        """The registry at a URL, or in the directory of a `schema-registry.sh start DIR`."""
+        if os.path.isdir(where):
+            with open(os.path.join(where, "url")) as f:
+                return cls(f.read().split()[-1])
+        return cls(where)
+
+    def stop(self, timeout=60):
+        if self.directory is None:
+            return
+        r = subprocess.run(["bash", SCHEMA_REGISTRY_SH, "stop", self.directory],
+                           capture_output=True, text=True, timeout=timeout)
+        self.directory = None
+        if r.returncode != 0:
+            raise HarnessError(f"schema-registry.sh stop: {r.stderr.strip()}")
+
+    def request(self, method, path, body=None, missing_ok=False, timeout=10.0):
+        """`method` `path` (under the API's base URL) with a JSON `body`; the parsed answer. A 404
+        is None with `missing_ok`, else (like any other error) a HarnessError."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"{self.url}{path}", data=data, method=method, headers={
+            "Content-Type": "application/vnd.schemaregistry.v1+json",
+            "Accept": "application/vnd.schemaregistry.v1+json, application/json"})
+        try:
+            with _ADMIN.open(req, timeout=timeout) as r:
+                return json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            if e.code == 404 and missing_ok:
+                return None
+            raise HarnessError(f"{method} {req.full_url}: {e.code} {e.read()[:500]!r}") from e
+        except (OSError, ValueError) as e:
+            raise HarnessError(f"{method} {req.full_url}: {e}") from e
+
+    def delete_subjects(self, *subjects):
+        """Deletes the subjects (soft, then permanently) with their schemas, where they exist."""
+        for s in subjects:
+            q = urllib.parse.quote(s, safe="")
+            self.request("DELETE", f"/subjects/{q}", missing_ok=True)
+            self.request("DELETE", f"/subjects/{q}?permanent=true", missing_ok=True)
+
+    def set_compatibility(self, subject, level):
+        """PUT /config/<subject> (on Apicurio the subject must exist)."""
+        q = urllib.parse.quote(subject, safe="")
+        return self.request("PUT", f"/config/{q}", {"compatibility": level})
+
+    def latest(self, subject):
+        """(schema id, parsed schema) of the subject's latest version, or None without one."""
+        q = urllib.parse.quote(subject, safe="")
+        got = self.request("GET", f"/subjects/{q}/versions/latest", missing_ok=True)
+        return None if got is None else (got["id"], json.loads(got["schema"]))
+
+    def versions(self, subject):
+        q = urllib.parse.quote(subject, safe="")
+        return self.request("GET", f"/subjects/{q}/versions", missing_ok=True) or []
+
+    def has_id(self, schema_id):
+        return self.request("GET", f"/schemas/ids/{int(schema_id)}", missing_ok=True) is not None
+
+    def unused_id(self, first=999999):
+        """The first schema id from `first` on that the registry does not have."""
+        i = first
+        while self.has_id(i):
+            i += 1
+        return i

@@ -8,12 +8,12 @@
 #include "config/server_config.hpp"
 #include "server/cli/status_command.hpp"
 #include "server/devtools/mock_broker.hpp"
-#include "server/http/http_client.hpp"
 #include "server/http/http_server.hpp"
 #include "server/http/job_admin.hpp"
 #include "server/http/request_guard.hpp"
 #include "server/jobs/job_manager.hpp"
 #include "server/kafka/kafka_job.hpp"
+#include "server/net/http_client.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -563,23 +563,23 @@ TEST_CASE("KafkaJob::pause: nothing is read while paused, everything arrives aft
 
 TEST_CASE("sluice status: URLs and the table", "[admin]") {
   std::string error;
-  auto u = http::parse_http_url("http://127.0.0.1:9464", &error);
+  auto u = net::parse_http_url("http://127.0.0.1:9464", &error);
   REQUIRE(u);
   CHECK(u->host == "127.0.0.1");
   CHECK(u->port == "9464");
   CHECK(u->path.empty());
-  u = http::parse_http_url("http://[::1]:80/admin/", &error);
+  u = net::parse_http_url("http://[::1]:80/admin/", &error);
   REQUIRE(u);
   CHECK(u->host == "::1");
   CHECK(u->path == "/admin");
-  CHECK(http::parse_http_url("http://localhost", &error)->port == "80");
-  CHECK_FALSE(http::parse_http_url("https://x:1", &error));
-  CHECK_FALSE(http::parse_http_url("http://x:0", &error));
-  CHECK_FALSE(http::parse_http_url("http://:80", &error));
+  CHECK(net::parse_http_url("http://localhost", &error)->port == "80");
+  CHECK_FALSE(net::parse_http_url("https://x:1", &error));
+  CHECK_FALSE(net::parse_http_url("http://x:0", &error));
+  CHECK_FALSE(net::parse_http_url("http://:80", &error));
 
   // Nothing listens on port 1: a clear error.
   try {
-    http::http_get(*http::parse_http_url("http://127.0.0.1:1", &error), "/jobs");
+    net::http_get(*net::parse_http_url("http://127.0.0.1:1", &error), "/jobs");
     FAIL("no error");
   } catch (const Error& e) {
     CHECK(contains(e.what(), "cannot reach http://127.0.0.1:1: "));

@@ -227,13 +227,23 @@ TEST_CASE("bad values are quoted in the message", "[config]") {
                                  "  schema: {a: INT}\nsink:\n  type: stdout\n  format: csv\n") ==
           "job.yaml:6:21: source.timestamp_format: 'unix' is not a timestamp format (expected "
           "auto, epoch_millis, epoch_seconds or iso8601)\n"
-          "job.yaml:10:11: sink.format: 'csv' is not a format (expected json)");
+          "job.yaml:10:11: sink.format: 'csv' is not a format (expected json or avro)");
   }
-  SECTION("values a later version supports say so") {
-    // kafka sources are supported now (tests/unit/server_config_test.cpp); avro is not yet.
-    CHECK(errors_of(kValidHead + "source:\n  type: kafka\n  topic: t\n  schema: {a: INT}\n" +
-                    "sink: {type: stdout, format: avro}\n") ==
-          "job.yaml:7:30: sink.format: 'avro' is not supported by this version (supported: json)");
+  SECTION("avro is a format of Kafka topics, and not of dead letters") {
+    CHECK(errors_of(kValidHead + "source:\n  type: file\n  path: a\n  format: avro\n" +
+                    "  schema: {a: INT}\nsink: {type: stdout, format: avro}\n" +
+                    "dead_letter: {type: kafka, topic: d, format: avro}\n") ==
+          "job.yaml:6:11: source.format: avro values are read and written in the Schema Registry "
+          "wire format, which Kafka topics carry; a file endpoint takes json\n"
+          "job.yaml:8:30: sink.format: avro values are read and written in the Schema Registry "
+          "wire format, which Kafka topics carry; a stdout endpoint takes json\n"
+          "job.yaml:9:46: dead_letter.format: a dead letter keeps the record's own bytes");
+    sluice::config::JobConfig ok = load_job_text(
+        kValidHead + "source: {type: kafka, topic: t, format: avro, schema: {a: INT}}\n" +
+            "sink: {type: kafka, topic: o, format: avro}\n",
+        "job.yaml");
+    CHECK(ok.source.format == "avro");
+    CHECK(ok.sink.format == "avro");
   }
   SECTION("job name, empty sql and paths") {
     CHECK(errors_of("name: trades by symbol\nsql: \"  \"\n" + kSourceAndSink) ==

@@ -32,48 +32,15 @@
 #include <thread>
 
 #include "perf/http_flood.hpp"
+#include "test_http_server.hpp"
 
 using namespace sluice;
 using namespace sluice::server;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using sluice::test::TestServer;
 
 namespace {
-
-// An HttpServer on its own io_context with two threads; stops and joins on destruction.
-class TestServer {
- public:
-  explicit TestServer(http::HttpServerOptions options = {}) : server_(io_, options) {}
-  ~TestServer() { stop(); }
-
-  http::HttpServer& server() { return server_; }
-  void start() {
-    server_.listen("127.0.0.1", 0);
-    for (int i = 0; i < 2; ++i)
-      threads_.emplace_back([this] { io_.run(); });
-  }
-  // Stops the server; returns whether io_context::run returned by itself within 5 s (that is,
-  // the server left nothing behind in the io_context).
-  bool stop() {
-    if (threads_.empty()) return true;
-    server_.stop();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!io_.stopped() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    bool clean = io_.stopped();
-    io_.stop();
-    for (auto& t : threads_)
-      t.join();
-    threads_.clear();
-    return clean;
-  }
-  uint16_t port() { return server_.port(); }
-
- private:
-  asio::io_context io_;
-  http::HttpServer server_;
-  std::vector<std::thread> threads_;
-};
 
 struct Reply {
   int status = 0;

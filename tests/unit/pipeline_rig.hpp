@@ -57,6 +57,9 @@ struct RigOptions {
   bool transactional = false;  // exactly once (PipelineSpec::transactional)
   int64_t snapshot_interval_ms = 5000;
   std::unique_ptr<exec::QueryState> state;  // restored state (null: fresh)
+  // An Avro source's writer schemas (PipelineSpec::schemas), and an Avro sink's schema id.
+  std::shared_ptr<server::pipeline::SchemaSource> schemas;
+  uint32_t avro_schema_id = 1;
 };
 
 inline RigOptions opts(const std::function<void(RigOptions&)>& set) {
@@ -76,8 +79,16 @@ struct Rig {
     spec->query = server::compile_job(*job);
     spec->key_columns = spec->query->key_output_columns();
     spec->key_row = server::output_columns(*spec->query);
-    spec->encoder = std::make_shared<format::JsonEncoder>(server::output_columns(*spec->query),
-                                                          job->sink.timestamp_format);
+    if (job->sink.format == "avro") {
+      spec->avro_output = std::make_shared<server::pipeline::AvroValueEncoder>(
+          server::output_columns(*spec->query), "Out");
+      spec->avro_output->set_schema_id(o.avro_schema_id);
+      spec->encoder = spec->avro_output;
+    } else {
+      spec->encoder = std::make_shared<server::pipeline::JsonValueEncoder>(
+          server::output_columns(*spec->query), job->sink.timestamp_format);
+    }
+    spec->schemas = o.schemas;
     spec->batch_records = o.batch_records;
     spec->max_in_flight = o.max_in_flight;
     if (o.route) {

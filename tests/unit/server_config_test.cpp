@@ -234,6 +234,25 @@ TEST_CASE("server config errors: every problem at once, with positions", "[confi
     CHECK(server_errors("threads: [1]\n") ==
           "sluice.yaml:1:10: threads: expected a string, found a sequence");
   }
+  SECTION("schema_registry") {
+    ServerConfig c = load_server_text(
+        "schema_registry:\n  url: http://r:8081/apis/ccompat/v7\n  username: u\n"
+        "  password: p\n  timeout: 2s\n",
+        "s.yaml", kNoEnv);
+    CHECK(c.schema_registry.url == "http://r:8081/apis/ccompat/v7");
+    CHECK(c.schema_registry.username == "u");
+    CHECK(c.schema_registry.password == "p");
+    CHECK(c.schema_registry.timeout_ms == 2000);
+    CHECK(load_server_text("", "s.yaml", kNoEnv).schema_registry.url.empty());
+    CHECK(server_errors("schema_registry:\n  url: https://r\n  password: p\n  timeout: 2m\n"
+                        "  colour: red\n") ==
+          "sluice.yaml:2:8: schema_registry.url: expected http://HOST:PORT[/PATH], found "
+          "'https://r'\n"
+          "sluice.yaml:3:13: schema_registry.password: a password needs a username\n"
+          "sluice.yaml:4:12: schema_registry.timeout: expected a duration from 100ms to 1m (e.g. "
+          "5s), found '2m'\n"
+          "sluice.yaml:5:3: schema_registry: unknown key 'colour'");
+  }
   SECTION("directories") {
     CHECK(server_errors("jobs_dir: ''\nstate_dir: {}\n") ==
           "sluice.yaml:1:11: jobs_dir: must not be empty\n"

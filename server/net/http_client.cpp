@@ -1,4 +1,4 @@
-#include "server/http/http_client.hpp"
+#include "server/net/http_client.hpp"
 
 #include "common/error.hpp"
 
@@ -10,7 +10,7 @@
 
 #include <charconv>
 
-namespace sluice::server::http {
+namespace sluice::server::net {
 namespace {
 
 namespace asio = boost::asio;
@@ -70,16 +70,31 @@ std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* error) 
 }
 
 HttpReply http_get(const HttpUrl& url, const std::string& path, std::chrono::milliseconds timeout) {
+  HttpRequest request;
+  request.path = path;
+  request.user_agent = "sluice-status";
+  return http_request(url, request, timeout);
+}
+
+HttpReply http_request(const HttpUrl& url, const HttpRequest& request,
+                       std::chrono::milliseconds timeout) {
   asio::io_context io;
   tcp::resolver resolver(io);
   beast::tcp_stream stream(io);
   beast::flat_buffer buffer;
-  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, url.path + path, 11};
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(request.method),
+                                         url.path + request.path, 11};
   bool v6 = url.host.find(':') != std::string::npos;
   req.set(bhttp::field::host,
           fmt::format("{}{}{}:{}", v6 ? "[" : "", url.host, v6 ? "]" : "", url.port));
-  req.set(bhttp::field::user_agent, "sluice-status");
+  req.set(bhttp::field::user_agent, request.user_agent);
   req.set(bhttp::field::connection, "close");
+  if (!request.authorization.empty()) req.set(bhttp::field::authorization, request.authorization);
+  if (!request.body.empty() || request.method != "GET") {
+    if (!request.content_type.empty()) req.set(bhttp::field::content_type, request.content_type);
+    req.body() = request.body;
+    req.prepare_payload();
+  }
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);
   boost::system::error_code failure;
@@ -121,4 +136,4 @@ HttpReply http_get(const HttpUrl& url, const std::string& path, std::chrono::mil
   return reply;
 }
 
-}  // namespace sluice::server::http
+}  // namespace sluice::server::net

@@ -1,0 +1,185 @@
+#include "server/kafka/schema_registry.hpp"
+
+#include "common/error.hpp"
+#include "types/bytes_text.hpp"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace sluice::server::kafka {
+
+namespace {
+
+constexpr int64_t kFirstRetryMs = 1000;
+constexpr int64_t kLastRetryMs = 30000;
+constexpr size_t kMaxShownBody = 200;
+
+std::string shown(const std::string& body) {
+  std::string out = body.substr(0, kMaxShownBody);
+  std::replace(out.begin(), out.end(), '\n', ' ');
+  return body.size() > kMaxShownBody ? out + "..." : out;
+}
+
+// The registry's own message ({"error_code":..,"message":".."}), else the body.
+std::string registry_message(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  std::string_view message;
+  if (!parser.parse(body).get(e) && !e["message"].get_string().get(message))
+    return std::string(message);
+  return shown(body);
+}
+
+std::string json_string(std::string_view s) {
+  std::string out;
+  format::append_json_string(s, out);
+  return out;
+}
+
+}  // namespace
+
+SchemaRegistry::SchemaRegistry(RegistryOptions options) : options_(std::move(options)) {
+  std::string error;
+  auto url = net::parse_http_url(options_.url, &error);
+  if (!url) {
+    throw Error(ErrorCode::kConfig,
+                fmt::format("schema_registry.url '{}': {}", options_.url, error));
+  }
+  url_ = *url;
+  if (!options_.username.empty()) {
+    authorization_ = "Basic ";
+    types::append_base64(options_.username + ":" + options_.password, authorization_);
+  }
+  worker_ = std::thread([this] { run(); });
+}
+
+SchemaRegistry::~SchemaRegistry() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  worker_.join();
+}
+
+net::HttpReply SchemaRegistry::send(const net::HttpRequest& request) {
+  net::HttpRequest r = request;
+  r.authorization = authorization_;
+  return net::http_request(url_, r, std::chrono::milliseconds(options_.timeout_ms));
+}
+
+SchemaRegistry::Lookup SchemaRegistry::find(uint32_t id) {
+  std::lock_guard lock(mu_);
+  auto it = known_.find(id);
+  return it != known_.end() ? it->second : Lookup{};
+}
+
+void SchemaRegistry::request(uint32_t id, std::function<void()> ready) {
+  {
+    std::lock_guard lock(mu_);
+    if (!known_.contains(id)) {
+      waiting_[id].push_back(std::move(ready));
+      wake_.notify_all();
+      return;
+    }
+  }
+  ready();  // answered between the caller's find and now
+}
+
+bool SchemaRegistry::fetch(uint32_t id) {
+  Lookup result;
+  try {
+    net::HttpRequest get;
+    get.path = fmt::format("/schemas/ids/{}", id);
+    net::HttpReply reply = send(get);
+    if (reply.status >= 500 || reply.status == 429) {
+      spdlog::warn("schema registry {}: schema {}: HTTP {} {}; asking again", options_.url, id,
+                   reply.status, registry_message(reply.body));
+      return false;
+    }
+    if (reply.status != 200) {
+      result.error = fmt::format("the registry answered HTTP {}: {}", reply.status,
+                                 registry_message(reply.body));
+    } else {
+      simdjson::dom::parser parser;
+      simdjson::dom::element e;
+      std::string_view schema, type;
+      if (parser.parse(reply.body).get(e) || e["schema"].get_string().get(schema)) {
+        result.error = "the registry's answer holds no schema: " + shown(reply.body);
+      } else if (!e["schemaType"].get_string().get(type) && type != "AVRO") {  // absent: Avro
+        result.error = fmt::format("a {} schema, where the job reads Avro", type);
+      } else {
+        try {
+          result.schema = format::avro::Schema::parse(schema);
+        } catch (const Error& err) {
+          result.error = err.what();
+        }
+      }
+    }
+  } catch (const Error& e) {
+    spdlog::warn("schema registry: schema {}: {}; asking again", id, e.what());
+    return false;
+  }
+  std::vector<std::function<void()>> ready;
+  {
+    std::lock_guard lock(mu_);
+    known_[id] = result;
+    ready = std::move(waiting_[id]);
+    waiting_.erase(id);
+  }
+  if (!result.error.empty())
+    spdlog::warn("schema registry {}: schema {}: {}", options_.url, id, result.error);
+  for (auto& f : ready)
+    f();
+  return true;
+}
+
+void SchemaRegistry::run() {
+  int64_t retry_ms = kFirstRetryMs;
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    if (waiting_.empty()) {
+      wake_.wait(lock);
+      continue;
+    }
+    uint32_t id = waiting_.begin()->first;
+    lock.unlock();
+    bool done = fetch(id);
+    lock.lock();
+    if (done) {
+      retry_ms = kFirstRetryMs;
+      continue;
+    }
+    wake_.wait_for(lock, std::chrono::milliseconds(retry_ms), [this] { return stop_; });
+    retry_ms = std::min(retry_ms * 2, kLastRetryMs);
+  }
+}
+
+uint32_t SchemaRegistry::register_schema(const std::string& subject, const std::string& schema) {
+  net::HttpRequest post;
+  post.method = "POST";
+  // Subject names are topic names plus a suffix: letters, digits, '.', '_', '-' need no escaping.
+  post.path = fmt::format("/subjects/{}/versions", subject);
+  post.content_type = "application/vnd.schemaregistry.v1+json";
+  post.body = "{\"schema\":" + json_string(schema) + "}";
+  net::HttpReply reply = send(post);
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  int64_t id = 0;
+  if (reply.status != 200 || parser.parse(reply.body).get(e) || e["id"].get_int64().get(id) ||
+      id < 0 || id > UINT32_MAX) {
+    throw Error(
+        ErrorCode::kConfig,
+        fmt::format("schema registry {}: registering the schema of subject '{}': HTTP {}: {}",
+                    options_.url, subject, reply.status, registry_message(reply.body)));
+  }
+  std::lock_guard lock(mu_);
+  known_.try_emplace(static_cast<uint32_t>(id), Lookup{format::avro::Schema::parse(schema), ""});
+  return static_cast<uint32_t>(id);
+}
+
+}  // namespace sluice::server::kafka

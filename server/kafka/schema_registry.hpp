@@ -1,0 +1,68 @@
+#pragma once
+// SchemaRegistry: a client of a Confluent-compatible Schema Registry (Confluent's, Apicurio's
+// ccompat API, Karapace) over HTTP. Pipelines look writer schemas up by id (pipeline::SchemaSource)
+// without blocking: ids not in the cache are fetched by the client's own thread, one request at a
+// time, and each waiting pipeline is called back. An id the registry does not have (404), or whose
+// schema is not Avro or does not parse, is remembered as an error: its records are DECODE
+// rejections. A registry that cannot be reached, or answers 5xx, is asked again (1 s, doubling to
+// 30 s); the pipelines that need it wait, and a warning is logged per failure.
+// The control-plane calls (register_schema, latest) block their caller, bounded by the timeout:
+// a job stage's control thread makes them.
+// Thread-safe. One per daemon; it outlives the jobs using it.
+
+#include "server/net/http_client.hpp"
+#include "server/pipeline/value_format.hpp"
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sluice::server::kafka {
+
+struct RegistryOptions {
+  std::string url;                 // http://HOST:PORT[/PATH], the base of the Confluent API
+  std::string username, password;  // HTTP basic authentication when username is set
+  int64_t timeout_ms = 5000;       // per request
+};
+
+class SchemaRegistry final : public pipeline::SchemaSource {
+ public:
+  // Throws sluice::Error (kConfig) for a URL it cannot use.
+  explicit SchemaRegistry(RegistryOptions options);
+  ~SchemaRegistry() override;
+  SchemaRegistry(const SchemaRegistry&) = delete;
+  SchemaRegistry& operator=(const SchemaRegistry&) = delete;
+
+  Lookup find(uint32_t id) override;
+  void request(uint32_t id, std::function<void()> ready) override;
+
+  // Registers an Avro schema under `subject` (or finds it there) and returns its id. Throws
+  // sluice::Error (kIo: unreachable; kConfig: refused, with the registry's message).
+  uint32_t register_schema(const std::string& subject, const std::string& schema);
+
+  const std::string& url() const { return options_.url; }
+
+ private:
+  net::HttpReply send(const net::HttpRequest& request);
+  void run();
+  // One fetch of `id`; false when it should be tried again later.
+  bool fetch(uint32_t id);
+
+  RegistryOptions options_;
+  net::HttpUrl url_;
+  std::string authorization_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::map<uint32_t, Lookup> known_;
+  std::map<uint32_t, std::vector<std::function<void()>>> waiting_;  // ids to fetch
+  std::thread worker_;
+};
+
+}  // namespace sluice::server::kafka

@@ -1,0 +1,303 @@
+"""Writes and reads Avro records in the Schema Registry wire format (magic byte 0, 4-byte schema
+id, Avro binary) with confluent-kafka's AvroSerializer / AvroDeserializer: an independent client
+of sluice's `format: avro`. Needs confluent-kafka with its avro and schemaregistry extras (PyPI,
+../requirements.txt): run with the virtualenv's python that scripts/install-deps.sh makes.
+REGISTRY_URL is a Confluent-compatible registry's API, e.g. the url line of
+scripts/schema-registry.sh start (http://127.0.0.1:PORT/apis/ccompat/v7).
+
+usage:
+  confluent_avro.py produce BOOTSTRAP REGISTRY_URL TOPIC SCHEMA_JSON_FILE RECORDS_JSONL
+                    [--key-field F]
+  confluent_avro.py consume BOOTSTRAP REGISTRY_URL TOPIC COUNT [--timeout S]
+  confluent_avro.py raw-produce BOOTSTRAP TOPIC HEX [HEX ...]
+
+produce: each JSON line of RECORDS_JSONL becomes one record, its value serialized with the Avro
+  schema in SCHEMA_JSON_FILE, which is registered under TOPIC-value (auto.register.schemas,
+  TopicNameStrategy); the key is the field F as text (JSON for non-strings), or none. Logical
+  types are given in JSON as: decimal (bytes or fixed) a string ("12.3400") or a number, timestamp-
+  millis / timestamp-micros / local-timestamp-millis epoch milliseconds, date days since the epoch;
+  plain bytes and fixed base64. A field the line lacks gets the schema's default. acks=all,
+  idempotent; every delivery is checked. Last stdout line: `produced N records with schema id ID`.
+consume: reads TOPIC from the beginning of every partition (no group offsets, read_committed)
+  until COUNT records came or S seconds (default 60) passed, deserializes each value with the
+  writer schema its id names, and prints one JSON line per record, in (partition, offset) order:
+  decimal as a string, timestamps as epoch milliseconds, date as days since the epoch, bytes as
+  base64, a null value as null. Exits 1 when fewer than COUNT arrived (printing those that did).
+raw-produce: one record per HEX argument, its value exactly those bytes (no key), acks=all.
+
+Exit status: 0 done, 1 failed (the reason on stderr), 2 usage.
+"""
+
+import argparse
+import base64
+import datetime
+import decimal
+import json
+import sys
+import time
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.schema_registry import SchemaRegistryClient, topic_subject_name_strategy
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+EPOCH_DATE = datetime.date(1970, 1, 1)
+
+
+class Failure(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------------
+# JSON values -> the Python values fastavro writes for a schema
+
+
+def _named_types(schema, namespace=None, names=None):
+    """Every named type (record, enum, fixed) defined in `schema`, by full and by short name."""
+    names = {} if names is None else names
+    if isinstance(schema, list):
+        for branch in schema:
+            _named_types(branch, namespace, names)
+    elif isinstance(schema, dict):
+        if schema.get("type") in ("record", "error", "enum", "fixed") and "name" in schema:
+            name = schema["name"]
+            namespace = schema.get("namespace", namespace) if "." not in name else \
+                name.rsplit(".", 1)[0]
+            full = name if "." in name or not namespace else f"{namespace}.{name}"
+            names[full] = names[full.rsplit(".", 1)[-1]] = schema
+        for field in schema.get("fields", ()):
+            _named_types(field["type"], namespace, names)
+        for key in ("items", "values"):
+            if key in schema:
+                _named_types(schema[key], namespace, names)
+        if isinstance(schema.get("type"), (dict, list)):
+            _named_types(schema["type"], namespace, names)
+    return names
+
+
+def to_avro(value, schema, names):
+    """Converts a JSON value to what fastavro expects for `schema` (Decimal for decimals, an
+    aware datetime for timestamps, date for dates, bytes for bytes/fixed)."""
+    if value is None:
+        return None
+    if isinstance(schema, str):
+        return to_avro(value, names[schema], names) if schema in names else value
+    if isinstance(schema, list):  # a union: converted for its one non-null branch, if one
+        branches = [b for b in schema if b != "null"]
+        return to_avro(value, branches[0], names) if len(branches) == 1 else value
+    kind, logical = schema.get("type"), schema.get("logicalType")
+    if isinstance(kind, (dict, list)):
+        return to_avro(value, kind, names)
+    if logical == "decimal" and kind in ("bytes", "fixed"):
+        if isinstance(value, float):
+            value = repr(value)
+        return value if isinstance(value, decimal.Decimal) else decimal.Decimal(value)
+    if logical in ("timestamp-millis", "timestamp-micros") and kind == "long":
+        return EPOCH + datetime.timedelta(milliseconds=value)
+    if logical == "local-timestamp-millis" and kind == "long":
+        return (EPOCH + datetime.timedelta(milliseconds=value)).replace(tzinfo=None)
+    if logical == "date" and kind == "int":
+        return EPOCH_DATE + datetime.timedelta(days=value)
+    if kind in ("bytes", "fixed") and isinstance(value, str):
+        return base64.b64decode(value)
+    if kind in ("record", "error"):
+        # Fields the line lacks stay out: fastavro writes their defaults.
+        return {f["name"]: to_avro(value[f["name"]], f["type"], names)
+                for f in schema["fields"] if f["name"] in value}
+    if kind == "array":
+        return [to_avro(v, schema["items"], names) for v in value]
+    if kind == "map":
+        return {k: to_avro(v, schema["values"], names) for k, v in value.items()}
+    if kind in names and kind not in ("record", "enum", "fixed"):
+        return to_avro(value, names[kind], names)
+    return value
+
+
+def from_avro(value):
+    """json.dumps's `default`: what a deserialized value that JSON lacks becomes."""
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return (value - EPOCH) // datetime.timedelta(milliseconds=1)
+    if isinstance(value, datetime.date):
+        return (value - EPOCH_DATE).days
+    if isinstance(value, datetime.time):
+        return ((value.hour * 60 + value.minute) * 60 + value.second) * 1000 + \
+            value.microsecond // 1000
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    return str(value)  # uuid.UUID and the like
+
+
+# --------------------------------------------------------------------------------------------
+# Producing
+
+
+class _Deliveries:
+    """Counts deliveries and keeps the first errors (librdkafka's delivery callback)."""
+
+    def __init__(self):
+        self.ok = 0
+        self.errors = []
+
+    def __call__(self, err, msg):
+        if err is not None:
+            self.errors.append(f"{msg.topic()}: {err}")
+        else:
+            self.ok += 1
+
+
+def _producer(bootstrap):
+    return Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
+                     "linger.ms": 20, "message.timeout.ms": 30000})
+
+
+def _send(producer, deliveries, topic, value, key=None):
+    while True:
+        try:
+            producer.produce(topic, value=value, key=key, on_delivery=deliveries)
+            break
+        except BufferError:  # the local queue is full: let deliveries drain
+            producer.poll(0.2)
+    producer.poll(0)
+
+
+def _finish(producer, deliveries, want, timeout=60):
+    left = producer.flush(timeout)
+    if left:
+        raise Failure(f"{left} of {want} records not delivered within {timeout} s")
+    if deliveries.errors:
+        raise Failure(f"{len(deliveries.errors)} deliveries failed, e.g. {deliveries.errors[0]}")
+    if deliveries.ok != want:
+        raise Failure(f"{deliveries.ok} of {want} records acknowledged")
+
+
+def produce(bootstrap, registry_url, topic, schema_path, records_path, key_field=None):
+    with open(schema_path, encoding="utf-8") as f:
+        schema_text = f.read()
+    schema = json.loads(schema_text)
+    names = _named_types(schema)
+    registry = SchemaRegistryClient({"url": registry_url})
+    serializer = AvroSerializer(registry, schema_text,
+                                conf={"auto.register.schemas": True,
+                                      "subject.name.strategy": topic_subject_name_strategy})
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    producer = _producer(bootstrap)
+    deliveries = _Deliveries()
+    count = 0
+    schema_id = None
+    with open(records_path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            try:
+                value = serializer(to_avro(row, schema, names), ctx)
+            except Exception as e:
+                raise Failure(f"{records_path}:{number}: cannot serialize {line.strip()[:200]}: "
+                              f"{type(e).__name__}: {e}") from e
+            schema_id = int.from_bytes(value[1:5], "big")
+            key = None
+            if key_field is not None:
+                k = row[key_field]
+                key = (k if isinstance(k, str) else json.dumps(k)).encode()
+            _send(producer, deliveries, topic, value, key)
+            count += 1
+    _finish(producer, deliveries, count)
+    print(f"produced {count} records with schema id {schema_id}")
+
+
+def raw_produce(bootstrap, topic, values_hex):
+    producer = _producer(bootstrap)
+    deliveries = _Deliveries()
+    for h in values_hex:
+        _send(producer, deliveries, topic, bytes.fromhex(h))
+    _finish(producer, deliveries, len(values_hex))
+    print(f"produced {len(values_hex)} records")
+
+
+# --------------------------------------------------------------------------------------------
+# Consuming
+
+
+def consume(bootstrap, registry_url, topic, count, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "confluent-avro",
+                         "enable.auto.commit": False, "enable.partition.eof": False,
+                         "isolation.level": "read_committed"})
+    got = []
+    try:
+        while True:  # the topic may still be being created
+            meta = consumer.list_topics(topic, timeout=max(1.0, deadline - time.monotonic()))
+            if meta.topics[topic].error is None and meta.topics[topic].partitions:
+                break
+            if time.monotonic() > deadline:
+                raise Failure(f"topic {topic}: {meta.topics[topic].error}")
+            time.sleep(0.2)
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING)
+                         for p in sorted(meta.topics[topic].partitions)])
+        while len(got) < count and time.monotonic() < deadline:
+            m = consumer.poll(min(0.2, max(0.0, deadline - time.monotonic())))
+            if m is None:
+                continue
+            if m.error() is not None:
+                raise KafkaException(m.error())
+            try:
+                value = None if m.value() is None else deserializer(m.value(), ctx)
+            except Exception as e:
+                raw = m.value()[:40].hex()
+                raise Failure(f"{topic} {m.partition()}/{m.offset()}: cannot deserialize "
+                              f"(starts {raw}): {type(e).__name__}: {e}") from e
+            got.append((m.partition(), m.offset(), value))
+    finally:
+        consumer.close()
+    for _, _, value in sorted(got, key=lambda r: r[:2]):
+        print(json.dumps(value, default=from_avro, separators=(",", ":")))
+    if len(got) < count:
+        raise Failure(f"{len(got)} of {count} records of {topic} within {timeout} s")
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="confluent_avro.py", description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("produce")
+    for name in ("bootstrap", "registry_url", "topic", "schema_file", "records_jsonl"):
+        p.add_argument(name)
+    p.add_argument("--key-field")
+    c = sub.add_parser("consume")
+    for name in ("bootstrap", "registry_url", "topic"):
+        c.add_argument(name)
+    c.add_argument("count", type=int)
+    c.add_argument("--timeout", type=float, default=60.0)
+    r = sub.add_parser("raw-produce")
+    r.add_argument("bootstrap")
+    r.add_argument("topic")
+    r.add_argument("hex", nargs="+")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "produce":
+            produce(args.bootstrap, args.registry_url, args.topic, args.schema_file,
+                    args.records_jsonl, args.key_field)
+        elif args.command == "consume":
+            consume(args.bootstrap, args.registry_url, args.topic, args.count, args.timeout)
+        else:
+            for v in args.hex:
+                try:
+                    bytes.fromhex(v)
+                except ValueError as e:
+                    parser.error(f"HEX {v!r}: {e}")
+            raw_produce(args.bootstrap, args.topic, args.hex)
+    except (Failure, KafkaException, OSError, ValueError) as e:
+        print(f"confluent_avro.py {args.command}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
