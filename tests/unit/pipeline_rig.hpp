@@ -62,6 +62,17 @@ struct RigOptions {
   uint32_t avro_schema_id = 1;
 };
 
+// A job reading {"id": N} records (id_json) and writing them through, with a dead-letter topic.
+inline const std::string kIds =
+    "name: p\nsql: SELECT id FROM t\n"
+    "source: {type: kafka, topic: in, name: t, schema: {id: BIGINT}}\n"
+    "sink: {type: kafka, topic: out}\n"
+    "dead_letter: {type: kafka, topic: dlq}\n";
+
+inline std::string id_json(int i) {
+  return "{\"id\":" + std::to_string(i) + "}";
+}
+
 inline RigOptions opts(const std::function<void(RigOptions&)>& set) {
   RigOptions o;
   set(o);
