@@ -44,7 +44,9 @@ constexpr const char* kUsage =
     "--state-dir DIR: every daemon measurement runs again with durable state (snapshots into\n"
     "DIR every --snapshot-interval-ms, default 5000), shown as <scenario>+st.\n"
     "--exactly-once 1: every daemon measurement runs again with processing.guarantee\n"
-    "exactly_once (100 ms transactions; durable state too with --state-dir), shown as +eos.\n";
+    "exactly_once (100 ms transactions; durable state too with --state-dir), shown as +eos.\n"
+    "--schema-registry URL: every daemon measurement runs again with Avro values in and out\n"
+    "(format: avro; the input preloaded in the wire format), shown as +avro.\n";
 
 struct Options {
   std::vector<std::string> scenarios{"S0", "S1", "S2", "S3a", "S3b"};
@@ -60,6 +62,7 @@ struct Options {
   std::string state_dir;
   int64_t snapshot_interval_ms = 5000;
   bool exactly_once = false;
+  std::string registry_url;
 };
 
 struct Row {
@@ -70,6 +73,7 @@ struct Row {
   DaemonBenchResult daemon;
   bool durable = false;  // the daemon kept durable state (--state-dir)
   bool eos = false;      // exactly once (--exactly-once)
+  bool avro = false;     // Avro values (--schema-registry)
   double ratio() const { return raw.rate() > 0 ? daemon.rate() / raw.rate() : 0; }
 };
 
@@ -143,6 +147,8 @@ Options parse(int argc, char** argv) {
       o.snapshot_interval_ms = number(a, v);
     else if (a == "--exactly-once")
       o.exactly_once = v == "1" || v == "true";
+    else if (a == "--schema-registry")
+      o.registry_url = v;
     else
       throw Error(ErrorCode::kUsage, "unknown option " + a);
   }
@@ -198,6 +204,7 @@ std::string json_row(const Row& r, int64_t n) {
     if (c == '"' || c == '\\') c = '\'';
   return fmt::format(
       "{{\"bench\":\"sluice-daemon\",\"scenario\":\"{}\",\"durable\":{},\"exactly_once\":{},"
+      "\"avro\":{},"
       "\"partitions\":{},\"threads\":{},"
       "\"n\":{},\"status\":\"{}\",\"raw_records_per_second\":{:.0f},"
       "\"daemon_records_per_second\":{:.0f},\"daemon_over_raw\":{:.3f},\"raw_seconds\":{:.4f},"
@@ -207,8 +214,8 @@ std::string json_row(const Row& r, int64_t n) {
       "\"records_in\":{},\"records_out\":{},\"expected_out\":{},\"output_in_topic\":{},"
       "\"input_per_partition\":[{}],\"cpu_by_thread\":{{{}}},\"transactions\":{},"
       "\"transaction_seconds\":{:.3f},\"error\":\"{}\"}}",
-      r.scenario->id, r.durable, r.eos, r.partitions, r.threads, n, status_of(r), r.raw.rate(),
-      d.rate(), r.ratio(), r.raw.seconds, r.raw.cpu_seconds, d.seconds, d.cpu_seconds,
+      r.scenario->id, r.durable, r.eos, r.avro, r.partitions, r.threads, n, status_of(r),
+      r.raw.rate(), d.rate(), r.ratio(), r.raw.seconds, r.raw.cpu_seconds, d.seconds, d.cpu_seconds,
       d.rate_per_cpu(), d.broker_cpu_seconds, r.raw.broker_cpu_seconds, d.p50, d.p99, d.records_in,
       d.records_out, d.expected_out, d.output_in_topic, parts, threads_cpu, d.transactions,
       d.transaction_seconds, error);
@@ -218,7 +225,8 @@ void print_row(const Row& r) {
   const auto& d = r.daemon;
   double io = d.cpu_by_thread.count("sluice-io") ? d.cpu_by_thread.at("sluice-io") : 0;
   std::string broker = d.broker_cpu_seconds < 0 ? "-" : fmt::format("{:.3f}", d.broker_cpu_seconds);
-  std::string label = r.scenario->id + (r.durable ? "+st" : "") + (r.eos ? "+eos" : "");
+  std::string label =
+      r.scenario->id + (r.durable ? "+st" : "") + (r.eos ? "+eos" : "") + (r.avro ? "+avro" : "");
   std::printf("%-4s %2d %2d %10.0f %10.0f %6.1f%% %6.3f %6.3f %10.0f %8s %7s %7s  %s\n",
               label.c_str(), r.partitions, r.threads, r.raw.rate(), d.rate(), 100 * r.ratio(),
               d.cpu_seconds, io, d.rate_per_cpu(), broker.c_str(), ms(d.p50).c_str(),
@@ -236,9 +244,9 @@ void print_row(const Row& r) {
 void print_scaling(const std::vector<Row>& rows) {
   std::printf("\nthread scaling (target: 2 threads >= 1.7x 1 thread)\n");
   for (const auto& a : rows) {
-    if (a.threads != 1 || a.durable || a.eos) continue;
+    if (a.threads != 1 || a.durable || a.eos || a.avro) continue;
     for (const auto& b : rows) {
-      if (b.threads != 2 || b.durable || b.eos || b.scenario != a.scenario ||
+      if (b.threads != 2 || b.durable || b.eos || b.avro || b.scenario != a.scenario ||
           b.partitions != a.partitions)
         continue;
       if (!a.daemon.ok || !b.daemon.ok || a.daemon.rate() == 0) continue;
@@ -254,9 +262,9 @@ void print_scaling(const std::vector<Row>& rows) {
 void print_eos_cost(const std::vector<Row>& rows) {
   bool header = false;
   for (const auto& e : rows) {
-    if (!e.eos || !e.daemon.ok) continue;
+    if (!e.eos || e.avro || !e.daemon.ok) continue;
     for (const auto& a : rows) {
-      if (a.eos || a.scenario != e.scenario || a.partitions != e.partitions ||
+      if (a.eos || a.avro || a.scenario != e.scenario || a.partitions != e.partitions ||
           a.threads != e.threads || a.durable != e.durable || !a.daemon.ok || a.daemon.rate() == 0)
         continue;
       if (!header) std::printf("\nexactly once vs at least once (target: >= 90%%)\n");
@@ -265,6 +273,25 @@ void print_eos_cost(const std::vector<Row>& rows) {
       std::printf("%-4s P=%d T=%d: %.0f%%  %s\n",
                   (e.scenario->id + (e.durable ? "+st" : "")).c_str(), e.partitions, e.threads,
                   100 * x, x >= 0.9 ? "pass" : "FAIL");
+    }
+  }
+}
+
+// Avro against JSON in the same run (the same scenario, partitions and threads).
+void print_avro_cost(const std::vector<Row>& rows) {
+  bool header = false;
+  for (const auto& v : rows) {
+    if (!v.avro || !v.daemon.ok) continue;
+    for (const auto& j : rows) {
+      if (j.avro || j.eos || j.durable || j.scenario != v.scenario ||
+          j.partitions != v.partitions || j.threads != v.threads || !j.daemon.ok ||
+          j.daemon.rate() == 0)
+        continue;
+      if (!header) std::printf("\nAvro vs JSON (records/s, and records per CPU second)\n");
+      header = true;
+      std::printf("%-4s P=%d T=%d: %.0f%%  per CPU second %.0f%%\n", v.scenario->id.c_str(),
+                  v.partitions, v.threads, 100 * v.daemon.rate() / j.daemon.rate(),
+                  100 * v.daemon.rate_per_cpu() / j.daemon.rate_per_cpu());
     }
   }
 }
@@ -284,21 +311,29 @@ int run(const Options& o) {
   for (const auto& id : o.scenarios) {
     const Scenario* s = server::devtools::find_scenario(id);
     for (int p : o.partitions) {
-      DaemonBenchSetup setup{s,
-                             p,
-                             o.n,
-                             o.trace,
-                             o.queued_min_messages,
-                             o.preload_properties,
-                             o.bootstrap,
-                             o.broker_pids,
-                             "",
-                             o.snapshot_interval_ms};
+      DaemonBenchSetup setup;
+      setup.scenario = s;
+      setup.partitions = p;
+      setup.n = o.n;
+      setup.trace = o.trace;
+      setup.queued_min_messages = o.queued_min_messages;
+      setup.preload_properties = o.preload_properties;
+      setup.bootstrap = o.bootstrap;
+      setup.broker_pids = o.broker_pids;
+      setup.snapshot_interval_ms = o.snapshot_interval_ms;
       DaemonBenchResult raw = median_of(o.repeat, [&] { return run_raw_copy(setup); });
       for (int t : o.threads) {
         Row row{s, p, t, raw, median_of(o.repeat, [&] { return run_daemon(setup, t); })};
         print_row(row);
         rows.push_back(std::move(row));
+        if (!o.registry_url.empty()) {  // right after its JSON row, for the fairest ratio
+          DaemonBenchSetup avro = setup;
+          avro.registry_url = o.registry_url;
+          Row ar{s, p, t, raw, median_of(o.repeat, [&] { return run_daemon(avro, t); })};
+          ar.avro = true;
+          print_row(ar);
+          rows.push_back(std::move(ar));
+        }
         DaemonBenchSetup durable = setup;
         if (!o.state_dir.empty()) {
           durable.state_dir = fmt::format("{}/{}-p{}-t{}", o.state_dir, id, p, t);
@@ -324,6 +359,7 @@ int run(const Options& o) {
   }
   print_scaling(rows);
   print_eos_cost(rows);
+  print_avro_cost(rows);
   std::printf("\n");
   for (const auto& r : rows)
     std::printf("%s\n", json_row(r, o.n).c_str());

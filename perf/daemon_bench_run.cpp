@@ -6,10 +6,12 @@
 
 #include "common/error.hpp"
 #include "config/job_config.hpp"
+#include "format/avro.hpp"
 #include "server/cli/gen_command.hpp"
 #include "server/devtools/generator.hpp"
 #include "server/devtools/mock_broker.hpp"
 #include "server/kafka/kafka_job.hpp"
+#include "server/kafka/schema_registry.hpp"
 #include "server/kafka/topic_admin.hpp"
 #include "server/status/job_status.hpp"
 
@@ -96,6 +98,30 @@ void create_topics(const Preloaded& pre, int partitions) {
   }
 }
 
+std::shared_ptr<kafka::SchemaRegistry> registry(const DaemonBenchSetup& s) {
+  return std::make_shared<kafka::SchemaRegistry>(
+      kafka::RegistryOptions{s.registry_url, "", "", 10000});
+}
+
+// The scenario's records in the Schema Registry wire format: its columns as an Avro record
+// registered under `<topic>-value`, each value framed with that schema's id.
+devtools::TopicGenerator::ValueWriter avro_values(const DaemonBenchSetup& s,
+                                                  const std::string& topic) {
+  const auto& cols = s.scenario->columns;
+  auto encoder = std::make_shared<format::AvroEncoder>(cols, "In");
+  uint32_t id = registry(s)->register_schema(topic + "-value", encoder->schema());
+  auto row = std::make_shared<std::vector<types::Value>>(cols.size());
+  auto arena = std::make_shared<Arena>();
+  const devtools::Scenario* scenario = s.scenario;
+  return [=](int64_t i, std::string& out) {
+    arena->reset();
+    scenario->fill_row(i, row->data(), *arena);
+    format::append_frame(id, out);
+    RecordError err;
+    if (!encoder->encode(row->data(), out, &err)) throw Error(ErrorCode::kInternal, err.message);
+  };
+}
+
 void preload(Preloaded& pre, const DaemonBenchSetup& s, const std::string& output,
              DaemonBenchResult& r) {
   const std::string id = lower(s.scenario->id);
@@ -112,6 +138,7 @@ void preload(Preloaded& pre, const DaemonBenchSetup& s, const std::string& outpu
   props.insert(props.end(), s.preload_properties.begin(), s.preload_properties.end());
   devtools::TopicGenerator gen(*s.scenario, pre.bootstrap, pre.input, props);
   gen.check_reachable(std::chrono::seconds(10));
+  if (!s.registry_url.empty()) gen.set_values(avro_values(s, pre.input));
   std::atomic<bool> stop{false};
   devtools::GenerateStats g = gen.produce(0, s.n, 0, stop);
   if (!g.ok())
@@ -130,9 +157,14 @@ void preload(Preloaded& pre, const DaemonBenchSetup& s, const std::string& outpu
     throw Error(ErrorCode::kIo,
                 fmt::format("preload: {} records in the topic, not {}", total, s.n));
   std::string line;
+  auto avro = s.registry_url.empty() ? nullptr : avro_values(s, pre.input);
   for (int64_t i = 0; i < std::min<int64_t>(s.n, 1000); ++i) {
     line.clear();
-    s.scenario->append_json(i, line);
+    if (avro) {
+      avro(i, line);
+    } else {
+      s.scenario->append_json(i, line);
+    }
     r.input_topic_bytes += line.size();
   }
   r.input_topic_bytes = r.input_topic_bytes * static_cast<uint64_t>(s.n) /
@@ -267,6 +299,11 @@ std::shared_ptr<const config::JobConfig> scenario_job(const DaemonBenchSetup& s,
     };
     swap("\nname: " + name + "\n", "\nname: " + name + pre.suffix + "\n");
     swap("topic: " + name + "-out\n", "topic: " + pre.output + "\n");
+  }
+  if (!s.registry_url.empty()) {  // both ends
+    for (size_t at = yaml.find("format: json"); at != std::string::npos;
+         at = yaml.find("format: json", at))
+      yaml.replace(at, 12, "format: avro");
   }
   yaml += "  session.timeout.ms: 6000\n  compression.type: lz4\n";
   if (!s.queued_min_messages.empty())
@@ -426,6 +463,7 @@ DaemonBenchResult run_daemon(const DaemonBenchSetup& s, int threads) {
       kafka::KafkaJobOptions options;
       options.state_dir = s.state_dir;
       options.snapshot_interval_ms = s.snapshot_interval_ms;
+      if (!s.registry_url.empty()) options.registry = registry(s);
       if (s.exactly_once) {
         options.guarantee = config::Guarantee::kExactlyOnce;
         options.instance = fmt::format("bench-{}", pre.output);  // a transactional.id of its own

@@ -36,6 +36,9 @@ struct DaemonBenchSetup {
   std::string state_dir;
   int64_t snapshot_interval_ms = 5000;
   bool exactly_once = false;  // processing.guarantee exactly_once (100 ms transactions)
+  // Avro values in and out (format: avro on both ends) through this Schema Registry: the input is
+  // preloaded in its wire format under `<input>-value`. Empty: JSON.
+  std::string registry_url;
 };
 
 struct DaemonBenchResult {

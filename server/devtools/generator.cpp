@@ -120,7 +120,11 @@ GenerateStats TopicGenerator::produce(int64_t first, int64_t count, double rate_
     }
     int64_t i = first + k;
     value.clear();
-    scenario_.append_json(i, value);
+    if (write_) {
+      write_(i, value);
+    } else {
+      scenario_.append_json(i, value);
+    }
     std::string_view key = scenario_.key(i);
     // A null key for an unkeyed scenario (nullptr, 0), else the key column's bytes.
     void* key_ptr = scenario_.keyed() ? const_cast<char*>(key.data()) : nullptr;

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -56,6 +57,10 @@ class TopicGenerator {
   // messages after message.timeout.ms, and the first records to a new topic wait about a second.
   void check_reachable(std::chrono::milliseconds timeout);
 
+  // Writes record i's value into `out` (appending) instead of its JSON line: another format.
+  using ValueWriter = std::function<void(int64_t i, std::string& out)>;
+  void set_values(ValueWriter write) { write_ = std::move(write); }
+
   // Produces records first .. first+count-1, at most `rate_per_second` records per second on
   // average (0: as fast as the producer takes them), until done or `stop` is set; then flushes for
   // at most `flush_timeout` and purges what is still unacknowledged (counted in delivery_errors).
@@ -70,6 +75,7 @@ class TopicGenerator {
   std::string topic_;
   std::string bootstrap_;
   std::unique_ptr<Handles> handles_;
+  ValueWriter write_;
 };
 
 // Writes records first .. first+count-1 of `scenario` to `path` as JSON Lines (each the exact
