@@ -3,6 +3,7 @@
 #include "types/time.hpp"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <cstring>
 
@@ -126,6 +127,7 @@ bool skip_blocks(const Node& n, Cursor& c, int depth) {
 }
 
 bool skip_value(const Node& n, Cursor& c, int depth) {
+  if (n.empty) return true;
   if (depth > kMaxDepth) return c.fail("nested too deeply");
   int64_t v = 0;
   std::string_view s;
@@ -148,8 +150,8 @@ bool skip_value(const Node& n, Cursor& c, int depth) {
     case Kind::kFixed:
       return c.skip(static_cast<size_t>(n.size));
     case Kind::kRecord:
-      for (const avro::Field& f : n.fields) {
-        if (!skip_value(*f.type, c, depth + 1)) return false;
+      for (const Node* f : n.data_fields) {
+        if (!skip_value(*f, c, depth + 1)) return false;
       }
       return true;
     case Kind::kArray:
@@ -220,7 +222,10 @@ struct Reader {
 
   // Big-endian two's complement unscaled value of `scale`, rescaled to the column's DECIMAL.
   bool decimal(std::string_view b, uint8_t scale, Value* out) {
-    if (b.size() > 16) return fail("a decimal of more than 16 bytes");
+    // Bytes that only repeat the sign (a wide fixed) carry nothing.
+    while (b.size() > 16 && (b[0] == 0 || b[0] == '\xff') && (b[0] & 0x80) == (b[1] & 0x80))
+      b.remove_prefix(1);
+    if (b.size() > 16) return fail("a decimal beyond 128 bits");
     types::int128 v = b.empty() || static_cast<int8_t>(b[0]) >= 0 ? 0 : -1;
     for (char ch : b)
       v = static_cast<types::int128>((static_cast<unsigned __int128>(v) << 8) |
@@ -243,7 +248,8 @@ struct Reader {
       case Logical::kTimeMillis:
       case Logical::kTimeMicros: {
         int64_t ms = n.logical == Logical::kTimeMicros ? v / 1000 : v;
-        if (!types::time::valid_time(ms)) return fail(fmt::format("time {} is out of range", v));
+        if (v < 0 || !types::time::valid_time(ms))
+          return fail(fmt::format("time {} is out of range", v));
         *out = Value::time(ms);
         return true;
       }
@@ -311,6 +317,7 @@ struct Reader {
       }
       case Kind::kString:
         if (!c.read_bytes(&s)) return false;
+        if (!simdjson::validate_utf8(s.data(), s.size())) return fail("a string that is not UTF-8");
         *out = Value::string(arena.copy(s));
         return true;
       case Kind::kBytes:

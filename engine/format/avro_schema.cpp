@@ -152,11 +152,11 @@ class SchemaParser {
   // itself); returns the namespace its body uses.
   std::string name_node(Node& n, dom::object o, const std::string& ns) {
     std::string name = str(o, "name", true);
-    std::string space = str(o, "namespace", false);
-    std::string full = name.find('.') != std::string::npos ? name
-                       : !space.empty()                    ? space + "." + name
-                       : !ns.empty()                       ? ns + "." + name
-                                                           : name;
+    // An explicit "namespace": "" is the null namespace; an absent one is the enclosing one.
+    bool has_space = o["namespace"].error() == simdjson::SUCCESS;
+    std::string space = has_space ? str(o, "namespace", false) : ns;
+    std::string full =
+        name.find('.') != std::string::npos || space.empty() ? name : space + "." + name;
     if (!named_.emplace(full, &n).second) bad(fmt::format("type '{}' is defined twice", full));
     n.name = full;
     size_t dot = full.rfind('.');
@@ -278,6 +278,11 @@ std::shared_ptr<const Schema> Schema::parse(std::string_view json) {
           empty = empty && f.type->empty;
       }
       if (empty && !n.empty) n.empty = changed = true;
+    }
+  }
+  for (Node& n : s->nodes_) {
+    for (const Field& f : n.fields) {
+      if (!f.type->empty) n.data_fields.push_back(f.type);
     }
   }
   return s;

@@ -61,8 +61,11 @@ struct Node {
   std::vector<const Node*> branches;  // kUnion
   const Node* items = nullptr;        // kArray items, kMap values
   // True when every value of this type is encoded in zero bytes (null, fixed(0), records of such):
-  // an array of them is skipped without looping over its count.
+  // it is skipped at once, and an array of them without looping over its count.
   bool empty = false;
+  // kRecord: the types of its fields that are not empty, which a skip visits. Each takes at least a
+  // byte, so skipping costs at most a step per byte read, however the named types nest.
+  std::vector<const Node*> data_fields;
 
   std::string describe() const;  // "record Trade", "union", "long (timestamp-millis)", ...
 };

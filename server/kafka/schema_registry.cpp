@@ -34,6 +34,12 @@ std::string registry_message(const std::string& body) {
   return shown(body);
 }
 
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string json_string(std::string_view s) {
   std::string out;
   format::append_json_string(s, out);
@@ -75,14 +81,20 @@ net::HttpReply SchemaRegistry::send(const net::HttpRequest& request) {
 SchemaRegistry::Lookup SchemaRegistry::find(uint32_t id) {
   std::lock_guard lock(mu_);
   auto it = known_.find(id);
-  return it != known_.end() ? it->second : Lookup{};
+  if (it == known_.end()) return {};
+  if (it->second.expires_ms <= steady_ms()) {  // an error's time is up: ask again
+    known_.erase(it);
+    return {};
+  }
+  return it->second.lookup;
 }
 
 void SchemaRegistry::request(uint32_t id, std::function<void()> ready) {
   {
     std::lock_guard lock(mu_);
-    if (!known_.contains(id)) {
-      waiting_[id].push_back(std::move(ready));
+    auto it = known_.find(id);
+    if (it == known_.end() || it->second.expires_ms <= steady_ms()) {
+      waiting_[id].ready.push_back(std::move(ready));
       wake_.notify_all();
       return;
     }
@@ -96,12 +108,12 @@ bool SchemaRegistry::fetch(uint32_t id) {
     net::HttpRequest get;
     get.path = fmt::format("/schemas/ids/{}", id);
     net::HttpReply reply = send(get);
-    if (reply.status >= 500 || reply.status == 429) {
+    if (reply.status != 200 && reply.status != 404) {  // 5xx, 401, 403, 429...: not an answer
       spdlog::warn("schema registry {}: schema {}: HTTP {} {}; asking again", options_.url, id,
                    reply.status, registry_message(reply.body));
       return false;
     }
-    if (reply.status != 200) {
+    if (reply.status == 404) {
       result.error = fmt::format("the registry answered HTTP {}: {}", reply.status,
                                  registry_message(reply.body));
     } else {
@@ -127,8 +139,8 @@ bool SchemaRegistry::fetch(uint32_t id) {
   std::vector<std::function<void()>> ready;
   {
     std::lock_guard lock(mu_);
-    known_[id] = result;
-    ready = std::move(waiting_[id]);
+    known_[id] = {result, result.schema ? INT64_MAX : steady_ms() + options_.negative_ttl_ms};
+    ready = std::move(waiting_[id].ready);
     waiting_.erase(id);
   }
   if (!result.error.empty())
@@ -138,24 +150,32 @@ bool SchemaRegistry::fetch(uint32_t id) {
   return true;
 }
 
+// Fetches the id due first; an id that failed waits its own backoff while the others go on.
 void SchemaRegistry::run() {
-  int64_t retry_ms = kFirstRetryMs;
   std::unique_lock lock(mu_);
   while (!stop_) {
     if (waiting_.empty()) {
       wake_.wait(lock);
       continue;
     }
-    uint32_t id = waiting_.begin()->first;
+    auto next = std::min_element(
+        waiting_.begin(), waiting_.end(),
+        [](const auto& a, const auto& b) { return a.second.due_ms < b.second.due_ms; });
+    int64_t wait = next->second.due_ms - steady_ms();
+    if (wait > 0) {
+      wake_.wait_for(lock, std::chrono::milliseconds(wait));
+      continue;
+    }
+    uint32_t id = next->first;
     lock.unlock();
     bool done = fetch(id);
     lock.lock();
-    if (done) {
-      retry_ms = kFirstRetryMs;
-      continue;
-    }
-    wake_.wait_for(lock, std::chrono::milliseconds(retry_ms), [this] { return stop_; });
-    retry_ms = std::min(retry_ms * 2, kLastRetryMs);
+    if (done) continue;
+    auto it = waiting_.find(id);
+    if (it == waiting_.end()) continue;
+    Waiting& w = it->second;
+    w.backoff_ms = w.backoff_ms == 0 ? kFirstRetryMs : std::min(w.backoff_ms * 2, kLastRetryMs);
+    w.due_ms = steady_ms() + w.backoff_ms;
   }
 }
 
@@ -178,7 +198,7 @@ uint32_t SchemaRegistry::register_schema(const std::string& subject, const std::
                     options_.url, subject, reply.status, registry_message(reply.body)));
   }
   std::lock_guard lock(mu_);
-  known_.try_emplace(static_cast<uint32_t>(id), Lookup{format::avro::Schema::parse(schema), ""});
+  known_[static_cast<uint32_t>(id)] = {Lookup{format::avro::Schema::parse(schema), ""}};
   return static_cast<uint32_t>(id);
 }
 

@@ -3,9 +3,10 @@
 // ccompat API, Karapace) over HTTP. Pipelines look writer schemas up by id (pipeline::SchemaSource)
 // without blocking: ids not in the cache are fetched by the client's own thread, one request at a
 // time, and each waiting pipeline is called back. An id the registry does not have (404), or whose
-// schema is not Avro or does not parse, is remembered as an error: its records are DECODE
-// rejections. A registry that cannot be reached, or answers 5xx, is asked again (1 s, doubling to
-// 30 s); the pipelines that need it wait, and a warning is logged per failure.
+// schema is not Avro or does not parse, is an error for `negative_ttl_ms` (then asked again): its
+// records are DECODE rejections meanwhile. A registry that cannot be reached, or answers anything
+// else (5xx, 401, 403, 429, ...), is asked again for that id (1 s, doubling to 30 s, per id: other
+// ids are fetched meanwhile); the pipelines that need it wait, and a warning is logged per failure.
 // The control-plane calls (register_schema, latest) block their caller, bounded by the timeout:
 // a job stage's control thread makes them.
 // Thread-safe. One per daemon; it outlives the jobs using it.
@@ -26,9 +27,10 @@
 namespace sluice::server::kafka {
 
 struct RegistryOptions {
-  std::string url;                 // http://HOST:PORT[/PATH], the base of the Confluent API
-  std::string username, password;  // HTTP basic authentication when username is set
-  int64_t timeout_ms = 5000;       // per request
+  std::string url;                  // http://HOST:PORT[/PATH], the base of the Confluent API
+  std::string username, password;   // HTTP basic authentication when username is set
+  int64_t timeout_ms = 5000;        // per request
+  int64_t negative_ttl_ms = 60000;  // how long an unreadable id stays an error
 };
 
 class SchemaRegistry final : public pipeline::SchemaSource {
@@ -54,14 +56,23 @@ class SchemaRegistry final : public pipeline::SchemaSource {
   // One fetch of `id`; false when it should be tried again later.
   bool fetch(uint32_t id);
 
+  struct Known {
+    Lookup lookup;
+    int64_t expires_ms = INT64_MAX;  // steady clock; errors only
+  };
+  struct Waiting {
+    std::vector<std::function<void()>> ready;
+    int64_t due_ms = 0;  // steady clock: when to ask (again)
+    int64_t backoff_ms = 0;
+  };
   RegistryOptions options_;
   net::HttpUrl url_;
   std::string authorization_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;
-  std::map<uint32_t, Lookup> known_;
-  std::map<uint32_t, std::vector<std::function<void()>>> waiting_;  // ids to fetch
+  std::map<uint32_t, Known> known_;
+  std::map<uint32_t, Waiting> waiting_;  // ids to fetch
   std::thread worker_;
 };
 

@@ -146,8 +146,12 @@ void PartitionPipeline::read() {
   auto records = waiting_.empty() ? io_.source->read_batch(spec_->batch_records) : waiting_;
   if (records.empty()) return;
   waiting_ = {};
-  if (!decode_.prepare(records, [self = weak_from_this()] {
-        if (auto p = self.lock()) p->schedule_read();
+  // The registry's thread calls back: post first, so the pipeline is only ever held (and so
+  // destroyed) on its strand.
+  if (!decode_.prepare(records, [self = weak_from_this(), strand = strand_] {
+        asio::post(strand, [self] {
+          if (auto p = self.lock()) p->read();
+        });
       })) {
     waiting_ = records;
     return;

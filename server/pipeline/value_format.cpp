@@ -13,9 +13,11 @@ AvroValueDecoder::AvroValueDecoder(std::shared_ptr<SchemaSource> schemas,
 bool AvroValueDecoder::prepare(std::span<const InputRecord> records,
                                const std::function<void()>& ready) {
   bool all = true;
+  errors_.clear();
   for (const InputRecord& r : records) {
     format::Framed f;
-    if (!r.value || !format::unframe(*r.value, &f, nullptr) || by_id_.contains(f.schema_id))
+    if (!r.value || !format::unframe(*r.value, &f, nullptr) || by_id_.contains(f.schema_id) ||
+        errors_.contains(f.schema_id))
       continue;
     SchemaSource::Lookup l = schemas_->find(f.schema_id);
     if (!l.known()) {
@@ -28,11 +30,10 @@ bool AvroValueDecoder::prepare(std::span<const InputRecord> records,
       continue;
     }
     std::erase(pending_, f.schema_id);
-    Entry& e = by_id_[f.schema_id];
     if (l.schema) {
-      e.decoder = std::make_unique<format::AvroDecoder>(l.schema, columns_);
+      by_id_[f.schema_id] = std::make_unique<format::AvroDecoder>(l.schema, columns_);
     } else {
-      e.error = l.error;
+      errors_[f.schema_id] = l.error;
     }
   }
   return all;
@@ -43,15 +44,15 @@ bool AvroValueDecoder::decode(std::string_view bytes, types::Value* row, Arena& 
   format::Framed f;
   if (!format::unframe(bytes, &f, err)) return false;
   auto it = by_id_.find(f.schema_id);
-  if (it == by_id_.end() || !it->second.decoder) {
+  if (it == by_id_.end()) {
+    auto e = errors_.find(f.schema_id);
     if (err) {
-      *err = {ErrorCode::kDecode,
-              fmt::format("schema {}: {}", f.schema_id,
-                          it == by_id_.end() ? "not fetched" : it->second.error)};
+      *err = {ErrorCode::kDecode, fmt::format("schema {}: {}", f.schema_id,
+                                              e != errors_.end() ? e->second : "not fetched")};
     }
     return false;
   }
-  if (it->second.decoder->decode(f.payload, row, arena, err)) return true;
+  if (it->second->decode(f.payload, row, arena, err)) return true;
   if (err) err->message = fmt::format("schema {}: {}", f.schema_id, err->message);
   return false;
 }

@@ -50,13 +50,13 @@ class AvroValueDecoder {
   bool decode(std::string_view bytes, types::Value* row, Arena& arena, RecordError* err);
 
  private:
-  struct Entry {
-    std::unique_ptr<format::AvroDecoder> decoder;
-    std::string error;
-  };
   std::shared_ptr<SchemaSource> schemas_;
   std::vector<format::Column> columns_;
-  std::unordered_map<uint32_t, Entry> by_id_;
+  // Decoders of the writer schemas met so far (real schemas only: their number is the registry's).
+  std::unordered_map<uint32_t, std::unique_ptr<format::AvroDecoder>> by_id_;
+  // Why ids of the batch being prepared cannot be read; kept for that batch only, so a registry's
+  // remembered error expires for this pipeline when it does there.
+  std::unordered_map<uint32_t, std::string> errors_;
   std::vector<uint32_t> pending_;  // ids asked for and not answered yet
 };
 

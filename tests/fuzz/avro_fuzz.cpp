@@ -7,7 +7,8 @@
 // Checked: a failure is a DECODE error with a message; a decoded row, written by
 // format::AvroEncoder as a sink writes it, reads back through the schema the encoder declares to
 // the same values. A schema text either parses or throws sluice::Error (DECODE); a record schema
-// that parses gets a decoder that decodes a few fixed byte strings without crashing.
+// that parses gets a decoder (every other field a column) that decodes a few fixed byte strings
+// without crashing or hanging.
 
 #include "common/arena.hpp"
 #include "common/error.hpp"
@@ -102,8 +103,10 @@ void fuzz_schema(std::string_view text) {
     return;
   }
   if (schema->root().kind != format::avro::Kind::kRecord) return;
+  // Every other field a column, so the rest are skipped.
   std::vector<Column> cols;
-  for (const auto& f : schema->root().fields) {
+  for (size_t i = 0; i < schema->root().fields.size(); i += 2) {
+    const auto& f = schema->root().fields[i];
     cols.push_back({f.name, f.type->kind == format::avro::Kind::kString ? DataType::string()
                                                                         : DataType::bigint()});
   }

@@ -8,7 +8,9 @@
 #include "types/value_ops.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -172,6 +174,72 @@ TEST_CASE("avro: hostile counts and nesting end quickly with an error", "[avro]"
     CHECK_FALSE(d4.decode(unhex(bytes), &v, arena, &err));
     CHECK(err.code == ErrorCode::kDecode);
   }
+}
+
+TEST_CASE("avro: skipping nested named types costs at most a step per byte", "[avro]") {
+  // E0 {} and Ek {a: Ek-1, b: Ek-1}: 2^60 empty leaves in a field no column reads; then the same
+  // with an int in E0, whose 2^60 ints a 1-byte record cannot hold. Both end at once.
+  for (const char* leaf : {"", R"({"name":"i","type":"int"})"}) {
+    std::string fields = std::string(R"({"type":"record","name":"E0","fields":[)") + leaf + "]}";
+    for (int k = 1; k <= 60; ++k) {
+      fields = fmt::format(
+          R"({{"type":"record","name":"E{}","fields":[{{"name":"a","type":{}}},{{"name":"b","type":"E{}"}}]}})",
+          k, fields, k - 1);
+    }
+    auto schema = format::avro::Schema::parse(
+        R"({"type":"record","name":"R","fields":[{"name":"junk","type":)" + fields +
+        R"(},{"name":"x","type":"long"}]})");
+    AvroDecoder d(schema, {{"x", DataType::bigint()}});
+    Arena arena;
+    Value v;
+    RecordError err;
+    auto started = std::chrono::steady_clock::now();
+    bool ok = d.decode(std::string("\x02", 1), &v, arena, &err);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
+    if (*leaf == '\0') {
+      CHECK(ok);
+      CHECK(types::to_text(v) == "1");
+    } else {
+      CHECK_FALSE(ok);
+      CHECK(err.message == "truncated Avro data");
+    }
+  }
+}
+
+TEST_CASE("avro: edges of the specification", "[avro]") {
+  Arena arena;
+  RecordError err;
+  // "namespace": "" is the null namespace, where a type in another namespace finds it.
+  auto ns = format::avro::Schema::parse(
+      R"({"type":"record","name":"R","namespace":"a","fields":[)"
+      R"({"name":"x","type":{"type":"record","name":"X","namespace":"","fields":[]}},)"
+      R"({"name":"y","type":{"type":"record","name":"Y","namespace":"b","fields":[)"
+      R"({"name":"z","type":"X"}]}}]})");
+  CHECK(ns->root().fields.at(0).type->name == "X");
+  // A decimal in a fixed wider than 16 bytes: its sign bytes are dropped; more is refused.
+  auto wide = format::avro::Schema::parse(
+      R"({"type":"record","name":"R","fields":[{"name":"d","type":{"type":"fixed","name":"F",)"
+      R"("size":18,"logicalType":"decimal","precision":10,"scale":2}}]})");
+  AvroDecoder d(wide, {{"d", DataType::decimal(10, 2)}});
+  Value v;
+  std::string minus = std::string(17, '\xff') + "\xff";  // -1 as 18 bytes: -0.01
+  REQUIRE(d.decode(minus, &v, arena, &err));
+  CHECK(types::to_text(v) == "-0.01");
+  std::string huge = std::string(1, '\x01') + std::string(17, '\0');
+  CHECK_FALSE(d.decode(huge, &v, arena, &err));
+  CHECK(err.message == "column 'd': a decimal beyond 128 bits");
+  // A negative time-micros is no time of day; a string that is not UTF-8 is refused.
+  auto t = format::avro::Schema::parse(
+      R"({"type":"record","name":"R","fields":[{"name":"t","type":{"type":"long",)"
+      R"("logicalType":"time-micros"}},{"name":"s","type":"string"}]})");
+  AvroDecoder dt(t, {{"t", DataType::time()}, {"s", DataType::string()}});
+  std::vector<Value> row(2);
+  CHECK_FALSE(dt.decode(unhex("0100"), row.data(), arena, &err));  // -1 us
+  CHECK(err.message == "column 't': time -1 is out of range");
+  CHECK(dt.decode(unhex("d00f00"), row.data(), arena, &err));  // 1000 us, ""
+  CHECK(types::to_text(row[0]) == "00:00:00.001");
+  CHECK_FALSE(dt.decode(unhex("d00f04fffe"), row.data(), arena, &err));
+  CHECK(err.message == "column 's': a string that is not UTF-8");
 }
 
 TEST_CASE("avro: invalid schemas are refused naming why", "[avro]") {

@@ -112,6 +112,48 @@ TEST_CASE("schema registry: registration returns the id; a refusal names the rea
                                     "Schema being registered is incompatible"));
 }
 
+TEST_CASE("schema registry: an id that fails waits its own backoff; a 404 is asked again later",
+          "[registry]") {
+  TestServer srv;
+  std::atomic<int> gets_of_1{0}, gets_of_3{0};
+  srv.server().handle("GET", "/schemas/ids/{id}", [&](const Request& q) {
+    const std::string& id = q.params.at("id");
+    if (id == "1") {  // never answers: the others must not wait for it
+      ++gets_of_1;
+      return Response::json(500, R"({"message":"broken"})");
+    }
+    if (id == "2") return Response::json(401, R"({"message":"Unauthorized"})");
+    if (id == "3") {
+      ++gets_of_3;
+      return Response::json(404, R"({"message":"Schema not found"})");
+    }
+    return Response::json(200, "{\"schema\":" + json_string(kSchema) + "}");
+  });
+  srv.start();
+  server::kafka::RegistryOptions o{fmt::format("http://127.0.0.1:{}", srv.port()), "", "", 2000};
+  o.negative_ttl_ms = 300;
+  server::kafka::SchemaRegistry registry(o);
+  std::atomic<bool> one{false}, two{false};
+  registry.request(1, [&] { one = true; });
+  registry.request(2, [&] { two = true; });
+  auto started = std::chrono::steady_clock::now();
+  REQUIRE(answered(registry, 4));
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(900));
+  CHECK(registry.find(4).schema != nullptr);
+  // A refusal (401) is no answer about the id: asked again, never remembered as an error.
+  CHECK_FALSE(two);
+  CHECK_FALSE(registry.find(2).known());
+  CHECK_FALSE(one);
+  CHECK(gets_of_1 >= 1);
+  // A 404 is an error for negative_ttl_ms, then asked again.
+  REQUIRE(answered(registry, 3));
+  CHECK_FALSE(registry.find(3).error.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  CHECK_FALSE(registry.find(3).known());
+  REQUIRE(answered(registry, 3));
+  CHECK(gets_of_3 == 2);
+}
+
 TEST_CASE("schema registry: unreachable, it is asked again; a bad URL is refused", "[registry]") {
   CHECK_THROWS_WITH(server::kafka::SchemaRegistry({"https://r:1", "", "", 200}),
                     Catch::Contains("schema_registry.url"));
