@@ -192,8 +192,10 @@ uint32_t SchemaRegistry::register_schema(const std::string& subject, const std::
   int64_t id = 0;
   if (reply.status != 200 || parser.parse(reply.body).get(e) || e["id"].get_int64().get(id) ||
       id < 0 || id > UINT32_MAX) {
+    // A registry that is busy or down (5xx, 429) may take it later; any other answer is its own.
+    bool later = reply.status >= 500 || reply.status == 429;
     throw Error(
-        ErrorCode::kConfig,
+        later ? ErrorCode::kIo : ErrorCode::kConfig,
         fmt::format("schema registry {}: registering the schema of subject '{}': HTTP {}: {}",
                     options_.url, subject, reply.status, registry_message(reply.body)));
   }

@@ -45,7 +45,8 @@ class SchemaRegistry final : public pipeline::SchemaSource {
   void request(uint32_t id, std::function<void()> ready) override;
 
   // Registers an Avro schema under `subject` (or finds it there) and returns its id. Throws
-  // sluice::Error (kIo: unreachable; kConfig: refused, with the registry's message).
+  // sluice::Error (kIo: unreachable, or 5xx/429, worth asking again; kConfig: refused, with the
+  // registry's message).
   uint32_t register_schema(const std::string& subject, const std::string& schema);
 
   const std::string& url() const { return options_.url; }

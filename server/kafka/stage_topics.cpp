@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <thread>
 
 namespace sluice::server::kafka {
 
@@ -114,18 +116,27 @@ void JobStage::fit_producer_to_topics(config::KafkaProperties& producer_props) {
       job_name(), limit, fmt::join(topics, ","), limit, batch);
 }
 
+// A registry that cannot be reached (or is busy) is asked again, 1 s doubling to 30 s, until it
+// answers or the stage is asked to stop: the job stays starting meanwhile. A refusal fails the job.
 std::string JobStage::register_value_schema() {
   if (!spec_->avro_output) return "";
   std::string subject = output_topic_ + "-value";
-  try {
-    uint32_t id = options_.registry->register_schema(subject, spec_->avro_output->schema());
-    spec_->avro_output->set_schema_id(id);
-    spdlog::info("job {}: writes Avro with schema {} of subject '{}' ({})", job_name(), id, subject,
-                 options_.registry->url());
-  } catch (const Error& e) {
-    return e.what();
+  for (int64_t backoff_ms = 1000;; backoff_ms = std::min<int64_t>(backoff_ms * 2, 30000)) {
+    try {
+      uint32_t id = options_.registry->register_schema(subject, spec_->avro_output->schema());
+      spec_->avro_output->set_schema_id(id);
+      spdlog::info("job {}: writes Avro with schema {} of subject '{}' ({})", job_name(), id,
+                   subject, options_.registry->url());
+      return "";
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kIo) return e.what();
+      warn("schema registry", fmt::format("{}; asking again in {} s", e.what(), backoff_ms / 1000));
+    }
+    for (int64_t waited = 0; waited < backoff_ms; waited += 100) {
+      if (stop_requested_.load()) return "stopped before the output schema was registered";
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
-  return "";
 }
 
 }  // namespace sluice::server::kafka
