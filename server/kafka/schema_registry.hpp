@@ -7,8 +7,8 @@
 // records are DECODE rejections meanwhile. A registry that cannot be reached, or answers anything
 // else (5xx, 401, 403, 429, ...), is asked again for that id (1 s, doubling to 30 s, per id: other
 // ids are fetched meanwhile); the pipelines that need it wait, and a warning is logged per failure.
-// The control-plane calls (register_schema, latest) block their caller, bounded by the timeout:
-// a job stage's control thread makes them.
+// The control-plane call (register_schema) blocks its caller, bounded by the timeout: a job
+// stage's control thread makes it.
 // Thread-safe. One per daemon; it outlives the jobs using it.
 
 #include "server/net/http_client.hpp"
