@@ -138,7 +138,8 @@ void preload(Preloaded& pre, const DaemonBenchSetup& s, const std::string& outpu
   props.insert(props.end(), s.preload_properties.begin(), s.preload_properties.end());
   devtools::TopicGenerator gen(*s.scenario, pre.bootstrap, pre.input, props);
   gen.check_reachable(std::chrono::seconds(10));
-  if (!s.registry_url.empty()) gen.set_values(avro_values(s, pre.input));
+  auto avro = s.registry_url.empty() ? nullptr : avro_values(s, pre.input);
+  if (avro) gen.set_values(avro);
   std::atomic<bool> stop{false};
   devtools::GenerateStats g = gen.produce(0, s.n, 0, stop);
   if (!g.ok())
@@ -157,7 +158,6 @@ void preload(Preloaded& pre, const DaemonBenchSetup& s, const std::string& outpu
     throw Error(ErrorCode::kIo,
                 fmt::format("preload: {} records in the topic, not {}", total, s.n));
   std::string line;
-  auto avro = s.registry_url.empty() ? nullptr : avro_values(s, pre.input);
   for (int64_t i = 0; i < std::min<int64_t>(s.n, 1000); ++i) {
     line.clear();
     if (avro) {

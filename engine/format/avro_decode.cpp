@@ -1,3 +1,4 @@
+#include "common/ascii.hpp"
 #include "format/avro.hpp"
 #include "types/decimal.hpp"
 #include "types/time.hpp"
@@ -20,18 +21,6 @@ using types::Value;
 
 // Nesting of the data a skip follows (recursive record types make it data-driven).
 constexpr int kMaxDepth = 64;
-
-char fold(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool equals_folded(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (fold(a[i]) != fold(b[i])) return false;
-  }
-  return true;
-}
 
 // A position in one record's bytes. Every read checks the end; the first failure is kept.
 struct Cursor {
@@ -397,7 +386,7 @@ AvroDecoder::AvroDecoder(std::shared_ptr<const avro::Schema> writer, std::vector
       for (size_t c = 0; c < columns_.size(); ++c) {
         if (taken[c]) continue;
         const std::string& name = root.fields[f].name;
-        if (pass == 0 ? name == columns_[c].name : equals_folded(name, columns_[c].name)) {
+        if (pass == 0 ? name == columns_[c].name : iequals(name, columns_[c].name)) {
           column_of[f] = static_cast<int32_t>(c);
           taken[c] = true;
           break;
