@@ -47,6 +47,19 @@ ExpressionPtr make_function(functions::BoundScalar fn, std::vector<ExpressionPtr
 // `a || b`: both STRING; NULL if either is NULL.
 ExpressionPtr make_concat(ExpressionPtr left, ExpressionPtr right);
 
+// STRUCT field `index` of `input` (of type `type`); NULL when the STRUCT is NULL.
+ExpressionPtr make_field(ExpressionPtr input, uint32_t index, DataType type);
+// `input[key]`: an ARRAY's element at BIGINT `key` (1-based, negative from the end, NULL when out
+// of range) or a MAP's value at STRING `key` (NULL when absent); `type` is the element's.
+ExpressionPtr make_subscript(ExpressionPtr input, ExpressionPtr key, DataType type);
+// ARRAY[...], STRUCT(...) (items are the fields in order) or MAP(...) (items alternate key and
+// value; a NULL key fails the record, a repeated key keeps its last value). Items arrive cast to
+// their element types.
+ExpressionPtr make_construct(std::vector<ExpressionPtr> items, DataType type);
+// The reads behind make_subscript, for functions (ELEMENT_AT).
+Value array_element(const Value& array, int64_t index, DataType element);
+Value map_value(const Value& map, std::string_view key, DataType value);
+
 // SQL LIKE matching, exposed for tests.
 bool like_match(std::string_view text, std::string_view pattern, char escape);
 

@@ -1,6 +1,7 @@
 #include "exec/state_codec.hpp"
 
 #include "common/error.hpp"
+#include "types/nested.hpp"
 #include "types/time.hpp"
 
 #include <cstring>
@@ -58,6 +59,9 @@ void StateWriter::value(const Value& v) {
       return;
     case TypeId::kString:
     case TypeId::kBytes:
+    case TypeId::kStruct:
+    case TypeId::kArray:
+    case TypeId::kMap:
       bytes(v.str());
       return;
   }
@@ -113,7 +117,8 @@ uint32_t StateReader::count(size_t min_item_bytes) {
 
 Value StateReader::value(Arena& arena) {
   uint8_t tag = u8();
-  if (tag > static_cast<uint8_t>(TypeId::kBytes)) fail("unknown type tag " + std::to_string(tag));
+  if (tag > static_cast<uint8_t>(types::kLastTypeId))
+    fail("unknown type tag " + std::to_string(tag));
   auto type = static_cast<TypeId>(tag);
   if (boolean()) return Value::make_null(type);
   switch (type) {
@@ -138,6 +143,15 @@ Value StateReader::value(Arena& arena) {
       return Value::string(arena.copy(bytes()));
     case TypeId::kBytes:
       return Value::bytes(arena.copy(bytes()));
+    case TypeId::kStruct:
+    case TypeId::kArray:
+    case TypeId::kMap: {
+      // Readers of nested values check every bound, so a damaged layout reads as NULLs.
+      std::string_view layout = bytes();
+      types::nested::View view;
+      if (!types::nested::View::open(layout, &view)) fail("a damaged nested value");
+      return Value::nested(type, arena.copy(layout));
+    }
     case TypeId::kDate: {
       int64_t days = i64();
       if (!types::time::valid_date(days)) fail("a DATE of " + std::to_string(days) + " days");

@@ -93,6 +93,9 @@ bool AvroEncoder::encode(const types::Value* row, std::string& out, RecordError*
         put_bytes(v.str(), out);
         break;
       case TypeId::kNull:
+      case TypeId::kStruct:  // refused by schema_for
+      case TypeId::kArray:
+      case TypeId::kMap:
         out.back() = 0;
         break;
     }

@@ -310,6 +310,11 @@ std::string field_type(types::DataType t) {
       return R"({"type":"int","logicalType":"time-millis"})";
     case types::TypeId::kBytes:
       return "\"bytes\"";
+    case types::TypeId::kStruct:
+    case types::TypeId::kArray:
+    case types::TypeId::kMap:
+      throw Error(ErrorCode::kConfig,
+                  "a " + t.to_string() + " column cannot be written as Avro yet; write it as JSON");
     case types::TypeId::kString:
     case types::TypeId::kNull:
       break;

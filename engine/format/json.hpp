@@ -98,16 +98,22 @@ class JsonEncoder {
   // as a JSON number with its scale ("123.4500"); DOUBLE shortest round-trip (non-finite -> null);
   // TIMESTAMP, DATE and TIME per TimestampOutput (ISO-8601 text, or epoch milliseconds, days
   // since 1970-01-01 and milliseconds since midnight); INTERVAL as milliseconds; BYTES as a base64
-  // string; NULL as null.
+  // string; NULL as null; STRUCT and MAP as objects, ARRAY as an array, elements as columns are.
   void encode(const types::Value* row, std::string& out) const;
+
+  // Appends nested value `layout` of `type` (STRUCT, ARRAY or MAP) as JSON.
+  void append_nested(std::string_view layout, types::DataType type, std::string& out) const;
 
  private:
   char* write_value(const types::Value& v, char* p) const;
+  void append_element(const types::Value& v, types::DataType type, std::string& out) const;
 
   std::vector<Column> columns_;
   std::vector<std::string> keys_;  // pre-escaped `"name":`
   size_t keys_bytes_ = 2;          // the braces, the keys and the commas of one row
   TimestampOutput ts_;
+  bool has_nested_ = false;
+  mutable std::vector<std::string> nested_text_;  // per column: this row's nested value as JSON
 };
 
 // Appends `s` as a JSON string literal (with quotes), escaping as RFC 8259 requires.

@@ -1,9 +1,11 @@
 #include "format/json.hpp"
 #include "types/bytes_text.hpp"
 #include "types/decimal.hpp"
+#include "types/nested.hpp"
 #include "types/time.hpp"
 #include "types/value_text.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -149,7 +151,9 @@ JsonEncoder::JsonEncoder(std::vector<Column> columns, TimestampOutput ts)
     key.push_back(':');
     keys_bytes_ += key.size() + 1;  // the key and a comma
     keys_.push_back(std::move(key));
+    has_nested_ = has_nested_ || c.type.is_nested();
   }
+  nested_text_.resize(columns_.size());
 }
 
 // Bytes value `v` may take: JSON text of any non-string scalar fits 48 (DECIMAL needs 42).
@@ -167,6 +171,14 @@ void JsonEncoder::encode(const Value* row, std::string& out) const {
   size_t bound = keys_bytes_;
   for (size_t i = 0; i < columns_.size(); ++i)
     bound += value_bound(row[i]);
+  if (has_nested_) {  // rendered first, then copied in like any other value
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      if (!columns_[i].type.is_nested() || row[i].null) continue;
+      nested_text_[i].clear();
+      append_nested(row[i].str(), columns_[i].type, nested_text_[i]);
+      bound += nested_text_[i].size();
+    }
+  }
   size_t start = out.size();
   out.resize(start + bound);
   char* p = out.data() + start;
@@ -174,7 +186,13 @@ void JsonEncoder::encode(const Value* row, std::string& out) const {
   for (size_t i = 0; i < columns_.size(); ++i) {
     if (i > 0) *p++ = ',';
     std::memcpy(p, keys_[i].data(), keys_[i].size());
-    p = write_value(row[i], p + keys_[i].size());
+    p += keys_[i].size();
+    if (has_nested_ && columns_[i].type.is_nested() && !row[i].null) {
+      std::memcpy(p, nested_text_[i].data(), nested_text_[i].size());
+      p += nested_text_[i].size();
+      continue;
+    }
+    p = write_value(row[i], p);
   }
   *p++ = '}';
   out.resize(static_cast<size_t>(p - out.data()));
@@ -220,8 +238,58 @@ char* JsonEncoder::write_value(const Value& v, char* p) const {
       p = types::write_base64(v.str(), p + 1);
       *p = '"';
       return p + 1;
+    case TypeId::kStruct:  // rendered by append_nested
+    case TypeId::kArray:
+    case TypeId::kMap:
+      std::memcpy(p, "null", 4);
+      return p + 4;
   }
   return p;
+}
+
+void JsonEncoder::append_element(const Value& v, types::DataType type, std::string& out) const {
+  if (!v.null && type.is_nested()) {
+    append_nested(v.str(), type, out);
+  } else if (!v.null && v.type == TypeId::kString) {
+    append_json_string(v.str(), out);
+  } else {
+    size_t start = out.size();
+    out.resize(start + value_bound(v));
+    char* end = write_value(v, out.data() + start);
+    out.resize(static_cast<size_t>(end - out.data()));
+  }
+}
+
+void JsonEncoder::append_nested(std::string_view layout, types::DataType type,
+                                std::string& out) const {
+  types::nested::View view;
+  if (!types::nested::View::open(layout, &view)) {
+    out.append("null");
+    return;
+  }
+  bool array = type.id == TypeId::kArray;
+  out.push_back(array ? '[' : '{');
+  if (type.id == TypeId::kMap) {
+    for (uint32_t i = 0; i + 1 < view.size(); i += 2) {
+      if (i > 0) out.push_back(',');
+      append_json_string(view.raw(i), out);
+      out.push_back(':');
+      append_element(view.get(i + 1, type.element()), type.element(), out);
+    }
+  } else {
+    const auto& fields = type.fields();
+    uint32_t n = array ? view.size() : std::min<uint32_t>(view.size(), fields.size());
+    for (uint32_t i = 0; i < n; ++i) {
+      if (i > 0) out.push_back(',');
+      if (!array) {
+        append_json_string(fields[i].name, out);
+        out.push_back(':');
+      }
+      types::DataType element = array ? type.element() : fields[i].type;
+      append_element(view.get(i, element), element, out);
+    }
+  }
+  out.push_back(array ? ']' : '}');
 }
 
 }  // namespace sluice::format

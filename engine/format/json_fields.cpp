@@ -2,10 +2,15 @@
 
 #include "types/bytes_text.hpp"
 #include "types/decimal.hpp"
+#include "types/nested.hpp"
 #include "types/number_text.hpp"
 #include "types/time.hpp"
 
+#include <array>
+#include <cstdint>
+#include <cstdio>
 #include <limits>
+#include <unordered_map>
 
 namespace sluice::format::detail {
 
@@ -25,7 +30,8 @@ constexpr size_t kMaxNesting = 1024;
 bool fail(const FieldContext& ctx, std::string message) {
   if (ctx.err) {
     ctx.err->code = ErrorCode::kDecode;
-    ctx.err->message = "column '" + ctx.column.name + "': " + message;
+    ctx.err->message =
+        "column '" + ctx.column.name + (ctx.path ? *ctx.path : std::string()) + "': " + message;
   }
   return false;
 }
@@ -64,8 +70,8 @@ std::string found(ondemand::value& json, json_type type) {
 
 bool expected(const FieldContext& ctx, ondemand::value& json, json_type type,
               std::string_view what) {
-  return fail(ctx, "expected " + std::string(what) + " for " + ctx.column.type.to_string() +
-                       ", found " + found(json, type));
+  return fail(ctx, "expected " + std::string(what) + " for " + ctx.type.to_string() + ", found " +
+                       found(json, type));
 }
 
 bool string_of(ondemand::value& json, const FieldContext& ctx, std::string_view* out) {
@@ -122,9 +128,9 @@ bool decode_integer(ondemand::value& json, json_type type, const FieldContext& c
     case NumberStatus::kNotInteger:
       return fail(ctx, clip(token(json)) + " is not an integer");
     case NumberStatus::kOverflow:
-      return fail(ctx, clip(token(json)) + " does not fit " + ctx.column.type.to_string());
+      return fail(ctx, clip(token(json)) + " does not fit " + ctx.type.to_string());
   }
-  *out = ctx.column.type.id == TypeId::kInterval ? Value::interval(i) : Value::bigint(i);
+  *out = ctx.type.id == TypeId::kInterval ? Value::interval(i) : Value::bigint(i);
   return true;
 }
 
@@ -145,7 +151,7 @@ bool decode_double(ondemand::value& json, json_type type, const FieldContext& ct
 }
 
 bool decode_decimal(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
-  const DataType t = ctx.column.type;
+  const DataType t = ctx.type;
   std::string_view text;
   if (!numeric_text(json, type, ctx, "a number", &text)) return false;
   int128 v = 0;
@@ -367,6 +373,133 @@ bool decode_bytes(ondemand::value& json, json_type type, const FieldContext& ctx
   return true;
 }
 
+// Element values of the nested value being decoded at each depth, reused record to record.
+// (Types nest at most 32 levels, so kMaxNestedDepth bounds every column.)
+constexpr int kMaxNestedDepth = 40;
+std::vector<Value>& scratch(int depth) {
+  thread_local std::array<std::vector<Value>, kMaxNestedDepth> levels;
+  return levels[static_cast<size_t>(depth)];
+}
+
+// Where a MAP being decoded at `depth` holds each key: a linear scan for small maps, a hash index
+// from kIndexedKeys entries on, so a record with many keys costs linear time, not quadratic.
+constexpr size_t kIndexedKeys = 16;
+constexpr size_t kNoSlot = SIZE_MAX;
+using KeyIndex = std::unordered_map<std::string_view, size_t>;
+KeyIndex& key_index(int depth) {
+  thread_local std::array<KeyIndex, kMaxNestedDepth> levels;
+  return levels[static_cast<size_t>(depth)];
+}
+// The element index of `key` in `items` (key, value, key, value...), or kNoSlot.
+size_t map_slot(const std::vector<Value>& items, std::string_view key, int depth) {
+  if (items.size() / 2 <= kIndexedKeys) {
+    for (size_t k = 0; k < items.size(); k += 2) {
+      if (items[k].str() == key) return k;
+    }
+    return kNoSlot;
+  }
+  const KeyIndex& index = key_index(depth);
+  auto it = index.find(key);
+  return it == index.end() ? kNoSlot : it->second;
+}
+// Called after a key was appended: indexes it (and all before it, when the map just grew past
+// the linear scan).
+void index_key(const std::vector<Value>& items, int depth) {
+  size_t entries = items.size() / 2;
+  if (entries <= kIndexedKeys) return;
+  KeyIndex& index = key_index(depth);
+  if (entries == kIndexedKeys + 1) {
+    index.clear();
+    for (size_t k = 0; k + 2 < items.size(); k += 2)
+      index.emplace(items[k].str(), k);
+  }
+  index.emplace(items[items.size() - 2].str(), items.size() - 2);
+}
+
+// Decodes `json` as element `type` of the current value into `out`, with `step` and `name`
+// (".", "total"; "[", "3]") added to the path for messages.
+bool decode_element(ondemand::value& json, const FieldContext& ctx, types::DataType type,
+                    std::string_view step, std::string_view name, Value* out) {
+  thread_local std::string column_path;
+  std::string* path = ctx.path;
+  if (!path) {
+    path = &column_path;
+    path->clear();
+  }
+  size_t mark = path->size();
+  path->append(step);
+  path->append(name);
+  FieldContext child{ctx.column, ctx.timestamps, ctx.arena, ctx.err, type, path, ctx.depth + 1};
+  *out = Value::make_null(type.id);
+  if (type.id == TypeId::kDecimal) out->scale = type.scale;
+  bool ok = decode_field(json, child, out);
+  if (ok) path->resize(mark);  // kept on failure: the message has been written with it
+  return ok;
+}
+
+// STRUCT from an object (fields by name, exactly then case-insensitively; others skipped; missing
+// ones NULL), ARRAY from an array, MAP<STRING, T> from an object (a repeated key: the last wins).
+bool decode_nested(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
+  const DataType t = ctx.type;
+  if (ctx.depth >= kMaxNestedDepth) return fail(ctx, "nested too deeply");
+  std::vector<Value>& items = scratch(ctx.depth);
+  items.clear();
+  if (t.id == TypeId::kArray) {
+    if (type != json_type::array) return expected(ctx, json, type, "an array");
+    ondemand::array array;
+    if (auto e = json.get_array().get(array)) return invalid_json(ctx.err, e);
+    size_t i = 0;
+    for (auto element : array) {
+      ondemand::value v;
+      if (auto e = element.get(v)) return invalid_json(ctx.err, e);
+      char index[24];
+      int n = std::snprintf(index, sizeof index, "%zu]", ++i);
+      items.emplace_back();
+      if (!decode_element(v, ctx, t.element(), "[", {index, static_cast<size_t>(n)}, &items.back()))
+        return false;
+    }
+  } else {
+    if (type != json_type::object) return expected(ctx, json, type, "an object");
+    ondemand::object object;
+    if (auto e = json.get_object().get(object)) return invalid_json(ctx.err, e);
+    const auto& fields = t.fields();
+    if (t.id == TypeId::kStruct) {
+      items.resize(fields.size());
+      for (size_t f = 0; f < fields.size(); ++f) {
+        items[f] = Value::make_null(fields[f].type.id);
+        if (fields[f].type.id == TypeId::kDecimal) items[f].scale = fields[f].type.scale;
+      }
+    }
+    for (auto field : object) {
+      std::string_view key;
+      if (auto e = field.unescaped_key().get(key)) return invalid_json(ctx.err, e);
+      ondemand::value v;
+      if (auto e = field.value().get(v)) return invalid_json(ctx.err, e);
+      if (t.id == TypeId::kStruct) {
+        int f = t.field_index(key);
+        if (f < 0) continue;
+        if (!decode_element(v, ctx, fields[static_cast<size_t>(f)].type, ".", key,
+                            &items[static_cast<size_t>(f)]))
+          return false;
+        continue;
+      }
+      // MAP: the key is copied (simdjson's unescaped key lives in its buffer only until the next).
+      Value value;
+      if (!decode_element(v, ctx, t.element(), ".", key, &value)) return false;
+      size_t slot = map_slot(items, key, ctx.depth);
+      if (slot != kNoSlot) {
+        items[slot + 1] = value;
+      } else {
+        items.push_back(Value::string(ctx.arena.copy(key)));
+        items.push_back(value);
+        index_key(items, ctx.depth);
+      }
+    }
+  }
+  *out = Value::nested(t.id, types::nested::build(items, ctx.arena));
+  return true;
+}
+
 }  // namespace
 
 bool invalid_json(RecordError* err, simdjson::error_code code) {
@@ -386,7 +519,7 @@ bool decode_field(ondemand::value& json, const FieldContext& ctx, Value* out) {
       return fail(ctx, "invalid JSON value " + clip(token(json)));
     return true;
   }
-  switch (ctx.column.type.id) {
+  switch (ctx.type.id) {
     case TypeId::kNull:
       return true;
     case TypeId::kBoolean:
@@ -408,6 +541,10 @@ bool decode_field(ondemand::value& json, const FieldContext& ctx, Value* out) {
       return decode_time(json, type, ctx, out);
     case TypeId::kBytes:
       return decode_bytes(json, type, ctx, out);
+    case TypeId::kStruct:
+    case TypeId::kArray:
+    case TypeId::kMap:
+      return decode_nested(json, type, ctx, out);
   }
   return true;
 }

@@ -16,6 +16,9 @@ struct FieldContext {
   TimestampInput timestamps;
   Arena& arena;
   RecordError* err;
+  types::DataType type = column.type;  // a nested element's type inside the column
+  std::string* path = nullptr;         // ".field[2]" inside the column, for messages
+  int depth = 0;                       // nesting inside the column
 };
 
 // `out` holds the column's typed NULL on entry; JSON null leaves it. False + err on failure.

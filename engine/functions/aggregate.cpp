@@ -133,6 +133,9 @@ BoundAggregate by_type(DataType arg, bool distinct) {
     case TypeId::kTime:
       return make<S<TypeId::kTime>>(t, t, distinct);
     case TypeId::kBytes:
+    case TypeId::kStruct:  // held as their bytes; the values keep their own type
+    case TypeId::kArray:
+    case TypeId::kMap:
       return make<S<TypeId::kBytes>>(t, t, distinct);
     case TypeId::kNull:
       break;
@@ -185,6 +188,7 @@ std::optional<BoundAggregate> bind_any_type(DataType arg, bool distinct) {
 }
 template <template <TypeId> class S>
 std::optional<BoundAggregate> bind_extreme(DataType arg, bool) {
+  if (arg.is_nested()) return std::nullopt;  // STRUCT, ARRAY and MAP have no order
   return by_type<S>(arg, false);
 }
 

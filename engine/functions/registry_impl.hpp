@@ -50,6 +50,7 @@ std::span<const ScalarDef> time_functions();
 std::span<const ScalarDef> calendar_functions();
 std::span<const ScalarDef> conditional_functions();
 std::span<const ScalarDef> date_bytes_functions();
+std::span<const ScalarDef> collection_functions();
 
 // --- binding helpers ---
 

@@ -178,7 +178,7 @@ const std::vector<const ScalarDef*>& registry() {
     std::vector<const ScalarDef*> all;
     for (auto family : {math_functions(), string_functions(), string_functions_more(),
                         regex_functions(), time_functions(), calendar_functions(),
-                        conditional_functions(), date_bytes_functions()}) {
+                        conditional_functions(), date_bytes_functions(), collection_functions()}) {
       for (const ScalarDef& d : family)
         all.push_back(&d);
     }

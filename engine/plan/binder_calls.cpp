@@ -92,6 +92,12 @@ ExpressionPtr Binder::bind_function(const Expr& e, const Scope& scope) {
             : fmt::format("aggregate functions are not allowed in {}", scope.clause);
     fail(ErrorCode::kSqlAggregate, fmt::format("{}: {}", where, quote(e)), e.loc);
   }
+  if (e.name == "ARRAY" || e.name == "STRUCT" || e.name == "MAP") return bind_constructor(e, scope);
+  if (e.pairs) {
+    fail(ErrorCode::kSqlType,
+         fmt::format("only STRUCT and MAP take `a := b` arguments, not {} in {}", e.name, quote(e)),
+         e.loc);
+  }
   if (e.star || e.distinct) {
     fail(ErrorCode::kSqlType,
          fmt::format("{} is not an aggregate function: {} is not allowed in {}", e.name,
@@ -189,6 +195,10 @@ ExpressionPtr Binder::bind_between(const Expr& e, const Scope& scope) {
   for (const auto& a : e.args)
     xs.push_back(bind_expr(*a, scope));
   DataType t = common_type(e, xs, "BETWEEN cannot compare");
+  if (t.is_nested()) {
+    fail(ErrorCode::kSqlType,
+         fmt::format("{} values have no order for BETWEEN in {}", t.to_string(), quote(e)), e.loc);
+  }
   for (auto& x : xs)
     x = coerce(e, x, t);
   auto ge = fold_constant(exec::make_compare(exec::CompareOp::kGe, xs[0], xs[1]), {xs[0], xs[1]});

@@ -166,6 +166,10 @@ ExpressionPtr Binder::bind_expr(const Expr& e, const Scope& scope) {
     }
     case ExprKind::kExtract:
       return bind_extract(e, scope);
+    case ExprKind::kField:
+      return bind_field(e, scope);
+    case ExprKind::kSubscript:
+      return bind_subscript(e, scope);
   }
   fail(ErrorCode::kInternal, "unknown expression kind", e.loc);
 }
@@ -179,6 +183,16 @@ void Binder::check_qualifier(const std::string& qualifier, Location loc,
   fail(ErrorCode::kSqlUnknownColumn,
        fmt::format("unknown source '{}' in '{}' (the query reads '{}')", qualifier, what, expected),
        loc);
+}
+
+bool Binder::has_column(const std::string& name) const {
+  for (const auto& c : source_.columns) {
+    if (iequals(c.name, name)) return true;
+  }
+  for (const auto& c : kSystemColumns) {
+    if (iequals(c.name, name)) return true;
+  }
+  return false;
 }
 
 ExpressionPtr Binder::bind_column(const Expr& e) {
@@ -316,6 +330,12 @@ ExpressionPtr Binder::bind_binary(const Expr& e, const Scope& scope) {
 ExpressionPtr Binder::bind_comparison(const Expr& e, exec::CompareOp op, ExpressionPtr l,
                                       ExpressionPtr r) {
   auto [a, b] = unify(e, l, r);
+  if (a->type().is_nested() && op != exec::CompareOp::kEq && op != exec::CompareOp::kNe) {
+    fail(ErrorCode::kSqlType,
+         fmt::format("{} values have no order: only = and <> compare them, in {}",
+                     a->type().to_string(), quote(e)),
+         e.loc);
+  }
   return fold_constant(exec::make_compare(op, a, b), {a, b});
 }
 

@@ -55,6 +55,11 @@ class Binder {
   exec::ExpressionPtr bind_in(const sql::Expr& e, const Scope& scope);
   exec::ExpressionPtr bind_like(const sql::Expr& e, const Scope& scope);
   exec::ExpressionPtr bind_extract(const sql::Expr& e, const Scope& scope);
+  // STRUCT, ARRAY and MAP (binder_nested.cpp).
+  exec::ExpressionPtr bind_field(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_subscript(const sql::Expr& e, const Scope& scope);
+  exec::ExpressionPtr bind_constructor(const sql::Expr& e, const Scope& scope);
+  bool has_column(const std::string& name) const;
 
   // Casts both sides to their common type, or throws naming `what` and the operands' types.
   std::pair<exec::ExpressionPtr, exec::ExpressionPtr> unify(const sql::Expr& at,

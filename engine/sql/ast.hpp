@@ -23,7 +23,8 @@ enum class ExprKind {
   kColumnRef,  // qualifier (may be empty) + name
   kUnary,      // op ("-", "+", "NOT") + args[0]
   kBinary,     // op + args[0], args[1]; ops: + - * / % || = <> < <= > >= AND OR
-  kFunction,   // name (upper-case) + args; distinct for F(DISTINCT x); star for COUNT(*)
+  kFunction,   // name (upper-case) + args; distinct for F(DISTINCT x); star for COUNT(*);
+               // ARRAY[a, b] is the function ARRAY
   kCase,       // args: [operand if has_operand] then WHEN,THEN pairs, then ELSE if has_else
   kCast,       // args[0] + type_name (as written, e.g. "DECIMAL(18,4)")
   kBetween,    // args: x, low, high; negated for NOT BETWEEN
@@ -32,6 +33,8 @@ enum class ExprKind {
   kIsNull,     // args[0]; negated for IS NOT NULL
   kExtract,    // EXTRACT(field FROM args[0]); field upper-case in `name`
   kInterval,   // INTERVAL '5' MINUTE: text = "5", name = unit upper-case singular ("MINUTE")
+  kField,      // args[0].name or args[0]->name: a STRUCT field (name as written)
+  kSubscript,  // args[0][args[1]]: an ARRAY element (1-based) or a MAP value
 };
 
 enum class LiteralKind {
@@ -64,6 +67,10 @@ struct Expr {
   bool negated = false;
   bool has_operand = false;  // CASE x WHEN ...
   bool has_else = false;
+  bool pairs = false;  // kFunction written `F(a := b, ...)`: args alternate a, b (STRUCT, MAP)
+  // kField written `q.name` where q is not the FROM source (nor its alias): the parser takes it
+  // as field `name` of column q; if q is no column either, the binder says the source is unknown.
+  bool from_qualifier = false;
   std::shared_ptr<OverClause> over;  // kFunction with OVER: an analytic call; null otherwise
 };
 

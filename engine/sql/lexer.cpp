@@ -218,7 +218,11 @@ class Lexer {
     if (c == '<' && d == '=') return two("<=");
     if (c == '>' && d == '=') return two(">=");
     if (c == '=' && d == '=') return two("=");
+    if (c == '-' && d == '>') return two("->");
+    if (c == ':' && d == '=') return two(":=");
     switch (c) {
+      case '[':
+      case ']':
       case '(':
       case ')':
       case ',':

@@ -23,7 +23,7 @@ enum class TokenKind : uint8_t {
   kDouble,            // 1e3  1.5E-2
   kString,            // 'it''s': value is the content, unescaped
   kDuration,          // 500ms 30s 1m 2h 1d: an integer with a unit suffix (WINDOW arguments)
-  kSymbol,            // ( ) , . ; * + - / % || = <> < <= > >=  (value: "!=" -> "<>", "==" -> "=")
+  kSymbol,  // ( ) [ ] , . ; * + - / % || = <> < <= > >= -> :=  ("!=" -> "<>", "==" -> "=")
 };
 
 struct Token {

@@ -1,5 +1,6 @@
 #include "sql/parser.hpp"
 
+#include "common/ascii.hpp"
 #include "sql/parser_impl.hpp"
 
 #include <algorithm>
@@ -134,6 +135,11 @@ void Parser::expect_close(const Token& open) {
   fail_expected(peek(), "')' to close '(' at " + location_text(open.loc));
 }
 
+void Parser::expect_close_bracket(const Token& open) {
+  if (accept_symbol("]")) return;
+  fail_expected(peek(), "']' to close '[' at " + location_text(open.loc));
+}
+
 // ---- errors
 
 void Parser::fail(Location at, std::string message) const {
@@ -209,7 +215,51 @@ SelectStatement Parser::parse_statement() {
     done = 4;
   }
   parse_end(done);
+  resolve_qualifiers(stmt);
   return stmt;
+}
+
+namespace {
+
+// `q.name` where q is not the source: field `name` of column q (see Expr::from_qualifier).
+void resolve_qualifiers(ExprPtr& e, const TableRef& from) {
+  if (!e) return;
+  for (ExprPtr& a : e->args)
+    resolve_qualifiers(a, from);
+  if (e->over) {
+    for (ExprPtr& p : e->over->partition_by)
+      resolve_qualifiers(p, from);
+    resolve_qualifiers(e->over->order_by, from);
+  }
+  if (e->kind != ExprKind::kColumnRef || e->qualifier.empty()) return;
+  const std::string& source = from.alias.empty() ? from.name : from.alias;
+  if (iequals(e->qualifier, source)) return;
+  auto column = std::make_unique<Expr>();
+  column->kind = ExprKind::kColumnRef;
+  column->loc = e->loc;
+  column->span = {e->span.begin, e->span.begin + static_cast<uint32_t>(e->qualifier.size())};
+  column->name = std::move(e->qualifier);
+  e->kind = ExprKind::kField;
+  e->qualifier.clear();
+  e->from_qualifier = true;
+  e->args.push_back(std::move(column));
+}
+
+}  // namespace
+
+void Parser::resolve_qualifiers(SelectStatement& stmt) {
+  for (SelectItem& item : stmt.items)
+    sql::resolve_qualifiers(item.expr, stmt.from);
+  sql::resolve_qualifiers(stmt.where, stmt.from);
+  for (ExprPtr& g : stmt.group_by)
+    sql::resolve_qualifiers(g, stmt.from);
+  sql::resolve_qualifiers(stmt.having, stmt.from);
+  if (stmt.window) sql::resolve_qualifiers(stmt.window->time_column, stmt.from);
+  for (NamedWindow& w : stmt.named_windows) {
+    for (ExprPtr& p : w.spec.partition_by)
+      sql::resolve_qualifiers(p, stmt.from);
+    sql::resolve_qualifiers(w.spec.order_by, stmt.from);
+  }
 }
 
 void Parser::parse_select_list(SelectStatement& stmt) {

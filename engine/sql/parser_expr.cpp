@@ -31,6 +31,12 @@ bool name_like_reserved(const Token& t) {
   return false;
 }
 
+// A STRUCT field after '.' or '->': a name, quoted when it is a reserved word.
+bool is_field_name(const Token& t) {
+  return t.kind == TokenKind::kQuotedIdentifier ||
+         (t.kind == TokenKind::kIdentifier && !is_reserved(t));
+}
+
 }  // namespace
 
 Parser::NestingGuard::NestingGuard(Parser& p, const Token& at) : p_(p) {
@@ -225,13 +231,42 @@ ExprPtr Parser::parse_multiplicative() {
 }
 
 ExprPtr Parser::parse_unary() {
-  if (!peek().is_symbol("-") && !peek().is_symbol("+")) return parse_primary();
+  if (!peek().is_symbol("-") && !peek().is_symbol("+")) return parse_postfix();
   NestingGuard guard(*this, peek());
   const Token& start = next();
   ExprPtr e = node(ExprKind::kUnary, start);
   e->op = start.value;
   e->args.push_back(parse_unary());
   return seal(std::move(e));
+}
+
+// ---- postfix: x[i], x['key'], x->field, x.field (after a subscript or a parenthesis)
+
+ExprPtr Parser::parse_postfix() {
+  const Token& start = peek();
+  ExprPtr e = parse_primary();  // a column reference has taken its own `.field` parts
+  for (;;) {
+    if (peek().is_symbol("[")) {
+      NestingGuard guard(*this, peek());
+      const Token& open = next();
+      ExprPtr s = node(ExprKind::kSubscript, start);
+      s->args.push_back(std::move(e));
+      s->args.push_back(parse_expr());
+      expect_close_bracket(open);
+      e = seal(std::move(s));
+    } else if (peek().is_symbol("->") || peek().is_symbol(".")) {
+      NestingGuard guard(*this, peek());
+      const Token& arrow = next();
+      const Token& name = peek();
+      if (!is_field_name(name)) fail_expected(name, "field name after '" + arrow.value + "'");
+      ExprPtr f = node(ExprKind::kField, start);
+      f->name = next().value;
+      f->args.push_back(std::move(e));
+      e = seal(std::move(f));
+    } else {
+      return e;
+    }
+  }
 }
 
 // ---- primaries
@@ -278,6 +313,7 @@ ExprPtr Parser::parse_identifier_primary() {
   if (t.is_keyword("EXTRACT")) return parse_extract();
   if (t.is_keyword("INTERVAL")) return parse_interval();
   if (t.is_keyword("EXISTS")) unsupported(t, "subqueries are not supported");
+  if (t.is_keyword("ARRAY") && peek(1).is_symbol("[")) return parse_array_constructor();
   bool typed = t.is_keyword("TIMESTAMP") || t.is_keyword("DATE") || t.is_keyword("TIME");
   if (typed && peek(1).kind == TokenKind::kString) return parse_typed_literal();
   bool reserved = is_reserved(t);
@@ -309,10 +345,33 @@ ExprPtr Parser::parse_column_ref() {
     }
     e->qualifier = std::move(e->name);
     e->name = next().value;
-    if (peek().is_symbol(".")) {
-      fail(peek(), "a column reference has at most two parts, as in source.column");
-    }
   }
+  e = seal(std::move(e));
+  // a.b.c...: the parts after the second are STRUCT fields.
+  while (peek().is_symbol(".")) {
+    next();
+    const Token& name = peek();
+    if (!is_field_name(name)) fail_expected(name, "field name after '.'");
+    ExprPtr f = node(ExprKind::kField, first);
+    f->name = next().value;
+    f->args.push_back(std::move(e));
+    e = seal(std::move(f));
+  }
+  return e;
+}
+
+// ARRAY[a, b, ...] (ARRAY[] is an empty array): the function ARRAY.
+ExprPtr Parser::parse_array_constructor() {
+  const Token& kw = next();
+  ExprPtr e = node(ExprKind::kFunction, kw);
+  e->name = "ARRAY";
+  const Token& open = next();
+  if (!peek().is_symbol("]")) {
+    do {
+      e->args.push_back(parse_expr());
+    } while (accept_symbol(","));
+  }
+  expect_close_bracket(open);
   return seal(std::move(e));
 }
 

@@ -75,6 +75,17 @@ void Parser::parse_call_args(Expr& fn) {
     fn.distinct = accept_keyword("DISTINCT");
     do {
       fn.args.push_back(parse_expr());
+      // STRUCT(name := value, ...) and MAP(key := value, ...): all arguments paired, or none.
+      bool paired = peek().is_symbol(":=");
+      if (fn.args.size() == 1) fn.pairs = paired;
+      if (paired != fn.pairs) {
+        fail(peek(), paired ? "'" + fn.name + "' arguments are all `a := b` pairs or none are"
+                            : "expected ':=' after '" + fn.name + "' argument, as in a := b");
+      }
+      if (paired) {
+        next();
+        fn.args.push_back(parse_expr());
+      }
     } while (accept_symbol(","));
   }
   expect_close(open);
@@ -171,11 +182,24 @@ ExprPtr Parser::parse_cast() {
 }
 
 // Words, upper-cased and joined by one space, with at most one `(p[,s])`: "DECIMAL(18,4)",
-// "DOUBLE PRECISION", "TIMESTAMP(3)". The binder decides whether it names a type.
+// "DOUBLE PRECISION", "TIMESTAMP(3)"; or a word and `<...>` as written ("ARRAY < BIGINT >").
+// The binder decides whether it names a type.
 std::string Parser::parse_type_name() {
   if (peek().kind != TokenKind::kIdentifier) fail_expected(peek(), "type name");
   std::string out = to_upper(next().value);
   bool params = false;
+  if (peek().is_symbol("<")) {  // ARRAY<...>, MAP<...>, STRUCT<...>: the text up to the match
+    int depth = 0;
+    do {
+      const Token& t = next();
+      if (t.kind == TokenKind::kEnd) fail_expected(t, "'>' to close '" + out + "<'");
+      if (t.is_symbol("<")) ++depth;
+      if (t.is_symbol(">")) --depth;
+      out += ' ';
+      out += t.raw;
+    } while (depth > 0);
+    return out;
+  }
   for (;;) {
     if (!params && peek().is_symbol("(")) {
       params = true;

@@ -39,6 +39,9 @@ class Parser {
   const Token& expect_symbol(std::string_view s, std::string_view what);
   // Consumes the `)` matching `open`, or fails with "expected ')' to close '(' at l:c".
   void expect_close(const Token& open);
+  void expect_close_bracket(const Token& open);
+  // After parsing: `q.name` with q not the source becomes a field of column q.
+  void resolve_qualifiers(SelectStatement& stmt);
 
   // --- errors (parser.cpp)
   [[noreturn]] void fail(Location at, std::string message) const;
@@ -85,7 +88,9 @@ class Parser {
   ExprPtr parse_additive();
   ExprPtr parse_multiplicative();
   ExprPtr parse_unary();
+  ExprPtr parse_postfix();
   ExprPtr parse_primary();
+  ExprPtr parse_array_constructor();
   ExprPtr parse_identifier_primary();
   ExprPtr parse_column_ref();
   ExprPtr parse_literal();

@@ -282,6 +282,8 @@ bool to_bytes(const Value& v, Arena& arena, Value* out, RecordError* err) {
 
 bool can_cast(DataType from, DataType to) {
   TypeId f = from.id, t = to.id;
+  // A nested value casts to its own type only; to STRING (JSON text) the binder casts it itself.
+  if (from.is_nested() || to.is_nested()) return f == TypeId::kNull || from == to;
   if (f == TypeId::kNull || f == t || t == TypeId::kString) return true;
   switch (t) {
     case TypeId::kNull:
@@ -304,6 +306,10 @@ bool can_cast(DataType from, DataType to) {
       return f == TypeId::kString;
     case TypeId::kString:
       return true;
+    case TypeId::kStruct:
+    case TypeId::kArray:
+    case TypeId::kMap:
+      return false;
   }
   return false;
 }
@@ -341,6 +347,10 @@ bool cast(const Value& v, DataType target, Arena& arena, Value* out, RecordError
       return to_time(v, out, err);
     case TypeId::kBytes:
       return to_bytes(v, arena, out, err);
+    case TypeId::kStruct:
+    case TypeId::kArray:
+    case TypeId::kMap:
+      break;
   }
   return unsupported(v, target, err);
 }

@@ -26,7 +26,7 @@ struct Value {
     int64_t i;  // BIGINT, TIMESTAMP (ms), INTERVAL (ms), DATE (days), TIME (ms of the day)
     double d;
     int128 dec;   // DECIMAL unscaled value
-    StringRef s;  // STRING, BYTES
+    StringRef s;  // STRING, BYTES; STRUCT, ARRAY, MAP in the layout of types/nested.hpp
   };
 
   Value() : dec(0) {}
@@ -90,10 +90,22 @@ struct Value {
     return v;
   }
 
+  // A STRUCT, ARRAY or MAP laid out as types/nested.hpp says. Does not copy, as string().
+  static Value nested(TypeId t, std::string_view layout) {
+    Value v = of(t);
+    v.s = {layout.data(), static_cast<uint32_t>(layout.size())};
+    return v;
+  }
+
   std::string_view str() const { return {s.data, s.size}; }
   bool is_null() const { return null; }
-  // A non-NULL STRING or BYTES: its bytes live outside the value and are copied with it.
-  bool has_bytes() const { return !null && (type == TypeId::kString || type == TypeId::kBytes); }
+  // A non-NULL STRING, BYTES, STRUCT, ARRAY or MAP: its bytes live outside the value and are
+  // copied with it.
+  bool has_bytes() const {
+    static_assert(TypeId::kBytes < TypeId::kStruct && TypeId::kStruct < TypeId::kArray &&
+                  TypeId::kArray < TypeId::kMap && TypeId::kMap == kLastTypeId);
+    return !null && (type == TypeId::kString || type >= TypeId::kBytes);
+  }
   // The same value with its bytes at `at` (a copy the caller made of str()).
   Value with_bytes(std::string_view at) const {
     Value v = *this;

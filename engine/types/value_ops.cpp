@@ -2,6 +2,7 @@
 
 #include "types/bytes_text.hpp"
 #include "types/decimal.hpp"
+#include "types/nested.hpp"
 #include "types/time.hpp"
 #include "types/value_text.hpp"
 
@@ -144,6 +145,9 @@ int compare(const Value& a, const Value& b) {
       return compare_decimal(a.dec, a.scale, b.dec, b.scale);
     case TypeId::kString:
     case TypeId::kBytes:
+    case TypeId::kStruct:  // by bytes: equal exactly when equal (see types/nested.hpp)
+    case TypeId::kArray:
+    case TypeId::kMap:
       return compare_strings(a.str(), b.str());
   }
   return 0;
@@ -170,6 +174,9 @@ uint64_t hash(const Value& v, uint64_t seed) {
     }
     case TypeId::kString:
     case TypeId::kBytes:
+    case TypeId::kStruct:
+    case TypeId::kArray:
+    case TypeId::kMap:
       return hash_bytes(v.s.data, v.s.size, seed);
   }
   return seed;
@@ -197,6 +204,9 @@ size_t format_scalar(const Value& v, char* buf) {
       return time::format_time(v.i, buf);
     case TypeId::kString:
     case TypeId::kBytes:
+    case TypeId::kStruct:
+    case TypeId::kArray:
+    case TypeId::kMap:
       break;
   }
   std::memcpy(buf, "NULL", 4);
@@ -224,6 +234,16 @@ void append_text(const Value& v, std::string& out) {
     out.append(v.s.data, v.s.size);
   } else if (v.type == TypeId::kBytes) {
     append_base64(v.str(), out);
+  } else if (v.type == TypeId::kStruct || v.type == TypeId::kArray || v.type == TypeId::kMap) {
+    // Without its DataType a nested value has no text; messages name its kind and size.
+    nested::View view;
+    bool ok = nested::View::open(v.str(), &view);
+    out.append(v.type == TypeId::kStruct ? "STRUCT" : v.type == TypeId::kArray ? "ARRAY" : "MAP");
+    out.append(" of ");
+    out.append(std::to_string(ok ? (v.type == TypeId::kMap ? view.size() / 2 : view.size()) : 0));
+    out.append(v.type == TypeId::kStruct ? " fields"
+               : v.type == TypeId::kMap  ? " entries"
+                                         : " elements");
   } else {
     char buf[kMaxScalarText];
     out.append(buf, format_scalar(v, buf));

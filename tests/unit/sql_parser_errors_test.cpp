@@ -83,8 +83,8 @@ TEST_CASE("expression errors: message and line:column", "[sql]") {
   CHECK(e("SELECT order FROM t") ==
         "SQL_SYNTAX 1:8: expected expression, found 'order', a reserved word; quote it to use it "
         "as a name: \"order\"");
-  CHECK(e("SELECT a.b.c FROM t") ==
-        "SQL_SYNTAX 1:11: a column reference has at most two parts, as in source.column");
+  CHECK(e("SELECT a.b. FROM t") == "SQL_SYNTAX 1:13: expected field name after '.', found 'FROM'");
+  CHECK(e("SELECT a->1 FROM t") == "SQL_SYNTAX 1:11: expected field name after '->', found '1'");
   CHECK(e("SELECT a. FROM t") == "SQL_SYNTAX 1:11: expected column name after '.', found 'FROM'");
   CHECK(e("SELECT count(t.*) FROM t") == "SQL_SYNTAX 1:16: 't.*' is only allowed as a SELECT item");
   CHECK(e("SELECT f(*, x) FROM t") ==

@@ -40,7 +40,8 @@ inline std::string sx(const Expr& e) {
       head = e.op;
       break;
     case ExprKind::kFunction:
-      head = e.name + "()" + (e.distinct ? " DISTINCT" : "") + (e.star ? " *" : "");
+      head = e.name + "()" + (e.distinct ? " DISTINCT" : "") + (e.star ? " *" : "") +
+             (e.pairs ? " :=" : "");
       break;
     case ExprKind::kCase:
       head = std::string("CASE") + (e.has_operand ? " operand" : "") + (e.has_else ? " else" : "");
@@ -62,6 +63,12 @@ inline std::string sx(const Expr& e) {
       break;
     case ExprKind::kExtract:
       head = "EXTRACT " + e.name;
+      break;
+    case ExprKind::kField:
+      head = (e.from_qualifier ? "q." : ".") + e.name;
+      break;
+    case ExprKind::kSubscript:
+      head = "[]";
       break;
   }
   std::string out = "(" + head;

@@ -78,6 +78,9 @@ Value random_value(DataType t, std::mt19937_64& rng, Arena& arena) {
       return Value::time(43'200'000 + small(rng) * 1000);
     case TypeId::kBytes:
       return Value::bytes(arena.copy(std::string(rng() % 9, static_cast<char>(rng() % 256))));
+    case TypeId::kStruct:
+    case TypeId::kArray:
+    case TypeId::kMap:
     case TypeId::kNull:
       break;
   }

@@ -1,0 +1,129 @@
+// STRUCT, ARRAY and MAP nodes: field access, subscripts and constructors.
+
+#include "exec/expressions.hpp"
+#include "types/nested.hpp"
+#include "types/value_ops.hpp"
+
+#include <string>
+#include <vector>
+
+namespace sluice::exec {
+namespace {
+
+using types::TypeId;
+namespace nested = types::nested;
+
+Value typed_null(DataType t) {
+  Value v = Value::make_null(t.id);
+  if (t.id == TypeId::kDecimal) v.scale = t.scale;
+  return v;
+}
+
+class Field final : public Expression {
+ public:
+  Field(ExpressionPtr in, uint32_t index, DataType t)
+      : Expression(t), in_(std::move(in)), index_(index) {}
+  Value eval(const Value* row, EvalContext& ctx) const override {
+    Value s = in_->eval(row, ctx);
+    nested::View view;
+    if (s.null || !nested::View::open(s.str(), &view)) return typed_null(type());
+    return view.get(index_, type());
+  }
+
+ private:
+  ExpressionPtr in_;
+  uint32_t index_;
+};
+
+class Subscript final : public Expression {
+ public:
+  Subscript(ExpressionPtr in, ExpressionPtr key, DataType t)
+      : Expression(t), in_(std::move(in)), key_(std::move(key)) {}
+  Value eval(const Value* row, EvalContext& ctx) const override {
+    Value c = in_->eval(row, ctx);
+    Value k = key_->eval(row, ctx);
+    if (c.null || k.null) return typed_null(type());
+    return c.type == TypeId::kMap ? map_value(c, k.str(), type()) : array_element(c, k.i, type());
+  }
+
+ private:
+  ExpressionPtr in_;
+  ExpressionPtr key_;
+};
+
+class Construct final : public Expression {
+ public:
+  Construct(std::vector<ExpressionPtr> items, DataType t)
+      : Expression(t), items_(std::move(items)) {}
+  Value eval(const Value* row, EvalContext& ctx) const override {
+    thread_local std::vector<Value> values;
+    size_t start = values.size();  // items may construct nested values themselves
+    for (const ExpressionPtr& item : items_)
+      values.push_back(item->eval(row, ctx));
+    std::span<Value> mine(values.data() + start, items_.size());
+    Value out = typed_null(type());
+    if (type().id == TypeId::kMap && !dedupe_keys(mine, ctx)) {
+      values.resize(start);
+      return out;
+    }
+    out = Value::nested(type().id, nested::build(mine, *ctx.arena));
+    values.resize(start);
+    return out;
+  }
+
+ private:
+  // MAP(k := v, ...): a NULL key fails the record; a repeated key keeps its last value, at its
+  // first place. The pairs are compacted in place.
+  static bool dedupe_keys(std::span<Value>& pairs, EvalContext& ctx) {
+    size_t kept = 0;
+    for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+      if (pairs[i].null) {
+        ctx.fail(ErrorCode::kInvalidArgument, "MAP keys cannot be NULL");
+        return false;
+      }
+      size_t at = kept;
+      for (size_t k = 0; k < kept; k += 2) {
+        if (pairs[k].str() == pairs[i].str()) at = k;
+      }
+      pairs[at] = pairs[i];
+      pairs[at + 1] = pairs[i + 1];
+      if (at == kept) kept += 2;
+    }
+    pairs = pairs.first(kept);
+    return true;
+  }
+
+  std::vector<ExpressionPtr> items_;
+};
+
+}  // namespace
+
+Value array_element(const Value& array, int64_t index, DataType element) {
+  nested::View view;
+  if (array.null || !nested::View::open(array.str(), &view)) return typed_null(element);
+  int64_t n = view.size();
+  int64_t i = index > 0 ? index - 1 : n + index;  // 1-based; negative counts from the end
+  if (index == 0 || i < 0 || i >= n) return typed_null(element);
+  return view.get(static_cast<uint32_t>(i), element);
+}
+
+Value map_value(const Value& map, std::string_view key, DataType value) {
+  nested::View view;
+  if (map.null || !nested::View::open(map.str(), &view)) return typed_null(value);
+  int64_t i = nested::find_key(view, key);
+  return i < 0 ? typed_null(value) : view.get(static_cast<uint32_t>(i), value);
+}
+
+ExpressionPtr make_field(ExpressionPtr input, uint32_t index, DataType type) {
+  return std::make_shared<Field>(std::move(input), index, type);
+}
+
+ExpressionPtr make_subscript(ExpressionPtr input, ExpressionPtr key, DataType type) {
+  return std::make_shared<Subscript>(std::move(input), std::move(key), type);
+}
+
+ExpressionPtr make_construct(std::vector<ExpressionPtr> items, DataType type) {
+  return std::make_shared<Construct>(std::move(items), type);
+}
+
+}  // namespace sluice::exec
