@@ -5,6 +5,7 @@
 
 #include "common/arena.hpp"
 #include "common/error.hpp"
+#include "types/value.hpp"
 
 #include <string>
 
@@ -14,6 +15,10 @@ struct EvalContext {
   Arena* arena = nullptr;  // where evaluation puts the strings it creates
   bool failed = false;
   RecordError error;
+  // While a projection with EXPLODE emits the rows of one input row: the exploded ARRAYs (one per
+  // EXPLODE call of the query) and the element being emitted (0-based).
+  const types::Value* unnest = nullptr;
+  int64_t unnest_index = 0;
 
   void fail(ErrorCode code, std::string message) {
     if (failed) return;  // keep the first error: it is the cause

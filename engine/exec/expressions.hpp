@@ -56,6 +56,9 @@ ExpressionPtr make_subscript(ExpressionPtr input, ExpressionPtr key, DataType ty
 // value; a NULL key fails the record, a repeated key keeps its last value). Items arrive cast to
 // their element types.
 ExpressionPtr make_construct(std::vector<ExpressionPtr> items, DataType type);
+// EXPLODE(array): element EvalContext::unnest_index of ARRAY number `k` of the projection's
+// `unnest` list (make_project); NULL past its end or outside such a projection.
+ExpressionPtr make_unnest(size_t k, DataType element);
 // The reads behind make_subscript, for functions (ELEMENT_AT).
 Value array_element(const Value& array, int64_t index, DataType element);
 Value map_value(const Value& map, std::string_view key, DataType value);

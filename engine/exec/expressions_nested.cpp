@@ -96,6 +96,18 @@ class Construct final : public Expression {
   std::vector<ExpressionPtr> items_;
 };
 
+class Unnest final : public Expression {
+ public:
+  Unnest(size_t k, DataType t) : Expression(t), k_(k) {}
+  Value eval(const Value*, EvalContext& ctx) const override {
+    if (!ctx.unnest) return typed_null(type());
+    return array_element(ctx.unnest[k_], ctx.unnest_index + 1, type());
+  }
+
+ private:
+  size_t k_;
+};
+
 }  // namespace
 
 Value array_element(const Value& array, int64_t index, DataType element) {
@@ -120,6 +132,10 @@ ExpressionPtr make_field(ExpressionPtr input, uint32_t index, DataType type) {
 
 ExpressionPtr make_subscript(ExpressionPtr input, ExpressionPtr key, DataType type) {
   return std::make_shared<Subscript>(std::move(input), std::move(key), type);
+}
+
+ExpressionPtr make_unnest(size_t k, DataType element) {
+  return std::make_shared<Unnest>(k, element);
 }
 
 ExpressionPtr make_construct(std::vector<ExpressionPtr> items, DataType type) {

@@ -13,7 +13,12 @@ namespace sluice::exec {
 OperatorPtr make_filter(ExpressionPtr predicate, size_t width, bool is_having);
 
 // Evaluates one expression per output column; a row whose evaluation fails is rejected.
-OperatorPtr make_project(std::vector<ExpressionPtr> columns);
+// With `unnest` (the ARRAYs of the select list's EXPLODE calls, over input rows), an input row
+// gives one output row per element of its longest ARRAY (the shorter ones give NULLs), with
+// EvalContext::unnest set; a row whose ARRAYs are all NULL or empty gives none (counted as
+// filtered).
+OperatorPtr make_project(std::vector<ExpressionPtr> columns,
+                         std::vector<ExpressionPtr> unnest = {});
 
 struct AggregateCall {
   functions::BoundAggregate fn;

@@ -1,6 +1,7 @@
 // Aggregate registry: binds a name and argument type to a state type from aggregate_impl.hpp.
 
 #include "functions/aggregate_impl.hpp"
+#include "functions/collect.hpp"
 #include "functions/registry_impl.hpp"
 #include "types/decimal.hpp"
 
@@ -133,10 +134,13 @@ BoundAggregate by_type(DataType arg, bool distinct) {
     case TypeId::kTime:
       return make<S<TypeId::kTime>>(t, t, distinct);
     case TypeId::kBytes:
-    case TypeId::kStruct:  // held as their bytes; the values keep their own type
-    case TypeId::kArray:
-    case TypeId::kMap:
       return make<S<TypeId::kBytes>>(t, t, distinct);
+    case TypeId::kStruct:
+      return make<S<TypeId::kStruct>>(t, t, distinct);
+    case TypeId::kArray:
+      return make<S<TypeId::kArray>>(t, t, distinct);
+    case TypeId::kMap:
+      return make<S<TypeId::kMap>>(t, t, distinct);
     case TypeId::kNull:
       break;
   }
@@ -198,6 +202,13 @@ std::optional<BoundAggregate> bind_spread(DataType arg, bool distinct) {
   return make<agg::Variance<kKind>>(DataType::float64(), DataType::float64(), distinct);
 }
 
+std::optional<BoundAggregate> bind_collect_list(DataType arg, bool distinct) {
+  return agg::bind_collect(arg, distinct, false);
+}
+std::optional<BoundAggregate> bind_collect_set(DataType arg, bool distinct) {
+  return agg::bind_collect(arg, distinct, true);
+}
+
 struct AggregateDef {
   std::string_view name;
   std::string_view signature;
@@ -210,6 +221,8 @@ using agg::Spread;
 
 const AggregateDef kAggregates[] = {
     {"AVG", kNumber, bind_avg},
+    {"COLLECT_LIST", kValue, bind_collect_list},
+    {"COLLECT_SET", kValue, bind_collect_set},
     {"COUNT", "(*) or (value)", bind_count},
     {"FIRST_VALUE", kValue, bind_any_type<agg::FirstValue>},
     {"LAST_VALUE", kValue, bind_any_type<agg::LastValue>},

@@ -75,7 +75,9 @@ template <TypeId kType>
 struct HeldValue {
   Value value;
   bool has = false;
-  static constexpr bool kOwnsBytes = kType == TypeId::kString || kType == TypeId::kBytes;
+  static constexpr bool kOwnsBytes = kType == TypeId::kString || kType == TypeId::kBytes ||
+                                     kType == TypeId::kStruct || kType == TypeId::kArray ||
+                                     kType == TypeId::kMap;
   [[no_unique_address]] std::conditional_t<kOwnsBytes, OwnedString, std::monostate> owned;
 
   void take(const Value& v) {

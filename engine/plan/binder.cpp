@@ -170,7 +170,9 @@ LogicalPlan Binder::bind(const sql::SelectStatement& stmt) {
            "arrives",
            stmt.emit_loc);
     }
+    unnest_ = &plan.unnest;  // EXPLODE is allowed here only
     bind_select_list(stmt, plan, {Scope::Kind::kRow, "SELECT"});
+    unnest_ = nullptr;
     return plan;
   }
   plan.emit_changes = stmt.emit != sql::EmitMode::kFinal;
@@ -205,7 +207,7 @@ std::shared_ptr<const exec::Query> build_query(LogicalPlan plan) {
     ops.push_back(exec::make_aggregate(plan.group_keys, plan.aggregates, plan.emit_changes));
     if (plan.having) ops.push_back(exec::make_filter(plan.having, width, true));
   }
-  ops.push_back(exec::make_project(plan.projections));
+  ops.push_back(exec::make_project(plan.projections, plan.unnest));
   if (plan.distinct) ops.push_back(exec::make_distinct(plan.projections.size()));
   exec::ExpressionPtr event_time;
   if (plan.window) event_time = plan.window->time;

@@ -93,6 +93,7 @@ ExpressionPtr Binder::bind_function(const Expr& e, const Scope& scope) {
     fail(ErrorCode::kSqlAggregate, fmt::format("{}: {}", where, quote(e)), e.loc);
   }
   if (e.name == "ARRAY" || e.name == "STRUCT" || e.name == "MAP") return bind_constructor(e, scope);
+  if (e.name == "EXPLODE" || e.name == "UNNEST") return bind_unnest(e, scope);
   if (e.pairs) {
     fail(ErrorCode::kSqlType,
          fmt::format("only STRUCT and MAP take `a := b` arguments, not {} in {}", e.name, quote(e)),

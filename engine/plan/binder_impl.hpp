@@ -60,6 +60,7 @@ class Binder {
   exec::ExpressionPtr bind_subscript(const sql::Expr& e, const Scope& scope);
   exec::ExpressionPtr bind_constructor(const sql::Expr& e, const Scope& scope);
   bool has_column(const std::string& name) const;
+  exec::ExpressionPtr bind_unnest(const sql::Expr& e, const Scope& scope);
 
   // Casts both sides to their common type, or throws naming `what` and the operands' types.
   std::pair<exec::ExpressionPtr, exec::ExpressionPtr> unify(const sql::Expr& at,
@@ -112,6 +113,9 @@ class Binder {
   bool windowed_ = false;     // the query has a time window
   size_t window_column_ = 0;  // grouped-row index of the window start (the end follows)
   std::shared_ptr<struct OverBinding> over_;  // while binding an OVER query
+  // While binding the select list of a query without aggregates, windows or OVER: where EXPLODE
+  // puts its ARRAYs; null elsewhere (EXPLODE is refused there).
+  std::vector<exec::ExpressionPtr>* unnest_ = nullptr;
 };
 
 // Canonical text of an expression, for matching SELECT expressions against GROUP BY ones and for

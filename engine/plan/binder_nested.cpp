@@ -136,4 +136,29 @@ ExpressionPtr Binder::bind_constructor(const Expr& e, const Scope& scope) {
   return fold_constant(exec::make_construct(items, DataType::map(value)), items);
 }
 
+// EXPLODE(array) / UNNEST(array) in the select list: one output row per element.
+ExpressionPtr Binder::bind_unnest(const Expr& e, const Scope& scope) {
+  if (!unnest_) {
+    fail(ErrorCode::kSqlUnsupported,
+         fmt::format("{} is allowed only in the SELECT list of a query without GROUP BY, "
+                     "aggregates, windows or OVER, and not inside another {}: {}",
+                     e.name, e.name, quote(e)),
+         e.loc);
+  }
+  if (e.args.size() != 1 || e.star || e.distinct || e.pairs) {
+    fail(ErrorCode::kSqlType, fmt::format("{} takes (array), in {}", e.name, quote(e)), e.loc);
+  }
+  std::vector<ExpressionPtr>* unnest = unnest_;
+  unnest_ = nullptr;  // not inside its own argument
+  ExpressionPtr array = bind_expr(*e.args[0], scope);
+  unnest_ = unnest;
+  if (array->type().id != TypeId::kArray) {
+    fail(ErrorCode::kSqlType,
+         fmt::format("{} takes (array), got {} in {}", e.name, array->type().to_string(), quote(e)),
+         e.loc);
+  }
+  unnest->push_back(array);
+  return exec::make_unnest(unnest->size() - 1, array->type().element());
+}
+
 }  // namespace sluice::plan

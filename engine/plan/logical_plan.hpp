@@ -25,6 +25,7 @@ struct LogicalPlan {
   exec::ExpressionPtr having;                   // over [keys..., aggregates...]; may be null
 
   std::vector<exec::ExpressionPtr> projections;  // over input rows, or over grouped rows
+  std::vector<exec::ExpressionPtr> unnest;       // EXPLODE's ARRAYs (see exec::make_project)
   std::vector<exec::OutputColumn> output;
   bool distinct = false;
   bool emit_changes = true;  // aggregates: EMIT CHANGES (default) or EMIT FINAL
