@@ -56,6 +56,8 @@ ExpressionPtr make_subscript(ExpressionPtr input, ExpressionPtr key, DataType ty
 // value; a NULL key fails the record, a repeated key keeps its last value). Items arrive cast to
 // their element types.
 ExpressionPtr make_construct(std::vector<ExpressionPtr> items, DataType type);
+// CAST(nested AS STRING): the value's JSON text, as a JSON sink writes it (make_cast uses it).
+ExpressionPtr make_json_text(ExpressionPtr input);
 // EXPLODE(array): element EvalContext::unnest_index of ARRAY number `k` of the projection's
 // `unnest` list (make_project); NULL past its end or outside such a projection.
 ExpressionPtr make_unnest(size_t k, DataType element);

@@ -157,6 +157,7 @@ ExpressionPtr make_constant(const Value& value, DataType type) {
 }
 ExpressionPtr make_cast(ExpressionPtr input, DataType target) {
   if (input->type() == target) return input;
+  if (input->type().is_nested() && target.id == TypeId::kString) return make_json_text(input);
   TypeId from = input->type().id;
   if (target.id == TypeId::kDecimal && (from == TypeId::kDecimal || from == TypeId::kBigInt))
     return std::make_shared<ToDecimal>(std::move(input), target);

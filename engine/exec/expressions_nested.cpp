@@ -1,9 +1,11 @@
 // STRUCT, ARRAY and MAP nodes: field access, subscripts and constructors.
 
 #include "exec/expressions.hpp"
+#include "format/json.hpp"
 #include "types/nested.hpp"
 #include "types/value_ops.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -72,28 +74,41 @@ class Construct final : public Expression {
   }
 
  private:
-  // MAP(k := v, ...): a NULL key fails the record; a repeated key keeps its last value, at its
-  // first place. The pairs are compacted in place.
+  // MAP(k := v, ...): a NULL key fails the record; a repeated key keeps its last value; the
+  // entries are sorted by key (see nested::MapBuilder).
   static bool dedupe_keys(std::span<Value>& pairs, EvalContext& ctx) {
-    size_t kept = 0;
+    thread_local nested::MapBuilder map;
+    map.clear();
     for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
       if (pairs[i].null) {
         ctx.fail(ErrorCode::kInvalidArgument, "MAP keys cannot be NULL");
         return false;
       }
-      size_t at = kept;
-      for (size_t k = 0; k < kept; k += 2) {
-        if (pairs[k].str() == pairs[i].str()) at = k;
-      }
-      pairs[at] = pairs[i];
-      pairs[at + 1] = pairs[i + 1];
-      if (at == kept) kept += 2;
+      map.put(pairs[i], pairs[i + 1]);
     }
-    pairs = pairs.first(kept);
+    std::span<const Value> sorted = map.sorted();
+    std::copy(sorted.begin(), sorted.end(), pairs.begin());
+    pairs = pairs.first(sorted.size());
     return true;
   }
 
   std::vector<ExpressionPtr> items_;
+};
+
+class JsonText final : public Expression {
+ public:
+  explicit JsonText(ExpressionPtr in) : Expression(DataType::string()), in_(std::move(in)) {}
+  Value eval(const Value* row, EvalContext& ctx) const override {
+    Value v = in_->eval(row, ctx);
+    if (v.null) return Value::make_null(TypeId::kString);
+    thread_local std::string text;
+    text.clear();
+    format::append_json_value(v, in_->type(), format::TimestampOutput::kIso8601, text);
+    return Value::string(ctx.arena->copy(text));
+  }
+
+ private:
+  ExpressionPtr in_;
 };
 
 class Unnest final : public Expression {
@@ -132,6 +147,10 @@ ExpressionPtr make_field(ExpressionPtr input, uint32_t index, DataType type) {
 
 ExpressionPtr make_subscript(ExpressionPtr input, ExpressionPtr key, DataType type) {
   return std::make_shared<Subscript>(std::move(input), std::move(key), type);
+}
+
+ExpressionPtr make_json_text(ExpressionPtr input) {
+  return std::make_shared<JsonText>(std::move(input));
 }
 
 ExpressionPtr make_unnest(size_t k, DataType element) {

@@ -101,20 +101,22 @@ class JsonEncoder {
   // string; NULL as null; STRUCT and MAP as objects, ARRAY as an array, elements as columns are.
   void encode(const types::Value* row, std::string& out) const;
 
-  // Appends nested value `layout` of `type` (STRUCT, ARRAY or MAP) as JSON.
-  void append_nested(std::string_view layout, types::DataType type, std::string& out) const;
-
  private:
-  char* write_value(const types::Value& v, char* p) const;
-  void append_element(const types::Value& v, types::DataType type, std::string& out) const;
+  // A row with a STRUCT, ARRAY or MAP column: appended value by value (its size is not bounded
+  // up front).
+  void encode_appending(const types::Value* row, std::string& out) const;
 
   std::vector<Column> columns_;
   std::vector<std::string> keys_;  // pre-escaped `"name":`
   size_t keys_bytes_ = 2;          // the braces, the keys and the commas of one row
   TimestampOutput ts_;
   bool has_nested_ = false;
-  mutable std::vector<std::string> nested_text_;  // per column: this row's nested value as JSON
 };
+
+// Appends `v`, a value of `type` (any type, nested ones included), as JSON, as JsonEncoder writes
+// a column. Thread-safe.
+void append_json_value(const types::Value& v, types::DataType type, TimestampOutput ts,
+                       std::string& out);
 
 // Appends `s` as a JSON string literal (with quotes), escaping as RFC 8259 requires.
 void append_json_string(std::string_view s, std::string& out);

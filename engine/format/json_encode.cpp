@@ -153,8 +153,11 @@ JsonEncoder::JsonEncoder(std::vector<Column> columns, TimestampOutput ts)
     keys_.push_back(std::move(key));
     has_nested_ = has_nested_ || c.type.is_nested();
   }
-  nested_text_.resize(columns_.size());
 }
+
+namespace {
+char* write_value(const Value& v, TimestampOutput ts, char* p);
+}  // namespace
 
 // Bytes value `v` may take: JSON text of any non-string scalar fits 48 (DECIMAL needs 42).
 size_t value_bound(const Value& v) {
@@ -168,17 +171,10 @@ size_t value_bound(const Value& v) {
 // Encoding runs once per output row: the row's size is bounded first, the string grown once, and
 // every field written through a pointer rather than by many small appends.
 void JsonEncoder::encode(const Value* row, std::string& out) const {
+  if (has_nested_) return encode_appending(row, out);
   size_t bound = keys_bytes_;
   for (size_t i = 0; i < columns_.size(); ++i)
     bound += value_bound(row[i]);
-  if (has_nested_) {  // rendered first, then copied in like any other value
-    for (size_t i = 0; i < columns_.size(); ++i) {
-      if (!columns_[i].type.is_nested() || row[i].null) continue;
-      nested_text_[i].clear();
-      append_nested(row[i].str(), columns_[i].type, nested_text_[i]);
-      bound += nested_text_[i].size();
-    }
-  }
   size_t start = out.size();
   out.resize(start + bound);
   char* p = out.data() + start;
@@ -186,19 +182,15 @@ void JsonEncoder::encode(const Value* row, std::string& out) const {
   for (size_t i = 0; i < columns_.size(); ++i) {
     if (i > 0) *p++ = ',';
     std::memcpy(p, keys_[i].data(), keys_[i].size());
-    p += keys_[i].size();
-    if (has_nested_ && columns_[i].type.is_nested() && !row[i].null) {
-      std::memcpy(p, nested_text_[i].data(), nested_text_[i].size());
-      p += nested_text_[i].size();
-      continue;
-    }
-    p = write_value(row[i], p);
+    p = write_value(row[i], ts_, p + keys_[i].size());
   }
   *p++ = '}';
   out.resize(static_cast<size_t>(p - out.data()));
 }
 
-char* JsonEncoder::write_value(const Value& v, char* p) const {
+namespace {
+
+char* write_value(const Value& v, TimestampOutput ts, char* p) {
   constexpr size_t kRoom = 48;
   if (v.null) {
     std::memcpy(p, "null", 4);
@@ -228,7 +220,7 @@ char* JsonEncoder::write_value(const Value& v, char* p) const {
     case TypeId::kDate:
     case TypeId::kTime:
       // Epoch form: milliseconds, days since 1970-01-01, milliseconds since midnight.
-      if (ts_ == TimestampOutput::kEpochMillis) return std::to_chars(p, p + kRoom, v.i).ptr;
+      if (ts == TimestampOutput::kEpochMillis) return std::to_chars(p, p + kRoom, v.i).ptr;
       *p = '"';
       p += 1 + types::format_scalar(v, p + 1);
       *p = '"';
@@ -247,21 +239,8 @@ char* JsonEncoder::write_value(const Value& v, char* p) const {
   return p;
 }
 
-void JsonEncoder::append_element(const Value& v, types::DataType type, std::string& out) const {
-  if (!v.null && type.is_nested()) {
-    append_nested(v.str(), type, out);
-  } else if (!v.null && v.type == TypeId::kString) {
-    append_json_string(v.str(), out);
-  } else {
-    size_t start = out.size();
-    out.resize(start + value_bound(v));
-    char* end = write_value(v, out.data() + start);
-    out.resize(static_cast<size_t>(end - out.data()));
-  }
-}
-
-void JsonEncoder::append_nested(std::string_view layout, types::DataType type,
-                                std::string& out) const {
+void append_nested(std::string_view layout, types::DataType type, TimestampOutput ts,
+                   std::string& out) {
   types::nested::View view;
   if (!types::nested::View::open(layout, &view)) {
     out.append("null");
@@ -274,7 +253,7 @@ void JsonEncoder::append_nested(std::string_view layout, types::DataType type,
       if (i > 0) out.push_back(',');
       append_json_string(view.raw(i), out);
       out.push_back(':');
-      append_element(view.get(i + 1, type.element()), type.element(), out);
+      append_json_value(view.get(i + 1, type.element()), type.element(), ts, out);
     }
   } else {
     const auto& fields = type.fields();
@@ -286,10 +265,35 @@ void JsonEncoder::append_nested(std::string_view layout, types::DataType type,
         out.push_back(':');
       }
       types::DataType element = array ? type.element() : fields[i].type;
-      append_element(view.get(i, element), element, out);
+      append_json_value(view.get(i, element), element, ts, out);
     }
   }
   out.push_back(array ? ']' : '}');
+}
+
+}  // namespace
+
+void append_json_value(const Value& v, types::DataType type, TimestampOutput ts, std::string& out) {
+  if (!v.null && type.is_nested()) {
+    append_nested(v.str(), type, ts, out);
+  } else if (!v.null && v.type == TypeId::kString) {
+    append_json_string(v.str(), out);
+  } else {
+    size_t start = out.size();
+    out.resize(start + value_bound(v));
+    char* end = write_value(v, ts, out.data() + start);
+    out.resize(static_cast<size_t>(end - out.data()));
+  }
+}
+
+void JsonEncoder::encode_appending(const Value* row, std::string& out) const {
+  out.push_back('{');
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.append(keys_[i]);
+    append_json_value(row[i], columns_[i].type, ts_, out);
+  }
+  out.push_back('}');
 }
 
 }  // namespace sluice::format

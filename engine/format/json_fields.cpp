@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
-#include <unordered_map>
 
 namespace sluice::format::detail {
 
@@ -381,39 +380,10 @@ std::vector<Value>& scratch(int depth) {
   return levels[static_cast<size_t>(depth)];
 }
 
-// Where a MAP being decoded at `depth` holds each key: a linear scan for small maps, a hash index
-// from kIndexedKeys entries on, so a record with many keys costs linear time, not quadratic.
-constexpr size_t kIndexedKeys = 16;
-constexpr size_t kNoSlot = SIZE_MAX;
-using KeyIndex = std::unordered_map<std::string_view, size_t>;
-KeyIndex& key_index(int depth) {
-  thread_local std::array<KeyIndex, kMaxNestedDepth> levels;
+// The MAP being decoded at each depth.
+types::nested::MapBuilder& map_scratch(int depth) {
+  thread_local std::array<types::nested::MapBuilder, kMaxNestedDepth> levels;
   return levels[static_cast<size_t>(depth)];
-}
-// The element index of `key` in `items` (key, value, key, value...), or kNoSlot.
-size_t map_slot(const std::vector<Value>& items, std::string_view key, int depth) {
-  if (items.size() / 2 <= kIndexedKeys) {
-    for (size_t k = 0; k < items.size(); k += 2) {
-      if (items[k].str() == key) return k;
-    }
-    return kNoSlot;
-  }
-  const KeyIndex& index = key_index(depth);
-  auto it = index.find(key);
-  return it == index.end() ? kNoSlot : it->second;
-}
-// Called after a key was appended: indexes it (and all before it, when the map just grew past
-// the linear scan).
-void index_key(const std::vector<Value>& items, int depth) {
-  size_t entries = items.size() / 2;
-  if (entries <= kIndexedKeys) return;
-  KeyIndex& index = key_index(depth);
-  if (entries == kIndexedKeys + 1) {
-    index.clear();
-    for (size_t k = 0; k + 2 < items.size(); k += 2)
-      index.emplace(items[k].str(), k);
-  }
-  index.emplace(items[items.size() - 2].str(), items.size() - 2);
 }
 
 // Decodes `json` as element `type` of the current value into `out`, with `step` and `name`
@@ -437,13 +407,35 @@ bool decode_element(ondemand::value& json, const FieldContext& ctx, types::DataT
   return ok;
 }
 
-// STRUCT from an object (fields by name, exactly then case-insensitively; others skipped; missing
-// ones NULL), ARRAY from an array, MAP<STRING, T> from an object (a repeated key: the last wins).
+// A STRUCT being decoded at each depth: per field, whether a key naming it exactly has been read
+// in this object, and the errors of values under keys that named a field only case-insensitively.
+struct StructScratch {
+  std::vector<uint8_t> exact;
+  std::vector<std::pair<size_t, RecordError>> deferred;
+};
+StructScratch& struct_scratch(int depth) {
+  thread_local std::array<StructScratch, kMaxNestedDepth> levels;
+  return levels[static_cast<size_t>(depth)];
+}
+
+// STRUCT from an object: fields by name as columns are (an exact key wins over keys that match
+// only case-insensitively, wherever it stands; a repeated key: the last wins; other keys skipped;
+// missing fields NULL). ARRAY from an array. MAP<STRING, T> from an object (a repeated key: the
+// last wins). The layout's size is checked as elements arrive (nested::kMaxBytes).
 bool decode_nested(ondemand::value& json, json_type type, const FieldContext& ctx, Value* out) {
   const DataType t = ctx.type;
   if (ctx.depth >= kMaxNestedDepth) return fail(ctx, "nested too deeply");
   std::vector<Value>& items = scratch(ctx.depth);
   items.clear();
+  types::nested::MapBuilder& map = map_scratch(ctx.depth);
+  map.clear();
+  size_t bytes = 4;  // an upper bound of the layout's size so far
+  auto grow = [&](const Value& v) {
+    bytes += types::nested::element_bytes(v);
+    return bytes <= types::nested::kMaxBytes ||
+           fail(ctx, "a nested value over " + std::to_string(types::nested::kMaxBytes >> 20) +
+                         " MiB once laid out");
+  };
   if (t.id == TypeId::kArray) {
     if (type != json_type::array) return expected(ctx, json, type, "an array");
     ondemand::array array;
@@ -457,44 +449,63 @@ bool decode_nested(ondemand::value& json, json_type type, const FieldContext& ct
       items.emplace_back();
       if (!decode_element(v, ctx, t.element(), "[", {index, static_cast<size_t>(n)}, &items.back()))
         return false;
+      if (!grow(items.back())) return false;
     }
-  } else {
-    if (type != json_type::object) return expected(ctx, json, type, "an object");
-    ondemand::object object;
-    if (auto e = json.get_object().get(object)) return invalid_json(ctx.err, e);
-    const auto& fields = t.fields();
-    if (t.id == TypeId::kStruct) {
-      items.resize(fields.size());
-      for (size_t f = 0; f < fields.size(); ++f) {
-        items[f] = Value::make_null(fields[f].type.id);
-        if (fields[f].type.id == TypeId::kDecimal) items[f].scale = fields[f].type.scale;
-      }
+    *out = Value::nested(t.id, types::nested::build(items, ctx.arena));
+    return true;
+  }
+  if (type != json_type::object) return expected(ctx, json, type, "an object");
+  ondemand::object object;
+  if (auto e = json.get_object().get(object)) return invalid_json(ctx.err, e);
+  const auto& fields = t.fields();
+  StructScratch& st = struct_scratch(ctx.depth);
+  if (t.id == TypeId::kStruct) {
+    items.resize(fields.size());
+    for (size_t f = 0; f < fields.size(); ++f) {
+      items[f] = Value::make_null(fields[f].type.id);
+      if (fields[f].type.id == TypeId::kDecimal) items[f].scale = fields[f].type.scale;
     }
-    for (auto field : object) {
-      std::string_view key;
-      if (auto e = field.unescaped_key().get(key)) return invalid_json(ctx.err, e);
-      ondemand::value v;
-      if (auto e = field.value().get(v)) return invalid_json(ctx.err, e);
-      if (t.id == TypeId::kStruct) {
-        int f = t.field_index(key);
-        if (f < 0) continue;
-        if (!decode_element(v, ctx, fields[static_cast<size_t>(f)].type, ".", key,
-                            &items[static_cast<size_t>(f)]))
-          return false;
-        continue;
-      }
-      // MAP: the key is copied (simdjson's unescaped key lives in its buffer only until the next).
+    st.exact.assign(fields.size(), 0);
+    st.deferred.clear();
+  }
+  for (auto field : object) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return invalid_json(ctx.err, e);
+    ondemand::value v;
+    if (auto e = field.value().get(v)) return invalid_json(ctx.err, e);
+    if (t.id == TypeId::kMap) {
+      // The key is copied (simdjson's unescaped key lives in its buffer only until the next).
       Value value;
       if (!decode_element(v, ctx, t.element(), ".", key, &value)) return false;
-      size_t slot = map_slot(items, key, ctx.depth);
-      if (slot != kNoSlot) {
-        items[slot + 1] = value;
-      } else {
-        items.push_back(Value::string(ctx.arena.copy(key)));
-        items.push_back(value);
-        index_key(items, ctx.depth);
-      }
+      Value k = Value::string(ctx.arena.copy(key));
+      if (!grow(k) || !grow(value)) return false;
+      map.put(k, value);
+      continue;
     }
+    int found = t.field_index(key);
+    if (found < 0) continue;
+    auto f = static_cast<size_t>(found);
+    bool exact = fields[f].name == key;
+    if (!exact && st.exact[f]) continue;  // an exact key already set it
+    if (exact) st.exact[f] = 1;
+    Value value;
+    if (!decode_element(v, ctx, fields[f].type, ".", key, &value)) {
+      if (exact) return false;
+      // Fails the record only if no exact key follows.
+      st.deferred.emplace_back(f, ctx.err ? std::move(*ctx.err) : RecordError{});
+      continue;
+    }
+    items[f] = value;
+    if (!grow(value)) return false;
+  }
+  if (t.id == TypeId::kMap) {
+    *out = Value::nested(t.id, types::nested::build(map.sorted(), ctx.arena));
+    return true;
+  }
+  for (auto& [f, error] : st.deferred) {
+    if (st.exact[f]) continue;
+    if (ctx.err) *ctx.err = std::move(error);
+    return false;
   }
   *out = Value::nested(t.id, types::nested::build(items, ctx.arena));
   return true;

@@ -173,11 +173,13 @@ std::optional<BoundScalar> bind_cardinality(const CallSite& c) {
 
 std::optional<BoundScalar> bind_contains(const CallSite& c) {
   if (c.size() != 2 || !is_array(c.args[0])) return std::nullopt;
-  // The value is cast to the element type when that loses nothing (a BIGINT in an ARRAY<DOUBLE>).
+  // The value is cast to the common type of it and the elements when that is of the elements'
+  // kind (a BIGINT in an ARRAY<DOUBLE>, a BIGINT among DECIMAL(4,2)s: compared by value).
   DataType element = c.args[0].element();
   auto common = types::common_super_type(c.args[1], element);
-  if (!common || !(*common == element)) return std::nullopt;
-  auto b = make_bound(DataType::boolean(), {c.args[0], element}, contains_fn, false);
+  if (!common || common->id != element.id || (element.is_nested() && !(*common == element)))
+    return std::nullopt;
+  auto b = make_bound(DataType::boolean(), {c.args[0], *common}, contains_fn, false);
   return with_type(std::move(b), c.args[0]);
 }
 

@@ -62,15 +62,18 @@ std::optional<BoundScalar> bind_if(const CallSite& c) {
 }
 template <bool kGreatest>
 std::optional<BoundScalar> bind_extreme(const CallSite& c) {
+  for (const DataType& t : c.args) {
+    if (t.is_nested()) return std::nullopt;  // STRUCT, ARRAY and MAP have no order
+  }
   return bind_common(c, 0, 1, SIZE_MAX, extreme_fn<kGreatest>);
 }
 
 const ScalarDef kDefs[] = {
     {"COALESCE", "(value, ...) of one common type", bind_coalesce},
-    {"GREATEST", "(value, ...) of one common type", bind_extreme<true>},
+    {"GREATEST", "(value, ...) of one common ordered type", bind_extreme<true>},
     {"IF", "(boolean, value, value)", bind_if},
     {"IFNULL", "(value, value) of one common type", bind_ifnull},
-    {"LEAST", "(value, ...) of one common type", bind_extreme<false>},
+    {"LEAST", "(value, ...) of one common ordered type", bind_extreme<false>},
     {"NULLIF", "(value, value) of one common type", bind_nullif},
 };
 

@@ -153,11 +153,12 @@ Value concat_ws_fn(const Value* a, size_t n, exec::EvalContext& ctx, const void*
   return finish_text(ctx, "CONCAT_WS", out);
 }
 
-// Arguments keep their own types: CONCAT converts each to text itself.
+// Arguments keep their own types: CONCAT converts each to text itself. A STRUCT, ARRAY or MAP is
+// cast to STRING first (its JSON text), which needs its element types.
 std::vector<DataType> text_or_own(const CallSite& c) {
   std::vector<DataType> out;
   for (const DataType& t : c.args)
-    out.push_back(concrete(t, DataType::string()));
+    out.push_back(t.is_nested() ? DataType::string() : concrete(t, DataType::string()));
   return out;
 }
 

@@ -45,6 +45,9 @@ std::string canonical_text(const Expr& e) {
     case ExprKind::kColumnRef:
       s = "col:" + lower(e.name);
       break;
+    case ExprKind::kField:  // field names match case-insensitively, as column names do
+      s = "field:" + lower(e.name);
+      break;
     default:
       s = fmt::format("{}:{}:{}:{}:{}{}{}", static_cast<int>(e.kind), e.name, e.op, e.type_name,
                       e.text, e.distinct ? "D" : "", e.star ? "*" : "");

@@ -3,6 +3,7 @@
 #include "functions/aggregate.hpp"
 #include "functions/extract.hpp"
 #include "plan/binder_impl.hpp"
+#include "types/nested.hpp"
 #include "types/value_ops.hpp"
 
 #include <fmt/format.h>
@@ -83,6 +84,11 @@ ExpressionPtr Binder::bind_aggregate(const Expr& e, const Scope&) {
 }
 
 ExpressionPtr Binder::bind_function(const Expr& e, const Scope& scope) {
+  if (e.pairs && e.name != "STRUCT" && e.name != "MAP") {
+    fail(ErrorCode::kSqlType,
+         fmt::format("only STRUCT and MAP take `a := b` arguments, not {} in {}", e.name, quote(e)),
+         e.loc);
+  }
   if (e.over) return bind_over_call(e, scope);
   if (functions::is_aggregate_function(e.name)) {
     if (scope.kind == Scope::Kind::kGrouped) return bind_aggregate(e, scope);
@@ -94,11 +100,6 @@ ExpressionPtr Binder::bind_function(const Expr& e, const Scope& scope) {
   }
   if (e.name == "ARRAY" || e.name == "STRUCT" || e.name == "MAP") return bind_constructor(e, scope);
   if (e.name == "EXPLODE" || e.name == "UNNEST") return bind_unnest(e, scope);
-  if (e.pairs) {
-    fail(ErrorCode::kSqlType,
-         fmt::format("only STRUCT and MAP take `a := b` arguments, not {} in {}", e.name, quote(e)),
-         e.loc);
-  }
   if (e.star || e.distinct) {
     fail(ErrorCode::kSqlType,
          fmt::format("{} is not an aggregate function: {} is not allowed in {}", e.name,
@@ -174,13 +175,20 @@ ExpressionPtr Binder::bind_case(const Expr& e, const Scope& scope) {
 }
 
 ExpressionPtr Binder::bind_cast(const Expr& e, const Scope& scope) {
-  ExpressionPtr in = bind_expr(*e.args.at(0), scope);
   std::string reason;
   std::optional<DataType> target = types::parse_type_name(e.type_name, &reason);
   if (!target) {
     fail(ErrorCode::kSqlType,
          fmt::format("unknown type '{}' in {}: {}", e.type_name, quote(e), reason), e.loc);
   }
+  const Expr& arg = *e.args.at(0);
+  if (target->id == TypeId::kArray && arg.kind == ExprKind::kFunction && arg.name == "ARRAY" &&
+      arg.args.empty()) {
+    // CAST(ARRAY[] AS ARRAY<T>): the empty array of T.
+    Value empty = Value::nested(TypeId::kArray, types::nested::build_string({}));
+    return exec::make_constant(empty, *target);
+  }
+  ExpressionPtr in = bind_expr(arg, scope);
   if (!types::can_cast(in->type(), *target)) {
     fail(ErrorCode::kSqlType,
          fmt::format("cannot cast {} to {} in {}", in->type().to_string(), target->to_string(),

@@ -78,6 +78,9 @@ ExpressionPtr fold_constant(ExpressionPtr e, const std::vector<ExpressionPtr>& i
 ExpressionPtr Binder::coerce(const Expr& at, ExpressionPtr e, DataType target) {
   if (e->type() == target) return e;
   const Value* c = e->constant_value();
+  if (c != nullptr && e->type().is_nested()) {  // to STRING: JSON text, which cast() cannot write
+    return fold_constant(exec::make_cast(e, target), {e});
+  }
   if (c != nullptr) {
     Arena arena(256);
     Value out;

@@ -69,6 +69,17 @@ ExpressionPtr Binder::bind_subscript(const Expr& e, const Scope& scope) {
 // ARRAY[a, b, ...]: elements of their common type. STRUCT(name := value, ...). MAP(key := value,
 // ...): STRING keys, values of their common type.
 ExpressionPtr Binder::bind_constructor(const Expr& e, const Scope& scope) {
+  if (e.star || e.distinct) {
+    fail(ErrorCode::kSqlType,
+         fmt::format("{} is not an aggregate function: {} is not allowed in {}", e.name,
+                     e.star ? "'*'" : "DISTINCT", quote(e)),
+         e.loc);
+  }
+  if (e.name == "ARRAY" && e.pairs) {
+    fail(ErrorCode::kSqlType,
+         fmt::format("only STRUCT and MAP take `a := b` arguments, not ARRAY in {}", quote(e)),
+         e.loc);
+  }
   std::vector<ExpressionPtr> items;
   for (const auto& a : e.args) {
     if (e.name == "STRUCT" && items.size() % 2 == 0 && e.pairs) {
@@ -79,7 +90,8 @@ ExpressionPtr Binder::bind_constructor(const Expr& e, const Scope& scope) {
   }
   if (e.name == "ARRAY") {
     if (items.empty()) {
-      fail(ErrorCode::kSqlType, "ARRAY[] needs an element to give it a type; write CAST", e.loc);
+      fail(ErrorCode::kSqlType,
+           "ARRAY[] has no element to give it a type; write CAST(ARRAY[] AS ARRAY<type>)", e.loc);
     }
     DataType element = common_type(e, items, "ARRAY elements mix");
     for (size_t i = 0; i < items.size(); ++i)

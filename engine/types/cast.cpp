@@ -282,8 +282,10 @@ bool to_bytes(const Value& v, Arena& arena, Value* out, RecordError* err) {
 
 bool can_cast(DataType from, DataType to) {
   TypeId f = from.id, t = to.id;
-  // A nested value casts to its own type only; to STRING (JSON text) the binder casts it itself.
-  if (from.is_nested() || to.is_nested()) return f == TypeId::kNull || from == to;
+  // A nested value casts to its own type, and to STRING as its JSON text (exec::make_cast builds
+  // that; cast() itself has no element types to write it with).
+  if (from.is_nested() || to.is_nested())
+    return f == TypeId::kNull || from == to || t == TypeId::kString;
   if (f == TypeId::kNull || f == t || t == TypeId::kString) return true;
   switch (t) {
     case TypeId::kNull:

@@ -1,5 +1,6 @@
 #include "types/nested.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -79,13 +80,6 @@ char* write_payload(const Value& v, char* p) {
   return p;
 }
 
-size_t layout_size(std::span<const Value> items) {
-  size_t n = 4 + (items.size() + 7) / 8 + 4 * items.size();
-  for (const Value& v : items)
-    if (!v.null) n += payload_size(v);
-  return n;
-}
-
 void write_layout(std::span<const Value> items, char* out) {
   auto count = static_cast<uint32_t>(items.size());
   store_u32(out, count);
@@ -105,6 +99,17 @@ void write_layout(std::span<const Value> items, char* out) {
 }
 
 }  // namespace
+
+size_t layout_size(std::span<const Value> items) {
+  size_t n = 4 + (items.size() + 7) / 8 + 4 * items.size();
+  for (const Value& v : items)
+    if (!v.null) n += payload_size(v);
+  return n;
+}
+
+size_t element_bytes(const Value& v) {
+  return 5 + (v.null ? 0 : payload_size(v));
+}
 
 bool View::open(std::string_view layout, View* out) {
   if (layout.size() < 4) return false;
@@ -199,9 +204,61 @@ std::string build_string(std::span<const Value> items) {
   return out;
 }
 
+int64_t MapBuilder::find(std::string_view key) const {
+  if (items_.size() / 2 <= kIndexedKeys) {
+    for (size_t k = 0; k < items_.size(); k += 2) {
+      if (items_[k].str() == key) return static_cast<int64_t>(k);
+    }
+    return -1;
+  }
+  auto it = index_.find(key);
+  return it == index_.end() ? -1 : static_cast<int64_t>(it->second);
+}
+
+void MapBuilder::put(const Value& key, const Value& value) {
+  int64_t at = find(key.str());
+  if (at >= 0) {
+    items_[static_cast<size_t>(at) + 1] = value;
+    return;
+  }
+  items_.push_back(key);
+  items_.push_back(value);
+  size_t entries = items_.size() / 2;
+  if (entries <= kIndexedKeys) return;
+  if (entries == kIndexedKeys + 1) {  // just past the linear scan: index every key so far
+    index_.clear();
+    for (size_t k = 0; k + 2 < items_.size(); k += 2)
+      index_.emplace(items_[k].str(), k);
+  }
+  index_.emplace(key.str(), items_.size() - 2);
+}
+
+std::span<const Value> MapBuilder::sorted() {
+  order_.clear();
+  for (size_t k = 0; k < items_.size(); k += 2)
+    order_.push_back(k);
+  std::sort(order_.begin(), order_.end(),
+            [&](size_t a, size_t b) { return items_[a].str() < items_[b].str(); });
+  sorted_.clear();
+  for (size_t k : order_) {
+    sorted_.push_back(items_[k]);
+    sorted_.push_back(items_[k + 1]);
+  }
+  return sorted_;
+}
+
 int64_t find_key(const View& map, std::string_view key) {
-  for (uint32_t i = 0; i + 1 < map.size(); i += 2) {
-    if (!map.is_null(i) && map.raw(i) == key) return i + 1;
+  // Keys are sorted (MapBuilder): a binary search over the key elements.
+  uint32_t lo = 0, hi = map.size() / 2;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    std::string_view k = map.raw(2 * mid);
+    if (k == key && !map.is_null(2 * mid)) return int64_t{2} * mid + 1;
+    if (k < key) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
   }
   return -1;
 }

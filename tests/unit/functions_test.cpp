@@ -104,7 +104,7 @@ TEST_CASE("argument type errors name the signature", "[functions]") {
   CHECK(bind_error("SUBSTRING", {DataType::string()}) ==
         "SQL_TYPE: SUBSTRING takes (string, integer[, integer]), got (STRING)");
   CHECK(bind_error("LEAST", {DataType::bigint(), DataType::string()}) ==
-        "SQL_TYPE: LEAST takes (value, ...) of one common type, got (BIGINT, STRING)");
+        "SQL_TYPE: LEAST takes (value, ...) of one common ordered type, got (BIGINT, STRING)");
   CHECK(bind_error("COALESCE", {}) ==
         "SQL_TYPE: COALESCE takes (value, ...) of one common type, got ()");
   CHECK(bind_error("IF", {DataType::bigint(), DataType::bigint(), DataType::bigint()}) ==
