@@ -68,7 +68,14 @@ class Construct final : public Expression {
       values.resize(start);
       return out;
     }
-    out = Value::nested(type().id, nested::build(mine, *ctx.arena));
+    if (nested::layout_size(mine) > nested::kMaxBytes) {
+      ctx.fail(ErrorCode::kInvalidArgument, std::string(type().id == TypeId::kArray ? "ARRAY"
+                                                        : type().id == TypeId::kMap ? "MAP"
+                                                                                    : "STRUCT") +
+                                                " value over 16 MiB");
+    } else {
+      out = Value::nested(type().id, nested::build(mine, *ctx.arena));
+    }
     values.resize(start);
     return out;
   }

@@ -1,12 +1,15 @@
 #include "common/ascii.hpp"
 #include "format/avro.hpp"
 #include "types/decimal.hpp"
+#include "types/nested.hpp"
 #include "types/time.hpp"
 
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <array>
 #include <cstring>
+#include <vector>
 
 namespace sluice::format {
 
@@ -191,15 +194,40 @@ bool readable(const Node& n, DataType t) {
         if (b->kind != Kind::kNull && readable(*b, t)) return true;
       }
       return n.branches.size() == 1;  // a union of null alone
+    case Kind::kRecord:
+      // Fields by name as columns are; a writer field the STRUCT has not is skipped, a STRUCT
+      // field the writer has not is NULL. (t's depth is finite, so recursive records end here.)
+      if (id != TypeId::kStruct) return false;
+      for (const avro::Field& f : n.fields) {
+        int i = t.field_index(f.name);
+        if (i >= 0 && !readable(*f.type, t.fields()[static_cast<size_t>(i)].type)) return false;
+      }
+      return true;
+    case Kind::kArray:
+      return id == TypeId::kArray && readable(*n.items, t.element());
+    case Kind::kMap:
+      return id == TypeId::kMap && readable(*n.items, t.element());
     default:
       return false;
   }
+}
+
+// Elements of the nested value being read at each depth, reused record to record.
+std::vector<Value>& item_scratch(int depth) {
+  thread_local std::array<std::vector<Value>, kMaxDepth + 2> levels;
+  return levels[static_cast<size_t>(depth)];
+}
+types::nested::MapBuilder& map_scratch(int depth) {
+  thread_local std::array<types::nested::MapBuilder, kMaxDepth + 2> levels;
+  return levels[static_cast<size_t>(depth)];
 }
 
 struct Reader {
   const Column& column;
   Arena& arena;
   RecordError* err;
+  DataType type = column.type;  // a nested element's type inside the column
+  int depth = 0;
 
   bool fail(std::string message) {
     if (err) {
@@ -220,7 +248,7 @@ struct Reader {
       v = static_cast<types::int128>((static_cast<unsigned __int128>(v) << 8) |
                                      static_cast<uint8_t>(ch));
     types::int128 r = 0;
-    DataType t = column.type;
+    DataType t = type;
     if (!types::decimal::rescale(v, scale, t.scale, &r) || !types::decimal::fits(r, t.precision))
       return fail(
           fmt::format("{} does not fit {}", types::decimal::to_string(v, scale), t.to_string()));
@@ -229,7 +257,7 @@ struct Reader {
   }
 
   bool integer(const Node& n, int64_t v, Value* out) {
-    TypeId id = column.type.id;
+    TypeId id = type.id;
     switch (n.logical) {
       case Logical::kDate:
         *out = id == TypeId::kDate ? Value::date(v) : Value::timestamp(v * types::time::kMsPerDay);
@@ -266,7 +294,7 @@ struct Reader {
         return true;
       default: {
         types::int128 r = 0;
-        DataType t = column.type;
+        DataType t = type;
         if (!types::decimal::rescale(v, 0, t.scale, &r) || !types::decimal::fits(r, t.precision))
           return fail(fmt::format("{} does not fit {}", v, t.to_string()));
         *out = Value::decimal(r, t.scale);
@@ -328,14 +356,100 @@ struct Reader {
       case Kind::kUnion: {
         const Node* b = nullptr;
         if (!c.read_branch(n, &b)) return false;
-        if (b->kind != Kind::kNull && !readable(*b, column.type))
+        if (b->kind != Kind::kNull && !readable(*b, type))
           return fail(fmt::format("the record holds {}, which is not read as {}", b->describe(),
-                                  column.type.to_string()));
+                                  type.to_string()));
         return value(*b, c, out);
       }
+      case Kind::kRecord:
+        return record(n, c, out);
+      case Kind::kArray:
+      case Kind::kMap:
+        return blocks(n, c, out);
       default:
         return fail(n.describe() + " values are not read yet");
     }
+  }
+
+  // Element `element` of the value being read, into `out` (its typed NULL first).
+  bool child(const Node& n, DataType element, Cursor& c, Value* out) {
+    *out = Value::make_null(element.id);
+    if (element.id == TypeId::kDecimal) out->scale = element.scale;
+    Reader r{column, arena, err, element, depth + 1};
+    return r.value(n, c, out);
+  }
+
+  bool too_large(size_t* bytes, const Value& v) {
+    *bytes += types::nested::element_bytes(v);
+    return *bytes > types::nested::kMaxBytes &&
+           !fail(fmt::format("a nested value over {} MiB once laid out",
+                             types::nested::kMaxBytes >> 20));
+  }
+
+  bool record(const Node& n, Cursor& c, Value* out) {
+    if (depth > kMaxDepth) return c.fail("nested too deeply");
+    std::vector<Value>& items = item_scratch(depth);
+    const auto& fields = type.fields();
+    items.assign(fields.size(), Value());
+    size_t bytes = 4;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      items[i] = Value::make_null(fields[i].type.id);
+      if (fields[i].type.id == TypeId::kDecimal) items[i].scale = fields[i].type.scale;
+    }
+    for (const avro::Field& f : n.fields) {
+      int i = type.field_index(f.name);
+      if (i < 0) {
+        if (!skip_value(*f.type, c, depth + 1)) return false;
+        continue;
+      }
+      auto at = static_cast<size_t>(i);
+      if (!child(*f.type, fields[at].type, c, &items[at]) || too_large(&bytes, items[at]))
+        return false;
+    }
+    *out = Value::nested(TypeId::kStruct, types::nested::build(items, arena));
+    return true;
+  }
+
+  // Arrays and maps: blocks of `count` items (a negative count is followed by the block's byte
+  // size), until a zero count.
+  bool blocks(const Node& n, Cursor& c, Value* out) {
+    if (depth > kMaxDepth) return c.fail("nested too deeply");
+    bool map = n.kind == Kind::kMap;
+    std::vector<Value>& items = item_scratch(depth);
+    types::nested::MapBuilder& entries = map_scratch(depth);
+    items.clear();
+    entries.clear();
+    size_t bytes = 4;
+    for (;;) {
+      int64_t count = 0;
+      if (!c.read_long(&count)) return false;
+      if (count == 0) break;
+      if (count < 0) {
+        int64_t size = 0;
+        if (count == INT64_MIN || !c.read_long(&size)) return c.fail("a bad block count");
+        count = -count;
+      }
+      for (int64_t i = 0; i < count; ++i) {
+        Value key, v;
+        std::string_view k;
+        if (map) {
+          if (!c.read_bytes(&k)) return false;
+          if (!simdjson::validate_utf8(k.data(), k.size()))
+            return fail("a map key that is not UTF-8");
+          key = Value::string(arena.copy(k));
+          if (too_large(&bytes, key)) return false;
+        }
+        if (!child(*n.items, type.element(), c, &v) || too_large(&bytes, v)) return false;
+        if (map) {
+          entries.put(key, v);
+        } else {
+          items.push_back(v);
+        }
+      }
+    }
+    std::span<const Value> built = map ? entries.sorted() : std::span<const Value>(items);
+    *out = Value::nested(type.id, types::nested::build(built, arena));
+    return true;
   }
 };
 

@@ -290,7 +290,11 @@ std::shared_ptr<const Schema> Schema::parse(std::string_view json) {
 
 namespace {
 
-std::string field_type(types::DataType t) {
+std::string fields_for(const std::vector<Column>& columns, std::string_view record);
+
+// The Avro type of `t`; `name` names a record written for a STRUCT (unique in the schema: the
+// output record's name and the path to the STRUCT, joined by '_').
+std::string field_type(types::DataType t, const std::string& name) {
   switch (t.id) {
     case types::TypeId::kBoolean:
       return "\"boolean\"";
@@ -310,11 +314,19 @@ std::string field_type(types::DataType t) {
       return R"({"type":"int","logicalType":"time-millis"})";
     case types::TypeId::kBytes:
       return "\"bytes\"";
-    case types::TypeId::kStruct:
+    case types::TypeId::kStruct: {
+      std::vector<Column> fields;
+      for (const auto& f : t.fields())
+        fields.push_back({f.name, f.type});
+      return fmt::format(R"({{"type":"record","name":"{}","fields":[{}]}})", name,
+                         fields_for(fields, name));
+    }
     case types::TypeId::kArray:
+      return fmt::format(R"({{"type":"array","items":["null",{}]}})",
+                         field_type(t.element(), name + "_item"));
     case types::TypeId::kMap:
-      throw Error(ErrorCode::kConfig,
-                  "a " + t.to_string() + " column cannot be written as Avro yet; write it as JSON");
+      return fmt::format(R"({{"type":"map","values":["null",{}]}})",
+                         field_type(t.element(), name + "_value"));
     case types::TypeId::kString:
     case types::TypeId::kNull:
       break;
@@ -334,8 +346,11 @@ std::string field_name(std::string_view column) {
   return out;
 }
 
-std::string schema_for(const std::vector<Column>& columns, std::string_view name) {
-  std::string out = fmt::format(R"({{"type":"record","name":"{}","fields":[)", name);
+namespace {
+
+// The fields of a record `record` holding `columns`, each `["null", T]` with default null.
+std::string fields_for(const std::vector<Column>& columns, std::string_view record) {
+  std::string out;
   std::vector<std::string> names;
   for (size_t i = 0; i < columns.size(); ++i) {
     std::string field = field_name(columns[i].name);
@@ -347,10 +362,17 @@ std::string schema_for(const std::vector<Column>& columns, std::string_view name
                               columns[j].name, columns[i].name, field));
     }
     out += fmt::format(R"({}{{"name":"{}","type":["null",{}],"default":null}})", i ? "," : "",
-                       field, field_type(columns[i].type));
+                       field, field_type(columns[i].type, std::string(record) + "_" + field));
     names.push_back(std::move(field));
   }
-  return out + "]}";
+  return out;
+}
+
+}  // namespace
+
+std::string schema_for(const std::vector<Column>& columns, std::string_view name) {
+  return fmt::format(R"({{"type":"record","name":"{}","fields":[{}]}})", name,
+                     fields_for(columns, name));
 }
 
 }  // namespace sluice::format::avro

@@ -31,7 +31,12 @@ struct Collect {
     }
     items.push_back(kept);
   }
-  Value finalize(Arena& arena, exec::EvalContext&) const {
+  Value finalize(Arena& arena, exec::EvalContext& ctx) const {
+    if (types::nested::layout_size(items) > types::nested::kMaxBytes) {
+      ctx.fail(ErrorCode::kInvalidArgument,
+               kSet ? "COLLECT_SET result over 16 MiB" : "COLLECT_LIST result over 16 MiB");
+      return Value::make_null(TypeId::kArray);
+    }
     return Value::nested(TypeId::kArray, types::nested::build(items, arena));
   }
   void save(exec::StateWriter& w) const {

@@ -29,6 +29,7 @@ namespace {
 using namespace sluice;
 using format::Column;
 using types::DataType;
+using types::TypeId;
 
 const char* const kTradeSchema =
     R"json({"type": "record", "name": "Trade", "namespace": "com.example", "fields": [{"name": "ok", "type": "boolean"}, {"name": "qty", "type": "int"}, {"name": "id", "type": "long"}, {"name": "f", "type": "float"}, {"name": "price", "type": "double"}, {"name": "symbol", "type": "string"}, {"name": "raw", "type": "bytes"}, {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2}}, {"name": "famount", "type": {"type": "fixed", "name": "F8", "size": 8, "logicalType": "decimal", "precision": 18, "scale": 4}}, {"name": "day", "type": {"type": "int", "logicalType": "date"}}, {"name": "tm", "type": {"type": "int", "logicalType": "time-millis"}}, {"name": "tmu", "type": {"type": "long", "logicalType": "time-micros"}}, {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}}, {"name": "tsu", "type": {"type": "long", "logicalType": "timestamp-micros"}}, {"name": "side", "type": {"type": "enum", "name": "Side", "symbols": ["BUY", "SELL"]}}, {"name": "maybe", "type": ["null", "long"]}, {"name": "note", "type": ["null", "string"], "default": null}, {"name": "venue", "type": {"type": "record", "name": "Venue", "fields": [{"name": "name", "type": "string"}, {"name": "tags", "type": {"type": "array", "items": "string"}}]}}, {"name": "attrs", "type": {"type": "map", "values": "long"}}, {"name": "next", "type": ["null", "Venue"]}]})json";
@@ -60,7 +61,11 @@ std::vector<Column> trade_columns() {
           {"tsu", DataType::timestamp()},
           {"side", DataType::string()},
           {"maybe", DataType::interval()},
-          {"note", DataType::string()}};
+          {"note", DataType::string()},
+          // The nested record, array, map and recursive reference, read whole.
+          {"venue", *types::parse_type_name("STRUCT<name STRING, tags ARRAY<STRING>>")},
+          {"attrs", *types::parse_type_name("MAP<STRING, BIGINT>")},
+          {"next", *types::parse_type_name("STRUCT<name STRING, tags ARRAY<STRING>>")}};
 }
 
 std::vector<Column> every_type() {
@@ -89,8 +94,15 @@ Fixture make(const char* schema, std::vector<Column> columns) {
 
 std::string row_text(const std::vector<types::Value>& row) {
   std::string out;
-  for (const auto& v : row)
-    out += types::to_text(v) + "|";
+  for (const auto& v : row) {
+    out += types::to_text(v);
+    bool nested = v.type == TypeId::kStruct || v.type == TypeId::kArray || v.type == TypeId::kMap;
+    if (nested && !v.null) {  // equal values have equal bytes
+      out += ':';
+      out.append(v.str());
+    }
+    out += "|";
+  }
   return out;
 }
 
