@@ -49,7 +49,9 @@ class JsonDecoder {
   // case-insensitive ones when there is no exact match). Content after the object is an error.
   // Case-insensitive matching folds ASCII letters only. TIMESTAMP numbers may have fractions (time
   // below a millisecond is floored); with kAuto a numeric string is epoch milliseconds too.
-  // Nested objects and arrays are accepted for STRING columns only, as their raw JSON text.
+  // Objects and arrays fill STRUCT, MAP and ARRAY columns (see format/json_fields.cpp's
+  // decode_nested; a layout over nested::kMaxBytes fails); a STRING column takes them as their
+  // raw JSON text.
   // DATE accepts "2024-01-15" (or an ISO-8601 timestamp's day) or a number of days since
   // 1970-01-01; TIME "10:00:05.123" or milliseconds since midnight; BYTES a base64 string.
   // On failure the row holds NULLs and the fields decoded so far.

@@ -1822,13 +1822,23 @@ _AVRO_V2 = {"type": "record", "name": "Trade", "namespace": "sluice.e2e", "field
     {"name": "price", "type": ["null", _AVRO_DECIMAL], "default": None},
     {"name": "quantity", "type": "long"},
     {"name": "trade_time", "type": ["null", _AVRO_MILLIS], "default": None},
-    {"name": "venue", "type": "string", "default": "XNAS"}]}
-# The job's output schema (trades-avro-out-value): every column a ["null", T] union.
+    {"name": "venue", "type": "string", "default": "XNAS"},
+    {"name": "fills", "type": {"type": "array", "items": {
+        "type": "record", "name": "Fill", "fields": [
+            {"name": "venue", "type": "string"},
+            {"name": "qty", "type": "long"},
+            {"name": "price", "type": _AVRO_DECIMAL},
+            {"name": "broker", "type": ["null", "string"], "default": None}]}}, "default": []},
+    {"name": "tags", "type": {"type": "map", "values": "string"}, "default": {}}]}
+# The job's output schema (trades-avro-out-value): every column a ["null", T] union; a STRUCT is
+# a record, an ARRAY an array and a MAP a map (compared by kind only here).
 _AVRO_OUT = [("symbol", "string"), ("price", _AVRO_DECIMAL), ("quantity", "long"),
-             ("trade_time", _AVRO_MILLIS), ("venue", "string")]
+             ("trade_time", _AVRO_MILLIS), ("venue", "string"), ("fills", "array"),
+             ("tags", "map"), ("first_qty", "long")]
 AVRO_JOB = """name: avro-e2e
 sql: |
-  SELECT symbol, price, quantity, trade_time, venue FROM trades WHERE quantity > 0
+  SELECT symbol, price, quantity, trade_time, venue, fills, tags, fills[1].qty AS first_qty
+  FROM trades WHERE quantity > 0
 source:
   name: trades
   type: kafka
@@ -1840,6 +1850,8 @@ source:
     quantity: 'BIGINT'
     trade_time: 'TIMESTAMP'
     venue: 'STRING'
+    fills: 'ARRAY<STRUCT<venue STRING, qty BIGINT, price DECIMAL(18,4)>>'
+    tags: 'MAP<STRING, STRING>'
 sink:
   type: kafka
   topic: trades-avro-out
@@ -1872,6 +1884,11 @@ def _avro_rows(version, n):
                 row["trade_time"] = None
             if i % 10 != 3:
                 row["venue"] = ("XLON", "XNYS", "XPAR")[i % 3]
+            if i % 4 != 1:  # the others take the writer's defaults: [] and {}
+                row["fills"] = [{"venue": ("XLON", "XNYS")[k % 2], "qty": i * 10 + k,
+                                 "price": f"{i}.{k:04d}", "broker": None if k else f"B{i}"}
+                                for k in range(i % 3)]
+                row["tags"] = {"z": f"t{i}", "a": "é"} if i % 2 else {}
         yield row
 
 
@@ -1879,9 +1896,17 @@ def _avro_expected(rows, version):
     """The job's output for input rows of writer schema `version`: quantity > 0, the job's
     columns only, venue null for v1 (its writer lacks it) and the writer's default where a v2 row
     lacks it."""
+    def fills(r):  # the STRUCT's fields only: broker is skipped
+        if version == 1:
+            return None
+        return [{"venue": f["venue"], "qty": f["qty"], "price": f["price"]}
+                for f in r.get("fills", [])]
+
     return [{"symbol": r["symbol"], "price": r["price"], "quantity": r["quantity"],
              "trade_time": r["trade_time"],
-             "venue": None if version == 1 else r.get("venue", "XNAS")}
+             "venue": None if version == 1 else r.get("venue", "XNAS"),
+             "fills": fills(r), "tags": None if version == 1 else r.get("tags", {}),
+             "first_qty": fills(r)[0]["qty"] if fills(r) else None}
             for r in rows if r["quantity"] > 0]
 
 
@@ -1899,11 +1924,14 @@ def test_avro_registry(ctx):
     Confluent-compatible API, scripts/schema-registry.sh; E2E_REGISTRY): 200 records written
     with confluent-kafka's AvroSerializer under writer schema v1 (symbol, price decimal(18,4),
     quantity, trade_time timestamp-millis, note), then 200 under v2 of the same subject (note
-    dropped, venue added with a default, price and trade_time nullable), 8 of them with quantity 0;
+    dropped, venue added with a default, price and trade_time nullable, an array of Fill records
+    and a map of strings added with defaults), 8 of them with quantity 0;
     then a record with magic byte 1 and one with magic 0 and a schema id the registry does not
     have. The daemon starts after all were written and reads from the beginning. Every output
     record, read with confluent-kafka's AvroDeserializer, has the expected values (writer fields
-    matched by name, v1 rows' venue null, note skipped); the output schema registered under
+    matched by name, v1 rows' venue null, note skipped; the fills read into an ARRAY<STRUCT>
+    column, their broker field skipped; the map into a MAP column; fills[1].qty), the output
+    schema registered under
     trades-avro-out-value makes every column a ["null", T] union (decimal(18,4) bytes,
     timestamp-millis long); every output value is in the wire format with that schema's id; the
     two malformed records are dead-lettered with DECODE and their original bytes.
