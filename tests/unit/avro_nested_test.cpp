@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "test_text.hpp"
+
 using namespace sluice;
 using format::AvroDecoder;
 using format::Column;
@@ -19,27 +21,11 @@ using types::Value;
 
 namespace {
 
-std::string unhex(std::string_view hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  return out;
-}
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (char c : bytes) {
-    out.push_back(kDigits[static_cast<uint8_t>(c) >> 4]);
-    out.push_back(kDigits[static_cast<uint8_t>(c) & 15]);
-  }
-  return out;
-}
+using test::hex;
+using test::unhex;
 
 DataType type(std::string_view text) {
-  auto t = types::parse_type_name(text);
-  REQUIRE(t.has_value());
-  return *t;
+  return test::type_of(text);
 }
 
 // A nested record with a union, an array the columns skip and a record inside it; an array of

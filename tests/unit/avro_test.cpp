@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "test_text.hpp"
+
 using namespace sluice;
 using format::AvroDecoder;
 using format::Column;
@@ -22,22 +24,8 @@ using types::Value;
 
 namespace {
 
-std::string unhex(std::string_view hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  return out;
-}
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (char c : bytes) {
-    out.push_back(kDigits[static_cast<uint8_t>(c) >> 4]);
-    out.push_back(kDigits[static_cast<uint8_t>(c) & 15]);
-  }
-  return out;
-}
+using test::hex;
+using test::unhex;
 
 // The fastavro writer's schema: every primitive and logical type sluice maps, an enum, unions,
 // and a nested record, an array, a map and a recursive reference the columns below skip.

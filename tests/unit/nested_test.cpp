@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sql_parser_test_util.hpp"
+#include "test_text.hpp"
 
 using namespace sluice;
 using types::DataType;
@@ -26,18 +27,9 @@ namespace nested = types::nested;
 namespace {
 
 DataType parse(std::string_view text) {
-  std::string error;
-  auto t = types::parse_type_name(text, &error);
-  INFO(std::string(text) + ": " + error);
-  REQUIRE(t.has_value());
-  return *t;
+  return test::type_of(text);
 }
-
-std::string type_error(std::string_view text) {
-  std::string error;
-  CHECK_FALSE(types::parse_type_name(text, &error).has_value());
-  return error;
-}
+using test::type_error;
 
 }  // namespace
 

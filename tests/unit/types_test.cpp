@@ -10,6 +10,8 @@
 #include <set>
 #include <string>
 
+#include "test_text.hpp"
+
 using sluice::Arena;
 using sluice::ErrorCode;
 using sluice::RecordError;
@@ -21,19 +23,8 @@ namespace stime = sluice::types::time;
 
 namespace {
 
-DataType type_of(std::string_view text) {
-  std::string error;
-  auto t = types::parse_type_name(text, &error);
-  INFO(std::string(text) << ": " << error);
-  REQUIRE(t.has_value());
-  return *t;
-}
-
-std::string type_error(std::string_view text) {
-  std::string error;
-  CHECK_FALSE(types::parse_type_name(text, &error).has_value());
-  return error;
-}
+using sluice::test::type_error;
+using sluice::test::type_of;
 
 int64_t ts(std::string_view text) {
   int64_t ms = 0;
