@@ -102,6 +102,9 @@ class Construct final : public Expression {
   std::vector<ExpressionPtr> items_;
 };
 
+// As functions::detail::kMaxResultBytes: the largest string an expression builds.
+constexpr size_t kMaxTextBytes = size_t{16} << 20;
+
 class JsonText final : public Expression {
  public:
   explicit JsonText(ExpressionPtr in) : Expression(DataType::string()), in_(std::move(in)) {}
@@ -110,7 +113,11 @@ class JsonText final : public Expression {
     if (v.null) return Value::make_null(TypeId::kString);
     thread_local std::string text;
     text.clear();
-    format::append_json_value(v, in_->type(), format::TimestampOutput::kIso8601, text);
+    if (!format::append_json_value(v, in_->type(), format::TimestampOutput::kIso8601, text,
+                                   kMaxTextBytes)) {
+      ctx.fail(ErrorCode::kInvalidArgument, "CAST: result too large");
+      return Value::make_null(TypeId::kString);
+    }
     return Value::string(ctx.arena->copy(text));
   }
 

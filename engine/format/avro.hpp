@@ -16,6 +16,7 @@
 #include "types/value.hpp"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,7 +51,17 @@ class AvroDecoder {
 
   const std::vector<Column>& columns() const { return columns_; }
 
+  // For each field of writer record `record`, the field of STRUCT `t` it fills (-1: none): exact
+  // names first, then names that differ only in ASCII case; each STRUCT field once.
+  static std::vector<int32_t> struct_fields(const avro::Node& record, types::DataType t);
+  // Those maps for every (writer record, STRUCT type) pair a record can meet, made once.
+  using FieldMaps =
+      std::map<std::pair<const avro::Node*, const types::NestedType*>, std::vector<int32_t>>;
+
  private:
+  // Fills field_maps_ for values of writer type `n` read as `t`.
+  void map_fields(const avro::Node& n, types::DataType t);
+
   struct Step {
     const avro::Node* type;
     int32_t column;  // -1: skip
@@ -60,6 +71,7 @@ class AvroDecoder {
   std::vector<Step> steps_;
   std::vector<types::Value> null_row_;
   std::string mismatch_;
+  FieldMaps field_maps_;
 };
 
 class AvroEncoder {

@@ -157,6 +157,32 @@ bool skip_value(const Node& n, Cursor& c, int depth) {
   return c.fail("unknown type");
 }
 
+}  // namespace
+
+std::vector<int32_t> AvroDecoder::struct_fields(const Node& record, DataType t) {
+  // Exact names first, then names that differ only in ASCII case; each STRUCT field once.
+  const auto& fields = t.fields();
+  std::vector<int32_t> out(record.fields.size(), -1);
+  std::vector<bool> taken(fields.size(), false);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t w = 0; w < record.fields.size(); ++w) {
+      if (out[w] >= 0) continue;
+      for (size_t f = 0; f < fields.size(); ++f) {
+        if (taken[f]) continue;
+        const std::string& name = record.fields[w].name;
+        if (pass == 0 ? name == fields[f].name : iequals(name, fields[f].name)) {
+          out[w] = static_cast<int32_t>(f);
+          taken[f] = true;
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
+
 // Whether a value of Avro type `n` (not a union) can be read into a column of type `t`.
 bool readable(const Node& n, DataType t) {
   TypeId id = t.id;
@@ -198,9 +224,13 @@ bool readable(const Node& n, DataType t) {
       // Fields by name as columns are; a writer field the STRUCT has not is skipped, a STRUCT
       // field the writer has not is NULL. (t's depth is finite, so recursive records end here.)
       if (id != TypeId::kStruct) return false;
-      for (const avro::Field& f : n.fields) {
-        int i = t.field_index(f.name);
-        if (i >= 0 && !readable(*f.type, t.fields()[static_cast<size_t>(i)].type)) return false;
+      {
+        std::vector<int32_t> to = AvroDecoder::struct_fields(n, t);
+        for (size_t w = 0; w < n.fields.size(); ++w) {
+          if (to[w] >= 0 &&
+              !readable(*n.fields[w].type, t.fields()[static_cast<size_t>(to[w])].type))
+            return false;
+        }
       }
       return true;
     case Kind::kArray:
@@ -226,7 +256,8 @@ struct Reader {
   const Column& column;
   Arena& arena;
   RecordError* err;
-  DataType type = column.type;  // a nested element's type inside the column
+  const AvroDecoder::FieldMaps& maps;  // writer record fields -> STRUCT fields
+  DataType type = column.type;         // a nested element's type inside the column
   int depth = 0;
 
   bool fail(std::string message) {
@@ -375,7 +406,7 @@ struct Reader {
   bool child(const Node& n, DataType element, Cursor& c, Value* out) {
     *out = Value::make_null(element.id);
     if (element.id == TypeId::kDecimal) out->scale = element.scale;
-    Reader r{column, arena, err, element, depth + 1};
+    Reader r{column, arena, err, maps, element, depth + 1};
     return r.value(n, c, out);
   }
 
@@ -396,15 +427,17 @@ struct Reader {
       items[i] = Value::make_null(fields[i].type.id);
       if (fields[i].type.id == TypeId::kDecimal) items[i].scale = fields[i].type.scale;
     }
-    for (const avro::Field& f : n.fields) {
-      int i = type.field_index(f.name);
-      if (i < 0) {
-        if (!skip_value(*f.type, c, depth + 1)) return false;
+    auto mapped = maps.find({&n, type.nested});
+    if (mapped == maps.end()) return fail("internal: no field map for " + n.describe());
+    const std::vector<int32_t>& to = mapped->second;
+    for (size_t w = 0; w < n.fields.size(); ++w) {
+      const Node& wt = *n.fields[w].type;
+      if (to[w] < 0) {
+        if (!skip_value(wt, c, depth + 1)) return false;
         continue;
       }
-      auto at = static_cast<size_t>(i);
-      if (!child(*f.type, fields[at].type, c, &items[at]) || too_large(&bytes, items[at]))
-        return false;
+      auto at = static_cast<size_t>(to[w]);
+      if (!child(wt, fields[at].type, c, &items[at]) || too_large(&bytes, items[at])) return false;
     }
     *out = Value::nested(TypeId::kStruct, types::nested::build(items, arena));
     return true;
@@ -519,6 +552,33 @@ AvroDecoder::AvroDecoder(std::shared_ptr<const avro::Schema> writer, std::vector
       return;
     }
     steps_.push_back({field.type, c});
+    if (c >= 0) map_fields(*field.type, columns_[static_cast<size_t>(c)].type);
+  }
+}
+
+void AvroDecoder::map_fields(const Node& n, DataType t) {
+  // Recursion follows `t`, whose depth is finite, so recursive writer records end.
+  if (!t.is_nested()) return;
+  switch (n.kind) {
+    case Kind::kUnion:
+      for (const Node* b : n.branches)
+        map_fields(*b, t);
+      return;
+    case Kind::kRecord: {
+      if (t.id != TypeId::kStruct || field_maps_.count({&n, t.nested})) return;
+      std::vector<int32_t> to = struct_fields(n, t);
+      for (size_t w = 0; w < n.fields.size(); ++w) {
+        if (to[w] >= 0) map_fields(*n.fields[w].type, t.fields()[static_cast<size_t>(to[w])].type);
+      }
+      field_maps_.emplace(std::make_pair(&n, t.nested), std::move(to));
+      return;
+    }
+    case Kind::kArray:
+    case Kind::kMap:
+      map_fields(*n.items, t.element());
+      return;
+    default:
+      return;
   }
 }
 
@@ -535,7 +595,7 @@ bool AvroDecoder::decode(std::string_view bytes, types::Value* row, Arena& arena
     if (s.column < 0) {
       if (skip_value(*s.type, c, 0)) continue;
     } else {
-      Reader r{columns_[static_cast<size_t>(s.column)], arena, err};
+      Reader r{columns_[static_cast<size_t>(s.column)], arena, err, field_maps_};
       if (r.value(*s.type, c, &row[s.column])) continue;
       if (c.error == nullptr) return false;  // the reader's own message
       return r.fail(fmt::format("{} Avro data", c.error));

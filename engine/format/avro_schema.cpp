@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include <map>
+#include <set>
 
 namespace sluice::format::avro {
 
@@ -290,11 +291,14 @@ std::shared_ptr<const Schema> Schema::parse(std::string_view json) {
 
 namespace {
 
-std::string fields_for(const std::vector<Column>& columns, std::string_view record);
+// Record names already given in the schema being written: a name is defined once.
+using Names = std::set<std::string>;
+
+std::string fields_for(const std::vector<Column>& columns, std::string_view record, Names& used);
 
 // The Avro type of `t`; `name` names a record written for a STRUCT (unique in the schema: the
 // output record's name and the path to the STRUCT, joined by '_').
-std::string field_type(types::DataType t, const std::string& name) {
+std::string field_type(types::DataType t, const std::string& name, Names& used) {
   switch (t.id) {
     case types::TypeId::kBoolean:
       return "\"boolean\"";
@@ -318,15 +322,19 @@ std::string field_type(types::DataType t, const std::string& name) {
       std::vector<Column> fields;
       for (const auto& f : t.fields())
         fields.push_back({f.name, f.type});
-      return fmt::format(R"({{"type":"record","name":"{}","fields":[{}]}})", name,
-                         fields_for(fields, name));
+      // Paths may meet in one name (`a` with field `b`, and a column `a_b`): then _2, _3, ...
+      std::string unique = name;
+      for (int k = 2; !used.insert(unique).second; ++k)
+        unique = name + "_" + std::to_string(k);
+      std::string inner = fields_for(fields, unique, used);
+      return fmt::format(R"({{"type":"record","name":"{}","fields":[{}]}})", unique, inner);
     }
     case types::TypeId::kArray:
       return fmt::format(R"({{"type":"array","items":["null",{}]}})",
-                         field_type(t.element(), name + "_item"));
+                         field_type(t.element(), name + "_item", used));
     case types::TypeId::kMap:
       return fmt::format(R"({{"type":"map","values":["null",{}]}})",
-                         field_type(t.element(), name + "_value"));
+                         field_type(t.element(), name + "_value", used));
     case types::TypeId::kString:
     case types::TypeId::kNull:
       break;
@@ -349,7 +357,7 @@ std::string field_name(std::string_view column) {
 namespace {
 
 // The fields of a record `record` holding `columns`, each `["null", T]` with default null.
-std::string fields_for(const std::vector<Column>& columns, std::string_view record) {
+std::string fields_for(const std::vector<Column>& columns, std::string_view record, Names& used) {
   std::string out;
   std::vector<std::string> names;
   for (size_t i = 0; i < columns.size(); ++i) {
@@ -362,7 +370,7 @@ std::string fields_for(const std::vector<Column>& columns, std::string_view reco
                               columns[j].name, columns[i].name, field));
     }
     out += fmt::format(R"({}{{"name":"{}","type":["null",{}],"default":null}})", i ? "," : "",
-                       field, field_type(columns[i].type, std::string(record) + "_" + field));
+                       field, field_type(columns[i].type, std::string(record) + "_" + field, used));
     names.push_back(std::move(field));
   }
   return out;
@@ -371,8 +379,9 @@ std::string fields_for(const std::vector<Column>& columns, std::string_view reco
 }  // namespace
 
 std::string schema_for(const std::vector<Column>& columns, std::string_view name) {
-  return fmt::format(R"({{"type":"record","name":"{}","fields":[{}]}})", name,
-                     fields_for(columns, name));
+  Names used{std::string(name)};
+  std::string fields = fields_for(columns, name, used);
+  return fmt::format(R"({{"type":"record","name":"{}","fields":[{}]}})", name, fields);
 }
 
 }  // namespace sluice::format::avro

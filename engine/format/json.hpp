@@ -116,9 +116,10 @@ class JsonEncoder {
 };
 
 // Appends `v`, a value of `type` (any type, nested ones included), as JSON, as JsonEncoder writes
-// a column. Thread-safe.
-void append_json_value(const types::Value& v, types::DataType type, TimestampOutput ts,
-                       std::string& out);
+// a column. Stops early and returns false once `out` holds more than `limit` bytes (a nested
+// value's text repeats its field names, so it can be many times its size). Thread-safe.
+bool append_json_value(const types::Value& v, types::DataType type, TimestampOutput ts,
+                       std::string& out, size_t limit = SIZE_MAX);
 
 // Appends `s` as a JSON string literal (with quotes), escaping as RFC 8259 requires.
 void append_json_string(std::string_view s, std::string& out);

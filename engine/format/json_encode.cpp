@@ -239,12 +239,12 @@ char* write_value(const Value& v, TimestampOutput ts, char* p) {
   return p;
 }
 
-void append_nested(std::string_view layout, types::DataType type, TimestampOutput ts,
-                   std::string& out) {
+bool append_nested(std::string_view layout, types::DataType type, TimestampOutput ts,
+                   std::string& out, size_t limit) {
   types::nested::View view;
   if (!types::nested::View::open(layout, &view)) {
     out.append("null");
-    return;
+    return out.size() <= limit;
   }
   bool array = type.id == TypeId::kArray;
   out.push_back(array ? '[' : '{');
@@ -253,7 +253,8 @@ void append_nested(std::string_view layout, types::DataType type, TimestampOutpu
       if (i > 0) out.push_back(',');
       append_json_string(view.raw(i), out);
       out.push_back(':');
-      append_json_value(view.get(i + 1, type.element()), type.element(), ts, out);
+      if (!append_json_value(view.get(i + 1, type.element()), type.element(), ts, out, limit))
+        return false;
     }
   } else {
     const auto& fields = type.fields();
@@ -265,18 +266,19 @@ void append_nested(std::string_view layout, types::DataType type, TimestampOutpu
         out.push_back(':');
       }
       types::DataType element = array ? type.element() : fields[i].type;
-      append_json_value(view.get(i, element), element, ts, out);
+      if (!append_json_value(view.get(i, element), element, ts, out, limit)) return false;
     }
   }
   out.push_back(array ? ']' : '}');
+  return out.size() <= limit;
 }
 
 }  // namespace
 
-void append_json_value(const Value& v, types::DataType type, TimestampOutput ts, std::string& out) {
-  if (!v.null && type.is_nested()) {
-    append_nested(v.str(), type, ts, out);
-  } else if (!v.null && v.type == TypeId::kString) {
+bool append_json_value(const Value& v, types::DataType type, TimestampOutput ts, std::string& out,
+                       size_t limit) {
+  if (!v.null && type.is_nested()) return append_nested(v.str(), type, ts, out, limit);
+  if (!v.null && v.type == TypeId::kString) {
     append_json_string(v.str(), out);
   } else {
     size_t start = out.size();
@@ -284,6 +286,7 @@ void append_json_value(const Value& v, types::DataType type, TimestampOutput ts,
     char* end = write_value(v, ts, out.data() + start);
     out.resize(static_cast<size_t>(end - out.data()));
   }
+  return out.size() <= limit;
 }
 
 void JsonEncoder::encode_appending(const Value* row, std::string& out) const {

@@ -133,3 +133,44 @@ TEST_CASE("avro: nested columns write as records, arrays and maps of nullable un
   REQUIRE(back.decode(out, again.data(), arena, &err));
   CHECK(as_json(columns, again) == as_json(columns, row));
 }
+
+TEST_CASE("avro: a nested field under its exact name wins over one that differs in case",
+          "[avro][nested]") {
+  // Writer fields `b` and `B`, either order, the second of another type: STRUCT<b BIGINT> takes
+  // `b` and skips `B`, as top-level columns do.
+  for (bool exact_first : {true, false}) {
+    INFO(exact_first);
+    std::string b = R"({"name":"b","type":"long"})", B = R"({"name":"B","type":"string"})";
+    auto schema = format::avro::Schema::parse(
+        R"({"type":"record","name":"r","fields":[{"name":"s","type":{"type":"record","name":"S",)"
+        R"("fields":[)" +
+        (exact_first ? b + "," + B : B + "," + b) + "]}}]}");
+    std::vector<Column> columns = {{"s", type("STRUCT<b BIGINT>")}};
+    AvroDecoder d(schema, columns);
+    CHECK(d.mismatch().empty());
+    Arena arena;
+    RecordError err;
+    std::vector<Value> row(1);
+    REQUIRE(d.decode(unhex(exact_first ? "080278" : "027808"), row.data(), arena, &err));
+    CHECK(as_json(columns, row) == R"({"s":{"b":4}})");
+  }
+}
+
+TEST_CASE("avro: record names in a written schema are unique even where paths meet",
+          "[avro][nested]") {
+  // `a` with field `b` and a column `a_b` would both name their record Out_a_b.
+  std::vector<Column> columns = {{"a", type("STRUCT<b STRUCT<x BIGINT>>")},
+                                 {"a_b", type("STRUCT<y BIGINT>")},
+                                 {"c", type("ARRAY<STRUCT<z BIGINT>>")},
+                                 {"c_item", type("STRUCT<w BIGINT>")}};
+  format::AvroEncoder encoder(columns, "Out");
+  const std::string& text = encoder.schema();
+  for (const char* name : {R"("name":"Out_a")", R"("name":"Out_a_b")", R"("name":"Out_a_b_2")",
+                           R"("name":"Out_c_item")", R"("name":"Out_c_item_2")"}) {
+    INFO(name);
+    CHECK(text.find(name) != std::string::npos);
+  }
+  auto parsed = format::avro::Schema::parse(text);  // a name defined twice would throw
+  AvroDecoder back(parsed, columns);
+  CHECK(back.mismatch().empty());
+}

@@ -3,6 +3,7 @@
 
 #include "types/nested.hpp"
 
+#include "exec/expressions.hpp"
 #include "exec/state_codec.hpp"
 #include "format/json.hpp"
 #include "types/value_ops.hpp"
@@ -346,5 +347,31 @@ TEST_CASE("nested: MAP entries are kept once, sorted by key, and found by key", 
     }
     CHECK(nested::find_key(view, "nope") == -1);
     CHECK(nested::find_key(view, "") == -1);
+  }
+}
+
+TEST_CASE("nested: CAST to STRING stops at 16 MiB of JSON text", "[nested]") {
+  // One field with a 200-character name: 9 bytes laid out per element, 212 of JSON text.
+  std::string name(200, 'f');
+  DataType element = parse("STRUCT<" + name + " BOOLEAN>");
+  DataType array = DataType::array(element);
+  Arena arena;
+  std::vector<Value> none = {Value::make_null(TypeId::kBoolean)};
+  Value empty = Value::nested(TypeId::kStruct, nested::build(none, arena));
+  for (auto [n, fits] : {std::pair{1000, true}, std::pair{100000, false}}) {
+    INFO(n);
+    std::vector<Value> items(static_cast<size_t>(n), empty);
+    Value v = Value::nested(TypeId::kArray, nested::build(items, arena));
+    REQUIRE(v.str().size() <= nested::kMaxBytes);
+    exec::ExpressionPtr text = exec::make_json_text(exec::make_constant(v, array));
+    exec::EvalContext ctx;
+    ctx.arena = &arena;
+    Value out = text->eval(nullptr, ctx);
+    CHECK(ctx.failed == !fits);
+    if (fits) {
+      CHECK(out.str().size() == 2 + 1000 * (name.size() + 10) - 1);  // [{"f...":null},...]
+    } else {
+      CHECK(ctx.error.message == "CAST: result too large");
+    }
   }
 }
