@@ -184,9 +184,9 @@ ExpressionPtr Binder::bind_cast(const Expr& e, const Scope& scope) {
   const Expr& arg = *e.args.at(0);
   if (target->id == TypeId::kArray && arg.kind == ExprKind::kFunction && arg.name == "ARRAY" &&
       arg.args.empty()) {
-    // CAST(ARRAY[] AS ARRAY<T>): the empty array of T.
-    Value empty = Value::nested(TypeId::kArray, types::nested::build_string({}));
-    return exec::make_constant(empty, *target);
+    // CAST(ARRAY[] AS ARRAY<T>): the empty array of T (the constant copies the layout).
+    std::string layout = types::nested::build_string({});
+    return exec::make_constant(Value::nested(TypeId::kArray, layout), *target);
   }
   ExpressionPtr in = bind_expr(arg, scope);
   if (!types::can_cast(in->type(), *target)) {
