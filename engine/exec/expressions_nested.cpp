@@ -15,12 +15,6 @@ namespace {
 using types::TypeId;
 namespace nested = types::nested;
 
-Value typed_null(DataType t) {
-  Value v = Value::make_null(t.id);
-  if (t.id == TypeId::kDecimal) v.scale = t.scale;
-  return v;
-}
-
 class Field final : public Expression {
  public:
   Field(ExpressionPtr in, uint32_t index, DataType t)
@@ -28,7 +22,7 @@ class Field final : public Expression {
   Value eval(const Value* row, EvalContext& ctx) const override {
     Value s = in_->eval(row, ctx);
     nested::View view;
-    if (s.null || !nested::View::open(s.str(), &view)) return typed_null(type());
+    if (s.null || !nested::View::open(s.str(), &view)) return Value::null_of(type());
     return view.get(index_, type());
   }
 
@@ -44,7 +38,7 @@ class Subscript final : public Expression {
   Value eval(const Value* row, EvalContext& ctx) const override {
     Value c = in_->eval(row, ctx);
     Value k = key_->eval(row, ctx);
-    if (c.null || k.null) return typed_null(type());
+    if (c.null || k.null) return Value::null_of(type());
     return c.type == TypeId::kMap ? map_value(c, k.str(), type()) : array_element(c, k.i, type());
   }
 
@@ -63,7 +57,7 @@ class Construct final : public Expression {
     for (const ExpressionPtr& item : items_)
       values.push_back(item->eval(row, ctx));
     std::span<Value> mine(values.data() + start, items_.size());
-    Value out = typed_null(type());
+    Value out = Value::null_of(type());
     if (type().id == TypeId::kMap && !dedupe_keys(mine, ctx)) {
       values.resize(start);
       return out;
@@ -129,7 +123,7 @@ class Unnest final : public Expression {
  public:
   Unnest(size_t k, DataType t) : Expression(t), k_(k) {}
   Value eval(const Value*, EvalContext& ctx) const override {
-    if (!ctx.unnest) return typed_null(type());
+    if (!ctx.unnest) return Value::null_of(type());
     return array_element(ctx.unnest[k_], ctx.unnest_index + 1, type());
   }
 
@@ -141,18 +135,18 @@ class Unnest final : public Expression {
 
 Value array_element(const Value& array, int64_t index, DataType element) {
   nested::View view;
-  if (array.null || !nested::View::open(array.str(), &view)) return typed_null(element);
+  if (array.null || !nested::View::open(array.str(), &view)) return Value::null_of(element);
   int64_t n = view.size();
   int64_t i = index > 0 ? index - 1 : n + index;  // 1-based; negative counts from the end
-  if (index == 0 || i < 0 || i >= n) return typed_null(element);
+  if (index == 0 || i < 0 || i >= n) return Value::null_of(element);
   return view.get(static_cast<uint32_t>(i), element);
 }
 
 Value map_value(const Value& map, std::string_view key, DataType value) {
   nested::View view;
-  if (map.null || !nested::View::open(map.str(), &view)) return typed_null(value);
+  if (map.null || !nested::View::open(map.str(), &view)) return Value::null_of(value);
   int64_t i = nested::find_key(view, key);
-  return i < 0 ? typed_null(value) : view.get(static_cast<uint32_t>(i), value);
+  return i < 0 ? Value::null_of(value) : view.get(static_cast<uint32_t>(i), value);
 }
 
 ExpressionPtr make_field(ExpressionPtr input, uint32_t index, DataType type) {

@@ -159,26 +159,37 @@ bool skip_value(const Node& n, Cursor& c, int depth) {
 
 }  // namespace
 
-std::vector<int32_t> AvroDecoder::struct_fields(const Node& record, DataType t) {
-  // Exact names first, then names that differ only in ASCII case; each STRUCT field once.
-  const auto& fields = t.fields();
+namespace {
+
+// For each field of writer record `record`, the index among `n` reader names (`name_of(i)`) it
+// fills, or -1: exact names first, then names that differ only in ASCII case; each name once.
+template <class NameOf>
+std::vector<int32_t> match_names(const Node& record, size_t n, NameOf name_of) {
   std::vector<int32_t> out(record.fields.size(), -1);
-  std::vector<bool> taken(fields.size(), false);
+  std::vector<bool> taken(n, false);
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t w = 0; w < record.fields.size(); ++w) {
       if (out[w] >= 0) continue;
-      for (size_t f = 0; f < fields.size(); ++f) {
-        if (taken[f]) continue;
-        const std::string& name = record.fields[w].name;
-        if (pass == 0 ? name == fields[f].name : iequals(name, fields[f].name)) {
-          out[w] = static_cast<int32_t>(f);
-          taken[f] = true;
+      const std::string& name = record.fields[w].name;
+      for (size_t i = 0; i < n; ++i) {
+        if (taken[i]) continue;
+        if (pass == 0 ? name == name_of(i) : iequals(name, name_of(i))) {
+          out[w] = static_cast<int32_t>(i);
+          taken[i] = true;
           break;
         }
       }
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<int32_t> AvroDecoder::struct_fields(const Node& record, DataType t) {
+  const auto& fields = t.fields();
+  return match_names(record, fields.size(),
+                     [&](size_t i) -> const std::string& { return fields[i].name; });
 }
 
 namespace {
@@ -404,8 +415,7 @@ struct Reader {
 
   // Element `element` of the value being read, into `out` (its typed NULL first).
   bool child(const Node& n, DataType element, Cursor& c, Value* out) {
-    *out = Value::make_null(element.id);
-    if (element.id == TypeId::kDecimal) out->scale = element.scale;
+    *out = Value::null_of(element);
     Reader r{column, arena, err, maps, element, depth + 1};
     return r.value(n, c, out);
   }
@@ -424,8 +434,7 @@ struct Reader {
     items.assign(fields.size(), Value());
     size_t bytes = 4;
     for (size_t i = 0; i < fields.size(); ++i) {
-      items[i] = Value::make_null(fields[i].type.id);
-      if (fields[i].type.id == TypeId::kDecimal) items[i].scale = fields[i].type.scale;
+      items[i] = Value::null_of(fields[i].type);
     }
     auto mapped = maps.find({&n, type.nested});
     if (mapped == maps.end()) return fail("internal: no field map for " + n.describe());
@@ -514,33 +523,15 @@ void append_frame(uint32_t schema_id, std::string& out) {
 
 AvroDecoder::AvroDecoder(std::shared_ptr<const avro::Schema> writer, std::vector<Column> columns)
     : writer_(std::move(writer)), columns_(std::move(columns)) {
-  for (const Column& c : columns_) {
-    Value v = Value::make_null(c.type.id);
-    if (c.type.id == TypeId::kDecimal) v.scale = c.type.scale;
-    null_row_.push_back(v);
-  }
+  for (const Column& c : columns_)
+    null_row_.push_back(Value::null_of(c.type));
   const Node& root = writer_->root();
   if (root.kind != Kind::kRecord) {
     mismatch_ = "the writer schema is " + root.describe() + ", not a record";
     return;
   }
-  std::vector<bool> taken(columns_.size(), false);
-  // Exact names first, then names that differ only in ASCII case.
-  std::vector<int32_t> column_of(root.fields.size(), -1);
-  for (int pass = 0; pass < 2; ++pass) {
-    for (size_t f = 0; f < root.fields.size(); ++f) {
-      if (column_of[f] >= 0) continue;
-      for (size_t c = 0; c < columns_.size(); ++c) {
-        if (taken[c]) continue;
-        const std::string& name = root.fields[f].name;
-        if (pass == 0 ? name == columns_[c].name : iequals(name, columns_[c].name)) {
-          column_of[f] = static_cast<int32_t>(c);
-          taken[c] = true;
-          break;
-        }
-      }
-    }
-  }
+  std::vector<int32_t> column_of = match_names(
+      root, columns_.size(), [&](size_t c) -> const std::string& { return columns_[c].name; });
   for (size_t f = 0; f < root.fields.size(); ++f) {
     const avro::Field& field = root.fields[f];
     int32_t c = column_of[f];

@@ -400,8 +400,7 @@ bool decode_element(ondemand::value& json, const FieldContext& ctx, types::DataT
   path->append(step);
   path->append(name);
   FieldContext child{ctx.column, ctx.timestamps, ctx.arena, ctx.err, type, path, ctx.depth + 1};
-  *out = Value::make_null(type.id);
-  if (type.id == TypeId::kDecimal) out->scale = type.scale;
+  *out = Value::null_of(type);
   bool ok = decode_field(json, child, out);
   if (ok) path->resize(mark);  // kept on failure: the message has been written with it
   return ok;
@@ -462,8 +461,7 @@ bool decode_nested(ondemand::value& json, json_type type, const FieldContext& ct
   if (t.id == TypeId::kStruct) {
     items.resize(fields.size());
     for (size_t f = 0; f < fields.size(); ++f) {
-      items[f] = Value::make_null(fields[f].type.id);
-      if (fields[f].type.id == TypeId::kDecimal) items[f].scale = fields[f].type.scale;
+      items[f] = Value::null_of(fields[f].type);
     }
     st.exact.assign(fields.size(), 0);
     st.deferred.clear();

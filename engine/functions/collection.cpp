@@ -22,12 +22,6 @@ const DataType& type_of(const void* state) {
   return *static_cast<const DataType*>(state);
 }
 
-Value typed_null(DataType t) {
-  Value v = Value::make_null(t.id);
-  if (t.id == TypeId::kDecimal) v.scale = t.scale;
-  return v;
-}
-
 bool open(const Value& v, nested::View* view) {
   return !v.null && nested::View::open(v.str(), view);
 }
@@ -64,7 +58,7 @@ Value contains_fn(const Value* a, size_t, exec::EvalContext&, const void* state)
 
 Value element_at_fn(const Value* a, size_t, exec::EvalContext&, const void* state) {
   const DataType& t = type_of(state);
-  if (a[0].null || a[1].null) return typed_null(t.element());
+  if (a[0].null || a[1].null) return Value::null_of(t.element());
   return t.id == TypeId::kMap ? exec::map_value(a[0], a[1].str(), t.element())
                               : exec::array_element(a[0], a[1].i, t.element());
 }
@@ -105,7 +99,7 @@ struct ValueEq {
 Value array_distinct_fn(const Value* a, size_t, exec::EvalContext& ctx, const void* state) {
   nested::View view;
   const DataType& t = type_of(state);
-  if (!open(a[0], &view)) return typed_null(t);
+  if (!open(a[0], &view)) return Value::null_of(t);
   thread_local std::vector<Value> kept;
   kept.clear();
   std::unordered_set<Value, ValueHash, ValueEq> seen;
@@ -120,7 +114,7 @@ template <bool kMax>
 Value array_extreme_fn(const Value* a, size_t, exec::EvalContext&, const void* state) {
   nested::View view;
   DataType element = type_of(state).element();
-  Value best = typed_null(element);
+  Value best = Value::null_of(element);
   if (!open(a[0], &view)) return best;
   for (uint32_t i = 0; i < view.size(); ++i) {
     Value v = view.get(i, element);
@@ -134,7 +128,7 @@ Value array_extreme_fn(const Value* a, size_t, exec::EvalContext&, const void* s
 Value slice_fn(const Value* a, size_t, exec::EvalContext& ctx, const void* state) {
   nested::View view;
   const DataType& t = type_of(state);
-  if (!open(a[0], &view)) return typed_null(t);
+  if (!open(a[0], &view)) return Value::null_of(t);
   int64_t n = view.size();
   int64_t from = std::max<int64_t>(a[1].i, 1);
   int64_t to = std::min<int64_t>(a[2].i, n);

@@ -146,8 +146,7 @@ std::string_view View::raw(uint32_t i) const {
 }
 
 Value View::get(uint32_t i, DataType type) const {
-  Value null = Value::make_null(type.id);
-  if (type.id == TypeId::kDecimal) null.scale = type.scale;
+  Value null = Value::null_of(type);
   if (is_null(i)) return null;
   std::string_view p = raw(i);
   auto fixed = [&](size_t n) { return p.size() == n; };

@@ -36,6 +36,12 @@ struct Value {
     v.type = t;
     return v;
   }
+  // The NULL of `t` (a DECIMAL's carries its scale).
+  static Value null_of(DataType t) {
+    Value v = make_null(t.id);
+    if (t.id == TypeId::kDecimal) v.scale = t.scale;
+    return v;
+  }
   static Value boolean(bool x) {
     Value v = of(TypeId::kBoolean);
     v.b = x;
