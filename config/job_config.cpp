@@ -107,7 +107,10 @@ SinkConfig read_sink(MapReader map, const std::string& job_file, bool dead_lette
   read_endpoint_path(map, sink.type, job_file, &sink.path);
   read_topic(map, sink.type, &sink.topic);
   sink.topic_mark = mark_of(map.value("topic"));
-  if (!dead_letter) read_column_list(map, "key", sink.type, &sink.key, &sink.key_marks);
+  if (!dead_letter) {
+    read_column_list(map, "key", sink.type, &sink.key, &sink.key_marks);
+    read_sink_key_format(map, sink);
+  }
   read_format(map, sink.type, dead_letter, &sink.format);
   map.choice("timestamp_format", "a timestamp format", kTimestampOutputs, &sink.timestamp_format);
   map.finish();
@@ -115,13 +118,16 @@ SinkConfig read_sink(MapReader map, const std::string& job_file, bool dead_lette
 }
 
 bool is_system_column(const std::string& name) {
+  auto named = [&](std::string_view sys) {
+    return name.size() == sys.size() &&
+           std::equal(name.begin(), name.end(), sys.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  };
   for (const auto& sys : plan::kSystemColumns) {
-    if (name.size() == sys.name.size() &&
-        std::equal(name.begin(), name.end(), sys.name.begin(),
-                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
-      return true;
+    if (named(sys.name)) return true;
   }
-  return false;
+  return named(plan::kHeadersColumn);
 }
 
 void read_column(MapReader& schema, const MapReader::Entry& entry, SourceConfig& source) {
@@ -197,6 +203,7 @@ SourceConfig read_source(MapReader map, const std::string& job_file) {
   read_time_settings(map, source);
   read_partitioned_by(map, source,
                       schema.is_map() && source.schema.size() == schema.entries().size());
+  read_source_key(map, source);
   map.finish();
   if (has_name && source.name.empty()) {
     map.issues().add(mark_of(map.value("name")), map.key_path("name"), "must not be empty");

@@ -6,6 +6,7 @@
 #include "config/env_subst.hpp"
 #include "exec/event_time.hpp"
 #include "format/json.hpp"
+#include "format/kafka_serde.hpp"
 
 #include <cstddef>
 #include <optional>
@@ -67,6 +68,12 @@ struct SinkConfig {
   Mark topic_mark;
   std::vector<std::string> key;
   std::vector<Mark> key_marks;  // of each key column
+  // How the key is written: "" (one STRING or BYTES column as its bytes, anything else as a JSON
+  // object), "kafka" (one column through Kafka's primitive serializer of its type) or "json" (one
+  // column as its JSON value, several as an object). Checked against the key's columns when the
+  // SQL is bound.
+  std::string key_format;
+  Mark key_format_mark;
 };
 
 struct SourceConfig {
@@ -96,6 +103,11 @@ struct SourceConfig {
   std::string topic;
   Mark topic_mark;
   std::vector<std::string> partitioned_by;
+  // kafka: how the record key reads into `_key` (config/job_config.cpp): key_format "kafka"
+  // (Kafka's primitive serdes, `key_serde`) or "json" (a JSON value of `key_type`).
+  std::string key_format = "kafka";
+  format::KafkaSerde key_serde = format::KafkaSerde::kString;
+  types::DataType key_type = types::DataType::string();
 };
 
 // A run of the SQL text that appears verbatim on one line of the file.

@@ -136,4 +136,53 @@ void read_kafka_properties(MapReader map, PropertyOwner owner, KafkaProperties* 
   map.finish();
 }
 
+namespace {
+
+constexpr Option<std::string_view> kKeyFormats[] = {{"kafka", "kafka"}, {"json", "json"}};
+
+// Keys are Kafka's: not allowed on a file endpoint.
+bool kafka_only(MapReader& map, std::string_view key, const std::string& type) {
+  YAML::Node node = map.value(key);
+  if (!node.IsDefined()) return false;
+  if (type.empty() || type == "kafka") return true;
+  map.issues().add(mark_of(node), map.key_path(key), "not allowed when type is '" + type + "'");
+  return false;
+}
+
+}  // namespace
+
+void read_source_key(MapReader& map, SourceConfig& source) {
+  bool has_format = kafka_only(map, "key_format", source.type);
+  bool has_type = kafka_only(map, "key_type", source.type);
+  if (has_format) map.choice("key_format", "a key format", kKeyFormats, &source.key_format);
+  std::string text;
+  if (!has_type || !map.string("key_type", &text)) return;
+  Mark mark = mark_of(map.value("key_type"));
+  if (source.key_format == "kafka") {
+    if (auto serde = format::kafka_serde_of(text)) {
+      source.key_serde = *serde;
+      source.key_type = format::kafka_serde_type(*serde);
+      return;
+    }
+    map.issues().add(mark, map.key_path("key_type"),
+                     "'" + text +
+                         "' is not a type Kafka's serializers write: use STRING, BYTES, INT (4 "
+                         "bytes), BIGINT (8 bytes) or DOUBLE (key_format: json reads any type)");
+    return;
+  }
+  std::string error;
+  if (auto type = types::parse_type_name(text, &error)) {
+    source.key_type = *type;
+    return;
+  }
+  map.issues().add(mark, map.key_path("key_type"),
+                   "unknown type '" + text + "'" + (error.empty() ? "" : ": " + error));
+}
+
+void read_sink_key_format(MapReader& map, SinkConfig& sink) {
+  if (!kafka_only(map, "key_format", sink.type)) return;
+  sink.key_format_mark = mark_of(map.value("key_format"));
+  map.choice("key_format", "a key format", kKeyFormats, &sink.key_format);
+}
+
 }  // namespace sluice::config

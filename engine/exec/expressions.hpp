@@ -56,6 +56,9 @@ ExpressionPtr make_subscript(ExpressionPtr input, ExpressionPtr key, DataType ty
 // value; a NULL key fails the record, a repeated key keeps its last value). Items arrive cast to
 // their element types.
 ExpressionPtr make_construct(std::vector<ExpressionPtr> items, DataType type);
+// HEADER('name'): the value (BYTES) of the last header named `name` in `headers` (the headers
+// column), or NULL.
+ExpressionPtr make_header_value(ExpressionPtr headers, std::string name);
 // CAST(nested AS STRING): the value's JSON text, as a JSON sink writes it (make_cast uses it).
 ExpressionPtr make_json_text(ExpressionPtr input);
 // EXPLODE(array): element EvalContext::unnest_index of ARRAY number `k` of the projection's

@@ -47,6 +47,30 @@ class Subscript final : public Expression {
   ExpressionPtr key_;
 };
 
+// HEADER('name') over the headers column (ARRAY<STRUCT<key STRING, value BYTES>>): the value of
+// the last header named `name` (Kafka's lastHeader), NULL when there is none or its value is null.
+class HeaderValue final : public Expression {
+ public:
+  HeaderValue(ExpressionPtr headers, std::string name)
+      : Expression(DataType::bytes()), headers_(std::move(headers)), name_(std::move(name)) {}
+  Value eval(const Value* row, EvalContext& ctx) const override {
+    Value all = headers_->eval(row, ctx);
+    nested::View list;
+    if (all.null || !nested::View::open(all.str(), &list)) return Value::make_null(TypeId::kBytes);
+    for (uint32_t i = list.size(); i-- > 0;) {
+      nested::View header;
+      if (list.is_null(i) || !nested::View::open(list.raw(i), &header) || header.size() != 2)
+        continue;
+      if (!header.is_null(0) && header.raw(0) == name_) return header.get(1, DataType::bytes());
+    }
+    return Value::make_null(TypeId::kBytes);
+  }
+
+ private:
+  ExpressionPtr headers_;
+  std::string name_;
+};
+
 class Construct final : public Expression {
  public:
   Construct(std::vector<ExpressionPtr> items, DataType t)
@@ -155,6 +179,10 @@ ExpressionPtr make_field(ExpressionPtr input, uint32_t index, DataType type) {
 
 ExpressionPtr make_subscript(ExpressionPtr input, ExpressionPtr key, DataType type) {
   return std::make_shared<Subscript>(std::move(input), std::move(key), type);
+}
+
+ExpressionPtr make_header_value(ExpressionPtr headers, std::string name) {
+  return std::make_shared<HeaderValue>(std::move(headers), std::move(name));
 }
 
 ExpressionPtr make_json_text(ExpressionPtr input) {

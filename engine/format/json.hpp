@@ -92,6 +92,22 @@ class JsonDecoder {
   std::vector<Deferred> deferred_;
 };
 
+// One JSON document holding a single value of a column's type, such as a record key in
+// `key_format: json`: `"abc"`, `42`, `{"id": 1, "region": "eu"}` for a STRUCT. Values read as
+// JsonDecoder reads a column's (errors name the column); JSON null reads as NULL; anything but
+// one JSON value is an error.
+class JsonValueDecoder {
+ public:
+  explicit JsonValueDecoder(Column column, TimestampInput ts = TimestampInput::kAuto);
+  bool decode(std::string_view bytes, types::Value* out, Arena& arena, RecordError* err);
+
+ private:
+  Column column_;
+  TimestampInput ts_;
+  simdjson::ondemand::parser parser_;
+  std::string padded_;
+};
+
 class JsonEncoder {
  public:
   JsonEncoder(std::vector<Column> columns, TimestampOutput ts = TimestampOutput::kIso8601);

@@ -146,4 +146,38 @@ bool JsonDecoder::settle_deferred(RecordError* err) {
   return true;
 }
 
+JsonValueDecoder::JsonValueDecoder(Column column, TimestampInput ts)
+    : column_(std::move(column)), ts_(ts) {}
+
+bool JsonValueDecoder::decode(std::string_view bytes, types::Value* out, Arena& arena,
+                              RecordError* err) {
+  *out = types::Value::null_of(column_.type);
+  // In brackets, so a scalar is read as any element is; it must be the only element and nothing
+  // may follow the brackets (`1,2` and `1] [2` are not one value).
+  size_t size = bytes.size() + 2;
+  if (padded_.size() < size + simdjson::SIMDJSON_PADDING)
+    padded_.resize(size + simdjson::SIMDJSON_PADDING);
+  padded_[0] = '[';
+  if (!bytes.empty()) std::memcpy(padded_.data() + 1, bytes.data(), bytes.size());
+  padded_[size - 1] = ']';
+  std::memset(padded_.data() + size, 0, simdjson::SIMDJSON_PADDING);
+  ondemand::document doc;
+  if (auto e = parser_.iterate(padded_.data(), size, padded_.size()).get(doc))
+    return detail::invalid_json(err, e);
+  ondemand::array items;
+  if (auto e = doc.get_array().get(items)) return detail::invalid_json(err, e);
+  size_t n = 0;
+  for (auto item : items) {
+    ondemand::value json;
+    if (auto e = item.get(json)) return detail::invalid_json(err, e);
+    if (n++ > 0) return decode_error(err, "not one JSON value");
+    detail::FieldContext ctx{column_, ts_, arena, err};
+    if (!detail::decode_field(json, ctx, out)) return false;
+  }
+  if (n == 0) return decode_error(err, "empty: not a JSON value");
+  const char* rest = nullptr;
+  if (!doc.current_location().get(rest)) return decode_error(err, "not one JSON value");
+  return true;
+}
+
 }  // namespace sluice::format

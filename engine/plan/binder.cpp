@@ -151,7 +151,7 @@ LogicalPlan Binder::bind(const sql::SelectStatement& stmt) {
   source_alias_ = stmt.from.alias;
   windowed_ = stmt.window != nullptr;
   LogicalPlan plan;
-  plan.input_width = input_width(source_);
+  plan.input_width = input_width(source_, headers_);
   plan.distinct = stmt.distinct;
   if (stmt.where) {
     if (contains_aggregate(*stmt.where)) {

@@ -100,6 +100,7 @@ ExpressionPtr Binder::bind_function(const Expr& e, const Scope& scope) {
   }
   if (e.name == "ARRAY" || e.name == "STRUCT" || e.name == "MAP") return bind_constructor(e, scope);
   if (e.name == "EXPLODE" || e.name == "UNNEST") return bind_unnest(e, scope);
+  if (e.name == "HEADER") return bind_header(e, scope);
   if (e.star || e.distinct) {
     fail(ErrorCode::kSqlType,
          fmt::format("{} is not an aggregate function: {} is not allowed in {}", e.name,

@@ -195,7 +195,7 @@ bool Binder::has_column(const std::string& name) const {
   for (const auto& c : kSystemColumns) {
     if (iequals(c.name, name)) return true;
   }
-  return false;
+  return iequals(kHeadersColumn, name);
 }
 
 ExpressionPtr Binder::bind_column(const Expr& e) {
@@ -209,9 +209,11 @@ ExpressionPtr Binder::bind_column(const Expr& e) {
   }
   for (size_t i = 0; i < kSystemColumns.size(); ++i) {
     if (iequals(kSystemColumns[i].name, e.name)) {
-      return exec::make_column(system_column_index(source_, i), kSystemColumns[i].type);
+      return exec::make_column(system_column_index(source_, i), system_column_type(source_, i));
     }
   }
+  if (headers_ && iequals(kHeadersColumn, e.name))
+    return exec::make_column(system_column_index(source_, kSystemColumns.size()), headers_type());
   std::string known;
   for (const auto& c : cols)
     known += (known.empty() ? "" : ", ") + c.name;

@@ -22,7 +22,7 @@ struct Scope {
 class Binder {
  public:
   Binder(std::string_view sql, const SourceSchema& source, const exec::EventTimeSettings& time = {})
-      : sql_(sql), source_(source), time_(time) {}
+      : sql_(sql), source_(source), time_(time), headers_(reads_headers(sql)) {}
 
   LogicalPlan bind(const sql::SelectStatement& stmt);
 
@@ -61,6 +61,8 @@ class Binder {
   exec::ExpressionPtr bind_constructor(const sql::Expr& e, const Scope& scope);
   bool has_column(const std::string& name) const;
   exec::ExpressionPtr bind_unnest(const sql::Expr& e, const Scope& scope);
+  // HEADER('name'): the last header of that name's value (BYTES), or NULL.
+  exec::ExpressionPtr bind_header(const sql::Expr& e, const Scope& scope);
 
   // Casts both sides to their common type, or throws naming `what` and the operands' types.
   std::pair<exec::ExpressionPtr, exec::ExpressionPtr> unify(const sql::Expr& at,
@@ -104,6 +106,7 @@ class Binder {
   const SourceSchema& source_;
   exec::EventTimeSettings time_;
   std::string source_alias_;  // `x` in FROM trades AS x
+  bool headers_;              // the input rows hold the headers column (reads_headers)
 
   // Grouped binding: canonical text of each GROUP BY expression, and the aggregates found so far.
   std::vector<std::string> group_texts_;

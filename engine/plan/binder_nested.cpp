@@ -173,4 +173,24 @@ ExpressionPtr Binder::bind_unnest(const Expr& e, const Scope& scope) {
   return exec::make_unnest(unnest->size() - 1, array->type().element());
 }
 
+ExpressionPtr Binder::bind_header(const Expr& e, const Scope& scope) {
+  if (e.args.size() != 1 || e.star || e.distinct) {
+    fail(ErrorCode::kSqlType, fmt::format("HEADER takes ('name'), in {}", quote(e)), e.loc);
+  }
+  ExpressionPtr name = bind_expr(*e.args[0], {Scope::Kind::kRow, scope.clause});
+  const types::Value* c = name->constant_value();
+  if (c == nullptr || c->null || c->type != TypeId::kString) {
+    fail(ErrorCode::kSqlType,
+         fmt::format("HEADER takes a header name as a string literal, in {}", quote(e)), e.loc);
+  }
+  if (scope.kind == Scope::Kind::kGrouped) {
+    fail(ErrorCode::kSqlAggregate,
+         fmt::format("{} must appear in GROUP BY or be used in an aggregate function", quote(e)),
+         e.loc);
+  }
+  ExpressionPtr headers =
+      exec::make_column(system_column_index(source_, kSystemColumns.size()), headers_type());
+  return exec::make_header_value(std::move(headers), std::string(c->str()));
+}
+
 }  // namespace sluice::plan

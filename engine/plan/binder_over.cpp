@@ -129,8 +129,9 @@ bool Binder::bind_analytics(const sql::SelectStatement& stmt, LogicalPlan& plan)
   over_->input_width = plan.input_width;
   for (const auto& c : source_.columns)
     over_->spec.input_types.push_back(c.type);
-  for (const auto& c : kSystemColumns)
-    over_->spec.input_types.push_back(c.type);
+  for (size_t i = 0; i < kSystemColumns.size(); ++i)
+    over_->spec.input_types.push_back(system_column_type(source_, i));
+  if (headers_) over_->spec.input_types.push_back(headers_type());
   bind_select_list(stmt, plan, {Scope::Kind::kRow, "SELECT"});
   if (!time_.column.empty()) {
     // source.event_time: its watermarks expire partition keys (see exec/analytic.hpp).

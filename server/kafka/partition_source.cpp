@@ -41,11 +41,30 @@ KafkaPartitionSource::~KafkaPartitionSource() {
 
 namespace {
 
+// The record's headers but sluice's own, appended to `out`; a router's `sluice.key` (the key the
+// record had before it was repartitioned) replaces the record's key.
+void read_headers(const rd_kafka_headers_t* headers, pipeline::InputRecord& r,
+                  std::vector<pipeline::RecordHeader>& out) {
+  const char* name = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  for (size_t i = 0;
+       rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+       ++i) {
+    pipeline::RecordHeader h{name, std::nullopt};
+    if (value != nullptr) h.value = std::string_view(static_cast<const char*>(value), size);
+    if (h.name == pipeline::kSourceHeader) continue;
+    if (h.name == pipeline::kKeyHeader) {
+      r.key = h.value;
+      continue;
+    }
+    out.push_back(h);
+  }
+}
+
 // The router's `sluice.source` header ("<partition>:<offset>"), when the record has a well-formed
 // one.
-void read_source_header(rd_kafka_message_t* m, pipeline::InputRecord& r) {
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+void read_source_header(const rd_kafka_headers_t* headers, pipeline::InputRecord& r) {
   const void* value = nullptr;
   size_t size = 0;
   if (rd_kafka_header_get_last(headers, pipeline::kSourceHeader, &value, &size) !=
@@ -78,6 +97,8 @@ std::span<const pipeline::InputRecord> KafkaPartitionSource::read_batch(size_t m
   std::lock_guard lock(mu_);
   release_messages();
   records_.clear();
+  headers_.clear();
+  header_ends_.clear();
   if (!queue_) return {};
   messages_.resize(max);
   size_t before = rd_kafka_queue_length(queue_.get());
@@ -100,9 +121,17 @@ std::span<const pipeline::InputRecord> KafkaPartitionSource::read_batch(size_t m
       r.value = std::string_view(static_cast<const char*>(m->payload), m->len);
     rd_kafka_timestamp_type_t type;
     r.timestamp_ms = rd_kafka_message_timestamp(m, &type);
-    read_source_header(messages_[i], r);
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      read_source_header(headers, r);
+      read_headers(headers, r, headers_);
+    }
+    header_ends_.push_back(headers_.size());
     records_.push_back(r);
   }
+  // Spans into headers_ now that it has stopped growing.
+  for (size_t i = 0, first = 0; i < records_.size(); first = header_ends_[i++])
+    records_[i].headers = {headers_.data() + first, header_ends_[i] - first};
   if (refill_.after_read(held_, bytes, before, rd_kafka_queue_length(queue_.get())))
     fetch_waker_.wake(topic_, partition_);
   return records_;
@@ -132,6 +161,8 @@ void KafkaPartitionSource::close() {
   std::lock_guard lock(mu_);
   release_messages();
   records_.clear();
+  headers_.clear();
+  header_ends_.clear();
   if (!queue_) return;
   rd_kafka_queue_cb_event_enable(queue_.get(), nullptr, nullptr);
   queue_.reset();

@@ -70,6 +70,8 @@ class KafkaPartitionSource final : public pipeline::PartitionSource {
   std::vector<rd_kafka_message_t*> messages_;
   size_t held_ = 0;  // messages_ of the last read, destroyed at the next
   std::vector<pipeline::InputRecord> records_;
+  std::vector<pipeline::RecordHeader> headers_;  // of all records_, in order
+  std::vector<size_t> header_ends_;              // records_[i]'s headers end at header_ends_[i]
 };
 
 }  // namespace sluice::server::kafka

@@ -1,5 +1,8 @@
 #include "server/pipeline/decode_stage.hpp"
 
+#include "format/kafka_serde.hpp"
+#include "plan/source_schema.hpp"
+#include "types/nested.hpp"
 #include "types/time.hpp"
 
 #include <fmt/format.h>
@@ -14,7 +17,14 @@ DecodeStage::DecodeStage(const config::JobConfig& job, const exec::Query& query,
       query_(query),
       decoder_(job.source.schema, job.source.timestamp_input),
       rows_(query.input_width()),
+      headers_(query.input_width() > job.source.schema.size() + plan::kSystemColumns.size()),
       watermarks_(1, job.source.max_out_of_orderness_ms, job.source.idle_timeout_ms, now_ms) {
+  plain_key_ =
+      job.source.key_format == "kafka" && job.source.key_serde == format::KafkaSerde::kString;
+  if (job.source.key_format == "json") {
+    key_json_ = std::make_unique<format::JsonValueDecoder>(
+        format::Column{"_key", job.source.key_type}, job.source.timestamp_input);
+  }
   for (size_t c = 0; c < job.source.schema.size(); ++c) {
     if (job.source.schema[c].name == job.source.event_time)
       decoder_.set_timestamp_input(c, job.source.event_time_input);
@@ -24,6 +34,28 @@ DecodeStage::DecodeStage(const config::JobConfig& job, const exec::Query& query,
       throw Error(ErrorCode::kConfig, "format avro needs a schema_registry (server config)");
     avro_ = std::make_unique<AvroValueDecoder>(std::move(schemas), job.source.schema);
   }
+}
+
+bool DecodeStage::add_headers(std::span<const RecordHeader> headers, types::Value* out,
+                              exec::RecordPosition position) {
+  namespace nested = types::nested;
+  Arena& arena = rows_.arena();
+  header_items_.clear();
+  for (const RecordHeader& h : headers) {
+    types::Value pair[2] = {
+        types::Value::string(h.name),
+        h.value ? types::Value::bytes(*h.value) : types::Value::make_null(types::TypeId::kBytes)};
+    header_items_.push_back(
+        types::Value::nested(types::TypeId::kStruct, nested::build(pair, arena)));
+  }
+  if (nested::layout_size(header_items_) > nested::kMaxBytes) {
+    rows_.pop_row();
+    rejections_.push_back(
+        {position, {ErrorCode::kDecode, "the record's headers take over 16 MiB"}});
+    return false;
+  }
+  *out = types::Value::nested(types::TypeId::kArray, nested::build(header_items_, arena));
+  return true;
 }
 
 void DecodeStage::begin(int64_t now_ms, int64_t wall_ms) {
@@ -45,12 +77,24 @@ void DecodeStage::add(std::string_view value, const RecordMeta& meta) {
     return;
   }
   size_t sys = job_.source.schema.size();
-  row[sys] = meta.key ? types::Value::string(rows_.arena().copy(*meta.key))
-                      : types::Value::make_null(types::TypeId::kString);
+  if (!meta.key) {
+    row[sys] = types::Value::null_of(job_.source.key_type);
+  } else if (plain_key_) {
+    row[sys] = types::Value::string(rows_.arena().copy(*meta.key));
+  } else if (!(key_json_ ? key_json_->decode(*meta.key, &row[sys], rows_.arena(), &err)
+                         : format::decode_kafka(job_.source.key_serde, *meta.key, &row[sys],
+                                                rows_.arena(), &err))) {
+    rows_.pop_row();
+    err.message = fmt::format("the key ({} {}): {}", job_.source.key_format,
+                              job_.source.key_type.to_string(), err.message);
+    rejections_.push_back({meta.position, std::move(err)});
+    return;
+  }
   row[sys + 1] = meta.timestamp_ms ? types::Value::timestamp(*meta.timestamp_ms)
                                    : types::Value::make_null(types::TypeId::kTimestamp);
   row[sys + 2] = types::Value::bigint(meta.position.partition);
   row[sys + 3] = types::Value::bigint(meta.position.offset);
+  if (headers_ && !add_headers(meta.headers, row + sys + 4, meta.position)) return;
   if (!query_.event_time()) return;
   // A record without an event time cannot be placed in any window: rejected (DECODE).
   exec::EvalContext ev;

@@ -1,8 +1,8 @@
 #pragma once
 // DecodeStage: the first stage of every pipeline (`sluice run` and the daemon's partition
 // pipelines). It decodes input records into the engine's row format with the system columns
-// (_key, _timestamp, _partition, _offset), reads each record's event time into the watermark
-// tracker and collects the records it rejects, in input order:
+// (_key, _timestamp, _partition, _offset; _headers when the query reads them), reads each record's
+// event time into the watermark tracker and collects the records it rejects, in input order:
 // - DECODE: the value does not decode, is missing (a tombstone) or has no event time;
 // - EVENT_TIME: the event time is more than `source.watermark.max_future_skew` ahead of both the
 //   record's own timestamp (when it has one) and the processing (wall-clock) time. Such a record
@@ -14,6 +14,7 @@
 #include "exec/query.hpp"
 #include "exec/watermark.hpp"
 #include "format/json.hpp"
+#include "server/pipeline/record.hpp"
 #include "server/pipeline/value_format.hpp"
 
 #include <cstdint>
@@ -26,8 +27,9 @@ namespace sluice::server::pipeline {
 
 // The system columns of one input record.
 struct RecordMeta {
-  std::optional<std::string_view> key;  // nullopt: no key
-  std::optional<int64_t> timestamp_ms;  // the record's own timestamp (Kafka CreateTime/LogAppend)
+  std::optional<std::string_view> key;    // nullopt: no key
+  std::optional<int64_t> timestamp_ms;    // the record's own timestamp (Kafka CreateTime/LogAppend)
+  std::span<const RecordHeader> headers;  // read only by a query that reads the headers column
   exec::RecordPosition position;
 };
 
@@ -64,11 +66,20 @@ class DecodeStage {
   std::vector<exec::Rejection>& rejections() { return rejections_; }
 
  private:
+  // Fills the headers column at `out` (ARRAY<STRUCT<key, value>>); false (the row popped and
+  // rejected) when it would not fit a nested value.
+  bool add_headers(std::span<const RecordHeader> headers, types::Value* out,
+                   exec::RecordPosition position);
+
   const config::JobConfig& job_;
   const exec::Query& query_;
   format::JsonDecoder decoder_;
   std::unique_ptr<AvroValueDecoder> avro_;  // format avro
   exec::Batch rows_;
+  bool headers_;           // the query reads the headers column (plan::reads_headers)
+  bool plain_key_ = true;  // key_format kafka, STRING: the bytes
+  std::unique_ptr<format::JsonValueDecoder> key_json_;  // key_format json
+  std::vector<types::Value> header_items_;
   exec::WatermarkTracker watermarks_;
   int64_t now_ms_ = 0;
   int64_t wall_ms_ = 0;

@@ -67,12 +67,18 @@ void RouteStage::route(exec::Batch& rows, std::span<const InputRecord> inputs, O
     std::string_view source_text(source, static_cast<size_t>(end - source));
     size_t size = in->value->size() + (key ? key->size() : 0) + sizeof(kSourceHeader) - 1 +
                   source_text.size();
+    for (const RecordHeader& h : in->headers)
+      size += h.name.size() + (h.value ? h.value->size() : 0);
+    size += sizeof(kKeyHeader) - 1 + (in->key ? in->key->size() : 0);
     if (size > max_bytes_) {
       rejections.push_back(too_large(pos, size, max_bytes_, "the record to repartition"));
       continue;
     }
     out.begin(OutputKind::kOutput, key, in->timestamp_ms, pos.offset);
     out.set_value(*in->value);
+    for (const RecordHeader& h : in->headers)  // the record's own headers go along
+      out.add_header(h.name, h.value);
+    out.add_header(kKeyHeader, in->key);
     out.add_header(kSourceHeader, source_text);
   }
 }

@@ -42,11 +42,11 @@ void OutputBuffer::drop_last() {
   entries_.pop_back();
 }
 
-void OutputBuffer::add_header(std::string_view name, std::string_view value) {
-  HeaderPos h{bytes_.size(), name.size(), 0, value.size()};
+void OutputBuffer::add_header(std::string_view name, std::optional<std::string_view> value) {
+  HeaderPos h{bytes_.size(), name.size(), 0, value ? value->size() : 0, !value};
   bytes_.append(name);
   h.value_pos = bytes_.size();
-  bytes_.append(value);
+  if (value) bytes_.append(*value);
   headers_.push_back(h);
   ++entries_.back().headers_count;
 }
@@ -56,7 +56,8 @@ OutputRecord OutputBuffer::record(size_t i, std::vector<Header>& headers) const 
   headers.clear();
   for (uint32_t h = 0; h < e.headers_count; ++h) {
     const HeaderPos& p = headers_[e.headers_first + h];
-    headers.push_back({view(p.name_pos, p.name_len), view(p.value_pos, p.value_len)});
+    headers.push_back({view(p.name_pos, p.name_len),
+                       p.null_value ? std::string_view() : view(p.value_pos, p.value_len)});
   }
   OutputRecord r;
   if (e.has_key) r.key = view(e.key_pos, e.key_len);

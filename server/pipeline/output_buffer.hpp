@@ -48,7 +48,8 @@ class OutputBuffer {
   // Drops the entry begun last (and its bytes).
   void drop_last();
   // Adds a header to the entry begun last.
-  void add_header(std::string_view name, std::string_view value);
+  // `value` nullopt: a header with a null value.
+  void add_header(std::string_view name, std::optional<std::string_view> value);
 
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
@@ -61,6 +62,7 @@ class OutputBuffer {
  private:
   struct HeaderPos {
     size_t name_pos, name_len, value_pos, value_len;
+    bool null_value;
   };
   std::string_view view(size_t pos, size_t len) const { return {bytes_.data() + pos, len}; }
 

@@ -15,7 +15,9 @@ namespace {
 namespace asio = boost::asio;
 
 RecordKey make_key(const PipelineSpec& spec) {
-  return RecordKey(spec.key_columns, spec.key_row, spec.job->sink.timestamp_format);
+  // A router's key only picks the repartition partition: always the default format.
+  return RecordKey(spec.key_columns, spec.key_row, spec.job->sink.timestamp_format,
+                   spec.route ? "" : spec.job->sink.key_format);
 }
 
 }  // namespace
@@ -173,7 +175,7 @@ void PartitionPipeline::process(std::span<const InputRecord> records) {
     std::optional<int64_t> ts;
     if (r.timestamp_ms >= 0) ts = r.timestamp_ms;
     batch->timestamps.push_back(ts.value_or(wall));
-    RecordMeta meta{r.key, ts, {partition_, r.offset}};
+    RecordMeta meta{r.key, ts, r.headers, {partition_, r.offset}};
     if (!r.value) {
       decode_.reject(meta.position, {ErrorCode::kDecode, "the record has no value (a tombstone)"});
       continue;

@@ -10,6 +10,12 @@
 
 namespace sluice::server::pipeline {
 
+// One header of an input record.
+struct RecordHeader {
+  std::string_view name;
+  std::optional<std::string_view> value;  // nullopt: a header with a null value
+};
+
 struct InputRecord {
   int64_t offset = -1;
   std::optional<std::string_view> key;    // nullopt: no key
@@ -19,16 +25,21 @@ struct InputRecord {
   // the router writes as "<partition>:<offset>"); -1: not known.
   int32_t source_partition = -1;
   int64_t source_offset = -1;
+  // The record's headers in order, but for sluice's own `sluice.source` and `sluice.key`.
+  std::span<const RecordHeader> headers;
 };
 
 // The header a router puts on each record it forwards: "<partition>:<offset>" of the input.
 inline constexpr char kSourceHeader[] = "sluice.source";
+// The header a router puts beside it: the input record's own key (a null value: it had none),
+// which the query stage reads as the record's key (the Kafka key of the copy is the group key).
+inline constexpr char kKeyHeader[] = "sluice.key";
 // The header on each changelog record: the input offset of the checkpoint that wrote it.
 inline constexpr char kCheckpointHeader[] = "sluice.checkpoint";
 
 struct Header {
   std::string_view name;
-  std::string_view value;
+  std::string_view value;  // value.data() == nullptr: a header with a null value
 };
 
 struct OutputRecord {

@@ -3,12 +3,18 @@
 namespace sluice::server::pipeline {
 
 RecordKey::RecordKey(std::vector<size_t> columns, const std::vector<format::Column>& schema,
-                     format::TimestampOutput ts)
-    : columns_(std::move(columns)) {
+                     format::TimestampOutput ts, std::string_view key_format)
+    : columns_(std::move(columns)), ts_(ts) {
   if (columns_.empty()) return;
-  const types::TypeId only = schema[columns_[0]].type.id;
-  raw_string_ =
-      columns_.size() == 1 && (only == types::TypeId::kString || only == types::TypeId::kBytes);
+  type_ = schema[columns_[0]].type;
+  if (columns_.size() == 1 && key_format == "kafka") {
+    serde_ = format::kafka_serde_writing(type_);  // the job check refused other types
+    if (serde_) return;
+  }
+  json_value_ = columns_.size() == 1 && key_format == "json";
+  if (json_value_) return;
+  raw_string_ = columns_.size() == 1 && key_format.empty() &&
+                (type_.id == types::TypeId::kString || type_.id == types::TypeId::kBytes);
   if (raw_string_) return;
   std::vector<format::Column> cols;
   for (size_t c : columns_)
@@ -20,11 +26,15 @@ RecordKey::RecordKey(std::vector<size_t> columns, const std::vector<format::Colu
 bool RecordKey::encode(const types::Value* row, std::string& out) {
   out.clear();
   if (columns_.empty()) return false;
-  if (raw_string_) {
+  if (raw_string_ || serde_ || json_value_) {
     const types::Value& v = row[columns_[0]];
     if (v.null) return false;
-    out.assign(v.str());
-    return true;
+    if (raw_string_) {
+      out.assign(v.str());
+      return true;
+    }
+    if (serde_) return format::encode_kafka(*serde_, v, out);
+    return format::append_json_value(v, type_, ts_, out);
   }
   for (size_t i = 0; i < columns_.size(); ++i)
     scratch_[i] = row[columns_[i]];

@@ -3,10 +3,15 @@
 // or the GROUP BY columns) and the group key of repartitioned input records. One STRING column
 // is written as its bytes (so a topic keyed by `symbol` upstream hashes the same way); anything
 // else as a JSON object of the columns in order, e.g. {"trader_id":"T1","symbol":"SYM1"}.
+// A sink's key_format changes that: "kafka" writes its one column through Kafka's primitive
+// serializer of its type (format/kafka_serde.hpp), "json" one column as its JSON value ("T1", 42)
+// and several as the object. A NULL single column is no key.
 // Owned by one pipeline (one strand); not thread-safe (it reuses a scratch row).
 
 #include "format/json.hpp"
+#include "format/kafka_serde.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,7 +22,8 @@ class RecordKey {
   RecordKey() = default;
   // `columns`: positions in the row; `schema`: the row's columns (names and types).
   RecordKey(std::vector<size_t> columns, const std::vector<format::Column>& schema,
-            format::TimestampOutput ts = format::TimestampOutput::kIso8601);
+            format::TimestampOutput ts = format::TimestampOutput::kIso8601,
+            std::string_view key_format = "");
 
   bool empty() const { return columns_.empty(); }
   // The key of `row` into `out` (cleared first). False when there is none: no columns, or a
@@ -27,6 +33,10 @@ class RecordKey {
  private:
   std::vector<size_t> columns_;
   bool raw_string_ = false;
+  std::optional<format::KafkaSerde> serde_;  // key_format kafka
+  bool json_value_ = false;                  // key_format json, one column
+  types::DataType type_;                     // of the one column
+  format::TimestampOutput ts_ = format::TimestampOutput::kIso8601;
   std::vector<format::JsonEncoder> json_;  // zero or one
   std::vector<types::Value> scratch_;
 };

@@ -1,5 +1,6 @@
 #include "server/plan/job_plan.hpp"
 
+#include "format/kafka_serde.hpp"
 #include "plan/compile.hpp"
 
 #include <fmt/format.h>
@@ -11,7 +12,7 @@ namespace sluice::server {
 namespace {
 
 plan::SourceSchema schema_of(const config::JobConfig& job) {
-  return {job.source.name, job.source.schema};
+  return {job.source.name, job.source.schema, job.source.key_type};
 }
 
 exec::EventTimeSettings time_settings(const config::JobConfig& job) {
@@ -37,6 +38,22 @@ void check_sink_key(const config::JobConfig& job, const exec::Query& query) {
                                   fmt::join(names, ", "))});
   }
   if (!issues.empty()) throw config::ConfigError(std::move(issues));
+  if (job.sink.key_format != "kafka") return;
+  // Kafka's primitive serializers write one value of a type they have.
+  std::vector<size_t> keys = key_columns(job, query);
+  std::string why;
+  if (keys.size() != 1) {
+    why = fmt::format("writes one column, and the key has {}", keys.size());
+  } else if (!format::kafka_serde_writing(query.output_columns()[keys[0]].type)) {
+    why = fmt::format(
+        "has no serializer for the key column's type {} (STRING, BYTES, BIGINT and "
+        "DOUBLE have one; key_format: json writes any type)",
+        query.output_columns()[keys[0]].type.to_string());
+  }
+  if (!why.empty()) {
+    throw config::ConfigError(
+        {{job.file, job.sink.key_format_mark, "sink.key_format", "key_format kafka " + why}});
+  }
 }
 
 // Each Kafka partition runs its own pipeline with its own state, so a query that keeps state per

@@ -82,7 +82,7 @@ class FileRun {
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank line
       ++stats_.records_in;
       // A file record: no key, no record timestamp, partition 0, its line number as offset.
-      decode_.add(line, {std::nullopt, std::nullopt, {0, offset}});
+      decode_.add(line, {std::nullopt, std::nullopt, {}, {0, offset}});
     }
     exec::ExecContext ctx;
     ctx.watermark_steps = decode_.watermark_steps();

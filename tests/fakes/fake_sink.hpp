@@ -25,6 +25,8 @@ class FakeSink final : public server::pipeline::RecordSink {
     std::string value;
     int64_t timestamp_ms = -1;
     std::map<std::string, std::string> headers;
+    // Every header in order (nullopt: a null value).
+    std::vector<std::pair<std::string, std::optional<std::string>>> header_list;
     int32_t partition = -1;
     bool tombstone = false;
     server::pipeline::DeliveryTicket* ticket = nullptr;
@@ -51,8 +53,11 @@ class FakeSink final : public server::pipeline::RecordSink {
     t.timestamp_ms = r.timestamp_ms;
     t.partition = r.partition;
     t.tombstone = r.tombstone;
-    for (const auto& h : r.headers)
+    for (const auto& h : r.headers) {
       t.headers[std::string(h.name)] = std::string(h.value);
+      t.header_list.emplace_back(
+          h.name, h.value.data() ? std::optional<std::string>(h.value) : std::nullopt);
+    }
     t.ticket = ticket;
     taken_.push_back(t);
     unreported_.push_back(taken_.size() - 1);

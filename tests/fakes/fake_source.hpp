@@ -23,6 +23,8 @@ class FakeSource final : public server::pipeline::PartitionSource {
     int64_t timestamp_ms = -1;
     int32_t source_partition = -1;  // the `sluice.source` header a router wrote; -1: none
     int64_t source_offset = -1;
+    // The record's headers (nullopt: a header with a null value).
+    std::vector<std::pair<std::string, std::optional<std::string>>> headers;
   };
 
   explicit FakeSource(int32_t partition = 0, bool start_paused = false)
@@ -49,13 +51,18 @@ class FakeSource final : public server::pipeline::PartitionSource {
   }
   int64_t append(std::string value, std::optional<std::string> key = std::nullopt,
                  int64_t timestamp_ms = -1) {
-    return append(Record{std::move(key), std::move(value), timestamp_ms});
+    Record r;
+    r.key = std::move(key);
+    r.value = std::move(value);
+    r.timestamp_ms = timestamp_ms;
+    return append(std::move(r));
   }
 
   std::span<const server::pipeline::InputRecord> read_batch(size_t max) override {
     std::lock_guard lock(mu_);
     held_.clear();
     records_.clear();
+    headers_.clear();
     if (closed_ || paused_) {
       starved_ = true;
       return {};
@@ -73,7 +80,14 @@ class FakeSource final : public server::pipeline::PartitionSource {
       in.source_partition = r.source_partition;
       in.source_offset = r.source_offset;
       records_.push_back(in);
+      for (const auto& [name, value] : r.headers) {
+        server::pipeline::RecordHeader h{name, std::nullopt};
+        if (value) h.value = *value;
+        headers_.push_back(h);
+      }
     }
+    for (size_t i = 0, first = 0; i < held_.size(); first += held_[i++].second.headers.size())
+      records_[i].headers = {headers_.data() + first, held_[i].second.headers.size()};
     if (records_.empty()) starved_ = true;
     ++reads_;
     return records_;
@@ -120,6 +134,7 @@ class FakeSource final : public server::pipeline::PartitionSource {
   std::deque<std::pair<int64_t, Record>> pending_;
   std::vector<std::pair<int64_t, Record>> held_;
   std::vector<server::pipeline::InputRecord> records_;
+  std::vector<server::pipeline::RecordHeader> headers_;  // of all records_, in order
   std::function<void()> wake_;
   std::vector<bool> pause_calls_;
 };

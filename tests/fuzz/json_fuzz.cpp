@@ -8,6 +8,9 @@
 // Checked for every record: a failure is a DECODE error with a message; a decoded row, encoded
 // by format::JsonEncoder as a sink writes it, is one valid JSON object, and decoding that again
 // (timestamps as the sink wrote them) gives the same values: what sluice writes, sluice reads.
+// Each record is also read as a record key in `key_format: json` (format::JsonValueDecoder) of a
+// STRUCT type: a failure is a DECODE error; a value read writes JSON that reads back to the same
+// JSON.
 
 #include "common/arena.hpp"
 #include "format/json.hpp"
@@ -91,6 +94,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The sink's output read back: timestamps as it wrote them.
   format::JsonDecoder reader(columns, millis_out ? format::TimestampInput::kEpochMillis
                                                  : format::TimestampInput::kIso8601);
+  const DataType key_type = *types::parse_type_name(
+      "STRUCT<s STRING, b BIGINT, m DECIMAL(18,4), ts TIMESTAMP, ar ARRAY<STRUCT<x DOUBLE>>>");
+  format::JsonValueDecoder key(format::Column{"_key", key_type}, ts_in);
+  format::JsonValueDecoder key_reader(format::Column{"_key", key_type},
+                                      format::TimestampInput::kIso8601);
   Arena arena(4096);
   std::vector<types::Value> row(columns.size()), again(columns.size());
   std::string encoded, again_encoded;
@@ -99,6 +107,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view record = records.substr(0, nl);
     records.remove_prefix(std::min(nl + 1, records.size()));
     RecordError err;
+    types::Value k, k_again;
+    if (key.decode(record, &k, arena, &err)) {
+      std::string text, again_text;
+      format::append_json_value(k, key_type, format::TimestampOutput::kIso8601, text);
+      FUZZ_CHECK(key_reader.decode(text, &k_again, arena, &err), text + ": " + err.message);
+      format::append_json_value(k_again, key_type, format::TimestampOutput::kIso8601, again_text);
+      FUZZ_CHECK(text == again_text, text + " -> " + again_text);
+    } else {
+      FUZZ_CHECK(err.code == ErrorCode::kDecode && !err.message.empty(), err.message);
+    }
     if (!decoder.decode(record, row.data(), arena, &err)) {
       FUZZ_CHECK(err.code == ErrorCode::kDecode && !err.message.empty(), err.message);
       continue;

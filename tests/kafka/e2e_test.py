@@ -18,11 +18,13 @@ check_counts), taken after the output was consumed and before the daemon stops, 
 flight; each case's docstring says which counts it knows exactly.
 """
 
+import base64
 import datetime
 import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -244,8 +246,9 @@ class Ctx:
         return h.consume_topic(self.broker.bootstrap, topic, idle=idle, max_seconds=max_seconds,
                                min_records=min_records)
 
-    def produce(self, topic, path, key_field=None):
-        return h.produce_jsonl(self.broker.bootstrap, topic, path, key_field=key_field)
+    def produce(self, topic, path, key_field=None, headers_of=None, key_of=None):
+        return h.produce_jsonl(self.broker.bootstrap, topic, path, key_field=key_field,
+                               headers_of=headers_of, key_of=key_of)
 
     def cleanup(self):
         for d in self.daemons:
@@ -510,6 +513,152 @@ def test_repartition(ctx):
     stop_cleanly(b, "daemon b")
     return (f"through bysym-repartition ({len(routed)} records), two daemons; {detail}; "
             f"{counted} over both")
+
+
+def _event_headers(r):
+    """The headers of S0 order `r` in the headers case: a trace id, a tenant on two orders in
+    three (by order id), and an empty one (kafka-python cannot write a null value: the unit tests
+    cover those on the mock broker)."""
+    headers = [("trace", f"t-{r['order_id']}".encode())]
+    if r["order_id"] % 3:
+        headers.append(("tenant", b"acme" if r["order_id"] % 3 == 1 else b"zenith"))
+    return headers + [("empty", b"")]
+
+
+def test_headers(ctx):
+    """Record headers written by kafka-python: `_headers` and HEADER('name') in a stateless job
+    (every record's trace header, as bytes, and its header count), and in a GROUP BY over a column
+    the topic is not keyed by, whose records go through <job>-repartition: the router forwards the
+    record's own headers and the query stage does not count sluice's
+    sluice.source header among them.
+
+    Counts: the stateless job, the exact identity (records_in = records_out = RECORDS); the
+    grouped one, on one daemon, routed = RECORDS and one update per record."""
+    sc = SCENARIOS["S0"]
+    data = generate(ctx, "S0", RECORDS)
+    orders = h.read_jsonl(data)
+    ctx.start_broker(topics=[("orders", 3), ("orders-out", 3), ("orders-by", 1)] +
+                     internal_topics(("hdrby-repartition", 3), ("hdrby-changelog", 3)))
+    plain = dict(sc, partitioned_by=None, sink_key=None, event_time=None)
+    ctx.write_job("hdr.yaml", kafka_job(
+        "hdr", plain, "orders", "orders-out",
+        sql="SELECT order_id, HEADER('trace') AS trace, HEADER('empty') AS empty, "
+            "CARDINALITY(_headers) AS n FROM orders"))
+    ctx.write_job("hdrby.yaml", kafka_job(
+        "hdrby", plain, "orders", "orders-by",
+        sql="SELECT total_amount, COUNT(*) AS n, COUNT(HEADER('tenant')) AS tenants, "
+            "MAX(CARDINALITY(_headers)) AS most FROM orders GROUP BY total_amount"))
+    d = ctx.start_daemon()
+    wait_assigned(d, "hdr", "orders")
+    wait_assigned(d, "hdrby", "orders")
+    wait_assigned(d, "hdrby", "hdrby-repartition")
+    ctx.produce("orders", data, key_field="customer_id", headers_of=_event_headers)
+    out = values(ctx.consume("orders-out", min_records=RECORDS, idle=2))
+    if len(out) != RECORDS:
+        raise AssertionError(f"{len(out)} records in orders-out, want {RECORDS}")
+    for r in out:
+        i = r["order_id"]
+        want = dict(order_id=i, trace=base64.b64encode(f"t-{i}".encode()).decode(), empty="",
+                    n=3 if i % 3 else 2)
+        if r != want:
+            raise AssertionError(f"order {i}: {r}, want {want}")
+    want = {}
+    for r in orders:
+        w = want.setdefault(r["total_amount"],
+                            dict(total_amount=r["total_amount"], n=0, tenants=0, most=0))
+        w["n"] += 1
+        w["tenants"] += 1 if r["order_id"] % 3 else 0
+        w["most"] = max(w["most"], 3 if r["order_id"] % 3 else 2)
+    grouped = values(ctx.consume("orders-by", min_records=RECORDS, idle=2))
+    last = {r["total_amount"]: r for r in grouped}
+    if last != want:
+        raise AssertionError(f"grouped by total_amount: {last}, want {want}")
+    counted = check_counts(settled(d, "hdr", RECORDS), exact=True, records_in=RECORDS,
+                           records_out=RECORDS)
+    by = settled(d, "hdrby", RECORDS)
+    check_counts(by, exact=True, records_in=RECORDS, records_out=len(grouped))
+    if by["routed"] != RECORDS:
+        raise AssertionError(f"routed {by['routed']}, want {RECORDS}")
+    stop_cleanly(d)
+    return (f"{len(out)} records with their headers; {len(want)} amounts counted through "
+            f"hdrby-repartition; {counted}")
+
+
+_KEYS_SOURCE = """source:
+  name: orders
+  type: kafka
+  topic: orders
+  key_format: kafka
+  key_type: BIGINT
+  schema: {{order_id: BIGINT, total_amount: 'DECIMAL(12,2)'}}
+sink:
+  type: kafka
+  topic: {out}
+  key_format: {key_format}
+"""
+
+
+def test_keys(ctx):
+    """Keys in their formats. Orders are written by kafka-python with 8-byte big-endian keys (what
+    Kafka's LongSerializer writes) holding the customer id. A stateless job reads them as
+    `key_format: kafka, key_type: BIGINT` and writes `_key` back as its output key with
+    `key_format: kafka` (the same 8 bytes) and in its value; a GROUP BY over a column the topic is
+    not keyed by sums `_key` per amount after <job>-repartition (the query stage reads each
+    record's own key, not the group key the copy is keyed by) and writes the amount as a JSON key
+    (`key_format: json`); a record whose key is 3 bytes is dead-lettered (DECODE) by the first
+    and skipped by the second (it has no dead-letter topic), which rejects it at its router.
+
+    Counts: the exact identity on both, each with one rejection; the grouped one writes one
+    update per accepted record."""
+    data = generate(ctx, "S0", RECORDS)
+    orders = h.read_jsonl(data)
+    ctx.start_broker(topics=[("orders", 3), ("orders-keyed", 3), ("orders-sums", 1),
+                             ("orders-dlq", 1)] +
+                     internal_topics(("ksum-repartition", 3), ("ksum-changelog", 3)))
+    ctx.write_job("kk.yaml", "name: kk\nsql: SELECT order_id, _key AS customer FROM orders\n" +
+                  _KEYS_SOURCE.format(out="orders-keyed", key_format="kafka") +
+                  "  key: [customer]\ndead_letter:\n  type: kafka\n  topic: orders-dlq\n")
+    ctx.write_job("ksum.yaml", "name: ksum\nsql: SELECT total_amount, COUNT(*) AS n, SUM(_key) AS "
+                  "customers FROM orders GROUP BY total_amount\n" +
+                  _KEYS_SOURCE.format(out="orders-sums", key_format="json"))
+    d = ctx.start_daemon()
+    for job, topic in (("kk", "orders"), ("ksum", "orders"), ("ksum", "ksum-repartition")):
+        wait_assigned(d, job, topic)
+    ctx.produce("orders", data, key_of=lambda r: struct.pack(">q", r["customer_id"]))
+    bad = os.path.join(ctx.dir, "bad-key.jsonl")
+    with open(bad, "w") as f:
+        f.write(json.dumps(dict(orders[0], order_id=-1)) + "\n")
+    ctx.produce("orders", bad, key_of=lambda r: b"abc")
+    keyed = h.read_raw(ctx.broker.bootstrap, "orders-keyed", idle=2, min_records=RECORDS)
+    if len(keyed) != RECORDS:
+        raise AssertionError(f"{len(keyed)} records in orders-keyed, want {RECORDS}")
+    by_order = {r["order_id"]: r for r in orders}
+    for r in keyed:
+        value = json.loads(r.value)
+        want = by_order[value["order_id"]]["customer_id"]
+        if r.key != struct.pack(">q", want) or value["customer"] != want:
+            raise AssertionError(f"order {value['order_id']}: key {r.key!r}, value {value}, "
+                                 f"want customer {want}")
+    dlq = h.read_raw(ctx.broker.bootstrap, "orders-dlq", min_records=1)
+    if len(dlq) != 1 or dict(dlq[0].headers).get("sluice.error.code") != b"DECODE":
+        raise AssertionError(f"dead letters: {dlq}")
+    want = {}
+    for r in orders:
+        w = want.setdefault(r["total_amount"], [0, 0])
+        w[0] += 1
+        w[1] += r["customer_id"]
+    sums = ctx.consume("orders-sums", min_records=RECORDS, idle=2)
+    last = {json.loads(r.key): (r.value["n"], r.value["customers"]) for r in sums}
+    if last != {k: tuple(v) for k, v in want.items()}:
+        raise AssertionError(f"sums by amount differ, e.g. {sorted(last.items())[:2]} vs "
+                             f"{sorted(want.items())[:2]}")
+    counted = check_counts(settled(d, "kk", RECORDS + 1), exact=True, records_in=RECORDS + 1,
+                           records_out=RECORDS)
+    check_counts(settled(d, "ksum", RECORDS + 1), exact=True, records_in=RECORDS + 1,
+                 records_out=len(sums))
+    stop_cleanly(d)
+    return (f"{len(keyed)} records keyed by 8-byte customer ids; {len(last)} amounts as JSON "
+            f"keys with their customers summed through ksum-repartition; {counted}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -459,9 +459,12 @@ def run_job(sluice, job_path, timeout=120):
 # Kafka client side (kafka-python)
 
 
-def produce_jsonl(bootstrap, topic, path, key_field=None, timeout=60):
+def produce_jsonl(bootstrap, topic, path, key_field=None, timeout=60, headers_of=None,
+                  key_of=None):
     """Produces every line of a JSON Lines file to `topic` (value: the line as is; key: the JSON
-    value of `key_field` as text, or none). acks=all, with batching. Returns the count."""
+    value of `key_field` as text, or `key_of(record)` (bytes), or none; headers:
+    `headers_of(record)`, a list of (name, bytes), or none). acks=all, with batching. Returns the
+    count."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
                              batch_size=64 * 1024, retries=20, retry_backoff_ms=200,
                              max_in_flight_requests_per_connection=1, request_timeout_ms=15000)
@@ -477,7 +480,10 @@ def produce_jsonl(bootstrap, topic, path, key_field=None, timeout=60):
                 if key_field is not None:
                     v = json.loads(line)[key_field]
                     key = (v if isinstance(v, str) else json.dumps(v)).encode()
-                futures.append(producer.send(topic, value=line, key=key))
+                headers = headers_of(json.loads(line)) if headers_of else None
+                if key_of is not None:
+                    key = key_of(json.loads(line))
+                futures.append(producer.send(topic, value=line, key=key, headers=headers))
                 count += 1
         producer.flush(timeout=timeout)
         for fut in futures:

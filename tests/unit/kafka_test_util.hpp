@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -68,14 +69,23 @@ class Producer {
     rk_ = make_handle(RD_KAFKA_PRODUCER, conf);
   }
 
-  void produce(const std::string& topic, const std::string& key, const std::string& value) {
-    rd_kafka_resp_err_t err =
-        rd_kafka_producev(rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-                          RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-                          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+  // `headers`: name and value (nullopt: a null value), in order.
+  using Headers = std::vector<std::pair<std::string, std::optional<std::string>>>;
+  void produce(const std::string& topic, const std::string& key, const std::string& value,
+               const Headers& headers = {}) {
+    rd_kafka_headers_t* hdrs = rd_kafka_headers_new(headers.size());
+    for (const auto& [name, v] : headers)
+      rd_kafka_header_add(hdrs, name.data(), static_cast<ssize_t>(name.size()),
+                          v ? v->data() : nullptr, v ? static_cast<ssize_t>(v->size()) : 0);
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+        RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(hdrs),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_headers_destroy(hdrs);
       throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(err));
+    }
   }
 
   // Waits up to `timeout` for all outstanding deliveries; throws on timeout or a failed delivery.

@@ -88,7 +88,7 @@ struct Rig {
     auto job = std::make_shared<config::JobConfig>(config::load_job_text(yaml, "job.yaml"));
     auto spec = std::make_shared<server::pipeline::PipelineSpec>();
     spec->query = server::compile_job(*job);
-    spec->key_columns = spec->query->key_output_columns();
+    spec->key_columns = server::key_columns(*job, *spec->query);
     spec->key_row = server::output_columns(*spec->query);
     if (job->sink.format == "avro") {
       spec->avro_output = std::make_shared<server::pipeline::AvroValueEncoder>(
