@@ -48,7 +48,8 @@ using types::DataType;
 constexpr Option<std::string_view> kSourceTypes[] = {{"file", "file"}, {"kafka", "kafka"}};
 constexpr Option<std::string_view> kSinkTypes[] = {
     {"file", "file"}, {"stdout", "stdout"}, {"kafka", "kafka"}};
-constexpr Option<std::string_view> kFormats[] = {{"json", "json"}, {"avro", "avro"}};
+constexpr Option<std::string_view> kFormats[] = {
+    {"json", "json"}, {"avro", "avro"}, {"json_sr", "json_sr"}};
 constexpr Option<format::TimestampInput> kTimestampInputs[] = {
     {"auto", format::TimestampInput::kAuto},
     {"epoch_millis", format::TimestampInput::kEpochMillis},
@@ -87,13 +88,14 @@ void read_endpoint_path(MapReader& map, const std::string& type, const std::stri
   *out = resolve_path(job_file, *out);
 }
 
-// `format`: avro is the Schema Registry wire format, which only Kafka topics carry.
+// `format`: avro and json_sr are the Schema Registry wire format, which only Kafka topics carry.
 void read_format(MapReader& map, const std::string& type, bool dead_letter, std::string* format) {
-  if (!map.choice("format", "a format", kFormats, format) || *format != "avro") return;
+  if (!map.choice("format", "a format", kFormats, format) || *format == "json") return;
   std::string why = dead_letter ? "a dead letter keeps the record's own bytes"
                     : type != "kafka" && !type.empty()
-                        ? "avro values are read and written in the Schema Registry wire format, "
-                          "which Kafka topics carry; a " +
+                        ? *format +
+                              " values are read and written in the Schema Registry wire format, "
+                              "which Kafka topics carry; a " +
                               type + " endpoint takes json"
                         : "";
   if (!why.empty()) map.issues().add(mark_of(map.value("format")), map.key_path("format"), why);
@@ -118,16 +120,13 @@ SinkConfig read_sink(MapReader map, const std::string& job_file, bool dead_lette
 }
 
 bool is_system_column(const std::string& name) {
-  auto named = [&](std::string_view sys) {
-    return name.size() == sys.size() &&
-           std::equal(name.begin(), name.end(), sys.begin(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == b;
-           });
-  };
   for (const auto& sys : plan::kSystemColumns) {
-    if (named(sys.name)) return true;
+    if (name.size() == sys.name.size() &&
+        std::equal(name.begin(), name.end(), sys.name.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+      return true;
   }
-  return named(plan::kHeadersColumn);
+  return false;  // `_headers` is not reserved: a schema column of that name hides the headers
 }
 
 void read_column(MapReader& schema, const MapReader::Entry& entry, SourceConfig& source) {

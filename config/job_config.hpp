@@ -103,8 +103,9 @@ struct SourceConfig {
   std::string topic;
   Mark topic_mark;
   std::vector<std::string> partitioned_by;
-  // kafka: how the record key reads into `_key` (config/job_config.cpp): key_format "kafka"
-  // (Kafka's primitive serdes, `key_serde`) or "json" (a JSON value of `key_type`).
+  // kafka: how the record key reads into `_key` (config/kafka_config.cpp): key_format "kafka"
+  // (Kafka's primitive serdes, `key_serde`), "json" (a JSON value of `key_type`) or "avro" (a
+  // value of `key_type` in the Schema Registry wire format).
   std::string key_format = "kafka";
   format::KafkaSerde key_serde = format::KafkaSerde::kString;
   types::DataType key_type = types::DataType::string();

@@ -138,7 +138,9 @@ void read_kafka_properties(MapReader map, PropertyOwner owner, KafkaProperties* 
 
 namespace {
 
-constexpr Option<std::string_view> kKeyFormats[] = {{"kafka", "kafka"}, {"json", "json"}};
+constexpr Option<std::string_view> kKeyFormats[] = {
+    {"kafka", "kafka"}, {"json", "json"}, {"avro", "avro"}};
+constexpr Option<std::string_view> kSinkKeyFormats[] = {{"kafka", "kafka"}, {"json", "json"}};
 
 // Keys are Kafka's: not allowed on a file endpoint.
 bool kafka_only(MapReader& map, std::string_view key, const std::string& type) {
@@ -167,7 +169,8 @@ void read_source_key(MapReader& map, SourceConfig& source) {
     map.issues().add(mark, map.key_path("key_type"),
                      "'" + text +
                          "' is not a type Kafka's serializers write: use STRING, BYTES, INT (4 "
-                         "bytes), BIGINT (8 bytes) or DOUBLE (key_format: json reads any type)");
+                         "bytes), BIGINT (8 bytes) or DOUBLE (key_format json or avro reads any "
+                         "type)");
     return;
   }
   std::string error;
@@ -182,7 +185,7 @@ void read_source_key(MapReader& map, SourceConfig& source) {
 void read_sink_key_format(MapReader& map, SinkConfig& sink) {
   if (!kafka_only(map, "key_format", sink.type)) return;
   sink.key_format_mark = mark_of(map.value("key_format"));
-  map.choice("key_format", "a key format", kKeyFormats, &sink.key_format);
+  map.choice("key_format", "a key format", kSinkKeyFormats, &sink.key_format);
 }
 
 }  // namespace sluice::config

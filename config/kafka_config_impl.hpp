@@ -21,8 +21,8 @@ void read_topic(MapReader& map, const std::string& type, std::string* out);
 bool read_column_list(MapReader& map, std::string_view key, const std::string& type,
                       std::vector<std::string>* out, std::vector<Mark>* marks);
 
-// A source's `key_format` (kafka, json) and `key_type` (for kafka one of Kafka's primitive
-// serdes, for json any type); a sink's `key_format`. Allowed only when `type` is kafka.
+// A source's `key_format` (kafka, json, avro) and `key_type` (for kafka one of Kafka's primitive
+// serdes, else any type); a sink's `key_format` (kafka, json). Allowed only when `type` is kafka.
 void read_source_key(MapReader& map, SourceConfig& source);
 void read_sink_key_format(MapReader& map, SinkConfig& sink);
 

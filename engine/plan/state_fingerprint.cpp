@@ -37,10 +37,12 @@ uint64_t state_fingerprint(std::string_view sql, const SourceSchema& source) {
     h.add(sql::to_upper(c.name));  // columns are matched ignoring case
     h.add(c.type.to_string());
   }
-  // Only a key that is not a STRING changes it, so the states of jobs from before key types
-  // keep theirs.
-  if (source.key_type != types::DataType::string()) {
+  // Only a key that is not read as the bytes of a STRING changes it, so the states of jobs from
+  // before key formats keep theirs.
+  bool plain = source.key_format.empty() || source.key_format == "kafka";
+  if (source.key_type != types::DataType::string() || !plain) {
     h.add("key");
+    h.add(source.key_format);
     h.add(source.key_type.to_string());
   }
   return h.value();

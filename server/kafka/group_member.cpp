@@ -112,9 +112,9 @@ void GroupMember::revoke(rd_kafka_topic_partition_list_t* parts) {
 }
 
 std::unique_ptr<KafkaPartitionSource> GroupMember::source(const std::string& job, int32_t partition,
-                                                          bool paused) {
+                                                          bool paused, bool routed) {
   return std::make_unique<KafkaPartitionSource>(consumer_.get(), wakers_, fetch_waker_, refill_,
-                                                job, topic_, partition, paused);
+                                                job, topic_, partition, paused, routed);
 }
 
 rd_kafka_resp_err_t GroupMember::commit(rd_kafka_topic_partition_list_t* offsets, bool sync) {

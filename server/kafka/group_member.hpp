@@ -59,9 +59,10 @@ class GroupMember {
   bool subscribe(std::string* error);
   // Called by the consumer's rebalance callback (the control thread, inside a poll).
   void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
-  // The source of an assigned partition (the listener's `assigned`).
+  // The source of an assigned partition (the listener's `assigned`); `routed`: of a repartition
+  // topic (KafkaPartitionSource).
   std::unique_ptr<KafkaPartitionSource> source(const std::string& job, int32_t partition,
-                                               bool paused);
+                                               bool paused, bool routed = false);
   // Commits offsets with their metadata; the outcome goes to the consumer's commit callback.
   rd_kafka_resp_err_t commit(rd_kafka_topic_partition_list_t* offsets, bool sync);
   // A metadata request (bounded): true when the cluster answered.

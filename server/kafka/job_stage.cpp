@@ -326,8 +326,8 @@ bool JobStage::assigned(std::vector<std::pair<int32_t, pipeline::Progress>>& par
     std::unique_ptr<exec::QueryState> state;
     if (store_ && !failed_.load()) state = restore_state(partition, restored);
     if (restored.checkpoint) coordinator_->restored(partition, restored);
-    pipeline::PipelineIo pio{group_->source(job_name(), partition, paused), output_sink_.get(),
-                             dead_letter_sink_.get(), changelog_sink_.get()};
+    pipeline::PipelineIo pio{group_->source(job_name(), partition, paused, spec_->dedupe_sources),
+                             output_sink_.get(), dead_letter_sink_.get(), changelog_sink_.get()};
     auto p = std::make_shared<pipeline::PartitionPipeline>(
         spec_, asio::make_strand(io_), std::move(pio), shared_from_this(),
         pipeline::SystemClock::instance(), restored, std::move(state));

@@ -38,14 +38,20 @@ std::shared_ptr<pipeline::PipelineSpec> make_spec(std::shared_ptr<const config::
     spec->key_row = output_columns(*query);
   }
   if (job->sink.format == "avro" && !route) {
-    spec->avro_output = std::make_shared<pipeline::AvroValueEncoder>(
+    spec->registered_output = std::make_shared<pipeline::AvroValueEncoder>(
         output_columns(*query), format::avro::field_name(job->sink.topic));
-    spec->encoder = spec->avro_output;
+    spec->encoder = spec->registered_output;
+  } else if (job->sink.format == "json_sr" && !route) {
+    spec->registered_output = std::make_shared<pipeline::JsonSchemaValueEncoder>(
+        output_columns(*query), job->sink.timestamp_format, job->sink.topic);
+    spec->encoder = spec->registered_output;
   } else {
     spec->encoder = std::make_shared<pipeline::JsonValueEncoder>(output_columns(*query),
                                                                  job->sink.timestamp_format);
   }
-  if (job->source.format == "avro") spec->schemas = options.registry;
+  if (job->source.format == "avro" || job->source.format == "json_sr" ||
+      job->source.key_format == "avro")
+    spec->schemas = options.registry;
   spec->durable =
       !route && !options.state_dir.empty() && query->unbounded_state() && query->can_snapshot();
   spec->changelog = spec->durable && has_changelog(*query);
@@ -82,12 +88,16 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
     : job_(job) {
   auto query = compile_job(*job);
   std::string group = consumer_group(*job);
-  if ((job->source.format == "avro" || job->sink.format == "avro") && !options.registry) {
-    throw Error(
-        ErrorCode::kConfig,
-        fmt::format("job '{}': format avro needs a Schema Registry: set schema_registry.url "
-                    "in the server config",
-                    job->name));
+  for (const std::string* format :
+       {&job->source.format, &job->sink.format, &job->source.key_format}) {
+    if ((*format == "avro" || *format == "json_sr") && !options.registry) {
+      throw Error(
+          ErrorCode::kConfig,
+          fmt::format("job '{}': {} {} needs a Schema Registry: set "
+                      "schema_registry.url in the server config",
+                      job->name, format == &job->source.key_format ? "key_format" : "format",
+                      *format));
+    }
   }
   StageOptions stage_options;
   stage_options.registry = options.registry;

@@ -22,7 +22,7 @@ WakerRegistry::Wake* WakerRegistry::add(Wake wake) {
 KafkaPartitionSource::KafkaPartitionSource(rd_kafka_t* consumer, WakerRegistry& wakers,
                                            FetchWaker& fetch_waker, RefillTrigger refill,
                                            std::string job, std::string topic, int32_t partition,
-                                           bool paused)
+                                           bool paused, bool routed)
     : consumer_(consumer),
       wakers_(wakers),
       fetch_waker_(fetch_waker),
@@ -31,6 +31,7 @@ KafkaPartitionSource::KafkaPartitionSource(rd_kafka_t* consumer, WakerRegistry& 
       topic_(std::move(topic)),
       partition_(partition),
       paused_(paused),
+      routed_(routed),
       queue_(rd_kafka_queue_get_partition(consumer, topic_.c_str(), partition)) {
   rd_kafka_queue_forward(queue_.get(), nullptr);  // this partition's records go to its pipeline
 }
@@ -41,9 +42,9 @@ KafkaPartitionSource::~KafkaPartitionSource() {
 
 namespace {
 
-// The record's headers but sluice's own, appended to `out`; a router's `sluice.key` (the key the
-// record had before it was repartitioned) replaces the record's key.
-void read_headers(const rd_kafka_headers_t* headers, pipeline::InputRecord& r,
+// The record's headers, appended to `out`; on a repartition topic (`routed`) but for a router's
+// `sluice.source` and `sluice.key` (the key the record had before it was repartitioned).
+void read_headers(const rd_kafka_headers_t* headers, bool routed, pipeline::InputRecord& r,
                   std::vector<pipeline::RecordHeader>& out) {
   const char* name = nullptr;
   const void* value = nullptr;
@@ -53,9 +54,10 @@ void read_headers(const rd_kafka_headers_t* headers, pipeline::InputRecord& r,
        ++i) {
     pipeline::RecordHeader h{name, std::nullopt};
     if (value != nullptr) h.value = std::string_view(static_cast<const char*>(value), size);
-    if (h.name == pipeline::kSourceHeader) continue;
-    if (h.name == pipeline::kKeyHeader) {
-      r.key = h.value;
+    if (routed && h.name == pipeline::kSourceHeader) continue;
+    if (routed && h.name == pipeline::kKeyHeader) {
+      r.routed = true;
+      r.routed_from_key = h.value;
       continue;
     }
     out.push_back(h);
@@ -123,8 +125,8 @@ std::span<const pipeline::InputRecord> KafkaPartitionSource::read_batch(size_t m
     r.timestamp_ms = rd_kafka_message_timestamp(m, &type);
     rd_kafka_headers_t* headers = nullptr;
     if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      read_source_header(headers, r);
-      read_headers(headers, r, headers_);
+      if (routed_) read_source_header(headers, r);
+      read_headers(headers, routed_, r, headers_);
     }
     header_ends_.push_back(headers_.size());
     records_.push_back(r);

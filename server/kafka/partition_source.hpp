@@ -43,7 +43,7 @@ class KafkaPartitionSource final : public pipeline::PartitionSource {
   // first); `refill` starts with the consumer's prefetch bounds.
   KafkaPartitionSource(rd_kafka_t* consumer, WakerRegistry& wakers, FetchWaker& fetch_waker,
                        RefillTrigger refill, std::string job, std::string topic, int32_t partition,
-                       bool paused);
+                       bool paused, bool routed = false);
   ~KafkaPartitionSource() override;
 
   std::span<const pipeline::InputRecord> read_batch(size_t max) override;
@@ -66,6 +66,7 @@ class KafkaPartitionSource final : public pipeline::PartitionSource {
   int32_t partition_;
   std::mutex mu_;
   bool paused_;
+  bool routed_;        // a repartition topic: a router's sluice.* headers are read, not passed on
   QueueHandle queue_;  // null once closed
   std::vector<rd_kafka_message_t*> messages_;
   size_t held_ = 0;  // messages_ of the last read, destroyed at the next

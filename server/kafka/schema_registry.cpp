@@ -122,14 +122,16 @@ bool SchemaRegistry::fetch(uint32_t id) {
       std::string_view schema, type;
       if (parser.parse(reply.body).get(e) || e["schema"].get_string().get(schema)) {
         result.error = "the registry's answer holds no schema: " + shown(reply.body);
-      } else if (!e["schemaType"].get_string().get(type) && type != "AVRO") {  // absent: Avro
-        result.error = fmt::format("a {} schema, where the job reads Avro", type);
       } else {
-        try {
-          result.schema = format::avro::Schema::parse(schema);
-        } catch (const Error& err) {
-          result.error = err.what();
+        if (e["schemaType"].get_string().get(type)) type = "AVRO";  // absent: Avro
+        if (type == "AVRO") {
+          try {
+            result.schema = format::avro::Schema::parse(schema);
+          } catch (const Error& err) {
+            result.error = err.what();
+          }
         }
+        if (result.error.empty()) result.type = type;
       }
     }
   } catch (const Error& e) {
@@ -139,7 +141,8 @@ bool SchemaRegistry::fetch(uint32_t id) {
   std::vector<std::function<void()>> ready;
   {
     std::lock_guard lock(mu_);
-    known_[id] = {result, result.schema ? INT64_MAX : steady_ms() + options_.negative_ttl_ms};
+    known_[id] = {result,
+                  result.error.empty() ? INT64_MAX : steady_ms() + options_.negative_ttl_ms};
     ready = std::move(waiting_[id].ready);
     waiting_.erase(id);
   }
@@ -179,13 +182,16 @@ void SchemaRegistry::run() {
   }
 }
 
-uint32_t SchemaRegistry::register_schema(const std::string& subject, const std::string& schema) {
+uint32_t SchemaRegistry::register_schema(const std::string& subject, const std::string& schema,
+                                         std::string_view type) {
   net::HttpRequest post;
   post.method = "POST";
   // Subject names are topic names plus a suffix: letters, digits, '.', '_', '-' need no escaping.
   post.path = fmt::format("/subjects/{}/versions", subject);
   post.content_type = "application/vnd.schemaregistry.v1+json";
-  post.body = "{\"schema\":" + json_string(schema) + "}";
+  post.body = "{\"schema\":" + json_string(schema);
+  if (type != "AVRO") post.body += ",\"schemaType\":" + json_string(type);
+  post.body += '}';
   net::HttpReply reply = send(post);
   simdjson::dom::parser parser;
   simdjson::dom::element e;
@@ -200,7 +206,9 @@ uint32_t SchemaRegistry::register_schema(const std::string& subject, const std::
                     options_.url, subject, reply.status, registry_message(reply.body)));
   }
   std::lock_guard lock(mu_);
-  known_[static_cast<uint32_t>(id)] = {Lookup{format::avro::Schema::parse(schema), ""}};
+  Lookup registered{std::string(type), nullptr, ""};
+  if (type == "AVRO") registered.schema = format::avro::Schema::parse(schema);
+  known_[static_cast<uint32_t>(id)] = {registered};
   return static_cast<uint32_t>(id);
 }
 

@@ -3,13 +3,13 @@
 // ccompat API, Karapace) over HTTP. Pipelines look writer schemas up by id (pipeline::SchemaSource)
 // without blocking: ids not in the cache are fetched by the client's own thread, one request at a
 // time, and each waiting pipeline is called back. An id the registry does not have (404), or whose
-// schema is not Avro or does not parse, is an error for `negative_ttl_ms` (then asked again): its
-// records are DECODE rejections meanwhile. A registry that cannot be reached, or answers anything
-// else (5xx, 401, 403, 429, ...), is asked again for that id (1 s, doubling to 30 s, per id: other
-// ids are fetched meanwhile); the pipelines that need it wait, and a warning is logged per failure.
-// The control-plane call (register_schema) blocks its caller, bounded by the timeout: a job
-// stage's control thread makes it.
-// Thread-safe. One per daemon; it outlives the jobs using it.
+// Avro schema does not parse, is an error for `negative_ttl_ms` (then asked again): its records
+// are DECODE rejections meanwhile (as are those whose schema is of a type the job does not read). A
+// registry that cannot be reached, or answers anything else (5xx, 401, 403, 429, ...), is asked
+// again for that id (1 s, doubling to 30 s, per id: other ids are fetched meanwhile); the pipelines
+// that need it wait, and a warning is logged per failure. The control-plane call (register_schema)
+// blocks its caller, bounded by the timeout: a job stage's control thread makes it. Thread-safe.
+// One per daemon; it outlives the jobs using it.
 
 #include "server/net/http_client.hpp"
 #include "server/pipeline/value_format.hpp"
@@ -44,10 +44,11 @@ class SchemaRegistry final : public pipeline::SchemaSource {
   Lookup find(uint32_t id) override;
   void request(uint32_t id, std::function<void()> ready) override;
 
-  // Registers an Avro schema under `subject` (or finds it there) and returns its id. Throws
-  // sluice::Error (kIo: unreachable, or 5xx/429, worth asking again; kConfig: refused, with the
-  // registry's message).
-  uint32_t register_schema(const std::string& subject, const std::string& schema);
+  // Registers a schema of `type` ("AVRO", "JSON") under `subject` (or finds it there) and returns
+  // its id. Throws sluice::Error (kIo: unreachable, or 5xx/429, worth asking again; kConfig:
+  // refused, with the registry's message).
+  uint32_t register_schema(const std::string& subject, const std::string& schema,
+                           std::string_view type = "AVRO");
 
   const std::string& url() const { return options_.url; }
 

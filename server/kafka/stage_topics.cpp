@@ -119,14 +119,15 @@ void JobStage::fit_producer_to_topics(config::KafkaProperties& producer_props) {
 // A registry that cannot be reached (or is busy) is asked again, 1 s doubling to 30 s, until it
 // answers or the stage is asked to stop: the job stays starting meanwhile. A refusal fails the job.
 std::string JobStage::register_value_schema() {
-  if (!spec_->avro_output) return "";
+  if (!spec_->registered_output) return "";
   std::string subject = output_topic_ + "-value";
   for (int64_t backoff_ms = 1000;; backoff_ms = std::min<int64_t>(backoff_ms * 2, 30000)) {
     try {
-      uint32_t id = options_.registry->register_schema(subject, spec_->avro_output->schema());
-      spec_->avro_output->set_schema_id(id);
-      spdlog::info("job {}: writes Avro with schema {} of subject '{}' ({})", job_name(), id,
-                   subject, options_.registry->url());
+      const pipeline::RegisteredValueEncoder& out = *spec_->registered_output;
+      uint32_t id = options_.registry->register_schema(subject, out.schema(), out.schema_type());
+      spec_->registered_output->set_schema_id(id);
+      spdlog::info("job {}: writes {} with schema {} of subject '{}' ({})", job_name(),
+                   out.schema_type(), id, subject, options_.registry->url());
       return "";
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kIo) return e.what();

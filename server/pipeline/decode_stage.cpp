@@ -29,10 +29,20 @@ DecodeStage::DecodeStage(const config::JobConfig& job, const exec::Query& query,
     if (job.source.schema[c].name == job.source.event_time)
       decoder_.set_timestamp_input(c, job.source.event_time_input);
   }
-  if (job.source.format == "avro") {
+  if (job.source.format == "avro" || job.source.format == "json_sr") {
+    if (!schemas) {
+      throw Error(ErrorCode::kConfig,
+                  "format " + job.source.format + " needs a schema_registry (server config)");
+    }
+    framed_ = std::make_unique<RegistryValueDecoder>(schemas, job.source.schema,
+                                                     job.source.format == "avro" ? "AVRO" : "JSON");
+    json_sr_ = job.source.format == "json_sr";
+  }
+  if (job.source.key_format == "avro") {
     if (!schemas)
-      throw Error(ErrorCode::kConfig, "format avro needs a schema_registry (server config)");
-    avro_ = std::make_unique<AvroValueDecoder>(std::move(schemas), job.source.schema);
+      throw Error(ErrorCode::kConfig, "key_format avro needs a schema_registry (server config)");
+    key_avro_ = std::make_unique<RegistryValueDecoder>(
+        schemas, std::vector<format::Column>{{"_key", job.source.key_type}}, "AVRO", true);
   }
 }
 
@@ -69,8 +79,11 @@ void DecodeStage::begin(int64_t now_ms, int64_t wall_ms) {
 void DecodeStage::add(std::string_view value, const RecordMeta& meta) {
   types::Value* row = rows_.append_row(meta.position);
   RecordError err;
-  bool ok = avro_ ? avro_->decode(value, row, rows_.arena(), &err)
-                  : decoder_.decode(value, row, rows_.arena(), &err);
+  std::string_view payload;
+  bool ok = json_sr_ ? framed_->payload(value, &payload, &err) &&
+                           decoder_.decode(payload, row, rows_.arena(), &err)
+            : framed_ ? framed_->decode(value, row, rows_.arena(), &err)
+                      : decoder_.decode(value, row, rows_.arena(), &err);
   if (!ok) {
     rows_.pop_row();
     rejections_.push_back({meta.position, std::move(err)});
@@ -81,12 +94,16 @@ void DecodeStage::add(std::string_view value, const RecordMeta& meta) {
     row[sys] = types::Value::null_of(job_.source.key_type);
   } else if (plain_key_) {
     row[sys] = types::Value::string(rows_.arena().copy(*meta.key));
-  } else if (!(key_json_ ? key_json_->decode(*meta.key, &row[sys], rows_.arena(), &err)
-                         : format::decode_kafka(job_.source.key_serde, *meta.key, &row[sys],
-                                                rows_.arena(), &err))) {
+  } else if (!(key_json_   ? key_json_->decode(*meta.key, &row[sys], rows_.arena(), &err)
+               : key_avro_ ? key_avro_->decode(*meta.key, &row[sys], rows_.arena(), &err)
+                           : format::decode_kafka(job_.source.key_serde, *meta.key, &row[sys],
+                                                  rows_.arena(), &err))) {
     rows_.pop_row();
     err.message = fmt::format("the key ({} {}): {}", job_.source.key_format,
-                              job_.source.key_type.to_string(), err.message);
+                              job_.source.key_format == "kafka"
+                                  ? format::kafka_serde_name(job_.source.key_serde)
+                                  : job_.source.key_type.to_string(),
+                              err.message);
     rejections_.push_back({meta.position, std::move(err)});
     return;
   }

@@ -43,7 +43,10 @@ class DecodeStage {
   // True when every record of `records` can be decoded now; false when some need a writer schema
   // not at hand yet, which is being fetched: `ready` is called (from any thread) when one arrives.
   bool prepare(std::span<const InputRecord> records, const std::function<void()>& ready) {
-    return !avro_ || avro_->prepare(records, ready);
+    // Both asked, so every missing id of the batch is fetched at once.
+    bool values = !framed_ || framed_->prepare(records, ready);
+    bool keys = !key_avro_ || key_avro_->prepare(records, ready);
+    return values && keys;
   }
 
   // Starts a batch: clears the rows and the rejections. `now_ms` is the batch's processing time on
@@ -74,11 +77,13 @@ class DecodeStage {
   const config::JobConfig& job_;
   const exec::Query& query_;
   format::JsonDecoder decoder_;
-  std::unique_ptr<AvroValueDecoder> avro_;  // format avro
+  std::unique_ptr<RegistryValueDecoder> framed_;  // format avro or json_sr
+  bool json_sr_ = false;                          // format json_sr: decoder_ reads the payload
   exec::Batch rows_;
   bool headers_;           // the query reads the headers column (plan::reads_headers)
   bool plain_key_ = true;  // key_format kafka, STRING: the bytes
   std::unique_ptr<format::JsonValueDecoder> key_json_;  // key_format json
+  std::unique_ptr<RegistryValueDecoder> key_avro_;      // key_format avro
   std::vector<types::Value> header_items_;
   exec::WatermarkTracker watermarks_;
   int64_t now_ms_ = 0;

@@ -69,7 +69,7 @@ void RouteStage::route(exec::Batch& rows, std::span<const InputRecord> inputs, O
                   source_text.size();
     for (const RecordHeader& h : in->headers)
       size += h.name.size() + (h.value ? h.value->size() : 0);
-    size += sizeof(kKeyHeader) - 1 + (in->key ? in->key->size() : 0);
+    size += sizeof(kKeyHeader) - 1 + (in->own_key() ? in->own_key()->size() : 0);
     if (size > max_bytes_) {
       rejections.push_back(too_large(pos, size, max_bytes_, "the record to repartition"));
       continue;
@@ -78,7 +78,7 @@ void RouteStage::route(exec::Batch& rows, std::span<const InputRecord> inputs, O
     out.set_value(*in->value);
     for (const RecordHeader& h : in->headers)  // the record's own headers go along
       out.add_header(h.name, h.value);
-    out.add_header(kKeyHeader, in->key);
+    out.add_header(kKeyHeader, in->own_key());
     out.add_header(kSourceHeader, source_text);
   }
 }

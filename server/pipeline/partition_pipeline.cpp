@@ -175,7 +175,7 @@ void PartitionPipeline::process(std::span<const InputRecord> records) {
     std::optional<int64_t> ts;
     if (r.timestamp_ms >= 0) ts = r.timestamp_ms;
     batch->timestamps.push_back(ts.value_or(wall));
-    RecordMeta meta{r.key, ts, r.headers, {partition_, r.offset}};
+    RecordMeta meta{r.own_key(), ts, r.headers, {partition_, r.offset}};
     if (!r.value) {
       decode_.reject(meta.position, {ErrorCode::kDecode, "the record has no value (a tombstone)"});
       continue;
@@ -270,7 +270,7 @@ bool PartitionPipeline::settle_rejections(std::span<const InputRecord> records,
     std::optional<std::string_view> key;
     std::string_view value;
     if (in != nullptr) {
-      key = in->key;
+      key = in->own_key();
       value = in->value.value_or(std::string_view());
     }
     add_dead_letter(rej, where, key, value, max, buffer_);

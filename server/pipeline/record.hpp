@@ -25,14 +25,22 @@ struct InputRecord {
   // the router writes as "<partition>:<offset>"); -1: not known.
   int32_t source_partition = -1;
   int64_t source_offset = -1;
-  // The record's headers in order, but for sluice's own `sluice.source` and `sluice.key`.
+  // A repartition copy's `sluice.key`: the key the record had before it was routed (`key` is the
+  // group key the copy is keyed by). Read from repartition topics only.
+  bool routed = false;
+  std::optional<std::string_view> routed_from_key;
+  // The record's headers in order (on a repartition topic, but for sluice's own).
   std::span<const RecordHeader> headers;
+
+  // The record's own key: `_key`, and the key of its dead letter.
+  const std::optional<std::string_view>& own_key() const { return routed ? routed_from_key : key; }
 };
 
 // The header a router puts on each record it forwards: "<partition>:<offset>" of the input.
 inline constexpr char kSourceHeader[] = "sluice.source";
 // The header a router puts beside it: the input record's own key (a null value: it had none),
-// which the query stage reads as the record's key (the Kafka key of the copy is the group key).
+// which the query stage reads as the record's key (`_key`, dead letters); the Kafka key of the
+// copy is the group key, which stays the output's key where the query gives none.
 inline constexpr char kKeyHeader[] = "sluice.key";
 // The header on each changelog record: the input offset of the checkpoint that wrote it.
 inline constexpr char kCheckpointHeader[] = "sluice.checkpoint";

@@ -6,17 +6,35 @@
 
 namespace sluice::server::pipeline {
 
-AvroValueDecoder::AvroValueDecoder(std::shared_ptr<SchemaSource> schemas,
-                                   std::vector<format::Column> columns)
-    : schemas_(std::move(schemas)), columns_(std::move(columns)) {}
+RegistryValueDecoder::RegistryValueDecoder(std::shared_ptr<SchemaSource> schemas,
+                                           std::vector<format::Column> columns, std::string type,
+                                           bool keys)
+    : schemas_(std::move(schemas)),
+      columns_(std::move(columns)),
+      type_(std::move(type)),
+      keys_(keys) {}
 
-bool AvroValueDecoder::prepare(std::span<const InputRecord> records,
-                               const std::function<void()>& ready) {
+namespace {
+
+// A key's writer schema as the one field of a record: a record's encoding is its fields' one after
+// another, so the key's bytes read as that record's, into the one column whatever the schema is
+// (a primitive, a record for a STRUCT column, ...).
+std::shared_ptr<const format::avro::Schema> key_record(const format::avro::Schema& key) {
+  return format::avro::Schema::parse(R"({"type":"record","name":"__sluice_key","fields":[)"
+                                     R"({"name":"_key","type":)" +
+                                     key.text() + "}]}");
+}
+
+}  // namespace
+
+bool RegistryValueDecoder::prepare(std::span<const InputRecord> records,
+                                   const std::function<void()>& ready) {
   bool all = true;
   errors_.clear();
   for (const InputRecord& r : records) {
     format::Framed f;
-    if (!r.value || !format::unframe(*r.value, &f, nullptr) || by_id_.contains(f.schema_id) ||
+    const std::optional<std::string_view>& bytes = keys_ ? r.own_key() : r.value;
+    if (!bytes || !format::unframe(*bytes, &f, nullptr) || by_id_.contains(f.schema_id) ||
         errors_.contains(f.schema_id))
       continue;
     SchemaSource::Lookup l = schemas_->find(f.schema_id);
@@ -30,39 +48,80 @@ bool AvroValueDecoder::prepare(std::span<const InputRecord> records,
       continue;
     }
     std::erase(pending_, f.schema_id);
-    if (l.schema) {
-      by_id_[f.schema_id] = std::make_unique<format::AvroDecoder>(l.schema, columns_);
-    } else {
+    if (!l.error.empty()) {
       errors_[f.schema_id] = l.error;
+    } else if (l.type != type_) {
+      errors_[f.schema_id] = fmt::format("its type is {}; the job reads {}", l.type,
+                                         type_ == "JSON" ? "JSON Schema" : "Avro");
+    } else if (l.schema) {
+      try {
+        by_id_[f.schema_id] = std::make_unique<format::AvroDecoder>(
+            keys_ ? key_record(*l.schema) : l.schema, columns_);
+      } catch (const Error& e) {
+        errors_[f.schema_id] = e.what();
+      }
+    } else {
+      by_id_[f.schema_id] = nullptr;  // JSON: the payload is read as JSON
     }
   }
   return all;
 }
 
-bool AvroValueDecoder::decode(std::string_view bytes, types::Value* row, Arena& arena,
-                              RecordError* err) {
-  format::Framed f;
-  if (!format::unframe(bytes, &f, err)) return false;
-  auto it = by_id_.find(f.schema_id);
+bool RegistryValueDecoder::find(std::string_view bytes, format::Framed* framed,
+                                format::AvroDecoder** decoder, RecordError* err) {
+  if (!format::unframe(bytes, framed, err)) return false;
+  auto it = by_id_.find(framed->schema_id);
   if (it == by_id_.end()) {
-    auto e = errors_.find(f.schema_id);
+    auto e = errors_.find(framed->schema_id);
     if (err) {
-      *err = {ErrorCode::kDecode, fmt::format("schema {}: {}", f.schema_id,
+      *err = {ErrorCode::kDecode, fmt::format("schema {}: {}", framed->schema_id,
                                               e != errors_.end() ? e->second : "not fetched")};
     }
     return false;
   }
-  if (it->second->decode(f.payload, row, arena, err)) return true;
+  *decoder = it->second.get();
+  return true;
+}
+
+bool RegistryValueDecoder::decode(std::string_view bytes, types::Value* row, Arena& arena,
+                                  RecordError* err) {
+  format::Framed f;
+  format::AvroDecoder* decoder = nullptr;
+  if (!find(bytes, &f, &decoder, err)) return false;
+  if (decoder == nullptr) {  // a reader of JSON Schema asked for Avro: a bug, refused
+    if (err) *err = {ErrorCode::kDecode, fmt::format("schema {}: not Avro", f.schema_id)};
+    return false;
+  }
+  if (decoder->decode(f.payload, row, arena, err)) return true;
   if (err) err->message = fmt::format("schema {}: {}", f.schema_id, err->message);
   return false;
 }
 
+bool RegistryValueDecoder::payload(std::string_view bytes, std::string_view* out,
+                                   RecordError* err) {
+  format::Framed f;
+  format::AvroDecoder* decoder = nullptr;
+  if (!find(bytes, &f, &decoder, err)) return false;
+  *out = f.payload;
+  return true;
+}
+
 bool AvroValueEncoder::encode(const types::Value* row, std::string& out, RecordError* err) const {
   size_t start = out.size();
-  format::append_frame(id_.load(std::memory_order_acquire), out);
+  format::append_frame(schema_id(), out);
   if (avro_.encode(row, out, err)) return true;
   out.resize(start);
   return false;
+}
+
+JsonSchemaValueEncoder::JsonSchemaValueEncoder(std::vector<format::Column> columns,
+                                               format::TimestampOutput ts, std::string_view title)
+    : json_(columns, ts), schema_(format::json_schema_for(columns, ts, title)) {}
+
+bool JsonSchemaValueEncoder::encode(const types::Value* row, std::string& out, RecordError*) const {
+  format::append_frame(schema_id(), out);
+  json_.encode(row, out);
+  return true;
 }
 
 }  // namespace sluice::server::pipeline

@@ -1,13 +1,15 @@
 #pragma once
-// How a pipeline reads and writes record values: JSON, or Avro in the Schema Registry wire format
-// (format/avro.hpp). Writer schemas come by id from a SchemaSource (server/kafka/schema_registry
-// implements it over HTTP; tests fake it), fetched off the pipelines' strands: a pipeline whose
-// batch holds an id not at hand yet asks for it and waits, reading nothing meanwhile.
+// How a pipeline reads and writes record values: JSON, or Avro or JSON in the Schema Registry wire
+// format (format/avro.hpp: magic byte 0, the schema's 4-byte id, the payload). Writer schemas come
+// by id from a SchemaSource (server/kafka/schema_registry implements it over HTTP; tests fake it),
+// fetched off the pipelines' strands: a pipeline whose batch holds an id not at hand yet asks for
+// it and waits, reading nothing meanwhile.
 
 #include "common/arena.hpp"
 #include "common/error.hpp"
 #include "format/avro.hpp"
 #include "format/json.hpp"
+#include "format/json_schema.hpp"
 #include "server/pipeline/record.hpp"
 
 #include <atomic>
@@ -25,9 +27,10 @@ namespace sluice::server::pipeline {
 class SchemaSource {
  public:
   struct Lookup {
-    std::shared_ptr<const format::avro::Schema> schema;  // set once fetched
-    std::string error;  // set when the id can never be read (not found, not Avro, invalid)
-    bool known() const { return schema != nullptr || !error.empty(); }
+    std::string type;                                    // "AVRO", "JSON", "PROTOBUF" once fetched
+    std::shared_ptr<const format::avro::Schema> schema;  // an AVRO schema, parsed
+    std::string error;  // set when the id can never be read (not found, invalid)
+    bool known() const { return !type.empty() || !error.empty(); }
   };
   virtual ~SchemaSource() = default;
   virtual Lookup find(uint32_t id) = 0;
@@ -36,23 +39,37 @@ class SchemaSource {
   virtual void request(uint32_t id, std::function<void()> ready) = 0;
 };
 
-// Reads framed Avro values into rows of `columns`, with a decoder per writer schema id. Owned by
-// one pipeline (one strand).
-class AvroValueDecoder {
+// Reads framed values whose writer schemas are of `type` ("AVRO": into rows of `columns`, with a
+// decoder per writer schema id; "JSON": JSON Schema, whose payload is a JSON object the caller
+// decodes). Owned by one pipeline (one strand).
+class RegistryValueDecoder {
  public:
-  AvroValueDecoder(std::shared_ptr<SchemaSource> schemas, std::vector<format::Column> columns);
+  // `keys`: reads record keys (an Avro key of any schema, read into the one column), not values.
+  RegistryValueDecoder(std::shared_ptr<SchemaSource> schemas, std::vector<format::Column> columns,
+                       std::string type = "AVRO", bool keys = false);
 
   // True when the schema of every framed value of `records` is at hand (or known to be
   // unreadable); else asks for the missing ones, with `ready` to call when one arrives.
   bool prepare(std::span<const InputRecord> records, const std::function<void()>& ready);
-  // Decodes one value. False with a DECODE error: not in the wire format, an id whose schema is
-  // unreadable or was not prepared, or a record that does not fit (AvroDecoder::decode).
+  // Decodes one Avro value. False with a DECODE error: not in the wire format, an id whose schema
+  // is unreadable, of another type or was not prepared, or a record that does not fit
+  // (AvroDecoder::decode).
   bool decode(std::string_view bytes, types::Value* row, Arena& arena, RecordError* err);
+  // The payload of one framed value whose schema is of the type (JSON); false with a DECODE error
+  // as decode gives.
+  bool payload(std::string_view bytes, std::string_view* out, RecordError* err);
 
  private:
+  // The decoder of `bytes`' schema (null for a JSON schema), or false with the error.
+  bool find(std::string_view bytes, format::Framed* framed, format::AvroDecoder** decoder,
+            RecordError* err);
+
   std::shared_ptr<SchemaSource> schemas_;
   std::vector<format::Column> columns_;
-  // Decoders of the writer schemas met so far (real schemas only: their number is the registry's).
+  std::string type_;
+  bool keys_;
+  // The writer schemas met so far that can be read, with their decoders (AVRO; null for JSON);
+  // real schemas only: their number is the registry's.
   std::unordered_map<uint32_t, std::unique_ptr<format::AvroDecoder>> by_id_;
   // Why ids of the batch being prepared cannot be read; kept for that batch only, so a registry's
   // remembered error expires for this pipeline when it does there.
@@ -81,21 +98,48 @@ class JsonValueEncoder final : public ValueEncoder {
   format::JsonEncoder json_;
 };
 
-// Avro framed with the id of its schema (schema()), which the job registers before any pipeline
-// starts.
-class AvroValueEncoder final : public ValueEncoder {
+// A value framed with the id of its schema (schema(), of schema_type()), which the job registers
+// before any pipeline starts.
+class RegisteredValueEncoder : public ValueEncoder {
+ public:
+  virtual const std::string& schema() const = 0;
+  virtual const char* schema_type() const = 0;  // "AVRO", "JSON"
+  // Set on the job's control thread before its pipelines start.
+  void set_schema_id(uint32_t id) { id_.store(id, std::memory_order_release); }
+
+ protected:
+  uint32_t schema_id() const { return id_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<uint32_t> id_{0};
+};
+
+class AvroValueEncoder final : public RegisteredValueEncoder {
  public:
   // Throws sluice::Error (kConfig) as format::avro::schema_for does.
   AvroValueEncoder(std::vector<format::Column> columns, std::string_view record_name)
       : avro_(std::move(columns), record_name) {}
-  const std::string& schema() const { return avro_.schema(); }
-  // Set on the job's control thread before its pipelines start.
-  void set_schema_id(uint32_t id) { id_.store(id, std::memory_order_release); }
+  const std::string& schema() const override { return avro_.schema(); }
+  const char* schema_type() const override { return "AVRO"; }
   bool encode(const types::Value* row, std::string& out, RecordError* err) const override;
 
  private:
   format::AvroEncoder avro_;
-  std::atomic<uint32_t> id_{0};
+};
+
+// JSON framed for a JSON Schema (format: json_sr): the object JsonValueEncoder writes, after the
+// id of the schema format::json_schema_for gives the columns.
+class JsonSchemaValueEncoder final : public RegisteredValueEncoder {
+ public:
+  JsonSchemaValueEncoder(std::vector<format::Column> columns, format::TimestampOutput ts,
+                         std::string_view title);
+  const std::string& schema() const override { return schema_; }
+  const char* schema_type() const override { return "JSON"; }
+  bool encode(const types::Value* row, std::string& out, RecordError* err) const override;
+
+ private:
+  format::JsonEncoder json_;
+  std::string schema_;
 };
 
 }  // namespace sluice::server::pipeline

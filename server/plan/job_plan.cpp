@@ -2,6 +2,7 @@
 
 #include "format/kafka_serde.hpp"
 #include "plan/compile.hpp"
+#include "plan/source_schema.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -12,7 +13,9 @@ namespace sluice::server {
 namespace {
 
 plan::SourceSchema schema_of(const config::JobConfig& job) {
-  return {job.source.name, job.source.schema, job.source.key_type};
+  plan::SourceSchema s(job.source.name, job.source.schema, job.source.key_type);
+  s.key_format = job.source.key_format;
+  return s;
 }
 
 exec::EventTimeSettings time_settings(const config::JobConfig& job) {
@@ -38,11 +41,16 @@ void check_sink_key(const config::JobConfig& job, const exec::Query& query) {
                                   fmt::join(names, ", "))});
   }
   if (!issues.empty()) throw config::ConfigError(std::move(issues));
-  if (job.sink.key_format != "kafka") return;
+  if (job.sink.key_format.empty()) return;
   // Kafka's primitive serializers write one value of a type they have.
   std::vector<size_t> keys = key_columns(job, query);
   std::string why;
-  if (keys.size() != 1) {
+  if (keys.empty()) {
+    why =
+        "needs key columns (sink.key, or the query's GROUP BY): without them each output "
+        "record takes its input record's key as it came";
+  } else if (job.sink.key_format == "json") {
+  } else if (keys.size() != 1) {
     why = fmt::format("writes one column, and the key has {}", keys.size());
   } else if (!format::kafka_serde_writing(query.output_columns()[keys[0]].type)) {
     why = fmt::format(
@@ -51,8 +59,8 @@ void check_sink_key(const config::JobConfig& job, const exec::Query& query) {
         query.output_columns()[keys[0]].type.to_string());
   }
   if (!why.empty()) {
-    throw config::ConfigError(
-        {{job.file, job.sink.key_format_mark, "sink.key_format", "key_format kafka " + why}});
+    throw config::ConfigError({{job.file, job.sink.key_format_mark, "sink.key_format",
+                                "key_format " + job.sink.key_format + " " + why}});
   }
 }
 
@@ -60,7 +68,23 @@ void check_sink_key(const config::JobConfig& job, const exec::Query& query) {
 // key needs all records of a key on one partition. Keys that are expressions, or state with no key
 // at all (a global aggregate), cannot be repartitioned by input columns: refused.
 void check_partitioning(const config::JobConfig& job, const exec::Query& query) {
-  if (query.partition_key_inputs()) return;
+  if (const auto& keys = query.partition_key_inputs()) {
+    // A router re-keys records by schema columns: a system column (_key, _headers, ...) in the key
+    // cannot be routed by.
+    for (size_t c : *keys) {
+      if (c < job.source.schema.size()) continue;
+      size_t sys = c - job.source.schema.size();
+      std::string name(sys < plan::kSystemColumns.size() ? plan::kSystemColumns[sys].name
+                                                         : plan::kHeadersColumn);
+      throw config::ConfigError(
+          {{job.file, job.source.mark, "source",
+            fmt::format("the query keeps state keyed by the system column '{}', but records of "
+                        "'{}' are processed per partition and can be re-keyed by schema columns "
+                        "only: key it by schema columns",
+                        name, job.source.topic)}});
+    }
+    return;
+  }
   throw config::ConfigError(
       {{job.file, job.source.mark, "source",
         fmt::format("the query keeps state that is not keyed by plain input columns (a global "

@@ -1,14 +1,16 @@
 """Writes and reads Avro records in the Schema Registry wire format (magic byte 0, 4-byte schema
 id, Avro binary) with confluent-kafka's AvroSerializer / AvroDeserializer: an independent client
-of sluice's `format: avro`. Needs confluent-kafka with its avro and schemaregistry extras (PyPI,
+of sluice's `format: avro`. With --format json, JSON Schema records (the same framing, JSON
+after it) with its JSONSerializer / JSONDeserializer (which validates each value against the
+writer schema), for `format: json_sr`. Needs confluent-kafka with its avro and schemaregistry extras (PyPI,
 ../requirements.txt): run with the virtualenv's python that scripts/install-deps.sh makes.
 REGISTRY_URL is a Confluent-compatible registry's API, e.g. the url line of
 scripts/schema-registry.sh start (http://127.0.0.1:PORT/apis/ccompat/v7).
 
 usage:
   confluent_avro.py produce BOOTSTRAP REGISTRY_URL TOPIC SCHEMA_JSON_FILE RECORDS_JSONL
-                    [--key-field F]
-  confluent_avro.py consume BOOTSTRAP REGISTRY_URL TOPIC COUNT [--timeout S]
+                    [--key-field F] [--format avro|json]
+  confluent_avro.py consume BOOTSTRAP REGISTRY_URL TOPIC COUNT [--timeout S] [--format avro|json]
   confluent_avro.py raw-produce BOOTSTRAP TOPIC HEX [HEX ...]
 
 produce: each JSON line of RECORDS_JSONL becomes one record, its value serialized with the Avro
@@ -39,6 +41,7 @@ import time
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient, topic_subject_name_strategy
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -175,15 +178,24 @@ def _finish(producer, deliveries, want, timeout=60):
         raise Failure(f"{deliveries.ok} of {want} records acknowledged")
 
 
-def produce(bootstrap, registry_url, topic, schema_path, records_path, key_field=None):
+def produce(bootstrap, registry_url, topic, schema_path, records_path, key_field=None,
+            value_format="avro"):
     with open(schema_path, encoding="utf-8") as f:
         schema_text = f.read()
     schema = json.loads(schema_text)
     names = _named_types(schema)
     registry = SchemaRegistryClient({"url": registry_url})
-    serializer = AvroSerializer(registry, schema_text,
-                                conf={"auto.register.schemas": True,
-                                      "subject.name.strategy": topic_subject_name_strategy})
+    conf = {"auto.register.schemas": True, "subject.name.strategy": topic_subject_name_strategy}
+    if value_format == "json":
+        json_serializer = JSONSerializer(schema_text, registry, conf=conf)
+
+        def serializer(row, ctx):
+            return json_serializer(row, ctx)
+    else:
+        avro_serializer = AvroSerializer(registry, schema_text, conf=conf)
+
+        def serializer(row, ctx):
+            return avro_serializer(to_avro(row, schema, names), ctx)
     ctx = SerializationContext(topic, MessageField.VALUE)
     producer = _producer(bootstrap)
     deliveries = _Deliveries()
@@ -195,7 +207,7 @@ def produce(bootstrap, registry_url, topic, schema_path, records_path, key_field
                 continue
             row = json.loads(line)
             try:
-                value = serializer(to_avro(row, schema, names), ctx)
+                value = serializer(row, ctx)
             except Exception as e:
                 raise Failure(f"{records_path}:{number}: cannot serialize {line.strip()[:200]}: "
                               f"{type(e).__name__}: {e}") from e
@@ -223,9 +235,13 @@ def raw_produce(bootstrap, topic, values_hex):
 # Consuming
 
 
-def consume(bootstrap, registry_url, topic, count, timeout=60.0):
+def consume(bootstrap, registry_url, topic, count, timeout=60.0, value_format="avro"):
     deadline = time.monotonic() + timeout
-    deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+    registry = SchemaRegistryClient({"url": registry_url})
+    if value_format == "json":  # validates each value against the writer schema its id names
+        deserializer = JSONDeserializer(None, schema_registry_client=registry)
+    else:
+        deserializer = AvroDeserializer(registry)
     ctx = SerializationContext(topic, MessageField.VALUE)
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "confluent-avro",
                          "enable.auto.commit": False, "enable.partition.eof": False,
@@ -270,11 +286,13 @@ def main(argv):
     for name in ("bootstrap", "registry_url", "topic", "schema_file", "records_jsonl"):
         p.add_argument(name)
     p.add_argument("--key-field")
+    p.add_argument("--format", choices=("avro", "json"), default="avro")
     c = sub.add_parser("consume")
     for name in ("bootstrap", "registry_url", "topic"):
         c.add_argument(name)
     c.add_argument("count", type=int)
     c.add_argument("--timeout", type=float, default=60.0)
+    c.add_argument("--format", choices=("avro", "json"), default="avro")
     r = sub.add_parser("raw-produce")
     r.add_argument("bootstrap")
     r.add_argument("topic")
@@ -283,9 +301,10 @@ def main(argv):
     try:
         if args.command == "produce":
             produce(args.bootstrap, args.registry_url, args.topic, args.schema_file,
-                    args.records_jsonl, args.key_field)
+                    args.records_jsonl, args.key_field, args.format)
         elif args.command == "consume":
-            consume(args.bootstrap, args.registry_url, args.topic, args.count, args.timeout)
+            consume(args.bootstrap, args.registry_url, args.topic, args.count, args.timeout,
+                    args.format)
         else:
             for v in args.hex:
                 try:

@@ -48,7 +48,7 @@ MOCK_ONLY = {"broker_faults"}
 # Exactly once needs real transactions (the mock drops offsets sent in one).
 REAL_ONLY = {"internal_topics", "independent_clients", "leader_kill", "eos_kill",
              "eos_state_kill", "eos_final_kill", "eos_two_daemons",
-             "eos_repartition_kill", "topic_size_limit", "avro_registry"}
+             "eos_repartition_kill", "topic_size_limit", "avro_registry", "json_sr_registry"}
 KAFKA_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
                         "kafka.sh")
 KAFKA_JOB_PROPERTIES = {"auto.offset.reset": "earliest", "session.timeout.ms": "6000"}
@@ -2167,6 +2167,97 @@ def test_avro_registry(ctx):
     stop_cleanly(d)
     return (f"{len(expected)} rows of writer schemas {ids[1]} and {ids[2]} equal, output schema "
             f"{out_id}; dead letters: {'; '.join(reasons)}; {counted}")
+
+
+_JSR_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#", "title": "Order", "type": "object",
+    "properties": {"order_id": {"type": "integer"}, "customer_id": {"type": "integer"},
+                   "order_date": {"type": "string"}, "total_amount": {"type": "number"},
+                   "note": {"type": "string"}},
+    "required": ["order_id", "customer_id", "total_amount"]}
+
+JSR_JOB = """name: jsr-e2e
+sql: |
+  SELECT order_id, customer_id, total_amount * 2 AS doubled, ARRAY[order_id, customer_id] AS ids,
+         STRUCT(day := order_date) AS placed
+  FROM orders WHERE total_amount > 100
+source:
+  name: orders
+  type: kafka
+  topic: orders-jsr
+  format: json_sr
+  schema: {order_id: BIGINT, customer_id: BIGINT, order_date: STRING, total_amount: 'DECIMAL(12,2)'}
+sink:
+  type: kafka
+  topic: orders-jsr-out
+  format: json_sr
+dead_letter:
+  type: kafka
+  topic: orders-jsr-dlq
+kafka:
+  auto.offset.reset: earliest
+"""
+
+
+def test_json_sr_registry(ctx):
+    """(Real broker only.) `format: json_sr` on both ends with a schema registry (as
+    avro_registry): S0 orders written by confluent-kafka's JSONSerializer under a JSON Schema
+    (registered under orders-jsr-value, with a `note` field the job does not read), then a record
+    framed with magic byte 1 and one with a schema id the registry does not have. Every output
+    record is read with confluent-kafka's JSONDeserializer, which validates it against the JSON
+    Schema sluice registered under orders-jsr-out-value (nullable integers, numbers, an array, an
+    object): the values are the query's. The two malformed records are dead-lettered (DECODE).
+
+    Counts: the exact identity (records_in = RECORDS + 2, dead_lettered 2)."""
+    ctx.start_broker(topics=[("orders-jsr", 3), ("orders-jsr-out", 3), ("orders-jsr-dlq", 1)])
+    registry = ctx.start_registry()
+    registry.delete_subjects("orders-jsr-value", "orders-jsr-out-value")  # an earlier run's
+    bootstrap = ctx.broker.bootstrap
+    data = generate(ctx, "S0", RECORDS)
+    rows = h.read_jsonl(data)
+    with_notes = data + ".notes.jsonl"
+    with open(with_notes, "w") as f:
+        f.writelines(json.dumps(dict(r, note=f"n{r['order_id']}")) + "\n" for r in rows)
+    n_in, schema_id = h.produce_avro(bootstrap, registry.url, "orders-jsr", _JSR_SCHEMA,
+                                     with_notes, key_field="customer_id", value_format="json")
+    written = h.read_raw(bootstrap, "orders-jsr", idle=0.5, min_records=n_in)
+    payload = next(r.value[5:] for r in written if r.value[:5] == h.wire_format(schema_id))
+    bad = [b"\x01" + schema_id.to_bytes(4, "big") + payload,
+           h.wire_format(registry.unused_id(999999), payload)]
+    h.produce_raw(bootstrap, "orders-jsr", bad)
+    n_in += len(bad)
+    expected = [dict(order_id=r["order_id"], customer_id=r["customer_id"],
+                     doubled=r["total_amount"] * 2, ids=[r["order_id"], r["customer_id"]],
+                     placed=dict(day=r["order_date"]))
+                for r in rows if r["total_amount"] > 100]
+
+    ctx.write_job("jsr.yaml", JSR_JOB)
+    d = ctx.start_daemon(config=f"schema_registry:\n  url: {registry.url}\n")
+    job = "jsr-e2e"
+    m = d.wait_for_log("|".join(f"({h.log_regex(e, job)})" for e in ("started", "invalid",
+                                                                       "failed")), timeout=30)
+    if not m.group(1):
+        raise AssertionError(f"job {job}: {d.job(job).get('error')!r}; log:\n{h.tail(d.log())}")
+    got = h.consume_avro(bootstrap, registry.url, "orders-jsr-out", len(expected), timeout=60,
+                         value_format="json")
+    check(h.multiset_equal(expected, got), "output values")
+    latest = registry.latest("orders-jsr-out-value")
+    if latest is None or latest[1].get("type") != "object" or \
+            set(latest[1].get("properties", {})) != {"order_id", "customer_id", "doubled", "ids",
+                                                     "placed"}:
+        raise AssertionError(f"orders-jsr-out-value: {latest}")
+    dlq = h.read_raw(bootstrap, "orders-jsr-dlq", idle=1, min_records=len(bad))
+    if sorted(r.value for r in dlq) != sorted(bad):
+        raise AssertionError(f"dead letters {[r.value[:8].hex() for r in dlq]}, want the two "
+                             f"malformed records")
+    reasons = [dict(r.headers).get("sluice.error.message", b"").decode() for r in dlq]
+    state = settled(d, job, n_in)
+    counted = check_counts(state, exact=True, records_in=n_in, records_out=len(expected))
+    if state["counts"]["dead_lettered"] != len(bad):
+        raise AssertionError(f"counts {state['counts']}: want dead_lettered {len(bad)}")
+    stop_cleanly(d)
+    return (f"{len(expected)} rows of writer schema {schema_id} read back valid under output "
+            f"schema {latest[0]}; dead letters: {'; '.join(reasons)}; {counted}")
 
 
 # --------------------------------------------------------------------------------------------

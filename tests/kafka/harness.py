@@ -778,17 +778,19 @@ def _confluent_avro(args, timeout):
     return r.stdout.splitlines()
 
 
-def produce_avro(bootstrap, registry_url, topic, schema, path, key_field=None, timeout=90):
+def produce_avro(bootstrap, registry_url, topic, schema, path, key_field=None, timeout=90,
+                 value_format="avro"):
     """Produces every JSON line of `path` to `topic` as one Avro record in the wire format, with
     `schema` (a dict, or the path of a .avsc file) registered under TOPIC-value (decimals given
     as strings, timestamps as epoch ms; confluent_avro.py's docstring). acks=all, every delivery
-    checked. Returns (count, schema id)."""
+    checked. Returns (count, schema id). value_format "json": JSON Schema records instead, with
+    `schema` a JSON Schema."""
     if not isinstance(schema, str):
         schema_path = f"{path}.avsc"
         with open(schema_path, "w") as f:
             json.dump(schema, f)
         schema = schema_path
-    args = ["produce", bootstrap, registry_url, topic, schema, path]
+    args = ["produce", bootstrap, registry_url, topic, schema, path, "--format", value_format]
     if key_field is not None:
         args += ["--key-field", key_field]
     last = (_confluent_avro(args, timeout) or [""])[-1]
@@ -798,13 +800,13 @@ def produce_avro(bootstrap, registry_url, topic, schema, path, key_field=None, t
     return int(m.group(1)), None if m.group(2) == "None" else int(m.group(2))
 
 
-def consume_avro(bootstrap, registry_url, topic, count, timeout=60.0):
+def consume_avro(bootstrap, registry_url, topic, count, timeout=60.0, value_format="avro"):
     """Reads `count` records of `topic` from the beginning (read_committed) and deserializes them
     with the writer schemas their ids name; returns the values as dicts by (partition, offset):
     decimals as strings, timestamps as epoch ms, bytes as base64. HarnessError when fewer came
-    within `timeout` s."""
+    within `timeout` s. value_format "json": JSON Schema values (validated), as they are."""
     lines = _confluent_avro(["consume", bootstrap, registry_url, topic, str(count), "--timeout",
-                             str(timeout)], timeout + 30)
+                             str(timeout), "--format", value_format], timeout + 30)
     return [json.loads(line) for line in lines]
 
 

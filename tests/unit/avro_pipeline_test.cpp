@@ -1,8 +1,10 @@
 // A partition pipeline with Avro values: a batch whose writer schema is not at hand waits for it
 // without reading on, unreadable ids and malformed values are DECODE rejections, and an Avro sink
-// writes the Schema Registry wire format.
+// writes the Schema Registry wire format. The same for JSON Schema (format: json_sr), and each
+// format refusing the other's schemas.
 
 #include "format/avro.hpp"
+#include "format/json_schema.hpp"
 #include "types/value_ops.hpp"
 
 #include <catch2/catch.hpp>
@@ -33,12 +35,18 @@ class FakeSchemas final : public server::pipeline::SchemaSource {
     ++requests[id];
     waiting_[id].push_back(std::move(ready));
   }
-  void answer(uint32_t id, const std::string& schema, const std::string& error = "") {
+  // `type`: AVRO (parsed), JSON, PROTOBUF.
+  void answer(uint32_t id, const std::string& schema, const std::string& error = "",
+              const std::string& type = "AVRO") {
     std::vector<std::function<void()>> ready;
     {
       std::lock_guard lock(mu_);
-      known_[id] =
-          error.empty() ? Lookup{format::avro::Schema::parse(schema), ""} : Lookup{nullptr, error};
+      Lookup l{"", nullptr, error};
+      if (error.empty()) {
+        l.type = type;
+        if (type == "AVRO") l.schema = format::avro::Schema::parse(schema);
+      }
+      known_[id] = l;
       ready = std::move(waiting_[id]);
       waiting_.erase(id);
     }
@@ -158,4 +166,169 @@ TEST_CASE("pipeline: an Avro sink writes the wire format with its schema's id",
                    types::to_text(row[2]));
   }
   CHECK(rows == std::vector<std::string>{"5|10|5", "NULL|NULL|NULL"});
+}
+
+namespace {
+
+std::string framed_json(uint32_t schema_id, const std::string& json) {
+  std::string out;
+  format::append_frame(schema_id, out);
+  return out + json;
+}
+
+}  // namespace
+
+TEST_CASE("pipeline: json_sr reads JSON framed for a JSON schema; other schemas are refused",
+          "[pipeline][avro][json_sr]") {
+  auto schemas = std::make_shared<FakeSchemas>();
+  Rig rig(
+      "name: p\nsql: SELECT id, qty FROM t\n"
+      "source: {type: kafka, topic: in, name: t, format: json_sr, "
+      "schema: {id: BIGINT, qty: BIGINT}}\n"
+      "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n",
+      opts([&](RigOptions& o) { o.schemas = schemas; }));
+  rig.source->append(framed_json(3, R"({"id":1,"qty":10,"extra":true})"));
+  rig.source->append(trade(4, 2, 20));                  // an Avro record
+  rig.source->append(framed_json(3, R"({"id":"x"})"));  // does not fit the columns
+  rig.source->append(std::string(R"({"id":4})"));       // plain JSON, not framed
+  rig.source->append(framed_json(5, R"({"id":5})"));    // an id the registry does not have
+  rig.start();
+  CHECK(rig.out.taken().empty());
+  schemas->answer(3, R"({"type":"object"})", "", "JSON");
+  schemas->answer(4, kTradeSchema);
+  schemas->answer(5, "", "the registry answered HTTP 404: Schema 5 not found");
+  rig.run();
+  REQUIRE(rig.out.taken().size() == 1);
+  CHECK(rig.out.taken()[0].value == R"({"id":1,"qty":10})");
+  std::vector<std::string> why;
+  for (const auto& t : rig.dlq.taken())
+    why.push_back(t.headers.at("sluice.error.message"));
+  CHECK(why ==
+        std::vector<std::string>{"schema 4: its type is AVRO; the job reads JSON Schema",
+                                 "column 'id': expected a number for BIGINT, found string \"x\"",
+                                 "magic byte 123 where the Schema Registry wire format has 0",
+                                 "schema 5: the registry answered HTTP 404: Schema 5 not found"});
+}
+
+TEST_CASE("pipeline: an Avro source refuses a record written with a JSON schema",
+          "[pipeline][avro][json_sr]") {
+  auto schemas = std::make_shared<FakeSchemas>();
+  Rig rig(kAvroIn, opts([&](RigOptions& o) { o.schemas = schemas; }));
+  rig.source->append(framed_json(9, R"({"id":1})"));
+  rig.start();
+  schemas->answer(9, R"({"type":"object"})", "", "JSON");
+  rig.run();
+  CHECK(rig.out.taken().empty());
+  REQUIRE(rig.dlq.taken().size() == 1);
+  CHECK(rig.dlq.taken()[0].headers.at("sluice.error.message") ==
+        "schema 9: its type is JSON; the job reads Avro");
+}
+
+TEST_CASE("pipeline: a json_sr sink writes JSON after its schema's id", "[pipeline][json_sr]") {
+  Rig rig(
+      "name: p\nsql: SELECT id, CAST(id AS DOUBLE) / 4 AS q FROM t\n"
+      "source: {type: kafka, topic: in, name: t, schema: {id: BIGINT}}\n"
+      "sink: {type: kafka, topic: out, format: json_sr}\n",
+      opts([&](RigOptions& o) { o.avro_schema_id = 42; }));
+  rig.source->append(R"({"id":5})");
+  rig.start();
+  REQUIRE(rig.out.taken().size() == 1);
+  CHECK(rig.out.taken()[0].value == framed_json(42, R"({"id":5,"q":1.25})"));
+}
+
+TEST_CASE("json schema: the schema of the objects a json_sr sink writes", "[json_sr]") {
+  std::vector<format::Column> cols = {
+      {"id", types::DataType::bigint()},
+      {"price", types::DataType::decimal(18, 4)},
+      {"at", types::DataType::timestamp()},
+      {"raw", types::DataType::bytes()},
+      {"fills", *types::parse_type_name("ARRAY<STRUCT<qty BIGINT, \"v\"\"x\" STRING>>")},
+      {"tags", *types::parse_type_name("MAP<STRING, BOOLEAN>")}};
+  CHECK(
+      format::json_schema_for(cols, format::TimestampOutput::kIso8601, "orders") ==
+      R"({"$schema":"http://json-schema.org/draft-07/schema#","title":"orders","type":"object",)"
+      R"("properties":{"id":{"type":["integer","null"]},"price":{"type":["number","null"]},)"
+      R"("at":{"type":["string","null"],"format":"date-time"},)"
+      R"("raw":{"type":["string","null"],"contentEncoding":"base64"},)"
+      R"("fills":{"type":["array","null"],"items":{"type":["object","null"],"properties":{)"
+      R"("qty":{"type":["integer","null"]},"v\"x":{"type":["string","null"]}}}},)"
+      R"("tags":{"type":["object","null"],"additionalProperties":{"type":["boolean","null"]}}}})");
+  CHECK_THAT(format::json_schema_for(cols, format::TimestampOutput::kEpochMillis, "orders"),
+             Catch::Contains(R"("at":{"type":["integer","null"]})"));
+}
+
+namespace {
+
+// Avro's long: zigzag, then a varint.
+std::string avro_long(int64_t v) {
+  std::string out;
+  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  while (z >= 0x80) {
+    out.push_back(static_cast<char>((z & 0x7f) | 0x80));
+    z >>= 7;
+  }
+  out.push_back(static_cast<char>(z));
+  return out;
+}
+
+std::string framed(uint32_t id, const std::string& payload) {
+  std::string out;
+  format::append_frame(id, out);
+  return out + payload;
+}
+
+}  // namespace
+
+TEST_CASE("pipeline: key_format avro reads a key of any writer schema into `_key`",
+          "[pipeline][avro][keys]") {
+  auto schemas = std::make_shared<FakeSchemas>();
+  SECTION("a primitive") {
+    Rig rig(
+        "name: p\nsql: SELECT id, _key AS k FROM t\n"
+        "source: {type: kafka, topic: in, name: t, key_format: avro, key_type: BIGINT, "
+        "schema: {id: BIGINT}}\n"
+        "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n",
+        opts([&](RigOptions& o) { o.schemas = schemas; }));
+    rig.source->append(R"({"id":1})", framed(11, avro_long(-7)));  // "long"
+    rig.source->append(R"({"id":2})", framed(12, avro_long(40)));  // "int": read as BIGINT
+    rig.source->append(R"({"id":3})", framed(13, avro_long(1)));   // "string": does not fit
+    rig.source->append(R"({"id":4})", std::string("plain"));       // not the wire format
+    rig.source->append(R"({"id":5})");                             // no key
+    rig.start();
+    CHECK(rig.out.taken().empty());
+    CHECK(schemas->requests == std::map<uint32_t, int>{{11, 1}, {12, 1}, {13, 1}});
+    schemas->answer(11, R"("long")");
+    schemas->answer(12, R"({"type":"int"})");
+    schemas->answer(13, R"("string")");
+    rig.run();
+    std::vector<std::string> out;
+    for (const auto& t : rig.out.taken())
+      out.push_back(t.value);
+    CHECK(out == std::vector<std::string>{R"({"id":1,"k":-7})", R"({"id":2,"k":40})",
+                                          R"({"id":5,"k":null})"});
+    REQUIRE(rig.dlq.taken().size() == 2);
+    CHECK_THAT(rig.dlq.taken()[0].headers.at("sluice.error.message"),
+               Catch::StartsWith("the key (avro BIGINT): schema 13: "));
+    CHECK(rig.dlq.taken()[1].headers.at("sluice.error.message") ==
+          "the key (avro BIGINT): magic byte 112 where the Schema Registry wire format has 0");
+    CHECK(rig.dlq.taken()[1].key == "plain");
+  }
+  SECTION("a record, into a STRUCT") {
+    Rig rig(
+        "name: p\nsql: SELECT id, _key.region AS region, _key.id AS kid FROM t\n"
+        "source: {type: kafka, topic: in, name: t, key_format: avro, "
+        "key_type: 'STRUCT<id BIGINT, region STRING>', schema: {id: BIGINT}}\n"
+        "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n",
+        opts([&](RigOptions& o) { o.schemas = schemas; }));
+    // The writer has one more field, first, which the key type skips.
+    rig.source->append(R"({"id":1})",
+                       framed(21, avro_long(3) + "abc" + avro_long(9) + avro_long(2) + "eu"));
+    rig.start();
+    schemas->answer(21, R"({"type":"record","name":"K","namespace":"x","fields":[)"
+                        R"({"name":"note","type":"string"},{"name":"id","type":"long"},)"
+                        R"({"name":"region","type":"string"}]})");
+    rig.run();
+    REQUIRE(rig.out.taken().size() == 1);
+    CHECK(rig.out.taken()[0].value == R"({"id":1,"region":"eu","kid":9})");
+  }
 }

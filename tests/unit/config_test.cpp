@@ -227,7 +227,7 @@ TEST_CASE("bad values are quoted in the message", "[config]") {
                                  "  schema: {a: INT}\nsink:\n  type: stdout\n  format: csv\n") ==
           "job.yaml:6:21: source.timestamp_format: 'unix' is not a timestamp format (expected "
           "auto, epoch_millis, epoch_seconds or iso8601)\n"
-          "job.yaml:10:11: sink.format: 'csv' is not a format (expected json or avro)");
+          "job.yaml:10:11: sink.format: 'csv' is not a format (expected json, avro or json_sr)");
   }
   SECTION("avro is a format of Kafka topics, and not of dead letters") {
     CHECK(errors_of(kValidHead + "source:\n  type: file\n  path: a\n  format: avro\n" +

@@ -97,7 +97,8 @@ TEST_CASE("headers: on the broker, grouped by a header across a repartition", "[
   Producer producer(bootstrap);
   for (int i = 0; i < 12; ++i) {
     Producer::Headers h = {{"tenant", i % 3 == 0 ? "acme" : "zenith"}, {"n", std::nullopt}};
-    if (i == 11) h.erase(h.begin());  // no tenant: NULL
+    if (i == 0) h.emplace_back("sluice.key", "not-a-router");  // an ordinary topic: just a header
+    if (i == 11) h.erase(h.begin());                           // no tenant: NULL
     std::string k = i % 3 == 0 ? "acme" : "zenith";
     producer.produce("in", "key" + std::to_string(i),
                      "{\"id\":" + std::to_string(i) + ",\"k\":\"" + k + "\"}", h);
@@ -106,7 +107,7 @@ TEST_CASE("headers: on the broker, grouped by a header across a repartition", "[
 
   SECTION("the values as produced") {
     RunningJob job(
-        "name: p\nsql: SELECT id, HEADER('tenant') AS tenant, _headers AS h FROM t\n"
+        "name: p\nsql: SELECT id, _key AS key, HEADER('tenant') AS tenant, _headers AS h FROM t\n"
         "source: {type: kafka, topic: in, name: t, schema: {id: BIGINT, k: STRING}}\n"
         "sink: {type: kafka, topic: out}\n" +
             std::string(kTestKafka),
@@ -120,9 +121,10 @@ TEST_CASE("headers: on the broker, grouped by a header across a repartition", "[
       by_id[c.value.substr(0, c.value.find(','))] = c.value;
     // "acme" YWNtZQ==, "zenith" emVuaXRo.
     CHECK(by_id.at("{\"id\":0") ==
-          R"({"id":0,"tenant":"YWNtZQ==","h":[{"key":"tenant","value":"YWNtZQ=="},)"
-          R"({"key":"n","value":null}]})");
-    CHECK(by_id.at("{\"id\":11") == R"({"id":11,"tenant":null,"h":[{"key":"n","value":null}]})");
+          R"({"id":0,"key":"key0","tenant":"YWNtZQ==","h":[{"key":"tenant","value":"YWNtZQ=="},)"
+          R"({"key":"n","value":null},{"key":"sluice.key","value":"bm90LWEtcm91dGVy"}]})");
+    CHECK(by_id.at("{\"id\":11") ==
+          R"({"id":11,"key":"key11","tenant":null,"h":[{"key":"n","value":null}]})");
     st = job.stop();
     check_identity(st);
   }

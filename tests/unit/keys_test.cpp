@@ -4,6 +4,7 @@
 
 #include "format/json.hpp"
 #include "format/kafka_serde.hpp"
+#include "plan/state_fingerprint.hpp"
 #include "server/devtools/mock_broker.hpp"
 #include "server/plan/job_plan.hpp"
 #include "types/value_ops.hpp"
@@ -234,4 +235,74 @@ TEST_CASE("keys: the query stage of a repartitioned job reads each record's own 
     last[c.key] = c.value;
   CHECK(last == std::map<std::string, std::string>{{"\"even\"", R"({"k":"even","n":5,"keys":20})"},
                                                    {"\"odd\"", R"({"k":"odd","n":5,"keys":25})"}});
+}
+
+TEST_CASE("keys: without key columns a repartitioned job's output keeps the group key",
+          "[kafka][keys]") {
+  server::devtools::MockBroker broker;
+  std::string bootstrap = broker.start(1, {{"in", 2}, {"out", 1}, {"g-repartition", 2}});
+  Producer producer(bootstrap);
+  for (int i = 0; i < 6; ++i)
+    producer.produce("in", "order-" + std::to_string(i),
+                     i % 2 ? R"({"k":"odd"})" : R"({"k":"even"})");
+  producer.flush(10s);
+  RunningJob job(
+      "name: g\nsql: SELECT COUNT(*) AS n FROM t GROUP BY k\n"
+      "source: {type: kafka, topic: in, name: t, schema: {k: STRING}}\n"
+      "sink: {type: kafka, topic: out}\n" +
+          std::string(kTestKafka),
+      bootstrap);
+  auto st = job.wait_for([](const auto& s) { return s.counts.records_out >= 6; });
+  REQUIRE(st.counts.records_out == 6);
+  st = job.stop();
+  auto out = read_topic(bootstrap, "out", 1, 6, 10s);
+  REQUIRE(out.size() == 6);
+  std::map<std::string, int> by_key;
+  for (const auto& c : out)
+    ++by_key[c.key];
+  // The copy's Kafka key (the group key, "even"/"odd"), as before sluice.key: not the orders'.
+  CHECK(by_key == std::map<std::string, int>{{"even", 3}, {"odd", 3}});
+}
+
+TEST_CASE("keys: state is keyed by schema columns only; a sink key_format needs key columns",
+          "[keys][config]") {
+  auto errors = [](const std::string& yaml) {
+    try {
+      server::compile_job(config::load_job_text(yaml, "job.yaml"));
+    } catch (const config::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // A router re-keys by schema columns: grouping by a system column is refused, not crashed on.
+  for (const char* sql :
+       {"SELECT COUNT(*) AS n FROM t GROUP BY _key",
+        "SELECT COUNT(*) AS n FROM t GROUP BY k, _headers", "SELECT DISTINCT _key FROM t"}) {
+    INFO(sql);
+    CHECK_THAT(errors(job(sql, "")),
+               Catch::Contains("the query keeps state keyed by the system column '_") &&
+                   Catch::Contains("key it by schema columns"));
+  }
+  CHECK_THAT(errors(job("SELECT id FROM t", "", ", key_format: json")),
+             Catch::Contains("sink.key_format: key_format json needs key columns"));
+  CHECK_THAT(errors(job("SELECT id FROM t", "", ", key_format: kafka")),
+             Catch::Contains("sink.key_format: key_format kafka needs key columns"));
+}
+
+TEST_CASE("keys: the state fingerprint changes with how `_key` is read, and only then",
+          "[keys][state]") {
+  std::vector<format::Column> cols = {{"k", types::DataType::string()}};
+  const std::string sql = "SELECT _key, COUNT(*) FROM t GROUP BY _key";
+  plan::SourceSchema plain("t", cols);
+  plan::SourceSchema kafka_string("t", cols);
+  kafka_string.key_format = "kafka";
+  plan::SourceSchema json_string("t", cols);
+  json_string.key_format = "json";
+  plan::SourceSchema long_key("t", cols, types::DataType::bigint());
+  long_key.key_format = "kafka";
+  uint64_t before = plan::state_fingerprint(sql, plain);
+  CHECK(plan::state_fingerprint(sql, kafka_string) == before);  // as before key formats
+  CHECK(plan::state_fingerprint(sql, json_string) != before);
+  CHECK(plan::state_fingerprint(sql, long_key) != before);
+  CHECK(plan::state_fingerprint(sql, long_key) != plan::state_fingerprint(sql, json_string));
 }

@@ -57,7 +57,8 @@ struct RigOptions {
   bool transactional = false;  // exactly once (PipelineSpec::transactional)
   int64_t snapshot_interval_ms = 5000;
   std::unique_ptr<exec::QueryState> state;  // restored state (null: fresh)
-  // An Avro source's writer schemas (PipelineSpec::schemas), and an Avro sink's schema id.
+  // An Avro or JSON Schema source's writer schemas (PipelineSpec::schemas), and an Avro or JSON
+  // Schema sink's schema id.
   std::shared_ptr<server::pipeline::SchemaSource> schemas;
   uint32_t avro_schema_id = 1;
 };
@@ -91,10 +92,15 @@ struct Rig {
     spec->key_columns = server::key_columns(*job, *spec->query);
     spec->key_row = server::output_columns(*spec->query);
     if (job->sink.format == "avro") {
-      spec->avro_output = std::make_shared<server::pipeline::AvroValueEncoder>(
+      spec->registered_output = std::make_shared<server::pipeline::AvroValueEncoder>(
           server::output_columns(*spec->query), "Out");
-      spec->avro_output->set_schema_id(o.avro_schema_id);
-      spec->encoder = spec->avro_output;
+      spec->registered_output->set_schema_id(o.avro_schema_id);
+      spec->encoder = spec->registered_output;
+    } else if (job->sink.format == "json_sr") {
+      spec->registered_output = std::make_shared<server::pipeline::JsonSchemaValueEncoder>(
+          server::output_columns(*spec->query), job->sink.timestamp_format, "out");
+      spec->registered_output->set_schema_id(o.avro_schema_id);
+      spec->encoder = spec->registered_output;
     } else {
       spec->encoder = std::make_shared<server::pipeline::JsonValueEncoder>(
           server::output_columns(*spec->query), job->sink.timestamp_format);

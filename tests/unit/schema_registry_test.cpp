@@ -77,7 +77,11 @@ TEST_CASE("schema registry: ids are fetched once, off the caller's thread; error
     CHECK(auth == "Basic dXNlcjpzZWNyZXQ=");  // user:secret
   }
   REQUIRE(answered(registry, 2));
-  CHECK(registry.find(2).error == "a PROTOBUF schema, where the job reads Avro");
+  // Another type is an answer: the pipeline that reads it says whether it can
+  // (RegistryValueDecoder).
+  CHECK(registry.find(2).type == "PROTOBUF");
+  CHECK(registry.find(2).error.empty());
+  CHECK(registry.find(1).type == "AVRO");
   REQUIRE(answered(registry, 3));
   CHECK_THAT(registry.find(3).error, Catch::StartsWith("invalid Avro schema: unknown type 'nope'"));
   REQUIRE(answered(registry, 4));
@@ -107,6 +111,11 @@ TEST_CASE("schema registry: registration returns the id; a refusal names the rea
   CHECK(body == "{\"schema\":" + json_string(kSchema) + "}");
   CHECK(type == "application/vnd.schemaregistry.v1+json");
   CHECK(registry.find(17).schema != nullptr);  // what it registered is known by its id
+  const std::string json_schema = R"({"type":"object"})";
+  CHECK(registry.register_schema("out-value", json_schema, "JSON") == 17);
+  CHECK(body == "{\"schema\":" + json_string(json_schema) + ",\"schemaType\":\"JSON\"}");
+  CHECK(registry.find(17).type == "JSON");
+  CHECK(registry.find(17).schema == nullptr);
   CHECK_THROWS_WITH(registry.register_schema("other-value", kSchema),
                     Catch::Contains("registering the schema of subject 'other-value': HTTP 409: "
                                     "Schema being registered is incompatible"));
