@@ -45,14 +45,10 @@ void append_type(DataType type, TimestampOutput ts, std::string& out) {
       nullable("string", out);
       out += ",\"contentEncoding\":\"base64\"";
       break;
+    // No "format": a year outside 0000..9999 is written as ISO 8601 extends it, not as RFC 3339's
+    // date-time (what "format" would check) has it.
     case TypeId::kTimestamp:
-      nullable(iso ? "string" : "integer", out);
-      if (iso) out += ",\"format\":\"date-time\"";
-      break;
     case TypeId::kDate:
-      nullable(iso ? "string" : "integer", out);
-      if (iso) out += ",\"format\":\"date\"";
-      break;
     case TypeId::kTime:
       nullable(iso ? "string" : "integer", out);
       break;
@@ -70,6 +66,7 @@ void append_type(DataType type, TimestampOutput ts, std::string& out) {
       nullable("object", out);
       out += ',';
       append_properties(type.fields(), ts, out);
+      out += ",\"additionalProperties\":false";
       break;
     default:  // STRING, and NULL-typed columns (always null): strings
       nullable("string", out);
@@ -89,7 +86,9 @@ std::string json_schema_for(const std::vector<Column>& columns, TimestampOutput 
   for (const Column& c : columns)
     fields.push_back({c.name, c.type});
   append_properties(fields, ts, out);
-  out += '}';
+  // Closed: a later version of the job may add an output column (a registry checking BACKWARD
+  // compatibility refuses a property added to an open object).
+  out += ",\"additionalProperties\":false}";
   return out;
 }
 

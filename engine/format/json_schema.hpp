@@ -3,7 +3,8 @@
 // with `format: json_sr` registers. Every value may be null; numbers as JsonEncoder writes them
 // (DECIMAL and DOUBLE "number", BIGINT and INTERVAL "integer"), BYTES a base64 string, TIMESTAMP,
 // DATE and TIME strings or integers as `ts` writes them, STRUCT an object with its fields as
-// properties, MAP an object whose properties are its values, ARRAY an array. Stateless.
+// properties, MAP an object whose properties are its values, ARRAY an array. The row and STRUCT
+// objects are closed (additionalProperties false). Stateless.
 
 #include "format/json.hpp"
 

@@ -42,25 +42,35 @@ KafkaPartitionSource::~KafkaPartitionSource() {
 
 namespace {
 
-// The record's headers, appended to `out`; on a repartition topic (`routed`) but for a router's
-// `sluice.source` and `sluice.key` (the key the record had before it was repartitioned).
+// The record's headers, appended to `out`. On a repartition topic (`routed`) the router's own,
+// the last `sluice.key` (the key the record had before it was repartitioned) and the last
+// `sluice.source`, are taken out: the record's own headers of those names, forwarded before
+// them, stay.
 void read_headers(const rd_kafka_headers_t* headers, bool routed, pipeline::InputRecord& r,
                   std::vector<pipeline::RecordHeader>& out) {
   const char* name = nullptr;
   const void* value = nullptr;
   size_t size = 0;
+  size_t first = out.size();
   for (size_t i = 0;
        rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
        ++i) {
     pipeline::RecordHeader h{name, std::nullopt};
     if (value != nullptr) h.value = std::string_view(static_cast<const char*>(value), size);
-    if (routed && h.name == pipeline::kSourceHeader) continue;
-    if (routed && h.name == pipeline::kKeyHeader) {
-      r.routed = true;
-      r.routed_from_key = h.value;
-      continue;
-    }
     out.push_back(h);
+  }
+  if (!routed) return;
+  for (std::string_view router :
+       {std::string_view(pipeline::kSourceHeader), std::string_view(pipeline::kKeyHeader)}) {
+    for (size_t i = out.size(); i-- > first;) {
+      if (out[i].name != router) continue;
+      if (router == pipeline::kKeyHeader) {
+        r.routed = true;
+        r.routed_from_key = out[i].value;
+      }
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
   }
 }
 

@@ -123,7 +123,8 @@ bool SchemaRegistry::fetch(uint32_t id) {
       if (parser.parse(reply.body).get(e) || e["schema"].get_string().get(schema)) {
         result.error = "the registry's answer holds no schema: " + shown(reply.body);
       } else {
-        if (e["schemaType"].get_string().get(type)) type = "AVRO";  // absent: Avro
+        // Absent (or empty): Avro, as Confluent's registry means it.
+        if (e["schemaType"].get_string().get(type) || type.empty()) type = "AVRO";
         if (type == "AVRO") {
           try {
             result.schema = format::avro::Schema::parse(schema);

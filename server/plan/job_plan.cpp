@@ -47,8 +47,9 @@ void check_sink_key(const config::JobConfig& job, const exec::Query& query) {
   std::string why;
   if (keys.empty()) {
     why =
-        "needs key columns (sink.key, or the query's GROUP BY): without them each output "
-        "record takes its input record's key as it came";
+        "needs key columns (sink.key, or GROUP BY columns the query outputs): without them "
+        "each output record takes its input record's key (after a repartition, the group key) "
+        "as it is";
   } else if (job.sink.key_format == "json") {
   } else if (keys.size() != 1) {
     why = fmt::format("writes one column, and the key has {}", keys.size());
@@ -70,7 +71,8 @@ void check_sink_key(const config::JobConfig& job, const exec::Query& query) {
 void check_partitioning(const config::JobConfig& job, const exec::Query& query) {
   if (const auto& keys = query.partition_key_inputs()) {
     // A router re-keys records by schema columns: a system column (_key, _headers, ...) in the key
-    // cannot be routed by.
+    // cannot be routed by (a job partitioned by its keys needs no router).
+    if (!needs_repartition(job, query)) return;
     for (size_t c : *keys) {
       if (c < job.source.schema.size()) continue;
       size_t sys = c - job.source.schema.size();
@@ -80,7 +82,8 @@ void check_partitioning(const config::JobConfig& job, const exec::Query& query) 
           {{job.file, job.source.mark, "source",
             fmt::format("the query keeps state keyed by the system column '{}', but records of "
                         "'{}' are processed per partition and can be re-keyed by schema columns "
-                        "only: key it by schema columns",
+                        "only: key it by schema columns (or name those it is partitioned by in "
+                        "source.partitioned_by)",
                         name, job.source.topic)}});
     }
     return;

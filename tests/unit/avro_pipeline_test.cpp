@@ -244,15 +244,16 @@ TEST_CASE("json schema: the schema of the objects a json_sr sink writes", "[json
       {"raw", types::DataType::bytes()},
       {"fills", *types::parse_type_name("ARRAY<STRUCT<qty BIGINT, \"v\"\"x\" STRING>>")},
       {"tags", *types::parse_type_name("MAP<STRING, BOOLEAN>")}};
-  CHECK(
-      format::json_schema_for(cols, format::TimestampOutput::kIso8601, "orders") ==
-      R"({"$schema":"http://json-schema.org/draft-07/schema#","title":"orders","type":"object",)"
-      R"("properties":{"id":{"type":["integer","null"]},"price":{"type":["number","null"]},)"
-      R"("at":{"type":["string","null"],"format":"date-time"},)"
-      R"("raw":{"type":["string","null"],"contentEncoding":"base64"},)"
-      R"("fills":{"type":["array","null"],"items":{"type":["object","null"],"properties":{)"
-      R"("qty":{"type":["integer","null"]},"v\"x":{"type":["string","null"]}}}},)"
-      R"("tags":{"type":["object","null"],"additionalProperties":{"type":["boolean","null"]}}}})");
+  CHECK(format::json_schema_for(cols, format::TimestampOutput::kIso8601, "orders") ==
+        R"({"$schema":"http://json-schema.org/draft-07/schema#","title":"orders","type":"object",)"
+        R"("properties":{"id":{"type":["integer","null"]},"price":{"type":["number","null"]},)"
+        R"("at":{"type":["string","null"]},)"
+        R"("raw":{"type":["string","null"],"contentEncoding":"base64"},)"
+        R"("fills":{"type":["array","null"],"items":{"type":["object","null"],"properties":{)"
+        R"("qty":{"type":["integer","null"]},"v\"x":{"type":["string","null"]}},)"
+        R"("additionalProperties":false}},)"
+        R"("tags":{"type":["object","null"],"additionalProperties":{"type":["boolean","null"]}}},)"
+        R"("additionalProperties":false})");
   CHECK_THAT(format::json_schema_for(cols, format::TimestampOutput::kEpochMillis, "orders"),
              Catch::Contains(R"("at":{"type":["integer","null"]})"));
 }

@@ -148,7 +148,8 @@ TEST_CASE("headers: on the broker, grouped by a header across a repartition", "[
       values.insert(c.value);
     // k: "acme" for ids 0, 3, 6, 9 (4 records, each with both headers); "zenith" for the other 8,
     // of which id 11 has no tenant header.
-    CHECK(values.count(R"({"k":"acme","tenants":4,"fewest":2,"most":2,"n":4})") == 1);
+    // Order 0's own `sluice.key` header goes through the repartition as its header (3 of them).
+    CHECK(values.count(R"({"k":"acme","tenants":4,"fewest":2,"most":3,"n":4})") == 1);
     CHECK(values.count(R"({"k":"zenith","tenants":7,"fewest":1,"most":2,"n":8})") == 1);
   }
 }

@@ -283,6 +283,9 @@ TEST_CASE("keys: state is keyed by schema columns only; a sink key_format needs 
                Catch::Contains("the query keeps state keyed by the system column '_") &&
                    Catch::Contains("key it by schema columns"));
   }
+  // Partitioned by schema columns among the keys: no router, so a system column may join them.
+  CHECK(errors(job("SELECT k, COUNT(*) AS n FROM t GROUP BY k, _partition",
+                   ", partitioned_by: [k]")) == "no error");
   CHECK_THAT(errors(job("SELECT id FROM t", "", ", key_format: json")),
              Catch::Contains("sink.key_format: key_format json needs key columns"));
   CHECK_THAT(errors(job("SELECT id FROM t", "", ", key_format: kafka")),

@@ -60,6 +60,9 @@ TEST_CASE("schema registry: ids are fetched once, off the caller's thread; error
     if (id == "3") return Response::json(200, R"({"schema":"{\"type\":\"nope\"}"})");
     if (id == "5" && failures_left-- > 0) return Response::json(503, R"({"message":"busy"})");
     if (id == "5") return Response::json(200, "{\"schema\":" + json_string(kSchema) + "}");
+    if (id == "6") {  // an empty type is Avro, as an absent one
+      return Response::json(200, "{\"schema\":" + json_string(kSchema) + ",\"schemaType\":\"\"}");
+    }
     return Response::json(404, R"({"error_code":40403,"message":"Schema not found"})");
   });
   srv.start();
@@ -84,6 +87,9 @@ TEST_CASE("schema registry: ids are fetched once, off the caller's thread; error
   CHECK(registry.find(1).type == "AVRO");
   REQUIRE(answered(registry, 3));
   CHECK_THAT(registry.find(3).error, Catch::StartsWith("invalid Avro schema: unknown type 'nope'"));
+  REQUIRE(answered(registry, 6));
+  CHECK(registry.find(6).type == "AVRO");
+  CHECK(registry.find(6).schema != nullptr);
   REQUIRE(answered(registry, 4));
   CHECK(registry.find(4).error == "the registry answered HTTP 404: Schema not found");
   // 503 twice: asked again (1 s, then 2 s) until it answers.
