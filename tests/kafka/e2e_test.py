@@ -2068,6 +2068,18 @@ def _avro_type(t):
     return t
 
 
+def _registry_daemon(ctx, registry, file_name, job_text, job):
+    """Writes the job file and starts a daemon with `registry` in its server config; returns it
+    once the job started (AssertionError with its error when it is invalid or failed)."""
+    ctx.write_job(file_name, job_text)
+    d = ctx.start_daemon(config=f"schema_registry:\n  url: {registry.url}\n")
+    m = d.wait_for_log("|".join(f"({h.log_regex(e, job)})" for e in ("started", "invalid",
+                                                                       "failed")), timeout=30)
+    if not m.group(1):
+        raise AssertionError(f"job {job}: {d.job(job).get('error')!r}; log:\n{h.tail(d.log())}")
+    return d
+
+
 def test_avro_registry(ctx):
     """(Real broker only.) `format: avro` on both ends, with a schema registry (Apicurio's
     Confluent-compatible API, scripts/schema-registry.sh; E2E_REGISTRY): 200 records written
@@ -2116,13 +2128,8 @@ def test_avro_registry(ctx):
     n_in += len(bad)
     filtered = n_in - len(bad) - len(expected)
 
-    ctx.write_job("avro.yaml", AVRO_JOB)
-    d = ctx.start_daemon(config=f"schema_registry:\n  url: {registry.url}\n")
     job = "avro-e2e"
-    m = d.wait_for_log("|".join(f"({h.log_regex(e, job)})" for e in ("started", "invalid",
-                                                                       "failed")), timeout=30)
-    if not m.group(1):
-        raise AssertionError(f"job {job}: {d.job(job).get('error')!r}; log:\n{h.tail(d.log())}")
+    d = _registry_daemon(ctx, registry, "avro.yaml", AVRO_JOB, job)
     got = h.consume_avro(bootstrap, registry.url, "trades-avro-out", len(expected), timeout=60)
     check(h.multiset_equal(expected, got), "output values")
 
@@ -2231,13 +2238,8 @@ def test_json_sr_registry(ctx):
                      placed=dict(day=r["order_date"]))
                 for r in rows if r["total_amount"] > 100]
 
-    ctx.write_job("jsr.yaml", JSR_JOB)
-    d = ctx.start_daemon(config=f"schema_registry:\n  url: {registry.url}\n")
     job = "jsr-e2e"
-    m = d.wait_for_log("|".join(f"({h.log_regex(e, job)})" for e in ("started", "invalid",
-                                                                       "failed")), timeout=30)
-    if not m.group(1):
-        raise AssertionError(f"job {job}: {d.job(job).get('error')!r}; log:\n{h.tail(d.log())}")
+    d = _registry_daemon(ctx, registry, "jsr.yaml", JSR_JOB, job)
     got = h.consume_avro(bootstrap, registry.url, "orders-jsr-out", len(expected), timeout=60,
                          value_format="json")
     check(h.multiset_equal(expected, got), "output values")

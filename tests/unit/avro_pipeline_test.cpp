@@ -65,32 +65,31 @@ const std::string kTradeSchema =
     R"({"type":"record","name":"T","fields":[{"name":"note","type":"string"},)"
     R"({"name":"id","type":"long"},{"name":"qty","type":["null","long"]}]})";
 
-// A framed record of kTradeSchema: `note` is skipped by the job, `qty` null when negative.
-std::string trade(uint32_t schema_id, int64_t id, int64_t qty) {
-  std::vector<format::Column> cols = {{"note", types::DataType::string()},
-                                      {"id", types::DataType::bigint()},
-                                      {"qty", types::DataType::bigint()}};
-  // The encoder's own schema is ["null", T] everywhere; write kTradeSchema's bytes by hand.
+// Avro's long: zigzag, then a varint.
+std::string avro_long(int64_t v) {
+  std::string out;
+  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  while (z >= 0x80) {
+    out.push_back(static_cast<char>((z & 0x7f) | 0x80));
+    z >>= 7;
+  }
+  out.push_back(static_cast<char>(z));
+  return out;
+}
+
+// `payload` in the Schema Registry wire format.
+std::string framed(uint32_t schema_id, const std::string& payload) {
   std::string out;
   format::append_frame(schema_id, out);
-  auto put_long = [&](int64_t v) {
-    uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-    while (z >= 0x80) {
-      out.push_back(static_cast<char>((z & 0x7f) | 0x80));
-      z >>= 7;
-    }
-    out.push_back(static_cast<char>(z));
-  };
-  put_long(2);
-  out += "hi";
-  put_long(id);
-  if (qty < 0) {
-    put_long(0);
-  } else {
-    put_long(1);
-    put_long(qty);
-  }
-  return out;
+  return out + payload;
+}
+
+// A framed record of kTradeSchema: `note` is skipped by the job, `qty` null when negative. (The
+// encoder's own schema is ["null", T] everywhere: kTradeSchema's bytes are written by hand.)
+std::string trade(uint32_t schema_id, int64_t id, int64_t qty) {
+  std::string record = avro_long(2) + "hi" + avro_long(id);
+  record += qty < 0 ? avro_long(0) : avro_long(1) + avro_long(qty);
+  return framed(schema_id, record);
 }
 
 const std::string kAvroIn =
@@ -168,16 +167,6 @@ TEST_CASE("pipeline: an Avro sink writes the wire format with its schema's id",
   CHECK(rows == std::vector<std::string>{"5|10|5", "NULL|NULL|NULL"});
 }
 
-namespace {
-
-std::string framed_json(uint32_t schema_id, const std::string& json) {
-  std::string out;
-  format::append_frame(schema_id, out);
-  return out + json;
-}
-
-}  // namespace
-
 TEST_CASE("pipeline: json_sr reads JSON framed for a JSON schema; other schemas are refused",
           "[pipeline][avro][json_sr]") {
   auto schemas = std::make_shared<FakeSchemas>();
@@ -187,11 +176,11 @@ TEST_CASE("pipeline: json_sr reads JSON framed for a JSON schema; other schemas 
       "schema: {id: BIGINT, qty: BIGINT}}\n"
       "sink: {type: kafka, topic: out}\ndead_letter: {type: kafka, topic: dlq}\n",
       opts([&](RigOptions& o) { o.schemas = schemas; }));
-  rig.source->append(framed_json(3, R"({"id":1,"qty":10,"extra":true})"));
-  rig.source->append(trade(4, 2, 20));                  // an Avro record
-  rig.source->append(framed_json(3, R"({"id":"x"})"));  // does not fit the columns
-  rig.source->append(std::string(R"({"id":4})"));       // plain JSON, not framed
-  rig.source->append(framed_json(5, R"({"id":5})"));    // an id the registry does not have
+  rig.source->append(framed(3, R"({"id":1,"qty":10,"extra":true})"));
+  rig.source->append(trade(4, 2, 20));             // an Avro record
+  rig.source->append(framed(3, R"({"id":"x"})"));  // does not fit the columns
+  rig.source->append(std::string(R"({"id":4})"));  // plain JSON, not framed
+  rig.source->append(framed(5, R"({"id":5})"));    // an id the registry does not have
   rig.start();
   CHECK(rig.out.taken().empty());
   schemas->answer(3, R"({"type":"object"})", "", "JSON");
@@ -214,7 +203,7 @@ TEST_CASE("pipeline: an Avro source refuses a record written with a JSON schema"
           "[pipeline][avro][json_sr]") {
   auto schemas = std::make_shared<FakeSchemas>();
   Rig rig(kAvroIn, opts([&](RigOptions& o) { o.schemas = schemas; }));
-  rig.source->append(framed_json(9, R"({"id":1})"));
+  rig.source->append(framed(9, R"({"id":1})"));
   rig.start();
   schemas->answer(9, R"({"type":"object"})", "", "JSON");
   rig.run();
@@ -233,7 +222,7 @@ TEST_CASE("pipeline: a json_sr sink writes JSON after its schema's id", "[pipeli
   rig.source->append(R"({"id":5})");
   rig.start();
   REQUIRE(rig.out.taken().size() == 1);
-  CHECK(rig.out.taken()[0].value == framed_json(42, R"({"id":5,"q":1.25})"));
+  CHECK(rig.out.taken()[0].value == framed(42, R"({"id":5,"q":1.25})"));
 }
 
 TEST_CASE("json schema: the schema of the objects a json_sr sink writes", "[json_sr]") {
@@ -257,28 +246,6 @@ TEST_CASE("json schema: the schema of the objects a json_sr sink writes", "[json
   CHECK_THAT(format::json_schema_for(cols, format::TimestampOutput::kEpochMillis, "orders"),
              Catch::Contains(R"("at":{"type":["integer","null"]})"));
 }
-
-namespace {
-
-// Avro's long: zigzag, then a varint.
-std::string avro_long(int64_t v) {
-  std::string out;
-  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-  while (z >= 0x80) {
-    out.push_back(static_cast<char>((z & 0x7f) | 0x80));
-    z >>= 7;
-  }
-  out.push_back(static_cast<char>(z));
-  return out;
-}
-
-std::string framed(uint32_t id, const std::string& payload) {
-  std::string out;
-  format::append_frame(id, out);
-  return out + payload;
-}
-
-}  // namespace
 
 TEST_CASE("pipeline: key_format avro reads a key of any writer schema into `_key`",
           "[pipeline][avro][keys]") {

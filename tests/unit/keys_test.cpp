@@ -41,6 +41,16 @@ std::string job(const std::string& sql, const std::string& source_extra,
          "}\ndead_letter: {type: kafka, topic: dlq}\n";
 }
 
+// The errors of compiling job file `yaml` (what `sluice validate` checks), or "no error".
+std::string errors(const std::string& yaml) {
+  try {
+    server::compile_job(config::load_job_text(yaml, "job.yaml"));
+  } catch (const config::ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 }  // namespace
 
 TEST_CASE("keys: Kafka's primitive serdes read and write as Kafka's serializers do", "[keys]") {
@@ -128,14 +138,6 @@ TEST_CASE("keys: key_format and key_type in job files", "[keys][config]") {
 
 TEST_CASE("keys: a sink's key_format kafka needs one key column of a type with a serializer",
           "[keys][config]") {
-  auto errors = [](const std::string& yaml) {
-    try {
-      server::compile_job(config::load_job_text(yaml, "job.yaml"));
-    } catch (const config::ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   CHECK_THAT(errors(job("SELECT id, k FROM t", "", ", key: [id, k], key_format: kafka")),
              Catch::Contains("sink.key_format: key_format kafka writes one column, and the key "
                              "has 2"));
@@ -266,14 +268,6 @@ TEST_CASE("keys: without key columns a repartitioned job's output keeps the grou
 
 TEST_CASE("keys: state is keyed by schema columns only; a sink key_format needs key columns",
           "[keys][config]") {
-  auto errors = [](const std::string& yaml) {
-    try {
-      server::compile_job(config::load_job_text(yaml, "job.yaml"));
-    } catch (const config::ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   // A router re-keys by schema columns: grouping by a system column is refused, not crashed on.
   for (const char* sql :
        {"SELECT COUNT(*) AS n FROM t GROUP BY _key",
