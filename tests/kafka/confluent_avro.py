@@ -9,13 +9,14 @@ scripts/schema-registry.sh start (http://127.0.0.1:PORT/apis/ccompat/v7).
 
 usage:
   confluent_avro.py produce BOOTSTRAP REGISTRY_URL TOPIC SCHEMA_JSON_FILE RECORDS_JSONL
-                    [--key-field F] [--format avro|json]
+                    [--key-field F] [--format avro|json] [--key-schema AVRO_SCHEMA_JSON]
   confluent_avro.py consume BOOTSTRAP REGISTRY_URL TOPIC COUNT [--timeout S] [--format avro|json]
   confluent_avro.py raw-produce BOOTSTRAP TOPIC HEX [HEX ...]
 
 produce: each JSON line of RECORDS_JSONL becomes one record, its value serialized with the Avro
   schema in SCHEMA_JSON_FILE, which is registered under TOPIC-value (auto.register.schemas,
-  TopicNameStrategy); the key is the field F as text (JSON for non-strings), or none. Logical
+  TopicNameStrategy); the key is the field F as text (JSON for non-strings), or, with
+  --key-schema, F serialized as Avro of that schema (registered under TOPIC-key), or none. Logical
   types are given in JSON as: decimal (bytes or fixed) a string ("12.3400") or a number, timestamp-
   millis / timestamp-micros / local-timestamp-millis epoch milliseconds, date days since the epoch;
   plain bytes and fixed base64. A field the line lacks gets the schema's default. acks=all,
@@ -179,7 +180,7 @@ def _finish(producer, deliveries, want, timeout=60):
 
 
 def produce(bootstrap, registry_url, topic, schema_path, records_path, key_field=None,
-            value_format="avro"):
+            value_format="avro", key_schema=None):
     with open(schema_path, encoding="utf-8") as f:
         schema_text = f.read()
     schema = json.loads(schema_text)
@@ -197,6 +198,10 @@ def produce(bootstrap, registry_url, topic, schema_path, records_path, key_field
         def serializer(row, ctx):
             return avro_serializer(to_avro(row, schema, names), ctx)
     ctx = SerializationContext(topic, MessageField.VALUE)
+    key_serializer = None
+    if key_schema is not None:  # the key field as Avro of this schema, under TOPIC-key
+        key_serializer = AvroSerializer(registry, key_schema, conf=conf)
+        key_ctx = SerializationContext(topic, MessageField.KEY)
     producer = _producer(bootstrap)
     deliveries = _Deliveries()
     count = 0
@@ -213,7 +218,9 @@ def produce(bootstrap, registry_url, topic, schema_path, records_path, key_field
                               f"{type(e).__name__}: {e}") from e
             schema_id = int.from_bytes(value[1:5], "big")
             key = None
-            if key_field is not None:
+            if key_field is not None and key_serializer is not None:
+                key = key_serializer(row[key_field], key_ctx)
+            elif key_field is not None:
                 k = row[key_field]
                 key = (k if isinstance(k, str) else json.dumps(k)).encode()
             _send(producer, deliveries, topic, value, key)
@@ -287,6 +294,7 @@ def main(argv):
         p.add_argument(name)
     p.add_argument("--key-field")
     p.add_argument("--format", choices=("avro", "json"), default="avro")
+    p.add_argument("--key-schema")
     c = sub.add_parser("consume")
     for name in ("bootstrap", "registry_url", "topic"):
         c.add_argument(name)
@@ -301,7 +309,7 @@ def main(argv):
     try:
         if args.command == "produce":
             produce(args.bootstrap, args.registry_url, args.topic, args.schema_file,
-                    args.records_jsonl, args.key_field, args.format)
+                    args.records_jsonl, args.key_field, args.format, args.key_schema)
         elif args.command == "consume":
             consume(args.bootstrap, args.registry_url, args.topic, args.count, args.timeout,
                     args.format)

@@ -2186,13 +2186,15 @@ _JSR_SCHEMA = {
 JSR_JOB = """name: jsr-e2e
 sql: |
   SELECT order_id, customer_id, total_amount * 2 AS doubled, ARRAY[order_id, customer_id] AS ids,
-         STRUCT(day := order_date) AS placed
+         STRUCT(day := order_date) AS placed, _key AS customer_key
   FROM orders WHERE total_amount > 100
 source:
   name: orders
   type: kafka
   topic: orders-jsr
   format: json_sr
+  key_format: avro
+  key_type: BIGINT
   schema: {order_id: BIGINT, customer_id: BIGINT, order_date: STRING, total_amount: 'DECIMAL(12,2)'}
 sink:
   type: kafka
@@ -2209,8 +2211,10 @@ kafka:
 def test_json_sr_registry(ctx):
     """(Real broker only.) `format: json_sr` on both ends with a schema registry (as
     avro_registry): S0 orders written by confluent-kafka's JSONSerializer under a JSON Schema
-    (registered under orders-jsr-value, with a `note` field the job does not read), then a record
-    framed with magic byte 1 and one with a schema id the registry does not have. Every output
+    (registered under orders-jsr-value, with a `note` field the job does not read), keyed by
+    the customer id written by its AvroSerializer as a "long" (orders-jsr-key; the job reads it
+    with `key_format: avro`), then a record framed with magic byte 1 and one with a schema id the
+    registry does not have (both without a key). Every output
     record is read with confluent-kafka's JSONDeserializer, which validates it against the JSON
     Schema sluice registered under orders-jsr-out-value (nullable integers, numbers, an array, an
     object): the values are the query's. The two malformed records are dead-lettered (DECODE).
@@ -2218,7 +2222,8 @@ def test_json_sr_registry(ctx):
     Counts: the exact identity (records_in = RECORDS + 2, dead_lettered 2)."""
     ctx.start_broker(topics=[("orders-jsr", 3), ("orders-jsr-out", 3), ("orders-jsr-dlq", 1)])
     registry = ctx.start_registry()
-    registry.delete_subjects("orders-jsr-value", "orders-jsr-out-value")  # an earlier run's
+    # An earlier run's:
+    registry.delete_subjects("orders-jsr-value", "orders-jsr-key", "orders-jsr-out-value")
     bootstrap = ctx.broker.bootstrap
     data = generate(ctx, "S0", RECORDS)
     rows = h.read_jsonl(data)
@@ -2226,7 +2231,8 @@ def test_json_sr_registry(ctx):
     with open(with_notes, "w") as f:
         f.writelines(json.dumps(dict(r, note=f"n{r['order_id']}")) + "\n" for r in rows)
     n_in, schema_id = h.produce_avro(bootstrap, registry.url, "orders-jsr", _JSR_SCHEMA,
-                                     with_notes, key_field="customer_id", value_format="json")
+                                     with_notes, key_field="customer_id", value_format="json",
+                                     key_schema='"long"')
     written = h.read_raw(bootstrap, "orders-jsr", idle=0.5, min_records=n_in)
     payload = next(r.value[5:] for r in written if r.value[:5] == h.wire_format(schema_id))
     bad = [b"\x01" + schema_id.to_bytes(4, "big") + payload,
@@ -2235,7 +2241,7 @@ def test_json_sr_registry(ctx):
     n_in += len(bad)
     expected = [dict(order_id=r["order_id"], customer_id=r["customer_id"],
                      doubled=r["total_amount"] * 2, ids=[r["order_id"], r["customer_id"]],
-                     placed=dict(day=r["order_date"]))
+                     placed=dict(day=r["order_date"]), customer_key=r["customer_id"])
                 for r in rows if r["total_amount"] > 100]
 
     job = "jsr-e2e"
@@ -2246,7 +2252,7 @@ def test_json_sr_registry(ctx):
     latest = registry.latest("orders-jsr-out-value")
     if latest is None or latest[1].get("type") != "object" or \
             set(latest[1].get("properties", {})) != {"order_id", "customer_id", "doubled", "ids",
-                                                     "placed"}:
+                                                     "placed", "customer_key"}:
         raise AssertionError(f"orders-jsr-out-value: {latest}")
     dlq = h.read_raw(bootstrap, "orders-jsr-dlq", idle=1, min_records=len(bad))
     if sorted(r.value for r in dlq) != sorted(bad):

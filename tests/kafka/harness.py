@@ -779,12 +779,13 @@ def _confluent_avro(args, timeout):
 
 
 def produce_avro(bootstrap, registry_url, topic, schema, path, key_field=None, timeout=90,
-                 value_format="avro"):
+                 value_format="avro", key_schema=None):
     """Produces every JSON line of `path` to `topic` as one Avro record in the wire format, with
     `schema` (a dict, or the path of a .avsc file) registered under TOPIC-value (decimals given
     as strings, timestamps as epoch ms; confluent_avro.py's docstring). acks=all, every delivery
     checked. Returns (count, schema id). value_format "json": JSON Schema records instead, with
-    `schema` a JSON Schema."""
+    `schema` a JSON Schema. key_schema: an Avro schema (JSON text) the key field is serialized
+    with, registered under TOPIC-key."""
     if not isinstance(schema, str):
         schema_path = f"{path}.avsc"
         with open(schema_path, "w") as f:
@@ -793,6 +794,8 @@ def produce_avro(bootstrap, registry_url, topic, schema, path, key_field=None, t
     args = ["produce", bootstrap, registry_url, topic, schema, path, "--format", value_format]
     if key_field is not None:
         args += ["--key-field", key_field]
+    if key_schema is not None:
+        args += ["--key-schema", key_schema]
     last = (_confluent_avro(args, timeout) or [""])[-1]
     m = re.fullmatch(r"produced (\d+) records with schema id (\d+|None)", last)
     if not m:
