@@ -2,10 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <bit>
 #include <cctype>
-#include <cstring>
 #include <limits>
 
 namespace sluice::format {

@@ -23,7 +23,8 @@ struct SourceSchema {
   std::string name;
   std::vector<format::Column> columns;
   types::DataType key_type = types::DataType::string();  // `_key`'s (the source's key_type)
-  // How `_key` is read (the source's key_format), for the state fingerprint: "kafka" or "".
+  // How `_key` is read (the source's key_format: "kafka", "json", "avro"; "" as "kafka"), for the
+  // state fingerprint.
   std::string key_format;
 };
 
