@@ -49,7 +49,7 @@ constexpr Option<std::string_view> kSourceTypes[] = {{"file", "file"}, {"kafka",
 constexpr Option<std::string_view> kSinkTypes[] = {
     {"file", "file"}, {"stdout", "stdout"}, {"kafka", "kafka"}};
 constexpr Option<std::string_view> kFormats[] = {
-    {"json", "json"}, {"avro", "avro"}, {"json_sr", "json_sr"}};
+    {"json", "json"}, {"avro", "avro"}, {"json_sr", "json_sr"}, {"protobuf", "protobuf"}};
 constexpr Option<format::TimestampInput> kTimestampInputs[] = {
     {"auto", format::TimestampInput::kAuto},
     {"epoch_millis", format::TimestampInput::kEpochMillis},
@@ -88,10 +88,14 @@ void read_endpoint_path(MapReader& map, const std::string& type, const std::stri
   *out = resolve_path(job_file, *out);
 }
 
-// `format`: avro and json_sr are the Schema Registry wire format, which only Kafka topics carry.
-void read_format(MapReader& map, const std::string& type, bool dead_letter, std::string* format) {
+// `format`: avro, json_sr and protobuf are the Schema Registry wire format, which only Kafka topics
+// carry. `sink`: protobuf is read, not written yet.
+void read_format(MapReader& map, const std::string& type, bool dead_letter, std::string* format,
+                 bool sink = false) {
   if (!map.choice("format", "a format", kFormats, format) || *format == "json") return;
   std::string why = dead_letter ? "a dead letter keeps the record's own bytes"
+                    : sink && *format == "protobuf"
+                        ? "sluice reads protobuf values; a sink writes json, avro or json_sr"
                     : type != "kafka" && !type.empty()
                         ? *format +
                               " values are read and written in the Schema Registry wire format, "
@@ -113,7 +117,7 @@ SinkConfig read_sink(MapReader map, const std::string& job_file, bool dead_lette
     read_column_list(map, "key", sink.type, &sink.key, &sink.key_marks);
     read_sink_key_format(map, sink);
   }
-  read_format(map, sink.type, dead_letter, &sink.format);
+  read_format(map, sink.type, dead_letter, &sink.format, true);
   map.choice("timestamp_format", "a timestamp format", kTimestampOutputs, &sink.timestamp_format);
   map.finish();
   return sink;
@@ -336,6 +340,13 @@ std::string refuse_exactly_once_property(std::string_view name, std::string_view
            "committed records only), found '" +
            std::string(value) + "'";
   return "";
+}
+
+std::string_view registry_type(std::string_view format) {
+  return format == "avro"       ? "AVRO"
+         : format == "json_sr"  ? "JSON"
+         : format == "protobuf" ? "PROTOBUF"
+                                : "";
 }
 
 const char* guarantee_name(Guarantee g) {

@@ -48,6 +48,9 @@ enum class OnError { kDeadLetter, kSkip, kFail };
 // once (output, dead letters, changelog and input offsets commit in one Kafka transaction).
 enum class Guarantee { kAtLeastOnce, kExactlyOnce };
 const char* guarantee_name(Guarantee g);
+// The Schema Registry's schema type of a value or key format ("avro": "AVRO", "json_sr": "JSON",
+// "protobuf": "PROTOBUF"), or "" for a format read without a registry.
+std::string_view registry_type(std::string_view format);
 // Why a kafka property cannot be set in a job with processing.guarantee exactly_once, or "": its
 // consumers read committed records only (isolation.level read_committed).
 std::string refuse_exactly_once_property(std::string_view name, std::string_view value);

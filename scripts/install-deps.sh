@@ -10,7 +10,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   librdkafka-dev libboost-dev libspdlog-dev libyaml-cpp-dev prometheus-cpp-dev catch2
-  libsimdjson-dev zlib1g-dev
+  libsimdjson-dev zlib1g-dev libprotobuf-dev libprotoc-dev
 )
 TEST_PACKAGES=(
   # tests: the differential test's reference engine, format check
@@ -30,7 +30,7 @@ TEST_PACKAGES=(
   openjdk-17-jdk-headless maven
 )
 RUNTIME_PACKAGES=(
-  librdkafka1 libspdlog1.10 libfmt9 libyaml-cpp0.7 libsimdjson14 zlib1g
+  librdkafka1 libspdlog1.10 libfmt9 libyaml-cpp0.7 libsimdjson14 zlib1g libprotobuf32
   libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 ca-certificates
 )
 

@@ -1,5 +1,5 @@
-#include "common/ascii.hpp"
 #include "format/avro.hpp"
+#include "format/name_match.hpp"
 #include "types/decimal.hpp"
 #include "types/nested.hpp"
 #include "types/time.hpp"
@@ -161,27 +161,12 @@ bool skip_value(const Node& n, Cursor& c, int depth) {
 
 namespace {
 
-// For each field of writer record `record`, the index among `n` reader names (`name_of(i)`) it
-// fills, or -1: exact names first, then names that differ only in ASCII case; each name once.
+// For each field of writer record `record`, the index among `n` reader names (`name_of(i)`).
 template <class NameOf>
 std::vector<int32_t> match_names(const Node& record, size_t n, NameOf name_of) {
-  std::vector<int32_t> out(record.fields.size(), -1);
-  std::vector<bool> taken(n, false);
-  for (int pass = 0; pass < 2; ++pass) {
-    for (size_t w = 0; w < record.fields.size(); ++w) {
-      if (out[w] >= 0) continue;
-      const std::string& name = record.fields[w].name;
-      for (size_t i = 0; i < n; ++i) {
-        if (taken[i]) continue;
-        if (pass == 0 ? name == name_of(i) : iequals(name, name_of(i))) {
-          out[w] = static_cast<int32_t>(i);
-          taken[i] = true;
-          break;
-        }
-      }
-    }
-  }
-  return out;
+  return format::match_names(
+      record.fields.size(), [&](size_t w) -> const std::string& { return record.fields[w].name; },
+      n, name_of);
 }
 
 }  // namespace

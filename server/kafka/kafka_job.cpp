@@ -49,8 +49,8 @@ std::shared_ptr<pipeline::PipelineSpec> make_spec(std::shared_ptr<const config::
     spec->encoder = std::make_shared<pipeline::JsonValueEncoder>(output_columns(*query),
                                                                  job->sink.timestamp_format);
   }
-  if (job->source.format == "avro" || job->source.format == "json_sr" ||
-      job->source.key_format == "avro")
+  if (!config::registry_type(job->source.format).empty() ||
+      !config::registry_type(job->source.key_format).empty())
     spec->schemas = options.registry;
   spec->durable =
       !route && !options.state_dir.empty() && query->unbounded_state() && query->can_snapshot();
@@ -90,7 +90,7 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
   std::string group = consumer_group(*job);
   for (const std::string* format :
        {&job->source.format, &job->sink.format, &job->source.key_format}) {
-    if ((*format == "avro" || *format == "json_sr") && !options.registry) {
+    if (!config::registry_type(*format).empty() && !options.registry) {
       throw Error(
           ErrorCode::kConfig,
           fmt::format("job '{}': {} {} needs a Schema Registry: set "

@@ -125,12 +125,11 @@ bool SchemaRegistry::fetch(uint32_t id) {
       } else {
         // Absent (or empty): Avro, as Confluent's registry means it.
         if (e["schemaType"].get_string().get(type) || type.empty()) type = "AVRO";
-        if (type == "AVRO") {
-          try {
-            result.schema = format::avro::Schema::parse(schema);
-          } catch (const Error& err) {
-            result.error = err.what();
-          }
+        try {
+          if (type == "AVRO") result.schema = format::avro::Schema::parse(schema);
+          if (type == "PROTOBUF") result.proto = format::protobuf::Schema::parse(schema);
+        } catch (const Error& err) {
+          result.error = err.what();
         }
         if (result.error.empty()) result.type = type;
       }
@@ -207,7 +206,8 @@ uint32_t SchemaRegistry::register_schema(const std::string& subject, const std::
                     options_.url, subject, reply.status, registry_message(reply.body)));
   }
   std::lock_guard lock(mu_);
-  Lookup registered{std::string(type), nullptr, ""};
+  Lookup registered;
+  registered.type = type;
   if (type == "AVRO") registered.schema = format::avro::Schema::parse(schema);
   known_[static_cast<uint32_t>(id)] = {registered};
   return static_cast<uint32_t>(id);

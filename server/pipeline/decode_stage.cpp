@@ -29,13 +29,12 @@ DecodeStage::DecodeStage(const config::JobConfig& job, const exec::Query& query,
     if (job.source.schema[c].name == job.source.event_time)
       decoder_.set_timestamp_input(c, job.source.event_time_input);
   }
-  if (job.source.format == "avro" || job.source.format == "json_sr") {
+  if (std::string_view type = config::registry_type(job.source.format); !type.empty()) {
     if (!schemas) {
       throw Error(ErrorCode::kConfig,
                   "format " + job.source.format + " needs a schema_registry (server config)");
     }
-    framed_ = std::make_unique<RegistryValueDecoder>(schemas, job.source.schema,
-                                                     job.source.format == "avro" ? "AVRO" : "JSON");
+    framed_ = std::make_unique<RegistryValueDecoder>(schemas, job.source.schema, std::string(type));
     json_sr_ = job.source.format == "json_sr";
   }
   if (job.source.key_format == "avro") {

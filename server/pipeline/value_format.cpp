@@ -52,23 +52,27 @@ bool RegistryValueDecoder::prepare(std::span<const InputRecord> records,
       errors_[f.schema_id] = l.error;
     } else if (l.type != type_) {
       errors_[f.schema_id] = fmt::format("its type is {}; the job reads {}", l.type,
-                                         type_ == "JSON" ? "JSON Schema" : "Avro");
+                                         type_ == "JSON"       ? "JSON Schema"
+                                         : type_ == "PROTOBUF" ? "Protobuf"
+                                                               : "Avro");
     } else if (l.schema) {
       try {
-        by_id_[f.schema_id] = std::make_unique<format::AvroDecoder>(
+        by_id_[f.schema_id].avro = std::make_unique<format::AvroDecoder>(
             keys_ ? key_record(*l.schema) : l.schema, columns_);
       } catch (const Error& e) {
         errors_[f.schema_id] = e.what();
       }
+    } else if (l.proto) {
+      by_id_[f.schema_id].proto = std::make_unique<format::ProtobufDecoder>(l.proto, columns_);
     } else {
-      by_id_[f.schema_id] = nullptr;  // JSON: the payload is read as JSON
+      by_id_[f.schema_id] = {};  // JSON: the payload is read as JSON
     }
   }
   return all;
 }
 
 bool RegistryValueDecoder::find(std::string_view bytes, format::Framed* framed,
-                                format::AvroDecoder** decoder, RecordError* err) {
+                                const Decoder** decoder, RecordError* err) {
   if (!format::unframe(bytes, framed, err)) return false;
   auto it = by_id_.find(framed->schema_id);
   if (it == by_id_.end()) {
@@ -79,20 +83,22 @@ bool RegistryValueDecoder::find(std::string_view bytes, format::Framed* framed,
     }
     return false;
   }
-  *decoder = it->second.get();
+  *decoder = &it->second;
   return true;
 }
 
 bool RegistryValueDecoder::decode(std::string_view bytes, types::Value* row, Arena& arena,
                                   RecordError* err) {
   format::Framed f;
-  format::AvroDecoder* decoder = nullptr;
+  const Decoder* decoder = nullptr;
   if (!find(bytes, &f, &decoder, err)) return false;
-  if (decoder == nullptr) {  // a reader of JSON Schema asked for Avro: a bug, refused
-    if (err) *err = {ErrorCode::kDecode, fmt::format("schema {}: not Avro", f.schema_id)};
+  if (!decoder->avro && !decoder->proto) {  // a reader of JSON Schema asked for rows: a bug
+    if (err) *err = {ErrorCode::kDecode, fmt::format("schema {}: not read into rows", f.schema_id)};
     return false;
   }
-  if (decoder->decode(f.payload, row, arena, err)) return true;
+  if (decoder->avro ? decoder->avro->decode(f.payload, row, arena, err)
+                    : decoder->proto->decode(f.payload, row, arena, err))
+    return true;
   if (err) err->message = fmt::format("schema {}: {}", f.schema_id, err->message);
   return false;
 }
@@ -100,7 +106,7 @@ bool RegistryValueDecoder::decode(std::string_view bytes, types::Value* row, Are
 bool RegistryValueDecoder::payload(std::string_view bytes, std::string_view* out,
                                    RecordError* err) {
   format::Framed f;
-  format::AvroDecoder* decoder = nullptr;
+  const Decoder* decoder = nullptr;
   if (!find(bytes, &f, &decoder, err)) return false;
   *out = f.payload;
   return true;

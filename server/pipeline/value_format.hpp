@@ -1,15 +1,16 @@
 #pragma once
-// How a pipeline reads and writes record values: JSON, or Avro or JSON in the Schema Registry wire
-// format (format/avro.hpp: magic byte 0, the schema's 4-byte id, the payload). Writer schemas come
-// by id from a SchemaSource (server/kafka/schema_registry implements it over HTTP; tests fake it),
-// fetched off the pipelines' strands: a pipeline whose batch holds an id not at hand yet asks for
-// it and waits, reading nothing meanwhile.
+// How a pipeline reads and writes record values: JSON, or Avro, Protobuf or JSON in the Schema
+// Registry wire format (format/avro.hpp: magic byte 0, the schema's 4-byte id, the payload). Writer
+// schemas come by id from a SchemaSource (server/kafka/schema_registry implements it over HTTP;
+// tests fake it), fetched off the pipelines' strands: a pipeline whose batch holds an id not at
+// hand yet asks for it and waits, reading nothing meanwhile.
 
 #include "common/arena.hpp"
 #include "common/error.hpp"
 #include "format/avro.hpp"
 #include "format/json.hpp"
 #include "format/json_schema.hpp"
+#include "format/protobuf.hpp"
 #include "server/pipeline/record.hpp"
 
 #include <atomic>
@@ -30,6 +31,7 @@ class SchemaSource {
     std::string type;                                    // "AVRO", "JSON", "PROTOBUF" once fetched
     std::shared_ptr<const format::avro::Schema> schema;  // an AVRO schema, parsed
     std::string error;  // set when the id can never be read (not found, invalid)
+    std::shared_ptr<const format::protobuf::Schema> proto;  // a PROTOBUF schema, parsed
     bool known() const { return !type.empty() || !error.empty(); }
   };
   virtual ~SchemaSource() = default;
@@ -39,9 +41,9 @@ class SchemaSource {
   virtual void request(uint32_t id, std::function<void()> ready) = 0;
 };
 
-// Reads framed values whose writer schemas are of `type` ("AVRO": into rows of `columns`, with a
-// decoder per writer schema id; "JSON": JSON Schema, whose payload is a JSON object the caller
-// decodes). Owned by one pipeline (one strand).
+// Reads framed values whose writer schemas are of `type` ("AVRO", "PROTOBUF": into rows of
+// `columns`, with a decoder per writer schema id; "JSON": JSON Schema, whose payload is a JSON
+// object the caller decodes). Owned by one pipeline (one strand).
 class RegistryValueDecoder {
  public:
   // `keys`: reads record keys (an Avro key of any schema, read into the one column), not values.
@@ -51,26 +53,31 @@ class RegistryValueDecoder {
   // True when the schema of every framed value of `records` is at hand (or known to be
   // unreadable); else asks for the missing ones, with `ready` to call when one arrives.
   bool prepare(std::span<const InputRecord> records, const std::function<void()>& ready);
-  // Decodes one Avro value. False with a DECODE error: not in the wire format, an id whose schema
-  // is unreadable, of another type or was not prepared, or a record that does not fit
-  // (AvroDecoder::decode).
+  // Decodes one Avro or Protobuf value. False with a DECODE error: not in the wire format, an id
+  // whose schema is unreadable, of another type or was not prepared, or a record that does not
+  // fit (AvroDecoder::decode, ProtobufDecoder::decode).
   bool decode(std::string_view bytes, types::Value* row, Arena& arena, RecordError* err);
   // The payload of one framed value whose schema is of the type (JSON); false with a DECODE error
   // as decode gives.
   bool payload(std::string_view bytes, std::string_view* out, RecordError* err);
 
  private:
-  // The decoder of `bytes`' schema (null for a JSON schema), or false with the error.
-  bool find(std::string_view bytes, format::Framed* framed, format::AvroDecoder** decoder,
+  // The decoder of a writer schema: one of them, or none for a JSON schema.
+  struct Decoder {
+    std::unique_ptr<format::AvroDecoder> avro;
+    std::unique_ptr<format::ProtobufDecoder> proto;
+  };
+  // The decoder of `bytes`' schema, or false with the error.
+  bool find(std::string_view bytes, format::Framed* framed, const Decoder** decoder,
             RecordError* err);
 
   std::shared_ptr<SchemaSource> schemas_;
   std::vector<format::Column> columns_;
   std::string type_;
   bool keys_;
-  // The writer schemas met so far that can be read, with their decoders (AVRO; null for JSON);
-  // real schemas only: their number is the registry's.
-  std::unordered_map<uint32_t, std::unique_ptr<format::AvroDecoder>> by_id_;
+  // The writer schemas met so far that can be read, with their decoders; real schemas only: their
+  // number is the registry's.
+  std::unordered_map<uint32_t, Decoder> by_id_;
   // Why ids of the batch being prepared cannot be read; kept for that batch only, so a registry's
   // remembered error expires for this pipeline when it does there.
   std::unordered_map<uint32_t, std::string> errors_;

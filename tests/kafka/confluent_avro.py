@@ -2,30 +2,52 @@
 id, Avro binary) with confluent-kafka's AvroSerializer / AvroDeserializer: an independent client
 of sluice's `format: avro`. With --format json, JSON Schema records (the same framing, JSON
 after it) with its JSONSerializer / JSONDeserializer (which validates each value against the
-writer schema), for `format: json_sr`. Needs confluent-kafka with its avro and schemaregistry extras (PyPI,
-../requirements.txt): run with the virtualenv's python that scripts/install-deps.sh makes.
+writer schema), for `format: json_sr`. With --format protobuf, Protobuf records (the same framing,
+then the message indexes, then the Protobuf binary) with its ProtobufSerializer /
+ProtobufDeserializer. Needs confluent-kafka with its avro, json, protobuf and schemaregistry
+extras, and for Protobuf grpcio-tools (PyPI, ../requirements.txt): run with the virtualenv's
+python that scripts/install-deps.sh makes.
 REGISTRY_URL is a Confluent-compatible registry's API, e.g. the url line of
 scripts/schema-registry.sh start (http://127.0.0.1:PORT/apis/ccompat/v7).
 
 usage:
-  confluent_avro.py produce BOOTSTRAP REGISTRY_URL TOPIC SCHEMA_JSON_FILE RECORDS_JSONL
-                    [--key-field F] [--format avro|json] [--key-schema AVRO_SCHEMA_JSON]
-  confluent_avro.py consume BOOTSTRAP REGISTRY_URL TOPIC COUNT [--timeout S] [--format avro|json]
+  confluent_avro.py produce BOOTSTRAP REGISTRY_URL TOPIC SCHEMA_FILE RECORDS_JSONL
+                    [--key-field F] [--format avro|json|protobuf] [--message NAME]
+                    [--key-schema AVRO_SCHEMA_JSON]
+  confluent_avro.py consume BOOTSTRAP REGISTRY_URL TOPIC COUNT [--timeout S]
+                    [--format avro|json|protobuf] [--schema-file PROTO_FILE] [--message NAME]
   confluent_avro.py raw-produce BOOTSTRAP TOPIC HEX [HEX ...]
 
-produce: each JSON line of RECORDS_JSONL becomes one record, its value serialized with the Avro
-  schema in SCHEMA_JSON_FILE, which is registered under TOPIC-value (auto.register.schemas,
+produce: each JSON line of RECORDS_JSONL becomes one record, its value serialized with the schema
+  in SCHEMA_FILE (an Avro schema's JSON; with --format json, a JSON Schema; with --format
+  protobuf, a .proto file), which is registered under TOPIC-value (auto.register.schemas,
   TopicNameStrategy); the key is the field F as text (JSON for non-strings), or, with
-  --key-schema, F serialized as Avro of that schema (registered under TOPIC-key), or none. Logical
-  types are given in JSON as: decimal (bytes or fixed) a string ("12.3400") or a number, timestamp-
-  millis / timestamp-micros / local-timestamp-millis epoch milliseconds, date days since the epoch;
-  plain bytes and fixed base64. A field the line lacks gets the schema's default. acks=all,
-  idempotent; every delivery is checked. Last stdout line: `produced N records with schema id ID`.
+  --key-schema, F serialized as Avro of that schema (registered under TOPIC-key), or none. Avro
+  logical types are given in JSON as: decimal (bytes or fixed) a string ("12.3400") or a number,
+  timestamp-millis / timestamp-micros / local-timestamp-millis epoch milliseconds, date days since
+  the epoch; plain bytes and fixed base64. A field the line lacks gets the schema's default.
+  Protobuf: the .proto file (and what it imports, from its own directory or Protobuf's
+  well-known types) is compiled at run time by grpcio-tools' protoc, in process; the value is
+  the message NAME (as named in the file's package, e.g. Order or Order.Line, or fully
+  qualified; default: the file's first top-level message), each line converted to it by
+  google.protobuf.json_format.ParseDict (the proto3 JSON mapping: fields by their .proto or JSON
+  names, enums by name or number, 64-bit integers as numbers or strings, bytes base64,
+  google.protobuf.Timestamp an RFC 3339 string). The registered schema is what
+  confluent-kafka registers: the base64 of the file's serialized FileDescriptorProto; the
+  well-known google/protobuf/ imports are not registered, other imports are, as references
+  under their file name. acks=all, idempotent; every delivery is checked. Last stdout line:
+  `produced N records with schema id ID`.
 consume: reads TOPIC from the beginning of every partition (no group offsets, read_committed)
   until COUNT records came or S seconds (default 60) passed, deserializes each value with the
   writer schema its id names, and prints one JSON line per record, in (partition, offset) order:
   decimal as a string, timestamps as epoch milliseconds, date as days since the epoch, bytes as
-  base64, a null value as null. Exits 1 when fewer than COUNT arrived (printing those that did).
+  base64, a null value as null. With --format protobuf, the value is parsed as the message NAME
+  of PROTO_FILE (--schema-file, required; --message as for produce: ProtobufDeserializer needs
+  the reader's class) and printed in the proto3 JSON mapping (json_format.MessageToDict): fields
+  by their .proto names, fields at their default value left out, 64-bit integers as strings,
+  enums by name, bytes base64, Timestamp RFC 3339; the writer schema, fetched by id, must be the
+  base64 descriptor form that ProtobufSerializer registers. Exits 1 when fewer than COUNT
+  arrived (printing those that did).
 raw-produce: one record per HEX argument, its value exactly those bytes (no key), acks=all.
 
 Exit status: 0 done, 1 failed (the reason on stderr), 2 usage.
@@ -35,8 +57,11 @@ import argparse
 import base64
 import datetime
 import decimal
+import importlib.resources
 import json
+import os
 import sys
+import tempfile
 import time
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
@@ -137,6 +162,57 @@ def from_avro(value):
 
 
 # --------------------------------------------------------------------------------------------
+# Protobuf message classes, compiled at run time from a .proto file (there is no protoc binary:
+# grpcio-tools runs protoc in process). Their modules are imported where used, not at the top, so
+# that the Avro and JSON modes need neither grpcio-tools nor the protobuf runtime.
+
+
+def proto_message_class(proto_path, message=None):
+    """The class of the message `message` of the .proto file: its name in the file's package
+    (Order, Order.Line) or its full name; None: the file's first top-level message. protoc writes
+    the FileDescriptorSet of the file and its imports (from the file's directory, or Protobuf's
+    well-known types that grpcio-tools ships), which a DescriptorPool of its own loads."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    from grpc_tools import protoc
+
+    proto_path = os.path.abspath(proto_path)
+    if not os.path.isfile(proto_path):
+        raise Failure(f"{proto_path}: no such file")
+    well_known = importlib.resources.files("grpc_tools") / "_proto"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "descriptor_set.pb")
+        status = protoc.main(["protoc", f"-I{os.path.dirname(proto_path)}", f"-I{well_known}",
+                              "--include_imports", f"--descriptor_set_out={out}", proto_path])
+        if status != 0:
+            raise Failure(f"{proto_path}: protoc exited {status} (its errors are above)")
+        with open(out, "rb") as f:
+            files = descriptor_pb2.FileDescriptorSet.FromString(f.read()).file
+    pool = descriptor_pool.DescriptorPool()
+    for file_proto in files:  # dependencies first
+        pool.Add(file_proto)
+    fd = pool.FindFileByName(os.path.basename(proto_path))
+
+    def messages(descriptors):  # depth first, in declaration order; no map entries
+        for d in descriptors:
+            if not d.GetOptions().map_entry:
+                yield d
+                yield from messages(d.nested_types)
+
+    prefix = f"{fd.package}." if fd.package else ""
+    defined = {d.full_name: d for d in messages(fd.message_types_by_name.values())}
+    if not defined:
+        raise Failure(f"{proto_path}: defines no message")
+    if message is None:
+        desc = next(iter(fd.message_types_by_name.values()))
+    else:
+        desc = defined.get(prefix + message) or defined.get(message)
+        if desc is None:
+            raise Failure(f"{proto_path}: no message {message}; it defines "
+                          + ", ".join(name[len(prefix):] for name in defined))
+    return message_factory.GetMessageClass(desc)
+
+
+# --------------------------------------------------------------------------------------------
 # Producing
 
 
@@ -179,24 +255,31 @@ def _finish(producer, deliveries, want, timeout=60):
         raise Failure(f"{deliveries.ok} of {want} records acknowledged")
 
 
-def produce(bootstrap, registry_url, topic, schema_path, records_path, key_field=None,
-            value_format="avro", key_schema=None):
+def _value_serializer(registry, conf, value_format, schema_path, message):
+    """serialize(row, ctx) -> the framed value of the JSON row, in `value_format`."""
+    if value_format == "protobuf":
+        from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+        from google.protobuf import json_format
+
+        message_class = proto_message_class(schema_path, message)
+        pb_serializer = ProtobufSerializer(message_class, registry,
+                                           conf={**conf, "use.deprecated.format": False})
+        return lambda row, ctx: pb_serializer(json_format.ParseDict(row, message_class()), ctx)
     with open(schema_path, encoding="utf-8") as f:
         schema_text = f.read()
+    if value_format == "json":
+        return JSONSerializer(schema_text, registry, conf=conf)
     schema = json.loads(schema_text)
     names = _named_types(schema)
+    avro_serializer = AvroSerializer(registry, schema_text, conf=conf)
+    return lambda row, ctx: avro_serializer(to_avro(row, schema, names), ctx)
+
+
+def produce(bootstrap, registry_url, topic, schema_path, records_path, key_field=None,
+            value_format="avro", key_schema=None, message=None):
     registry = SchemaRegistryClient({"url": registry_url})
     conf = {"auto.register.schemas": True, "subject.name.strategy": topic_subject_name_strategy}
-    if value_format == "json":
-        json_serializer = JSONSerializer(schema_text, registry, conf=conf)
-
-        def serializer(row, ctx):
-            return json_serializer(row, ctx)
-    else:
-        avro_serializer = AvroSerializer(registry, schema_text, conf=conf)
-
-        def serializer(row, ctx):
-            return avro_serializer(to_avro(row, schema, names), ctx)
+    serializer = _value_serializer(registry, conf, value_format, schema_path, message)
     ctx = SerializationContext(topic, MessageField.VALUE)
     key_serializer = None
     if key_schema is not None:  # the key field as Avro of this schema, under TOPIC-key
@@ -242,11 +325,23 @@ def raw_produce(bootstrap, topic, values_hex):
 # Consuming
 
 
-def consume(bootstrap, registry_url, topic, count, timeout=60.0, value_format="avro"):
+def consume(bootstrap, registry_url, topic, count, timeout=60.0, value_format="avro",
+            proto_path=None, message=None):
     deadline = time.monotonic() + timeout
     registry = SchemaRegistryClient({"url": registry_url})
     if value_format == "json":  # validates each value against the writer schema its id names
         deserializer = JSONDeserializer(None, schema_registry_client=registry)
+    elif value_format == "protobuf":  # parses into the reader's class; fetches the writer schema
+        from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
+        from google.protobuf import json_format
+
+        pb_deserializer = ProtobufDeserializer(proto_message_class(proto_path, message),
+                                               {"use.deprecated.format": False},
+                                               schema_registry_client=registry)
+
+        def deserializer(data, ctx):
+            return json_format.MessageToDict(pb_deserializer(data, ctx),
+                                             preserving_proto_field_name=True)
     else:
         deserializer = AvroDeserializer(registry)
     ctx = SerializationContext(topic, MessageField.VALUE)
@@ -293,26 +388,34 @@ def main(argv):
     for name in ("bootstrap", "registry_url", "topic", "schema_file", "records_jsonl"):
         p.add_argument(name)
     p.add_argument("--key-field")
-    p.add_argument("--format", choices=("avro", "json"), default="avro")
+    p.add_argument("--format", choices=("avro", "json", "protobuf"), default="avro")
+    p.add_argument("--message")
     p.add_argument("--key-schema")
     c = sub.add_parser("consume")
     for name in ("bootstrap", "registry_url", "topic"):
         c.add_argument(name)
     c.add_argument("count", type=int)
     c.add_argument("--timeout", type=float, default=60.0)
-    c.add_argument("--format", choices=("avro", "json"), default="avro")
+    c.add_argument("--format", choices=("avro", "json", "protobuf"), default="avro")
+    c.add_argument("--schema-file")
+    c.add_argument("--message")
     r = sub.add_parser("raw-produce")
     r.add_argument("bootstrap")
     r.add_argument("topic")
     r.add_argument("hex", nargs="+")
     args = parser.parse_args(argv)
+    if args.command in ("produce", "consume") and args.format != "protobuf" and args.message:
+        parser.error("--message is for --format protobuf")
+    if args.command == "consume" and (args.format == "protobuf") != (args.schema_file is not None):
+        parser.error("--schema-file (a .proto file) goes with --format protobuf, and only with it")
     try:
         if args.command == "produce":
             produce(args.bootstrap, args.registry_url, args.topic, args.schema_file,
-                    args.records_jsonl, args.key_field, args.format, args.key_schema)
+                    args.records_jsonl, args.key_field, args.format, args.key_schema,
+                    args.message)
         elif args.command == "consume":
             consume(args.bootstrap, args.registry_url, args.topic, args.count, args.timeout,
-                    args.format)
+                    args.format, args.schema_file, args.message)
         else:
             for v in args.hex:
                 try:
@@ -320,7 +423,7 @@ def main(argv):
                 except ValueError as e:
                     parser.error(f"HEX {v!r}: {e}")
             raw_produce(args.bootstrap, args.topic, args.hex)
-    except (Failure, KafkaException, OSError, ValueError) as e:
+    except (Failure, ImportError, KafkaException, OSError, ValueError) as e:
         print(f"confluent_avro.py {args.command}: {e}", file=sys.stderr)
         return 1
     return 0

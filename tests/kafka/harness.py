@@ -779,13 +779,14 @@ def _confluent_avro(args, timeout):
 
 
 def produce_avro(bootstrap, registry_url, topic, schema, path, key_field=None, timeout=90,
-                 value_format="avro", key_schema=None):
+                 value_format="avro", key_schema=None, message=None):
     """Produces every JSON line of `path` to `topic` as one Avro record in the wire format, with
     `schema` (a dict, or the path of a .avsc file) registered under TOPIC-value (decimals given
     as strings, timestamps as epoch ms; confluent_avro.py's docstring). acks=all, every delivery
     checked. Returns (count, schema id). value_format "json": JSON Schema records instead, with
     `schema` a JSON Schema. key_schema: an Avro schema (JSON text) the key field is serialized
-    with, registered under TOPIC-key."""
+    with, registered under TOPIC-key. value_format "protobuf": `schema` is the path of a .proto
+    file and `message` the value's message in it (confluent_avro.py --message)."""
     if not isinstance(schema, str):
         schema_path = f"{path}.avsc"
         with open(schema_path, "w") as f:
@@ -796,6 +797,8 @@ def produce_avro(bootstrap, registry_url, topic, schema, path, key_field=None, t
         args += ["--key-field", key_field]
     if key_schema is not None:
         args += ["--key-schema", key_schema]
+    if message is not None:
+        args += ["--message", message]
     last = (_confluent_avro(args, timeout) or [""])[-1]
     m = re.fullmatch(r"produced (\d+) records with schema id (\d+|None)", last)
     if not m:

@@ -227,7 +227,8 @@ TEST_CASE("bad values are quoted in the message", "[config]") {
                                  "  schema: {a: INT}\nsink:\n  type: stdout\n  format: csv\n") ==
           "job.yaml:6:21: source.timestamp_format: 'unix' is not a timestamp format (expected "
           "auto, epoch_millis, epoch_seconds or iso8601)\n"
-          "job.yaml:10:11: sink.format: 'csv' is not a format (expected json, avro or json_sr)");
+          "job.yaml:10:11: sink.format: 'csv' is not a format (expected json, avro, json_sr or "
+          "protobuf)");
   }
   SECTION("avro is a format of Kafka topics, and not of dead letters") {
     CHECK(errors_of(kValidHead + "source:\n  type: file\n  path: a\n  format: avro\n" +
@@ -244,6 +245,21 @@ TEST_CASE("bad values are quoted in the message", "[config]") {
         "job.yaml");
     CHECK(ok.source.format == "avro");
     CHECK(ok.sink.format == "avro");
+  }
+  SECTION("protobuf is read from Kafka topics, not written") {
+    CHECK(errors_of(kValidHead + "source:\n  type: file\n  path: a\n  format: protobuf\n" +
+                    "  schema: {a: INT}\nsink: {type: kafka, topic: o, format: protobuf}\n") ==
+          "job.yaml:6:11: source.format: protobuf values are read and written in the Schema "
+          "Registry wire format, which Kafka topics carry; a file endpoint takes json\n"
+          "job.yaml:8:39: sink.format: sluice reads protobuf values; a sink writes json, avro or "
+          "json_sr");
+    sluice::config::JobConfig ok = load_job_text(
+        kValidHead + "source: {type: kafka, topic: t, format: protobuf, schema: {a: INT}}\n" +
+            "sink: {type: kafka, topic: o, format: avro}\n",
+        "job.yaml");
+    CHECK(ok.source.format == "protobuf");
+    CHECK(sluice::config::registry_type(ok.source.format) == "PROTOBUF");
+    CHECK(sluice::config::registry_type("json").empty());
   }
   SECTION("job name, empty sql and paths") {
     CHECK(errors_of("name: trades by symbol\nsql: \"  \"\n" + kSourceAndSink) ==

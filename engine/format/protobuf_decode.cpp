@@ -1,0 +1,638 @@
+#include "format/name_match.hpp"
+#include "format/protobuf.hpp"
+#include "types/decimal.hpp"
+#include "types/nested.hpp"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace sluice::format {
+
+namespace {
+
+using protobuf::Field;
+using protobuf::Kind;
+using protobuf::Message;
+using types::DataType;
+using types::TypeId;
+using types::Value;
+
+// Nesting of messages a record may hold, and of groups a skip follows.
+constexpr int kMaxDepth = 64;
+// Message indexes a value may give (deeper paths name no message of any sane schema).
+constexpr int64_t kMaxPath = 64;
+
+enum Wire : uint32_t { kVarint = 0, kI64 = 1, kLen = 2, kStartGroup = 3, kEndGroup = 4, kI32 = 5 };
+
+uint32_t wire_of(Kind k) {
+  switch (k) {
+    case Kind::kDouble:
+    case Kind::kFixed64:
+    case Kind::kSFixed64:
+      return kI64;
+    case Kind::kFloat:
+    case Kind::kFixed32:
+    case Kind::kSFixed32:
+      return kI32;
+    case Kind::kString:
+    case Kind::kBytes:
+    case Kind::kMessage:
+      return kLen;
+    default:
+      return kVarint;
+  }
+}
+
+bool is_integer(Kind k) {
+  return k != Kind::kDouble && k != Kind::kFloat && k != Kind::kBool && k != Kind::kString &&
+         k != Kind::kBytes && k != Kind::kEnum && k != Kind::kMessage;
+}
+
+// The value of integer field kind `k` whose wire bits are `raw`.
+types::int128 integer_of(Kind k, uint64_t raw) {
+  switch (k) {
+    case Kind::kInt32:
+    case Kind::kSFixed32:
+      return static_cast<int32_t>(static_cast<uint32_t>(raw));
+    case Kind::kUInt32:
+    case Kind::kFixed32:
+      return static_cast<uint32_t>(raw);
+    case Kind::kSInt32: {
+      auto u = static_cast<uint32_t>(raw);
+      return static_cast<int32_t>((u >> 1) ^ (~(u & 1) + 1));
+    }
+    case Kind::kSInt64:
+      return static_cast<int64_t>((raw >> 1) ^ (~(raw & 1) + 1));
+    case Kind::kUInt64:
+    case Kind::kFixed64:
+      return raw;
+    default:  // int64, sfixed64
+      return static_cast<int64_t>(raw);
+  }
+}
+
+// A position in one message's bytes. Every read checks the end; the first failure is kept.
+struct Cursor {
+  const uint8_t* p;
+  const uint8_t* end;
+  const char* error = nullptr;
+
+  explicit Cursor(std::string_view b)
+      : p(reinterpret_cast<const uint8_t*>(b.data())), end(p + b.size()) {}
+  bool done() const { return p == end; }
+  bool fail(const char* why) {
+    if (error == nullptr) error = why;
+    p = end;
+    return false;
+  }
+  bool varint(uint64_t* out) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p == end) return fail("truncated");
+      uint8_t b = *p++;
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) {
+        *out = v;
+        return true;
+      }
+    }
+    return fail("a varint over 10 bytes in");
+  }
+  bool fixed(size_t n, uint64_t* out) {
+    if (static_cast<size_t>(end - p) < n) return fail("truncated");
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i)
+      v |= static_cast<uint64_t>(p[i]) << (8 * i);
+    p += n;
+    *out = v;
+    return true;
+  }
+  bool bytes(std::string_view* out) {
+    uint64_t n = 0;
+    if (!varint(&n)) return false;
+    if (n > static_cast<uint64_t>(end - p)) return fail("a length beyond the end of");
+    *out = {reinterpret_cast<const char*>(p), static_cast<size_t>(n)};
+    p += n;
+    return true;
+  }
+  // A field's tag: its number (1 .. 2^29 - 1) and wire type.
+  bool tag(uint32_t* number, uint32_t* wire) {
+    uint64_t t = 0;
+    if (!varint(&t)) return false;
+    if ((t >> 3) == 0 || (t >> 3) > 0x1fffffff) return fail("a field number out of range in");
+    *number = static_cast<uint32_t>(t >> 3);
+    *wire = static_cast<uint32_t>(t & 7);
+    return true;
+  }
+  // Skips the value of a field of `number` with wire type `wire`.
+  bool skip(uint32_t number, uint32_t wire, int depth) {
+    uint64_t v = 0;
+    std::string_view s;
+    switch (wire) {
+      case kVarint:
+        return varint(&v);
+      case kI64:
+        return fixed(8, &v);
+      case kI32:
+        return fixed(4, &v);
+      case kLen:
+        return bytes(&s);
+      case kStartGroup:
+        if (depth > kMaxDepth) return fail("groups nested too deeply in");
+        for (;;) {
+          uint32_t n = 0, w = 0;
+          if (!tag(&n, &w)) return false;
+          if (w == kEndGroup) return n == number || fail("a group closed by another field in");
+          if (!skip(n, w, depth + 1)) return false;
+        }
+      default:
+        return fail(wire == kEndGroup ? "a group end without its start in" : "a bad wire type in");
+    }
+  }
+};
+
+const Field& entry_field(const Message& entry, uint32_t number) {
+  return entry.fields[static_cast<size_t>(entry.find(number))];
+}
+
+// Whether values of field `f` can be read as `t` (`element`: one element of a repeated field).
+bool readable(const Field& f, DataType t, bool element = false);
+
+bool readable_message(const Message& m, DataType t) {
+  if (m.special == Message::Special::kTimestamp) return t.id == TypeId::kTimestamp;
+  if (m.special == Message::Special::kWrapper) return readable(entry_field(m, 1), t);
+  if (t.id != TypeId::kStruct) return false;
+  // (t's depth is finite, so recursive messages end here.)
+  const auto& fields = t.fields();
+  std::vector<int32_t> to = match_names(
+      m.fields.size(), [&](size_t w) -> const std::string& { return m.fields[w].name; },
+      fields.size(), [&](size_t i) -> const std::string& { return fields[i].name; });
+  for (size_t w = 0; w < m.fields.size(); ++w) {
+    if (to[w] >= 0 && !readable(m.fields[w], fields[static_cast<size_t>(to[w])].type)) return false;
+  }
+  return true;
+}
+
+bool readable(const Field& f, DataType t, bool element) {
+  TypeId id = t.id;
+  if (f.map && !element) {
+    Kind key = entry_field(*f.message, 1).kind;
+    return id == TypeId::kMap && (key == Kind::kString || key == Kind::kBool || is_integer(key)) &&
+           readable(entry_field(*f.message, 2), t.element());
+  }
+  if (f.repeated && !element) return id == TypeId::kArray && readable(f, t.element(), true);
+  switch (f.kind) {
+    case Kind::kDouble:
+    case Kind::kFloat:
+      return id == TypeId::kDouble;
+    case Kind::kBool:
+      return id == TypeId::kBoolean;
+    case Kind::kString:
+      return id == TypeId::kString;
+    case Kind::kBytes:
+      return id == TypeId::kBytes;
+    case Kind::kEnum:
+      return id == TypeId::kString || id == TypeId::kBigInt;
+    case Kind::kMessage:
+      return readable_message(*f.message, t);
+    default:
+      return id == TypeId::kBigInt || id == TypeId::kInterval || id == TypeId::kTimestamp ||
+             id == TypeId::kDouble || id == TypeId::kDecimal;
+  }
+}
+
+// Scratch reused record to record, per depth: a message's slots, a repeated field's elements and
+// a map's entries.
+std::vector<Value>& slot_scratch(int depth) {
+  thread_local std::array<std::vector<Value>, kMaxDepth + 2> levels;
+  return levels[static_cast<size_t>(depth)];
+}
+std::vector<Value>& list_scratch(int depth) {
+  thread_local std::array<std::vector<Value>, kMaxDepth + 2> levels;
+  return levels[static_cast<size_t>(depth)];
+}
+types::nested::MapBuilder& map_scratch(int depth) {
+  thread_local std::array<types::nested::MapBuilder, kMaxDepth + 2> levels;
+  return levels[static_cast<size_t>(depth)];
+}
+
+// The layout of an empty ARRAY or MAP (shared: values may point at it).
+std::string_view empty_layout() {
+  static const std::string kEmpty = types::nested::build_string({});
+  return kEmpty;
+}
+
+struct Reader {
+  std::string_view column;  // the column being read (empty before the first)
+  Arena& arena;
+  RecordError* err;
+  const ProtobufDecoder::FieldMaps& maps;
+  int depth = 0;
+
+  bool fail(std::string message) {
+    if (err) {
+      err->code = ErrorCode::kDecode;
+      err->message =
+          column.empty() ? std::move(message) : fmt::format("column '{}': {}", column, message);
+    }
+    return false;
+  }
+  bool cursor_failed(const Cursor& c) { return fail(fmt::format("{} Protobuf data", c.error)); }
+
+  bool integer(types::int128 v, DataType t, Value* out) {
+    bool in_long = v >= INT64_MIN && v <= INT64_MAX;
+    switch (t.id) {
+      case TypeId::kDouble:
+        *out = Value::float64(static_cast<double>(v));
+        return true;
+      case TypeId::kDecimal: {
+        types::int128 r = 0;
+        if (!types::decimal::rescale(v, 0, t.scale, &r) || !types::decimal::fits(r, t.precision))
+          return fail(
+              fmt::format("{} does not fit {}", types::decimal::to_string(v, 0), t.to_string()));
+        *out = Value::decimal(r, t.scale);
+        return true;
+      }
+      default:
+        if (!in_long)
+          return fail(
+              fmt::format("{} does not fit {}", types::decimal::to_string(v, 0), t.to_string()));
+        *out = t.id == TypeId::kInterval    ? Value::interval(static_cast<int64_t>(v))
+               : t.id == TypeId::kTimestamp ? Value::timestamp(static_cast<int64_t>(v))
+                                            : Value::bigint(static_cast<int64_t>(v));
+        return true;
+    }
+  }
+
+  // The value of field `f` (not repeated) when the record leaves it out.
+  Value absent(const Field& f, DataType t) {
+    if (f.map || f.repeated) return Value::nested(t.id, empty_layout());
+    if (f.presence) return Value::null_of(t);
+    Value v = Value::null_of(t);
+    switch (f.kind) {
+      case Kind::kDouble:
+      case Kind::kFloat:
+        return Value::float64(0);
+      case Kind::kBool:
+        return Value::boolean(false);
+      case Kind::kString:
+        return Value::string("");
+      case Kind::kBytes:
+        return Value::bytes("");
+      case Kind::kEnum:
+        if (f.enumeration->values.empty()) return v;
+        return t.id == TypeId::kString ? Value::string(arena.copy(f.enumeration->values[0].second))
+                                       : Value::bigint(f.enumeration->values[0].first);
+      case Kind::kMessage:
+        return v;
+      default:
+        integer(0, t, &v);
+        return v;
+    }
+  }
+
+  // One value of field `f` (an element, for a repeated one) with wire type `wire`, as `t`.
+  bool value(const Field& f, uint32_t wire, Cursor& c, DataType t, Value* out) {
+    uint32_t want = wire_of(f.kind);
+    if (wire != want) {
+      return fail(fmt::format("field '{}' ({}) has wire type {}, not {}", f.name, f.describe(),
+                              wire, want));
+    }
+    uint64_t raw = 0;
+    std::string_view s;
+    switch (want) {
+      case kVarint:
+        if (!c.varint(&raw)) return cursor_failed(c);
+        break;
+      case kI64:
+        if (!c.fixed(8, &raw)) return cursor_failed(c);
+        break;
+      case kI32:
+        if (!c.fixed(4, &raw)) return cursor_failed(c);
+        break;
+      default:
+        if (!c.bytes(&s)) return cursor_failed(c);
+        break;
+    }
+    switch (f.kind) {
+      case Kind::kDouble: {
+        double d;
+        std::memcpy(&d, &raw, 8);
+        *out = Value::float64(d);
+        return true;
+      }
+      case Kind::kFloat: {
+        float x;
+        auto bits = static_cast<uint32_t>(raw);
+        std::memcpy(&x, &bits, 4);
+        *out = Value::float64(x);
+        return true;
+      }
+      case Kind::kBool:
+        *out = Value::boolean(raw != 0);
+        return true;
+      case Kind::kEnum: {
+        auto n = static_cast<int32_t>(static_cast<uint32_t>(raw));
+        if (t.id != TypeId::kString) {
+          *out = Value::bigint(n);
+          return true;
+        }
+        const std::string* name = f.enumeration->name_of(n);
+        // A number the schema does not declare (a newer writer's) reads as its digits.
+        *out = Value::string(arena.copy(name ? *name : std::to_string(n)));
+        return true;
+      }
+      case Kind::kString:
+        if (!simdjson::validate_utf8(s.data(), s.size()))
+          return fail(fmt::format("field '{}': a string that is not UTF-8", f.name));
+        *out = Value::string(arena.copy(s));
+        return true;
+      case Kind::kBytes:
+        *out = Value::bytes(arena.copy(s));
+        return true;
+      case Kind::kMessage:
+        return message(*f.message, s, t, out);
+      default:
+        return integer(integer_of(f.kind, raw), t, out);
+    }
+  }
+
+  bool too_large(size_t* bytes, const Value& v) {
+    *bytes += types::nested::element_bytes(v);
+    return *bytes > types::nested::kMaxBytes &&
+           !fail(fmt::format("a nested value over {} MiB once laid out",
+                             types::nested::kMaxBytes >> 20));
+  }
+
+  // Message `m` (its bytes `body`) as `t`: a STRUCT, or what a well-known type reads as.
+  bool message(const Message& m, std::string_view body, DataType t, Value* out) {
+    if (depth >= kMaxDepth) return fail("messages nested too deeply");
+    Reader r{column, arena, err, maps, depth + 1};
+    return r.message_here(m, body, t, out);
+  }
+
+  bool message_here(const Message& m, std::string_view body, DataType t, Value* out) {
+    if (m.special != Message::Special::kNone) {
+      bool timestamp = m.special == Message::Special::kTimestamp;
+      Value parts[2] = {timestamp ? Value::bigint(0) : absent(entry_field(m, 1), t),
+                        Value::bigint(0)};
+      Cursor c(body);
+      while (!c.done()) {
+        uint32_t number = 0, wire = 0;
+        if (!c.tag(&number, &wire)) return cursor_failed(c);
+        int32_t i = m.find(number);
+        if (i < 0 || number > 2 || (!timestamp && number != 1)) {
+          if (!c.skip(number, wire, depth)) return cursor_failed(c);
+          continue;
+        }
+        const Field& f = m.fields[static_cast<size_t>(i)];
+        if (!value(f, wire, c, timestamp ? DataType::bigint() : t, &parts[number - 1]))
+          return false;
+      }
+      if (!timestamp) {
+        *out = parts[0];
+        return true;
+      }
+      int64_t ms = 0;
+      int64_t nanos = parts[1].i;
+      if (__builtin_mul_overflow(parts[0].i, 1000, &ms) ||
+          __builtin_add_overflow(ms, nanos / 1000000 - (nanos % 1000000 < 0 ? 1 : 0), &ms))
+        return fail(fmt::format("a Timestamp of {} seconds is out of range", parts[0].i));
+      *out = Value::timestamp(ms);
+      return true;
+    }
+    auto mapped = maps.find({&m, t.nested});
+    if (mapped == maps.end()) return fail("internal: no field map for " + m.name);
+    std::vector<Value>& slots = slot_scratch(depth);
+    const auto& fields = t.fields();
+    slots.assign(fields.size(), Value());
+    if (!fill(m, mapped->second, body, slots.data(), [&](size_t i) { return fields[i].type; }))
+      return false;
+    size_t bytes = 4;
+    for (const Value& v : slots) {
+      if (too_large(&bytes, v)) return false;
+    }
+    *out = Value::nested(TypeId::kStruct, types::nested::build(slots, arena));
+    return true;
+  }
+
+  // Reads the fields of message `m` (bytes `body`) into `slots` (`to`: the slot of each field,
+  // -1 none; `type_of(slot)` its type). Slots no field fills keep their value. `columns`: the
+  // slots are the row's, and errors name them.
+  template <class TypeOf>
+  bool fill(const Message& m, const std::vector<int32_t>& to, std::string_view body, Value* slots,
+            TypeOf type_of, const std::vector<Column>* columns = nullptr) {
+    bool repeated = false;
+    for (size_t i = 0; i < m.fields.size(); ++i) {
+      if (to[i] >= 0) {
+        auto s = static_cast<size_t>(to[i]);
+        slots[s] = absent(m.fields[i], type_of(s));
+      }
+    }
+    Cursor c(body);
+    while (!c.done()) {
+      uint32_t number = 0, wire = 0;
+      if (!c.tag(&number, &wire)) return cursor_failed(c);
+      int32_t i = m.find(number);
+      if (i < 0 || to[static_cast<size_t>(i)] < 0 || m.fields[static_cast<size_t>(i)].repeated) {
+        repeated |= i >= 0 && to[static_cast<size_t>(i)] >= 0;
+        if (!c.skip(number, wire, depth)) return cursor_failed(c);
+        continue;
+      }
+      auto s = static_cast<size_t>(to[static_cast<size_t>(i)]);
+      if (columns) column = (*columns)[s].name;
+      if (!value(m.fields[static_cast<size_t>(i)], wire, c, type_of(s), &slots[s])) return false;
+    }
+    if (!repeated) return true;
+    for (size_t i = 0; i < m.fields.size(); ++i) {
+      const Field& f = m.fields[i];
+      if (!f.repeated || to[i] < 0) continue;
+      auto s = static_cast<size_t>(to[i]);
+      if (columns) column = (*columns)[s].name;
+      if (!elements(f, body, type_of(s), &slots[s])) return false;
+    }
+    return true;
+  }
+
+  // A map's key as text.
+  bool key(const Field& f, uint32_t wire, Cursor& c, Value* out) {
+    if (f.kind == Kind::kString) return value(f, wire, c, DataType::string(), out);
+    Value v;
+    if (f.kind == Kind::kBool) {
+      if (!value(f, wire, c, DataType::boolean(), &v)) return false;
+      *out = Value::string(v.b ? "true" : "false");
+      return true;
+    }
+    if (!value(f, wire, c, DataType::decimal(38, 0), &v)) return false;
+    *out = Value::string(arena.copy(types::decimal::to_string(v.dec, 0)));
+    return true;
+  }
+
+  // The elements of repeated field `f` (or the entries of map `f`) in `body`, as `t`.
+  bool elements(const Field& f, std::string_view body, DataType t, Value* out) {
+    std::vector<Value>& items = list_scratch(depth);
+    types::nested::MapBuilder& entries = map_scratch(depth);
+    items.clear();
+    entries.clear();
+    size_t bytes = 4;
+    DataType e = t.element();
+    Cursor c(body);
+    while (!c.done()) {
+      uint32_t number = 0, wire = 0;
+      if (!c.tag(&number, &wire)) return cursor_failed(c);
+      if (number != f.number) {
+        if (!c.skip(number, wire, depth)) return cursor_failed(c);
+        continue;
+      }
+      if (f.map) {
+        std::string_view entry;
+        if (wire != kLen) return fail(fmt::format("map '{}' has wire type {}", f.name, wire));
+        if (!c.bytes(&entry)) return cursor_failed(c);
+        const Field& kf = entry_field(*f.message, 1);
+        const Field& vf = entry_field(*f.message, 2);
+        Value k = Value::string(kf.kind == Kind::kString ? ""
+                                : kf.kind == Kind::kBool ? "false"
+                                                         : "0");
+        Value v = absent(vf, e);
+        Cursor ec(entry);
+        while (!ec.done()) {
+          uint32_t n = 0, w = 0;
+          if (!ec.tag(&n, &w)) return cursor_failed(ec);
+          if (n == 1) {
+            if (!key(kf, w, ec, &k)) return false;
+          } else if (n == 2) {
+            if (!value(vf, w, ec, e, &v)) return false;
+          } else if (!ec.skip(n, w, depth)) {
+            return cursor_failed(ec);
+          }
+        }
+        if (too_large(&bytes, k) || too_large(&bytes, v)) return false;
+        entries.put(k, v);
+        continue;
+      }
+      uint32_t want = wire_of(f.kind);
+      if (wire == kLen && want != kLen) {  // packed
+        std::string_view packed;
+        if (!c.bytes(&packed)) return cursor_failed(c);
+        Cursor pc(packed);
+        while (!pc.done()) {
+          Value v;
+          if (!value(f, want, pc, e, &v) || too_large(&bytes, v)) return false;
+          items.push_back(v);
+        }
+        continue;
+      }
+      Value v;
+      if (!value(f, wire, c, e, &v) || too_large(&bytes, v)) return false;
+      items.push_back(v);
+    }
+    std::span<const Value> built = f.map ? entries.sorted() : std::span<const Value>(items);
+    *out = Value::nested(t.id, types::nested::build(built, arena));
+    return true;
+  }
+};
+
+}  // namespace
+
+ProtobufDecoder::ProtobufDecoder(std::shared_ptr<const protobuf::Schema> schema,
+                                 std::vector<Column> columns)
+    : schema_(std::move(schema)), columns_(std::move(columns)) {
+  for (const Column& c : columns_)
+    null_row_.push_back(Value::null_of(c.type));
+  for (const auto& owned : schema_->all) {
+    const Message& m = *owned;
+    RowPlan& plan = rows_[&m];
+    plan.column_of = match_names(
+        m.fields.size(), [&](size_t w) -> const std::string& { return m.fields[w].name; },
+        columns_.size(), [&](size_t c) -> const std::string& { return columns_[c].name; });
+    for (size_t f = 0; f < m.fields.size(); ++f) {
+      int32_t c = plan.column_of[f];
+      if (c < 0) continue;
+      const Column& col = columns_[static_cast<size_t>(c)];
+      if (!readable(m.fields[f], col.type)) {
+        plan.mismatch =
+            fmt::format("column '{}' is {}, but field '{}' of {} is {}", col.name,
+                        col.type.to_string(), m.fields[f].name, m.name, m.fields[f].describe());
+        break;
+      }
+      map_fields(m.fields[f], col.type);
+    }
+  }
+}
+
+void ProtobufDecoder::map_fields(const Field& f, DataType t) {
+  if (!t.is_nested()) return;
+  if (f.map) {
+    map_fields(entry_field(*f.message, 2), t.element());
+  } else if (f.repeated) {
+    Field one = f;
+    one.repeated = false;
+    map_fields(one, t.element());
+  } else if (f.kind == Kind::kMessage) {
+    map_message(*f.message, t);
+  }
+}
+
+void ProtobufDecoder::map_message(const Message& m, DataType t) {
+  if (m.special == Message::Special::kWrapper) return map_fields(entry_field(m, 1), t);
+  if (m.special != Message::Special::kNone || t.id != TypeId::kStruct ||
+      field_maps_.count({&m, t.nested}))
+    return;
+  const auto& fields = t.fields();
+  std::vector<int32_t> to = match_names(
+      m.fields.size(), [&](size_t w) -> const std::string& { return m.fields[w].name; },
+      fields.size(), [&](size_t i) -> const std::string& { return fields[i].name; });
+  field_maps_.emplace(std::make_pair(&m, t.nested), to);
+  for (size_t w = 0; w < m.fields.size(); ++w) {
+    if (to[w] >= 0) map_fields(m.fields[w], fields[static_cast<size_t>(to[w])].type);
+  }
+}
+
+const std::string& ProtobufDecoder::mismatch(const Message& message) const {
+  static const std::string kNone;
+  auto it = rows_.find(&message);
+  return it == rows_.end() ? kNone : it->second.mismatch;
+}
+
+bool ProtobufDecoder::decode(std::string_view bytes, types::Value* row, Arena& arena,
+                             RecordError* err) const {
+  std::copy(null_row_.begin(), null_row_.end(), row);
+  auto refuse = [&](std::string why) {
+    if (err) *err = {ErrorCode::kDecode, std::move(why)};
+    return false;
+  };
+  Cursor c(bytes);
+  uint64_t raw = 0;
+  std::array<int32_t, kMaxPath> path{};
+  size_t depth = 1;
+  if (!c.varint(&raw)) return refuse("truncated Protobuf message indexes");
+  auto count = static_cast<int64_t>((raw >> 1) ^ (~(raw & 1) + 1));
+  if (count < 0 || count > kMaxPath)
+    return refuse(fmt::format("{} Protobuf message indexes", count));
+  if (count > 0) depth = static_cast<size_t>(count);
+  for (int64_t i = 0; i < count; ++i) {
+    if (!c.varint(&raw)) return refuse("truncated Protobuf message indexes");
+    auto index = static_cast<int64_t>((raw >> 1) ^ (~(raw & 1) + 1));
+    path[static_cast<size_t>(i)] =
+        index < 0 || index > INT32_MAX ? -1 : static_cast<int32_t>(index);
+  }
+  const Message* m = schema_->at(std::span<const int32_t>(path.data(), depth));
+  if (m == nullptr) {
+    std::string list;
+    for (size_t i = 0; i < depth; ++i)
+      list += (i ? ", " : "") + std::to_string(path[i]);
+    return refuse(fmt::format("message indexes [{}] name no message of the schema", list));
+  }
+  const RowPlan& plan = rows_.at(m);
+  if (!plan.mismatch.empty()) return refuse(plan.mismatch);
+  std::string_view body(reinterpret_cast<const char*>(c.p), static_cast<size_t>(c.end - c.p));
+  Reader r{{}, arena, err, field_maps_};
+  return r.fill(
+      *m, plan.column_of, body, row, [&](size_t s) { return columns_[s].type; }, &columns_);
+}
+
+}  // namespace sluice::format

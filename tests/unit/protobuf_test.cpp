@@ -1,0 +1,402 @@
+// Protobuf values (format::protobuf::Schema, format::ProtobufDecoder): schemas as a registry
+// serves them (.proto source or a base64 FileDescriptorProto), and records written by libprotobuf's
+// own serializer (DynamicMessage, from the same schema text) read into rows: every scalar type,
+// nested and repeated messages, maps, enums, well-known types, proto3 defaults and presence, the
+// message indexes, and the malformed inputs each a DECODE error.
+
+#include "format/protobuf.hpp"
+
+#include "common/arena.hpp"
+#include "format/avro.hpp"
+#include "format/json.hpp"
+#include "types/bytes_text.hpp"
+
+#include <catch2/catch.hpp>
+#include <google/protobuf/compiler/parser.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/text_format.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fake_schemas.hpp"
+#include "pipeline_rig.hpp"
+
+using namespace sluice;
+using format::Column;
+using types::DataType;
+
+namespace {
+
+namespace pb = google::protobuf;
+
+const char* const kShop = R"(
+syntax = "proto3";
+package shop;
+import "google/protobuf/timestamp.proto";
+import "google/protobuf/wrappers.proto";
+
+message Order {
+  int64 id = 1;
+  string customer = 2;
+  repeated Line lines = 3;
+  map<string, int32> attrs = 4;
+  Status status = 5;
+  google.protobuf.Timestamp created = 6;
+  optional double discount = 7;
+  google.protobuf.StringValue note = 8;
+  repeated int64 codes = 9;
+  sint32 delta = 10;
+  uint64 big = 11;
+  bytes raw = 12;
+  bool rush = 13;
+  float weight = 14;
+  fixed32 f32 = 15;
+  sfixed64 sf64 = 16;
+  map<int64, string> names = 17;
+  oneof pay {
+    string card = 18;
+    int64 account = 19;
+  }
+  repeated sint64 unpacked = 20 [packed = false];
+  int32 small = 21;
+
+  message Line {
+    string sku = 1;
+    int32 qty = 2;
+  }
+  enum Status {
+    NEW = 0;
+    PAID = 1;
+    SHIPPED = 2;
+  }
+}
+
+message Refund {
+  int64 order_id = 1;
+  Order.Line line = 2;
+}
+)";
+
+// The same schema in libprotobuf's own DynamicMessage: the independent writer of the records.
+struct Writer {
+  pb::DescriptorPool pool;
+  pb::DynamicMessageFactory factory{&pool};
+  pb::FileDescriptorProto file;
+
+  explicit Writer(const std::string& text) {
+    pb::io::ArrayInputStream in(text.data(), static_cast<int>(text.size()));
+    pb::io::Tokenizer tokens(&in, nullptr);
+    pb::compiler::Parser parser;
+    REQUIRE(parser.Parse(&tokens, &file));
+    file.set_name("shop.proto");
+    for (const char* dep : {"google/protobuf/timestamp.proto", "google/protobuf/wrappers.proto"}) {
+      pb::FileDescriptorProto p;
+      pb::DescriptorPool::generated_pool()->FindFileByName(dep)->CopyTo(&p);
+      REQUIRE(pool.BuildFile(p) != nullptr);
+    }
+    REQUIRE(pool.BuildFile(file) != nullptr);
+  }
+  // The message `type` given in protobuf's text format, serialized.
+  std::string bytes(const std::string& type, const std::string& text) {
+    const pb::Descriptor* d = pool.FindMessageTypeByName(type);
+    REQUIRE(d != nullptr);
+    std::unique_ptr<pb::Message> m(factory.GetPrototype(d)->New());
+    REQUIRE(pb::TextFormat::ParseFromString(text, m.get()));
+    return m->SerializeAsString();
+  }
+};
+
+// Zigzag varint, as message indexes are written.
+std::string zigzag(int64_t v) {
+  std::string out;
+  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  while (z >= 0x80) {
+    out.push_back(static_cast<char>((z & 0x7f) | 0x80));
+    z >>= 7;
+  }
+  out.push_back(static_cast<char>(z));
+  return out;
+}
+
+std::string indexes(const std::vector<int64_t>& path) {
+  std::string out = zigzag(static_cast<int64_t>(path.size()));
+  for (int64_t i : path)
+    out += zigzag(i);
+  return out;
+}
+
+std::vector<Column> order_columns() {
+  auto t = [](const char* name) { return *types::parse_type_name(name); };
+  return {{"id", DataType::bigint()},
+          {"customer", DataType::string()},
+          {"lines", t("ARRAY<STRUCT<sku STRING, QTY BIGINT>>")},
+          {"attrs", t("MAP<STRING, BIGINT>")},
+          {"status", DataType::string()},
+          {"created", DataType::timestamp()},
+          {"discount", DataType::float64()},
+          {"note", DataType::string()},
+          {"codes", t("ARRAY<BIGINT>")},
+          {"delta", DataType::bigint()},
+          {"big", DataType::decimal(20, 0)},
+          {"raw", DataType::bytes()},
+          {"rush", DataType::boolean()},
+          {"weight", DataType::float64()},
+          {"F32", DataType::bigint()},
+          {"sf64", DataType::bigint()},
+          {"names", t("MAP<STRING, STRING>")},
+          {"card", DataType::string()},
+          {"account", DataType::bigint()},
+          {"unpacked", t("ARRAY<BIGINT>")},
+          {"small", DataType::bigint()},
+          {"absent", DataType::string()}};
+}
+
+// Decodes `payload` (indexes + message) into `columns` and gives the row as JSON, or the error.
+std::string read(const format::ProtobufDecoder& d, const std::string& payload) {
+  Arena arena;
+  std::vector<types::Value> row(d.columns().size());
+  RecordError err;
+  if (!d.decode(payload, row.data(), arena, &err)) {
+    CHECK(err.code == ErrorCode::kDecode);
+    return "error: " + err.message;
+  }
+  std::string out;
+  format::JsonEncoder(d.columns(), format::TimestampOutput::kEpochMillis).encode(row.data(), out);
+  return out;
+}
+
+std::shared_ptr<const format::protobuf::Schema> shop() {
+  return format::protobuf::Schema::parse(kShop);
+}
+
+}  // namespace
+
+TEST_CASE("protobuf: every field type reads into its column", "[protobuf]") {
+  Writer w(kShop);
+  format::ProtobufDecoder d(shop(), order_columns());
+  std::string order = w.bytes("shop.Order", R"(
+      id: -5 customer: "ada" lines { sku: "a" qty: 2 } lines { sku: "b" qty: -1 }
+      attrs { key: "z" value: 1 } attrs { key: "a" value: -2 } status: SHIPPED
+      created { seconds: 1700000000 nanos: 123999999 } discount: 0.5 note { value: "hi" }
+      codes: [1, -1, 300] delta: -7 big: 18446744073709551615 raw: "\x00\xff" rush: true
+      weight: 1.5 f32: 4294967295 sf64: -9 names { key: -3 value: "minus" }
+      names { key: 10 value: "ten" } account: 42 unpacked: [-1, 2] small: -2147483648)");
+  CHECK(read(d, indexes({0}) + order) ==
+        R"({"id":-5,"customer":"ada","lines":[{"sku":"a","QTY":2},{"sku":"b","QTY":-1}],)"
+        R"("attrs":{"a":-2,"z":1},"status":"SHIPPED","created":1700000000123,"discount":0.5,)"
+        R"("note":"hi","codes":[1,-1,300],"delta":-7,"big":18446744073709551615,"raw":"AP8=",)"
+        R"("rush":true,"weight":1.5,"F32":4294967295,"sf64":-9,"names":{"-3":"minus","10":"ten"},)"
+        R"("card":null,"account":42,"unpacked":[-1,2],"small":-2147483648,"absent":null})");
+  // A count of 0 stands for [0].
+  CHECK(read(d, std::string(1, '\0') + order) == read(d, indexes({0}) + order));
+}
+
+TEST_CASE("protobuf: left-out fields read as proto3 defaults, or NULL where they have presence",
+          "[protobuf]") {
+  Writer w(kShop);
+  format::ProtobufDecoder d(shop(), order_columns());
+  CHECK(read(d, std::string(1, '\0')) ==
+        R"({"id":0,"customer":"","lines":[],"attrs":{},"status":"NEW","created":null,)"
+        R"("discount":null,"note":null,"codes":[],"delta":0,"big":0,"raw":"","rush":false,)"
+        R"("weight":0,"F32":0,"sf64":0,"names":{},"card":null,"account":null,"unpacked":[],)"
+        R"("small":0,"absent":null})");
+  // A wrapper that is there but empty holds its default; a oneof member set to its default too.
+  CHECK(read(d, indexes({0}) + w.bytes("shop.Order", R"(note {} card: "" discount: 0)"))
+            .find(R"("discount":0,"note":"",)") != std::string::npos);
+}
+
+TEST_CASE("protobuf: message indexes pick the value's message, nested ones too", "[protobuf]") {
+  Writer w(kShop);
+  auto schema = shop();
+  REQUIRE(schema->messages().size() == 2);
+  CHECK(schema->messages()[1]->name == "shop.Refund");
+  // Map fields declare their entry types as nested messages, which count (as in Confluent's
+  // serializers): Line comes after AttrsEntry and NamesEntry.
+  std::vector<int32_t> entry_path{0, 0}, line_path{0, 2};
+  REQUIRE(schema->at(entry_path) != nullptr);
+  CHECK(schema->at(entry_path)->name == "shop.Order.AttrsEntry");
+  REQUIRE(schema->at(line_path) != nullptr);
+  CHECK(schema->at(line_path)->name == "shop.Order.Line");
+  format::ProtobufDecoder d(schema, {{"sku", DataType::string()},
+                                     {"qty", DataType::bigint()},
+                                     {"order_id", DataType::bigint()},
+                                     {"line", *types::parse_type_name("STRUCT<qty BIGINT>")}});
+  CHECK(read(d, indexes({0, 2}) + w.bytes("shop.Order.Line", R"(sku: "s" qty: 3)")) ==
+        R"({"sku":"s","qty":3,"order_id":null,"line":null})");
+  CHECK(read(d, indexes({1}) + w.bytes("shop.Refund", R"(order_id: 9 line { qty: 4 })")) ==
+        R"({"sku":null,"qty":null,"order_id":9,"line":{"qty":4}})");
+  CHECK(read(d, indexes({2}) + w.bytes("shop.Refund", "order_id: 9")) ==
+        "error: message indexes [2] name no message of the schema");
+  CHECK(read(d, indexes({0, 3})) == "error: message indexes [0, 3] name no message of the schema");
+  CHECK(read(d, indexes({-1})) == "error: message indexes [-1] name no message of the schema");
+  CHECK(read(d, zigzag(-1)) == "error: -1 Protobuf message indexes");
+  CHECK(read(d, zigzag(65)) == "error: 65 Protobuf message indexes");
+  CHECK(read(d, "") == "error: truncated Protobuf message indexes");
+  CHECK(read(d, zigzag(2) + zigzag(0)) == "error: truncated Protobuf message indexes");
+}
+
+TEST_CASE("protobuf: a message whose fields do not fit the columns is refused per record",
+          "[protobuf]") {
+  Writer w(kShop);
+  auto schema = shop();
+  format::ProtobufDecoder d(schema, {{"customer", DataType::bigint()}, {"id", DataType::bigint()}});
+  CHECK(d.mismatch(*schema->messages()[0]) ==
+        "column 'customer' is BIGINT, but field 'customer' of shop.Order is string");
+  CHECK(d.mismatch(*schema->messages()[1]).empty());
+  CHECK(read(d, indexes({0}) + w.bytes("shop.Order", "id: 1")) ==
+        "error: column 'customer' is BIGINT, but field 'customer' of shop.Order is string");
+  // Refund has no customer: its records read.
+  CHECK(read(d, indexes({1}) + w.bytes("shop.Refund", "order_id: 1")) ==
+        R"({"customer":null,"id":null})");
+  format::ProtobufDecoder maps(shop(), {{"attrs", DataType::bigint()}});
+  CHECK(read(maps, indexes({0})) ==
+        "error: column 'attrs' is BIGINT, but field 'attrs' of shop.Order is map<string, int32>");
+}
+
+TEST_CASE("protobuf: malformed records are DECODE errors naming the column", "[protobuf]") {
+  Writer w(kShop);
+  format::ProtobufDecoder d(shop(), order_columns());
+  std::string head = indexes({0});
+  std::string good = w.bytes("shop.Order", R"(id: 300 customer: "ada")");
+  CHECK(read(d, head + good.substr(0, good.size() - 1)) ==
+        "error: column 'customer': a length beyond the end of Protobuf data");
+  CHECK(read(d, head + good.substr(0, 2)) == "error: column 'id': truncated Protobuf data");
+  // id (field 1) with wire type 2.
+  CHECK(read(d, head + "\x0a\x01x") ==
+        "error: column 'id': field 'id' (int64) has wire type 2, not 0");
+  CHECK(read(d, head + std::string("\x00\x01", 2)) ==
+        "error: a field number out of range in Protobuf data");
+  CHECK(read(d, head + "\x12\x02\xc3\x28") ==
+        "error: column 'customer': field 'customer': a string that is not UTF-8");
+  CHECK(read(d, head + "\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01") ==
+        "error: column 'id': a varint over 10 bytes in Protobuf data");
+  // uint64 beyond BIGINT.
+  format::ProtobufDecoder narrow(shop(), {{"big", DataType::bigint()}});
+  CHECK(read(narrow, head + w.bytes("shop.Order", "big: 9223372036854775808")) ==
+        "error: column 'big': 9223372036854775808 does not fit BIGINT");
+  CHECK(read(narrow, head + w.bytes("shop.Order", "big: 9223372036854775807")) ==
+        R"({"big":9223372036854775807})");
+  // A Timestamp whose milliseconds overflow.
+  CHECK(read(d, head + w.bytes("shop.Order", "created { seconds: 9223372036854775807 }")) ==
+        "error: column 'created': a Timestamp of 9223372036854775807 seconds is out of range");
+}
+
+TEST_CASE("protobuf: unknown fields are skipped, groups and unknown enum numbers too",
+          "[protobuf]") {
+  format::ProtobufDecoder d(shop(), {{"id", DataType::bigint()}, {"status", DataType::string()}});
+  std::string head = indexes({0});
+  // Field 99 as varint, fixed64, fixed32, bytes and a group with a field inside; then id 7.
+  std::string unknown =
+      "\x98\x06\x05"                              // 99 varint
+      "\x99\x06\x01\x02\x03\x04\x05\x06\x07\x08"  // 99 fixed64
+      "\x9d\x06\x01\x02\x03\x04"                  // 99 fixed32
+      "\x9a\x06\x02hi"                            // 99 bytes
+      "\x9b\x06\x08\x01\x9c\x06"                  // 99 group { 1: 1 }
+      "\x08\x07"                                  // id 7
+      "\x28\x09";                                 // status 9: not declared
+  CHECK(read(d, head + unknown) == R"({"id":7,"status":"9"})");
+  CHECK(read(d, head + "\x9b\x06\x08\x01") ==
+        "error: truncated Protobuf data");  // a group never closed
+  CHECK(read(d, head + "\x9b\x06\x08\x01\xa4\x06") ==
+        "error: a group closed by another field in Protobuf data");
+  CHECK(read(d, head + "\x9c\x06") == "error: a group end without its start in Protobuf data");
+  CHECK(read(d, head + "\x9e\x06") == "error: a bad wire type in Protobuf data");
+  // Groups nested past the bound.
+  std::string deep;
+  for (int i = 0; i < 100; ++i)
+    deep += "\x9b\x06";
+  CHECK(read(d, head + deep) == "error: groups nested too deeply in Protobuf data");
+}
+
+TEST_CASE("protobuf: schemas parse from source or a base64 FileDescriptorProto, or say why not",
+          "[protobuf]") {
+  Writer w(kShop);
+  std::string encoded;
+  types::append_base64(w.file.SerializeAsString(), encoded);
+  auto from_base64 = format::protobuf::Schema::parse(encoded);
+  REQUIRE(from_base64->messages().size() == 2);
+  format::ProtobufDecoder d(from_base64, order_columns());
+  std::string order = indexes({0}) + w.bytes("shop.Order", R"(id: 1 lines { qty: 2 })");
+  CHECK(read(d, order) == read(format::ProtobufDecoder(shop(), order_columns()), order));
+  CHECK(from_base64->messages()[0]->fields[2].describe() == "repeated message shop.Order.Line");
+  CHECK(from_base64->messages()[0]->fields[3].describe() == "map<string, int32>");
+
+  auto refused = [](const std::string& text) {
+    try {
+      format::protobuf::Schema::parse(text);
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::kDecode);
+      return std::string(e.what());
+    }
+    return std::string("parsed");
+  };
+  CHECK(refused("syntax = \"proto3\";\nmessage A { int64 id = 1 }") ==
+        "Protobuf schema: line 2, column 26: Expected \";\".");
+  CHECK(refused("syntax = \"proto3\";\nimport \"other.proto\";\nmessage A { Other o = 1; }") ==
+        "Protobuf schema: it imports \"other.proto\": schema references are not read yet (only "
+        "Protobuf's well-known types, google/protobuf/*.proto)");
+  CHECK(refused("syntax = \"proto3\";") == "Protobuf schema: it declares no message");
+  CHECK(refused("syntax = \"proto3\";\nmessage A { B b = 1; }") ==
+        "Protobuf schema: A.b: \"B\" is not defined.");
+  CHECK(refused("syntax = \"proto2\";\nmessage A { optional group G = 1 { optional int32 x = 2; "
+                "} }") == "Protobuf schema: field 'g' of A is a group, which is not read");
+  // Recursive messages parse; reading follows the columns' finite depth.
+  auto tree = format::protobuf::Schema::parse(
+      "syntax = \"proto3\";\nmessage Node { int64 v = 1; repeated Node kids = 2; }");
+  format::ProtobufDecoder nodes(
+      tree, {{"v", DataType::bigint()},
+             {"kids", *types::parse_type_name("ARRAY<STRUCT<v BIGINT, kids ARRAY<STRUCT<v "
+                                              "BIGINT>>>>")}});
+  CHECK(read(nodes, std::string(1, '\0') + "\x08\x01\x12\x06\x08\x02\x12\x02\x08\x03") ==
+        R"({"v":1,"kids":[{"v":2,"kids":[{"v":3}]}]})");
+}
+
+TEST_CASE(
+    "pipeline: format protobuf reads framed messages; other schemas and bad bytes are refused",
+    "[pipeline][protobuf]") {
+  Writer w(kShop);
+  auto schemas = std::make_shared<testing::FakeSchemas>();
+  test::Rig rig(
+      "name: p\nsql: SELECT id, customer, lines[1].sku AS sku, created FROM t\n"
+      "source: {type: kafka, topic: in, name: t, format: protobuf, "
+      "schema: {id: BIGINT, customer: STRING, lines: 'ARRAY<STRUCT<sku STRING>>', created: "
+      "TIMESTAMP}}\n"
+      "sink: {type: kafka, topic: out, timestamp_format: epoch_millis}\n"
+      "dead_letter: {type: kafka, topic: dlq}\n",
+      test::opts([&](test::RigOptions& o) { o.schemas = schemas; }));
+  std::string frame;
+  format::append_frame(3, frame);
+  rig.source->append(frame + indexes({0}) +
+                     w.bytes("shop.Order", R"(id: 1 customer: "ada" lines { sku: "x" } created {
+                         seconds: 2 })"));
+  rig.source->append(frame + std::string(1, '\0') + w.bytes("shop.Order", "id: 2"));
+  rig.source->append(frame + indexes({1}) + w.bytes("shop.Refund", "order_id: 3"));
+  rig.source->append(frame + indexes({0}) + "\x0a\x01x");  // id with wire type 2
+  std::string avro_frame;
+  format::append_frame(4, avro_frame);
+  rig.source->append(avro_frame + "\x02");  // a schema of another type
+  rig.start();
+  CHECK(rig.out.taken().empty());
+  CHECK(schemas->requests == std::map<uint32_t, int>{{3, 1}, {4, 1}});
+  schemas->answer(3, kShop, "", "PROTOBUF");
+  schemas->answer(4, R"({"type":"record","name":"R","fields":[{"name":"id","type":"long"}]})");
+  rig.run();
+  std::vector<std::string> out;
+  for (const auto& t : rig.out.taken())
+    out.push_back(t.value);
+  CHECK(out ==
+        std::vector<std::string>{R"({"id":1,"customer":"ada","sku":"x","created":2000})",
+                                 R"({"id":2,"customer":"","sku":null,"created":null})",
+                                 R"({"id":null,"customer":null,"sku":null,"created":null})"});
+  std::vector<std::string> why;
+  for (const auto& t : rig.dlq.taken())
+    why.push_back(t.headers.at("sluice.error.message"));
+  CHECK(why ==
+        std::vector<std::string>{"schema 3: column 'id': field 'id' (int64) has wire type 2, not 0",
+                                 "schema 4: its type is AVRO; the job reads Protobuf"});
+}
