@@ -89,13 +89,10 @@ void read_endpoint_path(MapReader& map, const std::string& type, const std::stri
 }
 
 // `format`: avro, json_sr and protobuf are the Schema Registry wire format, which only Kafka topics
-// carry. `sink`: protobuf is read, not written yet.
-void read_format(MapReader& map, const std::string& type, bool dead_letter, std::string* format,
-                 bool sink = false) {
+// carry.
+void read_format(MapReader& map, const std::string& type, bool dead_letter, std::string* format) {
   if (!map.choice("format", "a format", kFormats, format) || *format == "json") return;
   std::string why = dead_letter ? "a dead letter keeps the record's own bytes"
-                    : sink && *format == "protobuf"
-                        ? "sluice reads protobuf values; a sink writes json, avro or json_sr"
                     : type != "kafka" && !type.empty()
                         ? *format +
                               " values are read and written in the Schema Registry wire format, "
@@ -117,7 +114,7 @@ SinkConfig read_sink(MapReader map, const std::string& job_file, bool dead_lette
     read_column_list(map, "key", sink.type, &sink.key, &sink.key_marks);
     read_sink_key_format(map, sink);
   }
-  read_format(map, sink.type, dead_letter, &sink.format, true);
+  read_format(map, sink.type, dead_letter, &sink.format);
   map.choice("timestamp_format", "a timestamp format", kTimestampOutputs, &sink.timestamp_format);
   map.finish();
   return sink;

@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets_all=(sql job server_config json http state avro)
+targets_all=(sql job server_config json http state avro protobuf)
 build_dir=""
 keep=""
 parallel=1

@@ -1,5 +1,6 @@
 #include "format/avro.hpp"
 #include "format/name_match.hpp"
+#include "format/varint.hpp"
 #include "types/decimal.hpp"
 #include "types/nested.hpp"
 #include "types/time.hpp"
@@ -25,33 +26,11 @@ using types::Value;
 // Nesting of the data a skip follows (recursive record types make it data-driven).
 constexpr int kMaxDepth = 64;
 
-// A position in one record's bytes. Every read checks the end; the first failure is kept.
-struct Cursor {
-  const uint8_t* p;
-  const uint8_t* end;
-  const char* error = nullptr;
+// A position in one record's bytes, with Avro's reads.
+struct Cursor : ByteCursor {
+  using ByteCursor::ByteCursor;
 
-  size_t left() const { return static_cast<size_t>(end - p); }
-  bool fail(const char* why) {
-    if (error == nullptr) error = why;
-    p = end;
-    return false;
-  }
-  // Zigzag varint of at most 10 bytes.
-  bool read_long(int64_t* out) {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-      if (p == end) return fail("truncated");
-      uint8_t b = *p++;
-      if (shift == 63 && b > 1) return fail("a varint longer than 64 bits");
-      v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) {
-        *out = static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
-        return true;
-      }
-    }
-    return fail("a varint longer than 10 bytes");
-  }
+  bool read_long(int64_t* out) { return zigzag_varint(out); }
   bool read_int(int64_t* out) {
     if (!read_long(out)) return false;
     if (*out < INT32_MIN || *out > INT32_MAX) return fail("an int out of the 32-bit range");
@@ -62,21 +41,12 @@ struct Cursor {
     int64_t n = 0;
     if (!read_long(&n)) return false;
     if (n < 0) return fail("a negative length");
-    if (static_cast<uint64_t>(n) > left()) return fail("truncated");
-    *out = {reinterpret_cast<const char*>(p), static_cast<size_t>(n)};
-    p += n;
-    return true;
+    return take(static_cast<uint64_t>(n), out);
   }
-  bool read_fixed(size_t n, std::string_view* out) {
-    if (n > left()) return fail("truncated");
-    *out = {reinterpret_cast<const char*>(p), n};
-    p += n;
-    return true;
-  }
+  bool read_fixed(size_t n, std::string_view* out) { return take(n, out); }
   bool skip(size_t n) {
-    if (n > left()) return fail("truncated");
-    p += n;
-    return true;
+    std::string_view ignored;
+    return take(n, &ignored);
   }
   // The branch index of a union.
   bool read_branch(const Node& u, const Node** out) {

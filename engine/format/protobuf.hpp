@@ -1,5 +1,5 @@
 #pragma once
-// Protobuf messages -> engine rows. Schemas are .proto files as a Schema Registry serves them
+// Protobuf messages <-> engine rows. Schemas are .proto files as a Schema Registry serves them
 // (source text, or a serialized FileDescriptorProto in base64), parsed with libprotobuf's
 // descriptors into the tree below; records are then read straight from the wire format into rows,
 // without a message object per record.
@@ -15,12 +15,16 @@
 // presence that the record leaves out reads as its default (0, "", false, the enum's first
 // value), one with presence (`optional`, proto2, oneof members, messages) as NULL, a repeated
 // field or map as an empty ARRAY or MAP. Integers read as BIGINT (or DOUBLE, DECIMAL, TIMESTAMP
-// as epoch milliseconds, INTERVAL as milliseconds), enums as the value's name (or its number as
+// as epoch milliseconds, INTERVAL as milliseconds, DATE as days, TIME as milliseconds of the day),
+// strings as STRING (or DECIMAL from decimal text), enums as the value's name (or its number as
 // BIGINT), messages as STRUCTs, google.protobuf.Timestamp as TIMESTAMP, the wrapper types
 // (google.protobuf.Int64Value, ...) as their value or NULL, `map<K, V>` as MAP<STRING, V> (integer
-// and bool keys as their text). Fields no column names are skipped without being materialised;
-// packed and unpacked repeated fields both read. A singular field met twice keeps the last value
-// (a message too: its occurrences are not merged).
+// and bool keys as their text), and a message whose one field, numbered 1, is repeated or a map as
+// that ARRAY or MAP (how sluice writes nested ones). Fields no column names are skipped without
+// being materialised; packed and unpacked repeated fields both read. A singular field met twice
+// keeps the last value (a message too: its occurrences are not merged).
+//
+// Writing (ProtobufEncoder): protobuf_schema_for below.
 
 #include "common/arena.hpp"
 #include "common/error.hpp"
@@ -149,6 +153,35 @@ class ProtobufDecoder {
   std::vector<types::Value> null_row_;
   std::map<const protobuf::Message*, RowPlan> rows_;  // every message of the schema
   FieldMaps field_maps_;
+};
+
+// The .proto source (proto3, no package) of the messages ProtobufEncoder writes for `columns`:
+// message `name` with field i + 1 for column i (named as Avro names fields, format/avro_schema.hpp
+// field_name):
+//   BOOLEAN bool, BIGINT int64, DOUBLE double, STRING string, BYTES bytes, INTERVAL int64
+//   (milliseconds), DATE int32 (days since 1970-01-01), TIME int32 (milliseconds of the day),
+//   DECIMAL string (its exact text, "12.50"), TIMESTAMP google.protobuf.Timestamp, each `optional`
+//   (a NULL is left out); STRUCT a message nested in the enclosing one; ARRAY a repeated field and
+//   MAP<STRING, V> a map (numbers packed), whose elements or values that are themselves ARRAYs or
+//   MAPs are wrapped in a message with the one field `value` = 1.
+// Throws sluice::Error (kConfig) when two columns (or STRUCT fields) get one field name, or names
+// that proto3 refuses together (the same once '_' is dropped and case ignored).
+std::string protobuf_schema_for(const std::vector<Column>& columns, std::string_view name);
+
+class ProtobufEncoder {
+ public:
+  // The schema is protobuf_schema_for(columns, message_name); throws as it does.
+  ProtobufEncoder(std::vector<Column> columns, std::string_view message_name);
+
+  // Appends the message indexes of the schema's one top-level message (a 0 byte) and the message
+  // of `row`. False with an error (nothing appended) for what Protobuf cannot hold: a NULL element
+  // of an ARRAY or value of a MAP (kInvalidArgument), a DATE or TIME beyond int32 (kOverflow).
+  bool encode(const types::Value* row, std::string& out, RecordError* err) const;
+  const std::string& schema() const { return schema_; }
+
+ private:
+  std::vector<Column> columns_;
+  std::string schema_;
 };
 
 }  // namespace sluice::format

@@ -1,7 +1,9 @@
 #include "format/name_match.hpp"
 #include "format/protobuf.hpp"
+#include "format/protobuf_wire.hpp"
 #include "types/decimal.hpp"
 #include "types/nested.hpp"
+#include "types/time.hpp"
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -14,209 +16,40 @@ namespace sluice::format {
 
 namespace {
 
+using protobuf::entry_field;
 using protobuf::Field;
 using protobuf::Kind;
 using protobuf::Message;
+using protobuf::readable;
+using Cursor = protobuf::WireCursor;
+using protobuf::integer_of;
+using protobuf::is_integer;
+using protobuf::kEndGroup;
+using protobuf::kI32;
+using protobuf::kI64;
+using protobuf::kLen;
+using protobuf::kStartGroup;
+using protobuf::kVarint;
+using protobuf::wire_of;
+
+// Message indexes a value may give (deeper paths name no message of any sane schema).
+constexpr int64_t kMaxPath = 64;
 using types::DataType;
 using types::TypeId;
 using types::Value;
 
-// Nesting of messages a record may hold, and of groups a skip follows.
-constexpr int kMaxDepth = 64;
-// Message indexes a value may give (deeper paths name no message of any sane schema).
-constexpr int64_t kMaxPath = 64;
-
-enum Wire : uint32_t { kVarint = 0, kI64 = 1, kLen = 2, kStartGroup = 3, kEndGroup = 4, kI32 = 5 };
-
-uint32_t wire_of(Kind k) {
-  switch (k) {
-    case Kind::kDouble:
-    case Kind::kFixed64:
-    case Kind::kSFixed64:
-      return kI64;
-    case Kind::kFloat:
-    case Kind::kFixed32:
-    case Kind::kSFixed32:
-      return kI32;
-    case Kind::kString:
-    case Kind::kBytes:
-    case Kind::kMessage:
-      return kLen;
-    default:
-      return kVarint;
-  }
-}
-
-bool is_integer(Kind k) {
-  return k != Kind::kDouble && k != Kind::kFloat && k != Kind::kBool && k != Kind::kString &&
-         k != Kind::kBytes && k != Kind::kEnum && k != Kind::kMessage;
-}
-
-// The value of integer field kind `k` whose wire bits are `raw`.
-types::int128 integer_of(Kind k, uint64_t raw) {
-  switch (k) {
-    case Kind::kInt32:
-    case Kind::kSFixed32:
-      return static_cast<int32_t>(static_cast<uint32_t>(raw));
-    case Kind::kUInt32:
-    case Kind::kFixed32:
-      return static_cast<uint32_t>(raw);
-    case Kind::kSInt32: {
-      auto u = static_cast<uint32_t>(raw);
-      return static_cast<int32_t>((u >> 1) ^ (~(u & 1) + 1));
-    }
-    case Kind::kSInt64:
-      return static_cast<int64_t>((raw >> 1) ^ (~(raw & 1) + 1));
-    case Kind::kUInt64:
-    case Kind::kFixed64:
-      return raw;
-    default:  // int64, sfixed64
-      return static_cast<int64_t>(raw);
-  }
-}
-
-// A position in one message's bytes. Every read checks the end; the first failure is kept.
-struct Cursor {
-  const uint8_t* p;
-  const uint8_t* end;
-  const char* error = nullptr;
-
-  explicit Cursor(std::string_view b)
-      : p(reinterpret_cast<const uint8_t*>(b.data())), end(p + b.size()) {}
-  bool done() const { return p == end; }
-  bool fail(const char* why) {
-    if (error == nullptr) error = why;
-    p = end;
-    return false;
-  }
-  bool varint(uint64_t* out) {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p == end) return fail("truncated");
-      uint8_t b = *p++;
-      v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) {
-        *out = v;
-        return true;
-      }
-    }
-    return fail("a varint over 10 bytes in");
-  }
-  bool fixed(size_t n, uint64_t* out) {
-    if (static_cast<size_t>(end - p) < n) return fail("truncated");
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; ++i)
-      v |= static_cast<uint64_t>(p[i]) << (8 * i);
-    p += n;
-    *out = v;
-    return true;
-  }
-  bool bytes(std::string_view* out) {
-    uint64_t n = 0;
-    if (!varint(&n)) return false;
-    if (n > static_cast<uint64_t>(end - p)) return fail("a length beyond the end of");
-    *out = {reinterpret_cast<const char*>(p), static_cast<size_t>(n)};
-    p += n;
-    return true;
-  }
-  // A field's tag: its number (1 .. 2^29 - 1) and wire type.
-  bool tag(uint32_t* number, uint32_t* wire) {
-    uint64_t t = 0;
-    if (!varint(&t)) return false;
-    if ((t >> 3) == 0 || (t >> 3) > 0x1fffffff) return fail("a field number out of range in");
-    *number = static_cast<uint32_t>(t >> 3);
-    *wire = static_cast<uint32_t>(t & 7);
-    return true;
-  }
-  // Skips the value of a field of `number` with wire type `wire`.
-  bool skip(uint32_t number, uint32_t wire, int depth) {
-    uint64_t v = 0;
-    std::string_view s;
-    switch (wire) {
-      case kVarint:
-        return varint(&v);
-      case kI64:
-        return fixed(8, &v);
-      case kI32:
-        return fixed(4, &v);
-      case kLen:
-        return bytes(&s);
-      case kStartGroup:
-        if (depth > kMaxDepth) return fail("groups nested too deeply in");
-        for (;;) {
-          uint32_t n = 0, w = 0;
-          if (!tag(&n, &w)) return false;
-          if (w == kEndGroup) return n == number || fail("a group closed by another field in");
-          if (!skip(n, w, depth + 1)) return false;
-        }
-      default:
-        return fail(wire == kEndGroup ? "a group end without its start in" : "a bad wire type in");
-    }
-  }
-};
-
-const Field& entry_field(const Message& entry, uint32_t number) {
-  return entry.fields[static_cast<size_t>(entry.find(number))];
-}
-
-// Whether values of field `f` can be read as `t` (`element`: one element of a repeated field).
-bool readable(const Field& f, DataType t, bool element = false);
-
-bool readable_message(const Message& m, DataType t) {
-  if (m.special == Message::Special::kTimestamp) return t.id == TypeId::kTimestamp;
-  if (m.special == Message::Special::kWrapper) return readable(entry_field(m, 1), t);
-  if (t.id != TypeId::kStruct) return false;
-  // (t's depth is finite, so recursive messages end here.)
-  const auto& fields = t.fields();
-  std::vector<int32_t> to = match_names(
-      m.fields.size(), [&](size_t w) -> const std::string& { return m.fields[w].name; },
-      fields.size(), [&](size_t i) -> const std::string& { return fields[i].name; });
-  for (size_t w = 0; w < m.fields.size(); ++w) {
-    if (to[w] >= 0 && !readable(m.fields[w], fields[static_cast<size_t>(to[w])].type)) return false;
-  }
-  return true;
-}
-
-bool readable(const Field& f, DataType t, bool element) {
-  TypeId id = t.id;
-  if (f.map && !element) {
-    Kind key = entry_field(*f.message, 1).kind;
-    return id == TypeId::kMap && (key == Kind::kString || key == Kind::kBool || is_integer(key)) &&
-           readable(entry_field(*f.message, 2), t.element());
-  }
-  if (f.repeated && !element) return id == TypeId::kArray && readable(f, t.element(), true);
-  switch (f.kind) {
-    case Kind::kDouble:
-    case Kind::kFloat:
-      return id == TypeId::kDouble;
-    case Kind::kBool:
-      return id == TypeId::kBoolean;
-    case Kind::kString:
-      return id == TypeId::kString;
-    case Kind::kBytes:
-      return id == TypeId::kBytes;
-    case Kind::kEnum:
-      return id == TypeId::kString || id == TypeId::kBigInt;
-    case Kind::kMessage:
-      return readable_message(*f.message, t);
-    default:
-      return id == TypeId::kBigInt || id == TypeId::kInterval || id == TypeId::kTimestamp ||
-             id == TypeId::kDouble || id == TypeId::kDecimal;
-  }
-}
-
 // Scratch reused record to record, per depth: a message's slots, a repeated field's elements and
 // a map's entries.
 std::vector<Value>& slot_scratch(int depth) {
-  thread_local std::array<std::vector<Value>, kMaxDepth + 2> levels;
+  thread_local std::array<std::vector<Value>, protobuf::kMaxDepth + 2> levels;
   return levels[static_cast<size_t>(depth)];
 }
 std::vector<Value>& list_scratch(int depth) {
-  thread_local std::array<std::vector<Value>, kMaxDepth + 2> levels;
+  thread_local std::array<std::vector<Value>, protobuf::kMaxDepth + 2> levels;
   return levels[static_cast<size_t>(depth)];
 }
 types::nested::MapBuilder& map_scratch(int depth) {
-  thread_local std::array<types::nested::MapBuilder, kMaxDepth + 2> levels;
+  thread_local std::array<types::nested::MapBuilder, protobuf::kMaxDepth + 2> levels;
   return levels[static_cast<size_t>(depth)];
 }
 
@@ -241,7 +74,7 @@ struct Reader {
     }
     return false;
   }
-  bool cursor_failed(const Cursor& c) { return fail(fmt::format("{} Protobuf data", c.error)); }
+  bool cursor_failed(const Cursor& c) { return fail(fmt::format("Protobuf data: {}", c.error)); }
 
   bool integer(types::int128 v, DataType t, Value* out) {
     bool in_long = v >= INT64_MIN && v <= INT64_MAX;
@@ -257,6 +90,16 @@ struct Reader {
         *out = Value::decimal(r, t.scale);
         return true;
       }
+      case TypeId::kDate:  // days since 1970-01-01, as sluice writes DATE
+        if (v < INT32_MIN || v > INT32_MAX)
+          return fail(fmt::format("{} days are out of range", types::decimal::to_string(v, 0)));
+        *out = Value::date(static_cast<int64_t>(v));
+        return true;
+      case TypeId::kTime:  // milliseconds of the day
+        if (!in_long || !types::time::valid_time(static_cast<int64_t>(v)))
+          return fail(fmt::format("time {} is out of range", types::decimal::to_string(v, 0)));
+        *out = Value::time(static_cast<int64_t>(v));
+        return true;
       default:
         if (!in_long)
           return fail(
@@ -265,6 +108,20 @@ struct Reader {
                : t.id == TypeId::kTimestamp ? Value::timestamp(static_cast<int64_t>(v))
                                             : Value::bigint(static_cast<int64_t>(v));
         return true;
+    }
+  }
+
+  // Decimal text (as sluice writes DECIMAL) into DECIMAL `t`.
+  bool decimal(std::string_view text, DataType t, Value* out) {
+    types::int128 v = 0;
+    switch (types::decimal::parse_status(text, t.precision, t.scale, &v)) {
+      case types::decimal::ParseStatus::kOk:
+        *out = Value::decimal(v, t.scale);
+        return true;
+      case types::decimal::ParseStatus::kOverflow:
+        return fail(fmt::format("{} does not fit {}", text.substr(0, 64), t.to_string()));
+      default:
+        return fail(fmt::format("'{}' is not a decimal number", text.substr(0, 64)));
     }
   }
 
@@ -280,7 +137,7 @@ struct Reader {
       case Kind::kBool:
         return Value::boolean(false);
       case Kind::kString:
-        return Value::string("");
+        return t.id == TypeId::kDecimal ? v : Value::string("");
       case Kind::kBytes:
         return Value::bytes("");
       case Kind::kEnum:
@@ -349,6 +206,7 @@ struct Reader {
       case Kind::kString:
         if (!simdjson::validate_utf8(s.data(), s.size()))
           return fail(fmt::format("field '{}': a string that is not UTF-8", f.name));
+        if (t.id == TypeId::kDecimal) return decimal(s, t, out);
         *out = Value::string(arena.copy(s));
         return true;
       case Kind::kBytes:
@@ -370,7 +228,7 @@ struct Reader {
 
   // Message `m` (its bytes `body`) as `t`: a STRUCT, or what a well-known type reads as.
   bool message(const Message& m, std::string_view body, DataType t, Value* out) {
-    if (depth >= kMaxDepth) return fail("messages nested too deeply");
+    if (depth >= protobuf::kMaxDepth) return fail("messages nested too deeply");
     Reader r{column, arena, err, maps, depth + 1};
     return r.message_here(m, body, t, out);
   }
@@ -404,6 +262,10 @@ struct Reader {
         return fail(fmt::format("a Timestamp of {} seconds is out of range", parts[0].i));
       *out = Value::timestamp(ms);
       return true;
+    }
+    if (t.id != TypeId::kStruct) {  // a list_wrapper
+      *out = absent(m.fields[0], t);
+      return elements(m.fields[0], body, t, out);
     }
     auto mapped = maps.find({&m, t.nested});
     if (mapped == maps.end()) return fail("internal: no field map for " + m.name);
@@ -498,6 +360,8 @@ struct Reader {
                                 : kf.kind == Kind::kBool ? "false"
                                                          : "0");
         Value v = absent(vf, e);
+        // A map value left out is its type's default: for a message, one with no field set.
+        if (vf.kind == Kind::kMessage && !message(*vf.message, {}, e, &v)) return false;
         Cursor ec(entry);
         while (!ec.done()) {
           uint32_t n = 0, w = 0;
@@ -579,6 +443,7 @@ void ProtobufDecoder::map_fields(const Field& f, DataType t) {
 
 void ProtobufDecoder::map_message(const Message& m, DataType t) {
   if (m.special == Message::Special::kWrapper) return map_fields(entry_field(m, 1), t);
+  if (t.id == TypeId::kArray || t.id == TypeId::kMap) return map_fields(m.fields[0], t);
   if (m.special != Message::Special::kNone || t.id != TypeId::kStruct ||
       field_maps_.count({&m, t.nested}))
     return;
@@ -610,13 +475,13 @@ bool ProtobufDecoder::decode(std::string_view bytes, types::Value* row, Arena& a
   std::array<int32_t, kMaxPath> path{};
   size_t depth = 1;
   if (!c.varint(&raw)) return refuse("truncated Protobuf message indexes");
-  auto count = static_cast<int64_t>((raw >> 1) ^ (~(raw & 1) + 1));
+  auto count = unzigzag(raw);
   if (count < 0 || count > kMaxPath)
     return refuse(fmt::format("{} Protobuf message indexes", count));
   if (count > 0) depth = static_cast<size_t>(count);
   for (int64_t i = 0; i < count; ++i) {
     if (!c.varint(&raw)) return refuse("truncated Protobuf message indexes");
-    auto index = static_cast<int64_t>((raw >> 1) ^ (~(raw & 1) + 1));
+    auto index = unzigzag(raw);
     path[static_cast<size_t>(i)] =
         index < 0 || index > INT32_MAX ? -1 : static_cast<int32_t>(index);
   }

@@ -1,4 +1,6 @@
+#include "format/name_match.hpp"
 #include "format/protobuf.hpp"
+#include "format/protobuf_wire.hpp"
 #include "types/bytes_text.hpp"
 
 #include <fmt/format.h>
@@ -13,6 +15,8 @@
 namespace sluice::format::protobuf {
 
 namespace pb = google::protobuf;
+using types::DataType;
+using types::TypeId;
 
 const std::string* Enum::name_of(int32_t number) const {
   for (const auto& [n, name] : values) {
@@ -235,6 +239,61 @@ std::shared_ptr<const Schema> Schema::parse(std::string_view text) {
   for (int i = 0; i < fd->message_type_count(); ++i)
     schema->top_.push_back(b.message(fd->message_type(i)));
   return schema;
+}
+
+bool list_wrapper(const Message& m) {
+  return m.special == Message::Special::kNone && m.fields.size() == 1 && m.fields[0].number == 1 &&
+         m.fields[0].repeated;
+}
+
+namespace {
+
+bool readable_message(const Message& m, DataType t) {
+  if (m.special == Message::Special::kTimestamp) return t.id == TypeId::kTimestamp;
+  if (m.special == Message::Special::kWrapper) return readable(entry_field(m, 1), t);
+  if (t.id == TypeId::kArray || t.id == TypeId::kMap)
+    return list_wrapper(m) && readable(m.fields[0], t);
+  if (t.id != TypeId::kStruct) return false;
+  // (t's depth is finite, so recursive messages end here.)
+  const auto& fields = t.fields();
+  std::vector<int32_t> to = match_names(
+      m.fields.size(), [&](size_t w) -> const std::string& { return m.fields[w].name; },
+      fields.size(), [&](size_t i) -> const std::string& { return fields[i].name; });
+  for (size_t w = 0; w < m.fields.size(); ++w) {
+    if (to[w] >= 0 && !readable(m.fields[w], fields[static_cast<size_t>(to[w])].type)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool readable(const Field& f, DataType t, bool element) {
+  TypeId id = t.id;
+  if (f.map && !element) {
+    Kind key = entry_field(*f.message, 1).kind;
+    return id == TypeId::kMap && (key == Kind::kString || key == Kind::kBool || is_integer(key)) &&
+           readable(entry_field(*f.message, 2), t.element());
+  }
+  if (f.repeated && !element) return id == TypeId::kArray && readable(f, t.element(), true);
+  switch (f.kind) {
+    case Kind::kDouble:
+    case Kind::kFloat:
+      return id == TypeId::kDouble;
+    case Kind::kBool:
+      return id == TypeId::kBoolean;
+    case Kind::kString:
+      return id == TypeId::kString || id == TypeId::kDecimal;
+    case Kind::kBytes:
+      return id == TypeId::kBytes;
+    case Kind::kEnum:
+      return id == TypeId::kString || id == TypeId::kBigInt;
+    case Kind::kMessage:
+      return readable_message(*f.message, t);
+    default:
+      return id == TypeId::kBigInt || id == TypeId::kInterval || id == TypeId::kTimestamp ||
+             id == TypeId::kDouble || id == TypeId::kDecimal || id == TypeId::kDate ||
+             id == TypeId::kTime;
+  }
 }
 
 }  // namespace sluice::format::protobuf

@@ -37,17 +37,13 @@ std::shared_ptr<pipeline::PipelineSpec> make_spec(std::shared_ptr<const config::
     spec->key_columns = key_columns(*job, *query);
     spec->key_row = output_columns(*query);
   }
-  if (job->sink.format == "avro" && !route) {
-    spec->registered_output = std::make_shared<pipeline::AvroValueEncoder>(
-        output_columns(*query), format::avro::field_name(job->sink.topic));
-    spec->encoder = spec->registered_output;
-  } else if (job->sink.format == "json_sr" && !route) {
-    spec->registered_output = std::make_shared<pipeline::JsonSchemaValueEncoder>(
-        output_columns(*query), job->sink.timestamp_format, job->sink.topic);
-    spec->encoder = spec->registered_output;
-  } else {
+  if (route) {  // a router copies records to the repartition topic; it writes no output
     spec->encoder = std::make_shared<pipeline::JsonValueEncoder>(output_columns(*query),
                                                                  job->sink.timestamp_format);
+  } else {
+    auto encoder = pipeline::make_value_encoder(job->sink, output_columns(*query));
+    spec->registered_output = std::dynamic_pointer_cast<pipeline::RegisteredValueEncoder>(encoder);
+    spec->encoder = std::move(encoder);
   }
   if (!config::registry_type(job->source.format).empty() ||
       !config::registry_type(job->source.key_format).empty())

@@ -209,6 +209,7 @@ uint32_t SchemaRegistry::register_schema(const std::string& subject, const std::
   Lookup registered;
   registered.type = type;
   if (type == "AVRO") registered.schema = format::avro::Schema::parse(schema);
+  if (type == "PROTOBUF") registered.proto = format::protobuf::Schema::parse(schema);
   known_[static_cast<uint32_t>(id)] = {registered};
   return static_cast<uint32_t>(id);
 }

@@ -112,10 +112,11 @@ bool RegistryValueDecoder::payload(std::string_view bytes, std::string_view* out
   return true;
 }
 
-bool AvroValueEncoder::encode(const types::Value* row, std::string& out, RecordError* err) const {
+bool RegisteredValueEncoder::encode(const types::Value* row, std::string& out,
+                                    RecordError* err) const {
   size_t start = out.size();
   format::append_frame(schema_id(), out);
-  if (avro_.encode(row, out, err)) return true;
+  if (payload(row, out, err)) return true;
   out.resize(start);
   return false;
 }
@@ -124,10 +125,17 @@ JsonSchemaValueEncoder::JsonSchemaValueEncoder(std::vector<format::Column> colum
                                                format::TimestampOutput ts, std::string_view title)
     : json_(columns, ts), schema_(format::json_schema_for(columns, ts, title)) {}
 
-bool JsonSchemaValueEncoder::encode(const types::Value* row, std::string& out, RecordError*) const {
-  format::append_frame(schema_id(), out);
-  json_.encode(row, out);
-  return true;
+std::shared_ptr<ValueEncoder> make_value_encoder(const config::SinkConfig& sink,
+                                                 std::vector<format::Column> columns) {
+  if (sink.format == "avro")
+    return std::make_shared<AvroValueEncoder>(std::move(columns),
+                                              format::avro::field_name(sink.topic));
+  if (sink.format == "protobuf")
+    return std::make_shared<ProtobufValueEncoder>(std::move(columns), sink.topic);
+  if (sink.format == "json_sr")
+    return std::make_shared<JsonSchemaValueEncoder>(std::move(columns), sink.timestamp_format,
+                                                    sink.topic);
+  return std::make_shared<JsonValueEncoder>(std::move(columns), sink.timestamp_format);
 }
 
 }  // namespace sluice::server::pipeline

@@ -7,6 +7,7 @@
 
 #include "common/arena.hpp"
 #include "common/error.hpp"
+#include "config/job_config.hpp"
 #include "format/avro.hpp"
 #include "format/json.hpp"
 #include "format/json_schema.hpp"
@@ -110,12 +111,16 @@ class JsonValueEncoder final : public ValueEncoder {
 class RegisteredValueEncoder : public ValueEncoder {
  public:
   virtual const std::string& schema() const = 0;
-  virtual const char* schema_type() const = 0;  // "AVRO", "JSON"
+  virtual const char* schema_type() const = 0;  // "AVRO", "JSON", "PROTOBUF"
   // Set on the job's control thread before its pipelines start.
   void set_schema_id(uint32_t id) { id_.store(id, std::memory_order_release); }
+  // The framing, then payload(); nothing appended when that fails.
+  bool encode(const types::Value* row, std::string& out, RecordError* err) const final;
 
  protected:
   uint32_t schema_id() const { return id_.load(std::memory_order_acquire); }
+  // Appends what follows the framing.
+  virtual bool payload(const types::Value* row, std::string& out, RecordError* err) const = 0;
 
  private:
   std::atomic<uint32_t> id_{0};
@@ -128,10 +133,29 @@ class AvroValueEncoder final : public RegisteredValueEncoder {
       : avro_(std::move(columns), record_name) {}
   const std::string& schema() const override { return avro_.schema(); }
   const char* schema_type() const override { return "AVRO"; }
-  bool encode(const types::Value* row, std::string& out, RecordError* err) const override;
 
  private:
+  bool payload(const types::Value* row, std::string& out, RecordError* err) const override {
+    return avro_.encode(row, out, err);
+  }
   format::AvroEncoder avro_;
+};
+
+// Protobuf (format: protobuf): the message indexes and the message of the schema
+// format::protobuf_schema_for gives the columns.
+class ProtobufValueEncoder final : public RegisteredValueEncoder {
+ public:
+  // Throws sluice::Error (kConfig) as format::protobuf_schema_for does.
+  ProtobufValueEncoder(std::vector<format::Column> columns, std::string_view message_name)
+      : proto_(std::move(columns), message_name) {}
+  const std::string& schema() const override { return proto_.schema(); }
+  const char* schema_type() const override { return "PROTOBUF"; }
+
+ private:
+  bool payload(const types::Value* row, std::string& out, RecordError* err) const override {
+    return proto_.encode(row, out, err);
+  }
+  format::ProtobufEncoder proto_;
 };
 
 // JSON framed for a JSON Schema (format: json_sr): the object JsonValueEncoder writes, after the
@@ -142,11 +166,20 @@ class JsonSchemaValueEncoder final : public RegisteredValueEncoder {
                          std::string_view title);
   const std::string& schema() const override { return schema_; }
   const char* schema_type() const override { return "JSON"; }
-  bool encode(const types::Value* row, std::string& out, RecordError* err) const override;
 
  private:
+  bool payload(const types::Value* row, std::string& out, RecordError*) const override {
+    json_.encode(row, out);
+    return true;
+  }
   format::JsonEncoder json_;
   std::string schema_;
 };
+
+// The encoder of `sink`'s values, rows of `columns`: JSON, or (a RegisteredValueEncoder) Avro,
+// JSON Schema or Protobuf, their record, title or message named after the sink's topic. Throws
+// sluice::Error (kConfig) when the columns cannot be written so.
+std::shared_ptr<ValueEncoder> make_value_encoder(const config::SinkConfig& sink,
+                                                 std::vector<format::Column> columns);
 
 }  // namespace sluice::server::pipeline

@@ -23,11 +23,13 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "fuzz_rows.hpp"
 
 namespace {
 
 using namespace sluice;
 using format::Column;
+using fuzz::row_text;
 using types::DataType;
 using types::TypeId;
 
@@ -90,20 +92,6 @@ Fixture make(const char* schema, std::vector<Column> columns) {
   f.readback = std::make_unique<format::AvroDecoder>(
       format::avro::Schema::parse(f.encoder->schema()), f.columns);
   return f;
-}
-
-std::string row_text(const std::vector<types::Value>& row) {
-  std::string out;
-  for (const auto& v : row) {
-    out += types::to_text(v);
-    bool nested = v.type == TypeId::kStruct || v.type == TypeId::kArray || v.type == TypeId::kMap;
-    if (nested && !v.null) {  // equal values have equal bytes
-      out += ':';
-      out.append(v.str());
-    }
-    out += "|";
-  }
-  return out;
 }
 
 void fuzz_schema(std::string_view text) {

@@ -19,10 +19,14 @@ that add coverage. Sources:
                  truncations of its snapshot
   avro           the records of tests/unit/avro_test.cpp (written by fastavro) for each writer
                  schema of avro_fuzz.cpp, truncations of them, and the schemas of both files as text
+  protobuf       messages of protobuf_fuzz.cpp's schemas (written by pb() below) under a few
+                 message-index paths, truncations of them, and the schemas of protobuf_fuzz.cpp,
+                 tests/fixtures/protobuf_shop.hpp and tests/unit/protobuf_test.cpp as text
 """
 
 import pathlib
 import re
+import struct
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -357,6 +361,63 @@ def avro_seeds():
     return seeds
 
 
+def varint(v):
+    v &= (1 << 64) - 1
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def pb(*fields):
+    """Protobuf wire bytes of (number, value) fields: int as a varint, float as a fixed64 double,
+    bytes/str length-delimited, a tuple as a nested message."""
+    out = b""
+    for number, value in fields:
+        if isinstance(value, int):
+            out += varint(number << 3) + varint(value)
+        elif isinstance(value, float):
+            out += varint(number << 3 | 1) + struct.pack("<d", value)
+        else:
+            if isinstance(value, tuple):
+                value = pb(*value)
+            elif isinstance(value, str):
+                value = value.encode()
+            out += varint(number << 3 | 2) + varint(len(value)) + value
+    return out
+
+
+def protobuf_seeds():
+    """(mode byte + message indexes + message) and (2 + schema text) inputs for
+    protobuf_fuzz.cpp."""
+    order = pb((1, 42), (2, "ada"), (3, ((1, "sku-1"), (2, 3))), (3, ((1, "sku-2"),)),
+               (4, ((1, "k"), (2, 7))), (5, 1), (6, ((1, 1700000000), (2, 5000000))), (7, 0.5),
+               (8, ((1, "note"),)), (9, varint(1) + varint(300) + varint(2**64 - 1)), (10, 3),
+               (11, 2**64 - 1), (12, b"\x00\xff"), (13, 1), (17, ((1, 2**64 - 5), (2, "neg"))),
+               (18, "card"), (20, 5), (20, 6), (21, 7), (22, "12.5"), (23, 19000))
+    order += varint(14 << 3 | 5) + struct.pack("<f", 1.5) + varint(15 << 3 | 5) + b"\xff" * 4
+    order += varint(16 << 3 | 1) + struct.pack("<q", -9)
+    line = pb((1, "s"), (2, 2))
+    leaf = pb((1, 3), (4, "leaf"), (5, struct.pack("<QQ", 1, 2**64 - 1)))
+    tree = pb((1, 1), (2, pb((1, 2), (2, leaf), (3, pb((1, "a"), (2, leaf))))),
+              (3, pb((1, "b"), (2, pb((1, 4))))), (3, pb((1, "c"),)))
+    index0, nested = b"\x00", varint(4) + varint(0) + varint(4)  # [0], [0, 2]: Order.Line
+    seeds = []
+    for mode, payload in ((0, index0 + order), (0, varint(2) + varint(0) + order),
+                          (0, nested + line), (1, index0 + tree), (1, varint(4) + b"\x00\x00")):
+        seeds.append(bytes([mode]) + payload)
+        seeds.append(bytes([mode]) + payload[: len(payload) // 2])
+    texts = []
+    for path in ("tests/fuzz/protobuf_fuzz.cpp", "tests/fixtures/protobuf_shop.hpp",
+                 "tests/unit/protobuf_test.cpp"):
+        texts += re.findall(r'R"\(\s*(syntax = .*?)\)"', (ROOT / path).read_text(), re.S)
+    for text in texts:
+        seeds.append(bytes([2]) + text.encode())
+    return seeds
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -382,6 +443,8 @@ def main():
         write(out, "state", f"snapshot-{i}", data)
     for i, data in enumerate(avro_seeds()):
         write(out, "avro", f"avro-{i}", data)
+    for i, data in enumerate(protobuf_seeds()):
+        write(out, "protobuf", f"protobuf-{i}", data)
     print(f"make_seeds: wrote seeds to {out}")
 
 

@@ -15,7 +15,7 @@ usage:
                     [--key-field F] [--format avro|json|protobuf] [--message NAME]
                     [--key-schema AVRO_SCHEMA_JSON]
   confluent_avro.py consume BOOTSTRAP REGISTRY_URL TOPIC COUNT [--timeout S]
-                    [--format avro|json|protobuf] [--schema-file PROTO_FILE] [--message NAME]
+                    [--format avro|json|protobuf]
   confluent_avro.py raw-produce BOOTSTRAP TOPIC HEX [HEX ...]
 
 produce: each JSON line of RECORDS_JSONL becomes one record, its value serialized with the schema
@@ -41,13 +41,12 @@ consume: reads TOPIC from the beginning of every partition (no group offsets, re
   until COUNT records came or S seconds (default 60) passed, deserializes each value with the
   writer schema its id names, and prints one JSON line per record, in (partition, offset) order:
   decimal as a string, timestamps as epoch milliseconds, date as days since the epoch, bytes as
-  base64, a null value as null. With --format protobuf, the value is parsed as the message NAME
-  of PROTO_FILE (--schema-file, required; --message as for produce: ProtobufDeserializer needs
-  the reader's class) and printed in the proto3 JSON mapping (json_format.MessageToDict): fields
-  by their .proto names, fields at their default value left out, 64-bit integers as strings,
-  enums by name, bytes base64, Timestamp RFC 3339; the writer schema, fetched by id, must be the
-  base64 descriptor form that ProtobufSerializer registers. Exits 1 when fewer than COUNT
-  arrived (printing those that did).
+  base64, a null value as null. With --format protobuf, the writer schema its id names (fetched
+  from the registry: .proto source, compiled by grpcio-tools' protoc, or a base64
+  FileDescriptorProto) gives the message its message indexes name, which the protobuf runtime
+  parses; printed in the proto3 JSON mapping (json_format.MessageToDict): fields by their .proto
+  names, fields at their default value left out, 64-bit integers as strings, enums by name, bytes
+  base64, Timestamp RFC 3339. Exits 1 when fewer than COUNT arrived (printing those that did).
 raw-produce: one record per HEX argument, its value exactly those bytes (no key), acks=all.
 
 Exit status: 0 done, 1 failed (the reason on stderr), 2 usage.
@@ -167,12 +166,11 @@ def from_avro(value):
 # that the Avro and JSON modes need neither grpcio-tools nor the protobuf runtime.
 
 
-def proto_message_class(proto_path, message=None):
-    """The class of the message `message` of the .proto file: its name in the file's package
-    (Order, Order.Line) or its full name; None: the file's first top-level message. protoc writes
-    the FileDescriptorSet of the file and its imports (from the file's directory, or Protobuf's
-    well-known types that grpcio-tools ships), which a DescriptorPool of its own loads."""
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+def _compile_proto(proto_path):
+    """(DescriptorPool, FileDescriptor) of a .proto file: protoc writes the FileDescriptorSet of
+    the file and its imports (from the file's directory, or Protobuf's well-known types that
+    grpcio-tools ships), which a DescriptorPool of its own loads."""
+    from google.protobuf import descriptor_pb2, descriptor_pool
     from grpc_tools import protoc
 
     proto_path = os.path.abspath(proto_path)
@@ -190,7 +188,74 @@ def proto_message_class(proto_path, message=None):
     pool = descriptor_pool.DescriptorPool()
     for file_proto in files:  # dependencies first
         pool.Add(file_proto)
-    fd = pool.FindFileByName(os.path.basename(proto_path))
+    return pool, pool.FindFileByName(os.path.basename(proto_path))
+
+
+def _writer_file(schema_str):
+    """(DescriptorPool, FileDescriptor) of a writer schema as a registry serves it: a base64
+    FileDescriptorProto (what ProtobufSerializer registers; its well-known imports from the
+    protobuf runtime) or .proto source."""
+    import binascii
+
+    from google.protobuf import descriptor_pb2, descriptor_pool, timestamp_pb2, wrappers_pb2
+    from google.protobuf.message import DecodeError
+
+    try:
+        proto = descriptor_pb2.FileDescriptorProto.FromString(
+            base64.b64decode(schema_str, validate=True))
+    except (binascii.Error, DecodeError, ValueError):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "writer.proto")
+            with open(path, "w") as f:
+                f.write(schema_str)
+            return _compile_proto(path)
+    pool = descriptor_pool.DescriptorPool()
+    for known in (timestamp_pb2, wrappers_pb2):
+        if known.DESCRIPTOR.name in proto.dependency:
+            fdp = descriptor_pb2.FileDescriptorProto()
+            known.DESCRIPTOR.CopyToProto(fdp)
+            pool.Add(fdp)
+    pool.Add(proto)
+    return pool, pool.FindFileByName(proto.name)
+
+
+def _zigzag_varint(data, at):
+    """(value, next position) of the zigzag varint at data[at]."""
+    v, shift = 0, 0
+    while True:
+        b = data[at]
+        at += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return (v >> 1) ^ -(v & 1), at
+
+
+def parse_protobuf(data, writer_files):
+    """The message of a framed Protobuf value (magic byte, schema id, message indexes, message)
+    as a dict in the proto3 JSON mapping; `writer_files` caches schema id -> _writer_file."""
+    from google.protobuf import json_format, message_factory
+
+    schema_id = int.from_bytes(data[1:5], "big")
+    pool, fd = writer_files(schema_id)
+    count, at = _zigzag_varint(data, 5)
+    path = [0] if count == 0 else []
+    for _ in range(count):
+        i, at = _zigzag_varint(data, at)
+        path.append(i)
+    desc = list(fd.message_types_by_name.values())[path[0]]
+    for i in path[1:]:
+        desc = desc.nested_types[i]
+    msg = message_factory.GetMessageClass(desc).FromString(data[at:])
+    return json_format.MessageToDict(msg, preserving_proto_field_name=True)
+
+
+def proto_message_class(proto_path, message=None):
+    """The class of the message `message` of the .proto file: its name in the file's package
+    (Order, Order.Line) or its full name; None: the file's first top-level message."""
+    from google.protobuf import message_factory
+
+    pool, fd = _compile_proto(proto_path)
 
     def messages(descriptors):  # depth first, in declaration order; no map entries
         for d in descriptors:
@@ -325,23 +390,23 @@ def raw_produce(bootstrap, topic, values_hex):
 # Consuming
 
 
-def consume(bootstrap, registry_url, topic, count, timeout=60.0, value_format="avro",
-            proto_path=None, message=None):
+def consume(bootstrap, registry_url, topic, count, timeout=60.0, value_format="avro"):
     deadline = time.monotonic() + timeout
     registry = SchemaRegistryClient({"url": registry_url})
     if value_format == "json":  # validates each value against the writer schema its id names
         deserializer = JSONDeserializer(None, schema_registry_client=registry)
-    elif value_format == "protobuf":  # parses into the reader's class; fetches the writer schema
-        from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
-        from google.protobuf import json_format
+    elif value_format == "protobuf":  # the writer's message, from its schema in the registry
+        files = {}
 
-        pb_deserializer = ProtobufDeserializer(proto_message_class(proto_path, message),
-                                               {"use.deprecated.format": False},
-                                               schema_registry_client=registry)
+        def writer_files(schema_id):
+            if schema_id not in files:
+                files[schema_id] = _writer_file(registry.get_schema(schema_id).schema_str)
+            return files[schema_id]
 
         def deserializer(data, ctx):
-            return json_format.MessageToDict(pb_deserializer(data, ctx),
-                                             preserving_proto_field_name=True)
+            if data[:1] != b"\0":
+                raise ValueError(f"magic byte {data[0]}")
+            return parse_protobuf(data, writer_files)
     else:
         deserializer = AvroDeserializer(registry)
     ctx = SerializationContext(topic, MessageField.VALUE)
@@ -397,17 +462,13 @@ def main(argv):
     c.add_argument("count", type=int)
     c.add_argument("--timeout", type=float, default=60.0)
     c.add_argument("--format", choices=("avro", "json", "protobuf"), default="avro")
-    c.add_argument("--schema-file")
-    c.add_argument("--message")
     r = sub.add_parser("raw-produce")
     r.add_argument("bootstrap")
     r.add_argument("topic")
     r.add_argument("hex", nargs="+")
     args = parser.parse_args(argv)
-    if args.command in ("produce", "consume") and args.format != "protobuf" and args.message:
+    if args.command == "produce" and args.format != "protobuf" and args.message:
         parser.error("--message is for --format protobuf")
-    if args.command == "consume" and (args.format == "protobuf") != (args.schema_file is not None):
-        parser.error("--schema-file (a .proto file) goes with --format protobuf, and only with it")
     try:
         if args.command == "produce":
             produce(args.bootstrap, args.registry_url, args.topic, args.schema_file,
@@ -415,7 +476,7 @@ def main(argv):
                     args.message)
         elif args.command == "consume":
             consume(args.bootstrap, args.registry_url, args.topic, args.count, args.timeout,
-                    args.format, args.schema_file, args.message)
+                    args.format)
         else:
             for v in args.hex:
                 try:

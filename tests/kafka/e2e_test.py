@@ -2322,7 +2322,7 @@ source:
 sink:
   type: kafka
   topic: orders-pb-out
-  timestamp_format: epoch_millis
+  format: protobuf
 dead_letter:
   type: kafka
   topic: orders-pb-dlq
@@ -2339,10 +2339,12 @@ def test_protobuf_registry(ctx):
     on odd orders only and a bytes field the job does not read. The registry (Apicurio) keeps
     and serves the schema as the serializer registered it: a base64 FileDescriptorProto. Then
     three malformed records: magic byte 1, an id the registry does not have, and the Order schema's
-    id framing a message whose order_id has the wrong wire type. The output (JSON) holds the
-    query's values: the nested, map and enum values read through, the Timestamp as epoch
-    milliseconds, and the optional note NULL where it was not set. The three malformed records are
-    dead-lettered (DECODE) with their reasons.
+    id framing a message whose order_id has the wrong wire type. The job writes `format: protobuf`
+    too: the .proto source it registers under orders-pb-out-value is compiled by protoc
+    (grpcio-tools) and every output value parsed by the protobuf runtime
+    (confluent_avro.py consume --format protobuf). They hold the query's values: the nested, map
+    and enum values read through, the Timestamp, and the optional note NULL (left out) where it
+    was not set. The three malformed records are dead-lettered (DECODE) with their reasons.
 
     Counts: the exact identity (records_in = RECORDS + 3, dead_lettered 3)."""
     ctx.start_broker(topics=[("orders-pb", 3), ("orders-pb-out", 3), ("orders-pb-dlq", 1)])
@@ -2395,12 +2397,19 @@ def test_protobuf_registry(ctx):
 
     job = "pb-e2e"
     d = _registry_daemon(ctx, registry, "pb.yaml", PROTOBUF_JOB, job)
-    out = h.read_raw(bootstrap, "orders-pb-out", idle=1, min_records=len(expected))
-    got = [json.loads(r.value) for r in out]
-    for g in got:  # a DOUBLE with an integral value is written as an integer ("300")
-        if isinstance(g.get("doubled"), int):
-            g["doubled"] = float(g["doubled"])
+    got = h.consume_avro(bootstrap, registry.url, "orders-pb-out", len(expected), timeout=60,
+                         value_format="protobuf")
+    for g in got:  # the proto3 JSON mapping: int64 as text, Timestamp in RFC 3339
+        for k in ("order_id", "customer_id", "n_lines"):
+            g[k] = int(g[k])
+        g["doubled"] = float(g["doubled"])
+        t = datetime.datetime.fromisoformat(g["placed_at"])
+        g["placed_at"] = round(t.timestamp() * 1000)
+        g.setdefault("note", None)
     check(h.multiset_equal(expected, got), "output values")
+    latest = registry.request("GET", "/subjects/orders-pb-out-value/versions/latest")
+    if latest.get("schemaType") != "PROTOBUF" or "message orders_pb_out {" not in latest["schema"]:
+        raise AssertionError(f"orders-pb-out-value: {latest}")
     dlq = h.read_raw(bootstrap, "orders-pb-dlq", idle=1, min_records=len(bad))
     if sorted(r.value for r in dlq) != sorted(bad):
         raise AssertionError(f"dead letters {[r.value[:8].hex() for r in dlq]}, want the three "
@@ -2414,8 +2423,9 @@ def test_protobuf_registry(ctx):
         raise AssertionError(f"counts {state['counts']}: want dead_lettered {len(bad)}")
     stop_cleanly(d)
     form = "source" if "message" in served.get("schema", "") else "a base64 descriptor"
-    return (f"{len(expected)} rows of writer schema {schema_id} (served as {form}) read; "
-            f"dead letters: {'; '.join(reasons)}; {counted}")
+    return (f"{len(expected)} rows of writer schema {schema_id} (served as {form}) read, written "
+            f"under schema {latest['id']} and parsed back; dead letters: {'; '.join(reasons)}; "
+            f"{counted}")
 
 
 # --------------------------------------------------------------------------------------------

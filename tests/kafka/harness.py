@@ -810,7 +810,8 @@ def consume_avro(bootstrap, registry_url, topic, count, timeout=60.0, value_form
     """Reads `count` records of `topic` from the beginning (read_committed) and deserializes them
     with the writer schemas their ids name; returns the values as dicts by (partition, offset):
     decimals as strings, timestamps as epoch ms, bytes as base64. HarnessError when fewer came
-    within `timeout` s. value_format "json": JSON Schema values (validated), as they are."""
+    within `timeout` s. value_format "json": JSON Schema values (validated), as they are;
+    "protobuf": Protobuf values parsed with their writer schema, in the proto3 JSON mapping."""
     lines = _confluent_avro(["consume", bootstrap, registry_url, topic, str(count), "--timeout",
                              str(timeout), "--format", value_format], timeout + 30)
     return [json.loads(line) for line in lines]

@@ -246,18 +246,19 @@ TEST_CASE("bad values are quoted in the message", "[config]") {
     CHECK(ok.source.format == "avro");
     CHECK(ok.sink.format == "avro");
   }
-  SECTION("protobuf is read from Kafka topics, not written") {
+  SECTION("protobuf is a format of Kafka topics") {
     CHECK(errors_of(kValidHead + "source:\n  type: file\n  path: a\n  format: protobuf\n" +
-                    "  schema: {a: INT}\nsink: {type: kafka, topic: o, format: protobuf}\n") ==
+                    "  schema: {a: INT}\nsink: {type: stdout, format: protobuf}\n") ==
           "job.yaml:6:11: source.format: protobuf values are read and written in the Schema "
           "Registry wire format, which Kafka topics carry; a file endpoint takes json\n"
-          "job.yaml:8:39: sink.format: sluice reads protobuf values; a sink writes json, avro or "
-          "json_sr");
+          "job.yaml:8:30: sink.format: protobuf values are read and written in the Schema "
+          "Registry wire format, which Kafka topics carry; a stdout endpoint takes json");
     sluice::config::JobConfig ok = load_job_text(
         kValidHead + "source: {type: kafka, topic: t, format: protobuf, schema: {a: INT}}\n" +
-            "sink: {type: kafka, topic: o, format: avro}\n",
+            "sink: {type: kafka, topic: o, format: protobuf}\n",
         "job.yaml");
     CHECK(ok.source.format == "protobuf");
+    CHECK(ok.sink.format == "protobuf");
     CHECK(sluice::config::registry_type(ok.source.format) == "PROTOBUF");
     CHECK(sluice::config::registry_type("json").empty());
   }

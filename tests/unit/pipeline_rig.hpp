@@ -91,20 +91,12 @@ struct Rig {
     spec->query = server::compile_job(*job);
     spec->key_columns = server::key_columns(*job, *spec->query);
     spec->key_row = server::output_columns(*spec->query);
-    if (job->sink.format == "avro") {
-      spec->registered_output = std::make_shared<server::pipeline::AvroValueEncoder>(
-          server::output_columns(*spec->query), "Out");
-      spec->registered_output->set_schema_id(o.avro_schema_id);
-      spec->encoder = spec->registered_output;
-    } else if (job->sink.format == "json_sr") {
-      spec->registered_output = std::make_shared<server::pipeline::JsonSchemaValueEncoder>(
-          server::output_columns(*spec->query), job->sink.timestamp_format, "out");
-      spec->registered_output->set_schema_id(o.avro_schema_id);
-      spec->encoder = spec->registered_output;
-    } else {
-      spec->encoder = std::make_shared<server::pipeline::JsonValueEncoder>(
-          server::output_columns(*spec->query), job->sink.timestamp_format);
-    }
+    auto encoder =
+        server::pipeline::make_value_encoder(job->sink, server::output_columns(*spec->query));
+    spec->registered_output =
+        std::dynamic_pointer_cast<server::pipeline::RegisteredValueEncoder>(encoder);
+    if (spec->registered_output) spec->registered_output->set_schema_id(o.avro_schema_id);
+    spec->encoder = std::move(encoder);
     spec->schemas = o.schemas;
     spec->batch_records = o.batch_records;
     spec->max_in_flight = o.max_in_flight;

@@ -25,6 +25,7 @@
 
 #include "fake_schemas.hpp"
 #include "pipeline_rig.hpp"
+#include "protobuf_shop.hpp"
 
 using namespace sluice;
 using format::Column;
@@ -34,53 +35,7 @@ namespace {
 
 namespace pb = google::protobuf;
 
-const char* const kShop = R"(
-syntax = "proto3";
-package shop;
-import "google/protobuf/timestamp.proto";
-import "google/protobuf/wrappers.proto";
-
-message Order {
-  int64 id = 1;
-  string customer = 2;
-  repeated Line lines = 3;
-  map<string, int32> attrs = 4;
-  Status status = 5;
-  google.protobuf.Timestamp created = 6;
-  optional double discount = 7;
-  google.protobuf.StringValue note = 8;
-  repeated int64 codes = 9;
-  sint32 delta = 10;
-  uint64 big = 11;
-  bytes raw = 12;
-  bool rush = 13;
-  float weight = 14;
-  fixed32 f32 = 15;
-  sfixed64 sf64 = 16;
-  map<int64, string> names = 17;
-  oneof pay {
-    string card = 18;
-    int64 account = 19;
-  }
-  repeated sint64 unpacked = 20 [packed = false];
-  int32 small = 21;
-
-  message Line {
-    string sku = 1;
-    int32 qty = 2;
-  }
-  enum Status {
-    NEW = 0;
-    PAID = 1;
-    SHIPPED = 2;
-  }
-}
-
-message Refund {
-  int64 order_id = 1;
-  Order.Line line = 2;
-}
-)";
+using testing::kShop;
 
 // The same schema in libprotobuf's own DynamicMessage: the independent writer of the records.
 struct Writer {
@@ -264,17 +219,17 @@ TEST_CASE("protobuf: malformed records are DECODE errors naming the column", "[p
   std::string head = indexes({0});
   std::string good = w.bytes("shop.Order", R"(id: 300 customer: "ada")");
   CHECK(read(d, head + good.substr(0, good.size() - 1)) ==
-        "error: column 'customer': a length beyond the end of Protobuf data");
-  CHECK(read(d, head + good.substr(0, 2)) == "error: column 'id': truncated Protobuf data");
+        "error: column 'customer': Protobuf data: a length beyond the end");
+  CHECK(read(d, head + good.substr(0, 2)) == "error: column 'id': Protobuf data: truncated");
   // id (field 1) with wire type 2.
   CHECK(read(d, head + "\x0a\x01x") ==
         "error: column 'id': field 'id' (int64) has wire type 2, not 0");
   CHECK(read(d, head + std::string("\x00\x01", 2)) ==
-        "error: a field number out of range in Protobuf data");
+        "error: Protobuf data: a field number out of range");
   CHECK(read(d, head + "\x12\x02\xc3\x28") ==
         "error: column 'customer': field 'customer': a string that is not UTF-8");
   CHECK(read(d, head + "\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01") ==
-        "error: column 'id': a varint over 10 bytes in Protobuf data");
+        "error: column 'id': Protobuf data: a varint longer than 64 bits");
   // uint64 beyond BIGINT.
   format::ProtobufDecoder narrow(shop(), {{"big", DataType::bigint()}});
   CHECK(read(narrow, head + w.bytes("shop.Order", "big: 9223372036854775808")) ==
@@ -301,16 +256,16 @@ TEST_CASE("protobuf: unknown fields are skipped, groups and unknown enum numbers
       "\x28\x09";                                 // status 9: not declared
   CHECK(read(d, head + unknown) == R"({"id":7,"status":"9"})");
   CHECK(read(d, head + "\x9b\x06\x08\x01") ==
-        "error: truncated Protobuf data");  // a group never closed
+        "error: Protobuf data: truncated");  // a group never closed
   CHECK(read(d, head + "\x9b\x06\x08\x01\xa4\x06") ==
-        "error: a group closed by another field in Protobuf data");
-  CHECK(read(d, head + "\x9c\x06") == "error: a group end without its start in Protobuf data");
-  CHECK(read(d, head + "\x9e\x06") == "error: a bad wire type in Protobuf data");
+        "error: Protobuf data: a group closed by another field");
+  CHECK(read(d, head + "\x9c\x06") == "error: Protobuf data: a group end without its start");
+  CHECK(read(d, head + "\x9e\x06") == "error: Protobuf data: a bad wire type");
   // Groups nested past the bound.
   std::string deep;
   for (int i = 0; i < 100; ++i)
     deep += "\x9b\x06";
-  CHECK(read(d, head + deep) == "error: groups nested too deeply in Protobuf data");
+  CHECK(read(d, head + deep) == "error: Protobuf data: groups nested too deeply");
 }
 
 TEST_CASE("protobuf: schemas parse from source or a base64 FileDescriptorProto, or say why not",
@@ -399,4 +354,202 @@ TEST_CASE(
   CHECK(why ==
         std::vector<std::string>{"schema 3: column 'id': field 'id' (int64) has wire type 2, not 0",
                                  "schema 4: its type is AVRO; the job reads Protobuf"});
+}
+
+namespace {
+
+std::vector<Column> out_columns() {
+  auto t = [](const char* name) { return *types::parse_type_name(name); };
+  return {{"id", DataType::bigint()},
+          {"ok", DataType::boolean()},
+          {"price", DataType::float64()},
+          {"amount", DataType::decimal(12, 2)},
+          {"name", DataType::string()},
+          {"raw", DataType::bytes()},
+          {"at", DataType::timestamp()},
+          {"day", DataType::date()},
+          {"tm", DataType::time()},
+          {"wait", DataType::interval()},
+          {"customer", t("STRUCT<name STRING, address STRUCT<city STRING>>")},
+          {"lines", t("ARRAY<STRUCT<sku STRING, qty BIGINT>>")},
+          {"codes", t("ARRAY<BIGINT>")},
+          {"grid", t("ARRAY<ARRAY<DOUBLE>>")},
+          {"attrs", t("MAP<STRING, BIGINT>")},
+          {"groups", t("MAP<STRING, ARRAY<STRING>>")},
+          {"my col", DataType::string()}};
+}
+
+// A row of `columns` from JSON, as a source would read it.
+std::vector<types::Value> row_of(const std::vector<Column>& columns, const std::string& json,
+                                 Arena& arena) {
+  std::vector<types::Value> row(columns.size());
+  format::JsonDecoder decoder(columns);
+  RecordError err;
+  REQUIRE(decoder.decode(json, row.data(), arena, &err));
+  return row;
+}
+
+}  // namespace
+
+TEST_CASE("protobuf: the schema a protobuf sink registers for its columns", "[protobuf]") {
+  CHECK(format::protobuf_schema_for(out_columns(), "orders-out") == R"(syntax = "proto3";
+
+import "google/protobuf/timestamp.proto";
+
+message orders_out {
+  optional int64 id = 1;
+  optional bool ok = 2;
+  optional double price = 3;
+  optional string amount = 4;
+  optional string name = 5;
+  optional bytes raw = 6;
+  google.protobuf.Timestamp at = 7;
+  optional int32 day = 8;
+  optional int32 tm = 9;
+  optional int64 wait = 10;
+  Customer customer = 11;
+  repeated LinesItem lines = 12;
+  repeated int64 codes = 13;
+  repeated GridItem grid = 14;
+  map<string, int64> attrs = 15;
+  map<string, GroupsValue> groups = 16;
+  optional string my_col = 17;
+  message Customer {
+    optional string name = 1;
+    Address address = 2;
+    message Address {
+      optional string city = 1;
+    }
+  }
+  message LinesItem {
+    optional string sku = 1;
+    optional int64 qty = 2;
+  }
+  message GridItem {
+    repeated double value = 1;
+  }
+  message GroupsValue {
+    repeated string value = 1;
+  }
+}
+)");
+  // Names proto3 would refuse together.
+  try {
+    format::protobuf_schema_for({{"a_b", DataType::bigint()}, {"aB", DataType::bigint()}}, "T");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::kConfig);
+    CHECK(std::string(e.what()) ==
+          "output columns 'a_b' and 'aB' are both written as the Protobuf field 'aB' (proto3 "
+          "compares names without '_' and case): give one an alias");
+  }
+  // A STRUCT field named like its message's scope gets a name of its own.
+  CHECK(format::protobuf_schema_for({{"t", *types::parse_type_name("STRUCT<t STRUCT<x BIGINT>>")}},
+                                    "T")
+            .find("  T_2 t = 1;") != std::string::npos);
+}
+
+TEST_CASE("protobuf: what a protobuf sink writes, libprotobuf reads, and sluice reads back",
+          "[protobuf]") {
+  Arena arena;
+  std::vector<Column> columns = out_columns();
+  format::ProtobufEncoder encoder(columns, "orders-out");
+  std::vector<types::Value> row =
+      row_of(columns,
+             R"({"id":-3,"ok":false,"price":-0.25,"amount":"-12.50","name":"ü","raw":"AAE=",)"
+             R"("at":"1969-12-31T23:59:59.999Z","day":"2024-02-29","tm":"12:00:00.001","wait":0,)"
+             R"("customer":{"name":"ada","address":{"city":null}},)"
+             R"("lines":[{"sku":"a","qty":2},{"sku":null,"qty":0}],"codes":[1,-1],)"
+             R"("grid":[[1.5],[]],"attrs":{"b":2,"a":1},"groups":{"g":["x","y"]},"my col":null})",
+             arena);
+  std::string out;
+  RecordError err;
+  REQUIRE(encoder.encode(row.data(), out, &err));
+  REQUIRE(out.size() > 1);
+  CHECK(out[0] == '\0');  // message indexes [0]
+
+  // libprotobuf's own parser, of the schema text and of the bytes.
+  Writer lib(encoder.schema());
+  const pb::Descriptor* d = lib.pool.FindMessageTypeByName("orders_out");
+  REQUIRE(d != nullptr);
+  std::unique_ptr<pb::Message> m(lib.factory.GetPrototype(d)->New());
+  REQUIRE(m->ParseFromString(out.substr(1)));
+  CHECK(m->ShortDebugString() ==
+        R"(id: -3 ok: false price: -0.25 amount: "-12.50" name: "\303\274" raw: "\000\001" )"
+        R"(at { seconds: -1 nanos: 999000000 } day: 19782 tm: 43200001 wait: 0 )"
+        R"(customer { name: "ada" address { } } lines { sku: "a" qty: 2 } lines { qty: 0 } )"
+        R"(codes: 1 codes: -1 grid { value: 1.5 } grid { } attrs { key: "a" value: 1 } )"
+        R"(attrs { key: "b" value: 2 } groups { key: "g" value { value: "x" value: "y" } })");
+
+  // sluice reads it back through the registered schema, to the same values.
+  format::ProtobufDecoder back(format::protobuf::Schema::parse(encoder.schema()), columns);
+  std::string json_in, json_out;
+  format::JsonEncoder(columns).encode(row.data(), json_in);
+  std::vector<types::Value> again(columns.size());
+  // ("my col" is written as field my_col, which no column names: it reads NULL, as it was.)
+  REQUIRE(back.decode(out, again.data(), arena, &err));
+  format::JsonEncoder(columns).encode(again.data(), json_out);
+  CHECK(json_out == json_in);
+}
+
+TEST_CASE("protobuf: values Protobuf cannot hold are refused, nothing written", "[protobuf]") {
+  Arena arena;
+  auto t = [](const char* name) { return *types::parse_type_name(name); };
+  std::vector<Column> columns = {
+      {"a", t("ARRAY<BIGINT>")}, {"m", t("MAP<STRING, STRING>")}, {"s", t("ARRAY<STRING>")}};
+  format::ProtobufEncoder encoder(columns, "T");
+  std::string out = "kept";
+  RecordError err;
+  CHECK_FALSE(encoder.encode(row_of(columns, R"({"a":[1,null]})", arena).data(), out, &err));
+  CHECK(err.code == ErrorCode::kInvalidArgument);
+  CHECK(err.message ==
+        "column 'a': a NULL element or map value, which Protobuf's repeated fields and maps "
+        "cannot hold");
+  CHECK_FALSE(encoder.encode(row_of(columns, R"({"m":{"k":null}})", arena).data(), out, &err));
+  CHECK_FALSE(encoder.encode(row_of(columns, R"({"s":["x",null]})", arena).data(), out, &err));
+  CHECK(out == "kept");
+  // NULL arrays and maps are written as empty ones (Protobuf has no NULL for them).
+  REQUIRE(encoder.encode(row_of(columns, R"({"a":null,"m":null})", arena).data(), out, &err));
+  CHECK(out == std::string("kept\0", 5));
+  format::ProtobufEncoder dates({{"d", DataType::date()}}, "T");
+  std::vector<types::Value> far = {types::Value::date(int64_t{1} << 40)};
+  out.clear();
+  CHECK_FALSE(dates.encode(far.data(), out, &err));
+  CHECK(err.code == ErrorCode::kOverflow);
+  CHECK(out.empty());
+}
+
+TEST_CASE("pipeline: a protobuf sink writes the wire format with its schema's id",
+          "[pipeline][protobuf]") {
+  Writer w(kShop);
+  auto schemas = std::make_shared<testing::FakeSchemas>();
+  test::Rig rig(
+      "name: p\nsql: SELECT id, lines FROM t\n"
+      "source: {type: kafka, topic: in, name: t, format: protobuf, "
+      "schema: {id: BIGINT, lines: 'ARRAY<STRUCT<sku STRING, qty BIGINT>>'}}\n"
+      "sink: {type: kafka, topic: orders-out, format: protobuf}\n",
+      test::opts([&](test::RigOptions& o) {
+        o.schemas = schemas;
+        o.avro_schema_id = 77;
+      }));
+  std::string frame;
+  format::append_frame(3, frame);
+  rig.source->append(frame + indexes({0}) +
+                     w.bytes("shop.Order", R"(id: 5 lines { sku: "x" qty: 2 } customer: "c")"));
+  rig.start();
+  schemas->answer(3, kShop, "", "PROTOBUF");
+  rig.run();
+  REQUIRE(rig.out.taken().size() == 1);
+  std::string value = rig.out.taken()[0].value;
+  std::string head;
+  format::append_frame(77, head);
+  REQUIRE(value.substr(0, 6) == head + '\0');
+  Writer out(format::protobuf_schema_for(
+      {{"id", DataType::bigint()},
+       {"lines", *types::parse_type_name("ARRAY<STRUCT<sku STRING, qty BIGINT>>")}},
+      "orders-out"));
+  std::unique_ptr<pb::Message> m(
+      out.factory.GetPrototype(out.pool.FindMessageTypeByName("orders_out"))->New());
+  REQUIRE(m->ParseFromString(value.substr(6)));
+  CHECK(m->ShortDebugString() == R"(id: 5 lines { sku: "x" qty: 2 })");
 }

@@ -55,8 +55,11 @@ TEST_CASE("schema registry: ids are fetched once, off the caller's thread; error
     }
     const std::string& id = q.params.at("id");
     if (id == "1") return Response::json(200, "{\"schema\":" + json_string(kSchema) + "}");
-    if (id == "2")
-      return Response::json(200, R"({"schema":"syntax = \"proto3\";","schemaType":"PROTOBUF"})");
+    if (id == "2") {
+      return Response::json(200, R"({"schema":"syntax = \"proto3\"; message M { int64 a = 1; }",)"
+                                 R"("schemaType":"PROTOBUF"})");
+    }
+    if (id == "7") return Response::json(200, R"({"schema":"message {","schemaType":"PROTOBUF"})");
     if (id == "3") return Response::json(200, R"({"schema":"{\"type\":\"nope\"}"})");
     if (id == "5" && failures_left-- > 0) return Response::json(503, R"({"message":"busy"})");
     if (id == "5") return Response::json(200, "{\"schema\":" + json_string(kSchema) + "}");
@@ -81,9 +84,13 @@ TEST_CASE("schema registry: ids are fetched once, off the caller's thread; error
   }
   REQUIRE(answered(registry, 2));
   // Another type is an answer: the pipeline that reads it says whether it can
-  // (RegistryValueDecoder).
+  // (RegistryValueDecoder). Protobuf schemas are parsed here, once.
   CHECK(registry.find(2).type == "PROTOBUF");
   CHECK(registry.find(2).error.empty());
+  REQUIRE(registry.find(2).proto != nullptr);
+  CHECK(registry.find(2).proto->messages().at(0)->name == "M");
+  REQUIRE(answered(registry, 7));
+  CHECK(registry.find(7).error == "Protobuf schema: line 1, column 9: Expected message name.");
   CHECK(registry.find(1).type == "AVRO");
   REQUIRE(answered(registry, 3));
   CHECK_THAT(registry.find(3).error, Catch::StartsWith("invalid Avro schema: unknown type 'nope'"));
