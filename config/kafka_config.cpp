@@ -140,7 +140,8 @@ namespace {
 
 constexpr Option<std::string_view> kKeyFormats[] = {
     {"kafka", "kafka"}, {"json", "json"}, {"avro", "avro"}};
-constexpr Option<std::string_view> kSinkKeyFormats[] = {{"kafka", "kafka"}, {"json", "json"}};
+constexpr Option<std::string_view> kSinkKeyFormats[] = {
+    {"kafka", "kafka"}, {"json", "json"}, {"avro", "avro"}};
 
 // Keys are Kafka's: not allowed on a file endpoint.
 bool kafka_only(MapReader& map, std::string_view key, const std::string& type) {

@@ -89,4 +89,22 @@ class AvroEncoder {
   std::string schema_;
 };
 
+// A record key in Avro (a sink's key_format avro): one column as a value of its type, with
+// schema avro::type_schema ("long", "string", a record for a STRUCT, ...), several as a record
+// `name` of them, written as AvroEncoder writes a row.
+class AvroKeyEncoder {
+ public:
+  AvroKeyEncoder(std::vector<Column> columns, std::string_view name);
+
+  // Appends the key of `key_row` (the key columns' values; the one column not NULL). False with
+  // an error (nothing appended) as AvroEncoder::encode.
+  bool encode(const types::Value* key_row, std::string& out, RecordError* err) const;
+  const std::string& schema() const { return schema_; }
+
+ private:
+  std::vector<Column> columns_;
+  std::string schema_;
+  std::unique_ptr<AvroEncoder> record_;  // several columns
+};
+
 }  // namespace sluice::format

@@ -138,6 +138,24 @@ bool put_value(const Value& v, types::DataType t, const std::string& column, std
 
 }  // namespace
 
+AvroKeyEncoder::AvroKeyEncoder(std::vector<Column> columns, std::string_view name)
+    : columns_(std::move(columns)) {
+  if (columns_.size() == 1) {
+    schema_ = avro::type_schema(columns_[0].type, name);
+    return;
+  }
+  record_ = std::make_unique<AvroEncoder>(columns_, name);
+  schema_ = record_->schema();
+}
+
+bool AvroKeyEncoder::encode(const types::Value* key_row, std::string& out, RecordError* err) const {
+  if (record_) return record_->encode(key_row, out, err);
+  size_t start = out.size();
+  if (put_value(key_row[0], columns_[0].type, columns_[0].name, out, err)) return true;
+  out.resize(start);
+  return false;
+}
+
 bool AvroEncoder::encode(const types::Value* row, std::string& out, RecordError* err) const {
   size_t start = out.size();
   for (size_t i = 0; i < columns_.size(); ++i) {

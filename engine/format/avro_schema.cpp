@@ -384,4 +384,9 @@ std::string schema_for(const std::vector<Column>& columns, std::string_view name
   return fmt::format(R"({{"type":"record","name":"{}","fields":[{}]}})", name, fields);
 }
 
+std::string type_schema(types::DataType t, std::string_view name) {
+  Names used;
+  return field_type(t, std::string(name), used);
+}
+
 }  // namespace sluice::format::avro

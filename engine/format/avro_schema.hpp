@@ -90,6 +90,10 @@ class Schema {
 // field_name(column name); throws sluice::Error (kConfig) when two columns get the same one.
 std::string schema_for(const std::vector<Column>& columns, std::string_view name);
 
+// The schema sluice writes for a (non-NULL) value of `t` alone: "long", a record named `name` for
+// a STRUCT, ...
+std::string type_schema(types::DataType t, std::string_view name);
+
 // True for a valid Avro name: [A-Za-z_][A-Za-z0-9_]*.
 bool valid_name(std::string_view name);
 // The Avro field name of an output column: the name itself when valid, else every character

@@ -100,7 +100,7 @@ void JobStage::create_clients(const config::KafkaProperties& defaults) {
 // commit coordinator. "" or why not.
 std::string JobStage::create_producer() {
   const config::JobConfig& job = *spec_->job;
-  if (std::string error = register_value_schema(); !error.empty()) return error;
+  if (std::string error = register_schemas(); !error.empty()) return error;
   fit_producer_to_topics(producer_props_);
   ClientHooks hooks{this, kafka::on_error, on_log, kafka::on_rebalance, on_commit};
   std::shared_ptr<KafkaProducer> producer;

@@ -132,9 +132,11 @@ class JobStage final : public pipeline::PipelineHost,
   void run_control();
   std::string prepare_internal_topic(const std::string& source, const char* kind, TopicSpec spec);
   std::string create_producer();
-  // An Avro sink: registers the output schema as `<topic>-value` and gives the encoder its id.
-  // Empty, or why it failed.
-  std::string register_value_schema();
+  // A sink writing a registry format: registers the output schema as `<topic>-value` (and an
+  // Avro key's as `<topic>-key`) and gives each encoder its id. Empty, or why it failed.
+  std::string register_schemas();
+  std::string register_schema(pipeline::RegisteredValueEncoder* encoder,
+                              const std::string& subject);
   std::string prepare_topics();
   void fit_producer_to_topics(config::KafkaProperties& producer_props);
   void shutdown();

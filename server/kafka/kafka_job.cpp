@@ -42,6 +42,7 @@ std::shared_ptr<pipeline::PipelineSpec> make_spec(std::shared_ptr<const config::
                                                                  job->sink.timestamp_format);
   } else {
     auto encoder = pipeline::make_value_encoder(job->sink, output_columns(*query));
+    spec->registered_key = pipeline::make_key_encoder(job->sink, spec->key_columns, spec->key_row);
     spec->registered_output = std::dynamic_pointer_cast<pipeline::RegisteredValueEncoder>(encoder);
     spec->encoder = std::move(encoder);
   }
@@ -85,14 +86,16 @@ KafkaJob::KafkaJob(boost::asio::io_context& io, std::shared_ptr<const config::Jo
   auto query = compile_job(*job);
   std::string group = consumer_group(*job);
   for (const std::string* format :
-       {&job->source.format, &job->sink.format, &job->source.key_format}) {
+       {&job->source.format, &job->sink.format, &job->source.key_format, &job->sink.key_format}) {
     if (!config::registry_type(*format).empty() && !options.registry) {
-      throw Error(
-          ErrorCode::kConfig,
-          fmt::format("job '{}': {} {} needs a Schema Registry: set "
-                      "schema_registry.url in the server config",
-                      job->name, format == &job->source.key_format ? "key_format" : "format",
-                      *format));
+      throw Error(ErrorCode::kConfig,
+                  fmt::format("job '{}': {} {} needs a Schema Registry: set "
+                              "schema_registry.url in the server config",
+                              job->name,
+                              format == &job->source.key_format || format == &job->sink.key_format
+                                  ? "key_format"
+                                  : "format",
+                              *format));
     }
   }
   StageOptions stage_options;

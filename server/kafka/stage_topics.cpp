@@ -118,23 +118,33 @@ void JobStage::fit_producer_to_topics(config::KafkaProperties& producer_props) {
 
 // A registry that cannot be reached (or is busy) is asked again, 1 s doubling to 30 s, until it
 // answers or the stage is asked to stop: the job stays starting meanwhile. A refusal fails the job.
-std::string JobStage::register_value_schema() {
-  if (!spec_->registered_output) return "";
-  std::string subject = output_topic_ + "-value";
+std::string JobStage::register_schemas() {
+  for (const auto& [encoder, suffix] :
+       {std::pair{spec_->registered_output, "-value"}, std::pair{spec_->registered_key, "-key"}}) {
+    if (std::string error = register_schema(encoder.get(), output_topic_ + suffix); !error.empty())
+      return error;
+  }
+  return "";
+}
+
+std::string JobStage::register_schema(pipeline::RegisteredValueEncoder* encoder,
+                                      const std::string& subject) {
+  if (encoder == nullptr) return "";
   for (int64_t backoff_ms = 1000;; backoff_ms = std::min<int64_t>(backoff_ms * 2, 30000)) {
     try {
-      const pipeline::RegisteredValueEncoder& out = *spec_->registered_output;
-      uint32_t id = options_.registry->register_schema(subject, out.schema(), out.schema_type());
-      spec_->registered_output->set_schema_id(id);
+      uint32_t id =
+          options_.registry->register_schema(subject, encoder->schema(), encoder->schema_type());
+      encoder->set_schema_id(id);
       spdlog::info("job {}: writes {} with schema {} of subject '{}' ({})", job_name(),
-                   out.schema_type(), id, subject, options_.registry->url());
+                   encoder->schema_type(), id, subject, options_.registry->url());
       return "";
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kIo) return e.what();
       warn("schema registry", fmt::format("{}; asking again in {} s", e.what(), backoff_ms / 1000));
     }
     for (int64_t waited = 0; waited < backoff_ms; waited += 100) {
-      if (stop_requested_.load()) return "stopped before the output schema was registered";
+      if (stop_requested_.load())
+        return "stopped before the schema of '" + subject + "' was registered";
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }

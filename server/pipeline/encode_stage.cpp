@@ -31,7 +31,13 @@ void EncodeStage::encode(exec::Batch& rows, std::span<const InputRecord> inputs,
     exec::RecordPosition pos = rows.position(r);
     std::optional<std::string_view> key;
     if (!key_.empty()) {
-      if (key_.encode(row, key_bytes_)) key = key_bytes_;
+      RecordError key_err{ErrorCode::kInternal, ""};
+      if (key_.encode(row, key_bytes_, &key_err)) {
+        key = key_bytes_;
+      } else if (!key_err.message.empty()) {  // a key that cannot be written
+        rejections.push_back({pos, {key_err.code, "the key: " + key_err.message}});
+        continue;
+      }
     } else if (const InputRecord* in = find_input(inputs, pos.offset)) {
       key = in->key;
     }

@@ -17,7 +17,8 @@ namespace asio = boost::asio;
 RecordKey make_key(const PipelineSpec& spec) {
   // A router's key only picks the repartition partition: always the default format.
   return RecordKey(spec.key_columns, spec.key_row, spec.job->sink.timestamp_format,
-                   spec.route ? "" : spec.job->sink.key_format);
+                   spec.route ? "" : spec.job->sink.key_format,
+                   spec.route ? nullptr : spec.registered_key);
 }
 
 }  // namespace

@@ -63,9 +63,11 @@ struct PipelineSpec {
   std::vector<size_t> key_columns;
   std::vector<format::Column> key_row;          // the row `key_columns` index
   std::shared_ptr<const ValueEncoder> encoder;  // the query's output
-  // `encoder` when the sink is Avro or JSON Schema: the job stage registers its schema and sets its
-  // id before pipelines start.
+  // `encoder` when the sink is Avro, JSON Schema or Protobuf, and the key's encoder when its
+  // key_format is avro: the job stage registers their schemas and sets their ids before pipelines
+  // start.
   std::shared_ptr<RegisteredValueEncoder> registered_output;
+  std::shared_ptr<RegisteredValueEncoder> registered_key;
   std::shared_ptr<SchemaSource> schemas;  // an Avro or JSON Schema source's writer schemas
   size_t batch_records = 1024;
   uint64_t max_in_flight = 50000;

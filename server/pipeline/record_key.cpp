@@ -3,9 +3,14 @@
 namespace sluice::server::pipeline {
 
 RecordKey::RecordKey(std::vector<size_t> columns, const std::vector<format::Column>& schema,
-                     format::TimestampOutput ts, std::string_view key_format)
-    : columns_(std::move(columns)), ts_(ts) {
+                     format::TimestampOutput ts, std::string_view key_format,
+                     std::shared_ptr<const ValueEncoder> registered)
+    : columns_(std::move(columns)), ts_(ts), registered_(std::move(registered)) {
   if (columns_.empty()) return;
+  if (registered_) {
+    scratch_.resize(columns_.size());
+    return;
+  }
   type_ = schema[columns_[0]].type;
   if (columns_.size() == 1 && key_format == "kafka") {
     serde_ = format::kafka_serde_writing(type_);  // the job check refused other types
@@ -23,9 +28,15 @@ RecordKey::RecordKey(std::vector<size_t> columns, const std::vector<format::Colu
   scratch_.resize(columns_.size());
 }
 
-bool RecordKey::encode(const types::Value* row, std::string& out) {
+bool RecordKey::encode(const types::Value* row, std::string& out, RecordError* err) {
   out.clear();
   if (columns_.empty()) return false;
+  if (registered_) {
+    if (columns_.size() == 1 && row[columns_[0]].null) return false;
+    for (size_t i = 0; i < columns_.size(); ++i)
+      scratch_[i] = row[columns_[i]];
+    return registered_->encode(scratch_.data(), out, err);
+  }
   if (raw_string_ || serde_ || json_value_) {
     const types::Value& v = row[columns_[0]];
     if (v.null) return false;

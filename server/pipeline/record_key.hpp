@@ -5,12 +5,15 @@
 // else as a JSON object of the columns in order, e.g. {"trader_id":"T1","symbol":"SYM1"}.
 // A sink's key_format changes that: "kafka" writes its one column through Kafka's primitive
 // serializer of its type (format/kafka_serde.hpp), "json" one column as its JSON value ("T1", 42)
-// and several as the object. A NULL single column is no key.
+// and several as the object, "avro" (a RegisteredValueEncoder of the key columns) the Avro key
+// framed for the Schema Registry. A NULL single column is no key.
 // Owned by one pipeline (one strand); not thread-safe (it reuses a scratch row).
 
 #include "format/json.hpp"
 #include "format/kafka_serde.hpp"
+#include "server/pipeline/value_format.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,12 +26,14 @@ class RecordKey {
   // `columns`: positions in the row; `schema`: the row's columns (names and types).
   RecordKey(std::vector<size_t> columns, const std::vector<format::Column>& schema,
             format::TimestampOutput ts = format::TimestampOutput::kIso8601,
-            std::string_view key_format = "");
+            std::string_view key_format = "",
+            std::shared_ptr<const ValueEncoder> registered = nullptr);
 
   bool empty() const { return columns_.empty(); }
   // The key of `row` into `out` (cleared first). False when there is none: no columns, or a
-  // single STRING column that is NULL.
-  bool encode(const types::Value* row, std::string& out);
+  // single column that is NULL; or, with `err` set, a key that cannot be written (an Avro DATE
+  // beyond int).
+  bool encode(const types::Value* row, std::string& out, RecordError* err = nullptr);
 
  private:
   std::vector<size_t> columns_;
@@ -38,6 +43,7 @@ class RecordKey {
   types::DataType type_;                     // of the one column
   format::TimestampOutput ts_ = format::TimestampOutput::kIso8601;
   std::vector<format::JsonEncoder> json_;  // zero or one
+  std::shared_ptr<const ValueEncoder> registered_;
   std::vector<types::Value> scratch_;
 };
 

@@ -125,6 +125,17 @@ JsonSchemaValueEncoder::JsonSchemaValueEncoder(std::vector<format::Column> colum
                                                format::TimestampOutput ts, std::string_view title)
     : json_(columns, ts), schema_(format::json_schema_for(columns, ts, title)) {}
 
+std::shared_ptr<RegisteredValueEncoder> make_key_encoder(const config::SinkConfig& sink,
+                                                         const std::vector<size_t>& key_columns,
+                                                         const std::vector<format::Column>& row) {
+  if (sink.key_format != "avro" || key_columns.empty()) return nullptr;
+  std::vector<format::Column> columns;
+  for (size_t c : key_columns)
+    columns.push_back(row[c]);
+  return std::make_shared<AvroKeyValueEncoder>(std::move(columns),
+                                               format::avro::field_name(sink.topic) + "_key");
+}
+
 std::shared_ptr<ValueEncoder> make_value_encoder(const config::SinkConfig& sink,
                                                  std::vector<format::Column> columns) {
   if (sink.format == "avro")

@@ -176,6 +176,28 @@ class JsonSchemaValueEncoder final : public RegisteredValueEncoder {
   std::string schema_;
 };
 
+// A sink's record key in Avro (key_format avro): format::AvroKeyEncoder, framed with the id of the
+// schema it registers under `<topic>-key`. Its rows are the key columns' values.
+class AvroKeyValueEncoder final : public RegisteredValueEncoder {
+ public:
+  AvroKeyValueEncoder(std::vector<format::Column> columns, std::string_view name)
+      : key_(std::move(columns), name) {}
+  const std::string& schema() const override { return key_.schema(); }
+  const char* schema_type() const override { return "AVRO"; }
+
+ private:
+  bool payload(const types::Value* row, std::string& out, RecordError* err) const override {
+    return key_.encode(row, out, err);
+  }
+  format::AvroKeyEncoder key_;
+};
+
+// The encoder of `sink`'s keys when they are registered (key_format avro): the columns
+// `key_columns` of `row`; else null.
+std::shared_ptr<RegisteredValueEncoder> make_key_encoder(const config::SinkConfig& sink,
+                                                         const std::vector<size_t>& key_columns,
+                                                         const std::vector<format::Column>& row);
+
 // The encoder of `sink`'s values, rows of `columns`: JSON, or (a RegisteredValueEncoder) Avro,
 // JSON Schema or Protobuf, their record, title or message named after the sink's topic. Throws
 // sluice::Error (kConfig) when the columns cannot be written so.

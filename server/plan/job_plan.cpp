@@ -50,7 +50,7 @@ void check_sink_key(const config::JobConfig& job, const exec::Query& query) {
         "needs key columns (sink.key, or GROUP BY columns the query outputs): without them "
         "each output record takes its input record's key (after a repartition, the group key) "
         "as it is";
-  } else if (job.sink.key_format == "json") {
+  } else if (job.sink.key_format == "json" || job.sink.key_format == "avro") {
   } else if (keys.size() != 1) {
     why = fmt::format("writes one column, and the key has {}", keys.size());
   } else if (!format::kafka_serde_writing(query.output_columns()[keys[0]].type)) {

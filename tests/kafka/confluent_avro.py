@@ -15,7 +15,7 @@ usage:
                     [--key-field F] [--format avro|json|protobuf] [--message NAME]
                     [--key-schema AVRO_SCHEMA_JSON]
   confluent_avro.py consume BOOTSTRAP REGISTRY_URL TOPIC COUNT [--timeout S]
-                    [--format avro|json|protobuf]
+                    [--format avro|json|protobuf] [--avro-keys]
   confluent_avro.py raw-produce BOOTSTRAP TOPIC HEX [HEX ...]
 
 produce: each JSON line of RECORDS_JSONL becomes one record, its value serialized with the schema
@@ -46,7 +46,9 @@ consume: reads TOPIC from the beginning of every partition (no group offsets, re
   FileDescriptorProto) gives the message its message indexes name, which the protobuf runtime
   parses; printed in the proto3 JSON mapping (json_format.MessageToDict): fields by their .proto
   names, fields at their default value left out, 64-bit integers as strings, enums by name, bytes
-  base64, Timestamp RFC 3339. Exits 1 when fewer than COUNT arrived (printing those that did).
+  base64, Timestamp RFC 3339. With --avro-keys, each key is read by the AvroDeserializer too
+  and a line is {"key": KEY, "value": VALUE}. Exits 1 when fewer than COUNT arrived (printing
+  those that did).
 raw-produce: one record per HEX argument, its value exactly those bytes (no key), acks=all.
 
 Exit status: 0 done, 1 failed (the reason on stderr), 2 usage.
@@ -390,7 +392,8 @@ def raw_produce(bootstrap, topic, values_hex):
 # Consuming
 
 
-def consume(bootstrap, registry_url, topic, count, timeout=60.0, value_format="avro"):
+def consume(bootstrap, registry_url, topic, count, timeout=60.0, value_format="avro",
+            avro_keys=False):
     deadline = time.monotonic() + timeout
     registry = SchemaRegistryClient({"url": registry_url})
     if value_format == "json":  # validates each value against the writer schema its id names
@@ -410,6 +413,8 @@ def consume(bootstrap, registry_url, topic, count, timeout=60.0, value_format="a
     else:
         deserializer = AvroDeserializer(registry)
     ctx = SerializationContext(topic, MessageField.VALUE)
+    key_ctx = SerializationContext(topic, MessageField.KEY)
+    key_deserializer = AvroDeserializer(registry) if avro_keys else None
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "confluent-avro",
                          "enable.auto.commit": False, "enable.partition.eof": False,
                          "isolation.level": "read_committed"})
@@ -432,6 +437,9 @@ def consume(bootstrap, registry_url, topic, count, timeout=60.0, value_format="a
                 raise KafkaException(m.error())
             try:
                 value = None if m.value() is None else deserializer(m.value(), ctx)
+                if key_deserializer is not None:
+                    key = None if m.key() is None else key_deserializer(m.key(), key_ctx)
+                    value = {"key": key, "value": value}
             except Exception as e:
                 raw = m.value()[:40].hex()
                 raise Failure(f"{topic} {m.partition()}/{m.offset()}: cannot deserialize "
@@ -462,6 +470,7 @@ def main(argv):
     c.add_argument("count", type=int)
     c.add_argument("--timeout", type=float, default=60.0)
     c.add_argument("--format", choices=("avro", "json", "protobuf"), default="avro")
+    c.add_argument("--avro-keys", action="store_true")
     r = sub.add_parser("raw-produce")
     r.add_argument("bootstrap")
     r.add_argument("topic")
@@ -476,7 +485,7 @@ def main(argv):
                     args.message)
         elif args.command == "consume":
             consume(args.bootstrap, args.registry_url, args.topic, args.count, args.timeout,
-                    args.format)
+                    args.format, args.avro_keys)
         else:
             for v in args.hex:
                 try:

@@ -2201,6 +2201,8 @@ sink:
   type: kafka
   topic: orders-jsr-out
   format: json_sr
+  key: [customer_id]
+  key_format: avro
 dead_letter:
   type: kafka
   topic: orders-jsr-dlq
@@ -2218,13 +2220,16 @@ def test_json_sr_registry(ctx):
     registry does not have (both without a key). Every output
     record is read with confluent-kafka's JSONDeserializer, which validates it against the JSON
     Schema sluice registered under orders-jsr-out-value (nullable integers, numbers, an array, an
-    object): the values are the query's. The two malformed records are dead-lettered (DECODE).
+    object): the values are the query's. The job writes its keys (`key: [customer_id]`) with
+    `key_format: avro`: each is read by the AvroDeserializer as the customer id, under the "long"
+    sluice registered as orders-jsr-out-key. The two malformed records are dead-lettered (DECODE).
 
     Counts: the exact identity (records_in = RECORDS + 2, dead_lettered 2)."""
     ctx.start_broker(topics=[("orders-jsr", 3), ("orders-jsr-out", 3), ("orders-jsr-dlq", 1)])
     registry = ctx.start_registry()
     # An earlier run's:
-    registry.delete_subjects("orders-jsr-value", "orders-jsr-key", "orders-jsr-out-value")
+    registry.delete_subjects("orders-jsr-value", "orders-jsr-key", "orders-jsr-out-value",
+                             "orders-jsr-out-key")
     bootstrap = ctx.broker.bootstrap
     data = generate(ctx, "S0", RECORDS)
     rows = h.read_jsonl(data)
@@ -2248,8 +2253,15 @@ def test_json_sr_registry(ctx):
     job = "jsr-e2e"
     d = _registry_daemon(ctx, registry, "jsr.yaml", JSR_JOB, job)
     got = h.consume_avro(bootstrap, registry.url, "orders-jsr-out", len(expected), timeout=60,
-                         value_format="json")
-    check(h.multiset_equal(expected, got), "output values")
+                         value_format="json", avro_keys=True)
+    check(h.multiset_equal(expected, [g["value"] for g in got]), "output values")
+    wrong_keys = [g for g in got if g["key"] != g["value"]["customer_id"]]
+    if wrong_keys:
+        raise AssertionError(f"{len(wrong_keys)} output keys are not the customer id (an Avro "
+                             f"long), e.g. {wrong_keys[0]}")
+    key_schema = registry.latest("orders-jsr-out-key")
+    if key_schema is None or key_schema[1] != "long":
+        raise AssertionError(f"orders-jsr-out-key: {key_schema}")
     latest = registry.latest("orders-jsr-out-value")
     if latest is None or latest[1].get("type") != "object" or \
             set(latest[1].get("properties", {})) != {"order_id", "customer_id", "doubled", "ids",

@@ -42,7 +42,9 @@ const std::string kJob = std::string(
 struct FakeRegistry {
   TestServer srv;
   std::mutex mu;
-  std::string registered;
+  std::string registered;             // the last subject
+  std::vector<std::string> subjects;  // every subject registered
+  std::vector<std::string> schemas;   // and its schema
   std::atomic<int> posts{0};
   FakeRegistry(int busy, int register_status) {
     format::AvroEncoder in(kIn, "In");
@@ -59,7 +61,9 @@ struct FakeRegistry {
             return Response::json(register_status, R"({"message":"incompatible with version 1"})");
           std::lock_guard lock(mu);
           registered = q.params.at("subject");
-          return Response::json(200, R"({"id":7})");
+          subjects.push_back(registered);
+          schemas.push_back(q.body);
+          return Response::json(200, subjects.size() == 1 ? R"({"id":7})" : R"({"id":8})");
         });
     srv.start();
   }
@@ -139,4 +143,46 @@ TEST_CASE("avro job: without a registry it is refused, saying so", "[kafka][avro
   CHECK_THROWS_WITH(
       server::kafka::KafkaJob(io, job, config::KafkaProperties{{"bootstrap.servers", "x:1"}}, 1),
       Catch::Contains("job 'av': format avro needs a Schema Registry: set schema_registry.url"));
+  auto keyed = std::make_shared<config::JobConfig>(config::load_job_text(
+      "name: kv\nsql: SELECT id FROM t\n"
+      "source: {type: kafka, topic: in, name: t, schema: {id: BIGINT}}\n"
+      "sink: {type: kafka, topic: out, key: [id], key_format: avro}\n",
+      "job.yaml"));
+  CHECK_THROWS_WITH(
+      server::kafka::KafkaJob(io, keyed, config::KafkaProperties{{"bootstrap.servers", "x:1"}}, 1),
+      Catch::Contains("job 'kv': key_format avro needs a Schema Registry"));
+}
+
+TEST_CASE("avro job: an Avro key is registered as <topic>-key and frames each key with its id",
+          "[kafka][avro][keys]") {
+  FakeRegistry registry(0, 200);
+  server::devtools::MockBroker broker;
+  std::string bootstrap = broker.start(1, {{"in", 1}, {"out", 1}});
+  Producer producer(bootstrap);
+  for (int i = 0; i < 3; ++i)
+    producer.produce("in", "k", record(i, "n" + std::to_string(i)));
+  producer.flush(std::chrono::seconds(10));
+  server::kafka::KafkaJobOptions options;
+  options.registry = std::make_shared<server::kafka::SchemaRegistry>(
+      server::kafka::RegistryOptions{registry.url(), "", "", 2000});
+  std::string keyed = kJob;
+  keyed.replace(keyed.find("format: avro}\n"), 14, "format: avro, key: [id], key_format: avro}\n");
+  RunningJob job(keyed, bootstrap, options);
+  auto st = job.wait_for([](const auto& s) { return s.counts.records_out >= 2; },
+                         std::chrono::seconds(30));
+  REQUIRE(st.counts.records_out == 2);
+  {
+    std::lock_guard lock(registry.mu);
+    CHECK(registry.subjects == std::vector<std::string>{"out-value", "out-key"});
+    REQUIRE(registry.schemas.size() == 2);
+    CHECK(registry.schemas[1] == R"({"schema":"\"long\""})");
+  }
+  auto out = read_topic(bootstrap, "out", 1, 2, std::chrono::seconds(10));
+  REQUIRE(out.size() == 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    std::string want;
+    format::append_frame(8, want);
+    want.push_back(static_cast<char>(2 * (i + 1)));  // zigzag id
+    CHECK(out[i].key == want);
+  }
 }

@@ -2,6 +2,7 @@
 // JSON value of any type) typing and filling `_key`, a sink's key_format, a bad key as a DECODE
 // rejection, and the original key carried through a repartition (`sluice.key`).
 
+#include "format/avro.hpp"
 #include "format/json.hpp"
 #include "format/kafka_serde.hpp"
 #include "plan/state_fingerprint.hpp"
@@ -203,6 +204,14 @@ TEST_CASE("keys: a sink writes its key in its key_format", "[keys][pipeline]") {
   CHECK(keys(", key: [id], key_format: json", "SELECT id, k FROM t") == Keys{"258", std::nullopt});
   CHECK(keys(", key: [id, k], key_format: json", "SELECT id, k FROM t") ==
         Keys{R"({"id":258,"k":"a"})", R"({"id":null,"k":"b"})"});
+  // avro: framed with the key schema's id (the rig's 2), one column as its Avro type (258 is the
+  // zigzag varint 84 04), several as a record of nullable fields; a NULL single column no key.
+  std::string frame;
+  format::append_frame(2, frame);
+  CHECK(keys(", key: [id], key_format: avro", "SELECT id, k FROM t") ==
+        Keys{frame + "\x84\x04", std::nullopt});
+  CHECK(keys(", key: [id, k], key_format: avro", "SELECT id, k FROM t") ==
+        Keys{frame + "\x02\x84\x04\x02\x02" + "a", frame + std::string("\0\x02\x02", 3) + "b"});
   // Without key_format, as before: one STRING column as its bytes, else an object.
   CHECK(keys(", key: [k]", "SELECT id, k FROM t") == Keys{"a", "b"});
   CHECK(keys(", key: [id]", "SELECT id, k FROM t") == Keys{R"({"id":258})", R"({"id":null})"});
@@ -302,4 +311,35 @@ TEST_CASE("keys: the state fingerprint changes with how `_key` is read, and only
   CHECK(plan::state_fingerprint(sql, json_string) != before);
   CHECK(plan::state_fingerprint(sql, long_key) != before);
   CHECK(plan::state_fingerprint(sql, long_key) != plan::state_fingerprint(sql, json_string));
+}
+
+TEST_CASE("keys: an Avro key's schema: one column's type, or a record of several", "[keys][avro]") {
+  config::SinkConfig sink;
+  sink.topic = "orders-out";
+  sink.key_format = "avro";
+  std::vector<format::Column> row = {{"id", types::DataType::bigint()},
+                                     {"day", types::DataType::date()},
+                                     {"at", *types::parse_type_name("STRUCT<city STRING>")}};
+  CHECK(server::pipeline::make_key_encoder(sink, {0}, row)->schema() == R"("long")");
+  CHECK(server::pipeline::make_key_encoder(sink, {2}, row)->schema() ==
+        R"({"type":"record","name":"orders_out_key","fields":[{"name":"city","type":)"
+        R"(["null","string"],"default":null}]})");
+  CHECK(server::pipeline::make_key_encoder(sink, {0, 1}, row)->schema() ==
+        R"({"type":"record","name":"orders_out_key","fields":[{"name":"id","type":["null",)"
+        R"("long"],"default":null},{"name":"day","type":["null",{"type":"int","logicalType":)"
+        R"("date"}],"default":null}]})");
+  CHECK(server::pipeline::make_key_encoder(sink, {}, row) == nullptr);
+  sink.key_format = "json";
+  CHECK(server::pipeline::make_key_encoder(sink, {0}, row) == nullptr);
+  // A key Avro cannot hold rejects its record, naming the key.
+  sink.key_format = "avro";
+  auto enc = server::pipeline::make_key_encoder(sink, {1}, row);
+  server::pipeline::RecordKey key({1}, row, format::TimestampOutput::kIso8601, "avro", enc);
+  std::vector<types::Value> far = {types::Value::bigint(1), types::Value::date(int64_t{1} << 40),
+                                   types::Value::make_null(types::TypeId::kStruct)};
+  std::string out;
+  RecordError err{ErrorCode::kInternal, ""};
+  CHECK_FALSE(key.encode(far.data(), out, &err));
+  CHECK(err.code == ErrorCode::kOverflow);
+  CHECK_THAT(err.message, Catch::Contains("day"));
 }

@@ -96,6 +96,9 @@ struct Rig {
     spec->registered_output =
         std::dynamic_pointer_cast<server::pipeline::RegisteredValueEncoder>(encoder);
     if (spec->registered_output) spec->registered_output->set_schema_id(o.avro_schema_id);
+    spec->registered_key =
+        server::pipeline::make_key_encoder(job->sink, spec->key_columns, spec->key_row);
+    if (spec->registered_key) spec->registered_key->set_schema_id(o.avro_schema_id + 1);
     spec->encoder = std::move(encoder);
     spec->schemas = o.schemas;
     spec->batch_records = o.batch_records;
