@@ -115,6 +115,7 @@ SinkConfig read_sink(MapReader map, const std::string& job_file, bool dead_lette
     read_sink_key_format(map, sink);
   }
   read_format(map, sink.type, dead_letter, &sink.format);
+  if (!dead_letter) read_sink_subjects(map, sink);
   map.choice("timestamp_format", "a timestamp format", kTimestampOutputs, &sink.timestamp_format);
   map.finish();
   return sink;

@@ -72,11 +72,14 @@ struct SinkConfig {
   std::vector<std::string> key;
   std::vector<Mark> key_marks;  // of each key column
   // How the key is written: "" (one STRING or BYTES column as its bytes, anything else as a JSON
-  // object), "kafka" (one column through Kafka's primitive serializer of its type) or "json" (one
-  // column as its JSON value, several as an object). Checked against the key's columns when the
-  // SQL is bound.
+  // object), "kafka" (one column through Kafka's primitive serializer of its type), "json" (one
+  // column as its JSON value, several as an object) or "avro" (registered, in the wire format).
+  // Checked against the key's columns when the SQL is bound.
   std::string key_format;
   Mark key_format_mark;
+  // The Schema Registry subjects the value and key schemas are registered under; empty:
+  // `<topic>-value` and `<topic>-key` (Confluent's TopicNameStrategy).
+  std::string value_subject, key_subject;
 };
 
 struct SourceConfig {

@@ -22,9 +22,13 @@ bool read_column_list(MapReader& map, std::string_view key, const std::string& t
                       std::vector<std::string>* out, std::vector<Mark>* marks);
 
 // A source's `key_format` (kafka, json, avro) and `key_type` (for kafka one of Kafka's primitive
-// serdes, else any type); a sink's `key_format` (kafka, json). Allowed only when `type` is kafka.
+// serdes, else any type); a sink's `key_format` (kafka, json, avro). Allowed only when `type` is
+// kafka.
 void read_source_key(MapReader& map, SourceConfig& source);
 void read_sink_key_format(MapReader& map, SinkConfig& sink);
+// A sink's `value_subject` and `key_subject` (after its format and key_format are read): allowed
+// only where a schema is registered, letters, digits, '.', '_' and '-'.
+void read_sink_subjects(MapReader& map, SinkConfig& sink);
 
 // The values of `processing.guarantee` (job files and the server config).
 inline constexpr Option<Guarantee> kGuarantees[] = {{"at_least_once", Guarantee::kAtLeastOnce},

@@ -11,6 +11,9 @@
 
 namespace sluice::perf {
 
+// The CPU's model name (/proc/cpuinfo), or "unknown".
+std::string cpu_model();
+
 // utime + stime of this process, in seconds.
 double process_cpu_seconds();
 

@@ -4,6 +4,7 @@
 // Usage: sluice_daemon_bench --help.
 
 #include "common/error.hpp"
+#include "perf/cpu_usage.hpp"
 #include "server/devtools/scenarios.hpp"
 
 #include <fmt/format.h>
@@ -13,7 +14,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -156,14 +156,6 @@ Options parse(int argc, char** argv) {
     if (server::devtools::find_scenario(id) == nullptr)
       throw Error(ErrorCode::kUsage, "unknown scenario " + id);
   return o;
-}
-
-std::string cpu_model() {
-  std::ifstream f("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
-  return "unknown";
 }
 
 // Runs `measure` `repeat` times and keeps the run with the median rate (a failed run wins).

@@ -28,6 +28,8 @@ TEST_PACKAGES=(
   # resolved from Maven Central by Maven) and the schema registry (scripts/schema-registry.sh:
   # Apicurio Registry, built from Maven Central by Maven)
   openjdk-17-jdk-headless maven
+  # benchmarks: Avro C, beside which perf/decode_compare.cpp measures sluice's Avro decoder
+  libavro-dev
 )
 RUNTIME_PACKAGES=(
   librdkafka1 libspdlog1.10 libfmt9 libyaml-cpp0.7 libsimdjson14 zlib1g libprotobuf32

@@ -15,6 +15,7 @@
 #include <charconv>
 #include <chrono>
 #include <thread>
+#include <tuple>
 
 namespace sluice::server::kafka {
 
@@ -119,10 +120,12 @@ void JobStage::fit_producer_to_topics(config::KafkaProperties& producer_props) {
 // A registry that cannot be reached (or is busy) is asked again, 1 s doubling to 30 s, until it
 // answers or the stage is asked to stop: the job stays starting meanwhile. A refusal fails the job.
 std::string JobStage::register_schemas() {
-  for (const auto& [encoder, suffix] :
-       {std::pair{spec_->registered_output, "-value"}, std::pair{spec_->registered_key, "-key"}}) {
-    if (std::string error = register_schema(encoder.get(), output_topic_ + suffix); !error.empty())
-      return error;
+  const config::SinkConfig& sink = spec_->job->sink;
+  for (const auto& [encoder, subject, suffix] :
+       {std::tuple{spec_->registered_output, sink.value_subject, "-value"},
+        std::tuple{spec_->registered_key, sink.key_subject, "-key"}}) {
+    std::string name = subject.empty() ? output_topic_ + suffix : subject;
+    if (std::string error = register_schema(encoder.get(), name); !error.empty()) return error;
   }
   return "";
 }

@@ -143,17 +143,17 @@ TEST_CASE("avro job: without a registry it is refused, saying so", "[kafka][avro
   CHECK_THROWS_WITH(
       server::kafka::KafkaJob(io, job, config::KafkaProperties{{"bootstrap.servers", "x:1"}}, 1),
       Catch::Contains("job 'av': format avro needs a Schema Registry: set schema_registry.url"));
-  auto keyed = std::make_shared<config::JobConfig>(config::load_job_text(
-      "name: kv\nsql: SELECT id FROM t\n"
-      "source: {type: kafka, topic: in, name: t, schema: {id: BIGINT}}\n"
-      "sink: {type: kafka, topic: out, key: [id], key_format: avro}\n",
-      "job.yaml"));
+  auto keyed = std::make_shared<config::JobConfig>(
+      config::load_job_text("name: kv\nsql: SELECT id FROM t\n"
+                            "source: {type: kafka, topic: in, name: t, schema: {id: BIGINT}}\n"
+                            "sink: {type: kafka, topic: out, key: [id], key_format: avro}\n",
+                            "job.yaml"));
   CHECK_THROWS_WITH(
       server::kafka::KafkaJob(io, keyed, config::KafkaProperties{{"bootstrap.servers", "x:1"}}, 1),
       Catch::Contains("job 'kv': key_format avro needs a Schema Registry"));
 }
 
-TEST_CASE("avro job: an Avro key is registered as <topic>-key and frames each key with its id",
+TEST_CASE("avro job: an Avro key is registered (under its configured subject) and frames each key",
           "[kafka][avro][keys]") {
   FakeRegistry registry(0, 200);
   server::devtools::MockBroker broker;
@@ -166,14 +166,15 @@ TEST_CASE("avro job: an Avro key is registered as <topic>-key and frames each ke
   options.registry = std::make_shared<server::kafka::SchemaRegistry>(
       server::kafka::RegistryOptions{registry.url(), "", "", 2000});
   std::string keyed = kJob;
-  keyed.replace(keyed.find("format: avro}\n"), 14, "format: avro, key: [id], key_format: avro}\n");
+  keyed.replace(keyed.find("format: avro}\n"), 14,
+                "format: avro, key: [id], key_format: avro, key_subject: shop.OrderKey}\n");
   RunningJob job(keyed, bootstrap, options);
   auto st = job.wait_for([](const auto& s) { return s.counts.records_out >= 2; },
                          std::chrono::seconds(30));
   REQUIRE(st.counts.records_out == 2);
   {
     std::lock_guard lock(registry.mu);
-    CHECK(registry.subjects == std::vector<std::string>{"out-value", "out-key"});
+    CHECK(registry.subjects == std::vector<std::string>{"out-value", "shop.OrderKey"});
     REQUIRE(registry.schemas.size() == 2);
     CHECK(registry.schemas[1] == R"({"schema":"\"long\""})");
   }

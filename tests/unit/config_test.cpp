@@ -246,6 +246,26 @@ TEST_CASE("bad values are quoted in the message", "[config]") {
     CHECK(ok.source.format == "avro");
     CHECK(ok.sink.format == "avro");
   }
+  SECTION("a sink's subjects: where a schema is registered, with a subject's name") {
+    sluice::config::JobConfig ok = load_job_text(
+        kValidHead + "source: {type: kafka, topic: t, schema: {a: INT}}\n" +
+            "sink: {type: kafka, topic: o, format: protobuf, value_subject: shop.Out, key: [a], "
+            "key_format: avro, key_subject: o-key.v2}\n",
+        "job.yaml");
+    CHECK(ok.sink.value_subject == "shop.Out");
+    CHECK(ok.sink.key_subject == "o-key.v2");
+    CHECK(errors_of(kValidHead + "source: {type: kafka, topic: t, schema: {a: INT}}\n" +
+                    "sink: {type: kafka, topic: o, value_subject: x, key_subject: y, key: [a]}\n" +
+                    "dead_letter: {type: kafka, topic: d, value_subject: z}\n") ==
+          "job.yaml:4:46: sink.value_subject: needs a format whose schema is registered (avro, "
+          "json_sr, protobuf)\n"
+          "job.yaml:4:62: sink.key_subject: needs key_format: avro\n"
+          "job.yaml:5:38: dead_letter: unknown key 'value_subject'");
+    CHECK(errors_of(kValidHead + "source: {type: kafka, topic: t, schema: {a: INT}}\n" +
+                    "sink: {type: kafka, topic: o, format: avro, value_subject: 'a/b'}\n") ==
+          "job.yaml:4:60: sink.value_subject: 'a/b' is not a subject name (use 1 to 255 "
+          "letters, digits, '.', '_' and '-')");
+  }
   SECTION("protobuf is a format of Kafka topics") {
     CHECK(errors_of(kValidHead + "source:\n  type: file\n  path: a\n  format: protobuf\n" +
                     "  schema: {a: INT}\nsink: {type: stdout, format: protobuf}\n") ==
@@ -259,6 +279,7 @@ TEST_CASE("bad values are quoted in the message", "[config]") {
         "job.yaml");
     CHECK(ok.source.format == "protobuf");
     CHECK(ok.sink.format == "protobuf");
+    CHECK(ok.sink.value_subject.empty());
     CHECK(sluice::config::registry_type(ok.source.format) == "PROTOBUF");
     CHECK(sluice::config::registry_type("json").empty());
   }
