@@ -4,7 +4,6 @@
 // Usage: sluice_daemon_bench --help.
 
 #include "common/error.hpp"
-#include "perf/cpu_usage.hpp"
 #include "server/devtools/scenarios.hpp"
 
 #include <fmt/format.h>
@@ -17,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "perf/cpu_usage.hpp"
 #include "perf/daemon_bench_run.hpp"
 
 namespace sluice::perf {
