@@ -139,7 +139,7 @@ void read_kafka_properties(MapReader map, PropertyOwner owner, KafkaProperties* 
 namespace {
 
 constexpr Option<std::string_view> kKeyFormats[] = {
-    {"kafka", "kafka"}, {"json", "json"}, {"avro", "avro"}};
+    {"kafka", "kafka"}, {"json", "json"}, {"avro", "avro"}, {"protobuf", "protobuf"}};
 constexpr Option<std::string_view> kSinkKeyFormats[] = {
     {"kafka", "kafka"}, {"json", "json"}, {"avro", "avro"}};
 

@@ -62,12 +62,14 @@ enum class Kind : uint8_t {
   kBytes,
   kEnum,
   kMessage,
+  kGroup,  // proto2's: skipped, never read into a column
 };
 
 struct Enum {
   std::string name;                                     // full name
   std::vector<std::pair<int32_t, std::string>> values;  // declaration order: the first is 0's
-  // The value's name, or null for a number the enum does not declare.
+  std::vector<std::pair<int32_t, int32_t>> by_number;   // (number, index in values), sorted
+  // The value's name (the first declared of aliases), or null for a number the enum lacks.
   const std::string* name_of(int32_t number) const;
 };
 
@@ -80,6 +82,7 @@ struct Field {
   bool repeated = false;
   bool presence = false;  // left out reads as NULL (not the default)
   bool map = false;       // repeated entries of `message`, whose fields 1 and 2 are key and value
+  int32_t oneof = -1;     // the oneof it is a member of (index in its message), or -1
   const Message* message = nullptr;   // kMessage
   const Enum* enumeration = nullptr;  // kEnum
   // "int32", "repeated string", "map<string, int64>", "message shop.Line", ...
@@ -88,11 +91,13 @@ struct Field {
 
 struct Message {
   enum class Special : uint8_t { kNone, kTimestamp, kWrapper };
-  std::string name;  // full name
-  Special special = Special::kNone;
-  std::vector<Field> fields;             // declaration order
-  std::vector<const Message*> nested;    // nested message types, declaration order
+  std::string name;                    // full name
+  Special special = Special::kNone;    // by name and shape (a schema's own look-alike is ordinary)
+  std::vector<Field> fields;           // declaration order
+  std::vector<const Message*> nested;  // nested message types, declaration order
   std::vector<int16_t> index_of_number;  // field index by number (-1: none), numbers < its size
+  std::vector<std::pair<uint32_t, int32_t>> by_number;  // (number, field index), sorted
+  uint32_t oneofs = 0;                                  // how many oneofs it has
   // Index of the field with `number`, or -1.
   int32_t find(uint32_t number) const;
 };
@@ -123,8 +128,10 @@ class Schema {
 class ProtobufDecoder {
  public:
   // Never throws for messages it cannot map: their records fail with the reason (a DECODE
-  // rejection per record).
-  ProtobufDecoder(std::shared_ptr<const protobuf::Schema> schema, std::vector<Column> columns);
+  // rejection per record). `key`: reads record keys into the one column: the whole message
+  // (fields by name) into a STRUCT column, else the message's first field.
+  ProtobufDecoder(std::shared_ptr<const protobuf::Schema> schema, std::vector<Column> columns,
+                  bool key = false);
 
   // Decodes one payload (the message indexes, then the message) into row[0 .. columns.size()).
   // False with a kDecode error naming the column or field and why: truncated or malformed data,
@@ -147,6 +154,7 @@ class ProtobufDecoder {
   struct RowPlan {
     std::vector<int32_t> column_of;  // per field of the message
     std::string mismatch;
+    bool whole = false;  // the message is column 0 (a key read into a STRUCT)
   };
   std::shared_ptr<const protobuf::Schema> schema_;
   std::vector<Column> columns_;

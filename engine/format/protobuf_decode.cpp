@@ -48,6 +48,10 @@ std::vector<Value>& list_scratch(int depth) {
   thread_local std::array<std::vector<Value>, protobuf::kMaxDepth + 2> levels;
   return levels[static_cast<size_t>(depth)];
 }
+std::vector<int32_t>& oneof_scratch(int depth) {
+  thread_local std::array<std::vector<int32_t>, protobuf::kMaxDepth + 2> levels;
+  return levels[static_cast<size_t>(depth)];
+}
 types::nested::MapBuilder& map_scratch(int depth) {
   thread_local std::array<types::nested::MapBuilder, protobuf::kMaxDepth + 2> levels;
   return levels[static_cast<size_t>(depth)];
@@ -145,6 +149,7 @@ struct Reader {
         return t.id == TypeId::kString ? Value::string(arena.copy(f.enumeration->values[0].second))
                                        : Value::bigint(f.enumeration->values[0].first);
       case Kind::kMessage:
+      case Kind::kGroup:
         return v;
       default:
         integer(0, t, &v);
@@ -214,6 +219,8 @@ struct Reader {
         return true;
       case Kind::kMessage:
         return message(*f.message, s, t, out);
+      case Kind::kGroup:  // never readable (protobuf::readable)
+        return fail(fmt::format("field '{}' is a group", f.name));
       default:
         return integer(integer_of(f.kind, raw), t, out);
     }
@@ -255,12 +262,12 @@ struct Reader {
         *out = parts[0];
         return true;
       }
-      int64_t ms = 0;
       int64_t nanos = parts[1].i;
-      if (__builtin_mul_overflow(parts[0].i, 1000, &ms) ||
-          __builtin_add_overflow(ms, nanos / 1000000 - (nanos % 1000000 < 0 ? 1 : 0), &ms))
+      types::int128 ms =
+          types::int128{parts[0].i} * 1000 + nanos / 1000000 - (nanos % 1000000 < 0 ? 1 : 0);
+      if (ms < INT64_MIN || ms > INT64_MAX)
         return fail(fmt::format("a Timestamp of {} seconds is out of range", parts[0].i));
-      *out = Value::timestamp(ms);
+      *out = Value::timestamp(static_cast<int64_t>(ms));
       return true;
     }
     if (t.id != TypeId::kStruct) {  // a list_wrapper
@@ -295,11 +302,16 @@ struct Reader {
         slots[s] = absent(m.fields[i], type_of(s));
       }
     }
+    // The member of each oneof met last: only it keeps its value.
+    std::vector<int32_t>& last = oneof_scratch(depth);
+    last.assign(m.oneofs, -1);
     Cursor c(body);
     while (!c.done()) {
       uint32_t number = 0, wire = 0;
       if (!c.tag(&number, &wire)) return cursor_failed(c);
       int32_t i = m.find(number);
+      if (i >= 0 && m.fields[static_cast<size_t>(i)].oneof >= 0)
+        last[static_cast<size_t>(m.fields[static_cast<size_t>(i)].oneof)] = i;
       if (i < 0 || to[static_cast<size_t>(i)] < 0 || m.fields[static_cast<size_t>(i)].repeated) {
         repeated |= i >= 0 && to[static_cast<size_t>(i)] >= 0;
         if (!c.skip(number, wire, depth)) return cursor_failed(c);
@@ -308,6 +320,12 @@ struct Reader {
       auto s = static_cast<size_t>(to[static_cast<size_t>(i)]);
       if (columns) column = (*columns)[s].name;
       if (!value(m.fields[static_cast<size_t>(i)], wire, c, type_of(s), &slots[s])) return false;
+    }
+    for (size_t i = 0; i < m.fields.size() && m.oneofs > 0; ++i) {
+      int32_t o = m.fields[i].oneof;
+      if (o >= 0 && to[i] >= 0 && last[static_cast<size_t>(o)] >= 0 &&
+          last[static_cast<size_t>(o)] != static_cast<int32_t>(i))
+        slots[static_cast<size_t>(to[i])] = Value::null_of(type_of(static_cast<size_t>(to[i])));
     }
     if (!repeated) return true;
     for (size_t i = 0; i < m.fields.size(); ++i) {
@@ -359,7 +377,10 @@ struct Reader {
         Value k = Value::string(kf.kind == Kind::kString ? ""
                                 : kf.kind == Kind::kBool ? "false"
                                                          : "0");
-        Value v = absent(vf, e);
+        // A map value left out is its type's default, with presence or not (proto2).
+        Field value_field = vf;
+        value_field.presence = false;
+        Value v = absent(value_field, e);
         // A map value left out is its type's default: for a message, one with no field set.
         if (vf.kind == Kind::kMessage && !message(*vf.message, {}, e, &v)) return false;
         Cursor ec(entry);
@@ -403,16 +424,33 @@ struct Reader {
 }  // namespace
 
 ProtobufDecoder::ProtobufDecoder(std::shared_ptr<const protobuf::Schema> schema,
-                                 std::vector<Column> columns)
+                                 std::vector<Column> columns, bool key)
     : schema_(std::move(schema)), columns_(std::move(columns)) {
   for (const Column& c : columns_)
     null_row_.push_back(Value::null_of(c.type));
   for (const auto& owned : schema_->all) {
     const Message& m = *owned;
     RowPlan& plan = rows_[&m];
-    plan.column_of = match_names(
-        m.fields.size(), [&](size_t w) -> const std::string& { return m.fields[w].name; },
-        columns_.size(), [&](size_t c) -> const std::string& { return columns_[c].name; });
+    if (key && columns_.size() == 1 && columns_[0].type.id == TypeId::kStruct) {
+      Field whole;
+      whole.name = m.name;
+      whole.kind = Kind::kMessage;
+      whole.message = &m;
+      plan.whole = true;
+      if (!readable(whole, columns_[0].type)) {
+        plan.mismatch = fmt::format("the key is {}, which message {} does not fit",
+                                    columns_[0].type.to_string(), m.name);
+      }
+      map_message(m, columns_[0].type);
+      continue;
+    }
+    plan.column_of =
+        key ? std::vector<int32_t>(m.fields.size(), -1)
+            : match_names(
+                  m.fields.size(), [&](size_t w) -> const std::string& { return m.fields[w].name; },
+                  columns_.size(),
+                  [&](size_t c) -> const std::string& { return columns_[c].name; });
+    if (key && !m.fields.empty()) plan.column_of[0] = 0;  // the first field
     for (size_t f = 0; f < m.fields.size(); ++f) {
       int32_t c = plan.column_of[f];
       if (c < 0) continue;
@@ -473,6 +511,7 @@ bool ProtobufDecoder::decode(std::string_view bytes, types::Value* row, Arena& a
   Cursor c(bytes);
   uint64_t raw = 0;
   std::array<int32_t, kMaxPath> path{};
+  std::array<int64_t, kMaxPath> given{};  // as the record gives them, for the error
   size_t depth = 1;
   if (!c.varint(&raw)) return refuse("truncated Protobuf message indexes");
   auto count = unzigzag(raw);
@@ -482,6 +521,7 @@ bool ProtobufDecoder::decode(std::string_view bytes, types::Value* row, Arena& a
   for (int64_t i = 0; i < count; ++i) {
     if (!c.varint(&raw)) return refuse("truncated Protobuf message indexes");
     auto index = unzigzag(raw);
+    given[static_cast<size_t>(i)] = index;
     path[static_cast<size_t>(i)] =
         index < 0 || index > INT32_MAX ? -1 : static_cast<int32_t>(index);
   }
@@ -489,13 +529,14 @@ bool ProtobufDecoder::decode(std::string_view bytes, types::Value* row, Arena& a
   if (m == nullptr) {
     std::string list;
     for (size_t i = 0; i < depth; ++i)
-      list += (i ? ", " : "") + std::to_string(path[i]);
+      list += (i ? ", " : "") + std::to_string(given[i]);
     return refuse(fmt::format("message indexes [{}] name no message of the schema", list));
   }
   const RowPlan& plan = rows_.at(m);
   if (!plan.mismatch.empty()) return refuse(plan.mismatch);
   std::string_view body(reinterpret_cast<const char*>(c.p), static_cast<size_t>(c.end - c.p));
   Reader r{{}, arena, err, field_maps_};
+  if (plan.whole) return r.message_here(*m, body, columns_[0].type, &row[0]);
   return r.fill(
       *m, plan.column_of, body, row, [&](size_t s) { return columns_[s].type; }, &columns_);
 }

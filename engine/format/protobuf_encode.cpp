@@ -41,6 +41,21 @@ std::string json_key(std::string_view name) {
   return out;
 }
 
+// protoc's name of a map field's entry type, less "Entry": `my_map` -> `MyMap`.
+std::string camel_case(std::string_view field) {
+  std::string out;
+  bool upper = true;
+  for (char c : field) {
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    out.push_back(upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+    upper = false;
+  }
+  return out;
+}
+
 class SchemaText {
  public:
   bool timestamp = false;  // google.protobuf.Timestamp is used
@@ -48,7 +63,14 @@ class SchemaText {
   // `message NAME { ... }` holding `fields`, the messages they need nested in it.
   std::string message(const std::string& name, const Fields& fields, int indent) {
     std::string body, nested;
-    std::set<std::string> taken{name};                       // nested message names of this scope
+    // Names of this scope: the message's, its fields', the entry types its map fields declare,
+    // and the nested messages named so far.
+    std::set<std::string> taken{name};
+    for (const auto& [column, t] : fields) {
+      std::string field = avro::field_name(column);
+      taken.insert(field);
+      if (t.id == TypeId::kMap) taken.insert(camel_case(field) + "Entry");
+    }
     std::vector<std::pair<std::string, std::string>> names;  // field name, its JSON key
     for (size_t i = 0; i < fields.size(); ++i) {
       const auto& [column, t] = fields[i];
@@ -208,7 +230,7 @@ struct Writer {
       }
       case TypeId::kTimestamp: {
         int64_t seconds = v.i / 1000 - (v.i % 1000 < 0 ? 1 : 0);
-        int64_t nanos = (v.i - seconds * 1000) * 1000000;
+        int64_t nanos = (v.i % 1000 + 1000) % 1000 * 1000000;
         tag(n, kLen, out);
         size_t start = out.size();
         if (seconds != 0) {

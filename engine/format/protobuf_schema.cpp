@@ -10,6 +10,8 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 namespace sluice::format::protobuf {
@@ -19,10 +21,10 @@ using types::DataType;
 using types::TypeId;
 
 const std::string* Enum::name_of(int32_t number) const {
-  for (const auto& [n, name] : values) {
-    if (n == number) return &name;
-  }
-  return nullptr;
+  auto it = std::lower_bound(by_number.begin(), by_number.end(), number,
+                             [](const auto& e, int32_t n) { return e.first < n; });
+  if (it == by_number.end() || it->first != number) return nullptr;
+  return &values[static_cast<size_t>(it->second)].second;
 }
 
 namespace {
@@ -31,7 +33,7 @@ const char* kind_name(Kind k) {
   static constexpr const char* kNames[] = {"double",   "float",    "int64",  "uint64",  "int32",
                                            "uint32",   "sint32",   "sint64", "fixed32", "fixed64",
                                            "sfixed32", "sfixed64", "bool",   "string",  "bytes",
-                                           "enum",     "message"};
+                                           "enum",     "message",  "group"};
   return kNames[static_cast<size_t>(k)];
 }
 
@@ -52,10 +54,9 @@ std::string Field::describe() const {
 
 int32_t Message::find(uint32_t number) const {
   if (number < index_of_number.size()) return index_of_number[number];
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (fields[i].number == number) return static_cast<int32_t>(i);
-  }
-  return -1;
+  auto it = std::lower_bound(by_number.begin(), by_number.end(), number,
+                             [](const auto& e, uint32_t n) { return e.first < n; });
+  return it != by_number.end() && it->first == number ? it->second : -1;
 }
 
 const Message* Schema::at(std::span<const int32_t> path) const {
@@ -139,34 +140,71 @@ Kind kind_of(pb::FieldDescriptor::Type t) {
       return Kind::kBytes;
     case pb::FieldDescriptor::TYPE_ENUM:
       return Kind::kEnum;
+    case pb::FieldDescriptor::TYPE_GROUP:
+      return Kind::kGroup;
     default:
-      return Kind::kMessage;  // TYPE_MESSAGE and TYPE_GROUP
+      return Kind::kMessage;
   }
 }
 
 }  // namespace
 
-// Copies descriptors into the Schema's tree, each message and enum once (messages may be
-// recursive: a message's node exists before its fields are filled).
+// Whether `m` has the shape of a well-known type, so that a schema's own message of that name
+// (package google.protobuf, nothing imported) is read as an ordinary one.
+bool timestamp_shaped(const Message& m) {
+  return m.fields.size() == 2 && m.find(1) >= 0 && m.find(2) >= 0 &&
+         m.fields[static_cast<size_t>(m.find(1))].kind == Kind::kInt64 &&
+         m.fields[static_cast<size_t>(m.find(2))].kind == Kind::kInt32 && !m.fields[0].repeated &&
+         !m.fields[1].repeated;
+}
+
+// The kind of `value` a wrapper type holds, or no wrapper.
+std::optional<Kind> wrapper_kind(const std::string& name) {
+  static constexpr std::pair<const char*, Kind> kWrappers[] = {
+      {"google.protobuf.DoubleValue", Kind::kDouble},
+      {"google.protobuf.FloatValue", Kind::kFloat},
+      {"google.protobuf.Int64Value", Kind::kInt64},
+      {"google.protobuf.UInt64Value", Kind::kUInt64},
+      {"google.protobuf.Int32Value", Kind::kInt32},
+      {"google.protobuf.UInt32Value", Kind::kUInt32},
+      {"google.protobuf.BoolValue", Kind::kBool},
+      {"google.protobuf.StringValue", Kind::kString},
+      {"google.protobuf.BytesValue", Kind::kBytes}};
+  for (const auto& [n, k] : kWrappers) {
+    if (name == n) return k;
+  }
+  return std::nullopt;
+}
+
+// Copies descriptors into the Schema's tree, each message and enum once. Messages are made first
+// and filled from a worklist (not by recursion: a chain of message types may be long, and
+// messages may be recursive).
 struct SchemaBuilder {
   Schema& schema;
   std::unordered_map<const pb::Descriptor*, Message*> messages;
   std::unordered_map<const pb::EnumDescriptor*, const Enum*> enums;
+  std::vector<std::pair<const pb::Descriptor*, Message*>> to_fill;
 
   const Enum* enumeration(const pb::EnumDescriptor* d) {
     auto it = enums.find(d);
     if (it != enums.end()) return it->second;
     auto e = std::make_unique<Enum>();
     e->name = d->full_name();
-    for (int i = 0; i < d->value_count(); ++i)
+    for (int i = 0; i < d->value_count(); ++i) {
       e->values.emplace_back(d->value(i)->number(), d->value(i)->name());
+      e->by_number.emplace_back(d->value(i)->number(), i);
+    }
+    // Sorted by number, the first declared first (aliases share a number).
+    std::stable_sort(e->by_number.begin(), e->by_number.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     const Enum* out = e.get();
     schema.enums.push_back(std::move(e));
     enums.emplace(d, out);
     return out;
   }
 
-  const Message* message(const pb::Descriptor* d) {
+  // The node of `d`, made (empty, to be filled) when new.
+  Message* node(const pb::Descriptor* d) {
     auto it = messages.find(d);
     if (it != messages.end()) return it->second;
     auto owned = std::make_unique<Message>();
@@ -174,19 +212,14 @@ struct SchemaBuilder {
     schema.all.push_back(std::move(owned));
     messages.emplace(d, m);
     m->name = d->full_name();
-    static constexpr const char* kWrappers[] = {
-        "google.protobuf.DoubleValue", "google.protobuf.FloatValue",  "google.protobuf.Int64Value",
-        "google.protobuf.UInt64Value", "google.protobuf.Int32Value",  "google.protobuf.UInt32Value",
-        "google.protobuf.BoolValue",   "google.protobuf.StringValue", "google.protobuf.BytesValue"};
-    if (m->name == "google.protobuf.Timestamp") m->special = Message::Special::kTimestamp;
-    for (const char* w : kWrappers) {
-      if (m->name == w) m->special = Message::Special::kWrapper;
-    }
+    to_fill.emplace_back(d, m);
+    return m;
+  }
+
+  void fill(const pb::Descriptor* d, Message& m) {
     uint32_t max_number = 0;
     for (int i = 0; i < d->field_count(); ++i) {
       const pb::FieldDescriptor* fd = d->field(i);
-      if (fd->type() == pb::FieldDescriptor::TYPE_GROUP)
-        refuse(fmt::format("field '{}' of {} is a group, which is not read", fd->name(), m->name));
       Field f;
       f.name = fd->name();
       f.number = static_cast<uint32_t>(fd->number());
@@ -194,21 +227,96 @@ struct SchemaBuilder {
       f.repeated = fd->is_repeated();
       f.presence = !f.repeated && fd->has_presence();
       f.map = fd->is_map();
-      if (f.kind == Kind::kMessage) f.message = message(fd->message_type());
+      if (const pb::OneofDescriptor* o = fd->real_containing_oneof()) f.oneof = o->index();
+      if (f.kind == Kind::kMessage) f.message = node(fd->message_type());
       if (f.kind == Kind::kEnum) f.enumeration = enumeration(fd->enum_type());
       max_number = std::max(max_number, f.number);
-      m->fields.push_back(std::move(f));
+      m.fields.push_back(std::move(f));
     }
-    if (max_number < 1024 && m->fields.size() < 32768) {
-      m->index_of_number.assign(max_number + 1, -1);
-      for (size_t i = 0; i < m->fields.size(); ++i)
-        m->index_of_number[m->fields[i].number] = static_cast<int16_t>(i);
+    m.oneofs = static_cast<uint32_t>(d->real_oneof_decl_count());
+    for (size_t i = 0; i < m.fields.size(); ++i)
+      m.by_number.emplace_back(m.fields[i].number, static_cast<int32_t>(i));
+    std::sort(m.by_number.begin(), m.by_number.end());
+    if (max_number < 1024 && m.fields.size() < 32768) {
+      m.index_of_number.assign(max_number + 1, -1);
+      for (size_t i = 0; i < m.fields.size(); ++i)
+        m.index_of_number[m.fields[i].number] = static_cast<int16_t>(i);
     }
     for (int i = 0; i < d->nested_type_count(); ++i)
-      m->nested.push_back(message(d->nested_type(i)));
-    return m;
+      m.nested.push_back(node(d->nested_type(i)));
+    if (m.name == "google.protobuf.Timestamp" && timestamp_shaped(m)) {
+      m.special = Message::Special::kTimestamp;
+    } else if (std::optional<Kind> k = wrapper_kind(m.name);
+               k && m.fields.size() == 1 && m.fields[0].number == 1 && m.fields[0].kind == *k &&
+               !m.fields[0].repeated) {
+      m.special = Message::Special::kWrapper;
+    }
+  }
+
+  void fill_all() {
+    for (size_t i = 0; i < to_fill.size(); ++i)  // fill() may add more
+      fill(to_fill[i].first, *to_fill[i].second);
   }
 };
+
+// Custom options (an extension of descriptor.proto's options) are of no use to sluice, and
+// libprotobuf parses their aggregate values by unbounded recursion: they are dropped before the
+// file is built. Standard options (packed, deprecated, ...) stay.
+void drop_custom_options(pb::Message& m, int depth = 0) {
+  if (depth > 200) return;  // a FileDescriptorProto from ParseFromString nests at most 100 deep
+  const pb::Descriptor* d = m.GetDescriptor();
+  const pb::Reflection* r = m.GetReflection();
+  if (const pb::FieldDescriptor* u = d->FindFieldByName("uninterpreted_option");
+      u != nullptr && u->is_repeated() && u->message_type() != nullptr &&
+      u->message_type()->full_name() == "google.protobuf.UninterpretedOption") {
+    int kept = 0;
+    for (int i = 0; i < r->FieldSize(m, u); ++i) {
+      const auto& option =
+          static_cast<const pb::UninterpretedOption&>(r->GetRepeatedMessage(m, u, i));
+      bool custom = false;
+      for (const auto& part : option.name())
+        custom |= part.is_extension();
+      if (!custom) r->SwapElements(&m, u, kept++, i);
+    }
+    while (r->FieldSize(m, u) > kept)
+      r->RemoveLast(&m, u);
+  }
+  for (int i = 0; i < d->field_count(); ++i) {
+    const pb::FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int j = 0; j < r->FieldSize(m, f); ++j)
+        drop_custom_options(*r->MutableRepeatedMessage(&m, f, j), depth + 1);
+    } else if (r->HasField(m, f)) {
+      drop_custom_options(*r->MutableMessage(&m, f), depth + 1);
+    }
+  }
+}
+
+// The deepest nesting of `{` in .proto source (outside strings and comments): libprotobuf's
+// parser recurses once per level, and its memory grows with the square of the depth.
+size_t brace_depth(std::string_view text) {
+  size_t depth = 0, deepest = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"' || c == '\'') {
+      for (++i; i < text.size() && text[i] != c; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+      while (i < text.size() && text[i] != '\n')
+        ++i;
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+      size_t end = text.find("*/", i + 2);
+      i = end == std::string_view::npos ? text.size() : end + 1;
+    } else if (c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == '}' && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
 
 std::shared_ptr<const Schema> Schema::parse(std::string_view text) {
   pb::FileDescriptorProto file;
@@ -219,6 +327,8 @@ std::shared_ptr<const Schema> Schema::parse(std::string_view text) {
   if (!types::decode_base64(text, bytes) || !file.ParseFromString(bytes) ||
       file.message_type_size() == 0) {
     file.Clear();
+    if (brace_depth(text) > static_cast<size_t>(kMaxDepth))
+      refuse(fmt::format("blocks nested over {} deep", kMaxDepth));
     pb::io::ArrayInputStream in(text.data(), static_cast<int>(text.size()));
     pb::io::Tokenizer tokens(&in, &errors);
     pb::compiler::Parser parser;
@@ -227,6 +337,7 @@ std::shared_ptr<const Schema> Schema::parse(std::string_view text) {
       refuse(errors.first.empty() ? "not .proto source" : errors.first);
   }
   if (file.name().empty()) file.set_name("sluice_schema.proto");
+  drop_custom_options(file);
   pb::DescriptorPool pool;
   for (const std::string& dep : file.dependency())
     add_well_known(dep, pool);
@@ -235,9 +346,10 @@ std::shared_ptr<const Schema> Schema::parse(std::string_view text) {
   if (fd == nullptr) refuse(errors.first.empty() ? "it does not build" : errors.first);
   if (fd->message_type_count() == 0) refuse("it declares no message");
   auto schema = std::make_shared<Schema>();
-  SchemaBuilder b{*schema, {}, {}};
+  SchemaBuilder b{*schema, {}, {}, {}};
   for (int i = 0; i < fd->message_type_count(); ++i)
-    schema->top_.push_back(b.message(fd->message_type(i)));
+    schema->top_.push_back(b.node(fd->message_type(i)));
+  b.fill_all();
   return schema;
 }
 
@@ -287,6 +399,8 @@ bool readable(const Field& f, DataType t, bool element) {
       return id == TypeId::kBytes;
     case Kind::kEnum:
       return id == TypeId::kString || id == TypeId::kBigInt;
+    case Kind::kGroup:
+      return false;
     case Kind::kMessage:
       return readable_message(*f.message, t);
     default:

@@ -30,6 +30,8 @@ inline uint32_t wire_of(Kind k) {
     case Kind::kBytes:
     case Kind::kMessage:
       return kLen;
+    case Kind::kGroup:
+      return kStartGroup;
     default:
       return kVarint;
   }
@@ -37,7 +39,7 @@ inline uint32_t wire_of(Kind k) {
 
 inline bool is_integer(Kind k) {
   return k != Kind::kDouble && k != Kind::kFloat && k != Kind::kBool && k != Kind::kString &&
-         k != Kind::kBytes && k != Kind::kEnum && k != Kind::kMessage;
+         k != Kind::kBytes && k != Kind::kEnum && k != Kind::kMessage && k != Kind::kGroup;
 }
 
 // The value of integer field kind `k` whose wire bits are `raw`.

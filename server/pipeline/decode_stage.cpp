@@ -37,11 +37,14 @@ DecodeStage::DecodeStage(const config::JobConfig& job, const exec::Query& query,
     framed_ = std::make_unique<RegistryValueDecoder>(schemas, job.source.schema, std::string(type));
     json_sr_ = job.source.format == "json_sr";
   }
-  if (job.source.key_format == "avro") {
-    if (!schemas)
-      throw Error(ErrorCode::kConfig, "key_format avro needs a schema_registry (server config)");
-    key_avro_ = std::make_unique<RegistryValueDecoder>(
-        schemas, std::vector<format::Column>{{"_key", job.source.key_type}}, "AVRO", true);
+  if (std::string_view type = config::registry_type(job.source.key_format); !type.empty()) {
+    if (!schemas) {
+      throw Error(ErrorCode::kConfig, "key_format " + job.source.key_format +
+                                          " needs a schema_registry (server config)");
+    }
+    key_registry_ = std::make_unique<RegistryValueDecoder>(
+        schemas, std::vector<format::Column>{{"_key", job.source.key_type}}, std::string(type),
+        true);
   }
 }
 
@@ -93,10 +96,10 @@ void DecodeStage::add(std::string_view value, const RecordMeta& meta) {
     row[sys] = types::Value::null_of(job_.source.key_type);
   } else if (plain_key_) {
     row[sys] = types::Value::string(rows_.arena().copy(*meta.key));
-  } else if (!(key_json_   ? key_json_->decode(*meta.key, &row[sys], rows_.arena(), &err)
-               : key_avro_ ? key_avro_->decode(*meta.key, &row[sys], rows_.arena(), &err)
-                           : format::decode_kafka(job_.source.key_serde, *meta.key, &row[sys],
-                                                  rows_.arena(), &err))) {
+  } else if (!(key_json_       ? key_json_->decode(*meta.key, &row[sys], rows_.arena(), &err)
+               : key_registry_ ? key_registry_->decode(*meta.key, &row[sys], rows_.arena(), &err)
+                               : format::decode_kafka(job_.source.key_serde, *meta.key, &row[sys],
+                                                      rows_.arena(), &err))) {
     rows_.pop_row();
     err.message = fmt::format("the key ({} {}): {}", job_.source.key_format,
                               job_.source.key_format == "kafka"

@@ -45,7 +45,7 @@ class DecodeStage {
   bool prepare(std::span<const InputRecord> records, const std::function<void()>& ready) {
     // Both asked, so every missing id of the batch is fetched at once.
     bool values = !framed_ || framed_->prepare(records, ready);
-    bool keys = !key_avro_ || key_avro_->prepare(records, ready);
+    bool keys = !key_registry_ || key_registry_->prepare(records, ready);
     return values && keys;
   }
 
@@ -83,7 +83,7 @@ class DecodeStage {
   bool headers_;           // the query reads the headers column (plan::reads_headers)
   bool plain_key_ = true;  // key_format kafka, STRING: the bytes
   std::unique_ptr<format::JsonValueDecoder> key_json_;  // key_format json
-  std::unique_ptr<RegistryValueDecoder> key_avro_;      // key_format avro
+  std::unique_ptr<RegistryValueDecoder> key_registry_;  // key_format avro, protobuf
   std::vector<types::Value> header_items_;
   exec::WatermarkTracker watermarks_;
   int64_t now_ms_ = 0;

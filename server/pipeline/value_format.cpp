@@ -63,7 +63,8 @@ bool RegistryValueDecoder::prepare(std::span<const InputRecord> records,
         errors_[f.schema_id] = e.what();
       }
     } else if (l.proto) {
-      by_id_[f.schema_id].proto = std::make_unique<format::ProtobufDecoder>(l.proto, columns_);
+      by_id_[f.schema_id].proto =
+          std::make_unique<format::ProtobufDecoder>(l.proto, columns_, keys_);
     } else {
       by_id_[f.schema_id] = {};  // JSON: the payload is read as JSON
     }

@@ -47,7 +47,8 @@ class SchemaSource {
 // object the caller decodes). Owned by one pipeline (one strand).
 class RegistryValueDecoder {
  public:
-  // `keys`: reads record keys (an Avro key of any schema, read into the one column), not values.
+  // `keys`: reads record keys (an Avro key of any schema, a Protobuf key message: ProtobufDecoder
+  // with `key`) into the one column, not values.
   RegistryValueDecoder(std::shared_ptr<SchemaSource> schemas, std::vector<format::Column> columns,
                        std::string type = "AVRO", bool keys = false);
 
