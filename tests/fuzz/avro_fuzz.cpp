@@ -29,7 +29,7 @@ namespace {
 
 using namespace sluice;
 using format::Column;
-using fuzz::row_text;
+using Fixture = fuzz::RoundTrip<format::avro::Schema, format::AvroDecoder, format::AvroEncoder>;
 using types::DataType;
 using types::TypeId;
 
@@ -77,23 +77,6 @@ std::vector<Column> every_type() {
           {"iv", DataType::interval()}};
 }
 
-struct Fixture {
-  std::vector<Column> columns;
-  std::unique_ptr<format::AvroDecoder> decoder;   // the writer's schema
-  std::unique_ptr<format::AvroEncoder> encoder;   // as a sink writes the columns
-  std::unique_ptr<format::AvroDecoder> readback;  // the encoder's schema
-};
-
-Fixture make(const char* schema, std::vector<Column> columns) {
-  Fixture f;
-  f.columns = std::move(columns);
-  f.decoder = std::make_unique<format::AvroDecoder>(format::avro::Schema::parse(schema), f.columns);
-  f.encoder = std::make_unique<format::AvroEncoder>(f.columns, "Out");
-  f.readback = std::make_unique<format::AvroDecoder>(
-      format::avro::Schema::parse(f.encoder->schema()), f.columns);
-  return f;
-}
-
 void fuzz_schema(std::string_view text) {
   std::shared_ptr<const format::avro::Schema> schema;
   try {
@@ -110,15 +93,9 @@ void fuzz_schema(std::string_view text) {
     cols.push_back({f.name, f.type->kind == format::avro::Kind::kString ? DataType::string()
                                                                         : DataType::bigint()});
   }
-  format::AvroDecoder d(schema, cols);
-  Arena arena;
-  std::vector<types::Value> row(cols.size());
-  for (std::string_view bytes : {std::string_view(""), std::string_view("\0\0\0\0", 4),
-                                 std::string_view("\x02\x02\x02\x02\x02\x02", 6)}) {
-    RecordError err;
-    if (!d.decode(bytes, row.data(), arena, &err))
-      FUZZ_CHECK(err.code == ErrorCode::kDecode && !err.message.empty(), err.message);
-  }
+  fuzz::decode_each(format::AvroDecoder(schema, cols), cols.size(),
+                    {std::string_view(""), std::string_view("\0\0\0\0", 4),
+                     std::string_view("\x02\x02\x02\x02\x02\x02", 6)});
 }
 
 }  // namespace
@@ -126,29 +103,16 @@ void fuzz_schema(std::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   static const Fixture fixtures[] = {
-      make(kTradeSchema, trade_columns()),
-      make(kNestedSchema,
-           {{"ID", DataType::bigint()}, {"any", DataType::string()}, {"absent", DataType::date()}}),
-      make(format::avro::schema_for(every_type(), "Out").c_str(), every_type())};
+      {kTradeSchema, trade_columns()},
+      {kNestedSchema,
+       {{"ID", DataType::bigint()}, {"any", DataType::string()}, {"absent", DataType::date()}}},
+      {format::avro::schema_for(every_type(), "Out"), every_type()}};
   unsigned mode = data[0] % 4;
   std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (mode == 3) {
     fuzz_schema(rest);
     return 0;
   }
-  const Fixture& f = fixtures[mode];
-  Arena arena(4096);
-  std::vector<types::Value> row(f.columns.size()), again(f.columns.size());
-  RecordError err;
-  if (!f.decoder->decode(rest, row.data(), arena, &err)) {
-    FUZZ_CHECK(err.code == ErrorCode::kDecode && !err.message.empty(), err.message);
-    return 0;
-  }
-  std::string encoded;
-  RecordError err2;
-  FUZZ_CHECK(f.encoder->encode(row.data(), encoded, &err2), err2.message);
-  FUZZ_CHECK(f.readback->decode(encoded, again.data(), arena, &err2), err2.message);
-  FUZZ_CHECK(row_text(row) == row_text(again),
-             fmt::format("{} -> {}", row_text(row), row_text(again)));
+  fixtures[mode].check(rest);
   return 0;
 }

@@ -33,7 +33,8 @@ namespace {
 
 using namespace sluice;
 using format::Column;
-using fuzz::row_text;
+using Fixture =
+    fuzz::RoundTrip<format::protobuf::Schema, format::ProtobufDecoder, format::ProtobufEncoder>;
 using types::DataType;
 using types::TypeId;
 
@@ -89,24 +90,6 @@ std::vector<Column> tree_columns() {
           {"weights", type("ARRAY<DOUBLE>")}};
 }
 
-struct Fixture {
-  std::vector<Column> columns;
-  std::unique_ptr<format::ProtobufDecoder> decoder;   // the writer's schema
-  std::unique_ptr<format::ProtobufEncoder> encoder;   // as a sink writes the columns
-  std::unique_ptr<format::ProtobufDecoder> readback;  // the encoder's schema
-};
-
-Fixture make(const char* schema, std::vector<Column> columns) {
-  Fixture f;
-  f.columns = std::move(columns);
-  f.decoder =
-      std::make_unique<format::ProtobufDecoder>(format::protobuf::Schema::parse(schema), f.columns);
-  f.encoder = std::make_unique<format::ProtobufEncoder>(f.columns, "Out");
-  f.readback = std::make_unique<format::ProtobufDecoder>(
-      format::protobuf::Schema::parse(f.encoder->schema()), f.columns);
-  return f;
-}
-
 void fuzz_schema(std::string_view text) {
   std::shared_ptr<const format::protobuf::Schema> schema;
   try {
@@ -119,48 +102,30 @@ void fuzz_schema(std::string_view text) {
   std::vector<Column> cols;
   for (const auto& f : schema->messages()[0]->fields)
     cols.push_back({f.name, DataType::string()});
-  format::ProtobufDecoder d(schema, cols);
-  Arena arena;
-  std::vector<types::Value> row(cols.size());
-  for (std::string_view bytes :
-       {std::string_view("\0", 1), std::string_view("\0\x0a\x02hi\x12\x00", 7),
-        std::string_view("\x02\x02\x08\x01", 4), std::string_view("\x04\x00\x00\x1a\x01x", 6)}) {
-    RecordError err;
-    if (!d.decode(bytes, row.data(), arena, &err))
-      FUZZ_CHECK(err.code == ErrorCode::kDecode && !err.message.empty(), err.message);
-  }
+  fuzz::decode_each(
+      format::ProtobufDecoder(schema, cols), cols.size(),
+      {std::string_view("\0", 1), std::string_view("\0\x0a\x02hi\x12\x00", 7),
+       std::string_view("\x02\x02\x08\x01", 4), std::string_view("\x04\x00\x00\x1a\x01x", 6)});
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  static const Fixture fixtures[] = {make(kShop, shop_columns()), make(kTree, tree_columns())};
+  static const Fixture fixtures[] = {{kShop, shop_columns()}, {kTree, tree_columns()}};
   unsigned mode = data[0] % 3;
   std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (mode == 2) {
     fuzz_schema(rest);
     return 0;
   }
-  const Fixture& f = fixtures[mode];
-  Arena arena(4096);
-  std::vector<types::Value> row(f.columns.size()), again(f.columns.size());
-  RecordError err;
-  if (!f.decoder->decode(rest, row.data(), arena, &err)) {
-    FUZZ_CHECK(err.code == ErrorCode::kDecode && !err.message.empty(), err.message);
-    return 0;
-  }
   // Protobuf has no NULL repeated field or map: a column the message lacks (NULL) is written as
   // none, which reads back empty.
-  for (size_t c = 0; c < row.size(); ++c) {
-    if (row[c].null && (row[c].type == TypeId::kArray || row[c].type == TypeId::kMap))
-      row[c] = types::Value::nested(row[c].type, types::nested::build({}, arena));
-  }
-  std::string encoded;
-  RecordError err2;
-  FUZZ_CHECK(f.encoder->encode(row.data(), encoded, &err2), err2.message);
-  FUZZ_CHECK(f.readback->decode(encoded, again.data(), arena, &err2), err2.message);
-  FUZZ_CHECK(row_text(row) == row_text(again),
-             fmt::format("{} -> {}", row_text(row), row_text(again)));
+  fixtures[mode].check(rest, [](std::vector<types::Value>& row, Arena& arena) {
+    for (auto& v : row) {
+      if (v.null && (v.type == TypeId::kArray || v.type == TypeId::kMap))
+        v = types::Value::nested(v.type, types::nested::build({}, arena));
+    }
+  });
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "format/avro.hpp"
 #include "format/json_schema.hpp"
+#include "format/varint.hpp"
 #include "types/value_ops.hpp"
 
 #include <catch2/catch.hpp>
@@ -30,12 +31,7 @@ const std::string kTradeSchema =
 // Avro's long: zigzag, then a varint.
 std::string avro_long(int64_t v) {
   std::string out;
-  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-  while (z >= 0x80) {
-    out.push_back(static_cast<char>((z & 0x7f) | 0x80));
-    z >>= 7;
-  }
-  out.push_back(static_cast<char>(z));
+  format::append_varint(format::zigzag(v), out);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "common/arena.hpp"
 #include "format/avro.hpp"
 #include "format/json.hpp"
+#include "format/varint.hpp"
 #include "types/bytes_text.hpp"
 
 #include <catch2/catch.hpp>
@@ -69,12 +70,7 @@ struct Writer {
 // Zigzag varint, as message indexes are written.
 std::string zigzag(int64_t v) {
   std::string out;
-  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-  while (z >= 0x80) {
-    out.push_back(static_cast<char>((z & 0x7f) | 0x80));
-    z >>= 7;
-  }
-  out.push_back(static_cast<char>(z));
+  format::append_varint(format::zigzag(v), out);
   return out;
 }
 
