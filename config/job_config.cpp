@@ -171,12 +171,8 @@ void read_schema(MapReader schema, SourceConfig& source) {
   }
 }
 
-// partitioned_by must name schema columns (checked when the schema itself is valid: against a
-// schema with errors the check would mislead).
-void read_partitioned_by(MapReader& map, SourceConfig& source, bool schema_ok) {
-  std::vector<Mark> marks;
-  if (!read_column_list(map, "partitioned_by", source.type, &source.partitioned_by, &marks)) return;
-  if (!schema_ok) return;
+// partitioned_by must name schema columns.
+void check_partitioned_by(const SourceConfig& source, IssueList& issues) {
   std::vector<std::string> names;
   for (const auto& c : source.schema)
     names.push_back(c.name);
@@ -185,8 +181,17 @@ void read_partitioned_by(MapReader& map, SourceConfig& source, bool schema_ok) {
     if (std::find(names.begin(), names.end(), col) != names.end()) continue;
     std::string message = "'" + col + "' is not a column of source.schema";
     if (auto hint = closest_match(col, names)) message += " (did you mean " + *hint + "?)";
-    map.issues().add(marks[i], map.key_path("partitioned_by"), message);
+    issues.add(source.partitioned_by_marks[i], "source.partitioned_by", message);
   }
+}
+
+// Checked when the schema itself is valid (against a schema with errors the check would mislead),
+// and a schema from the registry once it is read.
+void read_partitioned_by(MapReader& map, SourceConfig& source, bool schema_ok) {
+  if (!read_column_list(map, "partitioned_by", source.type, &source.partitioned_by,
+                        &source.partitioned_by_marks))
+    return;
+  if (schema_ok && !source.schema_from_registry) check_partitioned_by(source, map.issues());
 }
 
 SourceConfig read_source(MapReader map, const std::string& job_file) {
@@ -199,8 +204,14 @@ SourceConfig read_source(MapReader map, const std::string& job_file) {
   source.topic_mark = mark_of(map.value("topic"));
   read_format(map, source.type, false, &source.format);
   map.choice("timestamp_format", "a timestamp format", kTimestampInputs, &source.timestamp_input);
-  MapReader schema = map.map("schema", Need::kRequired);
+  // A registry format may leave the schema to the registry (on Kafka, where records carry ids).
+  bool registered = !registry_type(source.format).empty() && source.type == "kafka";
+  source.schema_from_registry = registered && !map.value("schema").IsDefined();
+  MapReader schema = map.map("schema", registered ? Need::kOptional : Need::kRequired);
   read_schema(schema, source);
+  read_subject(map, "value_subject", registered,
+               "a format whose schema is in the registry (avro, json_sr, protobuf)",
+               &source.value_subject);
   read_time_settings(map, source);
   read_partitioned_by(map, source,
                       schema.is_map() && source.schema.size() == schema.entries().size());
@@ -359,6 +370,25 @@ std::string job_name_rule() {
 bool JobConfig::uses_kafka() const {
   return source.type == "kafka" || sink.type == "kafka" ||
          (dead_letter && dead_letter->type == "kafka");
+}
+
+void set_registry_schema(JobConfig& job, std::vector<format::Column> columns,
+                         const std::string& described) {
+  SourceConfig& source = job.source;
+  IssueList issues(job.file);
+  for (const auto& c : columns) {
+    if (is_system_column(c.name)) {
+      issues.add(source.mark, "source.schema",
+                 described + " has field '" + c.name +
+                     "', a system column name: give the source a schema (without it)");
+    }
+  }
+  issues.throw_if_any();
+  source.schema = std::move(columns);
+  source.schema_marks.assign(source.schema.size(), source.mark);
+  check_event_time(source, issues);
+  check_partitioned_by(source, issues);
+  issues.throw_if_any();
 }
 
 JobConfig load_job_text(const std::string& text, const std::string& file, const EnvLookup& env) {

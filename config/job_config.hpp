@@ -73,7 +73,8 @@ struct SinkConfig {
   std::vector<Mark> key_marks;  // of each key column
   // How the key is written: "" (one STRING or BYTES column as its bytes, anything else as a JSON
   // object), "kafka" (one column through Kafka's primitive serializer of its type), "json" (one
-  // column as its JSON value, several as an object) or "avro" (registered, in the wire format).
+  // column as its JSON value, several as an object), "avro" or "protobuf" (registered, in the
+  // wire format: server/pipeline/value_format.hpp make_key_encoder).
   // Checked against the key's columns when the SQL is bound.
   std::string key_format;
   Mark key_format_mark;
@@ -91,9 +92,19 @@ struct SourceConfig {
   std::vector<format::Column> schema;  // in file order
   std::vector<Mark> schema_marks;      // mark of each column's type value
   Mark mark;
+  // A Kafka source of a registry format (avro, json_sr, protobuf) may leave `schema` out: its
+  // columns are then those of the latest schema of `value_subject` (default `<topic>-value`),
+  // read from the registry when the job starts (set_registry_schema).
+  bool schema_from_registry = false;
+  std::string value_subject;
+  // The subject whose latest schema stands for `schema`.
+  std::string registry_subject() const {
+    return value_subject.empty() ? topic + "-value" : value_subject;
+  }
   // Event time (config/time_config.cpp): the column windows read (empty: the record timestamp),
   // how that column is read, the watermark settings and the late-record policy.
   std::string event_time;
+  Mark event_time_mark;
   format::TimestampInput event_time_input = format::TimestampInput::kAuto;
   int64_t max_out_of_orderness_ms = 0;  // watermark = max event time seen - this
   int64_t allowed_lateness_ms = 0;      // windows stay open this long past their end
@@ -109,6 +120,7 @@ struct SourceConfig {
   std::string topic;
   Mark topic_mark;
   std::vector<std::string> partitioned_by;
+  std::vector<Mark> partitioned_by_marks;
   // kafka: how the record key reads into `_key` (config/kafka_config.cpp): key_format "kafka"
   // (Kafka's primitive serdes, `key_serde`), "json" (a JSON value of `key_type`) or "avro" (a
   // value of `key_type` in the Schema Registry wire format).
@@ -169,6 +181,12 @@ inline constexpr std::size_t kMaxJobNameLength = 200;
 bool is_valid_job_name(std::string_view name);
 // The rule in words, for messages: "use 1 to 200 letters, ...".
 std::string job_name_rule();
+
+// Gives a source with `schema_from_registry` the columns of its subject's latest schema
+// (format::registry_schema_columns) and checks them as a written schema is checked: names, and
+// event_time and partitioned_by against them. Throws ConfigError placed at `source`.
+void set_registry_schema(JobConfig& job, std::vector<format::Column> columns,
+                         const std::string& described);
 
 // Reads and checks a job file. Relative paths in it (source.path, sink.path) are resolved against
 // the job file's directory. `${VAR}`, `${VAR:-default}` and `$$` are substituted in every string

@@ -141,7 +141,7 @@ namespace {
 constexpr Option<std::string_view> kKeyFormats[] = {
     {"kafka", "kafka"}, {"json", "json"}, {"avro", "avro"}, {"protobuf", "protobuf"}};
 constexpr Option<std::string_view> kSinkKeyFormats[] = {
-    {"kafka", "kafka"}, {"json", "json"}, {"avro", "avro"}};
+    {"kafka", "kafka"}, {"json", "json"}, {"avro", "avro"}, {"protobuf", "protobuf"}};
 
 // Keys are Kafka's: not allowed on a file endpoint.
 bool kafka_only(MapReader& map, std::string_view key, const std::string& type) {
@@ -189,23 +189,27 @@ void read_sink_key_format(MapReader& map, SinkConfig& sink) {
   map.choice("key_format", "a key format", kSinkKeyFormats, &sink.key_format);
 }
 
+void read_subject(MapReader& map, std::string_view key, bool registered, const char* needs,
+                  std::string* out) {
+  YAML::Node node = map.value(key);
+  if (!node.IsDefined() || !map.string(key, out)) return;
+  std::string why;
+  if (!registered) {
+    why = std::string("needs ") + needs;
+  } else if (out->empty() || out->size() > 255 ||
+             out->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789._-") != std::string::npos) {
+    why = "'" + *out + "' is not a subject name (use 1 to 255 letters, digits, '.', '_' and '-')";
+  }
+  if (!why.empty()) map.issues().add(mark_of(node), map.key_path(key), why);
+}
+
 void read_sink_subjects(MapReader& map, SinkConfig& sink) {
-  auto read = [&](std::string_view key, bool registered, const char* needs, std::string* out) {
-    YAML::Node node = map.value(key);
-    if (!node.IsDefined() || !map.string(key, out)) return;
-    std::string why;
-    if (!registered) {
-      why = std::string("needs ") + needs;
-    } else if (out->empty() || out->size() > 255 ||
-               out->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                      "0123456789._-") != std::string::npos) {
-      why = "'" + *out + "' is not a subject name (use 1 to 255 letters, digits, '.', '_' and '-')";
-    }
-    if (!why.empty()) map.issues().add(mark_of(node), map.key_path(key), why);
-  };
-  read("value_subject", !registry_type(sink.format).empty(),
-       "a format whose schema is registered (avro, json_sr, protobuf)", &sink.value_subject);
-  read("key_subject", sink.key_format == "avro", "key_format: avro", &sink.key_subject);
+  read_subject(map, "value_subject", !registry_type(sink.format).empty(),
+               "a format whose schema is registered (avro, json_sr, protobuf)",
+               &sink.value_subject);
+  read_subject(map, "key_subject", !registry_type(sink.key_format).empty(),
+               "key_format: avro or protobuf", &sink.key_subject);
 }
 
 }  // namespace sluice::config

@@ -21,14 +21,18 @@ void read_topic(MapReader& map, const std::string& type, std::string* out);
 bool read_column_list(MapReader& map, std::string_view key, const std::string& type,
                       std::vector<std::string>* out, std::vector<Mark>* marks);
 
-// A source's `key_format` (kafka, json, avro) and `key_type` (for kafka one of Kafka's primitive
-// serdes, else any type); a sink's `key_format` (kafka, json, avro). Allowed only when `type` is
-// kafka.
+// A source's `key_format` (kafka, json, avro, protobuf) and `key_type` (for kafka one of Kafka's
+// primitive serdes, else any type); a sink's `key_format` (kafka, json, avro, protobuf). Allowed
+// only when `type` is kafka.
 void read_source_key(MapReader& map, SourceConfig& source);
 void read_sink_key_format(MapReader& map, SinkConfig& sink);
 // A sink's `value_subject` and `key_subject` (after its format and key_format are read): allowed
 // only where a schema is registered, letters, digits, '.', '_' and '-'.
 void read_sink_subjects(MapReader& map, SinkConfig& sink);
+// A subject name under `key` (1 to 255 letters, digits, '.', '_', '-'), allowed when `registered`
+// (else: "needs <needs>").
+void read_subject(MapReader& map, std::string_view key, bool registered, const char* needs,
+                  std::string* out);
 
 // The values of `processing.guarantee` (job files and the server config).
 inline constexpr Option<Guarantee> kGuarantees[] = {{"at_least_once", Guarantee::kAtLeastOnce},

@@ -36,10 +36,12 @@ void read_watermark(MapReader watermark, SourceConfig& source) {
   watermark.finish();
 }
 
+}  // namespace
+
 // event_time must name a TIMESTAMP column of the schema.
-void check_event_time(MapReader& map, const SourceConfig& source) {
-  Mark mark = mark_of(map.value("event_time"));
-  std::string path = map.key_path("event_time");
+void check_event_time(const SourceConfig& source, IssueList& issues) {
+  if (source.event_time.empty()) return;
+  const std::string path = "source.event_time";
   std::vector<std::string> names;
   for (const auto& c : source.schema) {
     if (c.name != source.event_time) {
@@ -47,9 +49,9 @@ void check_event_time(MapReader& map, const SourceConfig& source) {
       continue;
     }
     if (c.type.id != types::TypeId::kTimestamp) {
-      map.issues().add(mark, path,
-                       "column '" + c.name + "' is " + c.type.to_string() +
-                           "; the event time must be a TIMESTAMP column");
+      issues.add(source.event_time_mark, path,
+                 "column '" + c.name + "' is " + c.type.to_string() +
+                     "; the event time must be a TIMESTAMP column");
     }
     return;
   }
@@ -57,10 +59,8 @@ void check_event_time(MapReader& map, const SourceConfig& source) {
   std::string message = "'" + source.event_time + "' is not a column of source.schema";
   if (auto hint = closest_match(source.event_time, names))
     message += " (did you mean " + *hint + "?)";
-  map.issues().add(mark, path, message);
+  issues.add(source.event_time_mark, path, message);
 }
-
-}  // namespace
 
 bool parse_duration(std::string_view text, int64_t* ms) {
   if (text == "0") {
@@ -82,6 +82,7 @@ bool parse_duration(std::string_view text, int64_t* ms) {
 
 void read_time_settings(MapReader& map, SourceConfig& source) {
   bool has_event_time = map.string("event_time", &source.event_time);
+  source.event_time_mark = mark_of(map.value("event_time"));
   source.event_time_input = source.timestamp_input;
   bool has_format = map.choice("event_time_format", "an event time format", kEventTimeFormats,
                                &source.event_time_input);
@@ -89,7 +90,8 @@ void read_time_settings(MapReader& map, SourceConfig& source) {
   if (map.choice("late_records", "a late-record policy", kLatePolicies, &source.late_records)) {
     source.late_records_mark = mark_of(map.value("late_records"));
   }
-  if (has_event_time) check_event_time(map, source);
+  // (Against a schema from the registry: once it is read.)
+  if (has_event_time && !source.schema_from_registry) check_event_time(source, map.issues());
   if (has_format && !has_event_time) {
     map.issues().add(mark_of(map.value("event_time_format")), map.key_path("event_time_format"),
                      "needs source.event_time (the column it applies to)");

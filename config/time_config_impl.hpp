@@ -15,5 +15,7 @@ bool parse_duration(std::string_view text, int64_t* ms);
 // Reads the event-time keys of `source` (already holding its schema and timestamp_format) and
 // checks that event_time names a TIMESTAMP column. Problems go to the map's issue list.
 void read_time_settings(MapReader& source_map, SourceConfig& source);
+// That source.event_time (when set) names a TIMESTAMP column of source.schema, or _timestamp.
+void check_event_time(const SourceConfig& source, IssueList& issues);
 
 }  // namespace sluice::config

@@ -10,12 +10,14 @@
 #include "server/jobs/job_conflicts.hpp"
 #include "server/jobs/job_error.hpp"
 #include "server/kafka/property_check.hpp"
+#include "server/kafka/registry_schema.hpp"
 #include "server/plan/job_plan.hpp"
 #include "server/run/file_run.hpp"
 
 #include <fmt/format.h>
 
 #include <iostream>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,8 +30,11 @@ constexpr std::string_view kUsage = R"(usage: sluice <command> [arguments]
 Commands:
   run JOB.yaml          run a job over its bounded (file) source to the end, then exit;
                         prints a summary (records in/out/filtered/rejected, rate) to stderr
-  validate FILE...      check job files (YAML, SQL, types) without running them, and that no
-                        two of them share a job name, a consumer group or a repartition topic
+  validate [--registry URL] FILE...
+                        check job files (YAML, SQL, types) without running them, and that no
+                        two of them share a job name, a consumer group or a repartition topic;
+                        --registry: the Schema Registry that sources without a schema read
+                        their columns from (each says which version)
   demo [--scenarios S0,S2] [--rate R] [--duration S]
                         the live demo: embedded broker, generated trades, the scenario jobs
                         and a status line per job every second, until Ctrl-C
@@ -88,8 +93,25 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
 // Each file on its own, then against the files before it (as the daemon keeps the job that runs
 // first): one name, consumer group or repartition topic claimed twice fails the later file.
-int cmd_validate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int cmd_validate(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
+  std::string registry_url;
+  if (!args.empty() && args[0] == "--registry") {
+    if (args.size() < 2) return usage_error(err, "--registry needs a URL");
+    registry_url = args[1];
+    args.erase(args.begin(), args.begin() + 2);
+  }
   if (args.empty()) return usage_error(err, "validate needs at least one job file");
+  std::shared_ptr<kafka::SchemaRegistry> registry;
+  try {
+    if (!registry_url.empty()) {
+      kafka::RegistryOptions options;
+      options.url = registry_url;
+      registry = std::make_shared<kafka::SchemaRegistry>(options);
+    }
+  } catch (const Error& e) {
+    err << "sluice: validate: --registry: " << e.what() << "\n";
+    return 2;
+  }
   int failed = 0;
   std::vector<JobClaims> earlier;
   for (const auto& file : args) {
@@ -97,6 +119,9 @@ int cmd_validate(const std::vector<std::string>& args, std::ostream& out, std::o
     try {
       job = config::load_job_file(file);
       kafka::check_job_properties(*job);
+      std::string used;
+      if (registry) used = kafka::read_registry_schema(*job, *registry);
+      if (!used.empty()) out << file << ": source.schema: the latest schema of " << used << "\n";
       JobClaims claims = job_claims(*job, *compile_job(*job));
       std::vector<config::ConfigIssue> conflicts;
       for (const JobClaims& other : earlier) {
@@ -140,6 +165,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       out << kUsage;
       return 0;
     }
+    if (cmd == "validate" && a == "--registry") continue;
     if (a.size() > 1 && a[0] == '-') return usage_error(err, "unknown option '" + a + "'");
   }
   if (cmd == "run") return cmd_run(rest, out, err);

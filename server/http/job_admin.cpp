@@ -102,9 +102,12 @@ Response post_job(JobManager& jobs, const Request& req) {
     // The daemon's environment holds its secrets (the admin token, Kafka credentials): a posted
     // job reads only the variables the operator allowed. The body is written as posted, so the
     // scan's substitution reads exactly the variables this check allowed.
-    JobManager::check_job_text(req.body, kBodyName, config::posted_job_env(jobs.job_env_prefix()),
-                               cfg);
+    jobs.check_job_text(req.body, kBodyName, config::posted_job_env(jobs.job_env_prefix()), cfg);
   } catch (const Error& e) {
+    if (e.code() == ErrorCode::kIo) {  // the registry, for a source without a schema: not now
+      spdlog::warn("admin: POST /jobs: {}", e.what());
+      return Response::error(503, e.what());
+    }
     spdlog::warn("admin: POST /jobs: refused an invalid job");
     return invalid_job(describe_job_error(cfg.get(), kBodyName, e));
   }

@@ -2,11 +2,14 @@
 
 #include "server/jobs/job_error.hpp"
 #include "server/kafka/property_check.hpp"
+#include "server/kafka/registry_schema.hpp"
 #include "server/plan/job_plan.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 
 namespace sluice::server {
@@ -14,6 +17,15 @@ namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+
+constexpr int64_t kFirstRetryMs = 1000;
+constexpr int64_t kLastRetryMs = 30000;
+
+int64_t steady_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // Jobs under the daemon read from and write to Kafka.
 void check_endpoints(const config::JobConfig& job) {
@@ -109,6 +121,10 @@ void JobManager::scan() {
     }
   }
   retry_blocked();
+  int64_t now = steady_now_ms();
+  for (auto& [file, e] : entries_) {
+    if (e.retry_ms != 0 && e.retry_ms <= now && !e.job && !e.removed) start_entry(e);
+  }
   scanned_ = true;
   schedule_scan();
 }
@@ -145,12 +161,19 @@ void JobManager::start_entry(Entry& e) {
   std::shared_ptr<kafka::KafkaJob> job;
   std::optional<JobClaims> claims;
   std::string blocked_by;
+  bool registry_down = false;
   try {
     if (!e.content.refused.empty()) throw Error(ErrorCode::kConfig, e.content.refused);
     cfg = std::make_shared<config::JobConfig>(config::load_job_text(e.content.text, e.file));
     name = cfg->name;
     check_endpoints(*cfg);
     kafka::check_job_properties(*cfg);
+    try {
+      read_registry_schema(*cfg);
+    } catch (const Error& err) {
+      registry_down = err.code() == ErrorCode::kIo;
+      throw;
+    }
     claims = job_claims(*cfg, *compile_job(*cfg));
     auto conflicts = running_conflicts(*claims, e.file, &blocked_by);
     if (!conflicts.empty()) throw config::ConfigError(std::move(conflicts));
@@ -160,6 +183,13 @@ void JobManager::start_entry(Entry& e) {
     std::string message = describe_job_error(cfg.get(), e.file, err);
     while (!message.empty() && message.back() == '\n')
       message.pop_back();
+    if (registry_down) {
+      e.retry_backoff_ms = std::clamp<int64_t>(e.retry_backoff_ms * 2, kFirstRetryMs, kLastRetryMs);
+      e.retry_ms = steady_now_ms() + e.retry_backoff_ms;
+      message += fmt::format(" (trying again in {} s)", e.retry_backoff_ms / 1000);
+    } else {
+      e.retry_ms = e.retry_backoff_ms = 0;
+    }
     spdlog::error("job {}: invalid: {}", name, message);
     std::lock_guard lock(mu_);
     e.name = name;
@@ -178,6 +208,7 @@ void JobManager::start_entry(Entry& e) {
       e.claims = std::move(claims);
     return;
   }
+  e.retry_ms = e.retry_backoff_ms = 0;
   {
     std::lock_guard lock(mu_);
     e.name = name;
@@ -253,12 +284,20 @@ void JobManager::maybe_finish_shutdown() {
   done();
 }
 
+void JobManager::read_registry_schema(config::JobConfig& job) const {
+  if (!job.source.schema_from_registry || !options_.job.registry) return;  // compile_job says why
+  std::string used = kafka::read_registry_schema(job, *options_.job.registry);
+  spdlog::info("job {}: source.schema: the latest schema of {}: {} columns", job.name, used,
+               job.source.schema.size());
+}
+
 void JobManager::check_job_text(const std::string& text, const std::string& file,
                                 const config::EnvLookup& env,
-                                std::shared_ptr<config::JobConfig>& job) {
+                                std::shared_ptr<config::JobConfig>& job) const {
   job = std::make_shared<config::JobConfig>(config::load_job_text(text, file, env));
   check_endpoints(*job);
   kafka::check_job_properties(*job);
+  read_registry_schema(*job);
   compile_job(*job);
 }
 

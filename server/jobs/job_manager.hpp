@@ -9,7 +9,10 @@
 // topic the other uses): the running job keeps running, and among files that appear in one scan
 // the first by path wins. Such a file is tried again on a later scan once no running job conflicts
 // with it (the other job's file was removed or changed, and that job has stopped). The directory
-// is scanned every `scan_interval_ms` and on `rescan()` (SIGHUP).
+// is scanned every `scan_interval_ms` and on `rescan()` (SIGHUP). A source that leaves its schema
+// to the Schema Registry reads it when its job starts (kafka/registry_schema.hpp); while the
+// registry cannot answer, the job is invalid and started again by later scans (1 s, doubling to 30
+// s).
 //
 // Lifecycle: construct, `start()`, then `shutdown(done)` stops every job (drain, commit) and
 // posts `done` when all have stopped. Threading: everything runs on the manager's strand of the
@@ -64,8 +67,10 @@ class JobManager {
   // `${VAR}` references are looked up in `env` (for a posted job: config::posted_job_env).
   // Throws Error (ConfigError with every issue); `file` names the text in messages. `job` holds
   // the loaded job once the YAML loaded (describe_job_error needs it to place an SQL error).
-  static void check_job_text(const std::string& text, const std::string& file,
-                             const config::EnvLookup& env, std::shared_ptr<config::JobConfig>& job);
+  // A source whose schema is left to the registry reads it (blocking, bounded by the registry's
+  // timeout).
+  void check_job_text(const std::string& text, const std::string& file,
+                      const config::EnvLookup& env, std::shared_ptr<config::JobConfig>& job) const;
   // What keeps `job` (loaded from the text that would become `file`) from running beside the
   // jobs running now, other than the one of `file` itself: issues in `job`'s file naming the
   // other job (server/jobs/job_conflicts.hpp). Compiles the query (throws like check_job_text).
@@ -93,6 +98,9 @@ class JobManager {
     bool removed = false;  // the file is gone: drop the entry once stopped
     bool reload = false;   // the file changed while stopping: start the new content afterwards
     bool paused = false;   // paused through the admin API (guarded by mu_)
+    // The registry could not answer for a source's schema: the scan starts it again from this
+    // steady-clock time (0: not waiting), the wait doubling from 1 s to 30 s.
+    int64_t retry_ms = 0, retry_backoff_ms = 0;
     // What the loaded job claims (guarded by mu_): set while it runs, and while it waits because
     // a running job conflicts with it (then `blocked_by` is that job's file).
     std::optional<JobClaims> claims;
@@ -108,6 +116,9 @@ class JobManager {
                                                      std::string* first = nullptr) const;
   void schedule_scan();
   void start_entry(Entry& e);
+  // Sets the source's columns from the registry when its file leaves them to it (logging the
+  // version used).
+  void read_registry_schema(config::JobConfig& job) const;
   void stop_entry(const std::string& file);
   void on_stopped(const std::string& file);
   void maybe_finish_shutdown();

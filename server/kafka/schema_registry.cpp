@@ -182,6 +182,35 @@ void SchemaRegistry::run() {
   }
 }
 
+SchemaRegistry::SubjectVersion SchemaRegistry::latest(const std::string& subject) {
+  net::HttpRequest get;
+  get.path = fmt::format("/subjects/{}/versions/latest", subject);  // as register_schema's
+  net::HttpReply reply = send(get);
+  SubjectVersion out;
+  out.subject = subject;
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  int64_t id = 0;
+  std::string_view schema, type;
+  if (reply.status == 200 && !parser.parse(reply.body).get(e) && !e["id"].get_int64().get(id) &&
+      id >= 0 && id <= UINT32_MAX && !e["version"].get_int64().get(out.version) &&
+      !e["schema"].get_string().get(schema)) {
+    if (e["schemaType"].get_string().get(type) || type.empty()) type = "AVRO";
+    out.id = static_cast<uint32_t>(id);
+    out.type = type;
+    out.schema = schema;
+    return out;
+  }
+  bool later = reply.status >= 500 || reply.status == 429;
+  std::string why = reply.status == 404 ? "the registry has no version of it"
+                    : reply.status == 200
+                        ? "the registry's answer holds no schema: " + shown(reply.body)
+                        : fmt::format("HTTP {}: {}", reply.status, registry_message(reply.body));
+  throw Error(later ? ErrorCode::kIo : ErrorCode::kConfig,
+              fmt::format("schema registry {}: the latest schema of subject '{}': {}", options_.url,
+                          subject, why));
+}
+
 uint32_t SchemaRegistry::register_schema(const std::string& subject, const std::string& schema,
                                          std::string_view type) {
   net::HttpRequest post;

@@ -50,6 +50,19 @@ class SchemaRegistry final : public pipeline::SchemaSource {
   uint32_t register_schema(const std::string& subject, const std::string& schema,
                            std::string_view type = "AVRO");
 
+  // The latest version of `subject` (GET /subjects/<subject>/versions/latest), for a source whose
+  // columns come from it. Blocks its caller, bounded by the timeout. Throws sluice::Error (kIo:
+  // unreachable, or 5xx/429; kConfig: the subject has no version, or another answer, with the
+  // registry's message).
+  struct SubjectVersion {
+    std::string subject;
+    int64_t version = 0;
+    uint32_t id = 0;
+    std::string type;  // "AVRO", "JSON", "PROTOBUF"
+    std::string schema;
+  };
+  SubjectVersion latest(const std::string& subject);
+
   const std::string& url() const { return options_.url; }
 
  private:

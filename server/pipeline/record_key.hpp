@@ -5,9 +5,9 @@
 // else as a JSON object of the columns in order, e.g. {"trader_id":"T1","symbol":"SYM1"}.
 // A sink's key_format changes that: "kafka" writes its one column through Kafka's primitive
 // serializer of its type (format/kafka_serde.hpp), "json" one column as its JSON value ("T1", 42)
-// and several as the object, "avro" (a RegisteredValueEncoder of the key columns) the Avro key
-// framed for the Schema Registry. A NULL single column is no key.
-// Owned by one pipeline (one strand); not thread-safe (it reuses a scratch row).
+// and several as the object, "avro" and "protobuf" (a RegisteredValueEncoder of the key columns,
+// make_key_encoder) the Avro or Protobuf key framed for the Schema Registry. A NULL single column
+// is no key. Owned by one pipeline (one strand); not thread-safe (it reuses a scratch row).
 
 #include "format/json.hpp"
 #include "format/kafka_serde.hpp"

@@ -129,21 +129,27 @@ JsonSchemaValueEncoder::JsonSchemaValueEncoder(std::vector<format::Column> colum
 std::shared_ptr<RegisteredValueEncoder> make_key_encoder(const config::SinkConfig& sink,
                                                          const std::vector<size_t>& key_columns,
                                                          const std::vector<format::Column>& row) {
-  if (sink.key_format != "avro" || key_columns.empty()) return nullptr;
+  bool avro = sink.key_format == "avro";
+  if ((!avro && sink.key_format != "protobuf") || key_columns.empty()) return nullptr;
   std::vector<format::Column> columns;
   for (size_t c : key_columns)
     columns.push_back(row[c]);
-  return std::make_shared<AvroKeyValueEncoder>(std::move(columns),
-                                               format::avro::field_name(sink.topic) + "_key");
+  if (!avro) {
+    return std::make_shared<FramedEncoder<format::ProtobufEncoder>>("PROTOBUF", std::move(columns),
+                                                                    sink.topic + "_key");
+  }
+  return std::make_shared<FramedEncoder<format::AvroKeyEncoder>>(
+      "AVRO", std::move(columns), format::avro::field_name(sink.topic) + "_key");
 }
 
 std::shared_ptr<ValueEncoder> make_value_encoder(const config::SinkConfig& sink,
                                                  std::vector<format::Column> columns) {
   if (sink.format == "avro")
-    return std::make_shared<AvroValueEncoder>(std::move(columns),
-                                              format::avro::field_name(sink.topic));
+    return std::make_shared<FramedEncoder<format::AvroEncoder>>(
+        "AVRO", std::move(columns), format::avro::field_name(sink.topic));
   if (sink.format == "protobuf")
-    return std::make_shared<ProtobufValueEncoder>(std::move(columns), sink.topic);
+    return std::make_shared<FramedEncoder<format::ProtobufEncoder>>("PROTOBUF", std::move(columns),
+                                                                    sink.topic);
   if (sink.format == "json_sr")
     return std::make_shared<JsonSchemaValueEncoder>(std::move(columns), sink.timestamp_format,
                                                     sink.topic);

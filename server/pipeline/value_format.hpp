@@ -127,36 +127,24 @@ class RegisteredValueEncoder : public ValueEncoder {
   std::atomic<uint32_t> id_{0};
 };
 
-class AvroValueEncoder final : public RegisteredValueEncoder {
+// A value of a format whose encoder writes the payload for a schema of its own making (`Inner`:
+// schema() and encode(row, out, err)): Avro (format::AvroEncoder), Protobuf (format::
+// ProtobufEncoder: the message indexes and the message) and Avro keys (format::AvroKeyEncoder).
+template <class Inner>
+class FramedEncoder final : public RegisteredValueEncoder {
  public:
-  // Throws sluice::Error (kConfig) as format::avro::schema_for does.
-  AvroValueEncoder(std::vector<format::Column> columns, std::string_view record_name)
-      : avro_(std::move(columns), record_name) {}
-  const std::string& schema() const override { return avro_.schema(); }
-  const char* schema_type() const override { return "AVRO"; }
+  // Throws sluice::Error (kConfig) as Inner's constructor does when the columns cannot be written.
+  FramedEncoder(const char* type, std::vector<format::Column> columns, std::string_view name)
+      : type_(type), inner_(std::move(columns), name) {}
+  const std::string& schema() const override { return inner_.schema(); }
+  const char* schema_type() const override { return type_; }
 
  private:
   bool payload(const types::Value* row, std::string& out, RecordError* err) const override {
-    return avro_.encode(row, out, err);
+    return inner_.encode(row, out, err);
   }
-  format::AvroEncoder avro_;
-};
-
-// Protobuf (format: protobuf): the message indexes and the message of the schema
-// format::protobuf_schema_for gives the columns.
-class ProtobufValueEncoder final : public RegisteredValueEncoder {
- public:
-  // Throws sluice::Error (kConfig) as format::protobuf_schema_for does.
-  ProtobufValueEncoder(std::vector<format::Column> columns, std::string_view message_name)
-      : proto_(std::move(columns), message_name) {}
-  const std::string& schema() const override { return proto_.schema(); }
-  const char* schema_type() const override { return "PROTOBUF"; }
-
- private:
-  bool payload(const types::Value* row, std::string& out, RecordError* err) const override {
-    return proto_.encode(row, out, err);
-  }
-  format::ProtobufEncoder proto_;
+  const char* type_;
+  Inner inner_;
 };
 
 // JSON framed for a JSON Schema (format: json_sr): the object JsonValueEncoder writes, after the
@@ -177,24 +165,10 @@ class JsonSchemaValueEncoder final : public RegisteredValueEncoder {
   std::string schema_;
 };
 
-// A sink's record key in Avro (key_format avro): format::AvroKeyEncoder, framed with the id of the
-// schema it registers under `<topic>-key`. Its rows are the key columns' values.
-class AvroKeyValueEncoder final : public RegisteredValueEncoder {
- public:
-  AvroKeyValueEncoder(std::vector<format::Column> columns, std::string_view name)
-      : key_(std::move(columns), name) {}
-  const std::string& schema() const override { return key_.schema(); }
-  const char* schema_type() const override { return "AVRO"; }
-
- private:
-  bool payload(const types::Value* row, std::string& out, RecordError* err) const override {
-    return key_.encode(row, out, err);
-  }
-  format::AvroKeyEncoder key_;
-};
-
-// The encoder of `sink`'s keys when they are registered (key_format avro): the columns
-// `key_columns` of `row`; else null.
+// The encoder of `sink`'s keys when they are registered, the columns `key_columns` of `row`: with
+// key_format avro one column as its Avro type, several as a record `<topic>_key`
+// (format::AvroKeyEncoder); with key_format protobuf a message `<topic>_key` of the key columns
+// (format::ProtobufEncoder); else null.
 std::shared_ptr<RegisteredValueEncoder> make_key_encoder(const config::SinkConfig& sink,
                                                          const std::vector<size_t>& key_columns,
                                                          const std::vector<format::Column>& row);

@@ -50,7 +50,7 @@ void check_sink_key(const config::JobConfig& job, const exec::Query& query) {
         "needs key columns (sink.key, or GROUP BY columns the query outputs): without them "
         "each output record takes its input record's key (after a repartition, the group key) "
         "as it is";
-  } else if (job.sink.key_format == "json" || job.sink.key_format == "avro") {
+  } else if (job.sink.key_format == "json" || !config::registry_type(job.sink.key_format).empty()) {
   } else if (keys.size() != 1) {
     why = fmt::format("writes one column, and the key has {}", keys.size());
   } else if (!format::kafka_serde_writing(query.output_columns()[keys[0]].type)) {
@@ -129,6 +129,14 @@ void check_internal_topics(const config::JobConfig& job, const exec::Query& quer
 }  // namespace
 
 std::shared_ptr<const exec::Query> compile_job(const config::JobConfig& job) {
+  if (job.source.schema.empty()) {  // only a schema left to the registry is empty
+    throw config::ConfigError({{job.file, job.source.mark, "source.schema",
+                                fmt::format("left out: the columns are those of the latest "
+                                            "schema of subject '{}' in the Schema Registry, "
+                                            "which is read where one is configured (the daemon's "
+                                            "schema_registry.url; validate --registry URL)",
+                                            job.source.registry_subject())}});
+  }
   auto query = plan::compile_query(job.sql, schema_of(job), time_settings(job));
   check_sink_key(job, *query);
   if (job.source.type == "kafka") check_partitioning(job, *query);

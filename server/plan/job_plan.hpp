@@ -17,7 +17,9 @@ namespace sluice::server {
 // Binds the job's SQL against its source (throws sluice::Error with SQL-relative locations on a
 // bad query) and checks the job around it: `sink.key` names output columns (ConfigError at the
 // key's position), a Kafka source's state can be partitioned, and a repartitioned job neither
-// reads nor writes its own repartition topic. The query is shared by the job's pipelines.
+// reads nor writes its own repartition topic. The query is shared by the job's pipelines. A
+// source whose schema is left to the registry must have it set first (kafka::read_registry_schema),
+// else a ConfigError says so.
 std::shared_ptr<const exec::Query> compile_job(const config::JobConfig& job);
 
 // The query's output columns, for the JSON encoder.

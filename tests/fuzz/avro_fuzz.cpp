@@ -13,6 +13,7 @@
 #include "common/arena.hpp"
 #include "common/error.hpp"
 #include "format/avro.hpp"
+#include "format/schema_columns.hpp"
 #include "types/value_ops.hpp"
 
 #include <fmt/format.h>
@@ -86,6 +87,17 @@ void fuzz_schema(std::string_view text) {
     return;
   }
   if (schema->root().kind != format::avro::Kind::kRecord) return;
+  // The columns a source without `schema:` takes from it fit the schema's own records.
+  std::vector<Column> inferred;
+  try {
+    inferred = format::registry_schema_columns("AVRO", text);
+  } catch (const Error& e) {
+    FUZZ_CHECK(e.code() == ErrorCode::kConfig && std::string_view(e.what()).size() > 0, e.what());
+  }
+  if (!inferred.empty()) {
+    format::AvroDecoder fits(schema, inferred);
+    FUZZ_CHECK(fits.mismatch().empty(), fits.mismatch());
+  }
   // Every other field a column, so the rest are skipped.
   std::vector<Column> cols;
   for (size_t i = 0; i < schema->root().fields.size(); i += 2) {

@@ -15,6 +15,7 @@
 #include "common/arena.hpp"
 #include "common/error.hpp"
 #include "format/protobuf.hpp"
+#include "format/schema_columns.hpp"
 #include "types/nested.hpp"
 #include "types/value_ops.hpp"
 
@@ -99,6 +100,18 @@ void fuzz_schema(std::string_view text) {
     return;
   }
   FUZZ_CHECK(!schema->messages().empty(), "a schema without messages parsed");
+  // The columns a source without `schema:` takes from it fit its first message.
+  std::vector<Column> inferred;
+  try {
+    inferred = format::registry_schema_columns("PROTOBUF", text);
+  } catch (const Error& e) {
+    FUZZ_CHECK(e.code() == ErrorCode::kConfig && std::string_view(e.what()).size() > 0, e.what());
+  }
+  if (!inferred.empty()) {
+    format::ProtobufDecoder fits(schema, inferred);
+    const std::string& why = fits.mismatch(*schema->messages()[0]);
+    FUZZ_CHECK(why.empty(), why);
+  }
   std::vector<Column> cols;
   for (const auto& f : schema->messages()[0]->fields)
     cols.push_back({f.name, DataType::string()});

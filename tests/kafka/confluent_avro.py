@@ -15,7 +15,7 @@ usage:
                     [--key-field F] [--format avro|json|protobuf] [--message NAME]
                     [--key-schema AVRO_SCHEMA_JSON]
   confluent_avro.py consume BOOTSTRAP REGISTRY_URL TOPIC COUNT [--timeout S]
-                    [--format avro|json|protobuf] [--avro-keys]
+                    [--format avro|json|protobuf] [--key-format avro|protobuf]
   confluent_avro.py raw-produce BOOTSTRAP TOPIC HEX [HEX ...]
 
 produce: each JSON line of RECORDS_JSONL becomes one record, its value serialized with the schema
@@ -46,8 +46,8 @@ consume: reads TOPIC from the beginning of every partition (no group offsets, re
   FileDescriptorProto) gives the message its message indexes name, which the protobuf runtime
   parses; printed in the proto3 JSON mapping (json_format.MessageToDict): fields by their .proto
   names, fields at their default value left out, 64-bit integers as strings, enums by name, bytes
-  base64, Timestamp RFC 3339. With --avro-keys, each key is read by the AvroDeserializer too
-  and a line is {"key": KEY, "value": VALUE}. Exits 1 when fewer than COUNT arrived (printing
+  base64, Timestamp RFC 3339. With --key-format, each key is read too (avro: by the
+  AvroDeserializer; protobuf: as values are) and a line is {"key": KEY, "value": VALUE}. Exits 1 when fewer than COUNT arrived (printing
   those that did).
 raw-produce: one record per HEX argument, its value exactly those bytes (no key), acks=all.
 
@@ -392,13 +392,11 @@ def raw_produce(bootstrap, topic, values_hex):
 # Consuming
 
 
-def consume(bootstrap, registry_url, topic, count, timeout=60.0, value_format="avro",
-            avro_keys=False):
-    deadline = time.monotonic() + timeout
-    registry = SchemaRegistryClient({"url": registry_url})
+def _deserializer(registry, value_format):
+    """The deserializer (data, ctx) of `value_format` with the writer schemas of `registry`."""
     if value_format == "json":  # validates each value against the writer schema its id names
-        deserializer = JSONDeserializer(None, schema_registry_client=registry)
-    elif value_format == "protobuf":  # the writer's message, from its schema in the registry
+        return JSONDeserializer(None, schema_registry_client=registry)
+    if value_format == "protobuf":  # the writer's message, from its schema in the registry
         files = {}
 
         def writer_files(schema_id):
@@ -410,11 +408,18 @@ def consume(bootstrap, registry_url, topic, count, timeout=60.0, value_format="a
             if data[:1] != b"\0":
                 raise ValueError(f"magic byte {data[0]}")
             return parse_protobuf(data, writer_files)
-    else:
-        deserializer = AvroDeserializer(registry)
+        return deserializer
+    return AvroDeserializer(registry)
+
+
+def consume(bootstrap, registry_url, topic, count, timeout=60.0, value_format="avro",
+            key_format=None):
+    deadline = time.monotonic() + timeout
+    registry = SchemaRegistryClient({"url": registry_url})
+    deserializer = _deserializer(registry, value_format)
     ctx = SerializationContext(topic, MessageField.VALUE)
     key_ctx = SerializationContext(topic, MessageField.KEY)
-    key_deserializer = AvroDeserializer(registry) if avro_keys else None
+    key_deserializer = _deserializer(registry, key_format) if key_format else None
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "confluent-avro",
                          "enable.auto.commit": False, "enable.partition.eof": False,
                          "isolation.level": "read_committed"})
@@ -470,7 +475,7 @@ def main(argv):
     c.add_argument("count", type=int)
     c.add_argument("--timeout", type=float, default=60.0)
     c.add_argument("--format", choices=("avro", "json", "protobuf"), default="avro")
-    c.add_argument("--avro-keys", action="store_true")
+    c.add_argument("--key-format", choices=("avro", "protobuf"))
     r = sub.add_parser("raw-produce")
     r.add_argument("bootstrap")
     r.add_argument("topic")
@@ -485,7 +490,7 @@ def main(argv):
                     args.message)
         elif args.command == "consume":
             consume(args.bootstrap, args.registry_url, args.topic, args.count, args.timeout,
-                    args.format, args.avro_keys)
+                    args.format, args.key_format)
         else:
             for v in args.hex:
                 try:

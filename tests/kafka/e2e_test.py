@@ -2011,6 +2011,16 @@ dead_letter:
   topic: trades-avro-dlq
 kafka:
 """ + "".join(f"  {k}: {v}\n" for k, v in KAFKA_JOB_PROPERTIES.items())
+# The same query's columns without `schema:`: the latest version of trades-avro-value (v2) gives
+# them; fills[] then has broker too, so the whole array is left out of the comparison.
+AVRO_INFER_JOB = """name: avro-infer
+sql: |
+  SELECT symbol, price, quantity, trade_time, venue, tags, fills[1].qty AS first_qty
+  FROM trades WHERE quantity > 0
+source: {name: trades, type: kafka, topic: trades-avro, format: avro}
+sink: {type: kafka, topic: trades-avro-infer, format: avro}
+kafka:
+""" + "".join(f"  {k}: {v}\n" for k, v in KAFKA_JOB_PROPERTIES.items())
 
 
 def _avro_rows(version, n):
@@ -2100,9 +2110,11 @@ def test_avro_registry(ctx):
 
     Counts (stateless: the exact identity): one daemon reads every record once (records_in = 402)
     and writes every output once (records_out = 392); filtered 8, dead_lettered 2."""
-    ctx.start_broker(topics=[("trades-avro", 3), ("trades-avro-out", 3), ("trades-avro-dlq", 1)])
+    ctx.start_broker(topics=[("trades-avro", 3), ("trades-avro-out", 3), ("trades-avro-dlq", 1),
+                             ("trades-avro-infer", 3)])
     registry = ctx.start_registry()
-    registry.delete_subjects("trades-avro-value", "trades-avro-out-value")  # an earlier run's
+    registry.delete_subjects("trades-avro-value", "trades-avro-out-value",  # an earlier run's
+                             "trades-avro-infer-value")
     bootstrap = ctx.broker.bootstrap
     expected, n_in = [], 0
     ids = {}
@@ -2172,9 +2184,35 @@ def test_avro_registry(ctx):
     c = state["counts"]
     if c["filtered"] != filtered or c["dead_lettered"] != len(bad):
         raise AssertionError(f"counts {c}: want filtered {filtered}, dead_lettered {len(bad)}")
+    inferred = _avro_inferred(ctx, d, registry, ids[2], expected)
     stop_cleanly(d)
     return (f"{len(expected)} rows of writer schemas {ids[1]} and {ids[2]} equal, output schema "
-            f"{out_id}; dead letters: {'; '.join(reasons)}; {counted}")
+            f"{out_id}; dead letters: {'; '.join(reasons)}; {counted}; {inferred}")
+
+
+def _avro_inferred(ctx, d, registry, v2_id, expected):
+    """The job without `schema:` (AVRO_INFER_JOB), added to the running daemon: `sluice validate
+    --registry` and the daemon's log both name version 2 of trades-avro-value with its id, and
+    its output is the avro-e2e job's but for `fills`."""
+    path = os.path.join(ctx.dir, "avro-infer.yaml")
+    with open(path, "w") as f:
+        f.write(AVRO_INFER_JOB)
+    used = f"the latest schema of subject 'trades-avro-value' version 2 (schema id {v2_id})"
+    v = subprocess.run([ctx.sluice, "validate", "--registry", registry.url, path],
+                       capture_output=True, text=True, timeout=60)
+    want = f"{path}: source.schema: {used}\n{path}: ok\n"
+    if v.returncode != 0 or v.stdout != want:
+        raise AssertionError(f"validate --registry: exit {v.returncode}, stdout {v.stdout!r} "
+                             f"(want {want!r}), stderr {v.stderr!r}")
+    since = len(d.log())
+    ctx.write_job("avro-infer.yaml", AVRO_INFER_JOB)
+    d.wait_for_log(re.escape(f"job avro-infer: source.schema: {used}: 7 columns"), timeout=30,
+                   since=since)
+    got = h.consume_avro(ctx.broker.bootstrap, registry.url, "trades-avro-infer", len(expected),
+                         timeout=60)
+    want_rows = [{k: v for k, v in e.items() if k != "fills"} for e in expected]
+    check(h.multiset_equal(want_rows, got), "output values of the job without a schema")
+    return f"avro-infer: {used}, {len(got)} rows equal"
 
 
 _JSR_SCHEMA = {
@@ -2253,7 +2291,7 @@ def test_json_sr_registry(ctx):
     job = "jsr-e2e"
     d = _registry_daemon(ctx, registry, "jsr.yaml", JSR_JOB, job)
     got = h.consume_avro(bootstrap, registry.url, "orders-jsr-out", len(expected), timeout=60,
-                         value_format="json", avro_keys=True)
+                         value_format="json", key_format="avro")
     check(h.multiset_equal(expected, [g["value"] for g in got]), "output values")
     wrong_keys = [g for g in got if g["key"] != g["value"]["customer_id"]]
     if wrong_keys:
@@ -2335,6 +2373,8 @@ sink:
   type: kafka
   topic: orders-pb-out
   format: protobuf
+  key: [customer_id, status]
+  key_format: protobuf
 dead_letter:
   type: kafka
   topic: orders-pb-dlq
@@ -2356,12 +2396,15 @@ def test_protobuf_registry(ctx):
     (grpcio-tools) and every output value parsed by the protobuf runtime
     (confluent_avro.py consume --format protobuf). They hold the query's values: the nested, map
     and enum values read through, the Timestamp, and the optional note NULL (left out) where it
-    was not set. The three malformed records are dead-lettered (DECODE) with their reasons.
+    was not set. The job's keys (`key: [customer_id, status]`, `key_format: protobuf`) are each
+    parsed the same way with the key schema sluice registered under orders-pb-out-key: a message
+    of the two columns. The three malformed records are dead-lettered (DECODE) with their reasons.
 
     Counts: the exact identity (records_in = RECORDS + 3, dead_lettered 3)."""
     ctx.start_broker(topics=[("orders-pb", 3), ("orders-pb-out", 3), ("orders-pb-dlq", 1)])
     registry = ctx.start_registry()
-    registry.delete_subjects("orders-pb-value")  # an earlier run's
+    registry.delete_subjects("orders-pb-value", "orders-pb-out-value",  # an earlier run's
+                             "orders-pb-out-key")
     bootstrap = ctx.broker.bootstrap
     data = generate(ctx, "S0", RECORDS)
     rows = h.read_jsonl(data)
@@ -2409,8 +2452,15 @@ def test_protobuf_registry(ctx):
 
     job = "pb-e2e"
     d = _registry_daemon(ctx, registry, "pb.yaml", PROTOBUF_JOB, job)
-    got = h.consume_avro(bootstrap, registry.url, "orders-pb-out", len(expected), timeout=60,
-                         value_format="protobuf")
+    keyed = h.consume_avro(bootstrap, registry.url, "orders-pb-out", len(expected), timeout=60,
+                           value_format="protobuf", key_format="protobuf")
+    got = [k["value"] for k in keyed]
+    wrong_keys = [k for k in keyed
+                  if k["key"] != {"customer_id": k["value"]["customer_id"],
+                                  "status": k["value"]["status"]}]
+    if wrong_keys:
+        raise AssertionError(f"{len(wrong_keys)} output keys are not the message of customer_id "
+                             f"and status, as {wrong_keys[:3]}")
     for g in got:  # the proto3 JSON mapping: int64 as text, Timestamp in RFC 3339
         for k in ("order_id", "customer_id", "n_lines"):
             g[k] = int(g[k])
@@ -2422,6 +2472,9 @@ def test_protobuf_registry(ctx):
     latest = registry.request("GET", "/subjects/orders-pb-out-value/versions/latest")
     if latest.get("schemaType") != "PROTOBUF" or "message orders_pb_out {" not in latest["schema"]:
         raise AssertionError(f"orders-pb-out-value: {latest}")
+    key_schema = registry.request("GET", "/subjects/orders-pb-out-key/versions/latest")
+    if "message orders_pb_out_key {" not in key_schema.get("schema", ""):
+        raise AssertionError(f"orders-pb-out-key: {key_schema}")
     dlq = h.read_raw(bootstrap, "orders-pb-dlq", idle=1, min_records=len(bad))
     if sorted(r.value for r in dlq) != sorted(bad):
         raise AssertionError(f"dead letters {[r.value[:8].hex() for r in dlq]}, want the three "

@@ -807,16 +807,16 @@ def produce_avro(bootstrap, registry_url, topic, schema, path, key_field=None, t
 
 
 def consume_avro(bootstrap, registry_url, topic, count, timeout=60.0, value_format="avro",
-                 avro_keys=False):
+                 key_format=None):
     """Reads `count` records of `topic` from the beginning (read_committed) and deserializes them
     with the writer schemas their ids name; returns the values as dicts by (partition, offset):
     decimals as strings, timestamps as epoch ms, bytes as base64. HarnessError when fewer came
     within `timeout` s. value_format "json": JSON Schema values (validated), as they are;
     "protobuf": Protobuf values parsed with their writer schema, in the proto3 JSON mapping.
-    avro_keys: each is {"key": the Avro key, deserialized, "value": the value}."""
+    key_format ("avro", "protobuf"): each is {"key": the key, deserialized, "value": the value}."""
     lines = _confluent_avro(["consume", bootstrap, registry_url, topic, str(count), "--timeout",
                              str(timeout), "--format", value_format]
-                            + (["--avro-keys"] if avro_keys else []), timeout + 30)
+                            + (["--key-format", key_format] if key_format else []), timeout + 30)
     return [json.loads(line) for line in lines]
 
 

@@ -15,7 +15,6 @@
 #include "server/kafka/kafka_job.hpp"
 #include "server/net/http_client.hpp"
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -29,6 +28,7 @@
 #include <sstream>
 #include <thread>
 
+#include "job_manager_rig.hpp"
 #include "kafka_test_util.hpp"
 #include "temp_dir.hpp"
 
@@ -365,13 +365,11 @@ TEST_CASE("admin: 409 for a name another file defines; DELETE removes the file a
          "{id: BIGINT}}\nsink: {type: kafka, topic: b}\n";
   config::ServerConfig server;
   server.jobs_dir = dir.path.string();
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
   JobManagerOptions options;
   options.scan_interval_ms = 100;
-  JobManager jobs(io, server, options);
-  std::thread runner([&] { io.run(); });
-  jobs.start();
+  test::JobManagerRig rig(server, options);
+  JobManager& jobs = rig.jobs;
+  boost::asio::io_context& io = rig.io;
   auto known = [&](const std::string& name) {
     for (const auto& st : jobs.status())
       if (st.name == name) return true;
@@ -403,12 +401,7 @@ TEST_CASE("admin: 409 for a name another file defines; DELETE removes the file a
   req = request("DELETE", "/jobs/dup");
   CHECK(s.dispatch(req).status == 404);
 
-  std::atomic<bool> stopped{false};
-  jobs.shutdown([&] { stopped = true; });
-  CHECK(eventually([&] { return stopped.load(); }));
-  work.reset();
-  io.stop();
-  runner.join();
+  CHECK(rig.shutdown());
 }
 
 TEST_CASE("POST /jobs: 409 for a consumer group a running job uses; 400 for a bad name",
@@ -423,13 +416,11 @@ TEST_CASE("POST /jobs: 409 for a consumer group a running job uses; 400 for a ba
   config::ServerConfig server;
   server.jobs_dir = dir.path.string();
   server.kafka = {{"bootstrap.servers", bootstrap}};
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
   JobManagerOptions options;
   options.scan_interval_ms = 100;
-  JobManager jobs(io, server, options);
-  std::thread runner([&] { io.run(); });
-  jobs.start();
+  test::JobManagerRig rig(server, options);
+  JobManager& jobs = rig.jobs;
+  boost::asio::io_context& io = rig.io;
   auto running = [&](const std::string& name) {
     for (const auto& st : jobs.status())
       if (st.name == name && st.state != JobState::kInvalid) return true;
@@ -470,12 +461,7 @@ TEST_CASE("POST /jobs: 409 for a consumer group a running job uses; 400 for a ba
                                "and '-', not starting with '.' or '-')"));
   }
 
-  std::atomic<bool> stopped{false};
-  jobs.shutdown([&] { stopped = true; });
-  CHECK(eventually([&] { return stopped.load(); }, std::chrono::seconds(30)));
-  work.reset();
-  io.stop();
-  runner.join();
+  CHECK(rig.shutdown());
 }
 
 TEST_CASE("KafkaJob::pause: nothing is read while paused, everything arrives after resume",

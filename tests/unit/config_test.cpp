@@ -259,7 +259,7 @@ TEST_CASE("bad values are quoted in the message", "[config]") {
                     "dead_letter: {type: kafka, topic: d, value_subject: z}\n") ==
           "job.yaml:4:46: sink.value_subject: needs a format whose schema is registered (avro, "
           "json_sr, protobuf)\n"
-          "job.yaml:4:62: sink.key_subject: needs key_format: avro\n"
+          "job.yaml:4:62: sink.key_subject: needs key_format: avro or protobuf\n"
           "job.yaml:5:38: dead_letter: unknown key 'value_subject'");
     CHECK(errors_of(kValidHead + "source: {type: kafka, topic: t, schema: {a: INT}}\n" +
                     "sink: {type: kafka, topic: o, format: avro, value_subject: 'a/b'}\n") ==

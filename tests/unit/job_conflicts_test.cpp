@@ -12,8 +12,6 @@
 #include "server/jobs/job_manager.hpp"
 #include "server/plan/job_plan.hpp"
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
@@ -25,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include "job_manager_rig.hpp"
 #include "temp_dir.hpp"
 
 using namespace sluice;
@@ -83,15 +82,7 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// Polls `done` every 20 ms for at most `seconds`.
-bool eventually(const std::function<bool()>& done, int seconds = 15) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
+using test::eventually;
 
 }  // namespace
 
@@ -344,13 +335,10 @@ TEST_CASE(
   config::ServerConfig server;
   server.jobs_dir = dir.path.string();
   server.kafka = {{"bootstrap.servers", bootstrap}};
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
   JobManagerOptions options;
   options.scan_interval_ms = 100;
-  JobManager jobs(io, server, options);
-  std::thread runner([&] { io.run(); });
-  jobs.start();
+  test::JobManagerRig rig(server, options);
+  JobManager& jobs = rig.jobs;
 
   auto status_of = [&](const std::string& file) -> std::optional<JobStatus> {
     for (auto& st : jobs.status())
@@ -392,10 +380,5 @@ TEST_CASE(
   CHECK(eventually([&] { return !status_of(b) && runs(a); }, 30));
   CHECK(eventually([&] { return runs(a); }));
 
-  std::atomic<bool> stopped{false};
-  jobs.shutdown([&] { stopped = true; });
-  CHECK(eventually([&] { return stopped.load(); }, 30));
-  work.reset();
-  io.stop();
-  runner.join();
+  CHECK(rig.shutdown());
 }

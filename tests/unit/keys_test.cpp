@@ -212,6 +212,13 @@ TEST_CASE("keys: a sink writes its key in its key_format", "[keys][pipeline]") {
         Keys{frame + "\x84\x04", std::nullopt});
   CHECK(keys(", key: [id, k], key_format: avro", "SELECT id, k FROM t") ==
         Keys{frame + "\x02\x84\x04\x02\x02" + "a", frame + std::string("\0\x02\x02", 3) + "b"});
+  // protobuf: framed, message indexes [0], then a message of the key columns (field 1 the varint
+  // 258, field 2 the string); a NULL field is left out, a NULL single column no key.
+  CHECK(keys(", key: [id, k], key_format: protobuf", "SELECT id, k FROM t") ==
+        Keys{frame + std::string("\0\x08\x82\x02\x12\x01", 6) + "a",
+             frame + std::string("\0\x12\x01", 3) + "b"});
+  CHECK(keys(", key: [id], key_format: protobuf", "SELECT id, k FROM t") ==
+        Keys{frame + std::string("\0\x08\x82\x02", 4), std::nullopt});
   // Without key_format, as before: one STRING column as its bytes, else an object.
   CHECK(keys(", key: [k]", "SELECT id, k FROM t") == Keys{"a", "b"});
   CHECK(keys(", key: [id]", "SELECT id, k FROM t") == Keys{R"({"id":258})", R"({"id":null})"});
@@ -329,6 +336,13 @@ TEST_CASE("keys: an Avro key's schema: one column's type, or a record of several
         R"("long"],"default":null},{"name":"day","type":["null",{"type":"int","logicalType":)"
         R"("date"}],"default":null}]})");
   CHECK(server::pipeline::make_key_encoder(sink, {}, row) == nullptr);
+  // protobuf: always a message, of the key columns.
+  sink.key_format = "protobuf";
+  auto proto = server::pipeline::make_key_encoder(sink, {0, 2}, row);
+  CHECK(std::string(proto->schema_type()) == "PROTOBUF");
+  CHECK_THAT(proto->schema(), Catch::Contains("message orders_out_key {\n"
+                                              "  optional int64 id = 1;\n"));
+  CHECK_THAT(proto->schema(), Catch::Contains("  At at = 2;"));
   sink.key_format = "json";
   CHECK(server::pipeline::make_key_encoder(sink, {0}, row) == nullptr);
   // A key Avro cannot hold rejects its record, naming the key.
