@@ -260,13 +260,20 @@ class SchemaParser {
   std::map<std::string, Node*> named_;
 };
 
-std::shared_ptr<const Schema> Schema::parse(std::string_view json) {
+std::shared_ptr<const Schema> Schema::parse(std::string_view json,
+                                            const SchemaReferences& references) {
   auto s = std::make_shared<Schema>();
   s->text_ = std::string(json);
   dom::parser parser;
   dom::element root;
-  if (auto e = parser.parse(s->text_).get(root)) bad(simdjson::error_message(e));
   SchemaParser p(*s);
+  // A referenced schema's named types are known to those after it (nodes copy what they keep).
+  for (const SchemaReference& r : references) {
+    if (auto e = parser.parse(r.text).get(root))
+      bad(fmt::format("the referenced schema '{}': {}", r.name, simdjson::error_message(e)));
+    p.parse(root, "", 0);
+  }
+  if (auto e = parser.parse(s->text_).get(root)) bad(simdjson::error_message(e));
   s->root_ = p.parse(root, "", 0);
   // Types encoded in zero bytes, to a fixed point (a record is empty when all its fields are).
   for (bool changed = true; changed;) {

@@ -5,6 +5,7 @@
 // shared by any number of decoders on any threads.
 
 #include "format/json.hpp"
+#include "format/schema_refs.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -72,8 +73,10 @@ struct Node {
 
 class Schema {
  public:
-  // Parses the JSON text of a schema. Throws sluice::Error(kDecode) naming what is wrong.
-  static std::shared_ptr<const Schema> parse(std::string_view json);
+  // Parses the JSON text of a schema, after the schemas it refers to (`references`, whose named
+  // types it may use by name). Throws sluice::Error(kDecode) naming what is wrong.
+  static std::shared_ptr<const Schema> parse(std::string_view json,
+                                             const SchemaReferences& references = {});
 
   const Node& root() const { return *root_; }
   const std::string& text() const { return text_; }

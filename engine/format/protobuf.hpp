@@ -29,6 +29,7 @@
 #include "common/arena.hpp"
 #include "common/error.hpp"
 #include "format/json.hpp"
+#include "format/schema_refs.hpp"
 #include "types/value.hpp"
 
 #include <cstdint>
@@ -106,10 +107,12 @@ struct Message {
 // imports that its fields use). Immutable.
 class Schema {
  public:
-  // Parses .proto source, or a base64 FileDescriptorProto. Imports of Protobuf's own well-known
-  // types (google/protobuf/*.proto) resolve; other imports (Schema Registry references) are not
-  // read yet. Throws sluice::Error (kDecode) saying why a schema cannot be used.
-  static std::shared_ptr<const Schema> parse(std::string_view text);
+  // Parses .proto source, or a base64 FileDescriptorProto. Its imports are Protobuf's own
+  // well-known types (google/protobuf/*.proto), or files among `references` (by name: the Schema
+  // Registry's references, in either form, whose own imports resolve the same way). Throws
+  // sluice::Error (kDecode) saying why a schema cannot be used.
+  static std::shared_ptr<const Schema> parse(std::string_view text,
+                                             const SchemaReferences& references = {});
 
   const std::vector<const Message*>& messages() const { return top_; }  // top-level, in order
   // The message at a message-index path, or null.

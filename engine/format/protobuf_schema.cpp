@@ -95,8 +95,8 @@ void add_well_known(const std::string& name, pb::DescriptorPool& pool) {
   const pb::FileDescriptor* own = pb::DescriptorPool::generated_pool()->FindFileByName(name);
   if (own == nullptr || name.rfind("google/protobuf/", 0) != 0) {
     refuse(
-        fmt::format("it imports \"{}\": schema references are not read yet (only Protobuf's "
-                    "well-known types, google/protobuf/*.proto)",
+        fmt::format("it imports \"{}\", which is neither among its schema references nor one of "
+                    "Protobuf's well-known types (google/protobuf/*.proto)",
                     name));
   }
   for (int i = 0; i < own->dependency_count(); ++i)
@@ -318,14 +318,16 @@ size_t brace_depth(std::string_view text) {
   return deepest;
 }
 
-std::shared_ptr<const Schema> Schema::parse(std::string_view text) {
+namespace {
+
+// The file of a schema's text: .proto source, or a base64 FileDescriptorProto (what a registry
+// may serve for a client that registered one; .proto source, with its spaces and semicolons, never
+// is base64), without its custom options.
+pb::FileDescriptorProto file_of(std::string_view text, Errors& errors) {
   pb::FileDescriptorProto file;
-  Errors errors;
-  // A registry may serve the FileDescriptorProto a client registered, in base64 (which .proto
-  // source, with its spaces and semicolons, never is).
   std::string bytes;
   if (!types::decode_base64(text, bytes) || !file.ParseFromString(bytes) ||
-      file.message_type_size() == 0) {
+      (file.message_type_size() == 0 && file.enum_type_size() == 0)) {
     file.Clear();
     if (brace_depth(text) > static_cast<size_t>(kMaxDepth))
       refuse(fmt::format("blocks nested over {} deep", kMaxDepth));
@@ -336,11 +338,40 @@ std::shared_ptr<const Schema> Schema::parse(std::string_view text) {
     if (text.size() > INT32_MAX || !parser.Parse(&tokens, &file))
       refuse(errors.first.empty() ? "not .proto source" : errors.first);
   }
-  if (file.name().empty()) file.set_name("sluice_schema.proto");
   drop_custom_options(file);
+  return file;
+}
+
+// Builds import `name` into `pool` (after its own imports): a well-known type, or a reference.
+// `depth` bounds import chains (a cycle among references too).
+void add_import(const std::string& name, const SchemaReferences& references,
+                pb::DescriptorPool& pool, int depth) {
+  if (pool.FindFileByName(name) != nullptr) return;
+  auto ref = std::find_if(references.begin(), references.end(),
+                          [&](const SchemaReference& r) { return r.name == name; });
+  if (ref == references.end()) return add_well_known(name, pool);
+  if (depth > kMaxDepth) refuse(fmt::format("imports nested over {} deep", kMaxDepth));
+  Errors errors;
+  pb::FileDescriptorProto file = file_of(ref->text, errors);
+  file.set_name(name);
+  for (const std::string& dep : file.dependency())
+    add_import(dep, references, pool, depth + 1);
+  if (pool.BuildFileCollectingErrors(file, &errors) == nullptr) {
+    refuse(fmt::format("the imported \"{}\": {}", name,
+                       errors.first.empty() ? "it does not build" : errors.first));
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const Schema> Schema::parse(std::string_view text,
+                                            const SchemaReferences& references) {
+  Errors errors;
+  pb::FileDescriptorProto file = file_of(text, errors);
+  if (file.name().empty()) file.set_name("sluice_schema.proto");
   pb::DescriptorPool pool;
   for (const std::string& dep : file.dependency())
-    add_well_known(dep, pool);
+    add_import(dep, references, pool, 1);
   errors.first.clear();
   const pb::FileDescriptor* fd = pool.BuildFileCollectingErrors(file, &errors);
   if (fd == nullptr) refuse(errors.first.empty() ? "it does not build" : errors.first);

@@ -211,7 +211,7 @@ struct JsonSchemaTypes : Budget {
   // The one type of `e` other than "null" (from "type", or oneOf/anyOf).
   static std::string_view type_name(Element e, const std::string& path, Element* inner) {
     *inner = e;
-    if (!e["$ref"].error()) refuse(path, "a $ref (schema references are not read yet)");
+    if (!e["$ref"].error()) refuse(path, "a $ref (references in a JSON Schema are not read)");
     simdjson::dom::array list;
     for (const char* key : {"oneOf", "anyOf"}) {
       if (e[key].get_array().get(list)) continue;
@@ -223,7 +223,8 @@ struct JsonSchemaTypes : Budget {
         *inner = b;
       }
       if (!found) refuse(path, std::string(key) + " of null alone holds no value");
-      if (!(*inner)["$ref"].error()) refuse(path, "a $ref (schema references are not read yet)");
+      if (!(*inner)["$ref"].error())
+        refuse(path, "a $ref (references in a JSON Schema are not read)");
       return type_name(*inner, path, inner);
     }
     Element t;
@@ -298,17 +299,18 @@ std::vector<Column> json_schema_columns(std::string_view text) {
 
 }  // namespace
 
-std::vector<Column> registry_schema_columns(std::string_view schema_type, std::string_view text) {
+std::vector<Column> registry_schema_columns(std::string_view schema_type, std::string_view text,
+                                            const SchemaReferences& references) {
   if (schema_type == "JSON") return json_schema_columns(text);
   try {
     if (schema_type == "AVRO") {
-      auto schema = avro::Schema::parse(text);
+      auto schema = avro::Schema::parse(text, references);
       if (schema->root().kind != avro::Kind::kRecord)
         refuse("", "the Avro schema is a " + schema->root().describe() + ", not a record");
       return to_columns(AvroTypes{}.fields(schema->root(), "", 1));
     }
     if (schema_type == "PROTOBUF") {
-      auto schema = protobuf::Schema::parse(text);
+      auto schema = protobuf::Schema::parse(text, references);
       return to_columns(ProtobufTypes{}.fields(*schema->messages().front(), "", 1));
     }
   } catch (const Error& e) {

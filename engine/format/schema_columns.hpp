@@ -26,6 +26,7 @@
 // depth has no end).
 
 #include "format/json.hpp"
+#include "format/schema_refs.hpp"
 
 #include <cstddef>
 #include <string_view>
@@ -37,8 +38,9 @@ inline constexpr int kMaxInferredDepth = 64;
 inline constexpr size_t kMaxInferredTypes = 10000;
 
 // `schema_type` is the registry's: "AVRO", "PROTOBUF" or "JSON"; `text` the schema as it serves
-// it. Throws sluice::Error (kConfig) saying which field cannot be a column and why, or that the
-// schema does not parse.
-std::vector<Column> registry_schema_columns(std::string_view schema_type, std::string_view text);
+// it, with the schemas it refers to (Avro and Protobuf). Throws sluice::Error (kConfig) saying
+// which field cannot be a column and why, or that the schema does not parse.
+std::vector<Column> registry_schema_columns(std::string_view schema_type, std::string_view text,
+                                            const SchemaReferences& references = {});
 
 }  // namespace sluice::format

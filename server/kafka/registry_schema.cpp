@@ -28,7 +28,7 @@ std::string read_registry_schema(config::JobConfig& job, SchemaRegistry& registr
   }
   std::vector<format::Column> columns;
   try {
-    columns = format::registry_schema_columns(latest.type, latest.schema);
+    columns = format::registry_schema_columns(latest.type, latest.schema, latest.references);
   } catch (const Error& e) {
     refuse(fmt::format("left out, and the latest schema of {} cannot be read into columns: {}",
                        used, e.what()));

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 
 namespace sluice::server::kafka {
@@ -45,6 +46,22 @@ std::string json_string(std::string_view s) {
   format::append_json_string(s, out);
   return out;
 }
+
+// A subject in a URL path: a reference's may hold '/' ("shop/common.proto") or other characters.
+std::string path_segment(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+// References nest at most this deep, and one schema needs at most this many in all.
+constexpr int kMaxReferenceDepth = 16;
+constexpr size_t kMaxReferences = 256;
 
 }  // namespace
 
@@ -126,9 +143,13 @@ bool SchemaRegistry::fetch(uint32_t id) {
         // Absent (or empty): Avro, as Confluent's registry means it.
         if (e["schemaType"].get_string().get(type) || type.empty()) type = "AVRO";
         try {
-          if (type == "AVRO") result.schema = format::avro::Schema::parse(schema);
-          if (type == "PROTOBUF") result.proto = format::protobuf::Schema::parse(schema);
+          format::SchemaReferences refs;
+          // (JSON Schema values are read without their schema: its references do not matter.)
+          if (type != "JSON") resolve(e, refs, 1);
+          if (type == "AVRO") result.schema = format::avro::Schema::parse(schema, refs);
+          if (type == "PROTOBUF") result.proto = format::protobuf::Schema::parse(schema, refs);
         } catch (const Error& err) {
+          if (err.code() == ErrorCode::kIo) throw;  // asked again
           result.error = err.what();
         }
         if (result.error.empty()) result.type = type;
@@ -199,6 +220,14 @@ SchemaRegistry::SubjectVersion SchemaRegistry::latest(const std::string& subject
     out.id = static_cast<uint32_t>(id);
     out.type = type;
     out.schema = schema;
+    try {
+      resolve(e, out.references, 1);
+    } catch (const Error& err) {
+      if (err.code() == ErrorCode::kIo) throw;
+      throw Error(ErrorCode::kConfig,
+                  fmt::format("schema registry {}: the latest schema of subject '{}': {}",
+                              options_.url, subject, err.what()));
+    }
     return out;
   }
   bool later = reply.status >= 500 || reply.status == 429;
@@ -209,6 +238,48 @@ SchemaRegistry::SubjectVersion SchemaRegistry::latest(const std::string& subject
   throw Error(later ? ErrorCode::kIo : ErrorCode::kConfig,
               fmt::format("schema registry {}: the latest schema of subject '{}': {}", options_.url,
                           subject, why));
+}
+
+void SchemaRegistry::resolve(simdjson::dom::element answer, format::SchemaReferences& out,
+                             int depth) {
+  simdjson::dom::array refs;
+  if (answer["references"].get_array().get(refs)) return;  // none
+  if (depth > kMaxReferenceDepth)
+    throw Error(ErrorCode::kDecode,
+                fmt::format("schema references nested over {} deep", kMaxReferenceDepth));
+  for (simdjson::dom::element r : refs) {
+    std::string_view name, subject;
+    int64_t version = 0;
+    if (r["name"].get_string().get(name) || r["subject"].get_string().get(subject) ||
+        r["version"].get_int64().get(version)) {
+      throw Error(ErrorCode::kDecode, "a schema reference without its name, subject and version: " +
+                                          shown(simdjson::to_string(r)));
+    }
+    bool known = std::any_of(out.begin(), out.end(),
+                             [&](const format::SchemaReference& k) { return k.name == name; });
+    if (known) continue;
+    if (out.size() >= kMaxReferences)
+      throw Error(ErrorCode::kDecode, fmt::format("over {} schema references", kMaxReferences));
+    net::HttpRequest get;
+    get.path = fmt::format("/subjects/{}/versions/{}", path_segment(subject), version);
+    net::HttpReply reply = send(get);
+    std::string what =
+        fmt::format("the referenced schema '{}' (subject '{}' version {})", name, subject, version);
+    if (reply.status != 200 && reply.status != 404)  // not an answer, as for ids
+      throw Error(ErrorCode::kIo,
+                  fmt::format("{}: HTTP {}: {}", what, reply.status, registry_message(reply.body)));
+    simdjson::dom::parser parser;  // its own: `answer` lives in the caller's
+    simdjson::dom::element e;
+    std::string_view text;
+    if (reply.status != 200 || parser.parse(reply.body).get(e) ||
+        e["schema"].get_string().get(text)) {
+      throw Error(ErrorCode::kDecode,
+                  fmt::format("{}: HTTP {}: {}", what, reply.status, registry_message(reply.body)));
+    }
+    std::string schema(text);
+    resolve(e, out, depth + 1);  // what it refers to comes first
+    out.push_back({std::string(name), std::move(schema)});
+  }
 }
 
 uint32_t SchemaRegistry::register_schema(const std::string& subject, const std::string& schema,

@@ -10,9 +10,16 @@
 // that need it wait, and a warning is logged per failure. The control-plane call (register_schema)
 // blocks its caller, bounded by the timeout: a job stage's control thread makes it. Thread-safe.
 // One per daemon; it outlives the jobs using it.
+//
+// Schema references (Avro named types, Protobuf imports from other subjects) are fetched with the
+// schema that names them, by subject and version, on the same thread, and given to its parser; a
+// reference the registry does not have makes the id unreadable, one it cannot answer for now has
+// the id asked again.
 
 #include "server/net/http_client.hpp"
 #include "server/pipeline/value_format.hpp"
+
+#include <simdjson.h>
 
 #include <condition_variable>
 #include <cstdint>
@@ -60,6 +67,7 @@ class SchemaRegistry final : public pipeline::SchemaSource {
     uint32_t id = 0;
     std::string type;  // "AVRO", "JSON", "PROTOBUF"
     std::string schema;
+    format::SchemaReferences references;  // the schemas it refers to, fetched
   };
   SubjectVersion latest(const std::string& subject);
 
@@ -70,6 +78,10 @@ class SchemaRegistry final : public pipeline::SchemaSource {
   void run();
   // One fetch of `id`; false when it should be tried again later.
   bool fetch(uint32_t id);
+  // Appends the schemas the registry's `answer` (a schema with "references") refers to, each after
+  // those it refers to itself, fetching every version (blocking). Throws Error kIo when the
+  // registry cannot answer now, kDecode when a reference cannot be read.
+  void resolve(simdjson::dom::element answer, format::SchemaReferences& out, int depth);
 
   struct Known {
     Lookup lookup;

@@ -2319,9 +2319,21 @@ def test_json_sr_registry(ctx):
             f"schema {latest[0]}; dead letters: {'; '.join(reasons)}; {counted}")
 
 
+# Line is imported from a file of its own, which ProtobufSerializer registers as a reference (the
+# subject shop_common.proto) of the Order file's schema.
+_PROTO_COMMON = """syntax = "proto3";
+package shop;
+
+message Line {
+  string sku = 1;
+  int32 qty = 2;
+}
+"""
+
 _PROTO = """syntax = "proto3";
 package shop;
 import "google/protobuf/timestamp.proto";
+import "shop_common.proto";
 
 message Audit {
   string who = 1;
@@ -2339,10 +2351,6 @@ message Order {
   optional string note = 9;
   bytes unread = 10;
 
-  message Line {
-    string sku = 1;
-    int32 qty = 2;
-  }
   enum Status {
     NEW = 0;
     PAID = 1;
@@ -2387,8 +2395,10 @@ def test_protobuf_registry(ctx):
     """(Real broker only.) `format: protobuf` with a schema registry (as avro_registry): S0 orders
     written by confluent-kafka's ProtobufSerializer as message shop.Order, the second top-level
     message of a proto3 file (so the message indexes are [1], not the one-byte [0]), with a
-    repeated nested message, a map, an enum, a google.protobuf.Timestamp, an `optional` string set
-    on odd orders only and a bytes field the job does not read. The registry (Apicurio) keeps
+    repeated message imported from another file (registered by the serializer as the subject
+    shop_common.proto, a schema reference the registry client fetches), a map, an enum, a
+    google.protobuf.Timestamp, an `optional` string set on odd orders only and a bytes field the
+    job does not read. The registry (Apicurio) keeps
     and serves the schema as the serializer registered it: a base64 FileDescriptorProto. Then
     three malformed records: magic byte 1, an id the registry does not have, and the Order schema's
     id framing a message whose order_id has the wrong wire type. The job writes `format: protobuf`
@@ -2404,7 +2414,7 @@ def test_protobuf_registry(ctx):
     ctx.start_broker(topics=[("orders-pb", 3), ("orders-pb-out", 3), ("orders-pb-dlq", 1)])
     registry = ctx.start_registry()
     registry.delete_subjects("orders-pb-value", "orders-pb-out-value",  # an earlier run's
-                             "orders-pb-out-key")
+                             "orders-pb-out-key", "shop_common.proto")
     bootstrap = ctx.broker.bootstrap
     data = generate(ctx, "S0", RECORDS)
     rows = h.read_jsonl(data)
@@ -2432,6 +2442,8 @@ def test_protobuf_registry(ctx):
     proto = os.path.join(ctx.dir, "shop.proto")
     with open(proto, "w") as f:
         f.write(_PROTO)
+    with open(os.path.join(ctx.dir, "shop_common.proto"), "w") as f:
+        f.write(_PROTO_COMMON)
     n_in, schema_id = h.produce_avro(bootstrap, registry.url, "orders-pb", proto, path,
                                      value_format="protobuf", message="Order")
     written = h.read_raw(bootstrap, "orders-pb", idle=0.5, min_records=n_in)
@@ -2440,6 +2452,9 @@ def test_protobuf_registry(ctx):
         raise AssertionError("values not framed with the schema id and message indexes [1]: "
                              f"{[r.value[:8].hex() for r in written[:3]]}")
     served = registry.request("GET", f"/schemas/ids/{schema_id}")
+    refs = [(r.get("name"), r.get("subject")) for r in served.get("references") or ()]
+    if refs != [("shop_common.proto", "shop_common.proto")]:
+        raise AssertionError(f"schema {schema_id}: references {refs}, want shop_common.proto")
     bad = [b"\x01" + written[0].value[1:], h.wire_format(registry.unused_id(999999), b"\x00"),
            header + b"\x02\x02" + b"\x0a\x01x"]
     h.produce_raw(bootstrap, "orders-pb", bad)
@@ -2488,7 +2503,8 @@ def test_protobuf_registry(ctx):
         raise AssertionError(f"counts {state['counts']}: want dead_lettered {len(bad)}")
     stop_cleanly(d)
     form = "source" if "message" in served.get("schema", "") else "a base64 descriptor"
-    return (f"{len(expected)} rows of writer schema {schema_id} (served as {form}) read, written "
+    return (f"{len(expected)} rows of writer schema {schema_id} (served as {form}, referring to "
+            f"shop_common.proto) read, written "
             f"under schema {latest['id']} and parsed back; dead letters: {'; '.join(reasons)}; "
             f"{counted}")
 

@@ -289,8 +289,8 @@ TEST_CASE("protobuf: schemas parse from source or a base64 FileDescriptorProto, 
   CHECK(refused("syntax = \"proto3\";\nmessage A { int64 id = 1 }") ==
         "Protobuf schema: line 2, column 26: Expected \";\".");
   CHECK(refused("syntax = \"proto3\";\nimport \"other.proto\";\nmessage A { Other o = 1; }") ==
-        "Protobuf schema: it imports \"other.proto\": schema references are not read yet (only "
-        "Protobuf's well-known types, google/protobuf/*.proto)");
+        "Protobuf schema: it imports \"other.proto\", which is neither among its schema "
+        "references nor one of Protobuf's well-known types (google/protobuf/*.proto)");
   CHECK(refused("syntax = \"proto3\";") == "Protobuf schema: it declares no message");
   CHECK(refused("syntax = \"proto3\";\nmessage A { B b = 1; }") ==
         "Protobuf schema: A.b: \"B\" is not defined.");

@@ -191,7 +191,7 @@ TEST_CASE("registry schemas: a JSON Schema object's properties are the columns",
         "ok BOOLEAN, tags ARRAY<STRING>, attrs MAP<STRING, BIGINT>, addr STRUCT<city STRING>");
 
   CHECK(refusal("JSON", R"({"type":"object","properties":{"a":{"$ref":"#/definitions/A"}}})") ==
-        "field 'a': a $ref (schema references are not read yet)");
+        "field 'a': a $ref (references in a JSON Schema are not read)");
   CHECK(refusal("JSON", R"({"type":"object","properties":{"a":{"type":["string","integer"]}}})") ==
         "field 'a': a \"type\" list of several types other than null");
   CHECK(refusal("JSON", R"({"type":"object","properties":{"a":{}}})") ==
