@@ -81,6 +81,9 @@ struct SinkConfig {
   // The Schema Registry subjects the value and key schemas are registered under; empty:
   // `<topic>-value` and `<topic>-key` (Confluent's TopicNameStrategy).
   std::string value_subject, key_subject;
+  // A schema the registry already holds, written with instead of registering one (the sink checks
+  // at start that it is the schema it writes): Confluent's use.schema.id. Excludes the subject.
+  std::optional<uint32_t> value_schema_id, key_schema_id;
 };
 
 struct SourceConfig {

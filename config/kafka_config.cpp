@@ -2,6 +2,8 @@
 #include "config/kafka_config_impl.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <climits>
 
 namespace sluice::config {
 
@@ -204,10 +206,38 @@ void read_subject(MapReader& map, std::string_view key, bool registered, const c
   if (!why.empty()) map.issues().add(mark_of(node), map.key_path(key), why);
 }
 
+// A schema id: 0 to 2^31 - 1 (the registry's ids are positive 32-bit integers), where `registered`,
+// and not beside `subject_key`.
+void read_schema_id(MapReader& map, std::string_view key, bool registered, const char* needs,
+                    std::string_view subject_key, std::optional<uint32_t>* out) {
+  YAML::Node node = map.value(key);
+  std::string text;
+  if (!node.IsDefined() || !map.string(key, &text)) return;
+  uint32_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  std::string why;
+  if (!registered) {
+    why = std::string("needs ") + needs;
+  } else if (ec != std::errc() || end != text.data() + text.size() || id > INT32_MAX) {
+    why = "'" + text + "' is not a schema id (0 to 2147483647)";
+  } else if (map.value(subject_key).IsDefined()) {
+    why = "a schema id is used as it is, under no subject: leave " + std::string(subject_key) +
+          " out";
+  } else {
+    *out = id;
+  }
+  if (!why.empty()) map.issues().add(mark_of(node), map.key_path(key), why);
+}
+
 void read_sink_subjects(MapReader& map, SinkConfig& sink) {
   read_subject(map, "value_subject", !registry_type(sink.format).empty(),
                "a format whose schema is registered (avro, json_sr, protobuf)",
                &sink.value_subject);
+  read_schema_id(map, "value_schema_id", !registry_type(sink.format).empty(),
+                 "a format whose schema is registered (avro, json_sr, protobuf)", "value_subject",
+                 &sink.value_schema_id);
+  read_schema_id(map, "key_schema_id", !registry_type(sink.key_format).empty(),
+                 "key_format: avro or protobuf", "key_subject", &sink.key_schema_id);
   read_subject(map, "key_subject", !registry_type(sink.key_format).empty(),
                "key_format: avro or protobuf", &sink.key_subject);
 }

@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -132,11 +133,12 @@ class JobStage final : public pipeline::PipelineHost,
   void run_control();
   std::string prepare_internal_topic(const std::string& source, const char* kind, TopicSpec spec);
   std::string create_producer();
-  // A sink writing a registry format: registers the output schema as `<topic>-value` (and an
-  // Avro key's as `<topic>-key`) and gives each encoder its id. Empty, or why it failed.
+  // A sink writing a registry format: registers the output schema as `<topic>-value` (and a
+  // registered key's as `<topic>-key`), or checks the configured schema id holds it, and gives
+  // each encoder its id. Empty, or why it failed. `part`: "value" or "key".
   std::string register_schemas();
-  std::string register_schema(pipeline::RegisteredValueEncoder* encoder,
-                              const std::string& subject);
+  std::string register_schema(pipeline::RegisteredValueEncoder* encoder, const std::string& subject,
+                              std::optional<uint32_t> given, const char* part);
   std::string prepare_topics();
   void fit_producer_to_topics(config::KafkaProperties& producer_props);
   void shutdown();

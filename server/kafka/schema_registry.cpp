@@ -204,20 +204,39 @@ void SchemaRegistry::run() {
 }
 
 SchemaRegistry::SubjectVersion SchemaRegistry::latest(const std::string& subject) {
+  SubjectVersion out =
+      get_schema(fmt::format("/subjects/{}/versions/latest", path_segment(subject)),
+                 fmt::format("the latest schema of subject '{}'", subject),
+                 "the registry has no "
+                 "version of it");
+  out.subject = subject;
+  return out;
+}
+
+SchemaRegistry::SubjectVersion SchemaRegistry::schema(uint32_t id) {
+  SubjectVersion out = get_schema(fmt::format("/schemas/ids/{}", id), fmt::format("schema {}", id),
+                                  "the registry has no schema of that id");
+  out.id = id;
+  return out;
+}
+
+SchemaRegistry::SubjectVersion SchemaRegistry::get_schema(const std::string& path,
+                                                          const std::string& what,
+                                                          const char* not_found) {
   net::HttpRequest get;
-  get.path = fmt::format("/subjects/{}/versions/latest", subject);  // as register_schema's
+  get.path = path;
   net::HttpReply reply = send(get);
   SubjectVersion out;
-  out.subject = subject;
   simdjson::dom::parser parser;
   simdjson::dom::element e;
   int64_t id = 0;
   std::string_view schema, type;
-  if (reply.status == 200 && !parser.parse(reply.body).get(e) && !e["id"].get_int64().get(id) &&
-      id >= 0 && id <= UINT32_MAX && !e["version"].get_int64().get(out.version) &&
+  if (reply.status == 200 && !parser.parse(reply.body).get(e) &&
       !e["schema"].get_string().get(schema)) {
+    if (!e["id"].get_int64().get(id) && id >= 0 && id <= UINT32_MAX)
+      out.id = static_cast<uint32_t>(id);
+    if (e["version"].get_int64().get(out.version)) out.version = 0;
     if (e["schemaType"].get_string().get(type) || type.empty()) type = "AVRO";
-    out.id = static_cast<uint32_t>(id);
     out.type = type;
     out.schema = schema;
     try {
@@ -225,19 +244,17 @@ SchemaRegistry::SubjectVersion SchemaRegistry::latest(const std::string& subject
     } catch (const Error& err) {
       if (err.code() == ErrorCode::kIo) throw;
       throw Error(ErrorCode::kConfig,
-                  fmt::format("schema registry {}: the latest schema of subject '{}': {}",
-                              options_.url, subject, err.what()));
+                  fmt::format("schema registry {}: {}: {}", options_.url, what, err.what()));
     }
     return out;
   }
   bool later = reply.status >= 500 || reply.status == 429;
-  std::string why = reply.status == 404 ? "the registry has no version of it"
+  std::string why = reply.status == 404 ? not_found
                     : reply.status == 200
                         ? "the registry's answer holds no schema: " + shown(reply.body)
                         : fmt::format("HTTP {}: {}", reply.status, registry_message(reply.body));
   throw Error(later ? ErrorCode::kIo : ErrorCode::kConfig,
-              fmt::format("schema registry {}: the latest schema of subject '{}': {}", options_.url,
-                          subject, why));
+              fmt::format("schema registry {}: {}: {}", options_.url, what, why));
 }
 
 void SchemaRegistry::resolve(simdjson::dom::element answer, format::SchemaReferences& out,

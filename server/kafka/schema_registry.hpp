@@ -70,6 +70,9 @@ class SchemaRegistry final : public pipeline::SchemaSource {
     format::SchemaReferences references;  // the schemas it refers to, fetched
   };
   SubjectVersion latest(const std::string& subject);
+  // The schema of `id` (GET /schemas/ids/<id>), with its references, as latest() (version 0):
+  // for a sink's configured schema id.
+  SubjectVersion schema(uint32_t id);
 
   const std::string& url() const { return options_.url; }
 
@@ -82,6 +85,9 @@ class SchemaRegistry final : public pipeline::SchemaSource {
   // those it refers to itself, fetching every version (blocking). Throws Error kIo when the
   // registry cannot answer now, kDecode when a reference cannot be read.
   void resolve(simdjson::dom::element answer, format::SchemaReferences& out, int depth);
+  // GET `path`, a schema with its references; errors as latest()'s, naming `what`.
+  SubjectVersion get_schema(const std::string& path, const std::string& what,
+                            const char* not_found);
 
   struct Known {
     Lookup lookup;

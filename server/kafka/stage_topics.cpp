@@ -2,6 +2,7 @@
 // before anything writes to them, the producer fitted to its topics' size limits, and an Avro
 // sink's schema registered before anything is written.
 
+#include "format/schema_compare.hpp"
 #include "server/kafka/job_stage.hpp"
 #include "server/kafka/schema_registry.hpp"
 #include "server/kafka/topic_admin.hpp"
@@ -118,28 +119,50 @@ void JobStage::fit_producer_to_topics(config::KafkaProperties& producer_props) {
 }
 
 // A registry that cannot be reached (or is busy) is asked again, 1 s doubling to 30 s, until it
-// answers or the stage is asked to stop: the job stays starting meanwhile. A refusal fails the job.
+// answers or the stage is asked to stop: the job stays starting meanwhile. A refusal fails the job,
+// as does a configured schema id whose schema is not the one the job writes.
 std::string JobStage::register_schemas() {
   const config::SinkConfig& sink = spec_->job->sink;
-  for (const auto& [encoder, subject, suffix] :
-       {std::tuple{spec_->registered_output, sink.value_subject, "-value"},
-        std::tuple{spec_->registered_key, sink.key_subject, "-key"}}) {
-    std::string name = subject.empty() ? output_topic_ + suffix : subject;
-    if (std::string error = register_schema(encoder.get(), name); !error.empty()) return error;
+  for (const auto& [encoder, subject, part, id] :
+       {std::tuple{spec_->registered_output, sink.value_subject, "value", sink.value_schema_id},
+        std::tuple{spec_->registered_key, sink.key_subject, "key", sink.key_schema_id}}) {
+    std::string name = subject.empty() ? fmt::format("{}-{}", output_topic_, part) : subject;
+    if (std::string error = register_schema(encoder.get(), name, id, part); !error.empty())
+      return error;
   }
   return "";
 }
 
 std::string JobStage::register_schema(pipeline::RegisteredValueEncoder* encoder,
-                                      const std::string& subject) {
+                                      const std::string& subject, std::optional<uint32_t> given,
+                                      const char* part) {
   if (encoder == nullptr) return "";
   for (int64_t backoff_ms = 1000;; backoff_ms = std::min<int64_t>(backoff_ms * 2, 30000)) {
     try {
-      uint32_t id =
-          options_.registry->register_schema(subject, encoder->schema(), encoder->schema_type());
+      uint32_t id = given ? *given
+                          : options_.registry->register_schema(subject, encoder->schema(),
+                                                               encoder->schema_type());
+      if (given) {  // used as it is: only if it is the schema the job writes
+        auto held = options_.registry->schema(id);
+        std::string_view type = encoder->schema_type();
+        std::string why =
+            held.type != type
+                ? "it is of type " + held.type + ", not " + std::string(type)
+                : format::schema_difference(type, held.schema, held.references, encoder->schema());
+        if (!why.empty()) {
+          spdlog::info("job {}: the schema it writes: {}", job_name(), encoder->schema());
+          return fmt::format("schema {} (sink.{}_schema_id) is not the schema the job writes: {}",
+                             id, part, why);
+        }
+      }
       encoder->set_schema_id(id);
-      spdlog::info("job {}: writes {} with schema {} of subject '{}' ({})", job_name(),
-                   encoder->schema_type(), id, subject, options_.registry->url());
+      if (given) {
+        spdlog::info("job {}: writes {} with schema {} ({}), as configured", job_name(),
+                     encoder->schema_type(), id, options_.registry->url());
+      } else {
+        spdlog::info("job {}: writes {} with schema {} of subject '{}' ({})", job_name(),
+                     encoder->schema_type(), id, subject, options_.registry->url());
+      }
       return "";
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kIo) return e.what();

@@ -50,9 +50,19 @@ struct FakeRegistry {
     format::AvroEncoder in(kIn, "In");
     std::string schema;
     format::append_json_string(in.schema(), schema);
-    srv.server().handle("GET", "/schemas/ids/{id}", [schema](const Request& q) {
-      if (q.params.at("id") != "1") return Response::json(404, R"({"message":"not found"})");
-      return Response::json(200, "{\"schema\":" + schema + "}");
+    // 42: the output schema of kJob (its columns, named after the topic); 43: one with the second
+    // field renamed.
+    std::string out_schema, other_schema;
+    format::append_json_string(format::AvroEncoder(kIn, "out").schema(), out_schema);
+    format::append_json_string(
+        format::AvroEncoder({kIn[0], {"title", types::DataType::string()}}, "out").schema(),
+        other_schema);
+    srv.server().handle("GET", "/schemas/ids/{id}", [=](const Request& q) {
+      const std::string& id = q.params.at("id");
+      if (id == "1") return Response::json(200, "{\"schema\":" + schema + "}");
+      if (id == "42") return Response::json(200, "{\"schema\":" + out_schema + "}");
+      if (id == "43") return Response::json(200, "{\"schema\":" + other_schema + "}");
+      return Response::json(404, R"({"message":"not found"})");
     });
     srv.server().handle(
         "POST", "/subjects/{subject}/versions", [this, busy, register_status](const Request& q) {
@@ -79,6 +89,22 @@ std::string record(int64_t id, const std::string& name) {
   REQUIRE(in.encode(row.data(), out, &err));
   return out;
 }
+
+// The mock broker with records 0, 1 and 2 in `in`, and job options with `registry`.
+struct KeyedSetup {
+  server::devtools::MockBroker broker;
+  std::string bootstrap;
+  server::kafka::KafkaJobOptions options;
+  explicit KeyedSetup(FakeRegistry& registry) {
+    bootstrap = broker.start(1, {{"in", 1}, {"out", 1}});
+    Producer producer(bootstrap);
+    for (int i = 0; i < 3; ++i)
+      producer.produce("in", "k", record(i, "n" + std::to_string(i)));
+    producer.flush(std::chrono::seconds(10));
+    options.registry = std::make_shared<server::kafka::SchemaRegistry>(
+        server::kafka::RegistryOptions{registry.url(), "", "", 2000});
+  }
+};
 
 }  // namespace
 
@@ -156,15 +182,9 @@ TEST_CASE("avro job: without a registry it is refused, saying so", "[kafka][avro
 TEST_CASE("avro job: an Avro key is registered (under its configured subject) and frames each key",
           "[kafka][avro][keys]") {
   FakeRegistry registry(0, 200);
-  server::devtools::MockBroker broker;
-  std::string bootstrap = broker.start(1, {{"in", 1}, {"out", 1}});
-  Producer producer(bootstrap);
-  for (int i = 0; i < 3; ++i)
-    producer.produce("in", "k", record(i, "n" + std::to_string(i)));
-  producer.flush(std::chrono::seconds(10));
-  server::kafka::KafkaJobOptions options;
-  options.registry = std::make_shared<server::kafka::SchemaRegistry>(
-      server::kafka::RegistryOptions{registry.url(), "", "", 2000});
+  KeyedSetup setup(registry);
+  const std::string& bootstrap = setup.bootstrap;
+  const server::kafka::KafkaJobOptions& options = setup.options;
   std::string keyed = kJob;
   keyed.replace(keyed.find("format: avro}\n"), 14,
                 "format: avro, key: [id], key_format: avro, key_subject: shop.OrderKey}\n");
@@ -185,5 +205,47 @@ TEST_CASE("avro job: an Avro key is registered (under its configured subject) an
     format::append_frame(8, want);
     want.push_back(static_cast<char>(2 * (i + 1)));  // zigzag id
     CHECK(out[i].key == want);
+  }
+}
+
+TEST_CASE("avro job: a configured schema id is written with when it holds the output schema",
+          "[kafka][avro][schema_id]") {
+  FakeRegistry registry(0, 200);
+  KeyedSetup setup(registry);
+  const std::string& bootstrap = setup.bootstrap;
+  const server::kafka::KafkaJobOptions& options = setup.options;
+
+  std::string pinned = kJob;
+  pinned.replace(pinned.find("format: avro}\n"), 14, "format: avro, value_schema_id: 42}\n");
+  {
+    RunningJob job(pinned, bootstrap, options);
+    auto st = job.wait_for([](const auto& s) { return s.counts.records_out >= 2; },
+                           std::chrono::seconds(30));
+    REQUIRE(st.counts.records_out == 2);
+    CHECK(registry.posts == 0);  // nothing registered
+    auto out = read_topic(bootstrap, "out", 1, 2, std::chrono::seconds(10));
+    REQUIRE(out.size() == 2);
+    for (const auto& r : out) {
+      format::Framed f;
+      RecordError err;
+      REQUIRE(format::unframe(r.value, &f, &err));
+      CHECK(f.schema_id == 42);
+    }
+  }
+
+  // Another schema, or an id the registry does not have: the job fails at start, saying why.
+  for (auto [id, why] :
+       {std::pair{"43",
+                  "schema 43 (sink.value_schema_id) is not the schema the job writes: "
+                  "field 2 is 'title', not 'name'"},
+        std::pair{"44", "schema 44: the registry has no schema of that id"}}) {
+    std::string other = kJob;
+    other.replace(other.find("format: avro}\n"), 14,
+                  std::string("format: avro, value_schema_id: ") + id + "}\n");
+    RunningJob job(other, bootstrap, options);
+    auto st = job.wait_for([](const auto& s) { return s.state == server::JobState::kFailed; },
+                           std::chrono::seconds(10));
+    CHECK(st.state == server::JobState::kFailed);
+    CHECK_THAT(st.error, Catch::Contains(why));
   }
 }
