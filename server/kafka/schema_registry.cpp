@@ -59,7 +59,8 @@ std::string path_segment(std::string_view s) {
   return out;
 }
 
-// References nest at most this deep, and one schema needs at most this many in all.
+// References nest at most this deep, and one schema's take at most this many requests in all
+// (references that refer to each other would otherwise be fetched again at every level).
 constexpr int kMaxReferenceDepth = 16;
 constexpr size_t kMaxReferences = 256;
 
@@ -145,7 +146,8 @@ bool SchemaRegistry::fetch(uint32_t id) {
         try {
           format::SchemaReferences refs;
           // (JSON Schema values are read without their schema: its references do not matter.)
-          if (type != "JSON") resolve(e, refs, 1);
+          size_t fetches = 0;
+          if (type != "JSON") resolve(e, refs, 1, fetches);
           if (type == "AVRO") result.schema = format::avro::Schema::parse(schema, refs);
           if (type == "PROTOBUF") result.proto = format::protobuf::Schema::parse(schema, refs);
         } catch (const Error& err) {
@@ -240,7 +242,8 @@ SchemaRegistry::SubjectVersion SchemaRegistry::get_schema(const std::string& pat
     out.type = type;
     out.schema = schema;
     try {
-      resolve(e, out.references, 1);
+      size_t fetches = 0;
+      resolve(e, out.references, 1, fetches);
     } catch (const Error& err) {
       if (err.code() == ErrorCode::kIo) throw;
       throw Error(ErrorCode::kConfig,
@@ -258,7 +261,7 @@ SchemaRegistry::SubjectVersion SchemaRegistry::get_schema(const std::string& pat
 }
 
 void SchemaRegistry::resolve(simdjson::dom::element answer, format::SchemaReferences& out,
-                             int depth) {
+                             int depth, size_t& fetches) {
   simdjson::dom::array refs;
   if (answer["references"].get_array().get(refs)) return;  // none
   if (depth > kMaxReferenceDepth)
@@ -275,8 +278,10 @@ void SchemaRegistry::resolve(simdjson::dom::element answer, format::SchemaRefere
     bool known = std::any_of(out.begin(), out.end(),
                              [&](const format::SchemaReference& k) { return k.name == name; });
     if (known) continue;
-    if (out.size() >= kMaxReferences)
-      throw Error(ErrorCode::kDecode, fmt::format("over {} schema references", kMaxReferences));
+    if (++fetches > kMaxReferences) {
+      throw Error(ErrorCode::kDecode,
+                  fmt::format("over {} schema references to fetch", kMaxReferences));
+    }
     net::HttpRequest get;
     get.path = fmt::format("/subjects/{}/versions/{}", path_segment(subject), version);
     net::HttpReply reply = send(get);
@@ -294,7 +299,7 @@ void SchemaRegistry::resolve(simdjson::dom::element answer, format::SchemaRefere
                   fmt::format("{}: HTTP {}: {}", what, reply.status, registry_message(reply.body)));
     }
     std::string schema(text);
-    resolve(e, out, depth + 1);  // what it refers to comes first
+    resolve(e, out, depth + 1, fetches);  // what it refers to comes first
     out.push_back({std::string(name), std::move(schema)});
   }
 }

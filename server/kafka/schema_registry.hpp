@@ -82,9 +82,11 @@ class SchemaRegistry final : public pipeline::SchemaSource {
   // One fetch of `id`; false when it should be tried again later.
   bool fetch(uint32_t id);
   // Appends the schemas the registry's `answer` (a schema with "references") refers to, each after
-  // those it refers to itself, fetching every version (blocking). Throws Error kIo when the
-  // registry cannot answer now, kDecode when a reference cannot be read.
-  void resolve(simdjson::dom::element answer, format::SchemaReferences& out, int depth);
+  // those it refers to itself, fetching every version (blocking; `fetches` counts the requests,
+  // at most 256). Throws Error kIo when the registry cannot answer now, kDecode when a reference
+  // cannot be read.
+  void resolve(simdjson::dom::element answer, format::SchemaReferences& out, int depth,
+               size_t& fetches);
   // GET `path`, a schema with its references; errors as latest()'s, naming `what`.
   SubjectVersion get_schema(const std::string& path, const std::string& what,
                             const char* not_found);

@@ -268,3 +268,38 @@ TEST_CASE("schema registry: a reference the registry does not have makes the id 
         "the referenced schema 'shop.Customer' (subject 'gone' version 9): HTTP 404: Version not "
         "found");
 }
+
+TEST_CASE("schema registry: references that go round, or too many, are refused at a bound",
+          "[refs][registry]") {
+  // Ids 3: x1 refers to x2, which refers to x1 (so on). 4: 300 references.
+  std::string many;
+  for (int i = 0; i < 300; ++i)
+    many +=
+        fmt::format("{}{{\"name\":\"r{}\",\"subject\":\"r{}\",\"version\":1}}", i ? "," : "", i, i);
+  std::atomic<int> gets{0};
+  TestServer srv;
+  srv.server().handle("GET", "/schemas/ids/{id}", [&](const Request& q) {
+    std::string refs =
+        q.params.at("id") == "3" ? R"({"name":"x1","subject":"x1","version":1})" : many;
+    return Response::json(200, ReferencingRegistry::answer(kOrder, "AVRO", refs));
+  });
+  srv.server().handle("GET", "/subjects/{subject}/versions/{version}", [&](const Request& q) {
+    ++gets;
+    std::string next = q.params.at("subject") == "x1" ? "x2" : "x1";
+    std::string refs = q.params.at("subject")[0] == 'x'
+                           ? fmt::format(R"({{"name":"{0}","subject":"{0}","version":1}})", next)
+                           : "";
+    return Response::json(200, ReferencingRegistry::answer(kCustomer, "AVRO", refs));
+  });
+  srv.start();
+  server::kafka::RegistryOptions options;
+  options.url = fmt::format("http://127.0.0.1:{}", srv.port());
+  server::kafka::SchemaRegistry registry(options);
+  REQUIRE(answered(registry, 3));
+  CHECK(registry.find(3).error == "schema references nested over 16 deep");
+  CHECK(gets == 16);
+  gets = 0;
+  REQUIRE(answered(registry, 4));
+  CHECK(registry.find(4).error == "over 256 schema references to fetch");
+  CHECK(gets == 256);
+}
