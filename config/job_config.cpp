@@ -1,5 +1,6 @@
 #include "config/job_config.hpp"
 
+#include "common/ascii.hpp"
 #include "config/env_subst_impl.hpp"
 #include "config/kafka_config_impl.hpp"
 #include "config/sql_origin_impl.hpp"
@@ -46,6 +47,7 @@ namespace {
 using types::DataType;
 
 constexpr Option<std::string_view> kSourceTypes[] = {{"file", "file"}, {"kafka", "kafka"}};
+constexpr Option<bool> kSourceKinds[] = {{"stream", false}, {"table", true}};
 constexpr Option<std::string_view> kSinkTypes[] = {
     {"file", "file"}, {"stdout", "stdout"}, {"kafka", "kafka"}};
 constexpr Option<std::string_view> kFormats[] = {
@@ -179,9 +181,9 @@ void check_partitioned_by(const SourceConfig& source, IssueList& issues) {
   for (std::size_t i = 0; i < source.partitioned_by.size(); ++i) {
     const std::string& col = source.partitioned_by[i];
     if (std::find(names.begin(), names.end(), col) != names.end()) continue;
-    std::string message = "'" + col + "' is not a column of source.schema";
+    std::string message = "'" + col + "' is not a column of " + source.key_path + ".schema";
     if (auto hint = closest_match(col, names)) message += " (did you mean " + *hint + "?)";
-    issues.add(source.partitioned_by_marks[i], "source.partitioned_by", message);
+    issues.add(source.partitioned_by_marks[i], source.key_path + ".partitioned_by", message);
   }
 }
 
@@ -197,9 +199,20 @@ void read_partitioned_by(MapReader& map, SourceConfig& source, bool schema_ok) {
 SourceConfig read_source(MapReader map, const std::string& job_file) {
   SourceConfig source;
   source.mark = map.mark();
+  source.key_path = map.path();
   bool has_name = map.string("name", &source.name);
   map.choice("type", "a source type", kSourceTypes, &source.type, Need::kRequired);
+  map.choice("kind", "a source kind", kSourceKinds, &source.table);
   read_endpoint_path(map, source.type, job_file, &source.path);
+  if (map.string("key_separator", &source.key_separator)) {
+    Mark mark = mark_of(map.value("key_separator"));
+    if (source.type != "file") {
+      map.issues().add(mark, map.key_path("key_separator"),
+                       "only a file source has key_separator (a Kafka record has its key)");
+    } else if (source.key_separator.empty()) {
+      map.issues().add(mark, map.key_path("key_separator"), "must not be empty");
+    }
+  }
   read_topic(map, source.type, &source.topic);
   source.topic_mark = mark_of(map.value("topic"));
   read_format(map, source.type, false, &source.format);
@@ -303,10 +316,45 @@ void check_topics_differ(MapReader& job, const JobConfig& config) {
   if (config.dead_letter) check(*config.dead_letter, "dead_letter");
 }
 
+// `source:` (one) or `sources:` (a list, each with a name the SQL refers to).
+void read_sources(MapReader& job, JobConfig& config) {
+  YAML::Node list = job.value("sources");
+  if (!list.IsDefined()) {
+    config.source = read_source(job.map("source", Need::kRequired), config.file);
+    return;
+  }
+  Mark mark = mark_of(list);
+  if (job.value("source").IsDefined()) {
+    job.issues().add(mark, "sources", "give either source (one) or sources (a list), not both");
+    return;
+  }
+  if (!list.IsSequence() || list.size() == 0) {
+    job.issues().add(mark, "sources", "expected a list of sources, each a map with a name");
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string path = "sources[" + std::to_string(i) + "]";
+    MapReader map(list[i], path, job.issues(), mark_of(list[i]));
+    bool named = map.is_map() && list[i]["name"].IsDefined();
+    SourceConfig source = read_source(map, config.file);
+    if (map.is_map() && !named) {
+      job.issues().add(mark_of(list[i]), path + ".name",
+                       "a source in a list needs a name (the SQL's FROM and JOIN use it)");
+    }
+    for (const SourceConfig* other : config.sources()) {
+      if (i > 0 && named && iequals(other->name, source.name)) {
+        job.issues().add(mark_of(list[i]["name"]), path + ".name",
+                         "'" + source.name + "' names another source too");
+      }
+    }
+    (i == 0 ? config.source : config.other_sources.emplace_back()) = std::move(source);
+  }
+}
+
 void read_job(MapReader& job, JobConfig& config, std::string_view text) {
   read_name_and_sql(job, config, text);
   bool has_on_error = job.choice("on_error", "an on_error policy", kOnError, &config.on_error);
-  config.source = read_source(job.map("source", Need::kRequired), config.file);
+  read_sources(job, config);
   config.sink = read_sink(job.map("sink", Need::kRequired), config.file);
   bool has_dead_letter = job.value("dead_letter").IsDefined();
   if (has_dead_letter) config.dead_letter = read_sink(job.map("dead_letter"), config.file, true);
@@ -368,8 +416,17 @@ std::string job_name_rule() {
 }
 
 bool JobConfig::uses_kafka() const {
-  return source.type == "kafka" || sink.type == "kafka" ||
-         (dead_letter && dead_letter->type == "kafka");
+  for (const SourceConfig* s : sources()) {
+    if (s->type == "kafka") return true;
+  }
+  return sink.type == "kafka" || (dead_letter && dead_letter->type == "kafka");
+}
+
+std::vector<const SourceConfig*> JobConfig::sources() const {
+  std::vector<const SourceConfig*> all{&source};
+  for (const SourceConfig& s : other_sources)
+    all.push_back(&s);
+  return all;
 }
 
 void set_registry_schema(JobConfig& job, std::vector<format::Column> columns,
@@ -378,7 +435,7 @@ void set_registry_schema(JobConfig& job, std::vector<format::Column> columns,
   IssueList issues(job.file);
   for (const auto& c : columns) {
     if (is_system_column(c.name)) {
-      issues.add(source.mark, "source.schema",
+      issues.add(source.mark, source.key_path + ".schema",
                  described + " has field '" + c.name +
                      "', a system column name: give the source a schema (without it)");
     }

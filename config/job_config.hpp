@@ -87,9 +87,17 @@ struct SinkConfig {
 };
 
 struct SourceConfig {
-  std::string name;  // what FROM refers to; default: the file's stem
-  std::string type;  // "file" | "kafka"
+  std::string name;                 // what FROM refers to; default: the file's stem
+  std::string type;                 // "file" | "kafka"
+  std::string key_path = "source";  // where it is in the file: "source", "sources[1]"
+  // kind: a stream of events (every record one row), or a table: a changelog holding the latest
+  // value per record key, where a tombstone (a null value) deletes the key. Only a JOIN reads a
+  // table for now.
+  bool table = false;
   std::string path;
+  // file: lines are `<key><key_separator><value>`, as kafka-console-producer's parse.key reads
+  // them (the key read into `_key`; a value `null` is a tombstone); empty: lines are values only.
+  std::string key_separator;
   std::string format = "json";
   format::TimestampInput timestamp_input = format::TimestampInput::kAuto;
   std::vector<format::Column> schema;  // in file order
@@ -152,7 +160,8 @@ struct JobConfig {
   std::string name;
   std::string sql;
   SqlOrigin sql_origin;
-  SourceConfig source;
+  SourceConfig source;                      // `source:`, or the first of `sources:`
+  std::vector<SourceConfig> other_sources;  // the rest of `sources:` (a join reads them)
   SinkConfig sink;
   std::optional<SinkConfig> dead_letter;
   OnError on_error = OnError::kSkip;  // kDeadLetter by default when dead_letter is set
@@ -168,8 +177,10 @@ struct JobConfig {
   Mark guarantee_mark;
   int64_t commit_interval_ms = 0;
 
-  // True when the source, the sink or the dead-letter sink is a Kafka topic.
+  // True when a source, the sink or the dead-letter sink is a Kafka topic.
   bool uses_kafka() const;
+  // Every source: `source`, then `other_sources`.
+  std::vector<const SourceConfig*> sources() const;
 
   // File position of a location inside `sql` (as reported by the SQL parser/binder).
   Mark sql_to_file(Location sql_location) const;

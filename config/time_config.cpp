@@ -41,7 +41,7 @@ void read_watermark(MapReader watermark, SourceConfig& source) {
 // event_time must name a TIMESTAMP column of the schema.
 void check_event_time(const SourceConfig& source, IssueList& issues) {
   if (source.event_time.empty()) return;
-  const std::string path = "source.event_time";
+  const std::string path = source.key_path + ".event_time";
   std::vector<std::string> names;
   for (const auto& c : source.schema) {
     if (c.name != source.event_time) {
@@ -56,7 +56,8 @@ void check_event_time(const SourceConfig& source, IssueList& issues) {
     return;
   }
   if (source.event_time == "_timestamp") return;  // the record timestamp, explicitly
-  std::string message = "'" + source.event_time + "' is not a column of source.schema";
+  std::string message =
+      "'" + source.event_time + "' is not a column of " + source.key_path + ".schema";
   if (auto hint = closest_match(source.event_time, names))
     message += " (did you mean " + *hint + "?)";
   issues.add(source.event_time_mark, path, message);

@@ -33,6 +33,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "SQL_DUPLICATE_NAME";
     case ErrorCode::kState:
       return "STATE";
+    case ErrorCode::kSqlAmbiguousColumn:
+      return "SQL_AMBIGUOUS_COLUMN";
     case ErrorCode::kDecode:
       return "DECODE";
     case ErrorCode::kDivisionByZero:

@@ -20,11 +20,12 @@ enum class ErrorCode : uint16_t {
   kSqlUnknownSource,
   kSqlUnknownColumn,
   kSqlUnknownFunction,
-  kSqlType,           // type mismatch, bad argument types
-  kSqlAggregate,      // misuse of aggregates / GROUP BY
-  kSqlUnsupported,    // valid SQL that sluice does not run
-  kSqlDuplicateName,  // two output columns with one name
-  kState,             // operator state that cannot be restored: truncated, corrupt, other version
+  kSqlType,             // type mismatch, bad argument types
+  kSqlAggregate,        // misuse of aggregates / GROUP BY
+  kSqlUnsupported,      // valid SQL that sluice does not run
+  kSqlDuplicateName,    // two output columns with one name
+  kState,               // operator state that cannot be restored: truncated, corrupt, other version
+  kSqlAmbiguousColumn,  // an unqualified name more than one joined source has
   // Data plane (per record)
   kDecode = 100,  // input bytes are not valid for the format / schema
   kDivisionByZero,

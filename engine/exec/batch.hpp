@@ -47,6 +47,16 @@ class Batch {
     std::copy_n(src, width_, row);
     return row;
   }
+  // Copies row `from` (with its position) over row `to`.
+  void move_row(size_t from, size_t to) {
+    std::copy_n(row(from), width_, row(to));
+    positions_[to] = positions_[from];
+  }
+  // Keeps the first `rows` rows.
+  void truncate(size_t rows) {
+    rows_ = std::min(rows_, rows);
+    positions_.resize(rows_);
+  }
   // Drops the last row (e.g. it failed to decode).
   void pop_row() {
     positions_.pop_back();

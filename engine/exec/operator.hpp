@@ -37,7 +37,10 @@ struct WatermarkStep {
 // What happened to the input records of one batch; filled by the operators, read by the pipeline.
 struct ExecContext {
   EvalContext eval;
-  uint64_t filtered = 0;        // dropped by WHERE
+  // The input the batch being processed came from (0 in a one-input query; a join's operator
+  // reads it, exec/join.hpp). Set by the runtime.
+  size_t input = 0;
+  uint64_t filtered = 0;        // dropped by WHERE, or by an INNER JOIN without a match
   uint64_t having_dropped = 0;  // aggregate rows not emitted because of HAVING
   uint64_t late = 0;  // input records that arrived after their window closed (any late policy)
   // Replay after a restart: a record whose window already closed and whose offset is below

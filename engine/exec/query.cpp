@@ -6,8 +6,11 @@
 namespace sluice::exec {
 
 Query::Query(size_t input_width, std::vector<OperatorPtr> ops, std::vector<OutputColumn> output,
-             ExpressionPtr event_time, QueryKeys keys, uint64_t state_fingerprint)
+             ExpressionPtr event_time, QueryKeys keys, uint64_t state_fingerprint,
+             std::vector<size_t> input_widths)
     : input_width_(input_width),
+      input_widths_(input_widths.empty() ? std::vector<size_t>{input_width}
+                                         : std::move(input_widths)),
       ops_(std::move(ops)),
       output_(std::move(output)),
       event_time_(std::move(event_time)),

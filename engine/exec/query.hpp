@@ -48,8 +48,11 @@ class Query {
   // `event_time` (may be null): the event time of an input row, for queries that use watermarks.
   // `state_fingerprint`: the identity of the query's state, written into its snapshots
   // (plan::state_fingerprint: the SQL and the source schema).
+  // `input_widths`: the row width of each input of a join query (ExecContext::input picks one);
+  // empty for a one-input query, whose rows are `input_width` wide.
   Query(size_t input_width, std::vector<OperatorPtr> ops, std::vector<OutputColumn> output,
-        ExpressionPtr event_time = nullptr, QueryKeys keys = {}, uint64_t state_fingerprint = 0);
+        ExpressionPtr event_time = nullptr, QueryKeys keys = {}, uint64_t state_fingerprint = 0,
+        std::vector<size_t> input_widths = {});
 
   std::unique_ptr<QueryState> make_state() const;
   // Runs one input batch through the chain. The returned batch (owned by `state`) holds the output
@@ -95,6 +98,9 @@ class Query {
   void finish_changes(QueryState& state) const;
 
   size_t input_width() const { return input_width_; }
+  // Inputs: 1, or a join's; the row width of input `i`.
+  size_t input_count() const { return input_widths_.size(); }
+  size_t input_width(size_t i) const { return input_widths_[i]; }
   // The event time of an input row for windowed and expiring OVER queries (null otherwise); the
   // runtime reads it to track the watermark.
   const ExpressionPtr& event_time() const { return event_time_; }
@@ -130,6 +136,7 @@ class Query {
                    Flush flush) const;
 
   size_t input_width_;
+  std::vector<size_t> input_widths_;
   std::vector<OperatorPtr> ops_;
   std::vector<OutputColumn> output_;
   ExpressionPtr event_time_;

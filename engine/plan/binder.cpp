@@ -26,15 +26,15 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-bool contains_aggregate(const Expr& e) {
+}  // namespace
+
+bool contains_aggregate_call(const Expr& e) {
   if (e.kind == ExprKind::kFunction && !e.over && functions::is_aggregate_function(e.name)) {
     return true;
   }
   return std::any_of(e.args.begin(), e.args.end(),
-                     [](const sql::ExprPtr& a) { return a && contains_aggregate(*a); });
+                     [](const sql::ExprPtr& a) { return a && contains_aggregate_call(*a); });
 }
-
-}  // namespace
 
 std::string canonical_text(const Expr& e) {
   std::string s;
@@ -84,8 +84,10 @@ const Expr* Binder::resolve_group_alias(const Expr& e, const sql::SelectStatemen
     return stmt.items[n - 1].expr.get();
   }
   if (e.kind != ExprKind::kColumnRef || !e.qualifier.empty()) return &e;
-  for (const auto& c : source_.columns) {
-    if (lower(c.name) == lower(e.name)) return &e;  // a real column wins over an alias
+  for (const BoundInput& in : inputs_) {
+    for (const auto& c : in.schema->columns) {
+      if (lower(c.name) == lower(e.name)) return &e;  // a real column wins over an alias
+    }
   }
   for (const auto& item : stmt.items) {
     if (!item.star && !item.alias.empty() && lower(item.alias) == lower(e.name)) {
@@ -99,7 +101,7 @@ void Binder::bind_grouping(const sql::SelectStatement& stmt, LogicalPlan& plan) 
   Scope row{Scope::Kind::kRow, "GROUP BY"};
   for (const auto& g : stmt.group_by) {
     const Expr& target = *resolve_group_alias(*g, stmt);
-    if (contains_aggregate(target)) {
+    if (contains_aggregate_call(target)) {
       fail(ErrorCode::kSqlAggregate,
            fmt::format("aggregate functions are not allowed in GROUP BY: {}", quote(target)),
            target.loc);
@@ -128,33 +130,29 @@ void Binder::bind_select_list(const sql::SelectStatement& stmt, LogicalPlan& pla
       add(bind_expr(*item.expr, scope), output_name(item), item.loc);
       continue;
     }
-    check_qualifier(item.qualifier, item.loc, text(item.span));
+    size_t only = check_qualifier(item.qualifier, item.loc, text(item.span));
     if (scope.kind == Scope::Kind::kGrouped) {
       fail(ErrorCode::kSqlAggregate,
            "SELECT * cannot be used with GROUP BY or aggregates; list "
            "the grouped columns and aggregates",
            item.loc);
     }
-    for (size_t i = 0; i < source_.columns.size(); ++i) {
-      add(exec::make_column(i, source_.columns[i].type), source_.columns[i].name, item.loc);
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      if (only != inputs_.size() && only != i) continue;
+      const auto& cols = inputs_[i].schema->columns;
+      for (size_t c = 0; c < cols.size(); ++c)
+        add(exec::make_column(inputs_[i].offset + c, cols[c].type), cols[c].name, item.loc);
     }
   }
 }
 
 LogicalPlan Binder::bind(const sql::SelectStatement& stmt) {
-  if (lower(stmt.from.name) != lower(source_.name)) {
-    fail(ErrorCode::kSqlUnknownSource,
-         fmt::format("unknown source '{}' in FROM (this job's source is '{}')", stmt.from.name,
-                     source_.name),
-         stmt.from.loc);
-  }
-  source_alias_ = stmt.from.alias;
   windowed_ = stmt.window != nullptr;
   LogicalPlan plan;
-  plan.input_width = input_width(source_, headers_);
+  bind_inputs(stmt, plan);
   plan.distinct = stmt.distinct;
   if (stmt.where) {
-    if (contains_aggregate(*stmt.where)) {
+    if (contains_aggregate_call(*stmt.where)) {
       Scope where{Scope::Kind::kRow, "WHERE"};
       bind_expr(*stmt.where, where);  // reports the aggregate at its position
     }
@@ -162,7 +160,7 @@ LogicalPlan Binder::bind(const sql::SelectStatement& stmt) {
   }
   if (bind_analytics(stmt, plan)) return plan;
   bool has_aggregates = std::any_of(stmt.items.begin(), stmt.items.end(), [](const auto& i) {
-    return !i.star && contains_aggregate(*i.expr);
+    return !i.star && contains_aggregate_call(*i.expr);
   });
   plan.aggregate = !stmt.group_by.empty() || has_aggregates || stmt.having;
   if (stmt.window) bind_window(stmt, plan);
@@ -188,17 +186,23 @@ LogicalPlan Binder::bind(const sql::SelectStatement& stmt) {
   return plan;
 }
 
+LogicalPlan bind(const sql::SelectStatement& stmt, std::string_view sql,
+                 const std::vector<SourceSchema>& sources, const exec::EventTimeSettings& time) {
+  Binder binder(sql, sources, time);
+  LogicalPlan plan = binder.bind(stmt);
+  plan.state_fingerprint = state_fingerprint(sql, sources);
+  return plan;
+}
+
 LogicalPlan bind(const sql::SelectStatement& stmt, std::string_view sql, const SourceSchema& source,
                  const exec::EventTimeSettings& time) {
-  Binder binder(sql, source, time);
-  LogicalPlan plan = binder.bind(stmt);
-  plan.state_fingerprint = state_fingerprint(sql, source);
-  return plan;
+  return plan::bind(stmt, sql, std::vector<SourceSchema>{source}, time);
 }
 
 std::shared_ptr<const exec::Query> build_query(LogicalPlan plan) {
   std::vector<exec::OperatorPtr> ops;
   size_t width = plan.input_width;
+  if (plan.join) ops.push_back(exec::make_stream_table_join(std::move(*plan.join)));
   if (plan.where) ops.push_back(exec::make_filter(plan.where, width, false));
   if (plan.analytic) ops.push_back(exec::make_analytic(*plan.analytic, width));
   if (plan.window) {
@@ -218,13 +222,19 @@ std::shared_ptr<const exec::Query> build_query(LogicalPlan plan) {
   exec::QueryKeys keys = query_keys(plan);
   return std::make_shared<exec::Query>(plan.input_width, std::move(ops), std::move(plan.output),
                                        std::move(event_time), std::move(keys),
-                                       plan.state_fingerprint);
+                                       plan.state_fingerprint, std::move(plan.input_widths));
+}
+
+std::shared_ptr<const exec::Query> compile_query(std::string_view sql,
+                                                 const std::vector<SourceSchema>& sources,
+                                                 const exec::EventTimeSettings& time) {
+  sql::SelectStatement stmt = sql::parse_select(sql);
+  return build_query(plan::bind(stmt, sql, sources, time));
 }
 
 std::shared_ptr<const exec::Query> compile_query(std::string_view sql, const SourceSchema& source,
                                                  const exec::EventTimeSettings& time) {
-  sql::SelectStatement stmt = sql::parse_select(sql);
-  return build_query(plan::bind(stmt, sql, source, time));
+  return compile_query(sql, std::vector<SourceSchema>{source}, time);
 }
 
 }  // namespace sluice::plan

@@ -177,20 +177,25 @@ ExpressionPtr Binder::bind_expr(const Expr& e, const Scope& scope) {
   fail(ErrorCode::kInternal, "unknown expression kind", e.loc);
 }
 
-void Binder::check_qualifier(const std::string& qualifier, Location loc,
-                             std::string_view what) const {
-  if (qualifier.empty()) return;
+size_t Binder::check_qualifier(const std::string& qualifier, Location loc,
+                               std::string_view what) const {
+  if (qualifier.empty()) return inputs_.size();
   // With an alias, only the alias names the source (as in standard SQL).
-  const std::string& expected = source_alias_.empty() ? source_.name : source_alias_;
-  if (iequals(qualifier, expected)) return;
+  std::string names;
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (iequals(qualifier, inputs_[i].name)) return i;
+    names += fmt::format("{}'{}'", names.empty() ? "" : ", ", inputs_[i].name);
+  }
   fail(ErrorCode::kSqlUnknownColumn,
-       fmt::format("unknown source '{}' in '{}' (the query reads '{}')", qualifier, what, expected),
+       fmt::format("unknown source '{}' in '{}' (the query reads {})", qualifier, what, names),
        loc);
 }
 
 bool Binder::has_column(const std::string& name) const {
-  for (const auto& c : source_.columns) {
-    if (iequals(c.name, name)) return true;
+  for (const BoundInput& in : inputs_) {
+    for (const auto& c : in.schema->columns) {
+      if (iequals(c.name, name)) return true;
+    }
   }
   for (const auto& c : kSystemColumns) {
     if (iequals(c.name, name)) return true;
@@ -198,28 +203,56 @@ bool Binder::has_column(const std::string& name) const {
   return iequals(kHeadersColumn, name);
 }
 
-ExpressionPtr Binder::bind_column(const Expr& e) {
-  check_qualifier(e.qualifier, e.loc, text(e.span));
-  const auto& cols = source_.columns;
-  for (size_t i = 0; i < cols.size(); ++i) {
-    if (cols[i].name == e.name) return exec::make_column(i, cols[i].type);
-  }
-  for (size_t i = 0; i < cols.size(); ++i) {
-    if (iequals(cols[i].name, e.name)) return exec::make_column(i, cols[i].type);
-  }
-  for (size_t i = 0; i < kSystemColumns.size(); ++i) {
-    if (iequals(kSystemColumns[i].name, e.name)) {
-      return exec::make_column(system_column_index(source_, i), system_column_type(source_, i));
+ResolvedColumn Binder::resolve_column(const Expr& e) const {
+  size_t only = check_qualifier(e.qualifier, e.loc, text(e.span));
+  size_t first = only == inputs_.size() ? 0 : only;
+  size_t last = only == inputs_.size() ? inputs_.size() : only + 1;
+  // A schema column matched exactly, then ignoring case, then a system column; a name more than
+  // one input has at the first of those levels is ambiguous.
+  std::vector<ResolvedColumn> found;
+  for (int level = 0; level < 3 && found.empty(); ++level) {
+    for (size_t i = first; i < last; ++i) {
+      const SourceSchema& s = *inputs_[i].schema;
+      if (level < 2) {
+        for (size_t c = 0; c < s.columns.size(); ++c) {
+          bool same = level == 0 ? s.columns[c].name == e.name : iequals(s.columns[c].name, e.name);
+          if (same) {
+            found.push_back({i, c, s.columns[c].type});
+            break;
+          }
+        }
+        continue;
+      }
+      for (size_t c = 0; c < kSystemColumns.size(); ++c) {
+        if (iequals(kSystemColumns[c].name, e.name))
+          found.push_back({i, system_column_index(s, c), system_column_type(s, c)});
+      }
+      if (headers_ && iequals(kHeadersColumn, e.name))
+        found.push_back({i, system_column_index(s, kSystemColumns.size()), headers_type()});
     }
   }
-  if (headers_ && iequals(kHeadersColumn, e.name))
-    return exec::make_column(system_column_index(source_, kSystemColumns.size()), headers_type());
+  if (found.size() == 1) return found.front();
+  if (found.size() > 1) {
+    fail(ErrorCode::kSqlAmbiguousColumn,
+         fmt::format("column '{}' is ambiguous: both '{}' and '{}' have it; write {}.{} or {}.{}",
+                     e.name, inputs_[found[0].input].name, inputs_[found[1].input].name,
+                     inputs_[found[0].input].name, e.name, inputs_[found[1].input].name, e.name),
+         e.loc);
+  }
   std::string known;
-  for (const auto& c : cols)
-    known += (known.empty() ? "" : ", ") + c.name;
+  for (size_t i = first; i < last; ++i) {
+    for (const auto& c : inputs_[i].schema->columns)
+      known += (known.empty() ? "" : ", ") + c.name;
+  }
+  std::string where = last - first == 1 ? fmt::format("source '{}'", inputs_[first].schema->name)
+                                        : std::string("the joined sources");
   fail(ErrorCode::kSqlUnknownColumn,
-       fmt::format("unknown column '{}' in source '{}' (columns: {})", e.name, source_.name, known),
-       e.loc);
+       fmt::format("unknown column '{}' in {} (columns: {})", e.name, where, known), e.loc);
+}
+
+ExpressionPtr Binder::bind_column(const Expr& e) {
+  ResolvedColumn c = resolve_column(e);
+  return exec::make_column(inputs_[c.input].offset + c.index, c.type);
 }
 
 ExpressionPtr Binder::bind_literal(const Expr& e) {

@@ -19,10 +19,32 @@ struct Scope {
   const char* clause = "SELECT";  // for messages: "WHERE", "GROUP BY", ...
 };
 
+// One input of the rows a query binds against: FROM's source, then each joined source.
+struct BoundInput {
+  const SourceSchema* schema = nullptr;
+  std::string name;   // what qualifies its columns: its alias, else its name
+  size_t offset = 0;  // where its columns start in the (joined) input row
+  size_t source = 0;  // its index among the job's sources: ExecContext::input of its batches
+};
+
+// A column a name resolves to: the input and the index within its columns.
+struct ResolvedColumn {
+  size_t input = 0;
+  size_t index = 0;  // schema columns, then system columns, then the headers column
+  types::DataType type;
+};
+
 class Binder {
  public:
-  Binder(std::string_view sql, const SourceSchema& source, const exec::EventTimeSettings& time = {})
-      : sql_(sql), source_(source), time_(time), headers_(reads_headers(sql)) {}
+  // `sources`: the job's sources (the query must read each); the first is the FROM source of a
+  // query without JOIN.
+  Binder(std::string_view sql, const std::vector<SourceSchema>& sources,
+         const exec::EventTimeSettings& time = {})
+      : sql_(sql),
+        sources_(sources),
+        source_(sources.front()),
+        time_(time),
+        headers_(reads_headers(sql)) {}
 
   LogicalPlan bind(const sql::SelectStatement& stmt);
 
@@ -33,8 +55,9 @@ class Binder {
  private:
   exec::ExpressionPtr bind_grouped_ref(const sql::Expr& e, const Scope& scope);
   exec::ExpressionPtr bind_column(const sql::Expr& e);
-  // Throws unless `qualifier` (of `q.col` or `q.*`) names the source or its alias.
-  void check_qualifier(const std::string& qualifier, Location loc, std::string_view what) const;
+  ResolvedColumn resolve_column(const sql::Expr& e) const;
+  // The input `qualifier` (of `q.col` or `q.*`) names, or throws; inputs_.size() when empty.
+  size_t check_qualifier(const std::string& qualifier, Location loc, std::string_view what) const;
   exec::ExpressionPtr bind_literal(const sql::Expr& e);
   exec::ExpressionPtr bind_interval(const sql::Expr& e);
   exec::ExpressionPtr bind_unary(const sql::Expr& e, const Scope& scope);
@@ -102,11 +125,19 @@ class Binder {
   void bind_lag_lead(const sql::Expr& e, exec::AnalyticCall& call);
   int over_input(const sql::Expr& arg, exec::ExpressionPtr bound);
 
+  // Joins (binder_join.cpp): the FROM source and the joined ones into inputs_, and the join's
+  // operator spec into plan.join; refuses what it cannot run, saying why.
+  void bind_inputs(const sql::SelectStatement& stmt, LogicalPlan& plan);
+  void bind_join(const sql::SelectStatement& stmt, LogicalPlan& plan);
+  // The inputs whose columns `e` reads (bit i: inputs_[i]).
+  uint32_t inputs_read(const sql::Expr& e) const;
+
   std::string_view sql_;
-  const SourceSchema& source_;
+  const std::vector<SourceSchema>& sources_;
+  const SourceSchema& source_;  // FROM's source in a query without JOIN
   exec::EventTimeSettings time_;
-  std::string source_alias_;  // `x` in FROM trades AS x
-  bool headers_;              // the input rows hold the headers column (reads_headers)
+  std::vector<BoundInput> inputs_;  // set by bind_inputs
+  bool headers_;                    // the input rows hold the headers column (reads_headers)
 
   // Grouped binding: canonical text of each GROUP BY expression, and the aggregates found so far.
   std::vector<std::string> group_texts_;
@@ -120,6 +151,9 @@ class Binder {
   // puts its ARRAYs; null elsewhere (EXPLODE is refused there).
   std::vector<exec::ExpressionPtr>* unnest_ = nullptr;
 };
+
+// True when `e` calls an aggregate function (not counting OVER calls).
+bool contains_aggregate_call(const sql::Expr& e);
 
 // Canonical text of an expression, for matching SELECT expressions against GROUP BY ones and for
 // sharing identical aggregate calls: case and spacing normalised.

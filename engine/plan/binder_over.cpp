@@ -95,6 +95,9 @@ bool Binder::bind_analytics(const sql::SelectStatement& stmt, LogicalPlan& plan)
     if (!item.star && first == nullptr) first = find_over(*item.expr);
   }
   if (first == nullptr) return false;
+  if (inputs_.size() > 1) {
+    fail(ErrorCode::kSqlUnsupported, "a join query cannot have OVER calls yet", first->loc);
+  }
   if (!stmt.group_by.empty()) {
     fail(ErrorCode::kSqlAggregate,
          "OVER cannot be combined with GROUP BY: a query with OVER emits one row per input row",

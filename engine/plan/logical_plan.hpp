@@ -4,6 +4,7 @@
 // Expressions are already physical (exec::Expression); the planner only arranges operators.
 
 #include "exec/analytic.hpp"
+#include "exec/join.hpp"
 #include "exec/operators.hpp"
 #include "exec/query.hpp"
 #include "exec/window_aggregate.hpp"
@@ -16,7 +17,10 @@
 namespace sluice::plan {
 
 struct LogicalPlan {
-  size_t input_width = 0;
+  size_t input_width = 0;  // of the rows the operators after a join read: the joined rows
+  // A join: its operator comes first, and reads inputs this wide (exec/join.hpp).
+  std::optional<exec::StreamTableJoinSpec> join;
+  std::vector<size_t> input_widths;
   exec::ExpressionPtr where;  // over input rows; may be null
 
   bool aggregate = false;

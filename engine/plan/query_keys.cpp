@@ -60,6 +60,11 @@ exec::QueryKeys query_keys(const LogicalPlan& plan) {
     keys.unbounded_state = true;
     keys.partition_key_inputs = plain_columns(plan.projections);
   }
+  if (plan.join) {
+    // A join holds its table for good, keyed by the table's key rather than by input columns.
+    keys.unbounded_state = true;
+    keys.partition_key_inputs = std::nullopt;
+  }
   return keys;
 }
 

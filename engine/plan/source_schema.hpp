@@ -26,6 +26,8 @@ struct SourceSchema {
   // How `_key` is read (the source's key_format: "kafka", "json", "avro"; "" as "kafka"), for the
   // state fingerprint.
   std::string key_format;
+  // A table (kind: table): a changelog, the latest row per `_key`. Only a JOIN reads one.
+  bool table = false;
 };
 
 struct SystemColumn {
@@ -56,6 +58,11 @@ inline size_t system_column_index(const SourceSchema& s, size_t i) {
 }
 inline size_t input_width(const SourceSchema& s, bool headers = false) {
   return s.columns.size() + kSystemColumns.size() + (headers ? 1 : 0);
+}
+// The width of a source's rows as its decoder writes them: a table's have one more column, a
+// BOOLEAN that is TRUE for a tombstone (exec/join.hpp).
+inline size_t decoded_width(const SourceSchema& s, bool headers = false) {
+  return input_width(s, headers) + (s.table ? 1 : 0);
 }
 
 // True when `sql` reads the record's headers: it names `_headers`, or calls HEADER(...).

@@ -23,15 +23,7 @@ class Fnv1a {
   uint64_t h_ = 0xcbf29ce484222325ULL;
 };
 
-}  // namespace
-
-uint64_t state_fingerprint(std::string_view sql, const SourceSchema& source) {
-  Fnv1a h;
-  h.add("sluice state 1");
-  for (const sql::Token& t : sql::tokenize(sql)) {
-    h.byte(static_cast<unsigned char>(t.kind));
-    h.add(t.kind == sql::TokenKind::kIdentifier ? sql::to_upper(t.value) : t.value);
-  }
+void add_source(Fnv1a& h, const SourceSchema& source) {
   h.add("columns");
   for (const auto& c : source.columns) {
     h.add(sql::to_upper(c.name));  // columns are matched ignoring case
@@ -45,6 +37,24 @@ uint64_t state_fingerprint(std::string_view sql, const SourceSchema& source) {
     h.add(source.key_format);
     h.add(source.key_type.to_string());
   }
+  if (source.table) h.add("table");
+}
+
+}  // namespace
+
+uint64_t state_fingerprint(std::string_view sql, const SourceSchema& source) {
+  return state_fingerprint(sql, std::vector<SourceSchema>{source});
+}
+
+uint64_t state_fingerprint(std::string_view sql, const std::vector<SourceSchema>& sources) {
+  Fnv1a h;
+  h.add("sluice state 1");
+  for (const sql::Token& t : sql::tokenize(sql)) {
+    h.byte(static_cast<unsigned char>(t.kind));
+    h.add(t.kind == sql::TokenKind::kIdentifier ? sql::to_upper(t.value) : t.value);
+  }
+  for (const SourceSchema& s : sources)
+    add_source(h, s);
   return h.value();
 }
 

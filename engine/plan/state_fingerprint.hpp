@@ -8,10 +8,14 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace sluice::plan {
 
 // Throws sluice::Error (kSqlSyntax) when `sql` does not tokenize.
 uint64_t state_fingerprint(std::string_view sql, const SourceSchema& source);
+// A query over several sources: every source's columns and types, in order (one source: the
+// same as above).
+uint64_t state_fingerprint(std::string_view sql, const std::vector<SourceSchema>& sources);
 
 }  // namespace sluice::plan

@@ -109,6 +109,19 @@ struct TableRef {
   Span span;
 };
 
+// `[INNER | LEFT [OUTER] | FULL [OUTER]] JOIN right [alias] ON on` after FROM's source
+// (parser_join.cpp). Which joins run depends on the sources' kinds (stream or table); the binder
+// decides (plan/binder_join.cpp).
+enum class JoinKind { kInner, kLeft, kFull };
+
+struct JoinClause {
+  JoinKind kind = JoinKind::kInner;
+  TableRef right;
+  ExprPtr on;
+  Location loc;  // of the first join keyword
+  Span span;     // the join keywords through the end of ON's condition
+};
+
 enum class EmitMode { kDefault, kChanges, kFinal };
 
 enum class WindowKind { kTumbling, kHopping, kSession };
@@ -130,6 +143,7 @@ struct SelectStatement {
   bool distinct = false;
   std::vector<SelectItem> items;
   TableRef from;
+  std::vector<JoinClause> joins;  // in query order; empty when FROM reads one source
   ExprPtr where;                  // may be null
   std::vector<ExprPtr> group_by;  // empty when none
   ExprPtr having;                 // may be null

@@ -169,7 +169,7 @@ void Parser::fail_expected_clause(const Token& at, std::string_view what,
 
 void Parser::check_unsupported_clause(const Token& t) const {
   for (std::string_view kw : {"JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL"}) {
-    if (t.is_keyword(kw)) unsupported(t, "JOIN is not supported");
+    if (t.is_keyword(kw)) unsupported(t, "a JOIN goes right after FROM's source");
   }
   if (t.is_keyword("OVER")) unsupported(t, "windows are not supported yet");
   if (t.is_keyword("ORDER")) unsupported(t, "ORDER BY is not supported");
@@ -221,19 +221,31 @@ SelectStatement Parser::parse_statement() {
 
 namespace {
 
-// `q.name` where q is not the source: field `name` of column q (see Expr::from_qualifier).
-void resolve_qualifiers(ExprPtr& e, const TableRef& from) {
+// The names a qualifier may give a source: each source's alias, or its name when it has none.
+std::vector<std::string_view> source_names(const SelectStatement& stmt) {
+  auto name = [](const TableRef& t) -> std::string_view {
+    return t.alias.empty() ? t.name : t.alias;
+  };
+  std::vector<std::string_view> names{name(stmt.from)};
+  for (const JoinClause& j : stmt.joins)
+    names.push_back(name(j.right));
+  return names;
+}
+
+// `q.name` where q is no source: field `name` of column q (see Expr::from_qualifier).
+void resolve_qualifiers(ExprPtr& e, const std::vector<std::string_view>& sources) {
   if (!e) return;
   for (ExprPtr& a : e->args)
-    resolve_qualifiers(a, from);
+    resolve_qualifiers(a, sources);
   if (e->over) {
     for (ExprPtr& p : e->over->partition_by)
-      resolve_qualifiers(p, from);
-    resolve_qualifiers(e->over->order_by, from);
+      resolve_qualifiers(p, sources);
+    resolve_qualifiers(e->over->order_by, sources);
   }
   if (e->kind != ExprKind::kColumnRef || e->qualifier.empty()) return;
-  const std::string& source = from.alias.empty() ? from.name : from.alias;
-  if (iequals(e->qualifier, source)) return;
+  for (std::string_view source : sources) {
+    if (iequals(e->qualifier, source)) return;
+  }
   auto column = std::make_unique<Expr>();
   column->kind = ExprKind::kColumnRef;
   column->loc = e->loc;
@@ -248,17 +260,20 @@ void resolve_qualifiers(ExprPtr& e, const TableRef& from) {
 }  // namespace
 
 void Parser::resolve_qualifiers(SelectStatement& stmt) {
+  std::vector<std::string_view> sources = source_names(stmt);
   for (SelectItem& item : stmt.items)
-    sql::resolve_qualifiers(item.expr, stmt.from);
-  sql::resolve_qualifiers(stmt.where, stmt.from);
+    sql::resolve_qualifiers(item.expr, sources);
+  for (JoinClause& j : stmt.joins)
+    sql::resolve_qualifiers(j.on, sources);
+  sql::resolve_qualifiers(stmt.where, sources);
   for (ExprPtr& g : stmt.group_by)
-    sql::resolve_qualifiers(g, stmt.from);
-  sql::resolve_qualifiers(stmt.having, stmt.from);
-  if (stmt.window) sql::resolve_qualifiers(stmt.window->time_column, stmt.from);
+    sql::resolve_qualifiers(g, sources);
+  sql::resolve_qualifiers(stmt.having, sources);
+  if (stmt.window) sql::resolve_qualifiers(stmt.window->time_column, sources);
   for (NamedWindow& w : stmt.named_windows) {
     for (ExprPtr& p : w.spec.partition_by)
-      sql::resolve_qualifiers(p, stmt.from);
-    sql::resolve_qualifiers(w.spec.order_by, stmt.from);
+      sql::resolve_qualifiers(p, sources);
+    sql::resolve_qualifiers(w.spec.order_by, sources);
   }
 }
 
@@ -320,26 +335,11 @@ void Parser::parse_from(SelectStatement& stmt) {
     fail_expected(peek(), "FROM");
   }
   next();
-  const Token& name = peek();
-  if (name.is_symbol("(") && (peek(1).is_keyword("SELECT") || peek(1).is_keyword("WITH"))) {
-    unsupported(name, "subqueries are not supported");
+  stmt.from = parse_table_ref();
+  if (peek().is_symbol(",")) {
+    unsupported(peek(), "FROM takes one source; read a second one with JOIN ... ON");
   }
-  if (name.kind != TokenKind::kQuotedIdentifier &&
-      (name.kind != TokenKind::kIdentifier || is_reserved(name))) {
-    fail_expected(name, "source name");
-  }
-  next();
-  TableRef& from = stmt.from;
-  from.name = name.value;
-  from.loc = name.loc;
-  from.span.begin = name.begin;
-  if (peek().is_symbol(".")) {
-    fail(peek(), "source names have one part; quote a name that contains '.', e.g. \"orders.v1\"");
-  }
-  from.alias = parse_alias();
-  from.span.end = prev_end();
-  if (peek().is_symbol(","))
-    unsupported(peek(), "JOIN is not supported: FROM takes a single source");
+  parse_joins(stmt);
   check_unsupported_clause(peek());
   // `FROM t WHRE x > 1`: the typo was taken for an alias; point at it, not at `x`.
   const Token& after = peek();

@@ -64,6 +64,11 @@ class Parser {
   // implicit_alias_ when the alias had no AS (to spot misspelled keywords taken for aliases).
   std::string parse_alias();
   void parse_from(SelectStatement& stmt);
+  // --- joins (parser_join.cpp)
+  // Source name and alias of FROM or JOIN.
+  TableRef parse_table_ref();
+  // Every `... JOIN source ON condition` after FROM's source.
+  void parse_joins(SelectStatement& stmt);
   void parse_group_by(SelectStatement& stmt);
   // --- time windows (parser_window.cpp)
   // After WINDOW (not yet consumed): a time window into stmt.window, or, when the words after

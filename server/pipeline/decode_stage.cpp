@@ -13,38 +13,42 @@ namespace sluice::server::pipeline {
 
 DecodeStage::DecodeStage(const config::JobConfig& job, const exec::Query& query, int64_t now_ms,
                          std::shared_ptr<SchemaSource> schemas)
-    : job_(job),
-      query_(query),
-      decoder_(job.source.schema, job.source.timestamp_input),
-      rows_(query.input_width()),
-      headers_(query.input_width() > job.source.schema.size() + plan::kSystemColumns.size()),
-      watermarks_(1, job.source.max_out_of_orderness_ms, job.source.idle_timeout_ms, now_ms) {
-  plain_key_ =
-      job.source.key_format == "kafka" && job.source.key_serde == format::KafkaSerde::kString;
-  if (job.source.key_format == "json") {
-    key_json_ = std::make_unique<format::JsonValueDecoder>(
-        format::Column{"_key", job.source.key_type}, job.source.timestamp_input);
+    : DecodeStage(job.source, query.input_width(0), query.event_time().get(), now_ms,
+                  std::move(schemas)) {}
+
+DecodeStage::DecodeStage(const config::SourceConfig& source, size_t width,
+                         const exec::Expression* event_time, int64_t now_ms,
+                         std::shared_ptr<SchemaSource> schemas)
+    : source_(source),
+      event_time_(event_time),
+      decoder_(source.schema, source.timestamp_input),
+      rows_(width),
+      headers_(width > source.schema.size() + plan::kSystemColumns.size() + (source.table ? 1 : 0)),
+      watermarks_(1, source.max_out_of_orderness_ms, source.idle_timeout_ms, now_ms) {
+  plain_key_ = source.key_format == "kafka" && source.key_serde == format::KafkaSerde::kString;
+  if (source.key_format == "json") {
+    key_json_ = std::make_unique<format::JsonValueDecoder>(format::Column{"_key", source.key_type},
+                                                           source.timestamp_input);
   }
-  for (size_t c = 0; c < job.source.schema.size(); ++c) {
-    if (job.source.schema[c].name == job.source.event_time)
-      decoder_.set_timestamp_input(c, job.source.event_time_input);
+  for (size_t c = 0; c < source.schema.size(); ++c) {
+    if (source.schema[c].name == source.event_time)
+      decoder_.set_timestamp_input(c, source.event_time_input);
   }
-  if (std::string_view type = config::registry_type(job.source.format); !type.empty()) {
+  if (std::string_view type = config::registry_type(source.format); !type.empty()) {
     if (!schemas) {
       throw Error(ErrorCode::kConfig,
-                  "format " + job.source.format + " needs a schema_registry (server config)");
+                  "format " + source.format + " needs a schema_registry (server config)");
     }
-    framed_ = std::make_unique<RegistryValueDecoder>(schemas, job.source.schema, std::string(type));
-    json_sr_ = job.source.format == "json_sr";
+    framed_ = std::make_unique<RegistryValueDecoder>(schemas, source.schema, std::string(type));
+    json_sr_ = source.format == "json_sr";
   }
-  if (std::string_view type = config::registry_type(job.source.key_format); !type.empty()) {
+  if (std::string_view type = config::registry_type(source.key_format); !type.empty()) {
     if (!schemas) {
-      throw Error(ErrorCode::kConfig, "key_format " + job.source.key_format +
-                                          " needs a schema_registry (server config)");
+      throw Error(ErrorCode::kConfig,
+                  "key_format " + source.key_format + " needs a schema_registry (server config)");
     }
     key_registry_ = std::make_unique<RegistryValueDecoder>(
-        schemas, std::vector<format::Column>{{"_key", job.source.key_type}}, std::string(type),
-        true);
+        schemas, std::vector<format::Column>{{"_key", source.key_type}}, std::string(type), true);
   }
 }
 
@@ -78,12 +82,29 @@ void DecodeStage::begin(int64_t now_ms, int64_t wall_ms) {
   wall_ms_ = wall_ms;
 }
 
+namespace {
+
+// A table's tombstone in a text input: the value `null`.
+bool is_null_text(std::string_view value) {
+  size_t b = value.find_first_not_of(" \t\r");
+  size_t e = value.find_last_not_of(" \t\r");
+  return b != std::string_view::npos && value.substr(b, e - b + 1) == "null";
+}
+
+}  // namespace
+
 void DecodeStage::add(std::string_view value, const RecordMeta& meta) {
   types::Value* row = rows_.append_row(meta.position);
   RecordError err;
   std::string_view payload;
-  bool ok = json_sr_ ? framed_->payload(value, &payload, &err) &&
-                           decoder_.decode(payload, row, rows_.arena(), &err)
+  bool tombstone = source_.table && is_null_text(value);
+  if (tombstone) {
+    for (size_t c = 0; c < source_.schema.size(); ++c)
+      row[c] = types::Value::null_of(source_.schema[c].type);
+  }
+  bool ok = tombstone  ? true
+            : json_sr_ ? framed_->payload(value, &payload, &err) &&
+                             decoder_.decode(payload, row, rows_.arena(), &err)
             : framed_ ? framed_->decode(value, row, rows_.arena(), &err)
                       : decoder_.decode(value, row, rows_.arena(), &err);
   if (!ok) {
@@ -91,21 +112,21 @@ void DecodeStage::add(std::string_view value, const RecordMeta& meta) {
     rejections_.push_back({meta.position, std::move(err)});
     return;
   }
-  size_t sys = job_.source.schema.size();
+  size_t sys = source_.schema.size();
   if (!meta.key) {
-    row[sys] = types::Value::null_of(job_.source.key_type);
+    row[sys] = types::Value::null_of(source_.key_type);
   } else if (plain_key_) {
     row[sys] = types::Value::string(rows_.arena().copy(*meta.key));
   } else if (!(key_json_       ? key_json_->decode(*meta.key, &row[sys], rows_.arena(), &err)
                : key_registry_ ? key_registry_->decode(*meta.key, &row[sys], rows_.arena(), &err)
-                               : format::decode_kafka(job_.source.key_serde, *meta.key, &row[sys],
+                               : format::decode_kafka(source_.key_serde, *meta.key, &row[sys],
                                                       rows_.arena(), &err))) {
     rows_.pop_row();
-    err.message = fmt::format("the key ({} {}): {}", job_.source.key_format,
-                              job_.source.key_format == "kafka"
-                                  ? format::kafka_serde_name(job_.source.key_serde)
-                                  : job_.source.key_type.to_string(),
-                              err.message);
+    err.message =
+        fmt::format("the key ({} {}): {}", source_.key_format,
+                    source_.key_format == "kafka" ? format::kafka_serde_name(source_.key_serde)
+                                                  : source_.key_type.to_string(),
+                    err.message);
     rejections_.push_back({meta.position, std::move(err)});
     return;
   }
@@ -114,10 +135,11 @@ void DecodeStage::add(std::string_view value, const RecordMeta& meta) {
   row[sys + 2] = types::Value::bigint(meta.position.partition);
   row[sys + 3] = types::Value::bigint(meta.position.offset);
   if (headers_ && !add_headers(meta.headers, row + sys + 4, meta.position)) return;
-  if (!query_.event_time()) return;
+  if (source_.table) row[rows_.width() - 1] = types::Value::boolean(tombstone);
+  if (event_time_ == nullptr) return;
   // A record without an event time cannot be placed in any window: rejected (DECODE).
   exec::EvalContext ev;
-  types::Value t = query_.event_time()->eval(row, ev);
+  types::Value t = event_time_->eval(row, ev);
   if (t.null) {
     rows_.pop_row();
     rejections_.push_back(
@@ -125,7 +147,7 @@ void DecodeStage::add(std::string_view value, const RecordMeta& meta) {
     return;
   }
   int64_t reference = std::max(wall_ms_, meta.timestamp_ms.value_or(wall_ms_));
-  int64_t skew = job_.source.max_future_skew_ms;
+  int64_t skew = source_.max_future_skew_ms;
   if (t.i > reference && t.i - reference > skew) {
     rows_.pop_row();
     rejections_.push_back(

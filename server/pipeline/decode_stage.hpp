@@ -4,6 +4,7 @@
 // (_key, _timestamp, _partition, _offset; _headers when the query reads them), reads each record's
 // event time into the watermark tracker and collects the records it rejects, in input order:
 // - DECODE: the value does not decode, is missing (a tombstone) or has no event time;
+//   a table source's value `null` is a tombstone, a row flagged as one (exec/join.hpp);
 // - EVENT_TIME: the event time is more than `source.watermark.max_future_skew` ahead of both the
 //   record's own timestamp (when it has one) and the processing (wall-clock) time. Such a record
 //   would move the watermark for good and make every later record late.
@@ -39,6 +40,10 @@ class DecodeStage {
   // `schemas`: where an Avro source's writer schemas come from (null for JSON).
   DecodeStage(const config::JobConfig& job, const exec::Query& query, int64_t now_ms,
               std::shared_ptr<SchemaSource> schemas = nullptr);
+  // One source of a join: rows `width` wide (plan::decoded_width: a table's end with the
+  // tombstone flag, exec/join.hpp); `event_time` (may be null) over them.
+  DecodeStage(const config::SourceConfig& source, size_t width, const exec::Expression* event_time,
+              int64_t now_ms, std::shared_ptr<SchemaSource> schemas = nullptr);
 
   // True when every record of `records` can be decoded now; false when some need a writer schema
   // not at hand yet, which is being fetched: `ready` is called (from any thread) when one arrives.
@@ -74,8 +79,8 @@ class DecodeStage {
   bool add_headers(std::span<const RecordHeader> headers, types::Value* out,
                    exec::RecordPosition position);
 
-  const config::JobConfig& job_;
-  const exec::Query& query_;
+  const config::SourceConfig& source_;
+  const exec::Expression* event_time_;
   format::JsonDecoder decoder_;
   std::unique_ptr<RegistryValueDecoder> framed_;  // format avro or json_sr
   bool json_sr_ = false;                          // format json_sr: decoder_ reads the payload

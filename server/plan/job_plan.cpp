@@ -12,10 +12,26 @@
 namespace sluice::server {
 namespace {
 
-plan::SourceSchema schema_of(const config::JobConfig& job) {
-  plan::SourceSchema s(job.source.name, job.source.schema, job.source.key_type);
-  s.key_format = job.source.key_format;
-  return s;
+std::vector<plan::SourceSchema> schemas_of(const config::JobConfig& job) {
+  std::vector<plan::SourceSchema> all;
+  for (const config::SourceConfig* source : job.sources()) {
+    plan::SourceSchema& s = all.emplace_back(source->name, source->schema, source->key_type);
+    s.key_format = source->key_format;
+    s.table = source->table;
+  }
+  return all;
+}
+
+// Jobs with several sources or a table run over files (sluice run) only, for now.
+void check_daemon_sources(const config::JobConfig& job) {
+  if (!job.uses_kafka()) return;
+  for (const config::SourceConfig* source : job.sources()) {
+    if (job.other_sources.empty() && !source->table) continue;
+    throw config::ConfigError(
+        {{job.file, source->mark, job.other_sources.empty() ? "source.kind" : "sources",
+          "a job with several sources or a table source (joins) runs over files with `sluice "
+          "run` only; reading them from Kafka is not supported yet"}});
+  }
 }
 
 exec::EventTimeSettings time_settings(const config::JobConfig& job) {
@@ -137,7 +153,8 @@ std::shared_ptr<const exec::Query> compile_job(const config::JobConfig& job) {
                                             "schema_registry.url; validate --registry URL)",
                                             job.source.registry_subject())}});
   }
-  auto query = plan::compile_query(job.sql, schema_of(job), time_settings(job));
+  check_daemon_sources(job);
+  auto query = plan::compile_query(job.sql, schemas_of(job), time_settings(job));
   check_sink_key(job, *query);
   if (job.source.type == "kafka") check_partitioning(job, *query);
   if (job.source.type == "kafka") check_internal_topics(job, *query);

@@ -10,7 +10,8 @@ DeadLetterWriter::DeadLetterWriter(std::string job, std::string source,
                                    std::unique_ptr<LineSink> sink)
     : job_(std::move(job)), source_(std::move(source)), sink_(std::move(sink)) {}
 
-void DeadLetterWriter::write(const exec::Rejection& rej, std::string_view original) {
+void DeadLetterWriter::write(const exec::Rejection& rej, std::string_view original,
+                             const std::string* source) {
   line_.assign("{\"job\":");
   format::append_json_string(job_, line_);
   line_ += ",\"error_code\":";
@@ -18,7 +19,7 @@ void DeadLetterWriter::write(const exec::Rejection& rej, std::string_view origin
   line_ += ",\"error\":";
   format::append_json_string(rej.error.message, line_);
   line_ += ",\"source\":";
-  format::append_json_string(source_, line_);
+  format::append_json_string(source != nullptr ? *source : source_, line_);
   line_ += fmt::format(",\"partition\":{},\"offset\":{},\"record\":", rej.position.partition,
                        rej.position.offset);
   format::append_json_string(original, line_);

@@ -16,7 +16,9 @@ namespace sluice::server {
 class DeadLetterWriter {
  public:
   DeadLetterWriter(std::string job, std::string source, std::unique_ptr<LineSink> sink);
-  void write(const exec::Rejection& rejection, std::string_view original);
+  // `source`: the path the record came from (null: the job's source).
+  void write(const exec::Rejection& rejection, std::string_view original,
+             const std::string* source = nullptr);
   void flush() { sink_->flush(); }
 
  private:

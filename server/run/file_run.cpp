@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <limits>
 
 namespace sluice::server {
 namespace {
@@ -51,11 +52,16 @@ class FileRun {
   RunStats run() {
     auto wall0 = std::chrono::steady_clock::now();
     double cpu0 = cpu_now();
-    LineReader reader(job_.source.path);
-    std::vector<std::string_view> lines;
-    while (reader.next(lines, std::max<size_t>(1, options_.batch_rows)))
-      process_lines(lines);
+    if (job_.other_sources.empty()) {
+      LineReader reader(job_.source.path);
+      std::vector<std::string_view> lines;
+      while (reader.next(lines, std::max<size_t>(1, options_.batch_rows)))
+        process_lines(lines);
+    } else {
+      merge_inputs();
+    }
     batch_lines_ = nullptr;  // what close() emits comes from state, not from one input line
+    head_ = nullptr;
     exec::ExecContext ctx;
     std::vector<exec::Rejection>& rejections = decode_.rejections();
     rejections.clear();
@@ -81,8 +87,11 @@ class FileRun {
       int64_t offset = next_offset_++;
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank line
       ++stats_.records_in;
-      // A file record: no key, no record timestamp, partition 0, its line number as offset.
-      decode_.add(line, {std::nullopt, std::nullopt, {}, {0, offset}});
+      // A file record: its key (key_separator) or none, no record timestamp, partition 0, its
+      // line number as offset.
+      std::optional<std::string_view> key;
+      if (split_key(job_.source, line, key, decode_, {0, offset}))
+        decode_.add(line, {key, std::nullopt, {}, {0, offset}});
     }
     exec::ExecContext ctx;
     ctx.watermark_steps = decode_.watermark_steps();
@@ -91,11 +100,103 @@ class FileRun {
     settle(ctx);
   }
 
+  // With key_separator, splits `line` into the key and the value; false (the record rejected)
+  // when the line has no separator.
+  static bool split_key(const config::SourceConfig& source, std::string_view& line,
+                        std::optional<std::string_view>& key, pipeline::DecodeStage& decode,
+                        exec::RecordPosition pos) {
+    if (source.key_separator.empty()) return true;
+    size_t at = line.find(source.key_separator);
+    if (at == std::string_view::npos) {
+      decode.reject(pos, {ErrorCode::kDecode,
+                          fmt::format("no key_separator '{}' in the line: expected <key>{}<value>",
+                                      source.key_separator, source.key_separator)});
+      return false;
+    }
+    key = line.substr(0, at);
+    line.remove_prefix(at + source.key_separator.size());
+    return true;
+  }
+
+  // One source of a job with several: its lines, its decoder, and its next record (the head).
+  struct Input {
+    const config::SourceConfig* source = nullptr;
+    std::unique_ptr<LineReader> reader;
+    std::unique_ptr<pipeline::DecodeStage> decode;
+    int event_column = -1;  // of source->event_time in its rows
+    int64_t next_offset = 0;
+    bool has_head = false;
+    int64_t time = std::numeric_limits<int64_t>::min();  // the head's place in the merge
+    std::string line;                                    // the head's line
+  };
+
+  // Several sources: the records of all are fed to the query one at a time, the one with the
+  // earliest event time first; on a tie, the source listed first. A record without an event time
+  // (its source has no event_time, or it is a tombstone or rejected) takes that of the record
+  // before it in its file (the earliest time for a file's first), so each file is read in order.
+  // The result depends on the files alone.
+  void merge_inputs() {
+    std::vector<Input> inputs;
+    size_t index = 0;
+    for (const config::SourceConfig* source : job_.sources()) {
+      Input& in = inputs.emplace_back();
+      in.source = source;
+      in.reader = std::make_unique<LineReader>(source->path);
+      in.decode = std::make_unique<pipeline::DecodeStage>(*source, query_->input_width(index++),
+                                                          nullptr, clock().steady_ms());
+      for (size_t c = 0; c < source->schema.size(); ++c) {
+        if (!source->event_time.empty() && source->schema[c].name == source->event_time)
+          in.event_column = static_cast<int>(c);
+      }
+      advance(in);
+    }
+    while (true) {
+      Input* next = nullptr;
+      for (Input& in : inputs) {
+        if (in.has_head && (next == nullptr || in.time < next->time)) next = &in;
+      }
+      if (next == nullptr) break;
+      head_ = next;
+      exec::ExecContext ctx;
+      ctx.input = static_cast<size_t>(next - inputs.data());
+      run_.run(next->decode->batch(), std::nullopt, ctx, next->decode->rejections(),
+               [&](exec::Batch& out) { write_output(out); });
+      settle(ctx, *next->decode);
+      advance(*next);
+    }
+  }
+
+  // Reads and decodes the input's next record into its head.
+  void advance(Input& in) {
+    std::vector<std::string_view> lines;
+    in.has_head = false;
+    while (!in.has_head && in.reader->next(lines, 1)) {
+      ++in.next_offset;
+      if (lines[0].find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      in.has_head = true;
+      in.line.assign(lines[0]);
+    }
+    if (!in.has_head) return;
+    ++stats_.records_in;
+    exec::RecordPosition pos{0, in.next_offset - 1};
+    in.decode->begin(clock().steady_ms(), clock().wall_ms());
+    std::string_view value = in.line;
+    std::optional<std::string_view> key;
+    if (!split_key(*in.source, value, key, *in.decode, pos)) return;
+    in.decode->add(value, {key, std::nullopt, {}, pos});
+    exec::Batch& rows = in.decode->batch();
+    if (!rows.empty() && in.event_column >= 0) {
+      const types::Value& t = rows.row(0)[in.event_column];
+      if (!t.null) in.time = t.i;
+    }
+  }
+
   // The batch's rejections, in input order.
-  void settle(const exec::ExecContext& ctx) {
+  void settle(const exec::ExecContext& ctx) { settle(ctx, decode_); }
+  void settle(const exec::ExecContext& ctx, pipeline::DecodeStage& decode) {
     stats_.filtered += ctx.filtered;
     stats_.late += ctx.late;
-    for (auto& rej : decode_.rejections())
+    for (auto& rej : decode.rejections())
       reject(std::move(rej));
   }
 
@@ -109,6 +210,7 @@ class FileRun {
   }
 
   std::string_view original(int64_t offset) const {
+    if (head_ != nullptr) return head_->line;
     if (batch_lines_ == nullptr) return {};
     auto i = static_cast<size_t>(offset - batch_first_offset_);
     return i < batch_lines_->size() ? (*batch_lines_)[i] : std::string_view{};
@@ -117,13 +219,14 @@ class FileRun {
   void reject(exec::Rejection rej) {
     pipeline::RejectionAction action = policy_.decide(rej);
     counts_.count(action);
+    const std::string& path = head_ != nullptr ? head_->source->path : job_.source.path;
     if (action == pipeline::RejectionAction::kFail) {
       throw Error(rej.error.code, fmt::format("job '{}' failed on record {} of '{}': {} ({})",
-                                              job_.name, rej.position.offset + 1, job_.source.path,
+                                              job_.name, rej.position.offset + 1, path,
                                               rej.error.message, error_code_name(rej.error.code)));
     }
     if (action == pipeline::RejectionAction::kSkip || !dead_letter_) return;
-    dead_letter_->write(rej, original(rej.position.offset));
+    dead_letter_->write(rej, original(rej.position.offset), &path);
   }
 
   const config::JobConfig& job_;
@@ -138,6 +241,7 @@ class FileRun {
   pipeline::RejectionCounts counts_;
   std::string line_;
   const std::vector<std::string_view>* batch_lines_ = nullptr;
+  const Input* head_ = nullptr;  // joins: the input whose record is being processed
   int64_t batch_first_offset_ = 0;
   int64_t next_offset_ = 0;
   RunStats stats_;

@@ -62,9 +62,14 @@ def job_yaml(name, sql, data_path, out_path, source_extra=()):
 def run_sluice(binary, work, name, sql, data_path, source_extra=()):
     """Runs one query; returns (rows as lists in output-key order, error text or None)."""
     out_path = os.path.join(work, name + ".out.jsonl")
-    job_path = os.path.join(work, name + ".yaml")
+    return run_job(binary, os.path.join(work, name + ".yaml"),
+                   job_yaml(name, sql, data_path, out_path, source_extra), out_path)
+
+
+def run_job(binary, job_path, yaml_text, out_path):
+    """Writes the job file and runs it; returns (output rows as lists in key order, error)."""
     with open(job_path, "w") as f:
-        f.write(job_yaml(name, sql, data_path, out_path, source_extra))
+        f.write(yaml_text)
     try:
         proc = subprocess.run([binary, "run", job_path], capture_output=True, text=True,
                               timeout=RUN_TIMEOUT_S, stdin=subprocess.DEVNULL)

@@ -173,12 +173,25 @@ std::string CaseRunner::path_for(int index, const char* suffix) const {
 std::string CaseRunner::job_yaml(const TestCase& tc, int index) const {
   std::string y = "name: " + yaml_quote("sqltest_" + std::to_string(index)) + "\n";
   y += "sql: " + yaml_quote(tc.query) + "\n";
-  y += "source:\n  name: t\n  type: file\n  path: " + yaml_quote(path_for(index, ".in.jsonl")) +
-       "\n  format: json\n  schema:\n";
-  for (const auto& [name, type] : tc.schema) {
-    y += "    " + yaml_quote(name) + ": " + yaml_quote(type) + "\n";
+  // One source as `source:`; with extra ones, all as `sources:`, t first.
+  const char* in = tc.extra_sources.empty() ? "  " : "    ";
+  auto source = [&](const std::string& name, const std::string& path,
+                    const std::vector<std::pair<std::string, std::string>>& schema,
+                    const std::vector<std::string>& options) {
+    y += (tc.extra_sources.empty() ? "  name: " : "  - name: ") + yaml_quote(name) + "\n";
+    y += in + std::string("type: file\n") + in + "path: " + yaml_quote(path) + "\n" + in +
+         "format: json\n" + in + "schema:\n";
+    for (const auto& [col, type] : schema)
+      y += in + std::string("  ") + yaml_quote(col) + ": " + yaml_quote(type) + "\n";
+    append_options(options, in, y);
+  };
+  y += tc.extra_sources.empty() ? "source:\n" : "sources:\n";
+  source("t", path_for(index, ".in.jsonl"), tc.schema, tc.source_options);
+  for (size_t i = 0; i < tc.extra_sources.size(); ++i) {
+    const ExtraSource& e = tc.extra_sources[i];
+    source(e.name, path_for(index, (".in" + std::to_string(i + 1) + ".jsonl").c_str()), e.schema,
+           e.options);
   }
-  append_options(tc.source_options, "  ", y);
   y += "sink:\n  type: file\n  path: " + yaml_quote(path_for(index, ".out.jsonl")) +
        "\n  format: json\n";
   append_options(tc.sink_options, "  ", y);
@@ -194,8 +207,13 @@ CaseResult CaseRunner::run(const TestCase& tc, int index) {
   Report r;
   const std::string out_path = path_for(index, ".out.jsonl");
   const std::string dlq_path = path_for(index, ".dlq.jsonl");
-  if (!write_lines(path_for(index, ".in.jsonl"), tc.input)) {
-    r.line("cannot write the input file under " + work_dir_);
+  bool written = write_lines(path_for(index, ".in.jsonl"), tc.input);
+  for (size_t i = 0; i < tc.extra_sources.size(); ++i) {
+    written &= write_lines(path_for(index, (".in" + std::to_string(i + 1) + ".jsonl").c_str()),
+                           tc.extra_sources[i].input);
+  }
+  if (!written) {
+    r.line("cannot write the input files under " + work_dir_);
     return {false, r.finish(tc)};
   }
   const std::string yaml = job_yaml(tc, index);

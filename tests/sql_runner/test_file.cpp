@@ -28,9 +28,9 @@ bool is_blank(const std::string& s) {
 // A line that starts a section or sets a key. Verbatim sections (input, query, expect) end at the
 // first such line, so they must never appear inside them.
 bool is_keyword_line(const std::string& s) {
-  static const char* kPrefixes[] = {"=== ",   "schema:", "input:",       "query:",     "expect:",
-                                    "error:", "counts:", "dead_letter:", "known_bug:", "source.",
-                                    "sink.",  "job.",    "batch:"};
+  static const char* kPrefixes[] = {
+      "=== ",       "schema:", "input:", "query:", "expect:", "error:",  "counts:", "dead_letter:",
+      "known_bug:", "source.", "sink.",  "job.",   "batch:",  "schema.", "input.",  "sources."};
   for (const char* p : kPrefixes) {
     if (!starts_with(s, p)) continue;
     // source./sink./job. lines must look like `prefix.key: value`.
@@ -83,8 +83,8 @@ class Parser {
         if (std::isspace(static_cast<unsigned char>(line[0]))) return schema_line(line);
         break;
       case Mode::kInput:
-        if (!is_keyword_line(line)) return cur_.tc.input.push_back(line);
-        drop_trailing_blanks(cur_.tc.input);
+        if (!is_keyword_line(line)) return input_lines().push_back(line);
+        drop_trailing_blanks(input_lines());
         break;
       case Mode::kQuery:
         if (!is_keyword_line(line)) return query_lines_.push_back(line);
@@ -108,7 +108,21 @@ class Parser {
     if (colon == std::string::npos) return problem("expected a section or key, found: " + line);
     std::string key = line.substr(0, colon);
     std::string rest = trim(line.substr(colon + 1));
-    if (key == "schema") {
+    target_ = nullptr;
+    if (starts_with(key, "schema.") || starts_with(key, "input.")) {
+      bool schema = starts_with(key, "schema.");
+      target_ = &extra(key.substr(key.find('.') + 1));
+      (schema ? target_->has_schema : target_->has_input) = true;
+      if (schema) target_->schema.clear();
+      if (!schema) target_->input.clear();
+      mode_ = schema ? Mode::kSchema : Mode::kInput;
+    } else if (starts_with(key, "sources.")) {
+      std::string name_key = key.substr(8);
+      size_t dot = name_key.find('.');
+      if (dot == std::string::npos || dot == 0 || dot + 1 == name_key.size())
+        return problem("expected sources.NAME.KEY: VALUE, found: " + line);
+      set_option(extra(name_key.substr(0, dot)).options, name_key.substr(dot + 1), rest);
+    } else if (key == "schema") {
       cur_.has_schema = true;
       cur_.tc.schema.clear();
       mode_ = Mode::kSchema;
@@ -148,7 +162,19 @@ class Parser {
     std::string t = trim(line);
     size_t sp = t.find_first_of(" \t");
     if (sp == std::string::npos) return problem("schema line needs `name TYPE`: " + t);
-    cur_.tc.schema.emplace_back(t.substr(0, sp), trim(t.substr(sp)));
+    (target_ ? target_->schema : cur_.tc.schema).emplace_back(t.substr(0, sp), trim(t.substr(sp)));
+  }
+
+  std::vector<std::string>& input_lines() { return target_ ? target_->input : cur_.tc.input; }
+
+  // The extra source of that name in the block being read, added when new.
+  ExtraSource& extra(const std::string& name) {
+    for (ExtraSource& e : cur_.tc.extra_sources) {
+      if (e.name == name) return e;
+    }
+    ExtraSource& e = cur_.tc.extra_sources.emplace_back();
+    e.name = name;
+    return e;
   }
 
   void end_query() {
@@ -267,8 +293,9 @@ class Parser {
 
   void finish_block() {
     if (mode_ == Mode::kQuery) end_query();
-    if (mode_ == Mode::kInput) drop_trailing_blanks(cur_.tc.input);
+    if (mode_ == Mode::kInput) drop_trailing_blanks(input_lines());
     mode_ = Mode::kTop;
+    target_ = nullptr;
     if (!in_case_) {
       defaults_ = cur_;
       return;
@@ -292,6 +319,19 @@ class Parser {
         if (!overridden) opts.insert(opts.begin(), d);
       }
     };
+    // Extra sources: the file's, each part the case does not set taken from them.
+    for (const ExtraSource& d : defaults_.tc.extra_sources) {
+      ExtraSource* e = nullptr;
+      for (ExtraSource& c : tc.extra_sources)
+        e = c.name == d.name ? &c : e;
+      if (e == nullptr) {
+        tc.extra_sources.push_back(d);
+        continue;
+      }
+      if (!e->has_schema) e->schema = d.schema;
+      if (!e->has_input) e->input = d.input;
+      merge(d.options, e->options);
+    }
     merge(defaults_.tc.source_options, tc.source_options);
     merge(defaults_.tc.sink_options, tc.sink_options);
     merge(defaults_.tc.job_options, tc.job_options);
@@ -313,6 +353,7 @@ class Parser {
   bool in_case_ = false;
   Block defaults_;
   Block cur_;
+  ExtraSource* target_ = nullptr;  // the extra source a schema./input. section fills
   std::vector<std::string> query_lines_;
   std::vector<TestCase> cases_;
 };

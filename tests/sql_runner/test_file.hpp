@@ -30,6 +30,16 @@ struct ExpectedError {
   std::string message_part;  // must occur in the message (case-sensitive); may be empty
 };
 
+// A source after the main one (`t`), for joins: `schema.NAME:`, `input.NAME:` and
+// `sources.NAME.KEY: VALUE` lines.
+struct ExtraSource {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> schema;
+  std::vector<std::string> input;
+  std::vector<std::string> options;  // "key: value" lines for its map in `sources:`
+  bool has_schema = false, has_input = false;
+};
+
 struct TestCase {
   std::string file;
   int line = 0;  // of the `===` header
@@ -39,6 +49,7 @@ struct TestCase {
   std::vector<std::string> sink_options;    // "key: value" lines for `sink:`
   std::vector<std::string> job_options;     // "key: value" lines at the top level
   std::vector<std::string> input;           // JSON Lines, verbatim
+  std::vector<ExtraSource> extra_sources;   // with any, the job has `sources:` (t first)
   std::string query;
   std::optional<ExpectedError> error;  // set: the job must fail with this error
   std::vector<std::string> expected;   // output lines (when no error)

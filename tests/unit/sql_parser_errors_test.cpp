@@ -133,12 +133,15 @@ TEST_CASE("expression errors: message and line:column", "[sql]") {
 
 TEST_CASE("unsupported constructs", "[sql]") {
   auto e = [](const std::string& sql) { return error_of(sql); };
-  CHECK(e("SELECT o.id, c.name FROM orders o JOIN customers c ON o.c = c.id") ==
-        "SQL_UNSUPPORTED 1:35: JOIN is not supported");
-  CHECK(e("SELECT a FROM t LEFT JOIN u ON 1") == "SQL_UNSUPPORTED 1:17: JOIN is not supported");
-  CHECK(e("SELECT a FROM t INNER JOIN u ON 1") == "SQL_UNSUPPORTED 1:17: JOIN is not supported");
+  CHECK(e("SELECT a FROM t RIGHT JOIN u ON 1") ==
+        "SQL_UNSUPPORTED 1:17: RIGHT JOIN is not supported; write it as a LEFT JOIN with the "
+        "sources swapped");
+  CHECK(e("SELECT a FROM t CROSS JOIN u") ==
+        "SQL_UNSUPPORTED 1:17: CROSS JOIN is not supported; join with ... JOIN b ON a.k = b.k");
+  CHECK(e("SELECT a FROM t JOIN u ON 1 WHERE a JOIN v ON 1") ==
+        "SQL_UNSUPPORTED 1:37: a JOIN goes right after FROM's source");
   CHECK(e("SELECT a FROM t, u") ==
-        "SQL_UNSUPPORTED 1:16: JOIN is not supported: FROM takes a single source");
+        "SQL_UNSUPPORTED 1:16: FROM takes one source; read a second one with JOIN ... ON");
   CHECK(e("SELECT a FROM t ORDER BY a") == "SQL_UNSUPPORTED 1:17: ORDER BY is not supported");
   CHECK(e("SELECT a FROM t WHERE b LIMIT 10") == "SQL_UNSUPPORTED 1:25: LIMIT is not supported");
   CHECK(e("SELECT a FROM t UNION SELECT b FROM u") ==

@@ -1,0 +1,193 @@
+// Joins: the parser's JOIN clauses, `sources:` in job files, the stream–table join operator on
+// its own (state size, tombstones), and the daemon refusing what it does not run yet. The SQL
+// semantics are in tests/sql/joins.test.
+
+#include "config/job_config.hpp"
+#include "exec/query.hpp"
+#include "plan/compile.hpp"
+#include "server/plan/job_plan.hpp"
+#include "sql/parser.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <map>
+#include <string>
+
+#include "config_test_util.hpp"
+
+using namespace sluice;
+
+namespace {
+
+const std::string kSources = R"(
+name: enrich
+sql: SELECT o.id, c.name FROM orders o LEFT JOIN customers c ON o.cust = c._key
+sources:
+  - name: orders
+    type: file
+    path: orders.jsonl
+    schema: {id: BIGINT, cust: STRING}
+  - name: customers
+    kind: table
+    type: file
+    path: customers.jsonl
+    key_separator: "|"
+    schema: {name: STRING}
+sink: {type: stdout}
+)";
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+  size_t at = s.find(from);
+  REQUIRE(at != std::string::npos);
+  return s.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("JOIN clauses parse into the statement", "[join]") {
+  sql::SelectStatement s = sql::parse_select(
+      "SELECT o.id FROM orders AS o LEFT OUTER JOIN customers c ON o.cust = c._key AND c.x");
+  REQUIRE(s.joins.size() == 1);
+  CHECK(s.from.name == "orders");
+  CHECK(s.from.alias == "o");
+  CHECK(s.joins[0].kind == sql::JoinKind::kLeft);
+  CHECK(s.joins[0].right.name == "customers");
+  CHECK(s.joins[0].right.alias == "c");
+  CHECK(s.joins[0].on->op == "AND");
+  CHECK(s.joins[0].loc.column == 30);
+  // A qualifier naming a joined source stays a column reference, not a field access.
+  CHECK(s.joins[0].on->args[0]->args[1]->kind == sql::ExprKind::kColumnRef);
+  CHECK(s.joins[0].on->args[0]->args[1]->qualifier == "c");
+  CHECK(sql::parse_select("SELECT 1 FROM a JOIN b ON 1 INNER JOIN c ON 2").joins.size() == 2);
+  CHECK(sql::parse_select("SELECT 1 FROM a FULL JOIN b ON 1").joins[0].kind ==
+        sql::JoinKind::kFull);
+}
+
+TEST_CASE("sources: a list of named sources with kinds", "[join][config]") {
+  config::JobConfig job = config::load_job_text(kSources, "/jobs/job.yaml");
+  CHECK(job.source.name == "orders");
+  CHECK_FALSE(job.source.table);
+  REQUIRE(job.other_sources.size() == 1);
+  CHECK(job.other_sources[0].name == "customers");
+  CHECK(job.other_sources[0].table);
+  CHECK(job.other_sources[0].key_separator == "|");
+  CHECK(job.other_sources[0].path == "/jobs/customers.jsonl");
+  CHECK(job.sources().size() == 2);
+  CHECK_FALSE(job.uses_kafka());
+
+  CHECK_THAT(config::testing::job_errors(kSources +
+                                         "source: {type: file, path: x, schema: {a: BIGINT}}\n"),
+             Catch::Contains("give either source (one) or sources (a list), not both"));
+  CHECK_THAT(config::testing::job_errors(replace(kSources, "  - name: customers\n", "  - \n")),
+             Catch::Contains("sources[1].name: a source in a list needs a name"));
+  CHECK_THAT(config::testing::job_errors(replace(kSources, "name: customers", "name: ORDERS")),
+             Catch::Contains("'ORDERS' names another source too"));
+  CHECK_THAT(config::testing::job_errors(replace(kSources, "kind: table", "kind: view")),
+             Catch::Contains("sources[1].kind"));
+  CHECK_THAT(
+      config::testing::job_errors(replace(kSources, "key_separator: \"|\"", "key_separator: \"\"")),
+      Catch::Contains("sources[1].key_separator: must not be empty"));
+  CHECK_THAT(config::testing::job_errors(replace(kSources, "sources:\n  - name: orders",
+                                                 "sources: []\nx:\n  - name: orders")),
+             Catch::Contains("sources: expected a list of sources"));
+  // Problems name the source's place in the list.
+  CHECK_THAT(config::testing::job_errors(replace(kSources, "    schema: {name: STRING}",
+                                                 "    event_time: at\n    schema: {name: STRING}")),
+             Catch::Contains("sources[1].event_time: 'at' is not a column of sources[1].schema"));
+  std::string kafka = replace(kSources, "    type: file\n    path: orders.jsonl\n",
+                              "    type: kafka\n    topic: orders\n    key_separator: x\n");
+  CHECK_THAT(config::testing::job_errors(kafka),
+             Catch::Contains("only a file source has key_separator"));
+}
+
+TEST_CASE("the daemon refuses joins and tables over Kafka for now", "[join][config]") {
+  std::string kafka = replace(kSources, "    type: file\n    path: orders.jsonl\n",
+                              "    type: kafka\n    topic: orders\n");
+  config::JobConfig job = config::load_job_text(kafka, "job.yaml");
+  CHECK(job.uses_kafka());
+  try {
+    server::compile_job(job);
+    FAIL("expected a ConfigError");
+  } catch (const config::ConfigError& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains("runs over files with `sluice run` only"));
+  }
+  // The same job over files compiles.
+  CHECK(server::compile_job(config::load_job_text(kSources, "job.yaml"))->input_count() == 2);
+}
+
+TEST_CASE("stream–table join operator: state, updates and tombstones", "[join]") {
+  plan::SourceSchema orders("orders", {{"cust", types::DataType::string()}});
+  plan::SourceSchema customers("customers", {{"name", types::DataType::string()}});
+  customers.table = true;
+  auto q = plan::compile_query(
+      "SELECT o.cust, c.name FROM orders o LEFT JOIN customers c ON o.cust = c._key",
+      std::vector<plan::SourceSchema>{orders, customers});
+  REQUIRE(q->input_count() == 2);
+  CHECK(q->input_width(0) == 5);  // cust + 4 system columns
+  CHECK(q->input_width(1) == 6);  // name + 4 system columns + the tombstone flag
+  CHECK(q->unbounded_state());
+  auto st = q->make_state();
+  exec::ExecContext ctx;
+  auto table_row = [&](std::string_view key, std::string_view name, bool tombstone) {
+    exec::Batch in(6);
+    types::Value* r = in.append_row({0, 0});
+    r[0] = tombstone ? types::Value::null_of(types::DataType::string())
+                     : types::Value::string(in.arena().copy(name));
+    r[1] = types::Value::string(in.arena().copy(key));
+    r[5] = types::Value::boolean(tombstone);
+    ctx.input = 1;
+    CHECK(q->process(*st, in, ctx).empty());  // a table row emits nothing
+  };
+  auto lookup = [&](std::string_view cust) {
+    exec::Batch in(5);
+    in.append_row({0, 0})[0] = types::Value::string(in.arena().copy(cust));
+    ctx.input = 0;
+    exec::Batch& out = q->process(*st, in, ctx);
+    REQUIRE(out.size() == 1);
+    const types::Value& name = out.row(0)[1];
+    return name.null ? std::string("NULL") : std::string(name.str());
+  };
+  table_row("c1", "Ann", false);
+  table_row("c2", "Bob", false);
+  CHECK(q->state_size(*st).groups == 2);
+  CHECK(q->state_size(*st).bytes > 0);
+  CHECK(lookup("c1") == "Ann");
+  table_row("c1", "Anne", false);  // an update replaces the row
+  CHECK(lookup("c1") == "Anne");
+  CHECK(q->state_size(*st).groups == 2);
+  table_row("c2", "", true);  // a tombstone deletes the key
+  CHECK(lookup("c2") == "NULL");
+  CHECK(q->state_size(*st).groups == 1);
+  table_row("c3", "", true);  // deleting an absent key changes nothing
+  CHECK(q->state_size(*st).groups == 1);
+  CHECK(ctx.rejections.empty());
+
+  // Many keys, short and long, updated and deleted while the table grows: every lookup sees the
+  // key's latest row (rows and their bytes must not move under the index as the pool grows).
+  auto key_of = [](int i) {
+    return i % 2 ? fmt::format("k{}", i) : fmt::format("a-long-key-over-16-bytes-{}", i);
+  };
+  std::map<std::string, std::string> want;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 3000; ++i) {
+      std::string key = key_of(i);
+      if (round == 2 && i % 4 == 0) {
+        table_row(key, "", true);
+        want.erase(key);
+      } else if (round == 0 || i % 3 == 0) {
+        std::string name = fmt::format("n{}-{}", round, i);
+        table_row(key, name, false);
+        want[key] = name;
+      }
+    }
+  }
+  CHECK(q->state_size(*st).groups == want.size() + 1);  // and c1
+  size_t wrong = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string key = key_of(i);
+    auto it = want.find(key);
+    wrong += lookup(key) != (it == want.end() ? std::string("NULL") : it->second) ? 1 : 0;
+  }
+  CHECK(wrong == 0);
+}
