@@ -5,7 +5,10 @@
 // - engine: decoded rows straight into the compiled query, batches of 1,024 (the table loaded
 //   first, then the orders); records per CPU second of the orders, and of the table load;
 // - file: `sluice run` over two JSON Lines files (decode, join, encode, write), records (orders
-//   and customers) per CPU second.
+//   and customers) per CPU second;
+// - interval: N impressions and N/2 clicks (each an ad out of K) through an interval join
+//   `WITHIN 10 SECONDS`, batch by batch with the watermark advanced after each; records per CPU
+//   second.
 // The output row count is checked against the generator's (WRONG OUTPUT otherwise). Median of
 // --repeat runs. Prints the machine and one line per mode.
 //
@@ -77,6 +80,7 @@ struct Result {
   double table_rate = 0;  // table records per CPU second (engine)
   double rate = 0;        // records per CPU second
   uint64_t out = 0;
+  uint64_t want = 0;  // the output rows the generator implies (interval)
 };
 
 Result run_engine(const Data& d, uint64_t keys) {
@@ -162,6 +166,72 @@ sink: {{type: file, path: {}}}
   return res;
 }
 
+// An interval join of two streams, impressions and clicks (one click per two impressions), each
+// an ad out of K, times increasing 1 ms per impression: `WITHIN 10 SECONDS`. Batches of 1,024 of
+// each stream in turn, the watermark advanced after each; matches counted. The rows are built
+// before the clock starts.
+Result run_interval(uint64_t n, uint64_t keys) {
+  plan::SourceSchema imps(
+      "imps",
+      {{"id", DataType::bigint()}, {"ad", DataType::string()}, {"ts", DataType::timestamp()}});
+  plan::SourceSchema clicks = imps;
+  clicks.name = "clicks";
+  imps.event_time = clicks.event_time = "ts";
+  auto q = plan::compile_query(
+      "SELECT i.id, c.id AS click, i.ad FROM imps i JOIN clicks c WITHIN 10 SECONDS ON i.ad = c.ad",
+      std::vector<plan::SourceSchema>{imps, clicks});
+  auto st = q->make_state();
+  constexpr size_t kBatch = 1024;
+  std::mt19937_64 rnd(7);
+  std::vector<exec::Batch> batches[2];
+  std::vector<std::vector<int64_t>> times(keys);  // per ad, its impressions' times (ascending)
+  uint64_t want = 0;
+  for (int side = 0; side < 2; ++side) {
+    uint64_t count = side == 0 ? n : n / 2;
+    for (uint64_t i = 0; i < count; ++i) {
+      if (i % kBatch == 0) batches[side].emplace_back(q->input_width(side));
+      exec::Batch& b = batches[side].back();
+      uint64_t ad = rnd() % keys;
+      auto t = static_cast<int64_t>(side == 0 ? i : 2 * i);
+      Value* r = b.append_row({0, static_cast<int64_t>(i)});
+      r[0] = Value::bigint(static_cast<int64_t>(i));
+      r[1] = Value::string(b.arena().copy(fmt::format("ad{}", ad)));
+      r[2] = Value::timestamp(t);
+      if (side == 0) {
+        times[ad].push_back(t);
+      } else {  // the matches this click has: impressions of its ad within 10 s
+        const auto& v = times[ad];
+        want += static_cast<uint64_t>(std::upper_bound(v.begin(), v.end(), t + 10'000) -
+                                      std::lower_bound(v.begin(), v.end(), t - 10'000));
+      }
+    }
+  }
+  Result res;
+  res.want = want;
+  exec::ExecContext ctx;
+  double t0 = cpu_now();
+  size_t next[2] = {0, 0};
+  int64_t seen[2] = {0, 0};
+  while (next[0] < batches[0].size() || next[1] < batches[1].size()) {
+    // The side whose next batch starts earlier; then the watermark both sides have passed.
+    int side = next[1] >= batches[1].size() ? 0
+               : next[0] >= batches[0].size()
+                   ? 1
+                   : (batches[0][next[0]].row(0)[2].i <= batches[1][next[1]].row(0)[2].i ? 0 : 1);
+    exec::Batch& b = batches[side][next[side]++];
+    ctx.input = static_cast<size_t>(side);
+    res.out += q->process(*st, b, ctx).size();
+    seen[side] = b.row(b.size() - 1)[2].i;
+    bool done0 = next[0] >= batches[0].size(), done1 = next[1] >= batches[1].size();
+    int64_t wm = done0 ? seen[1] : done1 ? seen[0] : std::min(seen[0], seen[1]);
+    res.out += q->on_watermark(*st, wm, ctx).size();
+  }
+  res.out += q->close(*st, ctx).size();
+  double t1 = cpu_now();
+  res.rate = static_cast<double>(n + n / 2) / (t1 - t0);
+  return res;
+}
+
 template <typename F>
 Result median(int repeat, F&& f) {
   std::vector<Result> runs;
@@ -191,6 +261,11 @@ int main(int argc, char** argv) {
   Result e = median(repeat, [&] { return run_engine(d, keys); });
   fmt::print("engine  {:>12.0f} orders/s per CPU second (table load {:.0f} records/s)  out {}{}\n",
              e.rate, e.table_rate, e.out, e.out == d.matched ? "" : "  WRONG OUTPUT");
+  Result iv = median(repeat, [&] { return run_interval(orders, keys); });
+  fmt::print(
+      "interval {:>11.0f} records/s per CPU second (impressions and clicks, WITHIN 10 "
+      "SECONDS, {} ads)  out {}{}\n",
+      iv.rate, keys, iv.out, iv.out == iv.want ? "" : "  WRONG OUTPUT");
   auto dir = std::filesystem::temp_directory_path() / fmt::format("sluice-join-bench-{}", getpid());
   Result f = median(repeat, [&] { return run_file(d, keys, dir); });
   std::filesystem::remove_all(dir);
@@ -198,5 +273,5 @@ int main(int argc, char** argv) {
       "file    {:>12.0f} records/s per CPU second (orders and customers, JSON in and out)"
       "  out {}{}\n",
       f.rate, f.out, f.out == d.matched ? "" : "  WRONG OUTPUT");
-  return e.out == d.matched && f.out == d.matched ? 0 : 1;
+  return e.out == d.matched && f.out == d.matched && iv.out == iv.want ? 0 : 1;
 }

@@ -37,4 +37,30 @@ struct StreamTableJoinSpec {
 
 OperatorPtr make_stream_table_join(StreamTableJoinSpec spec);
 
+// A stream–stream interval join: a left row (FROM's source) and a right row (JOIN's) with equal
+// keys join when right time - left time is within [lower_ms, upper_ms] and `condition` holds.
+// Each side's rows are held until the watermark (minus `grace_ms`) has passed every time a row of
+// the other side could still match them at; a row arriving behind the watermark by more than
+// grace_ms is late (counted, dropped). An outer side's rows that never matched are emitted when
+// they leave, with the other side's columns NULL (LEFT: the left side; FULL: both), and at the end
+// of a bounded input.
+struct IntervalJoinSpec {
+  bool left_outer = false;
+  bool right_outer = false;
+  size_t inputs[2] = {0, 1};   // ExecContext::input of the left and the right side's batches
+  size_t widths[2] = {0, 0};   // each side's columns (its input rows' width)
+  size_t offsets[2] = {0, 0};  // where each side's columns start in a joined row
+  std::vector<types::DataType> types[2];  // each side's column types (typed NULLs)
+  size_t time_columns[2] = {0, 0};        // each side's event time, in its input rows
+  // Each side's key expressions, over a joined row holding that side's columns; pairwise of one
+  // type.
+  std::vector<ExpressionPtr> keys[2];
+  ExpressionPtr condition;  // the rest of ON, over a joined row; may be null
+  int64_t lower_ms = 0;
+  int64_t upper_ms = 0;
+  int64_t grace_ms = 0;
+};
+
+OperatorPtr make_interval_join(IntervalJoinSpec spec);
+
 }  // namespace sluice::exec

@@ -33,6 +33,9 @@ struct QueryKeys {
   std::optional<std::vector<size_t>> partition_key_inputs = std::vector<size_t>{};
   // State that never closes: a non-windowed aggregate, DISTINCT, OVER analytics.
   bool unbounded_state = false;
+  // The operators need the watermark although the query has no event time of its own: a
+  // stream–stream join reads each input's (the runtime merges them).
+  bool needs_watermark = false;
 };
 
 class QueryState {
@@ -117,6 +120,8 @@ class Query {
   // True when the query holds state that never closes (non-windowed GROUP BY aggregate, DISTINCT,
   // OVER analytics): re-reading from a committed offset does not rebuild it.
   bool unbounded_state() const { return keys_.unbounded_state; }
+  // True when the runtime is to call on_watermark (an event time, or a stream–stream join).
+  bool uses_watermark() const { return event_time_ != nullptr || keys_.needs_watermark; }
   // See QueryKeys.
   const std::vector<size_t>& key_output_columns() const { return keys_.key_output_columns; }
   const std::optional<std::vector<size_t>>& partition_key_inputs() const {

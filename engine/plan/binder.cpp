@@ -203,6 +203,7 @@ std::shared_ptr<const exec::Query> build_query(LogicalPlan plan) {
   std::vector<exec::OperatorPtr> ops;
   size_t width = plan.input_width;
   if (plan.join) ops.push_back(exec::make_stream_table_join(std::move(*plan.join)));
+  if (plan.interval_join) ops.push_back(exec::make_interval_join(std::move(*plan.interval_join)));
   if (plan.where) ops.push_back(exec::make_filter(plan.where, width, false));
   if (plan.analytic) ops.push_back(exec::make_analytic(*plan.analytic, width));
   if (plan.window) {

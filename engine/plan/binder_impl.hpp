@@ -129,8 +129,16 @@ class Binder {
   // operator spec into plan.join; refuses what it cannot run, saying why.
   void bind_inputs(const sql::SelectStatement& stmt, LogicalPlan& plan);
   void bind_join(const sql::SelectStatement& stmt, LogicalPlan& plan);
+  // ON's conditions besides keys and time bounds, AND-ed (null when none).
+  exec::ExpressionPtr bind_on_conditions(const std::vector<const sql::Expr*>& parts);
   // The inputs whose columns `e` reads (bit i: inputs_[i]).
   uint32_t inputs_read(const sql::Expr& e) const;
+  // A stream–stream join (its time bound from WITHIN or a BETWEEN in ON) into plan.interval_join.
+  void bind_interval_join(const sql::JoinClause& join, LogicalPlan& plan);
+  // `col`, `col + INTERVAL ..` or `col - INTERVAL ..` of a TIMESTAMP column: the column and the
+  // offset; false when `e` is none of those.
+  bool time_offset(const sql::Expr& e, ResolvedColumn& column, int64_t& offset_ms);
+  int64_t bind_join_duration(const sql::Expr& e, const char* what);
 
   std::string_view sql_;
   const std::vector<SourceSchema>& sources_;

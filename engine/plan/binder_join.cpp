@@ -15,6 +15,7 @@ namespace sluice::plan {
 using exec::ExpressionPtr;
 using sql::Expr;
 using sql::ExprKind;
+using types::TypeId;
 
 namespace {
 
@@ -33,6 +34,15 @@ const char* kind_name(const SourceSchema& s) {
 }
 
 }  // namespace
+
+ExpressionPtr Binder::bind_on_conditions(const std::vector<const Expr*>& parts) {
+  ExpressionPtr all;
+  for (const Expr* p : parts) {
+    ExpressionPtr c = bind_boolean(*p, {Scope::Kind::kRow, "ON condition"});
+    all = all ? exec::make_and(std::move(all), std::move(c)) : std::move(c);
+  }
+  return all;
+}
 
 uint32_t Binder::inputs_read(const Expr& e) const {
   uint32_t mask = 0;
@@ -128,12 +138,18 @@ void Binder::bind_join(const sql::SelectStatement& stmt, LogicalPlan& plan) {
   }
   const SourceSchema& left = *inputs_[0].schema;
   const SourceSchema& right = *inputs_[1].schema;
-  if (left.table == right.table) {
+  if (left.table && right.table) {
     fail(ErrorCode::kSqlUnsupported,
-         fmt::format("'{}' and '{}' are both {}s: a join reads a stream and a table (kind: table) "
-                     "for now; stream–stream and table–table joins are not supported yet",
-                     left.name, right.name, kind_name(left)),
+         fmt::format("'{}' and '{}' are both tables: table–table joins are not supported yet",
+                     left.name, right.name),
          join.loc);
+  }
+  if (!left.table && !right.table) return bind_interval_join(join, plan);
+  if (join.within_before) {
+    fail(ErrorCode::kSqlUnsupported,
+         fmt::format("WITHIN bounds a join of two streams; '{}' is a {} and '{}' a {}", left.name,
+                     kind_name(left), right.name, kind_name(right)),
+         join.within_loc);
   }
   size_t stream = left.table ? 1 : 0;
   size_t table = 1 - stream;
@@ -203,16 +219,147 @@ void Binder::bind_join(const sql::SelectStatement& stmt, LogicalPlan& plan) {
                         exec::make_column(tin.offset + key_index, ts.key_type));
   spec.key_type = tk->type();
   spec.stream_key = std::move(sk);
-  for (const Expr* p : rest) {
-    ExpressionPtr c = bind_boolean(*p, {Scope::Kind::kRow, "ON condition"});
-    spec.condition =
-        spec.condition ? exec::make_and(std::move(spec.condition), std::move(c)) : std::move(c);
-  }
+  spec.condition = bind_on_conditions(rest);
   plan.input_widths.resize(2);
   plan.input_widths[spec.stream_input] = spec.stream_width;
   plan.input_widths[spec.table_input] = spec.table_width + 1;
   plan.input_width = spec.stream_width + spec.table_width;
   plan.join = std::move(spec);
+}
+
+bool Binder::time_offset(const Expr& e, ResolvedColumn& column, int64_t& offset_ms) {
+  const Expr* col = &e;
+  offset_ms = 0;
+  if (e.kind == ExprKind::kBinary && (e.op == "+" || e.op == "-")) {
+    ExpressionPtr d = bind_expr(*e.args[1], {Scope::Kind::kRow, "ON"});
+    const types::Value* v = d->constant_value();
+    if (v == nullptr || v->null || d->type().id != TypeId::kInterval) return false;
+    offset_ms = e.op == "+" ? v->i : -v->i;
+    col = e.args[0].get();
+  }
+  if (col->kind != ExprKind::kColumnRef) return false;
+  column = resolve_column(*col);
+  return column.type.id == TypeId::kTimestamp;
+}
+
+int64_t Binder::bind_join_duration(const Expr& e, const char* what) {
+  ExpressionPtr d = bind_expr(e, {Scope::Kind::kRow, "JOIN"});
+  const types::Value* v = d->constant_value();
+  if (v == nullptr || v->null || d->type().id != TypeId::kInterval || v->i < 0 ||
+      v->i > exec::kMaxWindowDurationMs) {
+    fail(ErrorCode::kSqlType,
+         fmt::format("the {} must be a constant INTERVAL from 0 to 1000 years, such as 10 SECONDS "
+                     "or INTERVAL '1' HOUR; found {}",
+                     what, quote(e)),
+         e.loc);
+  }
+  return v->i;
+}
+
+void Binder::bind_interval_join(const sql::JoinClause& join, LogicalPlan& plan) {
+  exec::IntervalJoinSpec spec;
+  spec.left_outer = join.kind != sql::JoinKind::kInner;
+  spec.right_outer = join.kind == sql::JoinKind::kFull;
+  for (int s = 0; s < 2; ++s) {
+    const SourceSchema& schema = *inputs_[s].schema;
+    spec.inputs[s] = inputs_[s].source;
+    spec.widths[s] = input_width(schema);
+    spec.offsets[s] = inputs_[s].offset;
+    for (const auto& c : schema.columns)
+      spec.types[s].push_back(c.type);
+    for (size_t i = 0; i < kSystemColumns.size(); ++i)
+      spec.types[s].push_back(system_column_type(schema, i));
+  }
+  if (contains_aggregate_call(*join.on)) {
+    fail(ErrorCode::kSqlAggregate, "aggregate functions are not allowed in ON", join.on->loc);
+  }
+  // ON: key equalities (an expression of each side), the time bound of Flink's form
+  // `r.t BETWEEN l.t - INTERVAL .. AND l.t + INTERVAL ..` (or l.t between bounds on r.t), and the
+  // rest.
+  std::vector<const Expr*> parts;
+  conjuncts(*join.on, parts);
+  std::vector<const Expr*> rest;
+  Scope on{Scope::Kind::kRow, "ON"};
+  const Expr* between = nullptr;
+  for (const Expr* p : parts) {
+    if (p->kind == ExprKind::kBinary && p->op == "=") {
+      uint32_t a = inputs_read(*p->args[0]), b = inputs_read(*p->args[1]);
+      if ((a == 1 && b == 2) || (a == 2 && b == 1)) {
+        const Expr& l = a == 1 ? *p->args[0] : *p->args[1];
+        const Expr& r = a == 1 ? *p->args[1] : *p->args[0];
+        auto [lk, rk] = unify(*p, bind_expr(l, on), bind_expr(r, on));
+        spec.keys[0].push_back(std::move(lk));
+        spec.keys[1].push_back(std::move(rk));
+        continue;
+      }
+    }
+    if (between == nullptr && p->kind == ExprKind::kBetween && !p->negated) {
+      ResolvedColumn x, lo, hi;
+      int64_t x_off = 0, lo_off = 0, hi_off = 0;
+      if (time_offset(*p->args[0], x, x_off) && x_off == 0 &&
+          time_offset(*p->args[1], lo, lo_off) && time_offset(*p->args[2], hi, hi_off) &&
+          lo.input == hi.input && lo.index == hi.index && lo.input != x.input) {
+        between = p;
+        // x - other ∈ [lo_off, hi_off]; the spec's bounds are right time - left time.
+        spec.time_columns[x.input] = x.index;
+        spec.time_columns[lo.input] = lo.index;
+        spec.lower_ms = x.input == 1 ? lo_off : -hi_off;
+        spec.upper_ms = x.input == 1 ? hi_off : -lo_off;
+        continue;
+      }
+    }
+    rest.push_back(p);
+  }
+  if (spec.keys[0].empty()) {
+    fail(ErrorCode::kSqlUnsupported,
+         fmt::format("a stream–stream join needs a key: ON {}.k = {}.k (an expression of each "
+                     "side)",
+                     inputs_[0].name, inputs_[1].name),
+         join.on->loc);
+  }
+  if (between != nullptr && join.within_before) {
+    fail(ErrorCode::kSqlUnsupported,
+         "the join's time bound is given twice: WITHIN, and BETWEEN in ON; keep one",
+         join.within_loc);
+  }
+  if (between == nullptr && !join.within_before) {
+    fail(ErrorCode::kSqlUnsupported,
+         fmt::format("a stream–stream join needs a time bound: JOIN {} WITHIN 10 SECONDS ON ..., "
+                     "or ON ... AND {}.ts BETWEEN {}.ts - INTERVAL '10' SECOND AND {}.ts + "
+                     "INTERVAL '10' SECOND",
+                     inputs_[1].name, inputs_[1].name, inputs_[0].name, inputs_[0].name),
+         join.loc);
+  }
+  if (join.within_before) {
+    int64_t before = bind_join_duration(*join.within_before, "time before");
+    int64_t after =
+        join.within_after ? bind_join_duration(*join.within_after, "time after") : before;
+    spec.lower_ms = -before;
+    spec.upper_ms = after;
+    for (int s = 0; s < 2; ++s) {
+      const SourceSchema& schema = *inputs_[s].schema;
+      Expr col;
+      col.kind = ExprKind::kColumnRef;
+      col.loc = join.within_loc;
+      col.qualifier = inputs_[s].name;
+      col.name = schema.event_time.empty() ? "_timestamp" : schema.event_time;
+      spec.time_columns[s] = resolve_column(col).index;
+    }
+  }
+  if (spec.lower_ms > spec.upper_ms) {
+    fail(ErrorCode::kSqlType,
+         fmt::format("the join's time bound is empty: the right time minus the left must be from "
+                     "{} ms to {} ms",
+                     spec.lower_ms, spec.upper_ms),
+         between != nullptr ? between->loc : join.within_loc);
+  }
+  if (join.grace) spec.grace_ms = bind_join_duration(*join.grace, "grace period");
+  spec.condition = bind_on_conditions(rest);
+  plan.input_widths.resize(2);
+  plan.input_widths[spec.inputs[0]] = spec.widths[0];
+  plan.input_widths[spec.inputs[1]] = spec.widths[1];
+  plan.input_width = spec.widths[0] + spec.widths[1];
+  plan.interval_join = std::move(spec);
 }
 
 }  // namespace sluice::plan

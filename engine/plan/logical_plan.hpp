@@ -20,6 +20,7 @@ struct LogicalPlan {
   size_t input_width = 0;  // of the rows the operators after a join read: the joined rows
   // A join: its operator comes first, and reads inputs this wide (exec/join.hpp).
   std::optional<exec::StreamTableJoinSpec> join;
+  std::optional<exec::IntervalJoinSpec> interval_join;
   std::vector<size_t> input_widths;
   exec::ExpressionPtr where;  // over input rows; may be null
 

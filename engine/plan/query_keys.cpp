@@ -60,11 +60,13 @@ exec::QueryKeys query_keys(const LogicalPlan& plan) {
     keys.unbounded_state = true;
     keys.partition_key_inputs = plain_columns(plan.projections);
   }
-  if (plan.join) {
-    // A join holds its table for good, keyed by the table's key rather than by input columns.
-    keys.unbounded_state = true;
+  if (plan.join || plan.interval_join) {
+    // A stream–table join holds its table for good; joins key their state by their own keys,
+    // not by input columns.
+    keys.unbounded_state = keys.unbounded_state || plan.join.has_value();
     keys.partition_key_inputs = std::nullopt;
   }
+  keys.needs_watermark = plan.interval_join.has_value();
   return keys;
 }
 

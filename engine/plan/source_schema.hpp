@@ -28,6 +28,9 @@ struct SourceSchema {
   std::string key_format;
   // A table (kind: table): a changelog, the latest row per `_key`. Only a JOIN reads one.
   bool table = false;
+  // The event-time column (source.event_time; empty: the record timestamp `_timestamp`), which
+  // a stream–stream join's WITHIN compares.
+  std::string event_time;
 };
 
 struct SystemColumn {

@@ -117,6 +117,10 @@ enum class JoinKind { kInner, kLeft, kFull };
 struct JoinClause {
   JoinKind kind = JoinKind::kInner;
   TableRef right;
+  // ksqlDB's `WITHIN d` or `WITHIN (before, after)` and `GRACE PERIOD g` of a stream–stream join
+  // (between ON's source and JOIN's, written before ON); null when not written.
+  ExprPtr within_before, within_after, grace;
+  Location within_loc;
   ExprPtr on;
   Location loc;  // of the first join keyword
   Span span;     // the join keywords through the end of ON's condition

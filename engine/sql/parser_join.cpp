@@ -1,5 +1,6 @@
 // FROM's source and the joins after it:
-//   FROM a [AS x] { [INNER | LEFT [OUTER] | FULL [OUTER]] JOIN b [AS y] ON condition }
+//   FROM a [AS x] { [INNER | LEFT [OUTER] | FULL [OUTER]] JOIN b [AS y]
+//                   [WITHIN d | WITHIN (before, after) [GRACE PERIOD g]] ON condition }
 // The parser takes every join written; which ones run is the binder's decision, since it depends
 // on the sources' kinds (plan/binder_join.cpp).
 
@@ -24,7 +25,8 @@ TableRef Parser::parse_table_ref() {
   if (peek().is_symbol(".")) {
     fail(peek(), "source names have one part; quote a name that contains '.', e.g. \"orders.v1\"");
   }
-  ref.alias = parse_alias();
+  // `JOIN b WITHIN 1 HOUR`: WITHIN starts the join window, it is no alias.
+  if (!peek().is_keyword("WITHIN")) ref.alias = parse_alias();
   ref.span.end = prev_end();
   return ref;
 }
@@ -55,6 +57,22 @@ void Parser::parse_joins(SelectStatement& stmt) {
     join.loc = first.loc;
     join.span.begin = first.begin;
     join.right = parse_table_ref();
+    if (peek().is_keyword("WITHIN")) {
+      join.within_loc = next().loc;
+      if (peek().is_symbol("(")) {
+        const Token& open = next();
+        join.within_before = parse_window_duration("time before");
+        expect_symbol(",", "',' between the times before and after");
+        join.within_after = parse_window_duration("time after");
+        expect_close(open);
+      } else {
+        join.within_before = parse_window_duration("join window");
+      }
+      if (accept_keyword("GRACE")) {
+        if (!accept_keyword("PERIOD")) fail_expected(peek(), "PERIOD after GRACE");
+        join.grace = parse_window_duration("grace period");
+      }
+    }
     if (peek().is_keyword("USING")) {
       unsupported(peek(), "JOIN ... USING is not supported; write ON a.k = b.k");
     }

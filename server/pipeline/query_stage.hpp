@@ -29,7 +29,7 @@ class QueryStage {
   void run(exec::Batch& rows, std::optional<int64_t> watermark, exec::ExecContext& ctx,
            std::vector<exec::Rejection>& rejections, Emit&& emit) {
     emit(query_.process(*state_, rows, ctx));
-    if (query_.event_time() && watermark && *watermark > watermark_) {
+    if (query_.uses_watermark() && watermark && *watermark > watermark_) {
       watermark_ = *watermark;
       emit(query_.on_watermark(*state_, *watermark, ctx));
     }

@@ -18,6 +18,7 @@ std::vector<plan::SourceSchema> schemas_of(const config::JobConfig& job) {
     plan::SourceSchema& s = all.emplace_back(source->name, source->schema, source->key_type);
     s.key_format = source->key_format;
     s.table = source->table;
+    s.event_time = source->event_time;
   }
   return all;
 }

@@ -125,6 +125,7 @@ class FileRun {
     std::unique_ptr<pipeline::DecodeStage> decode;
     int event_column = -1;  // of source->event_time in its rows
     int64_t next_offset = 0;
+    int64_t max_time = std::numeric_limits<int64_t>::min();  // the latest event time fed
     bool has_head = false;
     int64_t time = std::numeric_limits<int64_t>::min();  // the head's place in the merge
     std::string line;                                    // the head's line
@@ -159,11 +160,25 @@ class FileRun {
       head_ = next;
       exec::ExecContext ctx;
       ctx.input = static_cast<size_t>(next - inputs.data());
-      run_.run(next->decode->batch(), std::nullopt, ctx, next->decode->rejections(),
+      if (!next->decode->batch().empty()) next->max_time = std::max(next->max_time, next->time);
+      run_.run(next->decode->batch(), merged_watermark(inputs), ctx, next->decode->rejections(),
                [&](exec::Batch& out) { write_output(out); });
       settle(ctx, *next->decode);
       advance(*next);
     }
+  }
+
+  // The watermark over the sources not yet read to their end: the least of their latest event
+  // times, each minus its max_out_of_orderness; none until each has fed a record with one.
+  static std::optional<int64_t> merged_watermark(const std::vector<Input>& inputs) {
+    std::optional<int64_t> wm;
+    for (const Input& in : inputs) {
+      if (!in.has_head) continue;  // read to its end: it holds nothing back
+      if (in.max_time == std::numeric_limits<int64_t>::min()) return std::nullopt;
+      int64_t w = in.max_time - in.source->max_out_of_orderness_ms;
+      wm = wm ? std::min(*wm, w) : w;
+    }
+    return wm;
   }
 
   // Reads and decodes the input's next record into its head.

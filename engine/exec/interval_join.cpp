@@ -1,0 +1,231 @@
+// The stream–stream interval join operator (exec/join.hpp). Each side's rows wait in the state,
+// by key for matching and by the time they leave for expiry; a row owns its string bytes (a map
+// node, which never moves), so a joined row may point at them until the row leaves, which happens
+// in a later call.
+
+#include "exec/join.hpp"
+#include "exec/state_codec.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sluice::exec {
+namespace {
+
+constexpr int64_t kNoWatermark = std::numeric_limits<int64_t>::min();
+
+struct Waiting {
+  int64_t time = 0;
+  int64_t leaves = 0;  // leaves once the watermark minus the grace period is past this
+  bool matched = false;
+  RecordPosition position;
+  std::string key;    // encoded; empty: a NULL key, which matches nothing
+  std::string bytes;  // the values' string bytes
+  std::vector<types::Value> values;
+};
+
+class IntervalState : public OperatorState {
+ public:
+  std::map<uint64_t, Waiting> rows[2];  // by arrival number
+  std::unordered_map<std::string, std::vector<uint64_t>> by_key[2];
+  std::set<std::pair<int64_t, uint64_t>> leaving[2];  // (leaves, arrival number)
+  int64_t watermark = kNoWatermark;
+  uint64_t next = 0;
+  uint64_t bytes = 0;
+
+  StateSize size() const override {
+    return {0, rows[0].size() + rows[1].size(),
+            bytes + (rows[0].size() + rows[1].size()) * (sizeof(Waiting) + 96)};
+  }
+};
+
+class IntervalJoin : public Operator {
+ public:
+  explicit IntervalJoin(IntervalJoinSpec spec)
+      : Operator(spec.widths[0] + spec.widths[1]), spec_(std::move(spec)) {
+    for (int s = 0; s < 2; ++s) {
+      for (const auto& t : spec_.types[s])
+        nulls_[s].push_back(types::Value::null_of(t));
+    }
+  }
+
+  std::unique_ptr<OperatorState> make_state() const override {
+    return std::make_unique<IntervalState>();
+  }
+
+  void process(OperatorState* state, Batch& in, Batch& out, ExecContext& ctx) const override {
+    auto& st = static_cast<IntervalState&>(*state);
+    int side = ctx.input == spec_.inputs[0] ? 0 : 1;
+    int other = 1 - side;
+    ctx.eval.arena = &out.arena();
+    std::vector<types::Value> row(output_width());
+    std::string key;
+    for (size_t r = 0; r < in.size(); ++r) {
+      RecordPosition pos = in.position(r);
+      const types::Value* src = in.row(r);
+      const types::Value& t = src[spec_.time_columns[side]];
+      if (t.null) {
+        ctx.rejections.push_back(
+            {pos, {ErrorCode::kDecode, "the event time of a stream–stream join's record is NULL"}});
+        continue;
+      }
+      if (st.watermark != kNoWatermark && t.i < st.watermark - spec_.grace_ms) {
+        ++ctx.late;
+        continue;
+      }
+      std::copy_n(src, spec_.widths[side], row.begin() + spec_.offsets[side]);
+      std::copy(nulls_[other].begin(), nulls_[other].end(), row.begin() + spec_.offsets[other]);
+      if (!encode_key(side, row.data(), key, ctx)) {
+        ctx.reject(pos);
+        continue;
+      }
+      bool matched = false;
+      if (!key.empty()) {
+        auto it = st.by_key[other].find(key);
+        if (it != st.by_key[other].end()) {
+          for (uint64_t id : it->second) {
+            Waiting& w = st.rows[other].at(id);
+            int64_t gap = side == 0 ? w.time - t.i : t.i - w.time;  // right time - left time
+            if (gap < spec_.lower_ms || gap > spec_.upper_ms) continue;
+            types::Value* joined = out.append_row(pos);
+            std::copy(row.begin(), row.end(), joined);
+            std::copy(w.values.begin(), w.values.end(), joined + spec_.offsets[other]);
+            if (spec_.condition) {
+              types::Value c = spec_.condition->eval(joined, ctx.eval);
+              if (ctx.eval.failed) {
+                out.pop_row();
+                break;
+              }
+              if (c.null || !c.b) {
+                out.pop_row();
+                continue;
+              }
+            }
+            w.matched = true;
+            matched = true;
+          }
+        }
+        if (ctx.eval.failed) {
+          ctx.reject(pos);
+          continue;
+        }
+      }
+      bool outer = side == 0 ? spec_.left_outer : spec_.right_outer;
+      if (key.empty() && !outer) continue;  // a NULL key never matches: nothing to wait for
+      hold(st, side, src, t.i, pos, key, matched);
+    }
+  }
+
+  void on_watermark(OperatorState* state, int64_t watermark, Batch& out,
+                    ExecContext&) const override {
+    auto& st = static_cast<IntervalState&>(*state);
+    if (watermark <= st.watermark) return;
+    st.watermark = watermark;
+    leave(st, watermark - spec_.grace_ms, out);
+  }
+
+  void on_close(OperatorState* state, Batch& out, ExecContext&) const override {
+    leave(static_cast<IntervalState&>(*state), std::numeric_limits<int64_t>::max(), out);
+  }
+
+ private:
+  // The key of side `side`'s row in `joined` into `key` (empty when some key value is NULL); false
+  // when a key expression fails.
+  bool encode_key(int side, const types::Value* joined, std::string& key, ExecContext& ctx) const {
+    key.clear();
+    StateWriter w(key);
+    for (const auto& k : spec_.keys[side]) {
+      types::Value v = k->eval(joined, ctx.eval);
+      if (ctx.eval.failed) return false;
+      if (v.null) {
+        key.clear();
+        return true;
+      }
+      w.value(v);
+    }
+    return true;
+  }
+
+  void hold(IntervalState& st, int side, const types::Value* src, int64_t time, RecordPosition pos,
+            const std::string& key, bool matched) const {
+    uint64_t id = st.next++;
+    Waiting& w = st.rows[side][id];
+    w.time = time;
+    // A left row can meet right rows up to upper_ms after it, a right row left rows up to
+    // -lower_ms after it.
+    w.leaves = side == 0 ? time + spec_.upper_ms : time - spec_.lower_ms;
+    w.matched = matched;
+    w.position = pos;
+    w.key = key;
+    for (size_t c = 0; c < spec_.widths[side]; ++c) {
+      if (src[c].has_bytes()) w.bytes.append(src[c].str());
+    }
+    w.values.assign(src, src + spec_.widths[side]);
+    size_t at = 0;
+    for (auto& v : w.values) {
+      if (!v.has_bytes()) continue;
+      v = v.with_bytes(std::string_view(w.bytes.data() + at, v.s.size));
+      at += v.s.size;
+    }
+    st.bytes += w.bytes.size() + key.size();
+    if (!key.empty()) st.by_key[side][key].push_back(id);
+    st.leaving[side].insert({w.leaves, id});
+  }
+
+  // Every row whose time to leave is before `limit` leaves, in that order (arrival on a tie); an
+  // outer side's unmatched ones are emitted.
+  void leave(IntervalState& st, int64_t limit, Batch& out) const {
+    while (true) {
+      int side = -1;
+      for (int s = 0; s < 2; ++s) {
+        if (st.leaving[s].empty() || st.leaving[s].begin()->first >= limit) continue;
+        if (side < 0 || *st.leaving[s].begin() < *st.leaving[side].begin()) side = s;
+      }
+      if (side < 0) return;
+      uint64_t id = st.leaving[side].begin()->second;
+      st.leaving[side].erase(st.leaving[side].begin());
+      auto node = st.rows[side].extract(id);
+      Waiting& w = node.mapped();
+      bool outer = side == 0 ? spec_.left_outer : spec_.right_outer;
+      if (outer && !w.matched) {
+        types::Value* row = out.append_row(w.position);
+        std::copy(w.values.begin(), w.values.end(), row + spec_.offsets[side]);
+        std::copy(nulls_[1 - side].begin(), nulls_[1 - side].end(), row + spec_.offsets[1 - side]);
+        // The row points at w.bytes: keep them with the output batch.
+        std::string_view kept = out.arena().copy(w.bytes);
+        size_t at = 0;
+        for (size_t c = 0; c < spec_.widths[side]; ++c) {
+          types::Value& v = row[spec_.offsets[side] + c];
+          if (!v.has_bytes()) continue;
+          v = v.with_bytes(kept.substr(at, v.s.size));
+          at += v.s.size;
+        }
+      }
+      st.bytes -= w.bytes.size() + w.key.size();
+      if (!w.key.empty()) {
+        auto it = st.by_key[side].find(w.key);
+        auto& ids = it->second;
+        ids.erase(std::find(ids.begin(), ids.end(), id));
+        if (ids.empty()) st.by_key[side].erase(it);
+      }
+    }
+  }
+
+  IntervalJoinSpec spec_;
+  std::vector<types::Value> nulls_[2];
+};
+
+}  // namespace
+
+OperatorPtr make_interval_join(IntervalJoinSpec spec) {
+  return std::make_unique<IntervalJoin>(std::move(spec));
+}
+
+}  // namespace sluice::exec
