@@ -52,6 +52,11 @@ constexpr Option<std::string_view> kSinkTypes[] = {
     {"file", "file"}, {"stdout", "stdout"}, {"kafka", "kafka"}};
 constexpr Option<std::string_view> kFormats[] = {
     {"json", "json"}, {"avro", "avro"}, {"json_sr", "json_sr"}, {"protobuf", "protobuf"}};
+constexpr Option<std::string_view> kSourceFormats[] = {{"json", "json"},
+                                                       {"avro", "avro"},
+                                                       {"json_sr", "json_sr"},
+                                                       {"protobuf", "protobuf"},
+                                                       {"debezium_json", "debezium_json"}};
 constexpr Option<format::TimestampInput> kTimestampInputs[] = {
     {"auto", format::TimestampInput::kAuto},
     {"epoch_millis", format::TimestampInput::kEpochMillis},
@@ -92,8 +97,18 @@ void read_endpoint_path(MapReader& map, const std::string& type, const std::stri
 
 // `format`: avro, json_sr and protobuf are the Schema Registry wire format, which only Kafka topics
 // carry.
-void read_format(MapReader& map, const std::string& type, bool dead_letter, std::string* format) {
-  if (!map.choice("format", "a format", kFormats, format) || *format == "json") return;
+void read_format(MapReader& map, const std::string& type, bool dead_letter, std::string* format,
+                 bool table = false, bool sink = false) {
+  bool read = sink || dead_letter ? map.choice("format", "a format", kFormats, format)
+                                  : map.choice("format", "a format", kSourceFormats, format);
+  if (!read || *format == "json") return;
+  if (*format == "debezium_json") {
+    if (!table) {
+      map.issues().add(mark_of(map.value("format")), map.key_path("format"),
+                       "debezium_json reads change events as a table: add kind: table");
+    }
+    return;
+  }
   std::string why = dead_letter ? "a dead letter keeps the record's own bytes"
                     : type != "kafka" && !type.empty()
                         ? *format +
@@ -116,7 +131,7 @@ SinkConfig read_sink(MapReader map, const std::string& job_file, bool dead_lette
     read_column_list(map, "key", sink.type, &sink.key, &sink.key_marks);
     read_sink_key_format(map, sink);
   }
-  read_format(map, sink.type, dead_letter, &sink.format);
+  read_format(map, sink.type, dead_letter, &sink.format, false, true);
   if (!dead_letter) read_sink_subjects(map, sink);
   map.choice("timestamp_format", "a timestamp format", kTimestampOutputs, &sink.timestamp_format);
   map.finish();
@@ -215,7 +230,7 @@ SourceConfig read_source(MapReader map, const std::string& job_file) {
   }
   read_topic(map, source.type, &source.topic);
   source.topic_mark = mark_of(map.value("topic"));
-  read_format(map, source.type, false, &source.format);
+  read_format(map, source.type, false, &source.format, source.table);
   map.choice("timestamp_format", "a timestamp format", kTimestampInputs, &source.timestamp_input);
   // A registry format may leave the schema to the registry (on Kafka, where records carry ids).
   bool registered = !registry_type(source.format).empty() && source.type == "kafka";

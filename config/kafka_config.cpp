@@ -157,9 +157,15 @@ bool kafka_only(MapReader& map, std::string_view key, const std::string& type) {
 }  // namespace
 
 void read_source_key(MapReader& map, SourceConfig& source) {
-  bool has_format = kafka_only(map, "key_format", source.type);
-  bool has_type = kafka_only(map, "key_type", source.type);
+  // A file source reads keys from its lines with key_separator.
+  const std::string& type = source.key_separator.empty() ? source.type : std::string("kafka");
+  bool has_format = kafka_only(map, "key_format", type);
+  bool has_type = kafka_only(map, "key_type", type);
   if (has_format) map.choice("key_format", "a key format", kKeyFormats, &source.key_format);
+  if (has_format && source.type == "file" && !registry_type(source.key_format).empty()) {
+    map.issues().add(mark_of(map.value("key_format")), map.key_path("key_format"),
+                     "a file source's keys are text: use key_format kafka or json");
+  }
   std::string text;
   if (!has_type || !map.string("key_type", &text)) return;
   Mark mark = mark_of(map.value("key_type"));

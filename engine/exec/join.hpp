@@ -31,6 +31,9 @@ struct StreamTableJoinSpec {
   std::vector<types::DataType> table_types;  // of the table's joined columns (typed NULLs)
   size_t table_key = 0;                      // the key column in a table input row
   types::DataType key_type;                  // keys are compared as this type
+  // What the table is keyed by when ON computes it from `_key` (`c._key.id`), over a joined row
+  // holding the table's columns; null: `_key` itself.
+  ExpressionPtr table_key_expr;
   ExpressionPtr stream_key;  // over a joined row whose table part is NULL; of key_type
   ExpressionPtr condition;   // the rest of ON, over a joined row; may be null
 };

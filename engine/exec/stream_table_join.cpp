@@ -214,14 +214,27 @@ class StreamTableJoin : public Operator {
   }
 
   void update(TableState& table, Batch& in, ExecContext& ctx) const {
+    std::vector<types::Value> joined;
+    if (spec_.table_key_expr) joined.resize(output_width());
+    ctx.eval.arena = &in.arena();
     for (size_t r = 0; r < in.size(); ++r) {
       const types::Value* row = in.row(r);
-      types::Value key;
+      types::Value key = row[spec_.table_key];
+      if (spec_.table_key_expr) {
+        std::copy_n(row, spec_.table_width, joined.begin() + spec_.table_offset);
+        key = spec_.table_key_expr->eval(joined.data(), ctx.eval);
+        if (ctx.eval.failed) {
+          ctx.reject(in.position(r));
+          continue;
+        }
+      }
       RecordError err;
-      if (!to_key(row[spec_.table_key], in.arena(), &key, &err)) {
+      if (!to_key(key, in.arena(), &key, &err)) {
         if (err.message.empty()) {
           err.code = ErrorCode::kDecode;
-          err.message = "a table record needs a key: this one has none (NULL)";
+          err.message = spec_.table_key_expr
+                            ? "a table record needs a key: ON's key of this one is NULL"
+                            : "a table record needs a key: this one has none (NULL)";
         }
         ctx.rejections.push_back({in.position(r), std::move(err)});
         continue;

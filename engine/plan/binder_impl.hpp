@@ -131,6 +131,8 @@ class Binder {
   void bind_join(const sql::SelectStatement& stmt, LogicalPlan& plan);
   // ON's conditions besides keys and time bounds, AND-ed (null when none).
   exec::ExpressionPtr bind_on_conditions(const std::vector<const sql::Expr*>& parts);
+  // True when `e` reads that column of that input and no other (and some column at all).
+  bool reads_only_column(const sql::Expr& e, size_t input, size_t index) const;
   // The inputs whose columns `e` reads (bit i: inputs_[i]).
   uint32_t inputs_read(const sql::Expr& e) const;
   // A stream–stream join (its time bound from WITHIN or a BETWEEN in ON) into plan.interval_join.

@@ -44,6 +44,20 @@ ExpressionPtr Binder::bind_on_conditions(const std::vector<const Expr*>& parts) 
   return all;
 }
 
+bool Binder::reads_only_column(const Expr& e, size_t input, size_t index) const {
+  if (e.kind == ExprKind::kColumnRef) {
+    ResolvedColumn c = resolve_column(e);
+    return c.input == input && c.index == index;
+  }
+  if (e.kind == ExprKind::kLiteral || e.kind == ExprKind::kInterval || e.args.empty()) return false;
+  for (size_t i = 0; i < e.args.size(); ++i) {
+    const sql::ExprPtr& a = e.args[i];
+    if (e.pairs && i % 2 == 0) continue;  // STRUCT(name := value): names are no columns
+    if (a && a->kind != ExprKind::kLiteral && !reads_only_column(*a, input, index)) return false;
+  }
+  return true;
+}
+
 uint32_t Binder::inputs_read(const Expr& e) const {
   uint32_t mask = 0;
   if (e.kind == ExprKind::kColumnRef) {
@@ -52,8 +66,9 @@ uint32_t Binder::inputs_read(const Expr& e) const {
              e.args[0]->kind == ExprKind::kColumnRef && !has_column(e.args[0]->name)) {
     return mask;  // the binder reports `q.x` with an unknown q when it binds it
   }
-  for (const auto& a : e.args) {
-    if (a) mask |= inputs_read(*a);
+  for (size_t i = 0; i < e.args.size(); ++i) {
+    if (e.pairs && i % 2 == 0) continue;  // STRUCT(name := value): names are no columns
+    if (e.args[i]) mask |= inputs_read(*e.args[i]);
   }
   return mask;
 }
@@ -176,18 +191,18 @@ void Binder::bind_join(const sql::SelectStatement& stmt, LogicalPlan& plan) {
   conjuncts(*join.on, parts);
   const Expr* key_eq = nullptr;
   const Expr* stream_side = nullptr;
+  const Expr* table_side = nullptr;
   std::vector<const Expr*> rest;
   for (const Expr* p : parts) {
     if (key_eq == nullptr && p->kind == ExprKind::kBinary && p->op == "=") {
       for (int side = 0; side < 2; ++side) {
         const Expr& k = *p->args[side];
         const Expr& other = *p->args[1 - side];
-        if (k.kind != ExprKind::kColumnRef) continue;
-        ResolvedColumn c = resolve_column(k);
-        if (c.input != table || c.index != key_index) continue;
+        if (!reads_only_column(k, table, key_index)) continue;
         if (inputs_read(other) != (1u << stream)) continue;
         key_eq = p;
         stream_side = &other;
+        table_side = &k;
         break;
       }
       if (key_eq == p) continue;
@@ -197,7 +212,7 @@ void Binder::bind_join(const sql::SelectStatement& stmt, LogicalPlan& plan) {
   if (key_eq == nullptr) {
     fail(ErrorCode::kSqlUnsupported,
          fmt::format("a stream–table join looks the table up by its key: ON needs "
-                     "<{} expression> = {}._key",
+                     "<{} expression> = {}._key (or an expression of _key alone)",
                      inputs_[stream].name, tin.name),
          join.on->loc);
   }
@@ -215,10 +230,12 @@ void Binder::bind_join(const sql::SelectStatement& stmt, LogicalPlan& plan) {
     spec.table_types.push_back(system_column_type(ts, i));
   spec.table_key = key_index;
   Scope on{Scope::Kind::kRow, "ON"};
-  auto [sk, tk] = unify(*key_eq, bind_expr(*stream_side, on),
-                        exec::make_column(tin.offset + key_index, ts.key_type));
+  auto [sk, tk] = unify(*key_eq, bind_expr(*stream_side, on), bind_expr(*table_side, on));
   spec.key_type = tk->type();
   spec.stream_key = std::move(sk);
+  // The table is keyed by `_key` itself, or by what ON computes from it (`c._key.id`).
+  if (exec::column_index_of(*tk) != static_cast<int64_t>(tin.offset + key_index))
+    spec.table_key_expr = std::move(tk);
   spec.condition = bind_on_conditions(rest);
   plan.input_widths.resize(2);
   plan.input_widths[spec.stream_input] = spec.stream_width;

@@ -1,5 +1,6 @@
 #include "server/pipeline/decode_stage.hpp"
 
+#include "format/debezium.hpp"
 #include "format/kafka_serde.hpp"
 #include "plan/source_schema.hpp"
 #include "types/nested.hpp"
@@ -34,6 +35,7 @@ DecodeStage::DecodeStage(const config::SourceConfig& source, size_t width,
     if (source.schema[c].name == source.event_time)
       decoder_.set_timestamp_input(c, source.event_time_input);
   }
+  if (source.format == "debezium_json") debezium_ = std::make_unique<format::DebeziumReader>();
   if (std::string_view type = config::registry_type(source.format); !type.empty()) {
     if (!schemas) {
       throw Error(ErrorCode::kConfig,
@@ -98,6 +100,16 @@ void DecodeStage::add(std::string_view value, const RecordMeta& meta) {
   RecordError err;
   std::string_view payload;
   bool tombstone = source_.table && is_null_text(value);
+  if (debezium_ && !tombstone) {
+    format::ChangeEvent change;
+    if (!debezium_->read(value, &change, &err)) {
+      rows_.pop_row();
+      rejections_.push_back({meta.position, std::move(err)});
+      return;
+    }
+    tombstone = change.deleted;
+    value = change.after;
+  }
   if (tombstone) {
     for (size_t c = 0; c < source_.schema.size(); ++c)
       row[c] = types::Value::null_of(source_.schema[c].type);

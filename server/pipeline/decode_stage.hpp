@@ -14,6 +14,7 @@
 #include "exec/operator.hpp"
 #include "exec/query.hpp"
 #include "exec/watermark.hpp"
+#include "format/debezium.hpp"
 #include "format/json.hpp"
 #include "server/pipeline/record.hpp"
 #include "server/pipeline/value_format.hpp"
@@ -82,8 +83,9 @@ class DecodeStage {
   const config::SourceConfig& source_;
   const exec::Expression* event_time_;
   format::JsonDecoder decoder_;
-  std::unique_ptr<RegistryValueDecoder> framed_;  // format avro or json_sr
-  bool json_sr_ = false;                          // format json_sr: decoder_ reads the payload
+  std::unique_ptr<RegistryValueDecoder> framed_;      // format avro or json_sr
+  bool json_sr_ = false;                              // format json_sr: decoder_ reads the payload
+  std::unique_ptr<format::DebeziumReader> debezium_;  // format debezium_json: the envelope
   exec::Batch rows_;
   bool headers_;           // the query reads the headers column (plan::reads_headers)
   bool plain_key_ = true;  // key_format kafka, STRING: the bytes

@@ -10,9 +10,11 @@
 // (timestamps as the sink wrote them) gives the same values: what sluice writes, sluice reads.
 // Each record is also read as a record key in `key_format: json` (format::JsonValueDecoder) of a
 // STRUCT type: a failure is a DECODE error; a value read writes JSON that reads back to the same
-// JSON.
+// JSON. And as a Debezium change event (format::DebeziumReader): a failure is a DECODE error; a
+// row read is a part of the record, which the decoder then reads (or rejects with DECODE).
 
 #include "common/arena.hpp"
+#include "format/debezium.hpp"
 #include "format/json.hpp"
 #include "types/value_ops.hpp"
 
@@ -99,6 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   format::JsonValueDecoder key(format::Column{"_key", key_type}, ts_in);
   format::JsonValueDecoder key_reader(format::Column{"_key", key_type},
                                       format::TimestampInput::kIso8601);
+  format::DebeziumReader debezium;
   Arena arena(4096);
   std::vector<types::Value> row(columns.size()), again(columns.size());
   std::string encoded, again_encoded;
@@ -114,6 +117,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(key_reader.decode(text, &k_again, arena, &err), text + ": " + err.message);
       format::append_json_value(k_again, key_type, format::TimestampOutput::kIso8601, again_text);
       FUZZ_CHECK(text == again_text, text + " -> " + again_text);
+    } else {
+      FUZZ_CHECK(err.code == ErrorCode::kDecode && !err.message.empty(), err.message);
+    }
+    format::ChangeEvent change;
+    if (debezium.read(record, &change, &err)) {
+      if (!change.deleted) {
+        FUZZ_CHECK(change.after.data() != nullptr && !change.after.empty(), "no row");
+        FUZZ_CHECK(record.find(change.after) != std::string_view::npos,
+                   std::string(change.after) + " is not part of the record");
+        if (!decoder.decode(change.after, row.data(), arena, &err))
+          FUZZ_CHECK(err.code == ErrorCode::kDecode && !err.message.empty(), err.message);
+      }
     } else {
       FUZZ_CHECK(err.code == ErrorCode::kDecode && !err.message.empty(), err.message);
     }

@@ -6,6 +6,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -179,8 +180,11 @@ std::string CaseRunner::job_yaml(const TestCase& tc, int index) const {
                     const std::vector<std::pair<std::string, std::string>>& schema,
                     const std::vector<std::string>& options) {
     y += (tc.extra_sources.empty() ? "  name: " : "  - name: ") + yaml_quote(name) + "\n";
-    y += in + std::string("type: file\n") + in + "path: " + yaml_quote(path) + "\n" + in +
-         "format: json\n" + in + "schema:\n";
+    bool own_format = std::any_of(options.begin(), options.end(),
+                                  [](const std::string& o) { return o.rfind("format:", 0) == 0; });
+    y += in + std::string("type: file\n") + in + "path: " + yaml_quote(path) + "\n";
+    if (!own_format) y += in + std::string("format: json\n");
+    y += in + std::string("schema:\n");
     for (const auto& [col, type] : schema)
       y += in + std::string("  ") + yaml_quote(col) + ": " + yaml_quote(type) + "\n";
     append_options(options, in, y);

@@ -91,6 +91,23 @@ TEST_CASE("sources: a list of named sources with kinds", "[join][config]") {
   CHECK_THAT(config::testing::job_errors(replace(kSources, "sources:\n  - name: orders",
                                                  "sources: []\nx:\n  - name: orders")),
              Catch::Contains("sources: expected a list of sources"));
+  // Debezium change events: table sources only; file keys need key_separator and a text format.
+  CHECK_NOTHROW(config::load_job_text(
+      replace(kSources, "    key_separator: \"|\"\n",
+              "    key_separator: \"|\"\n    format: debezium_json\n    key_format: json\n"
+              "    key_type: STRUCT<id BIGINT>\n"),
+      "job.yaml"));
+  CHECK_THAT(config::testing::job_errors(replace(kSources, "sink: {type: stdout}",
+                                                 "sink: {type: stdout, format: debezium_json}")),
+             Catch::Contains("sink.format: 'debezium_json' is not a format (expected json, avro, "
+                             "json_sr or protobuf)"));
+  CHECK_THAT(config::testing::job_errors(
+                 replace(kSources, "    key_separator: \"|\"\n", "    key_format: json\n")),
+             Catch::Contains("sources[1].key_format: not allowed when type is 'file'"));
+  CHECK_THAT(
+      config::testing::job_errors(replace(kSources, "    key_separator: \"|\"\n",
+                                          "    key_separator: \"|\"\n    key_format: avro\n")),
+      Catch::Contains("a file source's keys are text: use key_format kafka or json"));
   // Problems name the source's place in the list.
   CHECK_THAT(config::testing::job_errors(replace(kSources, "    schema: {name: STRING}",
                                                  "    event_time: at\n    schema: {name: STRING}")),
