@@ -31,8 +31,19 @@ struct Waiting {
   std::vector<types::Value> values;
 };
 
+class IntervalJoin;
+
 class IntervalState : public OperatorState {
  public:
+  explicit IntervalState(const IntervalJoin& op) : op(op) {}
+
+  // Durable state: the watermark and each side's waiting rows (their arrival number, whether they
+  // matched, position and values); times, keys and when they leave are computed again from the
+  // values on restore, as the operator computed them.
+  bool save(StateWriter& w) const override;
+  void load(StateReader& r) override;
+
+  const IntervalJoin& op;
   std::map<uint64_t, Waiting> rows[2];  // by arrival number
   std::unordered_map<std::string, std::vector<uint64_t>> by_key[2];
   std::set<std::pair<int64_t, uint64_t>> leaving[2];  // (leaves, arrival number)
@@ -57,7 +68,7 @@ class IntervalJoin : public Operator {
   }
 
   std::unique_ptr<OperatorState> make_state() const override {
-    return std::make_unique<IntervalState>();
+    return std::make_unique<IntervalState>(*this);
   }
 
   void process(OperatorState* state, Batch& in, Batch& out, ExecContext& ctx) const override {
@@ -117,11 +128,13 @@ class IntervalJoin : public Operator {
           continue;
         }
       }
-      bool outer = side == 0 ? spec_.left_outer : spec_.right_outer;
-      if (key.empty() && !outer) continue;  // a NULL key never matches: nothing to wait for
-      hold(st, side, src, t.i, pos, key, matched);
+      if (key.empty() && !outer(side)) continue;  // a NULL key never matches: nothing to wait for
+      hold(st, side, st.next++, src, t.i, pos, key, matched);
     }
   }
+
+  bool outer(int side) const { return side == 0 ? spec_.left_outer : spec_.right_outer; }
+  const IntervalJoinSpec& spec() const { return spec_; }
 
   void on_watermark(OperatorState* state, int64_t watermark, Batch& out,
                     ExecContext&) const override {
@@ -135,7 +148,6 @@ class IntervalJoin : public Operator {
     leave(static_cast<IntervalState&>(*state), std::numeric_limits<int64_t>::max(), out);
   }
 
- private:
   // The key of side `side`'s row in `joined` into `key` (empty when some key value is NULL); false
   // when a key expression fails.
   bool encode_key(int side, const types::Value* joined, std::string& key, ExecContext& ctx) const {
@@ -153,9 +165,9 @@ class IntervalJoin : public Operator {
     return true;
   }
 
-  void hold(IntervalState& st, int side, const types::Value* src, int64_t time, RecordPosition pos,
-            const std::string& key, bool matched) const {
-    uint64_t id = st.next++;
+  // Side `side`'s row `src`, arrival number `id`, waits.
+  void hold(IntervalState& st, int side, uint64_t id, const types::Value* src, int64_t time,
+            RecordPosition pos, const std::string& key, bool matched) const {
     Waiting& w = st.rows[side][id];
     w.time = time;
     // A left row can meet right rows up to upper_ms after it, a right row left rows up to
@@ -179,6 +191,7 @@ class IntervalJoin : public Operator {
     st.leaving[side].insert({w.leaves, id});
   }
 
+ private:
   // Every row whose time to leave is before `limit` leaves, in that order (arrival on a tie); an
   // outer side's unmatched ones are emitted.
   void leave(IntervalState& st, int64_t limit, Batch& out) const {
@@ -193,8 +206,7 @@ class IntervalJoin : public Operator {
       st.leaving[side].erase(st.leaving[side].begin());
       auto node = st.rows[side].extract(id);
       Waiting& w = node.mapped();
-      bool outer = side == 0 ? spec_.left_outer : spec_.right_outer;
-      if (outer && !w.matched) {
+      if (outer(side) && !w.matched) {
         types::Value* row = out.append_row(w.position);
         std::copy(w.values.begin(), w.values.end(), row + spec_.offsets[side]);
         std::copy(nulls_[1 - side].begin(), nulls_[1 - side].end(), row + spec_.offsets[1 - side]);
@@ -221,6 +233,58 @@ class IntervalJoin : public Operator {
   IntervalJoinSpec spec_;
   std::vector<types::Value> nulls_[2];
 };
+
+bool IntervalState::save(StateWriter& w) const {
+  w.i64(watermark);
+  w.u64(next);
+  for (int side = 0; side < 2; ++side) {
+    w.u32(static_cast<uint32_t>(rows[side].size()));
+    for (const auto& [id, row] : rows[side]) {
+      w.u64(id);
+      w.boolean(row.matched);
+      w.u32(static_cast<uint32_t>(row.position.partition));
+      w.i64(row.position.offset);
+      for (const types::Value& v : row.values)
+        w.value(v);
+    }
+  }
+  return true;
+}
+
+void IntervalState::load(StateReader& r) {
+  if (next != 0) r.fail("restoring into a join that is not empty");
+  const IntervalJoinSpec& spec = op.spec();
+  watermark = r.i64();
+  uint64_t saved_next = r.u64();
+  std::set<uint64_t> ids;
+  std::vector<types::Value> joined(op.output_width());
+  std::string key;
+  for (int side = 0; side < 2; ++side) {
+    // A row takes at least its number, flag, position and a tag and a null flag per value.
+    uint32_t count = r.count(21 + 2 * spec.widths[side]);
+    for (uint32_t i = 0; i < count; ++i) {
+      uint64_t id = r.u64();
+      bool matched = r.boolean();
+      RecordPosition pos{static_cast<int32_t>(r.u32()), r.i64()};
+      Arena arena(256);
+      std::vector<types::Value> values(spec.widths[side]);
+      for (size_t c = 0; c < values.size(); ++c) {
+        values[c] = r.value(arena);
+        if (!of_type(values[c], spec.types[side][c])) r.fail("a waiting value of another type");
+      }
+      const types::Value& t = values[spec.time_columns[side]];
+      if (t.null) r.fail("a waiting row without an event time");
+      if (id >= saved_next || !ids.insert(id).second) r.fail("a waiting row's number out of order");
+      std::copy(values.begin(), values.end(), joined.begin() + spec.offsets[side]);
+      ExecContext ctx;
+      ctx.eval.arena = &arena;
+      if (!op.encode_key(side, joined.data(), key, ctx)) r.fail("a waiting row's key fails");
+      if (key.empty() && !op.outer(side)) r.fail("a waiting row that could never match");
+      op.hold(*this, side, id, values.data(), t.i, pos, key, matched);
+    }
+  }
+  next = saved_next;
+}
 
 }  // namespace
 

@@ -3,11 +3,13 @@
 // input changes that key, which happens in another batch.
 
 #include "exec/join.hpp"
+#include "exec/state_codec.hpp"
 #include "types/value_ops.hpp"
 
 #include <algorithm>
 #include <deque>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace sluice::exec {
@@ -20,7 +22,7 @@ namespace {
 // stream side looks a batch up in passes, prefetching each pass's lines for the next.
 class TableState : public OperatorState {
  public:
-  explicit TableState(size_t width) : width_(width) {}
+  explicit TableState(const StreamTableJoinSpec& spec) : spec_(spec), width_(spec.table_width) {}
 
   static constexpr uint32_t kNone = 0;  // an empty index slot, or no row
 
@@ -86,6 +88,83 @@ class TableState : public OperatorState {
     index_[hole] = kNone;
   }
 
+  // Durable state: a snapshot holds every row as its key and values; a changelog entry is a key
+  // (its value as written by StateWriter) with the row's values, or a tombstone.
+  bool save(StateWriter& w) const override {
+    w.u32(static_cast<uint32_t>(live_));
+    for (size_t i = 0; i < hot_.size(); ++i) {
+      if (!hot_[i].live) continue;
+      w.value(key_of(i));
+      write_row(w, static_cast<uint32_t>(i + 1));
+    }
+    return true;
+  }
+  void load(StateReader& r) override {
+    if (live_ != 0) r.fail("restoring into a table that is not empty");
+    // A row takes at least a tag and a null flag per value, its key's included.
+    uint32_t rows = r.count(2 * (width_ + 1));
+    std::vector<types::Value> row(width_);
+    for (uint32_t i = 0; i < rows; ++i) {
+      Arena scratch(256);
+      types::Value key = read_key(r, scratch);
+      read_row(r, scratch, row);
+      uint64_t h = types::hash(key);
+      if (find(key, h) != kNone) r.fail("a table key twice");
+      upsert(key, h, row.data());
+    }
+  }
+  bool track_changes() override {
+    tracking_ = true;
+    return true;
+  }
+  // Remembers that the row of `key` changed (when changes are tracked).
+  void changed(const types::Value& key) {
+    if (!tracking_) return;
+    std::string bytes;
+    StateWriter w(bytes);
+    w.value(key);
+    changed_.insert(std::move(bytes));
+  }
+  void save_changes(const ChangeVisitor& out) override {
+    std::string value;
+    for (const std::string& k : changed_) {
+      StateReader r(k, "a changed table key");
+      Arena scratch(64);
+      types::Value key = r.value(scratch);
+      uint32_t slot = find(key, types::hash(key));
+      if (slot == kNone) {
+        out(k, nullptr);
+        continue;
+      }
+      value.clear();
+      StateWriter w(value);
+      write_row(w, slot);
+      std::string_view v = value;
+      out(k, &v);
+    }
+    changed_.clear();
+  }
+  void load_change(StateReader& kr, StateReader* vr) override {
+    Arena scratch(256);
+    types::Value key = read_key(kr, scratch);
+    kr.expect_end();
+    uint64_t h = types::hash(key);
+    if (vr == nullptr) {
+      erase(key, h);
+      return;
+    }
+    std::vector<types::Value> row(width_);
+    read_row(*vr, scratch, row);
+    vr->expect_end();
+    upsert(key, h, row.data());
+  }
+  void touch(StateReader& kr) override {
+    Arena scratch(64);
+    read_key(kr, scratch);
+    kr.expect_end();
+    changed_.insert(std::string(kr.whole()));
+  }
+
   StateSize size() const override {
     return {0, live_,
             bytes_ + index_.size() * sizeof(uint32_t) +
@@ -103,6 +182,29 @@ class TableState : public OperatorState {
     bool inlined = false;
     char inline_key[kInlineKey] = {};
   };
+
+  types::Value key_of(size_t i) const {
+    const Hot& r = hot_[i];
+    return r.inlined ? r.key.with_bytes(std::string_view(r.inline_key, r.key.s.size)) : r.key;
+  }
+  void write_row(StateWriter& w, uint32_t slot) const {
+    const types::Value* v = values(slot);
+    for (size_t c = 0; c < width_; ++c)
+      w.value(v[c]);
+  }
+  // A key and a row as the operator could have stored them: of the join's key type (not NULL),
+  // each value of its column's type.
+  types::Value read_key(StateReader& r, Arena& arena) const {
+    types::Value key = r.value(arena);
+    if (key.null || !of_type(key, spec_.key_type)) r.fail("a table key of another type");
+    return key;
+  }
+  void read_row(StateReader& r, Arena& arena, std::vector<types::Value>& row) const {
+    for (size_t c = 0; c < width_; ++c) {
+      row[c] = r.value(arena);
+      if (!of_type(row[c], spec_.table_types[c])) r.fail("a table value of another type");
+    }
+  }
 
   static bool same_key(const Hot& r, const types::Value& key) {
     if (!r.inlined) return types::group_equal(r.key, key);
@@ -167,8 +269,11 @@ class TableState : public OperatorState {
     }
   }
 
+  const StreamTableJoinSpec& spec_;
   size_t width_;
-  std::vector<Hot> hot_;  // per row: what a lookup compares
+  bool tracking_ = false;
+  std::unordered_set<std::string> changed_;  // keys (as StateWriter writes them) changed
+  std::vector<Hot> hot_;                     // per row: what a lookup compares
   // Per row: its string bytes. A deque, so that a row's std::string (whose short bytes live inside
   // it) never moves when rows are added.
   std::deque<std::string> cold_;
@@ -189,7 +294,7 @@ class StreamTableJoin : public Operator {
   }
 
   std::unique_ptr<OperatorState> make_state() const override {
-    return std::make_unique<TableState>(spec_.table_width);
+    return std::make_unique<TableState>(spec_);
   }
 
   void process(OperatorState* state, Batch& in, Batch& out, ExecContext& ctx) const override {
@@ -245,6 +350,7 @@ class StreamTableJoin : public Operator {
       } else {
         table.upsert(key, h, row);
       }
+      table.changed(key);
     }
   }
 
