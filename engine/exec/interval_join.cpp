@@ -20,6 +20,15 @@ namespace sluice::exec {
 namespace {
 
 constexpr int64_t kNoWatermark = std::numeric_limits<int64_t>::min();
+// Event times a join takes: within ±2^61 ms (73 million years), so that differences and bounds
+// never overflow.
+constexpr int64_t kMaxJoinTimeMs = int64_t{1} << 61;
+
+int64_t minus(int64_t a, int64_t b) {  // a - b, saturating
+  int64_t r = 0;
+  if (!__builtin_sub_overflow(a, b, &r)) return r;
+  return b > 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+}
 
 struct Waiting {
   int64_t time = 0;
@@ -87,7 +96,12 @@ class IntervalJoin : public Operator {
             {pos, {ErrorCode::kDecode, "the event time of a stream–stream join's record is NULL"}});
         continue;
       }
-      if (st.watermark != kNoWatermark && t.i < st.watermark - spec_.grace_ms) {
+      if (t.i > kMaxJoinTimeMs || t.i < -kMaxJoinTimeMs) {
+        ctx.rejections.push_back(
+            {pos, {ErrorCode::kEventTime, "the event time is out of range for a join"}});
+        continue;
+      }
+      if (st.watermark != kNoWatermark && t.i < minus(st.watermark, spec_.grace_ms)) {
         ++ctx.late;
         continue;
       }
@@ -141,7 +155,7 @@ class IntervalJoin : public Operator {
     auto& st = static_cast<IntervalState&>(*state);
     if (watermark <= st.watermark) return;
     st.watermark = watermark;
-    leave(st, watermark - spec_.grace_ms, out);
+    leave(st, minus(watermark, spec_.grace_ms), out);
   }
 
   void on_close(OperatorState* state, Batch& out, ExecContext&) const override {
@@ -273,7 +287,8 @@ void IntervalState::load(StateReader& r) {
         if (!of_type(values[c], spec.types[side][c])) r.fail("a waiting value of another type");
       }
       const types::Value& t = values[spec.time_columns[side]];
-      if (t.null) r.fail("a waiting row without an event time");
+      if (t.null || t.i > kMaxJoinTimeMs || t.i < -kMaxJoinTimeMs)
+        r.fail("a waiting row without an event time in range");
       if (id >= saved_next || !ids.insert(id).second) r.fail("a waiting row's number out of order");
       std::copy(values.begin(), values.end(), joined.begin() + spec.offsets[side]);
       ExecContext ctx;

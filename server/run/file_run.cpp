@@ -132,7 +132,8 @@ class FileRun {
   };
 
   // Several sources: the records of all are fed to the query one at a time, the one with the
-  // earliest event time first; on a tie, the source listed first. A record without an event time
+  // earliest event time first; on a tie, a table's before a stream's (a stream record sees the
+  // table as of its time), then the source listed first. A record without an event time
   // (its source has no event_time, or it is a tombstone or rejected) takes that of the record
   // before it in its file (the earliest time for a file's first), so each file is read in order.
   // The result depends on the files alone.
@@ -154,7 +155,10 @@ class FileRun {
     while (true) {
       Input* next = nullptr;
       for (Input& in : inputs) {
-        if (in.has_head && (next == nullptr || in.time < next->time)) next = &in;
+        if (!in.has_head) continue;
+        if (next == nullptr || in.time < next->time ||
+            (in.time == next->time && in.source->table && !next->source->table))
+          next = &in;
       }
       if (next == nullptr) break;
       head_ = next;
@@ -175,7 +179,9 @@ class FileRun {
     for (const Input& in : inputs) {
       if (!in.has_head) continue;  // read to its end: it holds nothing back
       if (in.max_time == std::numeric_limits<int64_t>::min()) return std::nullopt;
-      int64_t w = in.max_time - in.source->max_out_of_orderness_ms;
+      int64_t w = 0;
+      if (__builtin_sub_overflow(in.max_time, in.source->max_out_of_orderness_ms, &w))
+        w = std::numeric_limits<int64_t>::min() + 1;
       wm = wm ? std::min(*wm, w) : w;
     }
     return wm;

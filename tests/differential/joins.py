@@ -3,7 +3,7 @@
 
 Random orders (a stream) and customer changes (a table: updates and tombstones) with a fixed seed,
 both in event-time order, with ties between them. `sluice run` reads the two files merged by event
-time (the table listed first, so it wins ties), and looks each order up in the table as it is
+time (a table's record first on a tie), and looks each order up in the table as it is
 then. SQLite gets the same records and answers with the customer version each order saw: the last
 change of its key at or before the order's time (a tombstone takes the time of the change before
 it in its file), unless that change is a delete. Two data sets:
@@ -212,7 +212,13 @@ def job_yaml(name, sql, paths, out_path):
     return "\n".join([
         "name: " + json.dumps("diff-join-" + name),
         "sql: " + json.dumps(sql),
-        "sources:",
+        "sources:",  # the stream first: the table still wins ties
+        "  - name: orders",
+        "    type: file",
+        "    path: " + json.dumps(paths["orders"]),
+        "    event_time: ts",
+        "    timestamp_format: epoch_millis",
+        "    schema: {id: BIGINT, cust: STRING, amount: BIGINT, ts: TIMESTAMP}",
         "  - name: customers",
         "    kind: table",
         "    type: file",
@@ -221,12 +227,6 @@ def job_yaml(name, sql, paths, out_path):
         "    event_time: ts",
         "    timestamp_format: epoch_millis",
         "    schema: {name: STRING, tier: STRING, ts: TIMESTAMP}",
-        "  - name: orders",
-        "    type: file",
-        "    path: " + json.dumps(paths["orders"]),
-        "    event_time: ts",
-        "    timestamp_format: epoch_millis",
-        "    schema: {id: BIGINT, cust: STRING, amount: BIGINT, ts: TIMESTAMP}",
         "sink: {type: file, path: %s, timestamp_format: epoch_millis}" % json.dumps(out_path),
         "on_error: fail",
     ]) + "\n"

@@ -1,10 +1,10 @@
 // Fuzz target `state`: operator state snapshots (Query::snapshot / Query::restore), which a
 // daemon reads back from disk and from Kafka and must never trust. Byte 0 picks one of the
 // queries below (grouped aggregates, a hopping window, sessions, DISTINCT, OVER frames and
-// navigation); byte 1 (mod 64) is a row count; then 3 bytes per row (symbol, quantity and
-// lateness, price) feed the query as a pipeline does;
-// the rest are edits of the snapshot taken after those rows: pairs (position byte, xor byte), or
-// when odd one byte left that truncates the snapshot to (byte * 4) bytes.
+// navigation, a stream–table and an interval join); byte 1 (mod 64) is a row count; then 3 bytes
+// per row (symbol, quantity and lateness, price) feed the query as a pipeline does; the rest are
+// edits of the snapshot taken after those rows: pairs (position byte, xor byte), or when odd one
+// byte left that truncates the snapshot to (byte * 4) bytes.
 //
 // Checked: restoring the unedited snapshot always works, and the restored state, given the same
 // further rows and closed, emits exactly what the uninterrupted state emits. An edited snapshot
@@ -33,7 +33,7 @@ using types::DataType;
 using types::TypeId;
 using types::Value;
 
-constexpr std::array<const char*, 9> kQueries = {
+constexpr std::array<const char*, 11> kQueries = {
     "SELECT symbol, COUNT(*), SUM(qty), AVG(price), MIN(price), MAX(symbol), FIRST_VALUE(qty), "
     "LAST_VALUE(price), STDDEV(qty) FROM trades GROUP BY symbol",
     "SELECT symbol, COUNT(DISTINCT qty), SUM(DISTINCT price), MIN(DISTINCT symbol) FROM trades "
@@ -52,6 +52,13 @@ constexpr std::array<const char*, 9> kQueries = {
     "SELECT symbol, ROW_NUMBER() OVER w, RANK() OVER w, DENSE_RANK() OVER w, LEAD(qty, 2) OVER w, "
     "LEAD(symbol) OVER w, MAX(price) OVER w, FIRST_VALUE(qty) OVER w FROM trades WINDOW w AS "
     "(PARTITION BY qty ORDER BY ts EXPIRE AFTER INTERVAL '3' SECOND INACTIVITY)",
+    // Joins: trades with a second source of the same columns (a table keyed by symbol; a
+    // stream), each row going to one of them (see add_rows).
+    "SELECT t.symbol, t.qty, q.price, q._key AS k FROM trades t LEFT JOIN quotes q ON t.symbol = "
+    "q._key AND q.qty <> 3",
+    "SELECT t.symbol, t.qty, u.qty AS uq, u.price FROM trades t FULL JOIN trades2 u WITHIN 1 "
+    "SECOND "
+    "GRACE PERIOD 500ms ON t.symbol = u.symbol",
 };
 
 const exec::Query& query(size_t i) {
@@ -61,9 +68,20 @@ const exec::Query& query(size_t i) {
                                {"price", DataType::decimal(18, 4)},
                                {"qty", DataType::bigint()},
                                {"ts", DataType::timestamp()}}};
+    trades.event_time = "ts";
+    plan::SourceSchema quotes = trades, trades2 = trades;
+    quotes.name = "quotes";
+    quotes.table = true;
+    trades2.name = "trades2";
     std::vector<std::shared_ptr<const exec::Query>> qs;
-    for (const char* sql : kQueries)
-      qs.push_back(plan::compile_query(sql, trades));
+    for (const char* sql : kQueries) {
+      std::string_view text(sql);
+      qs.push_back(text.find("quotes") != std::string_view::npos
+                       ? plan::compile_query(sql, std::vector<plan::SourceSchema>{trades, quotes})
+                   : text.find("trades2") != std::string_view::npos
+                       ? plan::compile_query(sql, std::vector<plan::SourceSchema>{trades, trades2})
+                       : plan::compile_query(sql, trades));
+    }
     return qs;
   }();
   return *compiled[i];
@@ -113,6 +131,25 @@ void collect(exec::Batch& b, std::vector<std::string>& out) {
 void feed(const exec::Query& q, exec::QueryState& st, const uint8_t* rows, size_t n, int64_t first,
           int64_t* max_time, std::vector<std::string>& out) {
   exec::ExecContext ctx;
+  if (q.input_count() > 1) {
+    // A join: each row to the input bit 6 of its second byte picks, one at a time, the
+    // watermark following the rows.
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t* r = rows + 3 * i;
+      ctx.input = (r[1] >> 6) & 1;
+      exec::Batch in(q.input_width(ctx.input));
+      add_rows(in, r, 1, first + static_cast<int64_t>(i), max_time);
+      if (in.width() > 8) {  // a table row: keyed by its symbol; no price makes it a tombstone
+        Value* row = in.row(0);
+        row[4] = row[0];
+        row[8] = Value::boolean(row[1].null);
+      }
+      collect(q.process(st, in, ctx), out);
+      if (q.uses_watermark() && *max_time != INT64_MIN)
+        collect(q.on_watermark(st, *max_time - 1000, ctx), out);
+    }
+    return;
+  }
   exec::Batch in(q.input_width());
   std::vector<exec::WatermarkStep> steps = add_rows(in, rows, n, first, max_time);
   if (q.event_time()) ctx.watermark_steps = steps;
